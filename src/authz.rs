@@ -1,0 +1,195 @@
+//! Who is calling, and what they may do: peer credentials -> `Caller`, and the one table
+//! that says which requests need an admin.
+//!
+//! The kernel vouches for the peer's uid/gid/pid (SO_PEERCRED); names and groups come
+//! from the system's user database. This module never looks at passwords or the store.
+
+use nix::unistd::{Gid, Group, Uid, User};
+
+use crate::error::Error;
+use crate::protocol::Request;
+
+/// Kernel-reported identity of the process at the other end of the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub uid: u32,
+    pub gid: u32,
+    pub pid: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// uid 0, the daemon's own uid, or a member of `admin_group`.
+    Admin { peer: Peer, login: Option<String> },
+    /// A user acting on the account named like their Unix login.
+    SelfService { peer: Peer, login: String },
+    /// A uid with no entry in the user database.
+    Anonymous { peer: Peer },
+}
+
+/// What a request demands of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Anyone,
+    AdminOrSelf,
+    Admin,
+}
+
+/// The authorization table: one arm per request.
+pub fn required(request: &Request) -> Access {
+    match request {
+        Request::Hello { .. } | Request::Status => Access::Anyone,
+        Request::ShowUser { .. }
+        | Request::ChangePassword { .. }
+        | Request::Verify { .. }
+        | Request::Log { .. } => Access::AdminOrSelf,
+        Request::AddUser { .. }
+        | Request::RemoveUser { .. }
+        | Request::ListUsers { .. }
+        | Request::SetUser { .. }
+        | Request::SetPassword { .. }
+        | Request::Unlock { .. } => Access::Admin,
+    }
+}
+
+impl Caller {
+    /// Resolve a peer into a caller: admin by uid or group, otherwise by login name.
+    pub fn identify(peer: Peer, daemon_uid: u32, admin_group: &str) -> Caller {
+        let user = User::from_uid(Uid::from_raw(peer.uid)).ok().flatten();
+        let login = user.as_ref().map(|u| u.name.clone());
+        let is_admin = peer.uid == 0
+            || peer.uid == daemon_uid
+            || in_admin_group(&peer, user.as_ref(), admin_group);
+        match (is_admin, login) {
+            (true, login) => Caller::Admin { peer, login },
+            (false, Some(login)) => Caller::SelfService { peer, login },
+            (false, None) => Caller::Anonymous { peer },
+        }
+    }
+
+    pub fn peer(&self) -> Peer {
+        match self {
+            Caller::Admin { peer, .. }
+            | Caller::SelfService { peer, .. }
+            | Caller::Anonymous { peer } => *peer,
+        }
+    }
+
+    /// For audit records: `uid 1000 (alice) pid 4242`.
+    pub fn describe(&self) -> String {
+        let peer = self.peer();
+        let mut s = format!("uid {}", peer.uid);
+        match self {
+            Caller::Admin {
+                login: Some(login), ..
+            }
+            | Caller::SelfService { login, .. } => s.push_str(&format!(" ({login})")),
+            _ => {}
+        }
+        if let Some(pid) = peer.pid {
+            s.push_str(&format!(" pid {pid}"));
+        }
+        s
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Caller::Admin { .. })
+    }
+
+    /// Allow or refuse `request` for this caller.
+    pub fn authorize(&self, request: &Request) -> Result<(), Error> {
+        let allowed = match (required(request), self) {
+            (Access::Anyone, _) | (_, Caller::Admin { .. }) => true,
+            (Access::AdminOrSelf, Caller::SelfService { login, .. }) => {
+                request.account() == Some(login.as_str())
+            }
+            _ => false,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied(match request.account() {
+                Some(name) => format!("{} may not do this to account `{name}`", self.describe()),
+                None => format!("{} is not an authd admin", self.describe()),
+            }))
+        }
+    }
+}
+
+fn in_admin_group(peer: &Peer, user: Option<&User>, admin_group: &str) -> bool {
+    let Ok(Some(group)) = Group::from_name(admin_group) else {
+        return false;
+    };
+    group.gid == Gid::from_raw(peer.gid)
+        || user.is_some_and(|u| u.gid == group.gid || group.mem.iter().any(|m| *m == u.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Secret;
+
+    fn peer(uid: u32) -> Peer {
+        Peer {
+            uid,
+            gid: uid,
+            pid: Some(1),
+        }
+    }
+
+    fn alice() -> Caller {
+        Caller::SelfService {
+            peer: peer(1000),
+            login: "alice".into(),
+        }
+    }
+
+    fn verify(name: &str) -> Request {
+        Request::Verify {
+            name: name.into(),
+            password: Secret::new("x"),
+            code: None,
+            origin: Default::default(),
+        }
+    }
+
+    #[test]
+    fn self_service_reaches_only_its_own_account() {
+        assert!(alice().authorize(&verify("alice")).is_ok());
+        assert!(alice().authorize(&verify("bob")).is_err());
+        let show = Request::ShowUser {
+            name: "alice".into(),
+        };
+        assert!(alice().authorize(&show).is_ok());
+    }
+
+    #[test]
+    fn admin_only_requests_refuse_self_service_even_on_its_own_account() {
+        let set = Request::SetPassword {
+            name: "alice".into(),
+            password: Secret::new("x"),
+        };
+        assert!(matches!(
+            alice().authorize(&set),
+            Err(Error::PermissionDenied(_))
+        ));
+        let admin = Caller::Admin {
+            peer: peer(0),
+            login: Some("root".into()),
+        };
+        assert!(admin.authorize(&set).is_ok());
+    }
+
+    #[test]
+    fn anyone_may_ask_status_but_nothing_else() {
+        let anon = Caller::Anonymous { peer: peer(4242) };
+        assert!(anon.authorize(&Request::Status).is_ok());
+        assert!(anon.authorize(&verify("alice")).is_err());
+    }
+
+    #[test]
+    fn root_and_the_daemon_uid_are_admins() {
+        assert!(Caller::identify(peer(0), 999, "no-such-group-here").is_admin());
+        assert!(Caller::identify(peer(999), 999, "no-such-group-here").is_admin());
+    }
+}

@@ -1,0 +1,186 @@
+//! Framing: a 4-byte big-endian payload length, then a bincode 2 payload.
+//!
+//! The length is checked against `MAX_FRAME` before a byte of payload is allocated, on
+//! both sides, and bincode decodes with the same limit so a length field inside a valid
+//! frame cannot claim a huge allocation either. This module never interprets messages.
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::protocol::MAX_FRAME;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("frame of {len} bytes exceeds the {MAX_FRAME}-byte limit")]
+    TooLarge { len: usize },
+    #[error("connection closed in the middle of a frame")]
+    Truncated,
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    #[error("malformed message")]
+    Decode(#[source] bincode::error::DecodeError),
+    #[error("cannot encode message")]
+    Encode(#[source] bincode::error::EncodeError),
+    #[error("i/o error on the socket")]
+    Io(#[source] io::Error),
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_FRAME>()
+}
+
+/// Serialize `msg` into a complete frame (length prefix included).
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, CodecError> {
+    let mut frame = vec![0u8; 4];
+    bincode::serde::encode_into_std_write(msg, &mut frame, config()).map_err(CodecError::Encode)?;
+    let len = frame.len() - 4;
+    if len > MAX_FRAME {
+        return Err(CodecError::TooLarge { len });
+    }
+    frame[..4].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(frame)
+}
+
+/// Decode one payload; trailing bytes are an error, not ignored.
+pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
+    let (msg, used) =
+        bincode::serde::decode_from_slice(payload, config()).map_err(CodecError::Decode)?;
+    if used != payload.len() {
+        return Err(CodecError::Decode(
+            bincode::error::DecodeError::OtherString(format!(
+                "{} trailing bytes",
+                payload.len() - used
+            )),
+        ));
+    }
+    Ok(msg)
+}
+
+fn checked_len(prefix: [u8; 4]) -> Result<usize, CodecError> {
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > MAX_FRAME {
+        return Err(CodecError::TooLarge { len });
+    }
+    Ok(len)
+}
+
+fn map_eof(e: io::Error) -> CodecError {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        CodecError::Truncated
+    } else {
+        CodecError::Io(e)
+    }
+}
+
+/// Read one frame's payload. `Ok(None)` is a clean close before the first byte.
+/// The first byte may take `idle`; the rest of the frame must follow within `whole`.
+pub async fn read_frame<R: AsyncRead + Unpin>(
+    r: &mut R,
+    idle: Duration,
+    whole: Duration,
+) -> Result<Option<Vec<u8>>, CodecError> {
+    let mut prefix = [0u8; 4];
+    let first = tokio::time::timeout(idle, r.read(&mut prefix[..1]))
+        .await
+        .map_err(|_| CodecError::Timeout("a request"))?
+        .map_err(CodecError::Io)?;
+    if first == 0 {
+        return Ok(None);
+    }
+    let rest = async {
+        r.read_exact(&mut prefix[1..]).await.map_err(map_eof)?;
+        let len = checked_len(prefix)?;
+        let mut payload = vec![0u8; len];
+        r.read_exact(&mut payload).await.map_err(map_eof)?;
+        Ok(payload)
+    };
+    tokio::time::timeout(whole, rest)
+        .await
+        .map_err(|_| CodecError::Timeout("the rest of a frame"))?
+        .map(Some)
+}
+
+/// Blocking counterpart for clients; timeouts are the socket's own read timeout.
+pub fn read_frame_blocking<R: Read>(r: &mut R) -> Result<Vec<u8>, CodecError> {
+    let mut prefix = [0u8; 4];
+    r.read_exact(&mut prefix).map_err(blocking_err)?;
+    let len = checked_len(prefix)?;
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload).map_err(blocking_err)?;
+    Ok(payload)
+}
+
+fn blocking_err(e: io::Error) -> CodecError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => CodecError::Timeout("the daemon"),
+        _ => map_eof(e),
+    }
+}
+
+pub fn write_frame_blocking<W: Write>(w: &mut W, frame: &[u8]) -> Result<(), CodecError> {
+    w.write_all(frame).map_err(blocking_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Request, Secret};
+
+    #[test]
+    fn round_trip() {
+        let req = Request::SetPassword {
+            name: "alice".into(),
+            password: Secret::new("pw"),
+        };
+        let frame = encode(&req).unwrap();
+        assert_eq!(
+            u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize,
+            frame.len() - 4
+        );
+        let payload = read_frame_blocking(&mut &frame[..]).unwrap();
+        assert_eq!(decode::<Request>(&payload).unwrap(), req);
+    }
+
+    #[test]
+    fn oversized_length_is_refused_before_reading_the_payload() {
+        let prefix = u32::MAX.to_be_bytes();
+        let err = read_frame_blocking(&mut &prefix[..]).unwrap_err();
+        assert!(matches!(err, CodecError::TooLarge { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn encoding_more_than_a_frame_is_refused() {
+        let req = Request::SetPassword {
+            name: "alice".into(),
+            password: Secret::new("x".repeat(MAX_FRAME + 1)),
+        };
+        assert!(matches!(encode(&req), Err(CodecError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn truncated_frame_and_trailing_bytes_are_errors() {
+        let mut frame = encode(&Request::Status).unwrap();
+        frame.truncate(frame.len() - 1);
+        assert!(matches!(
+            read_frame_blocking(&mut &frame[..]),
+            Err(CodecError::Truncated)
+        ));
+        let mut payload = encode(&Request::Status).unwrap().split_off(4);
+        assert_eq!(decode::<Request>(&payload).unwrap(), Request::Status);
+        payload.push(0);
+        assert!(decode::<Request>(&payload).is_err());
+    }
+
+    #[test]
+    fn a_length_claim_inside_a_frame_cannot_exceed_the_limit() {
+        // A name claiming 2^40 bytes must be refused, not allocated.
+        let mut payload = vec![4u8]; // RemoveUser
+        payload.push(253); // bincode varint: u64 follows
+        payload.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        assert!(decode::<Request>(&payload).is_err());
+    }
+}

@@ -1,0 +1,346 @@
+//! `authd.toml`: every key, its default, and validation.
+//!
+//! A config is parsed strictly (unknown keys are errors) and validated as a whole, so the
+//! daemon either starts with settings that make sense or exits 78 naming the bad key.
+//! This module reads files and the environment for defaults; it never opens sockets or
+//! the store.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Exit status for any configuration error (EX_CONFIG).
+pub const EXIT_CONFIG: u8 = 78;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid config file {}: {message}", .path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Listening socket; defaults depend on who runs the daemon (see `default_socket`).
+    pub socket: PathBuf,
+    pub state_dir: PathBuf,
+    /// Members of this group (and uid 0, and the daemon's own uid) are admins.
+    pub admin_group: String,
+    /// Connections served at once; more are told `busy` and closed.
+    pub max_connections: usize,
+    /// A connection with no request for this long is closed.
+    #[serde(deserialize_with = "duration")]
+    pub idle_timeout: Duration,
+    /// A frame must arrive whole within this long of its first byte.
+    #[serde(deserialize_with = "duration")]
+    pub frame_timeout: Duration,
+    /// sled page cache bound.
+    pub cache_capacity_mib: u64,
+    pub password: PasswordConfig,
+    pub lockout: LockoutConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    pub min_length: usize,
+    pub max_length: usize,
+    /// Minimum zxcvbn score (0-4).
+    pub min_score: u8,
+    pub argon2_m_kib: u32,
+    pub argon2_t: u32,
+    pub argon2_p: u32,
+    /// Threads hashing at once; 0 = one per CPU.
+    pub hash_workers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    pub max_failures: u32,
+    #[serde(deserialize_with = "duration")]
+    pub base: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub max: Duration,
+}
+
+/// The longest password any config may allow; the client refuses longer input itself.
+pub const PASSWORD_HARD_MAX: usize = 1024;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            socket: default_socket(),
+            state_dir: default_state_dir(),
+            admin_group: "authd-admin".into(),
+            max_connections: 1024,
+            idle_timeout: Duration::from_secs(60),
+            frame_timeout: Duration::from_secs(10),
+            cache_capacity_mib: 64,
+            password: PasswordConfig::default(),
+            lockout: LockoutConfig::default(),
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig {
+            min_length: 10,
+            max_length: 256,
+            min_score: 3,
+            argon2_m_kib: 19456,
+            argon2_t: 2,
+            argon2_p: 1,
+            hash_workers: 0,
+        }
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig {
+            max_failures: 5,
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(3600),
+        }
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text)
+        .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration ({e})")))
+}
+
+impl Config {
+    /// Read and validate `path`, or take the defaults when there is none.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let config = match path {
+            None => Config::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+                Config::parse(&text).map_err(|message| ConfigError::Parse {
+                    path: path.into(),
+                    message,
+                })?
+            }
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// Semantic checks that types cannot express; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_string(),
+            })
+        };
+        let p = &self.password;
+        if !self.socket.is_absolute() {
+            return bad("socket", "must be an absolute path");
+        }
+        if !self.state_dir.is_absolute() {
+            return bad("state_dir", "must be an absolute path");
+        }
+        if self.admin_group.is_empty() {
+            return bad("admin_group", "must not be empty");
+        }
+        if self.max_connections == 0 {
+            return bad("max_connections", "must be at least 1");
+        }
+        if self.idle_timeout.is_zero() {
+            return bad("idle_timeout", "must be longer than zero");
+        }
+        if self.frame_timeout.is_zero() {
+            return bad("frame_timeout", "must be longer than zero");
+        }
+        if self.cache_capacity_mib == 0 {
+            return bad("cache_capacity_mib", "must be at least 1");
+        }
+        if p.min_length == 0 {
+            return bad("password.min_length", "must be at least 1");
+        }
+        if p.max_length < p.min_length || p.max_length > PASSWORD_HARD_MAX {
+            return bad(
+                "password.max_length",
+                &format!("must be between min_length and {PASSWORD_HARD_MAX}"),
+            );
+        }
+        if p.min_score > 4 {
+            return bad("password.min_score", "must be 0 to 4 (a zxcvbn score)");
+        }
+        if p.argon2_p == 0 || p.argon2_p > 16 {
+            return bad("password.argon2_p", "must be 1 to 16");
+        }
+        if p.argon2_m_kib < 8 * p.argon2_p || p.argon2_m_kib > 4 * 1024 * 1024 {
+            return bad("password.argon2_m_kib", "must be 8 x argon2_p to 4194304");
+        }
+        if p.argon2_t == 0 || p.argon2_t > 100 {
+            return bad("password.argon2_t", "must be 1 to 100");
+        }
+        if p.hash_workers > 256 {
+            return bad("password.hash_workers", "must be 0 (one per CPU) to 256");
+        }
+        let l = &self.lockout;
+        if l.max_failures == 0 {
+            return bad("lockout.max_failures", "must be at least 1");
+        }
+        if l.base.is_zero() {
+            return bad("lockout.base", "must be longer than zero");
+        }
+        if l.max < l.base {
+            return bad("lockout.max", "must not be shorter than lockout.base");
+        }
+        Ok(())
+    }
+
+    /// `hash_workers` with 0 resolved to the number of CPUs.
+    pub fn hash_workers(&self) -> usize {
+        match self.password.hash_workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+fn non_empty_env(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+/// The system socket, used by root daemons and as a client's last resort.
+pub const SYSTEM_SOCKET: &str = "/run/authd/authd.sock";
+
+/// Root: `/run/authd/authd.sock`; anyone else: `$XDG_RUNTIME_DIR/authd/authd.sock`,
+/// falling back to `/tmp/authd-$UID/authd.sock`.
+pub fn default_socket() -> PathBuf {
+    if is_root() {
+        PathBuf::from(SYSTEM_SOCKET)
+    } else {
+        user_socket()
+    }
+}
+
+/// The socket a non-root daemon of the current user listens on by default.
+pub fn user_socket() -> PathBuf {
+    match non_empty_env("XDG_RUNTIME_DIR") {
+        Some(dir) => dir.join("authd/authd.sock"),
+        None => PathBuf::from(format!("/tmp/authd-{}/authd.sock", nix::unistd::geteuid())),
+    }
+}
+
+/// Root: `/var/lib/authd`; anyone else: `$XDG_STATE_HOME/authd`, falling back to
+/// `~/.local/state/authd`.
+pub fn default_state_dir() -> PathBuf {
+    if is_root() {
+        return PathBuf::from("/var/lib/authd");
+    }
+    if let Some(dir) = non_empty_env("XDG_STATE_HOME") {
+        return dir.join("authd");
+    }
+    let home = non_empty_env("HOME").or_else(|| {
+        nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .ok()
+            .flatten()
+            .map(|u| u.dir)
+    });
+    home.unwrap_or_else(|| PathBuf::from("/tmp"))
+        .join(".local/state/authd")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Config {
+        let c = Config::parse(text).unwrap();
+        c.validate().unwrap();
+        c
+    }
+
+    fn invalid_key(text: &str) -> &'static str {
+        match Config::parse(text).unwrap().validate() {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_file_gives_the_documented_defaults() {
+        let c = parse_ok("socket = \"/s\"\nstate_dir = \"/d\"");
+        assert_eq!(c.password, PasswordConfig::default());
+        assert_eq!(c.password.argon2_m_kib, 19456);
+        assert_eq!(c.lockout.max_failures, 5);
+        assert_eq!(c.lockout.base, Duration::from_secs(60));
+        assert_eq!(c.lockout.max, Duration::from_secs(3600));
+        assert_eq!(c.admin_group, "authd-admin");
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn durations_are_human_readable() {
+        let c = parse_ok("[lockout]\nbase = \"30s\"\nmax = \"2h\"");
+        assert_eq!(c.lockout.base, Duration::from_secs(30));
+        assert_eq!(c.lockout.max, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn unknown_and_mistyped_keys_are_named() {
+        let e = Config::parse("[password]\nmin_lenght = 3").unwrap_err();
+        assert!(e.contains("min_lenght"), "{e}");
+        let e = Config::parse("[lockout]\nbase = \"soon\"").unwrap_err();
+        assert!(e.contains("base") && e.contains("soon"), "{e}");
+        let e = Config::parse("[password]\nargon2_t = \"two\"").unwrap_err();
+        assert!(e.contains("argon2_t"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key() {
+        assert_eq!(
+            invalid_key("[password]\nmin_length = 20\nmax_length = 10"),
+            "password.max_length"
+        );
+        assert_eq!(
+            invalid_key("[password]\nmin_score = 5"),
+            "password.min_score"
+        );
+        assert_eq!(
+            invalid_key("[password]\nargon2_m_kib = 4"),
+            "password.argon2_m_kib"
+        );
+        assert_eq!(
+            invalid_key("[lockout]\nmax_failures = 0"),
+            "lockout.max_failures"
+        );
+        assert_eq!(
+            invalid_key("[lockout]\nbase = \"2h\"\nmax = \"1h\""),
+            "lockout.max"
+        );
+        assert_eq!(invalid_key("socket = \"relative.sock\""), "socket");
+    }
+}

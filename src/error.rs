@@ -1,0 +1,98 @@
+//! The daemon's error type, and the one place it becomes a wire error.
+//!
+//! Domain modules return `Error`; `Error::to_wire` is the only conversion to what a
+//! client sees, so every failure has a stable code (and authctl exit status) and internal
+//! details (paths, sled errors) stay in the daemon's log, never on the wire.
+
+use crate::protocol::{ErrorCode, WireError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("wrong password or code")]
+    Denied,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("password rejected: {0}")]
+    WeakPassword(String),
+    #[error("account `{0}` already exists")]
+    Exists(String),
+    #[error("no such user: `{0}`")]
+    NoSuchUser(String),
+    #[error("`{0}` is an SSO account: it authenticates at its provider and has no password here")]
+    SsoAccount(String),
+    #[error("account `{name}` is locked until {}", crate::time::format(*.until))]
+    Locked { name: String, until: u64 },
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("storage failure")]
+    Store(#[source] sled::Error),
+    #[error("stored record `{what}` cannot be read")]
+    Corrupt {
+        what: String,
+        #[source]
+        source: bincode::error::DecodeError,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        Error::Store(e)
+    }
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Denied => ErrorCode::Denied,
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::WeakPassword(_) => ErrorCode::WeakPassword,
+            Error::Exists(_) => ErrorCode::Exists,
+            Error::NoSuchUser(_) => ErrorCode::NoSuchUser,
+            Error::SsoAccount(_) => ErrorCode::SsoAccount,
+            Error::Locked { .. } => ErrorCode::Locked,
+            Error::PermissionDenied(_) => ErrorCode::PermissionDenied,
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::Store(_) | Error::Corrupt { .. } | Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// What the client is told. Internal failures are logged in full and reported as a
+    /// bare "internal error".
+    pub fn to_wire(&self) -> WireError {
+        let code = self.code();
+        let message = if code == ErrorCode::Internal {
+            tracing::error!(error = %DisplayChain(self), "request failed");
+            "internal error; see the authd log".to_string()
+        } else {
+            self.to_string()
+        };
+        let retry_at = match self {
+            Error::Locked { until, .. } => Some(*until),
+            _ => None,
+        };
+        WireError {
+            code,
+            message,
+            retry_at,
+        }
+    }
+}
+
+/// Formats an error with its `source()` chain: "outer: inner: innermost".
+pub struct DisplayChain<'a>(pub &'a dyn std::error::Error);
+
+impl std::fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,38 @@
+//! authd: a local authentication service.
+//!
+//! A long-running daemon (`authd`) keeps accounts in an embedded sled database and
+//! answers requests on a Unix socket; `authctl` is the CLI over it. Data flow:
+//!
+//! ```text
+//! authctl/PAM -> client -> codec frame -> socket -> server::connection (peer creds once)
+//!   -> server::dispatch (authz, one match) -> service (domain) -> store (sled, flushed)
+//!   -> Response -> frame -> client -> printed / exit code
+//! ```
+//!
+//! Modules:
+//! - [`protocol`]: the `Request`/`Response` pair, error codes, redacted secrets.
+//! - [`codec`]: length-prefixed bincode frames with a hard size limit.
+//! - [`config`]: `authd.toml`, defaults and validation.
+//! - [`authz`]: peer credentials -> `Caller`, and the access table.
+//! - [`server`]: listener, connections, dispatch, shutdown.
+//! - [`service`]: the domain operations behind each request.
+//! - [`store`]: the only code that touches sled.
+//! - [`account`], [`password`], [`lockout`], [`audit`]: domain rules.
+//! - [`client`]: blocking client for authctl, PAM and tests.
+//! - [`ctl`]: the authctl command line.
+
+pub mod account;
+pub mod audit;
+pub mod authz;
+pub mod client;
+pub mod codec;
+pub mod config;
+pub mod ctl;
+pub mod error;
+pub mod lockout;
+pub mod password;
+pub mod protocol;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod time;

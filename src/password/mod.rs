@@ -1,0 +1,9 @@
+//! Passwords: the policy a new password must meet, and argon2id hashing on a bounded
+//! pool of worker threads. Nothing here stores anything; the service persists the PHC
+//! strings these functions produce.
+
+mod hasher;
+mod policy;
+
+pub use hasher::{Hasher, Verdict};
+pub use policy::check as check_policy;

@@ -1,0 +1,368 @@
+//! The wire protocol between authd and its clients: one closed `Request`/`Response` pair.
+//!
+//! ```text
+//!   client                                   authd
+//!   ──────                                   ─────
+//!   [u32 BE len][bincode Request::Hello] ──▶
+//!                                        ◀── [u32 BE len][bincode Response::Welcome]
+//!                                            (or Error(VersionMismatch), then close)
+//!   [len][Request] ──▶                   ◀── [len][Response]      (any number, in order)
+//! ```
+//!
+//! Payloads are bincode 2 (`config::standard()`, serde); framing lives in `codec`.
+//! Every secret travels as a [`Secret`], whose `Debug` is `<redacted>`, so a derived
+//! `Debug` of `Request` can be logged without ever showing a password, code or token.
+//! This module owns the types only: it never touches sockets, the store or policy.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Bumped on any incompatible change to `Request` or `Response`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest frame either side sends or accepts (payload bytes, excluding the length prefix).
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// Largest page a list request may ask for; keeps every response under `MAX_FRAME`.
+pub const MAX_PAGE: u32 = 100;
+
+/// A password, one-time code or token. Zeroed on drop, never shown by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself: call only where it is hashed, compared or sent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// An edit to an optional account field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Clear,
+}
+
+/// A second authentication factor an account may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecondFactor {
+    Totp,
+    Sms,
+}
+
+/// Where a PAM or other front end sits, recorded in the audit trail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub service: Option<String>,
+    pub remote_host: Option<String>,
+}
+
+/// Everything a client may ask. Each variant's doc lists the `Response`s it may return;
+/// any of them may also return `Response::Error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// First frame of every connection. -> `Welcome`.
+    Hello { protocol: u32, client: String },
+    /// Daemon versions, uptime and counts; anyone may ask. -> `Status`.
+    Status,
+    /// Create an account (admin). -> `Done`.
+    AddUser {
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        sso: Option<String>,
+    },
+    /// Delete an account and everything stored for it (admin). -> `Done`.
+    RemoveUser { name: String },
+    /// One page of account names in order, after `after` (admin). -> `Users`.
+    ListUsers { after: Option<String>, limit: u32 },
+    /// An account's public state (admin or self). -> `Account`.
+    ShowUser { name: String },
+    /// Edit an account's contact data or SSO provider (admin). -> `Done`.
+    SetUser {
+        name: String,
+        email: Change<String>,
+        phone: Change<String>,
+        sso: Change<String>,
+    },
+    /// Set a password without knowing the old one (admin). -> `Done`.
+    SetPassword { name: String, password: Secret },
+    /// Change one's own password (self): the current one, a code when 2FA is on, the new
+    /// one. -> `Done` or `SecondFactorRequired`.
+    ChangePassword {
+        name: String,
+        current: Secret,
+        code: Option<Secret>,
+        new: Secret,
+    },
+    /// Check a password, and a second-factor code when the account has one
+    /// (admin or self). -> `Verified` or `SecondFactorRequired`.
+    Verify {
+        name: String,
+        password: Secret,
+        code: Option<Secret>,
+        origin: Origin,
+    },
+    /// Clear a lockout (admin). -> `Done`.
+    Unlock { name: String },
+    /// The account's audit events, newest first, before sequence `before`
+    /// (admin or self). -> `Log`.
+    Log {
+        name: String,
+        before: Option<u64>,
+        limit: u32,
+    },
+}
+
+impl Request {
+    /// The account a request acts on, if any: what self-service authorization compares.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Request::Hello { .. } | Request::Status | Request::ListUsers { .. } => None,
+            Request::AddUser { name, .. }
+            | Request::RemoveUser { name }
+            | Request::ShowUser { name }
+            | Request::SetUser { name, .. }
+            | Request::SetPassword { name, .. }
+            | Request::ChangePassword { name, .. }
+            | Request::Verify { name, .. }
+            | Request::Unlock { name }
+            | Request::Log { name, .. } => Some(name),
+        }
+    }
+}
+
+/// Everything the daemon may answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    Welcome {
+        protocol: u32,
+        server_version: String,
+    },
+    /// The request took effect (and is on disk).
+    Done,
+    Status(StatusInfo),
+    Users {
+        names: Vec<String>,
+        /// Pass as `after` to get the next page; `None` on the last page.
+        next: Option<String>,
+    },
+    Account(AccountInfo),
+    Verified {
+        name: String,
+    },
+    /// The password was right but a code is needed: ask for one and send the request
+    /// again with `code`.
+    SecondFactorRequired {
+        methods: Vec<SecondFactor>,
+    },
+    Log {
+        events: Vec<AuditEntry>,
+        /// Pass as `before` for older events; `None` when there are none.
+        next: Option<u64>,
+    },
+    Error(WireError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusInfo {
+    pub server_version: String,
+    pub protocol: u32,
+    pub uptime_secs: u64,
+    pub accounts: u64,
+    pub schema_version: u32,
+}
+
+/// How far along a second factor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FactorState {
+    Off,
+    Pending,
+    On,
+}
+
+impl FactorState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactorState::Off => "off",
+            FactorState::Pending => "pending",
+            FactorState::On => "on",
+        }
+    }
+}
+
+/// What `show` reports: never a hash or secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub sso: Option<String>,
+    pub password_set: bool,
+    pub totp: FactorState,
+    pub sms: FactorState,
+    pub recovery_codes_left: u32,
+    /// Unix seconds; `None` when not locked.
+    pub locked_until: Option<u64>,
+    pub failures: u32,
+    pub created: u64,
+}
+
+/// One line of an account's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: u64,
+    pub action: String,
+    pub outcome: String,
+    /// Who asked: "uid 0 pid 1234", never a secret.
+    pub actor: String,
+    pub detail: String,
+}
+
+/// Stable error codes; each maps to one authctl exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// Wrong password or code.
+    Denied,
+    /// Malformed or unexpected request.
+    BadRequest,
+    VersionMismatch,
+    InvalidInput,
+    WeakPassword,
+    Exists,
+    SsoAccount,
+    NotEnrolled,
+    NoSuchUser,
+    Locked,
+    RateLimited,
+    PermissionDenied,
+    Busy,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The snake_case name used in `--json` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Denied => "denied",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::VersionMismatch => "version_mismatch",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::Exists => "exists",
+            ErrorCode::SsoAccount => "sso_account",
+            ErrorCode::NotEnrolled => "not_enrolled",
+            ErrorCode::NoSuchUser => "no_such_user",
+            ErrorCode::Locked => "locked",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The authctl exit status documented in authctl(1).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorCode::Denied => 1,
+            ErrorCode::BadRequest => 2,
+            ErrorCode::InvalidInput
+            | ErrorCode::WeakPassword
+            | ErrorCode::Exists
+            | ErrorCode::SsoAccount
+            | ErrorCode::NotEnrolled => 65,
+            ErrorCode::NoSuchUser => 67,
+            ErrorCode::Busy => 69,
+            ErrorCode::VersionMismatch | ErrorCode::Internal => 70,
+            ErrorCode::Locked | ErrorCode::RateLimited => 75,
+            ErrorCode::PermissionDenied => 77,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// For `Locked` and `RateLimited`: unix seconds when trying again makes sense.
+    pub retry_at: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLANTED: &str = "Hunter2-planted-secret";
+
+    fn requests_with_secrets() -> Vec<Request> {
+        let s = || Secret::new(PLANTED);
+        vec![
+            Request::SetPassword {
+                name: "alice".into(),
+                password: s(),
+            },
+            Request::ChangePassword {
+                name: "alice".into(),
+                current: s(),
+                code: Some(s()),
+                new: s(),
+            },
+            Request::Verify {
+                name: "alice".into(),
+                password: s(),
+                code: Some(s()),
+                origin: Origin::default(),
+            },
+        ]
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        for req in requests_with_secrets() {
+            for shown in [format!("{req:?}"), format!("{req:#?}")] {
+                assert!(!shown.contains(PLANTED), "secret leaked: {shown}");
+                assert!(shown.contains("<redacted>"), "no redaction marker: {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_error_code_has_a_distinct_name() {
+        let all = [
+            ErrorCode::Denied,
+            ErrorCode::BadRequest,
+            ErrorCode::VersionMismatch,
+            ErrorCode::InvalidInput,
+            ErrorCode::WeakPassword,
+            ErrorCode::Exists,
+            ErrorCode::SsoAccount,
+            ErrorCode::NotEnrolled,
+            ErrorCode::NoSuchUser,
+            ErrorCode::Locked,
+            ErrorCode::RateLimited,
+            ErrorCode::PermissionDenied,
+            ErrorCode::Busy,
+            ErrorCode::Internal,
+        ];
+        let names: std::collections::HashSet<_> = all.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), all.len());
+    }
+}

@@ -1,0 +1,155 @@
+//! One client connection: read peer credentials once, handshake, then request/response
+//! in order until the client leaves, idles out, misbehaves, or the daemon shuts down.
+//!
+//! A request already being handled is always answered before the connection closes for
+//! shutdown; a connection is never left waiting on a malformed frame.
+
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::authz::{Caller, Peer};
+use crate::codec::{self, CodecError};
+use crate::error::Error;
+use crate::protocol::{ErrorCode, Request, Response, WireError, PROTOCOL_VERSION};
+use crate::server::dispatch::dispatch;
+use crate::service::Service;
+
+fn error(code: ErrorCode, message: impl Into<String>) -> Response {
+    Response::Error(WireError {
+        code,
+        message: message.into(),
+        retry_at: None,
+    })
+}
+
+/// The frame sent to a connection refused because the daemon is at `max_connections`.
+pub fn busy_frame() -> Vec<u8> {
+    codec::encode(&error(
+        ErrorCode::Busy,
+        "authd is serving its maximum number of connections; try again shortly",
+    ))
+    .unwrap_or_default()
+}
+
+struct Connection {
+    stream: UnixStream,
+    service: Arc<Service>,
+}
+
+impl Connection {
+    async fn send(&mut self, response: &Response) -> Result<(), CodecError> {
+        let frame = match codec::encode(response) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let wire = Error::Internal(format!("response not encodable: {e}")).to_wire();
+                codec::encode(&Response::Error(wire))?
+            }
+        };
+        self.stream.write_all(&frame).await.map_err(CodecError::Io)
+    }
+
+    /// Next request, or `None` when the connection should close (after telling the
+    /// client why, where there is something to tell).
+    async fn next_request(&mut self) -> Option<Request> {
+        let config = self.service.config();
+        let read = codec::read_frame(&mut self.stream, config.idle_timeout, config.frame_timeout);
+        let problem = match read.await {
+            Ok(None) => return None,
+            Ok(Some(payload)) => match codec::decode::<Request>(&payload) {
+                Ok(request) => return Some(request),
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        tracing::debug!(error = %problem, "closing connection");
+        let tell = match &problem {
+            CodecError::TooLarge { .. } | CodecError::Decode(_) => Some(ErrorCode::BadRequest),
+            CodecError::Timeout(_) => Some(ErrorCode::BadRequest),
+            _ => None,
+        };
+        if let Some(code) = tell {
+            let _ = self.send(&error(code, problem.to_string())).await;
+        }
+        None
+    }
+
+    /// The first frame must be a matching `Hello`.
+    async fn handshake(&mut self) -> bool {
+        match self.next_request().await {
+            Some(Request::Hello { protocol, .. }) if protocol == PROTOCOL_VERSION => {
+                let welcome = Response::Welcome {
+                    protocol: PROTOCOL_VERSION,
+                    server_version: env!("CARGO_PKG_VERSION").to_string(),
+                };
+                self.send(&welcome).await.is_ok()
+            }
+            Some(Request::Hello { protocol, .. }) => {
+                let message = format!(
+                    "client speaks protocol {protocol}, this authd speaks {PROTOCOL_VERSION}"
+                );
+                let _ = self.send(&error(ErrorCode::VersionMismatch, message)).await;
+                false
+            }
+            Some(_) => {
+                let _ = self
+                    .send(&error(
+                        ErrorCode::BadRequest,
+                        "the first frame must be hello",
+                    ))
+                    .await;
+                false
+            }
+            None => false,
+        }
+    }
+}
+
+fn peer_of(stream: &UnixStream) -> Option<Peer> {
+    let cred = stream.peer_cred().ok()?;
+    Some(Peer {
+        uid: cred.uid(),
+        gid: cred.gid(),
+        pid: cred.pid(),
+    })
+}
+
+/// Serve one connection to completion.
+pub async fn serve(stream: UnixStream, service: Arc<Service>, shutdown: CancellationToken) {
+    let Some(peer) = peer_of(&stream) else {
+        tracing::warn!("dropping a connection whose peer credentials cannot be read");
+        return;
+    };
+    // User and group lookups may hit NSS (files, LDAP): keep them off the reactor.
+    let admin_group = service.config().admin_group.clone();
+    let daemon_uid = nix::unistd::geteuid().as_raw();
+    let caller =
+        match tokio::task::spawn_blocking(move || Caller::identify(peer, daemon_uid, &admin_group))
+            .await
+        {
+            Ok(caller) => caller,
+            Err(_) => return,
+        };
+    let mut conn = Connection { stream, service };
+    let handshake = tokio::select! {
+        ok = conn.handshake() => ok,
+        _ = shutdown.cancelled() => false,
+    };
+    if !handshake {
+        return;
+    }
+    loop {
+        let request = tokio::select! {
+            request = conn.next_request() => request,
+            _ = shutdown.cancelled() => None,
+        };
+        let Some(request) = request else { return };
+        tracing::debug!(?request, caller = %caller.describe(), "request");
+        let response = dispatch(&conn.service, &caller, request).await;
+        if conn.send(&response).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! One exhaustive match from `Request` to a `Service` handler, after authorization.
+//! Errors become wire errors here and nowhere else.
+
+use crate::authz::Caller;
+use crate::error::Error;
+use crate::protocol::{Request, Response};
+use crate::service::Service;
+
+/// Answer one request from an authenticated connection.
+pub async fn dispatch(service: &Service, caller: &Caller, request: Request) -> Response {
+    let account = request.account().map(str::to_owned);
+    match handle(service, caller, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            if let Error::PermissionDenied(_) = error {
+                tracing::warn!(
+                    target: "audit",
+                    account = account.as_deref().unwrap_or("-"),
+                    actor = %caller.describe(),
+                    outcome = "permission-denied",
+                );
+            }
+            Response::Error(error.to_wire())
+        }
+    }
+}
+
+async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<Response, Error> {
+    caller.authorize(&request)?;
+    match request {
+        Request::Hello { .. } => Err(Error::BadRequest(
+            "hello is only valid as the first frame".into(),
+        )),
+        Request::Status => service.status(),
+        Request::AddUser {
+            name,
+            email,
+            phone,
+            sso,
+        } => service.add_user(caller, name, email, phone, sso).await,
+        Request::RemoveUser { name } => service.remove_user(caller, name).await,
+        Request::ListUsers { after, limit } => service.list_users(after, limit),
+        Request::ShowUser { name } => service.show_user(&name),
+        Request::SetUser {
+            name,
+            email,
+            phone,
+            sso,
+        } => service.set_user(caller, name, email, phone, sso).await,
+        Request::SetPassword { name, password } => {
+            service.set_password(caller, name, password).await
+        }
+        Request::ChangePassword {
+            name,
+            current,
+            code: _,
+            new,
+        } => service.change_password(caller, name, current, new).await,
+        Request::Verify {
+            name,
+            password,
+            code: _,
+            origin,
+        } => service.verify(caller, name, password, origin).await,
+        Request::Unlock { name } => service.unlock(caller, name).await,
+        Request::Log {
+            name,
+            before,
+            limit,
+        } => service.log(&name, before, limit),
+    }
+}

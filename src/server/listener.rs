@@ -1,0 +1,115 @@
+//! The listening socket's lifecycle: take one from systemd, or bind our own — removing a
+//! stale socket first, never stealing one a live daemon holds — with mode 0666, and
+//! remove it again at shutdown.
+
+use std::io;
+use std::os::fd::FromRawFd;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use tokio::net::UnixListener;
+
+use super::ServerError;
+
+pub struct Listener {
+    pub socket: UnixListener,
+    /// Set when we bound the path ourselves and so must remove it.
+    owned_path: Option<PathBuf>,
+}
+
+impl Listener {
+    /// The socket systemd passed (`LISTEN_FDS`), else a freshly bound `path`.
+    pub fn open(path: &Path) -> Result<Listener, ServerError> {
+        if let Some(socket) = from_systemd()? {
+            tracing::info!("using the socket passed by systemd");
+            return Ok(Listener {
+                socket,
+                owned_path: None,
+            });
+        }
+        clear_stale(path)?;
+        if let Some(dir) = path.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(dir)
+                .map_err(|source| ServerError::Socket {
+                    path: dir.into(),
+                    source,
+                })?;
+        }
+        let socket = UnixListener::bind(path).map_err(|source| ServerError::Socket {
+            path: path.into(),
+            source,
+        })?;
+        // The daemon does authorization itself (peer credentials), so anyone may connect.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).map_err(
+            |source| ServerError::Socket {
+                path: path.into(),
+                source,
+            },
+        )?;
+        tracing::info!(socket = %path.display(), "listening");
+        Ok(Listener {
+            socket,
+            owned_path: Some(path.into()),
+        })
+    }
+
+    /// Remove the socket file if we created it.
+    pub fn remove(&self) {
+        if let Some(path) = &self.owned_path {
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::warn!(socket = %path.display(), error = %e, "cannot remove socket");
+            }
+        }
+    }
+}
+
+fn from_systemd() -> Result<Option<UnixListener>, ServerError> {
+    let Some(fd) = sd_notify::listen_fds().ok().and_then(|mut fds| fds.next()) else {
+        return Ok(None);
+    };
+    // SAFETY: systemd passed this descriptor to us (LISTEN_PID matched) and nothing else
+    // in the process owns it.
+    let std_listener = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+    let activated = || -> io::Result<UnixListener> {
+        std_listener.set_nonblocking(true)?;
+        UnixListener::from_std(std_listener)
+    };
+    activated().map(Some).map_err(|source| ServerError::Socket {
+        path: PathBuf::from("(systemd socket)"),
+        source,
+    })
+}
+
+/// A leftover socket from a daemon that died is removed; one that answers is not.
+fn clear_stale(path: &Path) -> Result<(), ServerError> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(ServerError::Socket {
+                path: path.into(),
+                source,
+            })
+        }
+    };
+    if !meta.file_type().is_socket() {
+        return Err(ServerError::NotASocket { path: path.into() });
+    }
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => Err(ServerError::AlreadyRunning { path: path.into() }),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            tracing::info!(socket = %path.display(), "removing stale socket");
+            std::fs::remove_file(path).map_err(|source| ServerError::Socket {
+                path: path.into(),
+                source,
+            })
+        }
+        Err(source) => Err(ServerError::Socket {
+            path: path.into(),
+            source,
+        }),
+    }
+}

@@ -1,0 +1,143 @@
+//! The daemon: open the state, listen, serve each connection in its own task (bounded by
+//! a semaphore), and on SIGTERM/SIGINT stop accepting, let in-flight requests finish,
+//! remove the socket and exit cleanly.
+//!
+//! `Listener::run`-style flow as in mini-redis: accept -> `connection::serve` ->
+//! `dispatch` -> `Service`. This module owns process-level concerns only.
+
+mod connection;
+mod dispatch;
+mod listener;
+
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::password::Hasher;
+use crate::service::Service;
+use crate::store::Store;
+use listener::Listener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("another authd is already listening on {}", .path.display())]
+    AlreadyRunning { path: PathBuf },
+    #[error("{} exists and is not a socket; refusing to replace it", .path.display())]
+    NotASocket { path: PathBuf },
+    #[error("cannot set up socket {}", .path.display())]
+    Socket {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create state directory {}", .path.display())]
+    StateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the store in {}", .path.display())]
+    Store {
+        path: PathBuf,
+        #[source]
+        source: Error,
+    },
+    #[error("cannot start")]
+    Start(#[source] Error),
+    #[error("cannot install signal handlers")]
+    Signals(#[source] std::io::Error),
+}
+
+/// Let the daemon hold as many connections as the hard limit allows.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+        }
+    }
+}
+
+fn open_state(config: &Config) -> Result<Store, ServerError> {
+    let dir = &config.state_dir;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| ServerError::StateDir {
+            path: dir.clone(),
+            source,
+        })?;
+    if let Ok(meta) = std::fs::metadata(dir) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(state_dir = %dir.display(), "state directory is accessible to other users");
+        }
+    }
+    Store::open(dir, config.cache_capacity_mib).map_err(|source| ServerError::Store {
+        path: dir.clone(),
+        source,
+    })
+}
+
+/// Run the daemon until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> Result<(), ServerError> {
+    raise_fd_limit();
+    let mut terminate = signal(SignalKind::terminate()).map_err(ServerError::Signals)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
+    let store = open_state(&config)?;
+    let hasher =
+        Hasher::start(&config.password, config.hash_workers()).map_err(ServerError::Start)?;
+    let listener = Listener::open(&config.socket)?;
+    let limit = Arc::new(Semaphore::new(config.max_connections));
+    let service = Arc::new(Service::new(config, store, hasher));
+    let shutdown = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "authd ready");
+
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.socket.accept() => accepted,
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+            let _ = stream.try_write(&connection::busy_frame());
+            continue;
+        };
+        let service = Arc::clone(&service);
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            connection::serve(stream, service, shutdown).await;
+            drop(permit);
+        });
+    }
+
+    tracing::info!("shutting down: finishing requests in flight");
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    listener.remove();
+    shutdown.cancel();
+    tasks.close();
+    tasks.wait().await;
+    if let Err(e) = service.flush().await {
+        tracing::error!(error = %e, "final flush failed");
+    }
+    tracing::info!("authd stopped");
+    Ok(())
+}

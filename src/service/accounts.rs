@@ -1,0 +1,124 @@
+//! Account lifecycle: add, remove, list, show, edit.
+
+use super::Service;
+use crate::account::{check_email, check_name, check_phone, check_provider, info};
+use crate::audit::{Action, Event, Outcome};
+use crate::authz::Caller;
+use crate::error::Error;
+use crate::protocol::{Change, Response, MAX_PAGE};
+use crate::store::Account;
+use crate::time;
+
+/// A validated edit of one optional field.
+fn checked(
+    change: Change<String>,
+    check: fn(&str) -> Result<String, Error>,
+) -> Result<Change<String>, Error> {
+    Ok(match change {
+        Change::Set(value) => Change::Set(check(&value)?),
+        other => other,
+    })
+}
+
+/// Apply `change` to `field`; returns whether the value changed.
+fn apply(field: &mut Option<String>, change: &Change<String>) -> bool {
+    let new = match change {
+        Change::Keep => return false,
+        Change::Set(v) => Some(v.clone()),
+        Change::Clear => None,
+    };
+    let changed = *field != new;
+    *field = new;
+    changed
+}
+
+impl Service {
+    pub async fn add_user(
+        &self,
+        caller: &Caller,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        sso: Option<String>,
+    ) -> Result<Response, Error> {
+        check_name(&name)?;
+        let now = time::now();
+        let mut account = Account::new(name, now);
+        account.email = email.as_deref().map(check_email).transpose()?;
+        account.phone = phone.as_deref().map(check_phone).transpose()?;
+        account.sso = sso.as_deref().map(check_provider).transpose()?;
+        let detail = match &account.sso {
+            Some(p) => format!("sso {p}"),
+            None => String::new(),
+        };
+        let event = Event::by(caller, Action::AccountAdded, Outcome::Ok, detail);
+        self.store.create(&account, &event, now)?;
+        self.commit(&account.name, &event).await?;
+        Ok(Response::Done)
+    }
+
+    pub async fn remove_user(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+        self.store.remove(&name)?;
+        let event = Event::by(caller, Action::AccountRemoved, Outcome::Ok, String::new());
+        self.commit(&name, &event).await?;
+        Ok(Response::Done)
+    }
+
+    pub fn list_users(&self, after: Option<String>, limit: u32) -> Result<Response, Error> {
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        let (names, more) = self.store.list(after.as_deref(), limit)?;
+        let next = if more { names.last().cloned() } else { None };
+        Ok(Response::Users { names, next })
+    }
+
+    pub fn show_user(&self, name: &str) -> Result<Response, Error> {
+        let account = self
+            .store
+            .account(name)?
+            .ok_or_else(|| Error::NoSuchUser(name.to_string()))?;
+        Ok(Response::Account(info(&account, time::now())))
+    }
+
+    pub async fn set_user(
+        &self,
+        caller: &Caller,
+        name: String,
+        email: Change<String>,
+        phone: Change<String>,
+        sso: Change<String>,
+    ) -> Result<Response, Error> {
+        if [&email, &phone, &sso].iter().all(|c| **c == Change::Keep) {
+            return Err(Error::InvalidInput(
+                "nothing to change: give an email, phone or SSO change".into(),
+            ));
+        }
+        let email = checked(email, check_email)?;
+        let phone = checked(phone, check_phone)?;
+        let sso = checked(sso, check_provider)?;
+        let event = self.store.update(&name, time::now(), |account| {
+            let mut changed = Vec::new();
+            if apply(&mut account.email, &email) {
+                changed.push("email");
+            }
+            if apply(&mut account.phone, &phone) {
+                changed.push("phone");
+            }
+            if apply(&mut account.sso, &sso) {
+                changed.push("sso");
+                // An SSO account authenticates at its provider: no local password.
+                if account.sso.is_some() && account.password_hash.take().is_some() {
+                    changed.push("password removed");
+                }
+            }
+            let detail = if changed.is_empty() {
+                "no change".to_string()
+            } else {
+                changed.join(", ")
+            };
+            let event = Event::by(caller, Action::AccountChanged, Outcome::Ok, detail);
+            Ok((event.clone(), event))
+        })?;
+        self.commit(&name, &event).await?;
+        Ok(Response::Done)
+    }
+}

@@ -1,0 +1,32 @@
+//! Read-only answers: daemon status and an account's audit history.
+
+use super::Service;
+use crate::error::Error;
+use crate::protocol::{Response, StatusInfo, MAX_PAGE, PROTOCOL_VERSION};
+use crate::store::SCHEMA_VERSION;
+
+impl Service {
+    pub fn status(&self) -> Result<Response, Error> {
+        Ok(Response::Status(StatusInfo {
+            server_version: env!("CARGO_PKG_VERSION").to_string(),
+            protocol: PROTOCOL_VERSION,
+            uptime_secs: self.started.elapsed().as_secs(),
+            accounts: self.store.account_count()?,
+            schema_version: SCHEMA_VERSION,
+        }))
+    }
+
+    pub fn log(&self, name: &str, before: Option<u64>, limit: u32) -> Result<Response, Error> {
+        if self.store.account(name)?.is_none() {
+            return Err(Error::NoSuchUser(name.to_string()));
+        }
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        let (events, more) = self.store.history(name, before, limit)?;
+        let next = if more {
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(Response::Log { events, next })
+    }
+}

@@ -1,0 +1,51 @@
+//! The daemon's domain operations, one method per request kind: validate, apply through
+//! the store in one transaction, wait until it is durable, then log the audit event.
+//!
+//! Every handler returns only after its change is on disk (`Service::commit`). Handlers
+//! never see sockets or frames; authorization has already happened in dispatch.
+
+mod accounts;
+mod credentials;
+mod info;
+
+use std::time::Instant;
+
+use crate::audit::Event;
+use crate::config::Config;
+use crate::error::Error;
+use crate::password::Hasher;
+use crate::store::Store;
+
+pub struct Service {
+    config: Config,
+    store: Store,
+    hasher: Hasher,
+    started: Instant,
+}
+
+impl Service {
+    pub fn new(config: Config, store: Store, hasher: Hasher) -> Service {
+        Service {
+            config,
+            store,
+            hasher,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Wait until everything written so far is durable, then log the event.
+    async fn commit(&self, account: &str, event: &Event) -> Result<(), Error> {
+        self.store.durable().await?;
+        event.log(account);
+        Ok(())
+    }
+
+    /// Make sure everything acknowledged is on disk (used at shutdown).
+    pub async fn flush(&self) -> Result<(), Error> {
+        self.store.durable().await
+    }
+}

@@ -1,0 +1,319 @@
+//! The only code that touches sled: named trees, the schema version, typed records, and
+//! multi-record changes in one transaction.
+//!
+//! Trees: `accounts` (name -> `Account`), `audit` (name NUL seq -> `AuditEntry`),
+//! `meta` (schema version, account count). Writes here are *not* durable on return:
+//! the caller awaits `Store::durable` before acknowledging, which goes through the one
+//! group-commit flusher. Nothing here knows about policy, callers or the wire.
+
+mod flusher;
+pub mod records;
+
+use std::ops::Bound;
+use std::path::Path;
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+use crate::audit::Event;
+use crate::error::Error;
+use crate::protocol::AuditEntry;
+pub use records::Account;
+use records::{
+    audit_key, audit_prefix, decode_account, decode_audit, encode_account, encode_audit,
+};
+
+/// Bumped when the on-disk layout changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Audit entries kept per account; older ones are dropped as new ones arrive.
+pub const HISTORY_LIMIT: u64 = 200;
+
+const META_SCHEMA: &[u8] = b"schema_version";
+const META_ACCOUNTS: &[u8] = b"accounts";
+
+pub struct Store {
+    db: sled::Db,
+    accounts: sled::Tree,
+    audit: sled::Tree,
+    meta: sled::Tree,
+    flusher: flusher::Flusher,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<Error>>;
+
+fn abort<T>(e: Error) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+fn tx_error(e: TransactionError<Error>) -> Error {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => Error::Store(e),
+    }
+}
+
+fn read_u64(bytes: Option<sled::IVec>) -> u64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// Append `event` to the account's history inside a transaction, dropping the entry that
+/// falls out of the bounded window.
+fn append_audit(
+    audit: &TransactionalTree,
+    account: &mut Account,
+    event: &Event,
+    now: u64,
+) -> TxResult<()> {
+    account.audit_seq += 1;
+    let entry = AuditEntry {
+        seq: account.audit_seq,
+        at: now,
+        action: event.action.as_str().to_string(),
+        outcome: event.outcome.as_str().to_string(),
+        actor: event.actor.clone(),
+        detail: event.detail.clone(),
+    };
+    audit.insert(audit_key(&account.name, entry.seq), encode_audit(&entry))?;
+    if let Some(old) = account.audit_seq.checked_sub(HISTORY_LIMIT) {
+        audit.remove(audit_key(&account.name, old))?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Open (or create) the database under `dir`, checking the schema version.
+    pub fn open(dir: &Path, cache_capacity_mib: u64) -> Result<Store, Error> {
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(cache_capacity_mib * 1024 * 1024)
+            .open()?;
+        let store = Store {
+            accounts: db.open_tree("accounts")?,
+            audit: db.open_tree("audit")?,
+            meta: db.open_tree("meta")?,
+            flusher: flusher::Flusher::start(db.clone())
+                .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
+            db,
+        };
+        match store.schema_version()? {
+            None => {
+                store
+                    .meta
+                    .insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+                store.db.flush()?;
+            }
+            Some(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(Error::Internal(format!(
+                    "the store has schema version {v}; this authd reads version {SCHEMA_VERSION}"
+                )))
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn schema_version(&self) -> Result<Option<u32>, Error> {
+        Ok(self
+            .meta
+            .get(META_SCHEMA)?
+            .and_then(|b| <[u8; 4]>::try_from(b.as_ref()).ok())
+            .map(u32::from_be_bytes))
+    }
+
+    /// Resolves once every change made before the call is on disk.
+    pub async fn durable(&self) -> Result<(), Error> {
+        self.flusher.durable().await
+    }
+
+    pub fn account(&self, name: &str) -> Result<Option<Account>, Error> {
+        self.accounts
+            .get(name)?
+            .map(|bytes| decode_account(&bytes))
+            .transpose()
+    }
+
+    pub fn account_count(&self) -> Result<u64, Error> {
+        Ok(read_u64(self.meta.get(META_ACCOUNTS)?))
+    }
+
+    /// Insert a new account with its first audit entry; `Exists` if the name is taken.
+    pub fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
+        (&self.accounts, &self.audit, &self.meta)
+            .transaction(|(accounts, audit, meta)| {
+                if accounts.get(&account.name)?.is_some() {
+                    return abort(Error::Exists(account.name.clone()));
+                }
+                let mut account = account.clone();
+                append_audit(audit, &mut account, event, now)?;
+                accounts.insert(account.name.as_bytes(), encode_account(&account))?;
+                let count = read_u64(meta.get(META_ACCOUNTS)?);
+                meta.insert(META_ACCOUNTS, &(count + 1).to_be_bytes())?;
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+
+    /// Read-modify-write one account atomically. `change` may run more than once (on a
+    /// conflict), so it must only compute from its argument. It returns a value for the
+    /// caller and the audit event to append; an `Err` writes nothing.
+    pub fn update<T>(
+        &self,
+        name: &str,
+        now: u64,
+        change: impl Fn(&mut Account) -> Result<(T, Event), Error>,
+    ) -> Result<T, Error> {
+        (&self.accounts, &self.audit)
+            .transaction(|(accounts, audit)| {
+                let Some(bytes) = accounts.get(name)? else {
+                    return abort(Error::NoSuchUser(name.to_string()));
+                };
+                let mut account = match decode_account(&bytes) {
+                    Ok(a) => a,
+                    Err(e) => return abort(e),
+                };
+                let (value, event) = match change(&mut account) {
+                    Ok(v) => v,
+                    Err(e) => return abort(e),
+                };
+                account.updated = now;
+                append_audit(audit, &mut account, &event, now)?;
+                accounts.insert(name.as_bytes(), encode_account(&account))?;
+                Ok(value)
+            })
+            .map_err(tx_error)
+    }
+
+    /// Delete an account and its history.
+    pub fn remove(&self, name: &str) -> Result<(), Error> {
+        (&self.accounts, &self.meta)
+            .transaction(|(accounts, meta)| {
+                if accounts.remove(name.as_bytes())?.is_none() {
+                    return abort(Error::NoSuchUser(name.to_string()));
+                }
+                let count = read_u64(meta.get(META_ACCOUNTS)?);
+                meta.insert(META_ACCOUNTS, &count.saturating_sub(1).to_be_bytes())?;
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        let mut batch = sled::Batch::default();
+        for key in self.audit.scan_prefix(audit_prefix(name)).keys() {
+            batch.remove(key?);
+        }
+        self.audit.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Up to `limit` account names after `after`, and whether more follow.
+    pub fn list(&self, after: Option<&str>, limit: usize) -> Result<(Vec<String>, bool), Error> {
+        let start = match after {
+            Some(a) => Bound::Excluded(a.as_bytes().to_vec()),
+            None => Bound::Unbounded,
+        };
+        let mut names = Vec::with_capacity(limit);
+        let mut keys = self
+            .accounts
+            .range::<Vec<u8>, _>((start, Bound::Unbounded))
+            .keys();
+        for key in keys.by_ref().take(limit) {
+            names.push(String::from_utf8_lossy(&key?).into_owned());
+        }
+        Ok((names, keys.next().is_some()))
+    }
+
+    /// Up to `limit` history entries, newest first, with sequence below `before`.
+    pub fn history(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, bool), Error> {
+        let from = audit_key(name, 0);
+        let to = audit_key(name, before.unwrap_or(u64::MAX));
+        let mut entries = Vec::with_capacity(limit);
+        let mut values = self.audit.range(from..to).values().rev();
+        for value in values.by_ref().take(limit) {
+            entries.push(decode_audit(&value?)?);
+        }
+        Ok((entries, values.next().is_some()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Action, Outcome};
+
+    fn event() -> Event {
+        Event::new(Action::AccountAdded, Outcome::Ok, "test", String::new())
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn create_counts_and_refuses_duplicates() {
+        let (_dir, store) = open();
+        store
+            .create(&Account::new("a".into(), 1), &event(), 1)
+            .unwrap();
+        let again = store.create(&Account::new("a".into(), 2), &event(), 2);
+        assert!(matches!(again, Err(Error::Exists(_))));
+        assert_eq!(store.account_count().unwrap(), 1);
+        store.remove("a").unwrap();
+        assert_eq!(store.account_count().unwrap(), 0);
+        assert!(store.history("a", None, 10).unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn failed_update_writes_nothing() {
+        let (_dir, store) = open();
+        store
+            .create(&Account::new("a".into(), 1), &event(), 1)
+            .unwrap();
+        let r: Result<(), _> = store.update("a", 5, |acc| {
+            acc.failures = 99;
+            Err(Error::Denied)
+        });
+        assert!(matches!(r, Err(Error::Denied)));
+        let acc = store.account("a").unwrap().unwrap();
+        assert_eq!(acc.failures, 0);
+        assert_eq!(store.history("a", None, 10).unwrap().0.len(), 1);
+    }
+
+    #[test]
+    fn history_is_bounded_and_paged_newest_first() {
+        let (_dir, store) = open();
+        store
+            .create(&Account::new("a".into(), 1), &event(), 1)
+            .unwrap();
+        for i in 0..(HISTORY_LIMIT + 20) {
+            store.update("a", 10 + i, |_| Ok(((), event()))).unwrap();
+        }
+        let (page, more) = store.history("a", None, 50).unwrap();
+        assert!(more);
+        assert_eq!(page[0].seq, HISTORY_LIMIT + 21);
+        let (rest, _) = store.history("a", Some(page[49].seq), 1000).unwrap();
+        assert_eq!(page.len() + rest.len(), HISTORY_LIMIT as usize);
+    }
+
+    #[test]
+    fn list_pages_in_name_order() {
+        let (_dir, store) = open();
+        for n in ["c", "a", "b"] {
+            store
+                .create(&Account::new(n.into(), 1), &event(), 1)
+                .unwrap();
+        }
+        assert_eq!(
+            store.list(None, 2).unwrap(),
+            (vec!["a".into(), "b".into()], true)
+        );
+        assert_eq!(store.list(Some("b"), 2).unwrap(), (vec!["c".into()], false));
+    }
+}
