@@ -1,1 +1,307 @@
+//! authctl: parse the command line, make one or more requests through the blocking
+//! client, print the outcome (text or `--json`), and map failures to the documented exit
+//! statuses. All exit-code decisions are in `CtlError::exit_code`.
 
+pub mod args;
+mod output;
+mod secrets;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::client::{Client, ClientError, DEFAULT_TIMEOUT};
+use crate::config::{user_socket, SYSTEM_SOCKET};
+use crate::protocol::{Change, Origin, Request, Response, SecondFactor, Secret, MAX_PAGE};
+pub use args::Cli;
+use args::Command;
+use output::Outcome;
+use secrets::Secrets;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CtlError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Input(String),
+    #[error("a second factor is required ({}): pass --code CODE", methods_list(.0))]
+    SecondFactorRequired(Vec<SecondFactor>),
+    #[error("authd sent an unexpected answer: {0}")]
+    Unexpected(String),
+    #[error("cannot read input")]
+    Io(#[source] std::io::Error),
+}
+
+fn methods_list(methods: &[SecondFactor]) -> String {
+    methods
+        .iter()
+        .map(|m| match m {
+            SecondFactor::Totp => "totp",
+            SecondFactor::Sms => "sms",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl CtlError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CtlError::Client(e) => e.exit_code(),
+            CtlError::Usage(_) => 2,
+            CtlError::Input(_) => 65,
+            CtlError::SecondFactorRequired(_) => 1,
+            CtlError::Unexpected(_) | CtlError::Io(_) => 70,
+        }
+    }
+
+    fn code_name(&self) -> &'static str {
+        match self {
+            CtlError::Client(e) => e.code_name(),
+            CtlError::Usage(_) => "usage",
+            CtlError::Input(_) => "invalid_input",
+            CtlError::SecondFactorRequired(_) => "second_factor_required",
+            CtlError::Unexpected(_) => "protocol",
+            CtlError::Io(_) => "io",
+        }
+    }
+
+    fn retry_at(&self) -> Option<u64> {
+        match self {
+            CtlError::Client(ClientError::Remote(e)) => e.retry_at,
+            _ => None,
+        }
+    }
+}
+
+/// `--socket`/`AUTHD_SOCKET`, else (not root) your own daemon's socket if it exists,
+/// else the system socket.
+fn socket_path(cli: &Cli) -> PathBuf {
+    if let Some(path) = &cli.socket {
+        return path.clone();
+    }
+    if !nix::unistd::geteuid().is_root() {
+        let mine = user_socket();
+        if mine.exists() {
+            return mine;
+        }
+    }
+    PathBuf::from(SYSTEM_SOCKET)
+}
+
+struct Session {
+    client: Client,
+    secrets: Secrets,
+}
+
+impl Session {
+    fn call(&mut self, request: Request) -> Result<Response, CtlError> {
+        match self.client.call(&request)? {
+            Response::SecondFactorRequired { methods } => {
+                Err(CtlError::SecondFactorRequired(methods))
+            }
+            response => Ok(response),
+        }
+    }
+
+    fn done(&mut self, request: Request, message: String) -> Result<Outcome, CtlError> {
+        match self.call(request)? {
+            Response::Done => Ok(Outcome::Done(message)),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+fn unexpected(response: Response) -> CtlError {
+    CtlError::Unexpected(format!("{response:?}"))
+}
+
+fn change(set: Option<String>, clear: bool) -> Change<String> {
+    match (set, clear) {
+        (Some(v), _) => Change::Set(v),
+        (None, true) => Change::Clear,
+        (None, false) => Change::Keep,
+    }
+}
+
+fn run(cli: Cli) -> Result<Outcome, CtlError> {
+    let path = socket_path(&cli);
+    let client_name = concat!("authctl ", env!("CARGO_PKG_VERSION"));
+    let mut s = Session {
+        client: Client::connect(&path, client_name, DEFAULT_TIMEOUT)?,
+        secrets: Secrets::new(cli.password_stdin),
+    };
+    match cli.command {
+        Command::AddUser {
+            user,
+            email,
+            phone,
+            sso,
+        } => {
+            let message = format!("added {}", user.name);
+            let request = Request::AddUser {
+                name: user.name,
+                email,
+                phone,
+                sso,
+            };
+            s.done(request, message)
+        }
+        Command::RemoveUser { user } => {
+            let message = format!("removed {}", user.name);
+            s.done(Request::RemoveUser { name: user.name }, message)
+        }
+        Command::ListUsers => list_users(&mut s),
+        Command::Show { user } => match s.call(Request::ShowUser { name: user.name })? {
+            Response::Account(info) => Ok(Outcome::Account(info)),
+            other => Err(unexpected(other)),
+        },
+        Command::SetUser {
+            user,
+            email,
+            no_email,
+            phone,
+            no_phone,
+            sso,
+            no_sso,
+        } => {
+            let request = Request::SetUser {
+                name: user.name.clone(),
+                email: change(email, no_email),
+                phone: change(phone, no_phone),
+                sso: change(sso, no_sso),
+            };
+            if let Request::SetUser {
+                email: Change::Keep,
+                phone: Change::Keep,
+                sso: Change::Keep,
+                ..
+            } = request
+            {
+                return Err(CtlError::Usage(
+                    "nothing to change: give --email, --phone, --sso or a --no-* flag".into(),
+                ));
+            }
+            s.done(request, format!("updated {}", user.name))
+        }
+        Command::SetPassword { user } => {
+            let password = s.secrets.read_new("New password: ")?;
+            let message = format!("password set for {}", user.name);
+            s.done(
+                Request::SetPassword {
+                    name: user.name,
+                    password,
+                },
+                message,
+            )
+        }
+        Command::ChangePassword { user, code } => {
+            let current = s.secrets.read("Current password: ")?;
+            let new = s.secrets.read_new("New password: ")?;
+            let message = format!("password changed for {}", user.name);
+            let request = Request::ChangePassword {
+                name: user.name,
+                current,
+                code: code.map(Secret::new),
+                new,
+            };
+            s.done(request, message)
+        }
+        Command::Verify { user, code } => {
+            let password = s.secrets.read("Password: ")?;
+            let request = Request::Verify {
+                name: user.name,
+                password,
+                code: code.map(Secret::new),
+                origin: Origin::default(),
+            };
+            match s.call(request)? {
+                Response::Verified { name } => Ok(Outcome::Verified(name)),
+                other => Err(unexpected(other)),
+            }
+        }
+        Command::Unlock { user } => {
+            let message = format!("unlocked {}", user.name);
+            s.done(Request::Unlock { name: user.name }, message)
+        }
+        Command::Log { user, limit } => log(&mut s, user.name, limit),
+        Command::Status => match s.call(Request::Status)? {
+            Response::Status(info) => Ok(Outcome::Status(info)),
+            other => Err(unexpected(other)),
+        },
+    }
+}
+
+fn list_users(s: &mut Session) -> Result<Outcome, CtlError> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let request = Request::ListUsers {
+            after: after.take(),
+            limit: MAX_PAGE,
+        };
+        match s.call(request)? {
+            Response::Users { names, next } => {
+                all.extend(names);
+                match next {
+                    Some(n) => after = Some(n),
+                    None => return Ok(Outcome::Users(all)),
+                }
+            }
+            other => return Err(unexpected(other)),
+        }
+    }
+}
+
+fn log(s: &mut Session, name: String, limit: u32) -> Result<Outcome, CtlError> {
+    let mut events = Vec::new();
+    let mut before = None;
+    while events.len() < limit as usize {
+        let want = (limit as usize - events.len()).min(MAX_PAGE as usize) as u32;
+        let request = Request::Log {
+            name: name.clone(),
+            before,
+            limit: want,
+        };
+        match s.call(request)? {
+            Response::Log { events: page, next } => {
+                events.extend(page);
+                match next {
+                    Some(seq) => before = Some(seq),
+                    None => break,
+                }
+            }
+            other => return Err(unexpected(other)),
+        }
+    }
+    events.reverse();
+    Ok(Outcome::Log(name, events))
+}
+
+/// authctl's whole life: parse, run, print, exit.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(outcome) => {
+            if json {
+                println!("{}", outcome.to_json());
+            } else {
+                let text = outcome.to_text();
+                if !text.is_empty() {
+                    println!("{text}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            if json {
+                println!("{}", output::error_json(&error));
+            }
+            eprintln!("authctl: {}", crate::error::DisplayChain(&error));
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

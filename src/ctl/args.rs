@@ -1,0 +1,133 @@
+//! The authctl command line (clap derive). Also the source for authctl(1) and the shell
+//! completions, so `--help`, the man page and the parser never disagree.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0   success
+  1   denied: wrong password or code, or a second factor is required
+  2   usage error
+  65  invalid input: bad name, email or phone, weak password, account exists, SSO account
+  67  no such user
+  69  authd is not reachable
+  70  internal error
+  75  locked or rate limited (the message says until when)
+  77  permission denied
+  78  configuration error";
+
+/// Manage and check accounts held by authd.
+///
+/// Secrets (passwords, codes) are asked for on the terminal without echo, or read one per
+/// line from standard input with --password-stdin, in the order the command needs them.
+#[derive(Debug, Parser)]
+#[command(name = "authctl", version, about, long_about, after_help = EXIT_STATUS)]
+pub struct Cli {
+    /// authd's socket [default: your own daemon's socket if it exists, else /run/authd/authd.sock]
+    #[arg(long, global = true, env = "AUTHD_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}}).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read passwords and codes from stdin, one per line, instead of prompting.
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct User {
+    /// Account name: 1-64 of a-z 0-9 . _ - @, starting with a letter or digit.
+    #[arg(value_name = "USER")]
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an account (admin).
+    AddUser {
+        #[command(flatten)]
+        user: User,
+        /// Email address, for password-reset mail.
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+        /// Mobile number in international form (+44 7911 123456); stored as E.164.
+        #[arg(long, value_name = "NUMBER")]
+        phone: Option<String>,
+        /// The account signs in at this SSO provider and has no password here.
+        #[arg(long, value_name = "PROVIDER")]
+        sso: Option<String>,
+    },
+    /// Delete an account and everything stored for it (admin).
+    RemoveUser {
+        #[command(flatten)]
+        user: User,
+    },
+    /// List account names (admin).
+    ListUsers,
+    /// Show an account's state (admin, or the user themself).
+    Show {
+        #[command(flatten)]
+        user: User,
+    },
+    /// Change an account's email, phone or SSO provider (admin).
+    SetUser {
+        #[command(flatten)]
+        user: User,
+        #[arg(long, value_name = "ADDRESS", conflicts_with = "no_email")]
+        email: Option<String>,
+        /// Remove the email address.
+        #[arg(long)]
+        no_email: bool,
+        #[arg(long, value_name = "NUMBER", conflicts_with = "no_phone")]
+        phone: Option<String>,
+        /// Remove the phone number.
+        #[arg(long)]
+        no_phone: bool,
+        /// Make it an SSO account (its local password is removed).
+        #[arg(long, value_name = "PROVIDER", conflicts_with = "no_sso")]
+        sso: Option<String>,
+        /// Make it a local account again (set a password afterwards).
+        #[arg(long)]
+        no_sso: bool,
+    },
+    /// Set an account's password without the old one (admin); the policy applies.
+    SetPassword {
+        #[command(flatten)]
+        user: User,
+    },
+    /// Change your password: the current one, then the new one.
+    ChangePassword {
+        #[command(flatten)]
+        user: User,
+        /// Second-factor code, when the account has 2FA.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
+    /// Check a password (admin, or the user themself); exit 0 when it is right.
+    Verify {
+        #[command(flatten)]
+        user: User,
+        /// Second-factor code, when the account has 2FA.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
+    /// Clear an account's lockout (admin).
+    Unlock {
+        #[command(flatten)]
+        user: User,
+    },
+    /// Show an account's audit events, oldest first (admin, or the user themself).
+    Log {
+        #[command(flatten)]
+        user: User,
+        /// How many of the newest events to show.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: u32,
+    },
+    /// Show the daemon's version, uptime and counts (anyone).
+    Status,
+}

@@ -1,0 +1,131 @@
+//! How authctl shows results: plain text for people, one JSON object with `--json`.
+
+use serde_json::{json, Value};
+
+use super::CtlError;
+use crate::protocol::{AccountInfo, AuditEntry, StatusInfo};
+use crate::time;
+
+/// What a command produced, before it is rendered.
+pub enum Outcome {
+    /// A change took effect; the text says what.
+    Done(String),
+    Verified(String),
+    Status(StatusInfo),
+    Account(AccountInfo),
+    Users(Vec<String>),
+    Log(String, Vec<AuditEntry>),
+}
+
+fn optional(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("-")
+}
+
+fn account_json(a: &AccountInfo) -> Value {
+    json!({
+        "name": a.name,
+        "email": a.email,
+        "phone": a.phone,
+        "sso": a.sso,
+        "password_set": a.password_set,
+        "totp": a.totp.as_str(),
+        "sms": a.sms.as_str(),
+        "recovery_codes_left": a.recovery_codes_left,
+        "locked_until": a.locked_until.map(time::format),
+        "failures": a.failures,
+        "created": time::format(a.created),
+    })
+}
+
+fn account_text(a: &AccountInfo) -> String {
+    let locked = a
+        .locked_until
+        .map_or("no".into(), |t| format!("until {}", time::format(t)));
+    format!(
+        "name:                {}\nemail:               {}\nphone:               {}\n\
+         sso:                 {}\npassword set:        {}\ntotp:                {}\n\
+         sms:                 {}\nrecovery codes left: {}\nlocked:              {}\n\
+         failures:            {}\ncreated:             {}",
+        a.name,
+        optional(&a.email),
+        optional(&a.phone),
+        optional(&a.sso),
+        if a.password_set { "yes" } else { "no" },
+        a.totp.as_str(),
+        a.sms.as_str(),
+        a.recovery_codes_left,
+        locked,
+        a.failures,
+        time::format(a.created),
+    )
+}
+
+fn entry_json(e: &AuditEntry) -> Value {
+    json!({
+        "seq": e.seq,
+        "at": time::format(e.at),
+        "action": e.action,
+        "outcome": e.outcome,
+        "actor": e.actor,
+        "detail": e.detail,
+    })
+}
+
+impl Outcome {
+    pub fn to_json(&self) -> Value {
+        match self {
+            Outcome::Done(message) => json!({ "ok": true, "message": message }),
+            Outcome::Verified(name) => json!({ "ok": true, "verified": true, "name": name }),
+            Outcome::Status(s) => json!({
+                "server_version": s.server_version,
+                "protocol": s.protocol,
+                "uptime_secs": s.uptime_secs,
+                "accounts": s.accounts,
+                "schema_version": s.schema_version,
+            }),
+            Outcome::Account(a) => account_json(a),
+            Outcome::Users(names) => json!({ "users": names }),
+            Outcome::Log(name, events) => json!({
+                "name": name,
+                "events": events.iter().map(entry_json).collect::<Vec<_>>(),
+            }),
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        match self {
+            Outcome::Done(message) => message.clone(),
+            Outcome::Verified(name) => format!("{name}: verified"),
+            Outcome::Status(s) => format!(
+                "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}",
+                s.server_version, s.protocol, s.schema_version, s.uptime_secs, s.accounts
+            ),
+            Outcome::Account(a) => account_text(a),
+            Outcome::Users(names) => names.join("\n"),
+            Outcome::Log(_, events) => events
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}  {:<17} {:<7} {}{}{}",
+                        time::format(e.at),
+                        e.action,
+                        e.outcome,
+                        e.actor,
+                        if e.detail.is_empty() { "" } else { "  " },
+                        e.detail
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+}
+
+/// The `--json` form of an error.
+pub fn error_json(error: &CtlError) -> Value {
+    let mut body = json!({ "code": error.code_name(), "message": error.to_string() });
+    if let Some(at) = error.retry_at() {
+        body["retry_at"] = json!(time::format(at));
+    }
+    json!({ "error": body })
+}
