@@ -121,7 +121,7 @@ fn in_admin_group(peer: &Peer, user: Option<&User>, admin_group: &str) -> bool {
         return false;
     };
     group.gid == Gid::from_raw(peer.gid)
-        || user.is_some_and(|u| u.gid == group.gid || group.mem.iter().any(|m| *m == u.name))
+        || user.is_some_and(|u| u.gid == group.gid || group.mem.contains(&u.name))
 }
 
 #[cfg(test)]

@@ -25,6 +25,15 @@ fn origin_detail(origin: &Origin) -> String {
     parts.join(" ")
 }
 
+/// `context` (where the attempt came from), then what happened.
+fn detail_with(context: &str, what: String) -> String {
+    if context.is_empty() {
+        what
+    } else {
+        format!("{context}; {what}")
+    }
+}
+
 fn refuse_sso(account: &Account) -> Result<(), Error> {
     match account.sso {
         Some(_) => Err(Error::SsoAccount(account.name.clone())),
@@ -85,15 +94,18 @@ impl Service {
                 }
                 Verdict::Wrong => match lockout::record_failure(acc, config, now) {
                     None => {
-                        let d = format!("{detail} failure {}", acc.failures);
+                        let d = detail_with(detail, format!("failure {}", acc.failures));
                         let event = Event::by(caller, Action::Verify, Outcome::Denied, d);
                         (Err(Error::Denied), event)
                     }
                     Some(until) => {
-                        let d = format!(
-                            "{detail} failure {}; locked until {}",
-                            acc.failures,
-                            time::format(until)
+                        let d = detail_with(
+                            detail,
+                            format!(
+                                "failure {}; locked until {}",
+                                acc.failures,
+                                time::format(until)
+                            ),
                         );
                         let event = Event::by(caller, Action::LockedOut, Outcome::Denied, d);
                         (Err(Error::Denied), event)

@@ -1,0 +1,93 @@
+//! Many writers at once: every write is acknowledged (no deadlock in the durability
+//! path) and every acknowledged write is there afterwards, also after SIGKILL.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use authd::protocol::{Change, Request, Response};
+
+use crate::daemon::*;
+
+const WRITERS: usize = 64;
+const EACH: usize = 20;
+
+#[test]
+fn sixty_four_concurrent_writers_finish_and_every_write_is_durable() {
+    let mut d = Daemon::start();
+    let (done, finished) = mpsc::channel();
+    for w in 0..WRITERS {
+        let mut client = d.client();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for i in 0..EACH {
+                let name = format!("w{w:02}-{i:02}");
+                let add = Request::AddUser {
+                    name: name.clone(),
+                    email: None,
+                    phone: None,
+                    sso: None,
+                };
+                assert_eq!(client.call(&add).unwrap(), Response::Done);
+                let edit = Request::SetUser {
+                    name,
+                    email: Change::Set(format!("w{w}i{i}@example.org")),
+                    phone: Change::Keep,
+                    sso: Change::Keep,
+                };
+                assert_eq!(client.call(&edit).unwrap(), Response::Done);
+            }
+            done.send(w).unwrap();
+        });
+    }
+    drop(done);
+    for _ in 0..WRITERS {
+        finished
+            .recv_timeout(Duration::from_secs(120))
+            .expect("a writer hung or failed: the durability path must not deadlock");
+    }
+    d.kill9();
+    d.spawn();
+    let status = json(&d.ctl(&["--json", "status"]));
+    assert_eq!(status["accounts"], (WRITERS * EACH) as u64);
+    let mut client = d.client();
+    for w in [0, WRITERS / 2, WRITERS - 1] {
+        for i in [0, EACH - 1] {
+            match client
+                .call(&Request::ShowUser {
+                    name: format!("w{w:02}-{i:02}"),
+                })
+                .unwrap()
+            {
+                Response::Account(a) => {
+                    assert_eq!(a.email.as_deref(), Some(&*format!("w{w}i{i}@example.org")))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn concurrent_failures_are_all_counted() {
+    let d = Daemon::start();
+    d.user_with_password("target");
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let mut client = d.client();
+            std::thread::spawn(move || {
+                client
+                    .call(&Request::Verify {
+                        name: "target".into(),
+                        password: authd::protocol::Secret::new("wrong-password-1"),
+                        code: None,
+                        origin: Default::default(),
+                    })
+                    .unwrap_err()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().exit_code(), 1);
+    }
+    assert_eq!(json(&d.ctl(&["--json", "show", "target"]))["failures"], 4);
+}

@@ -1,0 +1,252 @@
+//! One helper that starts the real `authd` binary on a temp socket and state dir, and
+//! runs the real `authctl` against it.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use authd::client::Client;
+
+pub const AUTHD: &str = env!("CARGO_BIN_EXE_authd");
+pub const AUTHCTL: &str = env!("CARGO_BIN_EXE_authctl");
+
+/// A password the default policy accepts.
+pub const GOOD_PW: &str = "Correct-Horse-Battery-9";
+
+/// Cheap argon2 so tests stay fast; everything else at its documented default.
+pub const TEST_CONFIG: &str = "[password]\nargon2_m_kib = 256\nargon2_t = 1\nhash_workers = 2\n";
+
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub socket: PathBuf,
+    pub config: PathBuf,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    /// Start with the test config.
+    pub fn start() -> Daemon {
+        Daemon::start_with("")
+    }
+
+    /// Start with extra top-level keys prepended to the test config (e.g. `frame_timeout`).
+    pub fn start_with(extra: &str) -> Daemon {
+        Daemon::start_with_config(&format!("{extra}\n{TEST_CONFIG}"))
+    }
+
+    /// Start with exactly this config body (socket and state_dir are added).
+    pub fn start_with_config(body: &str) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        // Other uids (the authorization tests) must reach the socket; state stays 0700.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let socket = dir.path().join("authd.sock");
+        let config = dir.path().join("authd.toml");
+        let text = format!(
+            "socket = \"{}\"\nstate_dir = \"{}\"\n{body}",
+            socket.display(),
+            dir.path().join("state").display()
+        );
+        std::fs::write(&config, text).unwrap();
+        let mut daemon = Daemon {
+            dir,
+            socket,
+            config,
+            child: None,
+        };
+        daemon.spawn();
+        daemon
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("authd.log")).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("daemon running").id()
+    }
+
+    /// Start (again) on the same config and state, and wait until it answers.
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("authd.log"))
+            .unwrap();
+        let child = Command::new(AUTHD)
+            .arg("--config")
+            .arg(&self.config)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if Client::connect(&self.socket, "test", Duration::from_secs(5)).is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("authd exited early ({status}):\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "authd not ready:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no chance to clean up or flush.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("daemon running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// SIGTERM and wait for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        signal(child.id(), "TERM");
+        wait_timeout(&mut child, Duration::from_secs(30))
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(&self.socket, "test", Duration::from_secs(30)).unwrap()
+    }
+
+    /// `authctl --socket S ARGS...`
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        self.ctl_stdin("", args)
+    }
+
+    /// `authctl --socket S --password-stdin ARGS...` with `input` on stdin.
+    pub fn ctl_stdin(&self, input: &str, args: &[&str]) -> Output {
+        run_ctl(&self.socket, None, input, args)
+    }
+
+    /// Add `name` and give it `GOOD_PW`, asserting both succeed.
+    pub fn user_with_password(&self, name: &str) {
+        assert_ok(&self.ctl(&["add-user", name]));
+        assert_ok(&self.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", name]));
+    }
+
+    /// Resident set size of the daemon, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Run authctl, optionally as another uid through `setpriv` (tests run as root).
+pub fn run_ctl(socket: &Path, as_uid: Option<(u32, u32)>, input: &str, args: &[&str]) -> Output {
+    let mut cmd = match as_uid {
+        None => Command::new(AUTHCTL),
+        Some((uid, gid)) => {
+            let mut c = Command::new("setpriv");
+            c.arg(format!("--reuid={uid}"))
+                .arg(format!("--regid={gid}"))
+                .arg("--clear-groups")
+                .arg(AUTHCTL);
+            c
+        }
+    };
+    cmd.arg("--socket").arg(socket);
+    if !input.is_empty() {
+        cmd.arg("--password-stdin");
+    }
+    let mut child = cmd
+        .args(args)
+        .env_remove("AUTHD_SOCKET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // A large input may be refused before it is all read: a broken pipe is fine.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+pub fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+pub fn wait_timeout(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+pub fn assert_exit(out: &Output, want: i32) {
+    assert_eq!(
+        code(out),
+        want,
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+#[track_caller]
+pub fn assert_ok(out: &Output) {
+    assert_exit(out, 0);
+}
+
+/// Parse `--json` output.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
+}

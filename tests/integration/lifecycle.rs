@@ -1,0 +1,202 @@
+//! The daemon's life: config errors, socket ownership, durability across SIGKILL,
+//! graceful shutdown, defaults without a config.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use authd::protocol::{Origin, Request, Response, Secret};
+
+use crate::daemon::*;
+
+#[test]
+fn acknowledged_writes_survive_sigkill_and_the_stale_socket_is_replaced() {
+    let mut d = Daemon::start();
+    assert_ok(&d.ctl(&["add-user", "alice", "--email", "alice@example.org"]));
+    d.kill9();
+    assert!(std::fs::symlink_metadata(&d.socket)
+        .unwrap()
+        .file_type()
+        .is_socket());
+    d.spawn();
+    assert_eq!(
+        json(&d.ctl(&["--json", "show", "alice"]))["email"],
+        "alice@example.org"
+    );
+
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "alice"]));
+    assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "alice"]), 1);
+    d.kill9();
+    d.spawn();
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "alice"]));
+    let log = json(&d.ctl(&["--json", "log", "alice"]));
+    let outcomes: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["ok", "ok", "denied", "ok"]);
+    assert!(d.log().contains("removing stale socket"), "{}", d.log());
+}
+
+#[test]
+fn socket_is_world_connectable_and_removed_on_sigterm() {
+    let mut d = Daemon::start();
+    let mode = std::fs::metadata(&d.socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o666);
+    let state = std::fs::metadata(d.state_dir())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(state & 0o777, 0o700);
+    let status = d.terminate();
+    assert_eq!(status.code(), Some(0));
+    assert!(!d.socket.exists(), "socket left behind");
+    assert_exit(&d.ctl(&["status"]), 69);
+    let out = d.ctl(&["status"]);
+    assert!(
+        stderr(&out).contains("authd is not running at"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_live_daemons_socket_is_not_stolen() {
+    let d = Daemon::start();
+    let second = Command::new(AUTHD)
+        .arg("--config")
+        .arg(&d.config)
+        .arg("--state-dir")
+        .arg(d.dir.path().join("other-state"))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("already listening"), "{err}");
+    assert_ok(&d.ctl(&["status"]));
+}
+
+#[test]
+fn a_non_socket_file_in_the_way_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("authd.sock");
+    std::fs::write(&path, "precious").unwrap();
+    let out = Command::new(AUTHD)
+        .arg("--socket")
+        .arg(&path)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious");
+}
+
+#[test]
+fn a_bad_config_exits_78_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[password]\nmin_lenght = 3\n", "min_lenght"),
+        ("[lockout]\nbase = \"soon\"\n", "base"),
+        ("[password]\nmin_score = 9\n", "password.min_score"),
+        ("socket = 5\n", "socket"),
+    ];
+    for (text, key) in cases {
+        let file = dir.path().join("authd.toml");
+        std::fs::write(&file, text).unwrap();
+        let out = Command::new(AUTHD)
+            .arg("--config")
+            .arg(&file)
+            .arg("--check-config")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(78), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(key), "{key} not named in: {err}");
+    }
+    let missing = Command::new(AUTHD)
+        .args(["--config", "/nonexistent/authd.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(78));
+    let ok = Command::new(AUTHD)
+        .args(["--check-config", "--socket", "/tmp/x.sock"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    // Slow hashing so the verify is surely still running when SIGTERM arrives.
+    let mut d = Daemon::start_with_config("[password]\nargon2_m_kib = 65536\nargon2_t = 8\n");
+    d.user_with_password("slow");
+    let socket = d.socket.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut client =
+        authd::client::Client::connect(&socket, "test", Duration::from_secs(60)).unwrap();
+    let worker = std::thread::spawn(move || {
+        tx.send(()).unwrap();
+        client.call(&Request::Verify {
+            name: "slow".into(),
+            password: Secret::new(GOOD_PW),
+            code: None,
+            origin: Origin::default(),
+        })
+    });
+    rx.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let status = d.terminate();
+    let answer = worker.join().unwrap().unwrap();
+    assert_eq!(
+        answer,
+        Response::Verified {
+            name: "slow".into()
+        }
+    );
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn with_no_config_a_user_daemon_uses_its_xdg_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let runtime = dir.path().join("run");
+    let state_home = dir.path().join("state");
+    let as_nobody = nix::unistd::geteuid().is_root();
+    let mut cmd = if as_nobody {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", AUTHD]);
+        c
+    } else {
+        Command::new(AUTHD)
+    };
+    let mut child = cmd
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("XDG_STATE_HOME", &state_home)
+        .env_remove("NOTIFY_SOCKET")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = runtime.join("authd/authd.sock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !socket.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no socket at {socket:?}"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "authd exited");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_ok(&run_ctl(&socket, None, "", &["status"]));
+    assert!(state_home.join("authd/db").exists());
+    signal(child.id(), "TERM");
+    assert_eq!(
+        wait_timeout(&mut child, Duration::from_secs(30)).code(),
+        Some(0)
+    );
+    assert!(!socket.exists());
+}

@@ -1,0 +1,10 @@
+//! Integration tests: each starts the real `authd` binary on a temp socket and state dir
+//! and drives it through the real `authctl` and through the client library.
+
+mod accounts;
+mod authz;
+mod bad_input;
+mod concurrency;
+mod daemon;
+mod lifecycle;
+mod passwords;
