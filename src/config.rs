@@ -254,6 +254,15 @@ pub fn user_socket() -> PathBuf {
     }
 }
 
+/// Is `dir` safe to hold a socket we trust: owned by the current user or root, and not
+/// writable by group or others? (A `/tmp/authd-$UID` made by someone else is not.)
+pub fn dir_is_trusted(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::geteuid().as_raw();
+    std::fs::metadata(dir)
+        .is_ok_and(|m| m.is_dir() && (m.uid() == me || m.uid() == 0) && m.mode() & 0o022 == 0)
+}
+
 /// Root: `/var/lib/authd`; anyone else: `$XDG_STATE_HOME/authd`, falling back to
 /// `~/.local/state/authd`.
 pub fn default_state_dir() -> PathBuf {

@@ -16,7 +16,7 @@ Exit status:
   70  internal error
   75  locked or rate limited (the message says until when)
   77  permission denied
-  78  configuration error";
+  78  configuration error (authd; authctl itself never returns it)";
 
 /// Manage and check accounts held by authd.
 ///

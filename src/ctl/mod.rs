@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::client::{Client, ClientError, DEFAULT_TIMEOUT};
-use crate::config::{user_socket, SYSTEM_SOCKET};
+use crate::config::{dir_is_trusted, user_socket, SYSTEM_SOCKET};
 use crate::protocol::{Change, Origin, Request, Response, SecondFactor, Secret, MAX_PAGE};
 pub use args::Cli;
 use args::Command;
@@ -76,15 +76,15 @@ impl CtlError {
     }
 }
 
-/// `--socket`/`AUTHD_SOCKET`, else (not root) your own daemon's socket if it exists,
-/// else the system socket.
+/// `--socket`/`AUTHD_SOCKET`, else (not root) your own daemon's socket if it exists in a
+/// directory only you (or root) control, else the system socket.
 fn socket_path(cli: &Cli) -> PathBuf {
     if let Some(path) = &cli.socket {
         return path.clone();
     }
     if !nix::unistd::geteuid().is_root() {
         let mine = user_socket();
-        if mine.exists() {
+        if mine.exists() && mine.parent().is_some_and(dir_is_trusted) {
             return mine;
         }
     }
@@ -282,7 +282,19 @@ fn log(s: &mut Session, name: String, limit: u32) -> Result<Outcome, CtlError> {
 
 /// authctl's whole life: parse, run, print, exit.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let informational =
+                matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+            if !informational && std::env::args().any(|a| a == "--json") {
+                let usage = CtlError::Usage(e.kind().to_string());
+                println!("{}", output::error_json(&usage));
+            }
+            e.exit();
+        }
+    };
     let json = cli.json;
     match run(cli) {
         Ok(outcome) => {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use tokio::net::UnixListener;
 
 use super::ServerError;
+use crate::config::dir_is_trusted;
 
 pub struct Listener {
     pub socket: UnixListener,
@@ -27,7 +28,6 @@ impl Listener {
                 owned_path: None,
             });
         }
-        clear_stale(path)?;
         if let Some(dir) = path.parent() {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -37,7 +37,12 @@ impl Listener {
                     path: dir.into(),
                     source,
                 })?;
+            // Someone else's directory (a squatted /tmp/authd-$UID) could swap our socket.
+            if !dir_is_trusted(dir) {
+                return Err(ServerError::UntrustedDir { path: dir.into() });
+            }
         }
+        clear_stale(path)?;
         let socket = UnixListener::bind(path).map_err(|source| ServerError::Socket {
             path: path.into(),
             source,

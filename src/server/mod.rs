@@ -31,6 +31,11 @@ pub enum ServerError {
     AlreadyRunning { path: PathBuf },
     #[error("{} exists and is not a socket; refusing to replace it", .path.display())]
     NotASocket { path: PathBuf },
+    #[error(
+        "socket directory {} must be owned by this user or root and not writable by others",
+        .path.display()
+    )]
+    UntrustedDir { path: PathBuf },
     #[error("cannot set up socket {}", .path.display())]
     Socket {
         path: PathBuf,

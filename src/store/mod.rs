@@ -19,9 +19,7 @@ use crate::audit::Event;
 use crate::error::Error;
 use crate::protocol::AuditEntry;
 pub use records::Account;
-use records::{
-    audit_key, audit_prefix, decode_account, decode_audit, encode_account, encode_audit,
-};
+use records::{audit_key, decode_account, decode_audit, encode_account, encode_audit};
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -186,24 +184,27 @@ impl Store {
             .map_err(tx_error)
     }
 
-    /// Delete an account and its history.
+    /// Delete an account and its history in one transaction.
     pub fn remove(&self, name: &str) -> Result<(), Error> {
-        (&self.accounts, &self.meta)
-            .transaction(|(accounts, meta)| {
-                if accounts.remove(name.as_bytes())?.is_none() {
+        (&self.accounts, &self.audit, &self.meta)
+            .transaction(|(accounts, audit, meta)| {
+                let Some(bytes) = accounts.remove(name.as_bytes())? else {
                     return abort(Error::NoSuchUser(name.to_string()));
+                };
+                let account = match decode_account(&bytes) {
+                    Ok(a) => a,
+                    Err(e) => return abort(e),
+                };
+                // History is the window of the newest HISTORY_LIMIT sequence numbers.
+                let oldest = account.audit_seq.saturating_sub(HISTORY_LIMIT - 1).max(1);
+                for seq in oldest..=account.audit_seq {
+                    audit.remove(audit_key(name, seq))?;
                 }
                 let count = read_u64(meta.get(META_ACCOUNTS)?);
                 meta.insert(META_ACCOUNTS, &count.saturating_sub(1).to_be_bytes())?;
                 Ok(())
             })
-            .map_err(tx_error)?;
-        let mut batch = sled::Batch::default();
-        for key in self.audit.scan_prefix(audit_prefix(name)).keys() {
-            batch.remove(key?);
-        }
-        self.audit.apply_batch(batch)?;
-        Ok(())
+            .map_err(tx_error)
     }
 
     /// Up to `limit` account names after `after`, and whether more follow.
@@ -300,6 +301,8 @@ mod tests {
         assert_eq!(page[0].seq, HISTORY_LIMIT + 21);
         let (rest, _) = store.history("a", Some(page[49].seq), 1000).unwrap();
         assert_eq!(page.len() + rest.len(), HISTORY_LIMIT as usize);
+        store.remove("a").unwrap();
+        assert_eq!(store.audit.len(), 0, "remove left history behind");
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub fn audit_key(name: &str, seq: u64) -> Vec<u8> {
     key
 }
 
-pub fn audit_prefix(name: &str) -> Vec<u8> {
+fn audit_prefix(name: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(name.len() + 9);
     key.extend_from_slice(name.as_bytes());
     key.push(0);

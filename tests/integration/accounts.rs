@@ -75,6 +75,10 @@ fn invalid_input_is_refused_with_65_and_nothing_is_written() {
     assert_eq!(status["accounts"], 0);
     assert_eq!(stdout(&d.ctl(&["list-users"])).trim(), "");
 
+    let usage = d.ctl(&["--json", "add-user"]);
+    assert_exit(&usage, 2);
+    assert_eq!(json(&usage)["error"]["code"], "usage");
+
     assert_ok(&d.ctl(&["add-user", "bob"]));
     let again = d.ctl(&["--json", "add-user", "bob"]);
     assert_exit(&again, 65);

@@ -25,7 +25,7 @@ fn can_switch_uid() -> bool {
 }
 
 fn as_nobody(d: &Daemon, input: &str, args: &[&str]) -> std::process::Output {
-    run_ctl(&d.socket, Some(NOBODY), input, args)
+    d.ctl_as(NOBODY, input, args)
 }
 
 #[test]

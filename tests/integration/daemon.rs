@@ -133,7 +133,13 @@ impl Daemon {
 
     /// `authctl --socket S --password-stdin ARGS...` with `input` on stdin.
     pub fn ctl_stdin(&self, input: &str, args: &[&str]) -> Output {
-        run_ctl(&self.socket, None, input, args)
+        run_ctl(Path::new(AUTHCTL), &self.socket, None, input, args)
+    }
+
+    /// authctl run as another uid/gid (needs root), from a copy other users can execute.
+    pub fn ctl_as(&self, ids: (u32, u32), input: &str, args: &[&str]) -> Output {
+        let bin = exposed_copy(AUTHCTL, self.dir.path());
+        run_ctl(&bin, &self.socket, Some(ids), input, args)
     }
 
     /// Add `name` and give it `GOOD_PW`, asserting both succeed.
@@ -162,19 +168,42 @@ impl Drop for Daemon {
     }
 }
 
-/// Run authctl, optionally as another uid through `setpriv` (tests run as root).
-pub fn run_ctl(socket: &Path, as_uid: Option<(u32, u32)>, input: &str, args: &[&str]) -> Output {
-    let mut cmd = match as_uid {
-        None => Command::new(AUTHCTL),
+/// A copy of `bin` in `dir` (mode 0755), for running as another uid: the build tree
+/// may sit below a directory that uid cannot enter.
+pub fn exposed_copy(bin: &str, dir: &Path) -> PathBuf {
+    let name = Path::new(bin).file_name().unwrap();
+    let copy = dir.join(name);
+    if !copy.exists() {
+        std::fs::copy(bin, &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    copy
+}
+
+/// `bin` as it is, or as another uid/gid through `setpriv` (tests run as root).
+pub fn command_as(bin: &Path, as_uid: Option<(u32, u32)>) -> Command {
+    match as_uid {
+        None => Command::new(bin),
         Some((uid, gid)) => {
             let mut c = Command::new("setpriv");
             c.arg(format!("--reuid={uid}"))
                 .arg(format!("--regid={gid}"))
                 .arg("--clear-groups")
-                .arg(AUTHCTL);
+                .arg(bin);
             c
         }
-    };
+    }
+}
+
+/// Run authctl `bin` against `socket`, optionally as another uid.
+pub fn run_ctl(
+    bin: &Path,
+    socket: &Path,
+    as_uid: Option<(u32, u32)>,
+    input: &str,
+    args: &[&str],
+) -> Output {
+    let mut cmd = command_as(bin, as_uid);
     cmd.arg("--socket").arg(socket);
     if !input.is_empty() {
         cmd.arg("--password-stdin");

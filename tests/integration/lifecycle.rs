@@ -96,6 +96,25 @@ fn a_non_socket_file_in_the_way_is_left_alone() {
 }
 
 #[test]
+fn a_socket_directory_others_can_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = Command::new(AUTHD)
+        .arg("--socket")
+        .arg(run.join("authd.sock"))
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not writable by others"), "{err}");
+    assert!(!run.join("authd.sock").exists());
+}
+
+#[test]
 fn a_bad_config_exits_78_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
@@ -166,15 +185,10 @@ fn with_no_config_a_user_daemon_uses_its_xdg_directories() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let runtime = dir.path().join("run");
     let state_home = dir.path().join("state");
-    let as_nobody = nix::unistd::geteuid().is_root();
-    let mut cmd = if as_nobody {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", AUTHD]);
-        c
-    } else {
-        Command::new(AUTHD)
-    };
-    let mut child = cmd
+    // Root would use the system paths: run as `nobody` then.
+    let as_uid = nix::unistd::geteuid().is_root().then_some((65534, 65534));
+    let bin = exposed_copy(AUTHD, dir.path());
+    let mut child = command_as(&bin, as_uid)
         .env("XDG_RUNTIME_DIR", &runtime)
         .env("XDG_STATE_HOME", &state_home)
         .env_remove("NOTIFY_SOCKET")
@@ -191,7 +205,13 @@ fn with_no_config_a_user_daemon_uses_its_xdg_directories() {
         assert!(child.try_wait().unwrap().is_none(), "authd exited");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_ok(&run_ctl(&socket, None, "", &["status"]));
+    assert_ok(&run_ctl(
+        std::path::Path::new(AUTHCTL),
+        &socket,
+        None,
+        "",
+        &["status"],
+    ));
     assert!(state_home.join("authd/db").exists());
     signal(child.id(), "TERM");
     assert_eq!(
