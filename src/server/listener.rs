@@ -72,7 +72,10 @@ impl Listener {
 }
 
 fn from_systemd() -> Result<Option<UnixListener>, ServerError> {
-    let Some(fd) = sd_notify::listen_fds().ok().and_then(|mut fds| fds.next()) else {
+    // `false`: leave LISTEN_* in place; changing the environment with threads running
+    // is unsound.
+    let passed = sd_notify::listen_fds_with_names(false).ok();
+    let Some((fd, _name)) = passed.and_then(|mut fds| fds.next()) else {
         return Ok(None);
     };
     // SAFETY: systemd passed this descriptor to us (LISTEN_PID matched) and nothing else

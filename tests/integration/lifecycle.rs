@@ -220,3 +220,86 @@ fn with_no_config_a_user_daemon_uses_its_xdg_directories() {
     );
     assert!(!socket.exists());
 }
+
+fn tool_available(tool: &str) -> bool {
+    let found = Command::new(tool).arg("--version").output().is_ok();
+    if !found {
+        let why = format!("{tool} is not installed");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED: {why}");
+    }
+    found
+}
+
+#[test]
+fn systemd_socket_activation_and_readiness_notification() {
+    if !tool_available("systemd-socket-activate") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("activated.sock");
+    let notify_path = dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let config = dir.path().join("authd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "socket = \"{}\"\nstate_dir = \"{}\"\n{TEST_CONFIG}",
+            dir.path().join("unused.sock").display(),
+            dir.path().join("state").display()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("authd.log")).unwrap();
+    let mut activator = Command::new("systemd-socket-activate")
+        .arg("--listen")
+        .arg(&socket)
+        .arg("-E")
+        .arg(format!("NOTIFY_SOCKET={}", notify_path.display()))
+        .arg(AUTHD)
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !socket.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "activator never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The first connection makes the activator start authd with the listening socket.
+    assert_ok(&run_ctl(
+        std::path::Path::new(AUTHCTL),
+        &socket,
+        None,
+        "",
+        &["status"],
+    ));
+    let mut buf = [0u8; 256];
+    let n = notify.recv(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
+    assert!(
+        !dir.path().join("unused.sock").exists(),
+        "bound its own socket"
+    );
+    let daemon_log = std::fs::read_to_string(dir.path().join("authd.log")).unwrap();
+    assert!(
+        daemon_log.contains("socket passed by systemd"),
+        "{daemon_log}"
+    );
+
+    signal(activator.id(), "TERM");
+    assert_eq!(
+        wait_timeout(&mut activator, Duration::from_secs(30)).code(),
+        Some(0)
+    );
+    let n = notify.recv(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
+}

@@ -8,3 +8,4 @@ mod concurrency;
 mod daemon;
 mod lifecycle;
 mod passwords;
+mod terminal;

@@ -1,0 +1,109 @@
+//! authctl on a real terminal (a pty from `script`): it prompts, and what is typed at a
+//! password prompt is not echoed.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::daemon::*;
+
+/// Run authctl under a pty, answering each prompt once it appears; returns the whole
+/// terminal transcript and the exit code.
+fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
+    let cmd = format!("{AUTHCTL} --socket {} {args}", d.socket.display());
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut transcript = String::new();
+    let mut answered = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (prompt, answer) in answers {
+        while transcript.matches(prompt).count() <= answered_of(answers, answered, prompt) {
+            assert!(
+                Instant::now() < deadline,
+                "no prompt {prompt:?}: {transcript}"
+            );
+            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+                transcript.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        // Echo is off once the prompt is shown; give the terminal a moment to settle.
+        std::thread::sleep(Duration::from_millis(50));
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+        answered += 1;
+    }
+    let status = wait_timeout(&mut child, Duration::from_secs(30));
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+        transcript.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    (transcript, status.code().unwrap_or(-1))
+}
+
+/// How many times `prompt` was already answered among the first `done` answers.
+fn answered_of(answers: &[(&str, &str)], done: usize, prompt: &str) -> usize {
+    answers[..done].iter().filter(|(p, _)| *p == prompt).count()
+}
+
+fn script_available() -> bool {
+    let found = Command::new("script").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "script is not installed"
+        );
+        eprintln!("SKIPPED: script (util-linux) is not installed");
+    }
+    found
+}
+
+#[test]
+fn passwords_typed_at_the_prompt_are_not_echoed() {
+    if !script_available() {
+        return;
+    }
+    let d = Daemon::start();
+    assert_ok(&d.ctl(&["add-user", "alice"]));
+    let (out, code) = on_tty(
+        &d,
+        "set-password alice",
+        &[
+            ("New password:", GOOD_PW),
+            ("Retype new password:", GOOD_PW),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains(GOOD_PW), "password echoed: {out}");
+
+    let (out, code) = on_tty(&d, "verify alice", &[("Password:", GOOD_PW)]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("alice: verified") && !out.contains(GOOD_PW),
+        "{out}"
+    );
+
+    let (out, code) = on_tty(
+        &d,
+        "set-password alice",
+        &[
+            ("New password:", GOOD_PW),
+            ("Retype new password:", "Different-Horse-8"),
+        ],
+    );
+    assert_eq!(code, 65, "{out}");
+    assert!(out.contains("do not match"), "{out}");
+}
