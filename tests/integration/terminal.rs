@@ -30,9 +30,8 @@ fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
         }
     });
     let mut transcript = String::new();
-    let mut answered = 0;
     let deadline = Instant::now() + Duration::from_secs(30);
-    for (prompt, answer) in answers {
+    for (answered, (prompt, answer)) in answers.iter().enumerate() {
         while transcript.matches(prompt).count() <= answered_of(answers, answered, prompt) {
             assert!(
                 Instant::now() < deadline,
@@ -45,7 +44,6 @@ fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
         // Echo is off once the prompt is shown; give the terminal a moment to settle.
         std::thread::sleep(Duration::from_millis(50));
         stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
-        answered += 1;
     }
     let status = wait_timeout(&mut child, Duration::from_secs(30));
     while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
