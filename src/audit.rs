@@ -19,6 +19,12 @@ pub enum Action {
     Verify,
     LockedOut,
     Unlocked,
+    TotpEnrolled,
+    TotpConfirmed,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
+    TwoFactorDisabled,
+    TwoFactorReset,
 }
 
 impl Action {
@@ -32,6 +38,12 @@ impl Action {
             Action::Verify => "verify",
             Action::LockedOut => "locked-out",
             Action::Unlocked => "unlocked",
+            Action::TotpEnrolled => "totp-enrolled",
+            Action::TotpConfirmed => "totp-confirmed",
+            Action::RecoveryCodeUsed => "recovery-code-used",
+            Action::RecoveryCodesRegenerated => "recovery-codes-regenerated",
+            Action::TwoFactorDisabled => "2fa-disabled",
+            Action::TwoFactorReset => "2fa-reset",
         }
     }
 }
@@ -41,6 +53,10 @@ pub enum Outcome {
     Ok,
     Denied,
     Locked,
+    /// A one-time code that was already used.
+    Replayed,
+    /// The password was right; a second factor is still needed.
+    Challenged,
 }
 
 impl Outcome {
@@ -49,6 +65,8 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::Denied => "denied",
             Outcome::Locked => "locked",
+            Outcome::Replayed => "replayed",
+            Outcome::Challenged => "second-factor-required",
         }
     }
 }

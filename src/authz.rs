@@ -42,12 +42,18 @@ pub fn required(request: &Request) -> Access {
         Request::ShowUser { .. }
         | Request::ChangePassword { .. }
         | Request::Verify { .. }
+        | Request::VerifyCode { .. }
+        | Request::EnableTotp { .. }
+        | Request::ConfirmTotp { .. }
+        | Request::DisableTwoFactor { .. }
+        | Request::RegenerateRecoveryCodes { .. }
         | Request::Log { .. } => Access::AdminOrSelf,
         Request::AddUser { .. }
         | Request::RemoveUser { .. }
         | Request::ListUsers { .. }
         | Request::SetUser { .. }
         | Request::SetPassword { .. }
+        | Request::ResetTwoFactor { .. }
         | Request::Unlock { .. } => Access::Admin,
     }
 }

@@ -47,6 +47,8 @@ pub struct Config {
     pub cache_capacity_mib: u64,
     pub password: PasswordConfig,
     pub lockout: LockoutConfig,
+    pub totp: TotpConfig,
+    pub recovery: RecoveryConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -73,6 +75,42 @@ pub struct LockoutConfig {
     pub max: Duration,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TotpConfig {
+    /// Shown in authenticator apps next to the account name.
+    pub issuer: String,
+    /// Time steps accepted either side of now.
+    pub skew: u32,
+    pub digits: u32,
+    /// Seconds per step.
+    pub period: u64,
+}
+
+impl Default for TotpConfig {
+    fn default() -> Self {
+        TotpConfig {
+            issuer: "authd".into(),
+            skew: 1,
+            digits: 6,
+            period: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoveryConfig {
+    /// Recovery codes in a set.
+    pub codes: u32,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig { codes: 10 }
+    }
+}
+
 /// The longest password any config may allow; the client refuses longer input itself.
 pub const PASSWORD_HARD_MAX: usize = 1024;
 
@@ -88,6 +126,8 @@ impl Default for Config {
             cache_capacity_mib: 64,
             password: PasswordConfig::default(),
             lockout: LockoutConfig::default(),
+            totp: TotpConfig::default(),
+            recovery: RecoveryConfig::default(),
         }
     }
 }
@@ -209,6 +249,22 @@ impl Config {
         }
         if l.max < l.base {
             return bad("lockout.max", "must not be shorter than lockout.base");
+        }
+        let t = &self.totp;
+        if t.issuer.is_empty() || t.issuer.len() > 64 || t.issuer.contains(':') {
+            return bad("totp.issuer", "must be 1-64 characters without ':'");
+        }
+        if t.skew > 10 {
+            return bad("totp.skew", "must be 0 to 10 steps");
+        }
+        if !(6..=8).contains(&t.digits) {
+            return bad("totp.digits", "must be 6 to 8 (authenticator apps use 6)");
+        }
+        if !(15..=300).contains(&t.period) {
+            return bad("totp.period", "must be 15 to 300 seconds (apps use 30)");
+        }
+        if !(1..=50).contains(&self.recovery.codes) {
+            return bad("recovery.codes", "must be 1 to 50");
         }
         Ok(())
     }
@@ -351,5 +407,8 @@ mod tests {
             "lockout.max"
         );
         assert_eq!(invalid_key("socket = \"relative.sock\""), "socket");
+        assert_eq!(invalid_key("[totp]\nissuer = \"a:b\""), "totp.issuer");
+        assert_eq!(invalid_key("[totp]\ndigits = 4"), "totp.digits");
+        assert_eq!(invalid_key("[recovery]\ncodes = 0"), "recovery.codes");
     }
 }

@@ -20,6 +20,20 @@ pub enum Error {
     NoSuchUser(String),
     #[error("`{0}` is an SSO account: it authenticates at its provider and has no password here")]
     SsoAccount(String),
+    #[error("this code was already used; wait for the next one")]
+    CodeReused,
+    #[error("the login challenge is unknown, used or expired; start again with the password")]
+    ChallengeExpired,
+    #[error("a current verification code (or a recovery code) is required")]
+    CodeRequired,
+    #[error(
+        "`{0}` is an SSO account: two-factor authentication is configured at the SSO provider"
+    )]
+    SsoTwoFactor(String),
+    #[error("{0}")]
+    AlreadyEnrolled(String),
+    #[error("{0}")]
+    NotEnrolled(String),
     #[error("account `{name}` is locked until {}", crate::time::format(*.until))]
     Locked { name: String, until: u64 },
     #[error("permission denied: {0}")]
@@ -36,6 +50,8 @@ pub enum Error {
     },
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("secret key failure")]
+    Vault(#[from] crate::vault::VaultError),
 }
 
 impl From<sled::Error> for Error {
@@ -47,7 +63,12 @@ impl From<sled::Error> for Error {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Denied => ErrorCode::Denied,
+            Error::Denied | Error::CodeReused | Error::ChallengeExpired | Error::CodeRequired => {
+                ErrorCode::Denied
+            }
+            Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,
+            Error::AlreadyEnrolled(_) => ErrorCode::Exists,
+            Error::NotEnrolled(_) => ErrorCode::NotEnrolled,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::WeakPassword(_) => ErrorCode::WeakPassword,
             Error::Exists(_) => ErrorCode::Exists,
@@ -56,7 +77,9 @@ impl Error {
             Error::Locked { .. } => ErrorCode::Locked,
             Error::PermissionDenied(_) => ErrorCode::PermissionDenied,
             Error::BadRequest(_) => ErrorCode::BadRequest,
-            Error::Store(_) | Error::Corrupt { .. } | Error::Internal(_) => ErrorCode::Internal,
+            Error::Store(_) | Error::Corrupt { .. } | Error::Internal(_) | Error::Vault(_) => {
+                ErrorCode::Internal
+            }
         }
     }
 

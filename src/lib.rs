@@ -17,9 +17,10 @@
 //! - [`server`]: listener, connections, dispatch, shutdown.
 //! - [`service`]: the domain operations behind each request.
 //! - [`store`]: the only code that touches sled.
-//! - [`account`], [`password`], [`lockout`], [`audit`]: domain rules.
+//! - [`account`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`]: domain rules.
+//! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`client`]: blocking client for authctl, PAM and tests.
-//! - [`ctl`]: the authctl command line.
+//! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
 
 pub mod account;
 pub mod audit;
@@ -32,7 +33,11 @@ pub mod error;
 pub mod lockout;
 pub mod password;
 pub mod protocol;
+pub mod qr;
+pub mod recovery;
 pub mod server;
 pub mod service;
 pub mod store;
 pub mod time;
+pub mod totp;
+pub mod vault;

@@ -66,6 +66,22 @@ pub enum SecondFactor {
     Sms,
 }
 
+/// Which second factor(s) `disable-2fa` removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FactorChoice {
+    Totp,
+    Sms,
+    All,
+}
+
+/// Proof that the caller is the account holder: the password and a current code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    pub password: Secret,
+    /// A TOTP, SMS or recovery code.
+    pub code: Option<Secret>,
+}
+
 /// Where a PAM or other front end sits, recorded in the audit trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
@@ -119,6 +135,32 @@ pub enum Request {
         code: Option<Secret>,
         origin: Origin,
     },
+    /// Second step of a login: the code for a challenge that `Verify` handed out
+    /// (admin or self). -> `Verified`.
+    VerifyCode {
+        name: String,
+        challenge: Secret,
+        code: Secret,
+        origin: Origin,
+    },
+    /// Start (or restart) an authenticator-app enrolment (admin or self).
+    /// -> `TotpEnrolment`.
+    EnableTotp { name: String },
+    /// Activate the pending enrolment with a current code (admin or self).
+    /// -> `Confirmed` (with recovery codes when this is the first 2FA method).
+    ConfirmTotp { name: String, code: Secret },
+    /// Remove second factors; needs the password and a current or recovery code, from
+    /// admins too (admin or self). -> `Done`.
+    DisableTwoFactor {
+        name: String,
+        method: FactorChoice,
+        proof: Proof,
+    },
+    /// Lost device: remove every second factor and the recovery codes (admin). -> `Done`.
+    ResetTwoFactor { name: String },
+    /// Replace the recovery codes; self-service callers must give `proof`
+    /// (admin or self). -> `RecoveryCodes`.
+    RegenerateRecoveryCodes { name: String, proof: Option<Proof> },
     /// Clear a lockout (admin). -> `Done`.
     Unlock { name: String },
     /// The account's audit events, newest first, before sequence `before`
@@ -142,6 +184,12 @@ impl Request {
             | Request::SetPassword { name, .. }
             | Request::ChangePassword { name, .. }
             | Request::Verify { name, .. }
+            | Request::VerifyCode { name, .. }
+            | Request::EnableTotp { name }
+            | Request::ConfirmTotp { name, .. }
+            | Request::DisableTwoFactor { name, .. }
+            | Request::ResetTwoFactor { name }
+            | Request::RegenerateRecoveryCodes { name, .. }
             | Request::Unlock { name }
             | Request::Log { name, .. } => Some(name),
         }
@@ -167,10 +215,25 @@ pub enum Response {
     Verified {
         name: String,
     },
-    /// The password was right but a code is needed: ask for one and send the request
-    /// again with `code`.
+    /// The password was right but a code is needed. For `Verify`, `challenge` lets the
+    /// client send just the code (`VerifyCode`) without the password being hashed again;
+    /// it is single use, bound to the account and caller, and expires in minutes.
     SecondFactorRequired {
         methods: Vec<SecondFactor>,
+        challenge: Option<Secret>,
+    },
+    /// A pending enrolment: show the QR code of `otpauth_uri` and the base32 secret.
+    TotpEnrolment {
+        secret: Secret,
+        otpauth_uri: Secret,
+    },
+    /// The enrolment is active; `recovery_codes` is non-empty only when this was the
+    /// account's first second factor (show them once).
+    Confirmed {
+        recovery_codes: Vec<Secret>,
+    },
+    RecoveryCodes {
+        codes: Vec<Secret>,
     },
     Log {
         events: Vec<AuditEntry>,
@@ -331,6 +394,31 @@ mod tests {
                 code: Some(s()),
                 origin: Origin::default(),
             },
+            Request::VerifyCode {
+                name: "alice".into(),
+                challenge: s(),
+                code: s(),
+                origin: Origin::default(),
+            },
+            Request::ConfirmTotp {
+                name: "alice".into(),
+                code: s(),
+            },
+            Request::DisableTwoFactor {
+                name: "alice".into(),
+                method: FactorChoice::All,
+                proof: Proof {
+                    password: s(),
+                    code: Some(s()),
+                },
+            },
+            Request::RegenerateRecoveryCodes {
+                name: "alice".into(),
+                proof: Some(Proof {
+                    password: s(),
+                    code: Some(s()),
+                }),
+            },
         ]
     }
 
@@ -341,6 +429,27 @@ mod tests {
                 assert!(!shown.contains(PLANTED), "secret leaked: {shown}");
                 assert!(shown.contains("<redacted>"), "no redaction marker: {shown}");
             }
+        }
+    }
+
+    #[test]
+    fn responses_carrying_secrets_redact_them_too() {
+        let s = || Secret::new(PLANTED);
+        for resp in [
+            Response::TotpEnrolment {
+                secret: s(),
+                otpauth_uri: s(),
+            },
+            Response::Confirmed {
+                recovery_codes: vec![s()],
+            },
+            Response::RecoveryCodes { codes: vec![s()] },
+            Response::SecondFactorRequired {
+                methods: vec![SecondFactor::Totp],
+                challenge: Some(s()),
+            },
+        ] {
+            assert!(!format!("{resp:?}").contains(PLANTED));
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub const EXIT_STATUS: &str = "\
 Exit status:
@@ -107,11 +107,66 @@ pub enum Command {
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
-    /// Check a password (admin, or the user themself); exit 0 when it is right.
+    /// Check a password, then a verification code when the account has 2FA (admin, or
+    /// the user themself); exit 0 when both are right.
     Verify {
         #[command(flatten)]
         user: User,
-        /// Second-factor code, when the account has 2FA.
+        /// Verification code (authenticator app or recovery code); asked for when needed
+        /// and not given.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
+    /// Start authenticator-app verification: shows a QR code to scan (admin or self).
+    ///
+    /// Scan the QR code with Google Authenticator (or any TOTP app), or type the secret in
+    /// by hand, then run confirm-totp with the six-digit code the app shows. Running it
+    /// again before confirming replaces the pending secret.
+    EnableTotp {
+        #[command(flatten)]
+        user: User,
+        /// Also write the QR code as a PNG image to FILE.
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
+    },
+    /// Turn authenticator-app verification on with the code the app shows (admin or self).
+    ///
+    /// When this is the account's first second factor, recovery codes are printed once.
+    ConfirmTotp {
+        #[command(flatten)]
+        user: User,
+        /// The six-digit code from the authenticator app.
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
+    /// Turn two-factor verification off: needs the password and a current (or recovery)
+    /// code, from admins too (admin or self).
+    #[command(name = "disable-2fa")]
+    DisableTwoFactor {
+        #[command(flatten)]
+        user: User,
+        /// Which verification to remove.
+        #[arg(long, value_enum, default_value_t = MethodArg::All)]
+        method: MethodArg,
+        /// A current code from the app, or a recovery code.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
+    /// Lost device: remove every second factor and the recovery codes (admin).
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor {
+        #[command(flatten)]
+        user: User,
+    },
+    /// Replace the recovery codes with a new set; the old ones stop working (admin, or the
+    /// user themself with password and code).
+    RecoveryCodes {
+        #[command(flatten)]
+        user: User,
+        /// Make a new set (required: codes are never shown again after they are made).
+        #[arg(long, required = true)]
+        regenerate: bool,
+        /// A current code from the app, or a recovery code (self-service only).
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
@@ -130,4 +185,12 @@ pub enum Command {
     },
     /// Show the daemon's version, uptime and counts (anyone).
     Status,
+}
+
+/// `disable-2fa --method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    Totp,
+    Sms,
+    All,
 }

@@ -6,6 +6,7 @@ pub mod args;
 mod output;
 mod secrets;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,9 +14,13 @@ use clap::Parser;
 
 use crate::client::{Client, ClientError, DEFAULT_TIMEOUT};
 use crate::config::{dir_is_trusted, user_socket, SYSTEM_SOCKET};
-use crate::protocol::{Change, Origin, Request, Response, SecondFactor, Secret, MAX_PAGE};
+use crate::protocol::{
+    Change, FactorChoice, FactorState, Origin, Proof, Request, Response, SecondFactor, Secret,
+    MAX_PAGE,
+};
+use crate::qr::Grid;
 pub use args::Cli;
-use args::Command;
+use args::{Command, MethodArg};
 use output::Outcome;
 use secrets::Secrets;
 
@@ -97,13 +102,42 @@ struct Session {
 }
 
 impl Session {
+    /// One request; a second factor still missing at this point is a denial (exit 1).
     fn call(&mut self, request: Request) -> Result<Response, CtlError> {
         match self.client.call(&request)? {
-            Response::SecondFactorRequired { methods } => {
+            Response::SecondFactorRequired { methods, .. } => {
                 Err(CtlError::SecondFactorRequired(methods))
             }
             response => Ok(response),
         }
+    }
+
+    /// Does the account have an active second factor (so a code must be supplied)?
+    fn has_second_factor(&mut self, name: &str) -> Result<bool, CtlError> {
+        match self.call(Request::ShowUser { name: name.into() })? {
+            Response::Account(a) => Ok(a.totp == FactorState::On || a.sms == FactorState::On),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `--code`, else the next secret (prompt or stdin line); `None` when there is none.
+    fn code(&mut self, given: Option<String>) -> Result<Option<Secret>, CtlError> {
+        match given {
+            Some(code) => Ok(Some(Secret::new(code))),
+            None => self.secrets.read_optional("Verification code: "),
+        }
+    }
+
+    /// The password, then a code if the account has a second factor: proof of holding it.
+    fn proof(&mut self, name: &str, code: Option<String>) -> Result<Proof, CtlError> {
+        let needs_code = self.has_second_factor(name)?;
+        let password = self.secrets.read("Password: ")?;
+        let code = if needs_code {
+            self.code(code)?
+        } else {
+            code.map(Secret::new)
+        };
+        Ok(Proof { password, code })
     }
 
     fn done(&mut self, request: Request, message: String) -> Result<Outcome, CtlError> {
@@ -198,7 +232,13 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             )
         }
         Command::ChangePassword { user, code } => {
+            let needs_code = s.has_second_factor(&user.name)?;
             let current = s.secrets.read("Current password: ")?;
+            let code = if needs_code {
+                s.code(code)?.map(|c| c.expose().to_string())
+            } else {
+                code
+            };
             let new = s.secrets.read_new("New password: ")?;
             let message = format!("password changed for {}", user.name);
             let request = Request::ChangePassword {
@@ -209,16 +249,89 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             };
             s.done(request, message)
         }
-        Command::Verify { user, code } => {
-            let password = s.secrets.read("Password: ")?;
-            let request = Request::Verify {
-                name: user.name,
-                password,
-                code: code.map(Secret::new),
-                origin: Origin::default(),
+        Command::Verify { user, code } => verify(&mut s, user.name, code),
+        Command::EnableTotp { user, qr_png } => {
+            match s.call(Request::EnableTotp {
+                name: user.name.clone(),
+            })? {
+                Response::TotpEnrolment {
+                    secret,
+                    otpauth_uri,
+                } => {
+                    let uri = otpauth_uri.expose().to_string();
+                    let grid = Grid::encode(&uri)
+                        .map_err(|e| CtlError::Unexpected(format!("cannot draw QR code: {e}")))?;
+                    if let Some(path) = &qr_png {
+                        grid.write_png(path).map_err(CtlError::Io)?;
+                    }
+                    Ok(Outcome::TotpEnrolment {
+                        name: user.name,
+                        secret: secret.expose().to_string(),
+                        uri,
+                        qr: grid.to_terminal(std::io::stdout().is_terminal()),
+                        png: qr_png,
+                    })
+                }
+                other => Err(unexpected(other)),
+            }
+        }
+        Command::ConfirmTotp { user, code } => {
+            let request = Request::ConfirmTotp {
+                name: user.name.clone(),
+                code: Secret::new(code),
             };
             match s.call(request)? {
-                Response::Verified { name } => Ok(Outcome::Verified(name)),
+                Response::Confirmed { recovery_codes } => Ok(Outcome::RecoveryCodes {
+                    message: format!("authenticator-app verification is on for {}", user.name),
+                    codes: recovery_codes
+                        .iter()
+                        .map(|c| c.expose().to_string())
+                        .collect(),
+                }),
+                other => Err(unexpected(other)),
+            }
+        }
+        Command::DisableTwoFactor { user, method, code } => {
+            let proof = s.proof(&user.name, code)?;
+            let method = match method {
+                MethodArg::Totp => FactorChoice::Totp,
+                MethodArg::Sms => FactorChoice::Sms,
+                MethodArg::All => FactorChoice::All,
+            };
+            let message = format!("two-factor verification turned off for {}", user.name);
+            let request = Request::DisableTwoFactor {
+                name: user.name,
+                method,
+                proof,
+            };
+            s.done(request, message)
+        }
+        Command::ResetTwoFactor { user } => {
+            let message = format!(
+                "removed every second factor and the recovery codes of {}",
+                user.name
+            );
+            s.done(Request::ResetTwoFactor { name: user.name }, message)
+        }
+        Command::RecoveryCodes { user, code, .. } => {
+            // Your own account: prove it. Someone else's: only an admin gets this far.
+            let proof = if is_own_account(&user.name) {
+                Some(s.proof(&user.name, code)?)
+            } else {
+                None
+            };
+            let request = Request::RegenerateRecoveryCodes {
+                name: user.name.clone(),
+                proof,
+            };
+            match s.call(request)? {
+                Response::RecoveryCodes { codes } => Ok(Outcome::RecoveryCodes {
+                    message: format!(
+                        "new recovery codes for {}; the old ones no longer work",
+                        user.name
+                    ),
+                    codes: codes.iter().map(|c| c.expose().to_string()).collect(),
+                }),
                 other => Err(unexpected(other)),
             }
         }
@@ -231,6 +344,47 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             Response::Status(info) => Ok(Outcome::Status(info)),
             other => Err(unexpected(other)),
         },
+    }
+}
+
+/// Is `name` the Unix login of whoever runs authctl?
+fn is_own_account(name: &str) -> bool {
+    nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .is_some_and(|u| u.name == name)
+}
+
+/// Password first; when a code is due and not given, ask for it and answer the
+/// challenge, so the password is sent (and hashed) once.
+fn verify(s: &mut Session, name: String, code: Option<String>) -> Result<Outcome, CtlError> {
+    let password = s.secrets.read("Password: ")?;
+    let request = Request::Verify {
+        name: name.clone(),
+        password,
+        code: code.map(Secret::new),
+        origin: Origin::default(),
+    };
+    let (methods, challenge) = match s.client.call(&request)? {
+        Response::Verified { name } => return Ok(Outcome::Verified(name)),
+        Response::SecondFactorRequired {
+            methods,
+            challenge: Some(challenge),
+        } => (methods, challenge),
+        other => return Err(unexpected(other)),
+    };
+    let Some(code) = s.code(None)? else {
+        return Err(CtlError::SecondFactorRequired(methods));
+    };
+    let request = Request::VerifyCode {
+        name,
+        challenge,
+        code,
+        origin: Origin::default(),
+    };
+    match s.call(request)? {
+        Response::Verified { name } => Ok(Outcome::Verified(name)),
+        other => Err(unexpected(other)),
     }
 }
 

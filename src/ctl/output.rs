@@ -1,5 +1,7 @@
 //! How authctl shows results: plain text for people, one JSON object with `--json`.
 
+use std::path::PathBuf;
+
 use serde_json::{json, Value};
 
 use super::CtlError;
@@ -15,7 +17,23 @@ pub enum Outcome {
     Account(AccountInfo),
     Users(Vec<String>),
     Log(String, Vec<AuditEntry>),
+    TotpEnrolment {
+        name: String,
+        secret: String,
+        uri: String,
+        /// The QR code as terminal text.
+        qr: String,
+        png: Option<PathBuf>,
+    },
+    /// Codes to show once (possibly none), after `message`.
+    RecoveryCodes {
+        message: String,
+        codes: Vec<String>,
+    },
 }
+
+const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \
+Each one logs you in once if you lose your device; they are not shown again.";
 
 fn optional(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("-")
@@ -89,6 +107,21 @@ impl Outcome {
                 "name": name,
                 "events": events.iter().map(entry_json).collect::<Vec<_>>(),
             }),
+            Outcome::TotpEnrolment {
+                name,
+                secret,
+                uri,
+                png,
+                ..
+            } => json!({
+                "name": name,
+                "secret": secret,
+                "otpauth_uri": uri,
+                "qr_png": png.as_ref().map(|p| p.display().to_string()),
+            }),
+            Outcome::RecoveryCodes { message, codes } => {
+                json!({ "ok": true, "message": message, "recovery_codes": codes })
+            }
         }
     }
 
@@ -117,6 +150,33 @@ impl Outcome {
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
+            Outcome::TotpEnrolment {
+                name,
+                secret,
+                uri,
+                qr,
+                png,
+            } => {
+                let mut text = format!(
+                    "Scan this QR code with your authenticator app (e.g. Google Authenticator):\n\n\
+                     {qr}\nOr enter this secret by hand: {secret}\n\
+                     otpauth URI: {uri}\n"
+                );
+                if let Some(p) = png {
+                    text.push_str(&format!("QR code written to {}\n", p.display()));
+                }
+                text.push_str(&format!(
+                    "Then confirm with the code the app shows: authctl confirm-totp {name} CODE"
+                ));
+                text
+            }
+            Outcome::RecoveryCodes { message, codes } => {
+                if codes.is_empty() {
+                    message.clone()
+                } else {
+                    format!("{message}\n\n{}\n\n{KEEP_SAFE}", codes.join("\n"))
+                }
+            }
         }
     }
 }

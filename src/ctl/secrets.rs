@@ -18,20 +18,30 @@ impl Secrets {
         Secrets { stdin: from_stdin }
     }
 
-    /// One secret, e.g. `read("Password: ")`.
+    /// One secret, e.g. `read("Password: ")`; missing input is a usage error.
     pub fn read(&mut self, prompt: &str) -> Result<Secret, CtlError> {
+        self.read_optional(prompt)?.ok_or_else(|| {
+            CtlError::Usage(if self.stdin {
+                "expected a password or code on stdin, found end of input".into()
+            } else {
+                "no terminal to ask on; pass the secret with --password-stdin".into()
+            })
+        })
+    }
+
+    /// One secret if there is a way to get it: `None` at the end of stdin, or with
+    /// neither a terminal nor --password-stdin.
+    pub fn read_optional(&mut self, prompt: &str) -> Result<Option<Secret>, CtlError> {
         if self.stdin {
             return read_line();
         }
         if !std::io::stdin().is_terminal() {
-            return Err(CtlError::Usage(
-                "no terminal to ask on; pass the secret with --password-stdin".into(),
-            ));
+            return Ok(None);
         }
         let value = rpassword::prompt_password(prompt).map_err(CtlError::Io)?;
         let secret = Secret::new(value);
         check_size(&secret)?;
-        Ok(secret)
+        Ok(Some(secret))
     }
 
     /// A new password: asked twice on a terminal, once from stdin.
@@ -56,7 +66,7 @@ fn check_size(secret: &Secret) -> Result<(), CtlError> {
     Ok(())
 }
 
-fn read_line() -> Result<Secret, CtlError> {
+fn read_line() -> Result<Option<Secret>, CtlError> {
     let mut line = String::new();
     let stdin = std::io::stdin();
     let mut limited = stdin.lock().take(MAX_SECRET_BYTES as u64 + 2);
@@ -68,14 +78,12 @@ fn read_line() -> Result<Secret, CtlError> {
         }
     })?;
     if n == 0 {
-        return Err(CtlError::Usage(
-            "expected a password or code on stdin, found end of input".into(),
-        ));
+        return Ok(None);
     }
     let trimmed = line.strip_suffix('\n').unwrap_or(&line);
     let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
     let secret = Secret::new(trimmed);
     zeroize::Zeroize::zeroize(&mut line);
     check_size(&secret)?;
-    Ok(secret)
+    Ok(Some(secret))
 }

@@ -53,15 +53,44 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::ChangePassword {
             name,
             current,
-            code: _,
+            code,
             new,
-        } => service.change_password(caller, name, current, new).await,
+        } => {
+            service
+                .change_password(caller, name, current, code, new)
+                .await
+        }
         Request::Verify {
             name,
             password,
-            code: _,
+            code,
             origin,
-        } => service.verify(caller, name, password, origin).await,
+        } => service.verify(caller, name, password, code, origin).await,
+        Request::VerifyCode {
+            name,
+            challenge,
+            code,
+            origin,
+        } => {
+            service
+                .verify_code(caller, name, challenge, code, origin)
+                .await
+        }
+        Request::EnableTotp { name } => service.enable_totp(caller, name).await,
+        Request::ConfirmTotp { name, code } => service.confirm_totp(caller, name, code).await,
+        Request::DisableTwoFactor {
+            name,
+            method,
+            proof,
+        } => {
+            service
+                .disable_two_factor(caller, name, method, proof)
+                .await
+        }
+        Request::ResetTwoFactor { name } => service.reset_two_factor(caller, name).await,
+        Request::RegenerateRecoveryCodes { name, proof } => {
+            service.regenerate_recovery_codes(caller, name, proof).await
+        }
         Request::Unlock { name } => service.unlock(caller, name).await,
         Request::Log {
             name,

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::password::Hasher;
 use crate::service::Service;
 use crate::store::Store;
+use crate::vault::Vault;
 use listener::Listener;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +57,20 @@ pub enum ServerError {
     },
     #[error("cannot start")]
     Start(#[source] Error),
+    #[error("unusable secret key")]
+    Key(#[source] crate::vault::VaultError),
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
+}
+
+impl ServerError {
+    /// authd's exit status: 78 for what the admin must fix in the setup, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServerError::Key(_) => crate::config::EXIT_CONFIG,
+            _ => 1,
+        }
+    }
 }
 
 /// Let the daemon hold as many connections as the hard limit allows.
@@ -91,17 +104,32 @@ fn open_state(config: &Config) -> Result<Store, ServerError> {
     })
 }
 
+/// Everything the service needs from disk: the store, the secret key, the hash pool.
+fn open_parts(config: &Config) -> Result<(Store, Hasher, Vault), ServerError> {
+    let store = open_state(config)?;
+    let vault =
+        Vault::open_or_create(&Vault::key_path(&config.state_dir)).map_err(ServerError::Key)?;
+    let hasher =
+        Hasher::start(&config.password, config.hash_workers()).map_err(ServerError::Start)?;
+    Ok((store, hasher, vault))
+}
+
 /// Run the daemon until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> Result<(), ServerError> {
     raise_fd_limit();
     let mut terminate = signal(SignalKind::terminate()).map_err(ServerError::Signals)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
-    let store = open_state(&config)?;
-    let hasher =
-        Hasher::start(&config.password, config.hash_workers()).map_err(ServerError::Start)?;
+    // The socket first: a second daemon is told so before it touches the locked store.
     let listener = Listener::open(&config.socket)?;
+    let (store, hasher, vault) = match open_parts(&config) {
+        Ok(parts) => parts,
+        Err(e) => {
+            listener.remove();
+            return Err(e);
+        }
+    };
     let limit = Arc::new(Semaphore::new(config.max_connections));
-    let service = Arc::new(Service::new(config, store, hasher));
+    let service = Arc::new(Service::new(config, store, hasher, vault));
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);

@@ -1,8 +1,12 @@
-//! Passwords: set (admin), change (self), verify, and unlock — with lockout and audit.
+//! Passwords and logins: set (admin), change (self), verify (password, then a second
+//! factor when the account has one), and unlock — with lockout and audit.
 //!
 //! `authenticate` is the one path that checks a password: lockout first (a locked
 //! account is refused without hashing), then argon2 on the worker pool (a dummy hash for
-//! unknown names), then one transaction that records the failure or clears the count.
+//! unknown names), then one transaction that checks the code if one is due and records
+//! the failure or clears the count.
+
+use std::time::Instant;
 
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
@@ -10,10 +14,11 @@ use crate::authz::Caller;
 use crate::error::Error;
 use crate::lockout;
 use crate::password::{check_policy, Verdict};
-use crate::protocol::{Origin, Response, Secret};
+use crate::protocol::{Origin, Response, SecondFactor, Secret};
 use crate::store::Account;
 use crate::time;
 
+/// Where an attempt came from, for the audit detail.
 fn origin_detail(origin: &Origin) -> String {
     let mut parts = Vec::new();
     if let Some(service) = &origin.service {
@@ -26,92 +31,142 @@ fn origin_detail(origin: &Origin) -> String {
 }
 
 /// `context` (where the attempt came from), then what happened.
-fn detail_with(context: &str, what: String) -> String {
+pub(super) fn detail_with(context: &str, what: &str) -> String {
     if context.is_empty() {
-        what
+        what.to_string()
     } else {
         format!("{context}; {what}")
     }
 }
 
-fn refuse_sso(account: &Account) -> Result<(), Error> {
+pub(super) fn refuse_sso(account: &Account) -> Result<(), Error> {
     match account.sso {
         Some(_) => Err(Error::SsoAccount(account.name.clone())),
         None => Ok(()),
     }
 }
 
+/// How far a login got.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Authn {
+    Granted,
+    /// The password was right; one of these factors must follow.
+    NeedsCode(Vec<SecondFactor>),
+}
+
+/// What one step of a login decided, and the audit event that says so.
+pub(super) type Step = (Result<Authn, Error>, Event);
+
 impl Service {
-    fn existing(&self, name: &str) -> Result<Account, Error> {
+    pub(super) fn existing(&self, name: &str) -> Result<Account, Error> {
         self.store
             .account(name)?
             .ok_or_else(|| Error::NoSuchUser(name.to_string()))
     }
 
-    /// Check `password` for `name`, counting failures toward the lockout.
-    async fn authenticate(
+    /// Count a failed password or code; the event says whether it locked the account.
+    pub(super) fn failure(
+        &self,
+        caller: &Caller,
+        account: &mut Account,
+        now: u64,
+        outcome: Outcome,
+        what: &str,
+    ) -> Event {
+        let detail = format!("{what}; failure {}", account.failures + 1);
+        match lockout::record_failure(account, &self.config.lockout, now) {
+            None => Event::by(caller, Action::Verify, outcome, detail),
+            Some(until) => Event::by(
+                caller,
+                Action::LockedOut,
+                outcome,
+                format!("{detail}; locked until {}", time::format(until)),
+            ),
+        }
+    }
+
+    /// Refuse (and audit) an attempt on a locked account, before any hashing.
+    pub(super) async fn refuse_if_locked(
+        &self,
+        caller: &Caller,
+        account: &Account,
+        context: &str,
+    ) -> Result<(), Error> {
+        let now = time::now();
+        let Some(until) = lockout::locked_until(account, now) else {
+            return Ok(());
+        };
+        let event = Event::by(caller, Action::Verify, Outcome::Locked, context.into());
+        self.store
+            .update(&account.name, now, |_| Ok(((), event.clone())))?;
+        self.commit(&account.name, &event).await?;
+        Err(Error::Locked {
+            name: account.name.clone(),
+            until,
+        })
+    }
+
+    /// Check `password`, and `code` when the account has a second factor, counting
+    /// failures toward the lockout.
+    pub(super) async fn authenticate(
         &self,
         caller: &Caller,
         name: &str,
         password: Secret,
-        detail: &str,
-    ) -> Result<(), Error> {
+        code: Option<&Secret>,
+        context: &str,
+    ) -> Result<Authn, Error> {
         let Some(account) = self.store.account(name)? else {
             // Same cost as a real check, so timing does not reveal which names exist.
             self.hasher.verify(password, None).await?;
             return Err(Error::NoSuchUser(name.to_string()));
         };
         refuse_sso(&account)?;
-        let now = time::now();
-        if let Some(until) = lockout::locked_until(&account, now) {
-            let event = Event::by(caller, Action::Verify, Outcome::Locked, detail.into());
-            self.store.update(name, now, |_| Ok(((), event.clone())))?;
-            self.commit(name, &event).await?;
-            return Err(Error::Locked {
-                name: name.into(),
-                until,
-            });
-        }
+        self.refuse_if_locked(caller, &account, context).await?;
         let verdict = self
             .hasher
             .verify(password, account.password_hash.clone())
             .await?;
         let now = time::now();
-        let config = &self.config.lockout;
         let (result, event) = self.store.update(name, now, |acc| {
-            // Re-read inside the transaction: the account may have changed meanwhile.
+            // Decide on the record as it is now: it may have changed while hashing.
             refuse_sso(acc)?;
-            let (result, event) = match &verdict {
+            let step = match &verdict {
+                Verdict::Wrong => {
+                    let event = self.failure(
+                        caller,
+                        acc,
+                        now,
+                        Outcome::Denied,
+                        &detail_with(context, "wrong password"),
+                    );
+                    (Err(Error::Denied), event)
+                }
                 Verdict::Right { rehash } => {
                     if let Some(fresh) = rehash {
                         if acc.password_hash == account.password_hash {
                             acc.password_hash = Some(fresh.clone());
                         }
                     }
-                    lockout::clear(acc);
-                    let event = Event::by(caller, Action::Verify, Outcome::Ok, detail.into());
-                    (Ok(()), event)
+                    let methods = acc.second_factors();
+                    match code {
+                        _ if methods.is_empty() => {
+                            lockout::clear(acc);
+                            let event =
+                                Event::by(caller, Action::Verify, Outcome::Ok, context.into());
+                            (Ok(Authn::Granted), event)
+                        }
+                        None => {
+                            let detail = detail_with(context, "password ok");
+                            let event =
+                                Event::by(caller, Action::Verify, Outcome::Challenged, detail);
+                            (Ok(Authn::NeedsCode(methods)), event)
+                        }
+                        Some(code) => self.second_factor(caller, acc, code, now, context)?,
+                    }
                 }
-                Verdict::Wrong => match lockout::record_failure(acc, config, now) {
-                    None => {
-                        let d = detail_with(detail, format!("failure {}", acc.failures));
-                        let event = Event::by(caller, Action::Verify, Outcome::Denied, d);
-                        (Err(Error::Denied), event)
-                    }
-                    Some(until) => {
-                        let d = detail_with(
-                            detail,
-                            format!(
-                                "failure {}; locked until {}",
-                                acc.failures,
-                                time::format(until)
-                            ),
-                        );
-                        let event = Event::by(caller, Action::LockedOut, Outcome::Denied, d);
-                        (Err(Error::Denied), event)
-                    }
-                },
             };
+            let (result, event) = step;
             Ok(((result, event.clone()), event))
         })?;
         self.commit(name, &event).await?;
@@ -123,10 +178,53 @@ impl Service {
         caller: &Caller,
         name: String,
         password: Secret,
+        code: Option<Secret>,
         origin: Origin,
     ) -> Result<Response, Error> {
-        self.authenticate(caller, &name, password, &origin_detail(&origin))
-            .await?;
+        let context = origin_detail(&origin);
+        match self
+            .authenticate(caller, &name, password, code.as_ref(), &context)
+            .await?
+        {
+            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::NeedsCode(methods) => {
+                let challenge = self
+                    .challenges
+                    .issue(&name, caller.peer().uid, Instant::now())?;
+                Ok(Response::SecondFactorRequired {
+                    methods,
+                    challenge: Some(challenge),
+                })
+            }
+        }
+    }
+
+    /// The second step of a login: a code for a challenge from `verify`.
+    pub async fn verify_code(
+        &self,
+        caller: &Caller,
+        name: String,
+        challenge: Secret,
+        code: Secret,
+        origin: Origin,
+    ) -> Result<Response, Error> {
+        if !self
+            .challenges
+            .take(&challenge, &name, caller.peer().uid, Instant::now())
+        {
+            return Err(Error::ChallengeExpired);
+        }
+        let account = self.existing(&name)?;
+        let context = origin_detail(&origin);
+        self.refuse_if_locked(caller, &account, &context).await?;
+        let now = time::now();
+        let (result, event) = self.store.update(&name, now, |acc| {
+            refuse_sso(acc)?;
+            let (result, event) = self.second_factor(caller, acc, &code, now, &context)?;
+            Ok(((result, event.clone()), event))
+        })?;
+        self.commit(&name, &event).await?;
+        result?;
         Ok(Response::Verified { name })
     }
 
@@ -167,6 +265,7 @@ impl Service {
         caller: &Caller,
         name: String,
         current: Secret,
+        code: Option<Secret>,
         new: Secret,
     ) -> Result<Response, Error> {
         refuse_sso(&self.existing(&name)?)?;
@@ -176,8 +275,18 @@ impl Service {
                 "the new password must differ from the current one".into(),
             ));
         }
-        self.authenticate(caller, &name, current, "change-password")
-            .await?;
+        match self
+            .authenticate(caller, &name, current, code.as_ref(), "change-password")
+            .await?
+        {
+            Authn::Granted => {}
+            Authn::NeedsCode(methods) => {
+                return Ok(Response::SecondFactorRequired {
+                    methods,
+                    challenge: None,
+                })
+            }
+        }
         self.store_password(caller, &name, new, Action::PasswordChanged)
             .await?;
         Ok(Response::Done)

@@ -5,8 +5,10 @@
 //! never see sockets or frames; authorization has already happened in dispatch.
 
 mod accounts;
+mod challenge;
 mod credentials;
 mod info;
+mod two_factor;
 
 use std::time::Instant;
 
@@ -15,20 +17,26 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::password::Hasher;
 use crate::store::Store;
+use crate::vault::Vault;
+use challenge::Challenges;
 
 pub struct Service {
     config: Config,
     store: Store,
     hasher: Hasher,
+    vault: Vault,
+    challenges: Challenges,
     started: Instant,
 }
 
 impl Service {
-    pub fn new(config: Config, store: Store, hasher: Hasher) -> Service {
+    pub fn new(config: Config, store: Store, hasher: Hasher, vault: Vault) -> Service {
         Service {
             config,
             store,
             hasher,
+            vault,
+            challenges: Challenges::default(),
             started: Instant::now(),
         }
     }

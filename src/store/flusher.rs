@@ -14,30 +14,44 @@ use crate::error::Error;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
-#[derive(Clone)]
 pub struct Flusher {
-    queue: mpsc::Sender<Waiter>,
+    queue: Option<mpsc::Sender<Waiter>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Flusher {
-    /// Start the flusher thread for `db`; it ends when the last `Flusher` is dropped.
+    /// Start the flusher thread for `db`; dropping the `Flusher` stops it and waits, so
+    /// the database is closed (and its lock released) once the store is dropped.
     pub fn start(db: sled::Db) -> std::io::Result<Flusher> {
         let (queue, waiting) = mpsc::channel::<Waiter>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("authd-flusher".into())
             .spawn(move || run(db, waiting))?;
-        Ok(Flusher { queue })
+        Ok(Flusher {
+            queue: Some(queue),
+            thread: Some(thread),
+        })
     }
 
     /// Resolves once every change made before this call is on disk.
     pub async fn durable(&self) -> Result<(), Error> {
         let (tx, rx) = oneshot::channel();
         self.queue
-            .send(tx)
-            .map_err(|_| Error::Internal("flusher has stopped".into()))?;
+            .as_ref()
+            .and_then(|q| q.send(tx).ok())
+            .ok_or_else(|| Error::Internal("flusher has stopped".into()))?;
         rx.await
             .map_err(|_| Error::Internal("flusher has stopped".into()))?
             .map_err(|e| Error::Internal(format!("flush failed: {e}")))
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -18,8 +18,8 @@ use sled::Transactional;
 use crate::audit::Event;
 use crate::error::Error;
 use crate::protocol::AuditEntry;
-pub use records::Account;
 use records::{audit_key, decode_account, decode_audit, encode_account, encode_audit};
+pub use records::{Account, TotpEnrolment};
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -124,6 +124,13 @@ impl Store {
     /// Resolves once every change made before the call is on disk.
     pub async fn durable(&self) -> Result<(), Error> {
         self.flusher.durable().await
+    }
+
+    /// Flush synchronously. Only for offline tools (no daemon serving): online writes
+    /// go through `durable`, the group-commit path.
+    pub fn flush_offline(&self) -> Result<(), Error> {
+        self.db.flush()?;
+        Ok(())
     }
 
     pub fn account(&self, name: &str) -> Result<Option<Account>, Error> {

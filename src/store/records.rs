@@ -25,6 +25,21 @@ pub struct Account {
     pub locked_until: Option<u64>,
     /// Sequence number of the newest audit entry for this account.
     pub audit_seq: u64,
+    /// Authenticator-app enrolment, pending until confirmed with a code.
+    pub totp: Option<TotpEnrolment>,
+    /// Keyed hashes of the unused recovery codes.
+    pub recovery_codes: Vec<[u8; 32]>,
+}
+
+/// A TOTP secret, sealed by the vault and bound to the account name.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    pub sealed_secret: Vec<u8>,
+    /// False while pending (enrolled, not yet confirmed with a code).
+    pub active: bool,
+    /// The newest time step accepted; no step at or before it is accepted again.
+    pub last_step: Option<u64>,
+    pub since: u64,
 }
 
 impl std::fmt::Debug for Account {
@@ -35,11 +50,22 @@ impl std::fmt::Debug for Account {
             .field("password_set", &self.password_hash.is_some())
             .field("failures", &self.failures)
             .field("locked_until", &self.locked_until)
+            .field("totp_active", &self.totp.as_ref().map(|t| t.active))
+            .field("recovery_codes", &self.recovery_codes.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Account {
+    /// The second factors that are active (confirmed) on this account.
+    pub fn second_factors(&self) -> Vec<crate::protocol::SecondFactor> {
+        let mut methods = Vec::new();
+        if self.totp.as_ref().is_some_and(|t| t.active) {
+            methods.push(crate::protocol::SecondFactor::Totp);
+        }
+        methods
+    }
+
     pub fn new(name: String, now: u64) -> Account {
         Account {
             name,
@@ -52,6 +78,8 @@ impl Account {
             failures: 0,
             locked_until: None,
             audit_seq: 0,
+            totp: None,
+            recovery_codes: Vec::new(),
         }
     }
 }

@@ -214,5 +214,5 @@ fn log_limit_returns_the_newest_events_oldest_first() {
     let events = log["events"].as_array().unwrap();
     assert_eq!(events.len(), 2);
     assert!(events[0]["seq"].as_u64() < events[1]["seq"].as_u64());
-    assert_eq!(events[1]["detail"], "failure 3");
+    assert_eq!(events[1]["detail"], "wrong password; failure 3");
 }

@@ -9,3 +9,4 @@ mod daemon;
 mod lifecycle;
 mod passwords;
 mod terminal;
+mod two_factor;

@@ -1,0 +1,144 @@
+//! Recovery codes: shown once when 2FA is first enabled, each good for one login when the
+//! phone is lost. 80 random bits as `XXXX-XXXX-XXXX-XXXX` in Crockford base32 (no I, L,
+//! O, U; input is case- and dash-insensitive), stored only as keyed hashes.
+
+use subtle::ConstantTimeEq;
+
+use crate::vault::{context, random_bytes, Vault, VaultError};
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODE_BYTES: usize = 10;
+const CODE_CHARS: usize = 16;
+
+/// One new code, e.g. `7Q2M-0XKD-9R4T-HB3C`.
+fn new_code() -> Result<String, VaultError> {
+    let bytes = random_bytes::<CODE_BYTES>()?;
+    let mut bits = 0u128;
+    for b in bytes {
+        bits = (bits << 8) | b as u128;
+    }
+    let mut out = String::with_capacity(CODE_CHARS + 3);
+    for i in 0..CODE_CHARS {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        let shift = 5 * (CODE_CHARS - 1 - i);
+        out.push(CROCKFORD[((bits >> shift) & 31) as usize] as char);
+    }
+    Ok(out)
+}
+
+/// The canonical form of typed input, or `None` if it cannot be a recovery code.
+pub fn normalize(input: &str) -> Option<String> {
+    let mut out = String::with_capacity(CODE_CHARS);
+    for c in input.chars() {
+        let c = match c.to_ascii_uppercase() {
+            '-' | ' ' => continue,
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        if !c.is_ascii() || !CROCKFORD.contains(&(c as u8)) {
+            return None;
+        }
+        out.push(c);
+    }
+    (out.len() == CODE_CHARS).then_some(out)
+}
+
+fn hash(vault: &Vault, account: &str, normalized: &str) -> [u8; 32] {
+    vault.keyed_hash(&context("recovery", account), normalized.as_bytes())
+}
+
+/// A fresh set: the codes to show once, and the hashes to store.
+pub fn generate(
+    vault: &Vault,
+    account: &str,
+    count: u32,
+) -> Result<(Vec<String>, Vec<[u8; 32]>), VaultError> {
+    let codes = (0..count)
+        .map(|_| new_code())
+        .collect::<Result<Vec<_>, _>>()?;
+    let hashes = codes
+        .iter()
+        .map(|c| hash(vault, account, &normalize(c).unwrap_or_default()))
+        .collect();
+    Ok((codes, hashes))
+}
+
+/// If `input` is one of the stored codes, remove it (single use) and return true.
+/// Every stored hash is compared, in constant time.
+pub fn spend(vault: &Vault, account: &str, stored: &mut Vec<[u8; 32]>, input: &str) -> bool {
+    let Some(normalized) = normalize(input) else {
+        return false;
+    };
+    let candidate = hash(vault, account, &normalized);
+    let mut hit = None;
+    for (i, h) in stored.iter().enumerate() {
+        if bool::from(h.ct_eq(&candidate)) {
+            hit = Some(i);
+        }
+    }
+    match hit {
+        Some(i) => {
+            stored.remove(i);
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_the_documented_form_and_80_bits() {
+        let vault = Vault::from_key(&[3u8; 32]);
+        let (codes, hashes) = generate(&vault, "alice", 10).unwrap();
+        assert_eq!((codes.len(), hashes.len()), (10, 10));
+        for code in &codes {
+            assert_eq!(code.len(), 19, "{code}");
+            assert_eq!(code.matches('-').count(), 3);
+            assert_eq!(normalize(code).unwrap().len(), 16);
+        }
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), 10);
+    }
+
+    #[test]
+    fn input_is_case_and_dash_insensitive_with_crockford_aliases() {
+        assert_eq!(
+            normalize("abcd-efgh-jkmn-pqrs").as_deref(),
+            Some("ABCDEFGHJKMNPQRS")
+        );
+        assert_eq!(
+            normalize("O0IL 1111 2222 3333").as_deref(),
+            Some("0011111122223333")
+        );
+        assert_eq!(normalize("ABCD-EFGH-JKMN-PQRU"), None); // U is not Crockford
+        assert_eq!(normalize("123456"), None);
+    }
+
+    #[test]
+    fn a_code_is_spent_once_and_only_for_its_account() {
+        let vault = Vault::from_key(&[3u8; 32]);
+        let (codes, mut stored) = generate(&vault, "alice", 3).unwrap();
+        let mut bobs = stored.clone();
+        assert!(!spend(&vault, "bob", &mut bobs, &codes[1]));
+        assert!(spend(
+            &vault,
+            "alice",
+            &mut stored,
+            &codes[1].to_lowercase()
+        ));
+        assert_eq!(stored.len(), 2);
+        assert!(!spend(&vault, "alice", &mut stored, &codes[1]));
+        assert!(spend(
+            &vault,
+            "alice",
+            &mut stored,
+            &codes[0].replace('-', "")
+        ));
+    }
+}

@@ -1,0 +1,312 @@
+//! Second factors: authenticator-app enrolment and confirmation, checking a code during
+//! a login, recovery codes, disabling with proof, and the admin's lost-device reset.
+
+use super::credentials::{detail_with, refuse_sso, Authn, Step};
+use super::Service;
+use crate::audit::{Action, Event, Outcome};
+use crate::authz::Caller;
+use crate::error::Error;
+use crate::lockout;
+use crate::protocol::{FactorChoice, Proof, Response, Secret};
+use crate::recovery;
+use crate::store::{Account, TotpEnrolment};
+use crate::time;
+use crate::totp::{self, CodeCheck};
+use crate::vault::{context, random_bytes};
+
+fn totp_context(name: &str) -> Vec<u8> {
+    context("totp", name)
+}
+
+impl Service {
+    /// Open an account's sealed TOTP secret; failure means tampering or a wrong key.
+    fn totp_secret(&self, account: &Account, sealed: &[u8]) -> Result<Vec<u8>, Error> {
+        self.vault
+            .open(&totp_context(&account.name), sealed)
+            .map(|s| s.to_vec())
+            .map_err(|e| {
+                tracing::error!(account = %account.name, "TOTP secret does not decrypt: {e}");
+                Error::Internal(format!(
+                    "the TOTP secret of `{}` cannot be decrypted",
+                    account.name
+                ))
+            })
+    }
+
+    /// Check a TOTP or recovery code inside a login transaction: success clears the
+    /// failure count (and spends a recovery code); a wrong or replayed code counts as a
+    /// failure.
+    pub(super) fn second_factor(
+        &self,
+        caller: &Caller,
+        acc: &mut Account,
+        code: &Secret,
+        now: u64,
+        context: &str,
+    ) -> Result<Step, Error> {
+        let code = code.expose().trim();
+        if let Some(enrolment) = acc.totp.clone().filter(|t| t.active) {
+            if totp::looks_like_code(code, &self.config.totp) {
+                let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
+                match totp::check(&secret, &self.config.totp, code, now, enrolment.last_step) {
+                    CodeCheck::Valid { step } => {
+                        if let Some(t) = acc.totp.as_mut() {
+                            t.last_step = Some(step);
+                        }
+                        lockout::clear(acc);
+                        let detail = detail_with(context, "password and totp code");
+                        let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
+                        return Ok((Ok(Authn::Granted), event));
+                    }
+                    CodeCheck::Replayed => {
+                        let what = detail_with(context, "totp code replayed");
+                        let event = self.failure(caller, acc, now, Outcome::Replayed, &what);
+                        return Ok((Err(Error::CodeReused), event));
+                    }
+                    CodeCheck::Wrong => {}
+                }
+            }
+        }
+        let name = acc.name.clone();
+        if recovery::spend(&self.vault, &name, &mut acc.recovery_codes, code) {
+            lockout::clear(acc);
+            let left = acc.recovery_codes.len();
+            let detail = detail_with(context, &format!("{left} left"));
+            let event = Event::by(caller, Action::RecoveryCodeUsed, Outcome::Ok, detail);
+            return Ok((Ok(Authn::Granted), event));
+        }
+        let event = self.failure(
+            caller,
+            acc,
+            now,
+            Outcome::Denied,
+            &detail_with(context, "wrong code"),
+        );
+        Ok((Err(Error::Denied), event))
+    }
+
+    /// The password and, when the account has 2FA, a code: all of `Proof`.
+    async fn require_proof(
+        &self,
+        caller: &Caller,
+        name: &str,
+        proof: Proof,
+        why: &str,
+    ) -> Result<(), Error> {
+        match self
+            .authenticate(caller, name, proof.password, proof.code.as_ref(), why)
+            .await?
+        {
+            Authn::Granted => Ok(()),
+            Authn::NeedsCode(_) => Err(Error::CodeRequired),
+        }
+    }
+
+    pub async fn enable_totp(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+        let account = self.existing(&name)?;
+        if account.sso.is_some() {
+            return Err(Error::SsoTwoFactor(name));
+        }
+        let secret = random_bytes::<{ totp::SECRET_LEN }>()?;
+        let sealed = self.vault.seal(&totp_context(&name), &secret)?;
+        let now = time::now();
+        let event = self.store.update(&name, now, |acc| {
+            if acc.sso.is_some() {
+                return Err(Error::SsoTwoFactor(acc.name.clone()));
+            }
+            if acc.totp.as_ref().is_some_and(|t| t.active) {
+                return Err(Error::AlreadyEnrolled(format!(
+                    "authenticator-app verification is already on for `{}`; disable it first",
+                    acc.name
+                )));
+            }
+            let detail = if acc.totp.is_some() {
+                "pending; replaced the earlier pending secret"
+            } else {
+                "pending"
+            };
+            acc.totp = Some(TotpEnrolment {
+                sealed_secret: sealed.clone(),
+                active: false,
+                last_step: None,
+                since: now,
+            });
+            let event = Event::by(caller, Action::TotpEnrolled, Outcome::Ok, detail.into());
+            Ok((event.clone(), event))
+        })?;
+        self.commit(&name, &event).await?;
+        Ok(Response::TotpEnrolment {
+            secret: Secret::new(totp::base32(&secret)),
+            otpauth_uri: Secret::new(totp::otpauth_uri(&self.config.totp, &name, &secret)),
+        })
+    }
+
+    pub async fn confirm_totp(
+        &self,
+        caller: &Caller,
+        name: String,
+        code: Secret,
+    ) -> Result<Response, Error> {
+        let now = time::now();
+        let (result, event) = self.store.update(&name, now, |acc| {
+            let enrolment = match &acc.totp {
+                None => {
+                    return Err(Error::NotEnrolled(format!(
+                        "`{}` has no pending authenticator-app enrolment; run enable-totp first",
+                        acc.name
+                    )))
+                }
+                Some(t) if t.active => {
+                    return Err(Error::AlreadyEnrolled(format!(
+                        "authenticator-app verification is already on for `{}`",
+                        acc.name
+                    )))
+                }
+                Some(t) => t.clone(),
+            };
+            let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
+            let step =
+                match totp::check(&secret, &self.config.totp, code.expose().trim(), now, None) {
+                    CodeCheck::Valid { step } => step,
+                    CodeCheck::Replayed | CodeCheck::Wrong => {
+                        let event = Event::by(
+                            caller,
+                            Action::TotpConfirmed,
+                            Outcome::Denied,
+                            "wrong code".into(),
+                        );
+                        return Ok(((Err(Error::Denied), event.clone()), event));
+                    }
+                };
+            let first = acc.second_factors().is_empty();
+            acc.totp = Some(TotpEnrolment {
+                active: true,
+                last_step: Some(step),
+                since: now,
+                ..enrolment
+            });
+            let codes = if first {
+                let (codes, hashes) =
+                    recovery::generate(&self.vault, &acc.name, self.config.recovery.codes)?;
+                acc.recovery_codes = hashes;
+                codes
+            } else {
+                Vec::new()
+            };
+            let detail = if first {
+                format!("{} recovery codes issued", codes.len())
+            } else {
+                String::new()
+            };
+            let event = Event::by(caller, Action::TotpConfirmed, Outcome::Ok, detail);
+            Ok(((Ok(codes), event.clone()), event))
+        })?;
+        self.commit(&name, &event).await?;
+        let codes = result?;
+        Ok(Response::Confirmed {
+            recovery_codes: codes.into_iter().map(Secret::new).collect(),
+        })
+    }
+
+    pub async fn disable_two_factor(
+        &self,
+        caller: &Caller,
+        name: String,
+        method: FactorChoice,
+        proof: Proof,
+    ) -> Result<Response, Error> {
+        let account = self.existing(&name)?;
+        refuse_sso(&account)?;
+        let removes_totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
+        if !(removes_totp && account.totp.is_some()) {
+            return Err(Error::NotEnrolled(format!(
+                "`{name}` has no {} verification to disable",
+                match method {
+                    FactorChoice::Sms => "SMS",
+                    FactorChoice::Totp => "authenticator-app",
+                    FactorChoice::All => "two-factor",
+                }
+            )));
+        }
+        self.require_proof(caller, &name, proof, "disable-2fa")
+            .await?;
+        let event = self.store.update(&name, time::now(), |acc| {
+            acc.totp = None;
+            let mut detail = "totp removed".to_string();
+            if acc.second_factors().is_empty() && !acc.recovery_codes.is_empty() {
+                acc.recovery_codes.clear();
+                detail.push_str("; recovery codes removed");
+            }
+            let event = Event::by(caller, Action::TwoFactorDisabled, Outcome::Ok, detail);
+            Ok((event.clone(), event))
+        })?;
+        self.commit(&name, &event).await?;
+        Ok(Response::Done)
+    }
+
+    pub async fn reset_two_factor(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+        let event = self.store.update(&name, time::now(), |acc| {
+            let mut removed = Vec::new();
+            if acc.totp.take().is_some() {
+                removed.push("totp".to_string());
+            }
+            if !acc.recovery_codes.is_empty() {
+                removed.push(format!("{} recovery codes", acc.recovery_codes.len()));
+                acc.recovery_codes.clear();
+            }
+            let detail = if removed.is_empty() {
+                "lost device: nothing was enrolled".to_string()
+            } else {
+                format!("lost device: removed {}", removed.join(", "))
+            };
+            let event = Event::by(caller, Action::TwoFactorReset, Outcome::Ok, detail);
+            Ok((event.clone(), event))
+        })?;
+        self.commit(&name, &event).await?;
+        Ok(Response::Done)
+    }
+
+    pub async fn regenerate_recovery_codes(
+        &self,
+        caller: &Caller,
+        name: String,
+        proof: Option<Proof>,
+    ) -> Result<Response, Error> {
+        let account = self.existing(&name)?;
+        if account.second_factors().is_empty() {
+            return Err(Error::NotEnrolled(format!(
+                "`{name}` has no two-factor verification; recovery codes come with it"
+            )));
+        }
+        match proof {
+            Some(proof) => {
+                self.require_proof(caller, &name, proof, "recovery-codes")
+                    .await?
+            }
+            None if caller.is_admin() => {}
+            None => return Err(Error::CodeRequired),
+        }
+        let (codes, hashes) = recovery::generate(&self.vault, &name, self.config.recovery.codes)?;
+        let event = self.store.update(&name, time::now(), |acc| {
+            if acc.second_factors().is_empty() {
+                return Err(Error::NotEnrolled(format!(
+                    "`{}` has no two-factor verification",
+                    acc.name
+                )));
+            }
+            acc.recovery_codes = hashes.clone();
+            let detail = format!("{} new codes; the old set is void", hashes.len());
+            let event = Event::by(
+                caller,
+                Action::RecoveryCodesRegenerated,
+                Outcome::Ok,
+                detail,
+            );
+            Ok((event.clone(), event))
+        })?;
+        self.commit(&name, &event).await?;
+        Ok(Response::RecoveryCodes {
+            codes: codes.into_iter().map(Secret::new).collect(),
+        })
+    }
+}

@@ -1,0 +1,206 @@
+//! Time-based one-time passwords (RFC 6238, via totp-rs): secrets, the otpauth URI that
+//! authenticator apps scan, and checking a code against a window of time steps with
+//! replay protection.
+//!
+//! Pure functions of `now`; the caller decrypts the secret and persists `last_step`.
+
+use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, TOTP};
+
+use crate::config::TotpConfig;
+
+/// 160-bit secrets, as RFC 4226 recommends and Google Authenticator expects.
+pub const SECRET_LEN: usize = 20;
+
+/// What checking a code found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Valid for this time step, which was never used before.
+    Valid {
+        step: u64,
+    },
+    /// Valid, but for a step at or before the last one accepted: a replay.
+    Replayed,
+    Wrong,
+}
+
+fn generator(secret: &[u8], config: &TotpConfig) -> TOTP {
+    TOTP::new_unchecked(
+        Algorithm::SHA1,
+        config.digits as usize,
+        0,
+        config.period,
+        secret.to_vec(),
+    )
+}
+
+/// The code for time step `step`.
+pub fn code_at_step(secret: &[u8], config: &TotpConfig, step: u64) -> String {
+    generator(secret, config).generate(step * config.period)
+}
+
+/// Does `code` match a step within `skew` of `now`? Steps at or before `last_step` are
+/// replays. Every candidate is compared in constant time.
+pub fn check(
+    secret: &[u8],
+    config: &TotpConfig,
+    code: &str,
+    now: u64,
+    last_step: Option<u64>,
+) -> CodeCheck {
+    let current = now / config.period;
+    let gen = generator(secret, config);
+    let mut found = None;
+    let first = current.saturating_sub(config.skew as u64);
+    for step in first..=current + config.skew as u64 {
+        let expected = gen.generate(step * config.period);
+        if bool::from(expected.as_bytes().ct_eq(code.as_bytes())) {
+            found = Some(step);
+        }
+    }
+    match found {
+        None => CodeCheck::Wrong,
+        Some(step) if last_step.is_some_and(|last| step <= last) => CodeCheck::Replayed,
+        Some(step) => CodeCheck::Valid { step },
+    }
+}
+
+/// RFC 4648 base32 without padding, as authenticator apps take it for manual entry.
+pub fn base32(secret: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::with_capacity(secret.len().div_ceil(5) * 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &byte in secret {
+        buffer = (buffer << 8) | byte as u32;
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+/// Percent-encode everything but RFC 3986 unreserved characters.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `otpauth://totp/ISSUER:USER?secret=...&issuer=ISSUER&algorithm=SHA1&digits=6&period=30`
+pub fn otpauth_uri(config: &TotpConfig, account: &str, secret: &[u8]) -> String {
+    let issuer = percent_encode(&config.issuer);
+    format!(
+        "otpauth://totp/{issuer}:{}?secret={}&issuer={issuer}&algorithm=SHA1&digits={}&period={}",
+        percent_encode(account),
+        base32(secret),
+        config.digits,
+        config.period
+    )
+}
+
+/// Does this look like a TOTP code (as opposed to a recovery code)?
+pub fn looks_like_code(input: &str, config: &TotpConfig) -> bool {
+    input.len() == config.digits as usize && input.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(digits: u32) -> TotpConfig {
+        TotpConfig {
+            digits,
+            ..TotpConfig::default()
+        }
+    }
+
+    /// RFC 6238 appendix B, the SHA1 rows (8 digits, 30 s, seed "12345678901234567890").
+    #[test]
+    fn rfc6238_sha1_test_vectors() {
+        let seed = b"12345678901234567890";
+        let rows = [
+            (59u64, "94287082"),
+            (1111111109, "07081804"),
+            (1111111111, "14050471"),
+            (1234567890, "89005924"),
+            (2000000000, "69279037"),
+            (20000000000, "65353130"),
+        ];
+        for (time, code) in rows {
+            assert_eq!(code_at_step(seed, &config(8), time / 30), code, "T={time}");
+            assert_eq!(
+                check(seed, &config(8), code, time, None),
+                CodeCheck::Valid { step: time / 30 }
+            );
+        }
+    }
+
+    #[test]
+    fn skew_accepts_neighbouring_steps_only() {
+        let seed = [1u8; SECRET_LEN];
+        let c = config(6);
+        let now = 1_800_000_000;
+        let step = now / 30;
+        for (offset, ok) in [(-2i64, false), (-1, true), (0, true), (1, true), (2, false)] {
+            let code = code_at_step(&seed, &c, (step as i64 + offset) as u64);
+            let valid = matches!(check(&seed, &c, &code, now, None), CodeCheck::Valid { .. });
+            assert_eq!(valid, ok, "offset {offset}");
+        }
+        assert_eq!(check(&seed, &c, "12345", now, None), CodeCheck::Wrong);
+    }
+
+    #[test]
+    fn a_step_once_used_is_a_replay() {
+        let seed = [2u8; SECRET_LEN];
+        let c = config(6);
+        let now = 1_800_000_000;
+        let code = code_at_step(&seed, &c, now / 30);
+        assert_eq!(
+            check(&seed, &c, &code, now, Some(now / 30)),
+            CodeCheck::Replayed
+        );
+        let previous = code_at_step(&seed, &c, now / 30 - 1);
+        assert_eq!(
+            check(&seed, &c, &previous, now, Some(now / 30)),
+            CodeCheck::Replayed
+        );
+        let next = code_at_step(&seed, &c, now / 30 + 1);
+        assert_eq!(
+            check(&seed, &c, &next, now, Some(now / 30)),
+            CodeCheck::Valid { step: now / 30 + 1 }
+        );
+    }
+
+    #[test]
+    fn base32_matches_rfc4648() {
+        assert_eq!(base32(b""), "");
+        assert_eq!(base32(b"f"), "MY");
+        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
+        assert_eq!(base32(&[0u8; 20]).len(), 32);
+    }
+
+    #[test]
+    fn otpauth_uri_has_the_documented_shape() {
+        let uri = otpauth_uri(
+            &TotpConfig::default(),
+            "j.doe@corp",
+            b"12345678901234567890",
+        );
+        assert_eq!(
+            uri,
+            "otpauth://totp/authd:j.doe%40corp?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
+             &issuer=authd&algorithm=SHA1&digits=6&period=30"
+        );
+    }
+}

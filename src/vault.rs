@@ -1,0 +1,236 @@
+//! The daemon's 256-bit secret key, and the two things done with it: sealing secrets that
+//! must be read back (TOTP seeds, ChaCha20-Poly1305) and keyed hashes of secrets that need
+//! only be recognised (recovery codes, later SMS codes and reset tokens; HMAC-SHA256).
+//!
+//! The key lives in `state_dir/secret.key` (created 0600 on first start) or, under
+//! systemd, in `$CREDENTIALS_DIRECTORY/authd.key`. A key file readable by group or others
+//! is refused. Subkeys are derived per use, so the AEAD and MAC never share a key. This
+//! module never logs key material or plaintexts.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+type HmacSha256 = Hmac<Sha256>;
+
+const KEY_LEN: usize = 32;
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("secret key file {} is readable by group or others (mode {mode:o}); run: chmod 600 {}", .path.display(), .path.display())]
+    Exposed { path: PathBuf, mode: u32 },
+    #[error("secret key file {} must hold exactly {KEY_LEN} bytes, not {len}", .path.display())]
+    WrongSize { path: PathBuf, len: usize },
+    #[error("cannot read or create secret key file {}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no randomness available: {0}")]
+    Random(String),
+    #[error("sealing a secret failed")]
+    Seal,
+}
+
+/// A sealed secret could not be opened: wrong key, tampered, or bound to another record.
+#[derive(Debug, thiserror::Error)]
+#[error("sealed secret does not open (tampered, moved to another record, or another key)")]
+pub struct Unsealed;
+
+pub struct Vault {
+    seal_key: Zeroizing<[u8; KEY_LEN]>,
+    mac_key: Zeroizing<[u8; KEY_LEN]>,
+}
+
+/// Fill a buffer from the OS CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], VaultError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| VaultError::Random(e.to_string()))?;
+    Ok(buf)
+}
+
+fn derive(master: &[u8; KEY_LEN], purpose: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(master).expect("HMAC takes any key size");
+    mac.update(purpose);
+    Zeroizing::new(mac.finalize().into_bytes().into())
+}
+
+impl Vault {
+    pub fn from_key(master: &[u8; KEY_LEN]) -> Vault {
+        Vault {
+            seal_key: derive(master, b"authd seal v1"),
+            mac_key: derive(master, b"authd mac v1"),
+        }
+    }
+
+    /// Where the key comes from: systemd's credential if there is one, else the state dir.
+    pub fn key_path(state_dir: &Path) -> PathBuf {
+        match std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) {
+            Some(dir) if Path::new(&dir).join("authd.key").exists() => {
+                Path::new(&dir).join("authd.key")
+            }
+            _ => state_dir.join("secret.key"),
+        }
+    }
+
+    /// Load the key at `path`, creating it (0600) if it does not exist yet.
+    pub fn open_or_create(path: &Path) -> Result<Vault, VaultError> {
+        let io = |source| VaultError::Io {
+            path: path.into(),
+            source,
+        };
+        if !path.exists() {
+            let key = Zeroizing::new(random_bytes::<KEY_LEN>()?);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(io)?;
+            file.write_all(&*key).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            tracing::info!(key = %path.display(), "created a new secret key");
+        }
+        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+        if mode & 0o044 != 0 {
+            return Err(VaultError::Exposed {
+                path: path.into(),
+                mode: mode & 0o777,
+            });
+        }
+        let bytes = Zeroizing::new(std::fs::read(path).map_err(io)?);
+        let key: &[u8; KEY_LEN] =
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| VaultError::WrongSize {
+                    path: path.into(),
+                    len: bytes.len(),
+                })?;
+        Ok(Vault::from_key(key))
+    }
+
+    /// Encrypt `plaintext` bound to `context` (e.g. "totp\0alice"): nonce || ciphertext.
+    pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let nonce = random_bytes::<NONCE_LEN>()?;
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&*self.seal_key));
+        let sealed = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
+            .map_err(|_| VaultError::Seal)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Decrypt what `seal` produced for the same `context`.
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Unsealed> {
+        if sealed.len() < NONCE_LEN {
+            return Err(Unsealed);
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&*self.seal_key));
+        cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: context,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| Unsealed)
+    }
+
+    /// HMAC-SHA256 of `secret` under the MAC subkey, separated by `context`.
+    pub fn keyed_hash(&self, context: &[u8], secret: &[u8]) -> [u8; 32] {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&*self.mac_key).expect("HMAC takes any key size");
+        mac.update(&(context.len() as u64).to_be_bytes());
+        mac.update(context);
+        mac.update(secret);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// Context strings that bind a secret to its kind and account.
+pub fn context(kind: &str, account: &str) -> Vec<u8> {
+    let mut c = Vec::with_capacity(kind.len() + account.len() + 1);
+    c.extend_from_slice(kind.as_bytes());
+    c.push(0);
+    c.extend_from_slice(account.as_bytes());
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault() -> Vault {
+        Vault::from_key(&[7u8; KEY_LEN])
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_in_their_own_context() {
+        let v = vault();
+        let sealed = v.seal(&context("totp", "alice"), b"seed").unwrap();
+        assert_eq!(
+            &*v.open(&context("totp", "alice"), &sealed).unwrap(),
+            b"seed"
+        );
+        assert!(v.open(&context("totp", "bob"), &sealed).is_err());
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert!(v.open(&context("totp", "alice"), &tampered).is_err());
+        let other = Vault::from_key(&[8u8; KEY_LEN]);
+        assert!(other.open(&context("totp", "alice"), &sealed).is_err());
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_key_and_context() {
+        let v = vault();
+        let h = v.keyed_hash(b"recovery\0alice", b"CODE");
+        assert_eq!(h, v.keyed_hash(b"recovery\0alice", b"CODE"));
+        assert_ne!(h, v.keyed_hash(b"recovery\0bob", b"CODE"));
+        assert_ne!(
+            h,
+            Vault::from_key(&[8u8; KEY_LEN]).keyed_hash(b"recovery\0alice", b"CODE")
+        );
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_refused_when_exposed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.key");
+        let v1 = Vault::open_or_create(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let v2 = Vault::open_or_create(&path).unwrap();
+        assert_eq!(v1.keyed_hash(b"x", b"y"), v2.keyed_hash(b"x", b"y"));
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(
+            Vault::open_or_create(&path),
+            Err(VaultError::Exposed { .. })
+        ));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&path, b"short").unwrap();
+        assert!(matches!(
+            Vault::open_or_create(&path),
+            Err(VaultError::WrongSize { .. })
+        ));
+    }
+}

@@ -1,0 +1,481 @@
+//! Two-factor authentication against real peers: oathtool computes the codes for our
+//! secrets, zbarimg reads our QR codes.
+
+use std::path::Path;
+use std::process::Command;
+
+use authd::protocol::{ErrorCode, Origin, Request, Response, Secret};
+
+use crate::daemon::*;
+
+/// Is `tool` installed? Missing: a loud skip locally, a failure under CI=true.
+pub fn have(tool: &str) -> bool {
+    let found = Command::new(tool).arg("--version").output().is_ok();
+    if !found {
+        let why = format!("{tool} is not installed (Debian: oathtool, zbar-tools)");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED: {why}");
+    }
+    found
+}
+
+/// The TOTP code oathtool computes for `secret`, `steps` periods from now.
+fn oathtool(secret: &str, steps: i64) -> String {
+    let at = authd::time::now() as i64 + 30 * steps;
+    let out = Command::new("oathtool")
+        .args(["--totp", "-b", secret, &format!("--now=@{at}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// Enrol `name` (which has GOOD_PW) and confirm with the current code; returns the base32
+/// secret and the recovery codes.
+fn enrol(d: &Daemon, name: &str) -> (String, Vec<String>) {
+    let enrolment = json(&d.ctl(&["--json", "enable-totp", name]));
+    let secret = enrolment["secret"].as_str().unwrap().to_string();
+    let confirmed = d.ctl(&["--json", "confirm-totp", name, &oathtool(&secret, 0)]);
+    assert_ok(&confirmed);
+    let codes = serde_json::from_value(json(&confirmed)["recovery_codes"].clone()).unwrap();
+    (secret, codes)
+}
+
+fn pw() -> String {
+    format!("{GOOD_PW}\n")
+}
+
+fn show(d: &Daemon, name: &str) -> serde_json::Value {
+    json(&d.ctl(&["--json", "show", name]))
+}
+
+#[test]
+fn enrol_with_oathtool_log_in_with_a_code_and_a_replay_is_refused() {
+    if !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("alice");
+    let enrolment = json(&d.ctl(&["--json", "enable-totp", "alice"]));
+    let secret = enrolment["secret"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 32, "160-bit secret in base32");
+    assert_eq!(
+        enrolment["otpauth_uri"],
+        format!(
+            "otpauth://totp/authd:alice?secret={secret}&issuer=authd&algorithm=SHA1&digits=6&period=30"
+        )
+    );
+    assert_eq!(show(&d, "alice")["totp"], "pending");
+    // Pending: a login still needs only the password.
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice"]));
+
+    let wrong = format!(
+        "{:06}",
+        (oathtool(&secret, 0).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    assert_exit(&d.ctl(&["confirm-totp", "alice", &wrong]), 1);
+    assert_eq!(show(&d, "alice")["totp"], "pending");
+
+    let confirmed = d.ctl(&["--json", "confirm-totp", "alice", &oathtool(&secret, 0)]);
+    assert_ok(&confirmed);
+    assert_eq!(
+        json(&confirmed)["recovery_codes"].as_array().unwrap().len(),
+        10
+    );
+    let text = show(&d, "alice");
+    assert_eq!(
+        (text["totp"].as_str(), text["recovery_codes_left"].as_u64()),
+        (Some("on"), Some(10))
+    );
+
+    // The password alone is no longer enough.
+    let needs = d.ctl_stdin(&pw(), &["--json", "verify", "alice"]);
+    assert_exit(&needs, 1);
+    assert_eq!(json(&needs)["error"]["code"], "second_factor_required");
+
+    // The confirmation used the current step; the next step's code logs in, once.
+    let next = oathtool(&secret, 1);
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice", "--code", &next]));
+    let replay = d.ctl_stdin(&pw(), &["verify", "alice", "--code", &next]);
+    assert_exit(&replay, 1);
+    assert!(
+        stderr(&replay).contains("already used"),
+        "{}",
+        stderr(&replay)
+    );
+    let log = stdout(&d.ctl(&["log", "alice"]));
+    for want in [
+        "totp-enrolled",
+        "totp-confirmed",
+        "replayed",
+        "password and totp code",
+    ] {
+        assert!(log.contains(want), "log lacks {want}: {log}");
+    }
+    assert!(!log.contains(&next) && !d.log().contains(&secret));
+}
+
+#[test]
+fn two_step_login_uses_a_single_use_challenge() {
+    if !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("bob");
+    let (secret, _) = enrol(&d, "bob");
+    // authctl: password, then the code as the next line, answered through the challenge.
+    let both = format!("{GOOD_PW}\n{}\n", oathtool(&secret, 1));
+    assert_ok(&d.ctl_stdin(&both, &["verify", "bob"]));
+
+    let mut client = d.client();
+    let verify = Request::Verify {
+        name: "bob".into(),
+        password: Secret::new(GOOD_PW),
+        code: None,
+        origin: Origin::default(),
+    };
+    let Response::SecondFactorRequired {
+        methods,
+        challenge: Some(challenge),
+    } = client.call(&verify).unwrap()
+    else {
+        panic!("expected a challenge")
+    };
+    assert_eq!(methods, [authd::protocol::SecondFactor::Totp]);
+    let wrong_account = Request::VerifyCode {
+        name: "alice".into(),
+        challenge: challenge.clone(),
+        code: Secret::new("000000"),
+        origin: Origin::default(),
+    };
+    assert_eq!(
+        client.call(&wrong_account).unwrap_err().remote_code(),
+        Some(ErrorCode::Denied)
+    );
+    // A challenge that failed once is spent, even with the right account.
+    let codes = enrol_codes_after_reset(&d, "bob");
+    let Response::SecondFactorRequired {
+        challenge: Some(challenge),
+        ..
+    } = client.call(&verify).unwrap()
+    else {
+        panic!("expected a challenge")
+    };
+    let answer = Request::VerifyCode {
+        name: "bob".into(),
+        challenge,
+        code: Secret::new(codes[0].clone()),
+        origin: Origin::default(),
+    };
+    assert_eq!(
+        client.call(&answer).unwrap(),
+        Response::Verified { name: "bob".into() }
+    );
+    assert_eq!(
+        client.call(&answer).unwrap_err().remote_code(),
+        Some(ErrorCode::Denied),
+        "a challenge is single use"
+    );
+}
+
+/// Reset `name`'s 2FA (admin), enrol again, and return the fresh recovery codes.
+fn enrol_codes_after_reset(d: &Daemon, name: &str) -> Vec<String> {
+    assert_ok(&d.ctl(&["reset-2fa", name]));
+    enrol(d, name).1
+}
+
+#[test]
+fn a_recovery_code_works_once_and_regenerating_voids_the_old_set() {
+    if !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("carol");
+    let (_, codes) = enrol(&d, "carol");
+    let typed = codes[3].to_lowercase().replace('-', "");
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "carol", "--code", &typed]));
+    assert_exit(
+        &d.ctl_stdin(&pw(), &["verify", "carol", "--code", &codes[3]]),
+        1,
+    );
+    assert_eq!(show(&d, "carol")["recovery_codes_left"], 9);
+    assert!(stdout(&d.ctl(&["log", "carol"])).contains("9 left"));
+
+    // Self-service regenerate needs password + code; the admin (root) path needs none.
+    let fresh = json(&d.ctl(&["--json", "recovery-codes", "carol", "--regenerate"]));
+    let fresh: Vec<String> = serde_json::from_value(fresh["recovery_codes"].clone()).unwrap();
+    assert_eq!(fresh.len(), 10);
+    assert_exit(
+        &d.ctl_stdin(&pw(), &["verify", "carol", "--code", &codes[0]]),
+        1,
+    );
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "carol", "--code", &fresh[0]]));
+    assert_exit(&d.ctl(&["recovery-codes", "carol"]), 2);
+}
+
+#[test]
+fn disabling_needs_proof_and_reset_is_for_admins() {
+    if !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("dave");
+    let (secret, codes) = enrol(&d, "dave");
+    // Wrong password, or no code, or a wrong code: refused, nothing changes.
+    let no_code = d.ctl_stdin(&pw(), &["disable-2fa", "dave"]);
+    assert_exit(&no_code, 1);
+    let wrong_pw = d.ctl_stdin(
+        "wrong-password-1\n",
+        &["disable-2fa", "dave", "--code", &codes[0]],
+    );
+    assert_exit(&wrong_pw, 1);
+    assert_exit(
+        &d.ctl_stdin(&pw(), &["disable-2fa", "dave", "--code", "123456"]),
+        1,
+    );
+    assert_exit(
+        &d.ctl_stdin(
+            &pw(),
+            &[
+                "disable-2fa",
+                "dave",
+                "--method",
+                "sms",
+                "--code",
+                &codes[0],
+            ],
+        ),
+        65,
+    );
+    let state = show(&d, "dave");
+    assert_eq!(
+        (
+            state["totp"].as_str(),
+            state["recovery_codes_left"].as_u64()
+        ),
+        (Some("on"), Some(10))
+    );
+
+    let both = format!("{GOOD_PW}\n{}\n", oathtool(&secret, 1));
+    assert_ok(&d.ctl_stdin(&both, &["disable-2fa", "dave"]));
+    let state = show(&d, "dave");
+    assert_eq!(
+        (
+            state["totp"].as_str(),
+            state["recovery_codes_left"].as_u64()
+        ),
+        (Some("off"), Some(0))
+    );
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "dave"]));
+    assert_exit(&d.ctl_stdin(&pw(), &["disable-2fa", "dave"]), 65);
+
+    // Lost device: the admin resets; the audit names the admin.
+    enrol(&d, "dave");
+    assert_ok(&d.ctl(&["reset-2fa", "dave"]));
+    let state = show(&d, "dave");
+    assert_eq!(
+        (
+            state["totp"].as_str(),
+            state["recovery_codes_left"].as_u64()
+        ),
+        (Some("off"), Some(0))
+    );
+    let log = stdout(&d.ctl(&["log", "dave"]));
+    assert!(log.contains("2fa-reset") && log.contains("uid 0"), "{log}");
+
+    if nix::unistd::geteuid().is_root() {
+        d.user_with_password("nobody");
+        enrol(&d, "nobody");
+        assert_exit(&d.ctl_as((65534, 65534), "", &["reset-2fa", "nobody"]), 77);
+        assert_eq!(show(&d, "nobody")["totp"], "on");
+    }
+}
+
+#[test]
+fn wrong_codes_count_toward_the_lockout() {
+    if !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("erin");
+    enrol(&d, "erin");
+    for _ in 0..5 {
+        assert_exit(
+            &d.ctl_stdin(&pw(), &["verify", "erin", "--code", "000000"]),
+            1,
+        );
+    }
+    assert_exit(
+        &d.ctl_stdin(&pw(), &["verify", "erin", "--code", "000000"]),
+        75,
+    );
+    assert!(stdout(&d.ctl(&["log", "erin"])).contains("locked-out"));
+}
+
+#[test]
+fn enrolment_rules_sso_and_active() {
+    if !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    assert_ok(&d.ctl(&["add-user", "sso-user", "--sso", "corp"]));
+    let sso = d.ctl(&["enable-totp", "sso-user"]);
+    assert_exit(&sso, 65);
+    assert!(stderr(&sso).contains("SSO provider"), "{}", stderr(&sso));
+    d.user_with_password("frank");
+    let first = json(&d.ctl(&["--json", "enable-totp", "frank"]));
+    let second = json(&d.ctl(&["--json", "enable-totp", "frank"]));
+    assert_ne!(first["secret"], second["secret"]);
+    // Only the newest pending secret confirms.
+    let old = first["secret"].as_str().unwrap();
+    assert_exit(&d.ctl(&["confirm-totp", "frank", &oathtool(old, 0)]), 1);
+    let new = second["secret"].as_str().unwrap();
+    assert_ok(&d.ctl(&["confirm-totp", "frank", &oathtool(new, 0)]));
+    assert_exit(&d.ctl(&["enable-totp", "frank"]), 65);
+    assert_exit(&d.ctl(&["confirm-totp", "frank", "123456"]), 65);
+    assert_exit(&d.ctl(&["confirm-totp", "nobody-here", "123456"]), 67);
+}
+
+/// The module grid drawn by authctl in the terminal, read back from half blocks.
+fn grid_from_terminal(text: &str) -> Vec<Vec<bool>> {
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let (top, bottom): (Vec<bool>, Vec<bool>) = line
+            .chars()
+            .map(|c| match c {
+                '█' => (true, true),
+                '▀' => (true, false),
+                '▄' => (false, true),
+                _ => (false, false),
+            })
+            .unzip();
+        rows.push(top);
+        rows.push(bottom);
+    }
+    rows
+}
+
+fn write_png(grid: &[Vec<bool>], path: &Path) {
+    const SCALE: usize = 6;
+    let w = grid.iter().map(Vec::len).max().unwrap() * SCALE;
+    let h = grid.len() * SCALE;
+    let mut pixels = vec![255u8; w * h];
+    for (y, row) in grid.iter().enumerate() {
+        for (x, &dark) in row.iter().enumerate() {
+            if dark {
+                for dy in 0..SCALE {
+                    let start = (y * SCALE + dy) * w + x * SCALE;
+                    pixels[start..start + SCALE].fill(0);
+                }
+            }
+        }
+    }
+    let file = std::fs::File::create(path).unwrap();
+    let mut enc = png::Encoder::new(file, w as u32, h as u32);
+    enc.set_color(png::ColorType::Grayscale);
+    let mut writer = enc.write_header().unwrap();
+    writer.write_image_data(&pixels).unwrap();
+}
+
+fn zbarimg(path: &Path) -> String {
+    let out = Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "zbarimg found no code in {path:?}");
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn the_png_and_the_terminal_qr_code_decode_to_the_otpauth_uri() {
+    if !have("zbarimg") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("gina");
+    let png = d.dir.path().join("qr.png");
+    let out = d.ctl(&["enable-totp", "gina", "--qr-png", png.to_str().unwrap()]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let uri = text
+        .lines()
+        .find_map(|l| l.strip_prefix("otpauth URI: "))
+        .unwrap()
+        .to_string();
+    assert!(
+        uri.starts_with("otpauth://totp/authd:gina?secret="),
+        "{uri}"
+    );
+    assert_eq!(zbarimg(&png), uri);
+
+    let qr: String = text
+        .lines()
+        .skip_while(|l| !l.contains('█') && !l.contains('▀') && !l.contains('▄'))
+        .take_while(|l| !l.starts_with("Or enter"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let rendered = d.dir.path().join("terminal.png");
+    write_png(&grid_from_terminal(&qr), &rendered);
+    assert_eq!(zbarimg(&rendered), uri);
+}
+
+#[test]
+fn a_sealed_secret_moved_to_another_account_does_not_decrypt() {
+    if !have("oathtool") {
+        return;
+    }
+    let mut d = Daemon::start();
+    d.user_with_password("hank");
+    d.user_with_password("ivy");
+    let (hank_secret, _) = enrol(&d, "hank");
+    enrol(&d, "ivy");
+    d.terminate();
+    {
+        let store = authd::store::Store::open(&d.state_dir(), 8).unwrap();
+        let hank = store.account("hank").unwrap().unwrap().totp.unwrap();
+        store
+            .update("ivy", 0, |acc| {
+                let t = acc.totp.as_mut().unwrap();
+                t.sealed_secret = hank.sealed_secret.clone();
+                t.last_step = None;
+                let event = authd::audit::Event::new(
+                    authd::audit::Action::AccountChanged,
+                    authd::audit::Outcome::Ok,
+                    "test tampering",
+                    String::new(),
+                );
+                Ok(((), event))
+            })
+            .unwrap();
+        store.flush_offline().unwrap();
+    }
+    d.spawn();
+    let out = d.ctl_stdin(
+        &pw(),
+        &["verify", "ivy", "--code", &oathtool(&hank_secret, 1)],
+    );
+    assert_exit(&out, 70);
+    assert!(d.log().contains("does not decrypt"), "{}", d.log());
+}
+
+#[test]
+fn an_exposed_key_file_stops_the_daemon_with_78() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut d = Daemon::start();
+    d.terminate();
+    let key = d.state_dir().join("secret.key");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = Command::new(AUTHD)
+        .arg("--config")
+        .arg(&d.config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("readable by group or others"));
+    assert!(!d.socket.exists(), "socket left behind");
+}
