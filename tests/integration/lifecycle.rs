@@ -76,6 +76,15 @@ fn a_live_daemons_socket_is_not_stolen() {
     assert_eq!(second.status.code(), Some(1));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("already listening"), "{err}");
+    // Same state dir too: the socket is checked before the (locked) store.
+    let third = Command::new(AUTHD)
+        .arg("--config")
+        .arg(&d.config)
+        .output()
+        .unwrap();
+    assert_eq!(third.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert!(err.contains("already listening"), "{err}");
     assert_ok(&d.ctl(&["status"]));
 }
 
