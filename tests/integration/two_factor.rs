@@ -479,3 +479,66 @@ fn an_exposed_key_file_stops_the_daemon_with_78() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("readable by group or others"));
     assert!(!d.socket.exists(), "socket left behind");
 }
+
+#[test]
+fn change_password_on_a_2fa_account_needs_the_code_too() {
+    if !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("jack");
+    let (secret, _) = enrol(&d, "jack");
+    let new = "Purple-Monkey-Dishwasher-42";
+    let no_code = d.ctl_stdin(
+        &format!("{GOOD_PW}\n"),
+        &["change-password", "jack", "--code", "000000"],
+    );
+    assert_exit(&no_code, 2); // the new password is missing on stdin
+    let wrong = d.ctl_stdin(
+        &format!("{GOOD_PW}\n000000\n{new}\n"),
+        &["change-password", "jack"],
+    );
+    assert_exit(&wrong, 1);
+    let right = format!("{GOOD_PW}\n{}\n{new}\n", oathtool(&secret, 1));
+    assert_ok(&d.ctl_stdin(&right, &["change-password", "jack"]));
+    let code = oathtool(&secret, -1);
+    assert_exit(
+        &d.ctl_stdin(&format!("{new}\n{code}\n"), &["verify", "jack"]),
+        1,
+    );
+    assert!(stdout(&d.ctl(&["log", "jack"])).contains("password-changed"));
+}
+
+#[test]
+fn a_systemd_credential_key_is_used_instead_of_the_state_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    let key = creds.join("authd.key");
+    std::fs::write(&key, [9u8; 32]).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let socket = dir.path().join("authd.sock");
+    let mut child = Command::new(AUTHD)
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .env("CREDENTIALS_DIRECTORY", &creds)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let timeout = std::time::Duration::from_secs(5);
+    while authd::client::Client::connect(&socket, "test", timeout).is_err() {
+        assert!(std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(dir.path().join("state/db").exists(), "store not open yet");
+    assert!(!dir.path().join("state/secret.key").exists());
+    signal(child.id(), "TERM");
+    assert_eq!(
+        wait_timeout(&mut child, std::time::Duration::from_secs(30)).code(),
+        Some(0)
+    );
+}
