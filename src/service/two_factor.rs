@@ -13,6 +13,7 @@ use crate::store::{Account, TotpEnrolment};
 use crate::time;
 use crate::totp::{self, CodeCheck};
 use crate::vault::{context, random_bytes};
+use zeroize::Zeroizing;
 
 fn totp_context(name: &str) -> Vec<u8> {
     context("totp", name)
@@ -20,10 +21,9 @@ fn totp_context(name: &str) -> Vec<u8> {
 
 impl Service {
     /// Open an account's sealed TOTP secret; failure means tampering or a wrong key.
-    fn totp_secret(&self, account: &Account, sealed: &[u8]) -> Result<Vec<u8>, Error> {
+    fn totp_secret(&self, account: &Account, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.vault
             .open(&totp_context(&account.name), sealed)
-            .map(|s| s.to_vec())
             .map_err(|e| {
                 tracing::error!(account = %account.name, "TOTP secret does not decrypt: {e}");
                 Error::Internal(format!(
