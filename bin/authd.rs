@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         println!("configuration ok\n{config:#?}");
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match authd::server::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("authd: cannot start the async runtime: {e}");

@@ -25,6 +25,10 @@ pub enum Action {
     RecoveryCodesRegenerated,
     TwoFactorDisabled,
     TwoFactorReset,
+    ResetRequested,
+    PasswordReset,
+    MailDelivered,
+    MailFailed,
 }
 
 impl Action {
@@ -44,6 +48,10 @@ impl Action {
             Action::RecoveryCodesRegenerated => "recovery-codes-regenerated",
             Action::TwoFactorDisabled => "2fa-disabled",
             Action::TwoFactorReset => "2fa-reset",
+            Action::ResetRequested => "reset-requested",
+            Action::PasswordReset => "password-reset",
+            Action::MailDelivered => "mail-delivered",
+            Action::MailFailed => "mail-failed",
         }
     }
 }

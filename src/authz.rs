@@ -38,7 +38,7 @@ pub enum Access {
 /// The authorization table: one arm per request.
 pub fn required(request: &Request) -> Access {
     match request {
-        Request::Hello { .. } | Request::Status => Access::Anyone,
+        Request::Hello { .. } | Request::Status | Request::ResetPassword { .. } => Access::Anyone,
         Request::ShowUser { .. }
         | Request::ChangePassword { .. }
         | Request::Verify { .. }
@@ -47,6 +47,7 @@ pub fn required(request: &Request) -> Access {
         | Request::ConfirmTotp { .. }
         | Request::DisableTwoFactor { .. }
         | Request::RegenerateRecoveryCodes { .. }
+        | Request::SendReset { .. }
         | Request::Log { .. } => Access::AdminOrSelf,
         Request::AddUser { .. }
         | Request::RemoveUser { .. }
@@ -54,6 +55,7 @@ pub fn required(request: &Request) -> Access {
         | Request::SetUser { .. }
         | Request::SetPassword { .. }
         | Request::ResetTwoFactor { .. }
+        | Request::Outbox { .. }
         | Request::Unlock { .. } => Access::Admin,
     }
 }

@@ -49,6 +49,9 @@ pub struct Config {
     pub lockout: LockoutConfig,
     pub totp: TotpConfig,
     pub recovery: RecoveryConfig,
+    pub reset: ResetConfig,
+    pub mail: MailConfig,
+    pub outbox: OutboxConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -111,6 +114,124 @@ impl Default for RecoveryConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResetConfig {
+    /// How long an emailed reset token stays valid.
+    #[serde(deserialize_with = "duration")]
+    pub token_ttl: Duration,
+    /// At most one reset mail per account this often.
+    #[serde(deserialize_with = "duration")]
+    pub min_interval: Duration,
+    /// Link put in the mail, with `{token}` replaced; none by default.
+    pub url: Option<String>,
+}
+
+impl Default for ResetConfig {
+    fn default() -> Self {
+        ResetConfig {
+            token_ttl: Duration::from_secs(30 * 60),
+            min_interval: Duration::from_secs(5 * 60),
+            url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    /// One .eml file per message in `dir`: works with no mail server at all.
+    File,
+    Sendmail,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub transport: MailTransportKind,
+    /// The From: address.
+    pub from: String,
+    /// For `file`: where .eml files go [default: state_dir/outbox/mail].
+    pub dir: Option<PathBuf>,
+    /// For `sendmail`: the program.
+    pub sendmail: PathBuf,
+    /// For `smtp`.
+    pub host: Option<String>,
+    /// For `smtp` [default: 25 with tls = "none", 587 with "starttls", 465 with "tls"].
+    pub port: Option<u16>,
+    pub tls: Tls,
+    pub username: Option<String>,
+    /// File holding the SMTP password (first line), so the config holds no secret.
+    pub password_file: Option<PathBuf>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            transport: MailTransportKind::File,
+            from: "authd@localhost".into(),
+            dir: None,
+            sendmail: PathBuf::from("/usr/sbin/sendmail"),
+            host: None,
+            port: None,
+            tls: Tls::Starttls,
+            username: None,
+            password_file: None,
+        }
+    }
+}
+
+impl MailConfig {
+    /// Where the file transport writes.
+    pub fn file_dir(&self, state_dir: &Path) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| state_dir.join("outbox/mail"))
+    }
+
+    pub fn smtp_port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            Tls::None => 25,
+            Tls::Starttls => 587,
+            Tls::Tls => 465,
+        })
+    }
+}
+
+/// Retries of outgoing messages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Wait before the first retry; doubled after each failed attempt.
+    #[serde(deserialize_with = "duration")]
+    pub retry_first: Duration,
+    /// Longest wait between attempts.
+    #[serde(deserialize_with = "duration")]
+    pub retry_max: Duration,
+    /// Give up (mark failed) this long after the message was queued.
+    #[serde(deserialize_with = "duration")]
+    pub give_up: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            retry_first: Duration::from_secs(10),
+            retry_max: Duration::from_secs(3600),
+            give_up: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
 /// The longest password any config may allow; the client refuses longer input itself.
 pub const PASSWORD_HARD_MAX: usize = 1024;
 
@@ -128,6 +249,9 @@ impl Default for Config {
             lockout: LockoutConfig::default(),
             totp: TotpConfig::default(),
             recovery: RecoveryConfig::default(),
+            reset: ResetConfig::default(),
+            mail: MailConfig::default(),
+            outbox: OutboxConfig::default(),
         }
     }
 }
@@ -265,6 +389,58 @@ impl Config {
         }
         if !(1..=50).contains(&self.recovery.codes) {
             return bad("recovery.codes", "must be 1 to 50");
+        }
+        self.validate_mail()?;
+        let o = &self.outbox;
+        if o.retry_first.is_zero() || o.retry_max < o.retry_first {
+            return bad(
+                "outbox.retry_first",
+                "must be longer than zero and not above retry_max",
+            );
+        }
+        if o.give_up < o.retry_first {
+            return bad("outbox.give_up", "must not be shorter than retry_first");
+        }
+        Ok(())
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let bad = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_string(),
+            })
+        };
+        let r = &self.reset;
+        if r.token_ttl.is_zero() {
+            return bad("reset.token_ttl", "must be longer than zero");
+        }
+        if r.url.as_ref().is_some_and(|u| !u.contains("{token}")) {
+            return bad("reset.url", "must contain {token}, where the token goes");
+        }
+        let m = &self.mail;
+        if m.from.parse::<lettre::message::Mailbox>().is_err() {
+            return bad(
+                "mail.from",
+                "must be an email address, e.g. authd@example.org",
+            );
+        }
+        if m.dir.as_ref().is_some_and(|d| !d.is_absolute()) {
+            return bad("mail.dir", "must be an absolute path");
+        }
+        if m.transport == MailTransportKind::Smtp && m.host.as_deref().unwrap_or("").is_empty() {
+            return bad("mail.host", "is required with transport = \"smtp\"");
+        }
+        if m.username.is_some() != m.password_file.is_some() {
+            return bad(
+                "mail.password_file",
+                "username and password_file go together",
+            );
+        }
+        if let Some(file) = &m.password_file {
+            if std::fs::metadata(file).is_err() {
+                return bad("mail.password_file", "cannot be read");
+            }
         }
         Ok(())
     }
@@ -410,5 +586,14 @@ mod tests {
         assert_eq!(invalid_key("[totp]\nissuer = \"a:b\""), "totp.issuer");
         assert_eq!(invalid_key("[totp]\ndigits = 4"), "totp.digits");
         assert_eq!(invalid_key("[recovery]\ncodes = 0"), "recovery.codes");
+        assert_eq!(invalid_key("[reset]\nurl = \"https://x/\""), "reset.url");
+        assert_eq!(invalid_key("[mail]\nfrom = \"nope\""), "mail.from");
+        assert_eq!(invalid_key("[mail]\ntransport = \"smtp\""), "mail.host");
+        assert_eq!(
+            invalid_key("[mail]\nusername = \"u\""),
+            "mail.password_file"
+        );
+        let e = Config::parse("[mail]\ntransport = \"pigeon\"").unwrap_err();
+        assert!(e.contains("transport") && e.contains("pigeon"), "{e}");
     }
 }

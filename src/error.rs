@@ -34,6 +34,10 @@ pub enum Error {
     AlreadyEnrolled(String),
     #[error("{0}")]
     NotEnrolled(String),
+    #[error("the reset token is unknown, already used or expired; request a new one")]
+    TokenInvalid,
+    #[error("too soon: try again after {}", crate::time::format(*.until))]
+    RateLimited { until: u64 },
     #[error("account `{name}` is locked until {}", crate::time::format(*.until))]
     Locked { name: String, until: u64 },
     #[error("permission denied: {0}")]
@@ -63,9 +67,12 @@ impl From<sled::Error> for Error {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Denied | Error::CodeReused | Error::ChallengeExpired | Error::CodeRequired => {
-                ErrorCode::Denied
-            }
+            Error::Denied
+            | Error::CodeReused
+            | Error::ChallengeExpired
+            | Error::CodeRequired
+            | Error::TokenInvalid => ErrorCode::Denied,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,
             Error::AlreadyEnrolled(_) => ErrorCode::Exists,
             Error::NotEnrolled(_) => ErrorCode::NotEnrolled,
@@ -94,7 +101,7 @@ impl Error {
             self.to_string()
         };
         let retry_at = match self {
-            Error::Locked { until, .. } => Some(*until),
+            Error::Locked { until, .. } | Error::RateLimited { until } => Some(*until),
             _ => None,
         };
         WireError {

@@ -19,6 +19,7 @@
 //! - [`store`]: the only code that touches sled.
 //! - [`account`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`]: domain rules.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
+//! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail queue.
 //! - [`client`]: blocking client for authctl, PAM and tests.
 //! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
 
@@ -31,10 +32,12 @@ pub mod config;
 pub mod ctl;
 pub mod error;
 pub mod lockout;
+pub mod outbox;
 pub mod password;
 pub mod protocol;
 pub mod qr;
 pub mod recovery;
+pub mod reset;
 pub mod server;
 pub mod service;
 pub mod store;

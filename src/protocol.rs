@@ -161,6 +161,15 @@ pub enum Request {
     /// Replace the recovery codes; self-service callers must give `proof`
     /// (admin or self). -> `RecoveryCodes`.
     RegenerateRecoveryCodes { name: String, proof: Option<Proof> },
+    /// Queue a password-reset mail with a single-use token (admin or self); with
+    /// `proof` the password (and code) are checked first, as for change-password
+    /// --email-link. -> `ResetQueued`.
+    SendReset { name: String, proof: Option<Proof> },
+    /// Set a new password with an emailed token; the token is the proof (anyone).
+    /// -> `PasswordReset`.
+    ResetPassword { token: Secret, password: Secret },
+    /// One page of the outbox, oldest first (admin). -> `Outbox`.
+    Outbox { after: Option<u64>, limit: u32 },
     /// Clear a lockout (admin). -> `Done`.
     Unlock { name: String },
     /// The account's audit events, newest first, before sequence `before`
@@ -176,7 +185,11 @@ impl Request {
     /// The account a request acts on, if any: what self-service authorization compares.
     pub fn account(&self) -> Option<&str> {
         match self {
-            Request::Hello { .. } | Request::Status | Request::ListUsers { .. } => None,
+            Request::Hello { .. }
+            | Request::Status
+            | Request::ListUsers { .. }
+            | Request::ResetPassword { .. }
+            | Request::Outbox { .. } => None,
             Request::AddUser { name, .. }
             | Request::RemoveUser { name }
             | Request::ShowUser { name }
@@ -190,6 +203,7 @@ impl Request {
             | Request::DisableTwoFactor { name, .. }
             | Request::ResetTwoFactor { name }
             | Request::RegenerateRecoveryCodes { name, .. }
+            | Request::SendReset { name, .. }
             | Request::Unlock { name }
             | Request::Log { name, .. } => Some(name),
         }
@@ -235,6 +249,18 @@ pub enum Response {
     RecoveryCodes {
         codes: Vec<Secret>,
     },
+    /// A reset mail is queued; its token expires at `expires` (unix seconds).
+    ResetQueued {
+        expires: u64,
+    },
+    PasswordReset {
+        name: String,
+    },
+    Outbox {
+        messages: Vec<OutboxEntry>,
+        /// Pass as `after` for the next page.
+        next: Option<u64>,
+    },
     Log {
         events: Vec<AuditEntry>,
         /// Pass as `before` for older events; `None` when there are none.
@@ -250,6 +276,26 @@ pub struct StatusInfo {
     pub uptime_secs: u64,
     pub accounts: u64,
     pub schema_version: u32,
+    /// Messages waiting for delivery.
+    pub outbox_queued: u64,
+    /// Messages given up on.
+    pub outbox_failed: u64,
+}
+
+/// One outgoing message, as `authctl outbox` shows it (never its body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: u64,
+    pub account: String,
+    /// "mail" (later also "sms").
+    pub channel: String,
+    pub to: String,
+    pub subject: String,
+    pub created: u64,
+    pub attempts: u32,
+    pub next_attempt: u64,
+    pub last_error: Option<String>,
+    pub failed: bool,
 }
 
 /// How far along a second factor is.
@@ -418,6 +464,17 @@ mod tests {
                     password: s(),
                     code: Some(s()),
                 }),
+            },
+            Request::SendReset {
+                name: "alice".into(),
+                proof: Some(Proof {
+                    password: s(),
+                    code: Some(s()),
+                }),
+            },
+            Request::ResetPassword {
+                token: s(),
+                password: s(),
             },
         ]
     }

@@ -99,14 +99,33 @@ pub enum Command {
         #[command(flatten)]
         user: User,
     },
-    /// Change your password: the current one, then the new one.
+    /// Change your password: the current one (and a code when 2FA is on), then the new
+    /// one.
     ChangePassword {
         #[command(flatten)]
         user: User,
         /// Second-factor code, when the account has 2FA.
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
+        /// Instead of asking for the new password, check the current one and email a
+        /// link to set a new one.
+        #[arg(long)]
+        email_link: bool,
     },
+    /// Email the account a temporary link to set a new password (admin or self).
+    SendReset {
+        #[command(flatten)]
+        user: User,
+    },
+    /// Set a new password with the token from a reset mail (anyone: the token is the
+    /// proof).
+    ResetPassword {
+        /// The token from the mail.
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+    },
+    /// List queued and failed outgoing mail (admin).
+    Outbox,
     /// Check a password, then a verification code when the account has 2FA (admin, or
     /// the user themself); exit 0 when both are right.
     Verify {

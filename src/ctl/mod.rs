@@ -231,24 +231,51 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 message,
             )
         }
-        Command::ChangePassword { user, code } => {
+        Command::ChangePassword {
+            user,
+            code,
+            email_link: true,
+        } => {
+            let proof = s.proof(&user.name, code)?;
+            send_reset(&mut s, user.name, Some(proof))
+        }
+        Command::ChangePassword {
+            user,
+            code,
+            email_link: false,
+        } => {
             let needs_code = s.has_second_factor(&user.name)?;
             let current = s.secrets.read("Current password: ")?;
             let code = if needs_code {
-                s.code(code)?.map(|c| c.expose().to_string())
+                s.code(code)?
             } else {
-                code
+                code.map(Secret::new)
             };
             let new = s.secrets.read_new("New password: ")?;
             let message = format!("password changed for {}", user.name);
             let request = Request::ChangePassword {
                 name: user.name,
                 current,
-                code: code.map(Secret::new),
+                code,
                 new,
             };
             s.done(request, message)
         }
+        Command::SendReset { user } => send_reset(&mut s, user.name, None),
+        Command::ResetPassword { token } => {
+            let password = s.secrets.read_new("New password: ")?;
+            let request = Request::ResetPassword {
+                token: Secret::new(token),
+                password,
+            };
+            match s.call(request)? {
+                Response::PasswordReset { name } => {
+                    Ok(Outcome::Done(format!("password reset for {name}")))
+                }
+                other => Err(unexpected(other)),
+            }
+        }
+        Command::Outbox => outbox(&mut s),
         Command::Verify { user, code } => verify(&mut s, user.name, code),
         Command::EnableTotp { user, qr_png } => {
             match s.call(Request::EnableTotp {
@@ -344,6 +371,41 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             Response::Status(info) => Ok(Outcome::Status(info)),
             other => Err(unexpected(other)),
         },
+    }
+}
+
+fn send_reset(s: &mut Session, name: String, proof: Option<Proof>) -> Result<Outcome, CtlError> {
+    match s.call(Request::SendReset {
+        name: name.clone(),
+        proof,
+    })? {
+        Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
+            "a mail with a password-reset link is on its way to {name}'s email address \
+             (it may take a few minutes); the link expires at {}",
+            crate::time::format(expires)
+        ))),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn outbox(s: &mut Session) -> Result<Outcome, CtlError> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let request = Request::Outbox {
+            after: after.take(),
+            limit: MAX_PAGE,
+        };
+        match s.call(request)? {
+            Response::Outbox { messages, next } => {
+                all.extend(messages);
+                match next {
+                    Some(n) => after = Some(n),
+                    None => return Ok(Outcome::Outbox(all)),
+                }
+            }
+            other => return Err(unexpected(other)),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::CtlError;
-use crate::protocol::{AccountInfo, AuditEntry, StatusInfo};
+use crate::protocol::{AccountInfo, AuditEntry, OutboxEntry, StatusInfo};
 use crate::time;
 
 /// What a command produced, before it is rendered.
@@ -30,6 +30,45 @@ pub enum Outcome {
         message: String,
         codes: Vec<String>,
     },
+    Outbox(Vec<OutboxEntry>),
+}
+
+fn outbox_json(m: &OutboxEntry) -> Value {
+    json!({
+        "id": m.id,
+        "account": m.account,
+        "channel": m.channel,
+        "to": m.to,
+        "subject": m.subject,
+        "state": if m.failed { "failed" } else { "queued" },
+        "created": time::format(m.created),
+        "attempts": m.attempts,
+        "next_attempt": time::format(m.next_attempt),
+        "last_error": m.last_error,
+    })
+}
+
+fn outbox_text(m: &OutboxEntry) -> String {
+    let state = if m.failed {
+        "failed".to_string()
+    } else {
+        format!("queued, next try {}", time::format(m.next_attempt))
+    };
+    let mut line = format!(
+        "{:>6}  {}  {} {} -> {}  \"{}\"  {} attempts, {}",
+        m.id,
+        time::format(m.created),
+        m.channel,
+        m.account,
+        m.to,
+        m.subject,
+        m.attempts,
+        state
+    );
+    if let Some(e) = &m.last_error {
+        line.push_str(&format!("\n        last error: {e}"));
+    }
+    line
 }
 
 const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \
@@ -100,6 +139,8 @@ impl Outcome {
                 "uptime_secs": s.uptime_secs,
                 "accounts": s.accounts,
                 "schema_version": s.schema_version,
+                "outbox_queued": s.outbox_queued,
+                "outbox_failed": s.outbox_failed,
             }),
             Outcome::Account(a) => account_json(a),
             Outcome::Users(names) => json!({ "users": names }),
@@ -122,6 +163,9 @@ impl Outcome {
             Outcome::RecoveryCodes { message, codes } => {
                 json!({ "ok": true, "message": message, "recovery_codes": codes })
             }
+            Outcome::Outbox(messages) => json!({
+                "messages": messages.iter().map(outbox_json).collect::<Vec<_>>(),
+            }),
         }
     }
 
@@ -130,8 +174,15 @@ impl Outcome {
             Outcome::Done(message) => message.clone(),
             Outcome::Verified(name) => format!("{name}: verified"),
             Outcome::Status(s) => format!(
-                "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}",
-                s.server_version, s.protocol, s.schema_version, s.uptime_secs, s.accounts
+                "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\
+                 outbox:   {} queued, {} failed",
+                s.server_version,
+                s.protocol,
+                s.schema_version,
+                s.uptime_secs,
+                s.accounts,
+                s.outbox_queued,
+                s.outbox_failed
             ),
             Outcome::Account(a) => account_text(a),
             Outcome::Users(names) => names.join("\n"),
@@ -170,6 +221,12 @@ impl Outcome {
                 ));
                 text
             }
+            Outcome::Outbox(messages) if messages.is_empty() => "the outbox is empty".into(),
+            Outcome::Outbox(messages) => messages
+                .iter()
+                .map(outbox_text)
+                .collect::<Vec<_>>()
+                .join("\n"),
             Outcome::RecoveryCodes { message, codes } => {
                 if codes.is_empty() {
                     message.clone()

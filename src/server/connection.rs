@@ -147,7 +147,8 @@ pub async fn serve(stream: UnixStream, service: Arc<Service>, shutdown: Cancella
         };
         let Some(request) = request else { return };
         tracing::debug!(?request, caller = %caller.describe(), "request");
-        let response = dispatch(&conn.service, &caller, request).await;
+        // Boxed: the handler future is large, and only requests in flight should pay for it.
+        let response = Box::pin(dispatch(&conn.service, &caller, request)).await;
         if conn.send(&response).await.is_err() {
             return;
         }

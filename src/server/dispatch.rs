@@ -91,6 +91,11 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::RegenerateRecoveryCodes { name, proof } => {
             service.regenerate_recovery_codes(caller, name, proof).await
         }
+        Request::SendReset { name, proof } => service.send_reset(caller, name, proof).await,
+        Request::ResetPassword { token, password } => {
+            service.reset_password(caller, token, password).await
+        }
+        Request::Outbox { after, limit } => service.outbox(after, limit),
         Request::Unlock { name } => service.unlock(caller, name).await,
         Request::Log {
             name,

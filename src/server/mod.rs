@@ -20,6 +20,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::outbox::mail::MailTransport;
 use crate::password::Hasher;
 use crate::service::Service;
 use crate::store::Store;
@@ -59,6 +60,8 @@ pub enum ServerError {
     Start(#[source] Error),
     #[error("unusable secret key")]
     Key(#[source] crate::vault::VaultError),
+    #[error("mail transport")]
+    Mail(#[source] crate::config::ConfigError),
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
 }
@@ -67,10 +70,22 @@ impl ServerError {
     /// authd's exit status: 78 for what the admin must fix in the setup, else 1.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ServerError::Key(_) => crate::config::EXIT_CONFIG,
+            ServerError::Key(_) | ServerError::Mail(_) => crate::config::EXIT_CONFIG,
             _ => 1,
         }
     }
+}
+
+/// Threads for blocking work (user/group lookups, mail delivery). Bounded, so a flood of
+/// connections cannot grow hundreds of threads and their memory.
+const BLOCKING_THREADS: usize = 16;
+
+/// The tokio runtime the daemon runs on.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
 }
 
 /// Let the daemon hold as many connections as the hard limit allows.
@@ -104,14 +119,17 @@ fn open_state(config: &Config) -> Result<Store, ServerError> {
     })
 }
 
-/// Everything the service needs from disk: the store, the secret key, the hash pool.
-fn open_parts(config: &Config) -> Result<(Store, Hasher, Vault), ServerError> {
-    let store = open_state(config)?;
+/// Everything the service needs from disk: the store, the secret key, the hash pool,
+/// the mail transport.
+fn open_service(config: Config) -> Result<Service, ServerError> {
+    let store = open_state(&config)?;
     let vault =
         Vault::open_or_create(&Vault::key_path(&config.state_dir)).map_err(ServerError::Key)?;
+    let mail =
+        MailTransport::from_config(&config.mail, &config.state_dir).map_err(ServerError::Mail)?;
     let hasher =
         Hasher::start(&config.password, config.hash_workers()).map_err(ServerError::Start)?;
-    Ok((store, hasher, vault))
+    Ok(Service::new(config, store, hasher, vault, mail))
 }
 
 /// Run the daemon until SIGTERM or SIGINT.
@@ -121,17 +139,20 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
     // The socket first: a second daemon is told so before it touches the locked store.
     let listener = Listener::open(&config.socket)?;
-    let (store, hasher, vault) = match open_parts(&config) {
-        Ok(parts) => parts,
+    let limit = Arc::new(Semaphore::new(config.max_connections));
+    let service = match open_service(config) {
+        Ok(service) => Arc::new(service),
         Err(e) => {
             listener.remove();
             return Err(e);
         }
     };
-    let limit = Arc::new(Semaphore::new(config.max_connections));
-    let service = Arc::new(Service::new(config, store, hasher, vault));
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
+    tasks.spawn(crate::outbox::delivery::run(
+        Arc::clone(&service),
+        shutdown.clone(),
+    ));
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "authd ready");
 

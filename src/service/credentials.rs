@@ -228,7 +228,8 @@ impl Service {
         Ok(Response::Verified { name })
     }
 
-    /// Hash `new` (after the policy accepts it) and store it as `action`.
+    /// Hash `new` (after the policy accepts it) and store it as `action`; outstanding
+    /// reset tokens die and the account is mailed a notice.
     async fn store_password(
         &self,
         caller: &Caller,
@@ -238,13 +239,17 @@ impl Service {
     ) -> Result<(), Error> {
         let hash = self.hasher.hash(new).await?;
         let event = Event::by(caller, action, Outcome::Ok, String::new());
-        self.store.update(name, time::now(), |acc| {
+        let now = time::now();
+        self.store.update_with(name, now, |acc, effects| {
             refuse_sso(acc)?;
             acc.password_hash = Some(hash.clone());
             lockout::clear(acc);
+            self.after_password_change(acc, effects, action.as_str(), now)?;
             Ok(((), event.clone()))
         })?;
-        self.commit(name, &event).await
+        self.commit(name, &event).await?;
+        self.wake_outbox();
+        Ok(())
     }
 
     pub async fn set_password(

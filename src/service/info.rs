@@ -7,12 +7,15 @@ use crate::store::SCHEMA_VERSION;
 
 impl Service {
     pub fn status(&self) -> Result<Response, Error> {
+        let (outbox_queued, outbox_failed) = self.store.outbox_counts()?;
         Ok(Response::Status(StatusInfo {
             server_version: env!("CARGO_PKG_VERSION").to_string(),
             protocol: PROTOCOL_VERSION,
             uptime_secs: self.started.elapsed().as_secs(),
             accounts: self.store.account_count()?,
             schema_version: SCHEMA_VERSION,
+            outbox_queued,
+            outbox_failed,
         }))
     }
 

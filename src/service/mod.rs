@@ -8,13 +8,19 @@ mod accounts;
 mod challenge;
 mod credentials;
 mod info;
+mod outbox;
+mod reset;
 mod two_factor;
 
+use std::sync::Arc;
 use std::time::Instant;
+
+use tokio::sync::Notify;
 
 use crate::audit::Event;
 use crate::config::Config;
 use crate::error::Error;
+use crate::outbox::mail::MailTransport;
 use crate::password::Hasher;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -25,18 +31,28 @@ pub struct Service {
     store: Store,
     hasher: Hasher,
     vault: Vault,
+    mail: Arc<MailTransport>,
     challenges: Challenges,
+    outbox_wake: Notify,
     started: Instant,
 }
 
 impl Service {
-    pub fn new(config: Config, store: Store, hasher: Hasher, vault: Vault) -> Service {
+    pub fn new(
+        config: Config,
+        store: Store,
+        hasher: Hasher,
+        vault: Vault,
+        mail: MailTransport,
+    ) -> Service {
         Service {
             config,
             store,
             hasher,
             vault,
+            mail: Arc::new(mail),
             challenges: Challenges::default(),
+            outbox_wake: Notify::new(),
             started: Instant::now(),
         }
     }

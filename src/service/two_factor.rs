@@ -86,7 +86,7 @@ impl Service {
     }
 
     /// The password and, when the account has 2FA, a code: all of `Proof`.
-    async fn require_proof(
+    pub(super) async fn require_proof(
         &self,
         caller: &Caller,
         name: &str,

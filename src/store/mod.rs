@@ -2,7 +2,8 @@
 //! multi-record changes in one transaction.
 //!
 //! Trees: `accounts` (name -> `Account`), `audit` (name NUL seq -> `AuditEntry`),
-//! `meta` (schema version, account count). Writes here are *not* durable on return:
+//! `meta` (schema version, account count), `reset_tokens` (keyed hash -> `ResetToken`),
+//! `outbox` (id -> `OutboxItem`). Writes here are *not* durable on return:
 //! the caller awaits `Store::durable` before acknowledging, which goes through the one
 //! group-commit flusher. Nothing here knows about policy, callers or the wire.
 
@@ -18,8 +19,11 @@ use sled::Transactional;
 use crate::audit::Event;
 use crate::error::Error;
 use crate::protocol::AuditEntry;
-use records::{audit_key, decode_account, decode_audit, encode_account, encode_audit};
-pub use records::{Account, TotpEnrolment};
+use records::{
+    audit_key, decode_account, decode_audit, decode_outbox, decode_token, encode_account,
+    encode_audit, encode_outbox, encode_token,
+};
+pub use records::{Account, Channel, OutboxItem, ResetToken, TotpEnrolment};
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -35,7 +39,18 @@ pub struct Store {
     accounts: sled::Tree,
     audit: sled::Tree,
     meta: sled::Tree,
+    tokens: sled::Tree,
+    outbox: sled::Tree,
     flusher: flusher::Flusher,
+}
+
+/// Writes that belong to an account change and commit in the same transaction.
+#[derive(Default)]
+pub struct Effects {
+    /// Messages to queue; their ids are assigned on commit.
+    pub messages: Vec<OutboxItem>,
+    pub new_tokens: Vec<([u8; 32], ResetToken)>,
+    pub dropped_tokens: Vec<[u8; 32]>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<Error>>;
@@ -92,6 +107,8 @@ impl Store {
             accounts: db.open_tree("accounts")?,
             audit: db.open_tree("audit")?,
             meta: db.open_tree("meta")?,
+            tokens: db.open_tree("reset_tokens")?,
+            outbox: db.open_tree("outbox")?,
             flusher: flusher::Flusher::start(db.clone())
                 .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
             db,
@@ -170,8 +187,19 @@ impl Store {
         now: u64,
         change: impl Fn(&mut Account) -> Result<(T, Event), Error>,
     ) -> Result<T, Error> {
-        (&self.accounts, &self.audit)
-            .transaction(|(accounts, audit)| {
+        self.update_with(name, now, |account, _| change(account))
+    }
+
+    /// `update`, plus the `Effects` the change asks for (queued messages, reset
+    /// tokens), all in one transaction.
+    pub fn update_with<T>(
+        &self,
+        name: &str,
+        now: u64,
+        change: impl Fn(&mut Account, &mut Effects) -> Result<(T, Event), Error>,
+    ) -> Result<T, Error> {
+        (&self.accounts, &self.audit, &self.tokens, &self.outbox)
+            .transaction(|(accounts, audit, tokens, outbox)| {
                 let Some(bytes) = accounts.get(name)? else {
                     return abort(Error::NoSuchUser(name.to_string()));
                 };
@@ -179,22 +207,109 @@ impl Store {
                     Ok(a) => a,
                     Err(e) => return abort(e),
                 };
-                let (value, event) = match change(&mut account) {
+                let mut effects = Effects::default();
+                let (value, event) = match change(&mut account, &mut effects) {
                     Ok(v) => v,
                     Err(e) => return abort(e),
                 };
                 account.updated = now;
                 append_audit(audit, &mut account, &event, now)?;
                 accounts.insert(name.as_bytes(), encode_account(&account))?;
+                for hash in &effects.dropped_tokens {
+                    tokens.remove(&hash[..])?;
+                }
+                for (hash, token) in &effects.new_tokens {
+                    tokens.insert(&hash[..], encode_token(token))?;
+                }
+                for message in &effects.messages {
+                    let id = outbox.generate_id()?;
+                    let item = OutboxItem {
+                        id,
+                        ..message.clone()
+                    };
+                    outbox.insert(&id.to_be_bytes(), encode_outbox(&item))?;
+                }
                 Ok(value)
             })
             .map_err(tx_error)
     }
 
-    /// Delete an account and its history in one transaction.
+    /// The reset token with this keyed hash, if it exists (expired or not).
+    pub fn reset_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error> {
+        self.tokens
+            .get(hash)?
+            .map(|bytes| decode_token(&bytes))
+            .transpose()
+    }
+
+    /// Every message in the outbox, oldest first: queued and failed.
+    pub fn outbox(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, bool), Error> {
+        let start = match after {
+            Some(id) => Bound::Excluded(id.to_be_bytes().to_vec()),
+            None => Bound::Unbounded,
+        };
+        let mut items = Vec::with_capacity(limit.min(256));
+        let mut values = self
+            .outbox
+            .range::<Vec<u8>, _>((start, Bound::Unbounded))
+            .values();
+        for value in values.by_ref().take(limit) {
+            items.push(decode_outbox(&value?)?);
+        }
+        Ok((items, values.next().is_some()))
+    }
+
+    /// (queued, failed) message counts.
+    pub fn outbox_counts(&self) -> Result<(u64, u64), Error> {
+        let (mut queued, mut failed) = (0, 0);
+        for value in self.outbox.iter().values() {
+            if decode_outbox(&value?)?.failed {
+                failed += 1;
+            } else {
+                queued += 1;
+            }
+        }
+        Ok((queued, failed))
+    }
+
+    /// Record what happened to a delivery attempt: `Some(item)` replaces the queued
+    /// message (retry later, or failed), `None` removes it (delivered). The event goes
+    /// to the account's history when the account still exists.
+    pub fn outbox_settle(
+        &self,
+        id: u64,
+        item: Option<&OutboxItem>,
+        account: &str,
+        event: Option<&Event>,
+        now: u64,
+    ) -> Result<(), Error> {
+        (&self.accounts, &self.audit, &self.outbox)
+            .transaction(|(accounts, audit, outbox)| {
+                match item {
+                    Some(item) => outbox.insert(&id.to_be_bytes(), encode_outbox(item))?,
+                    None => outbox.remove(&id.to_be_bytes())?,
+                };
+                if let (Some(event), Some(bytes)) = (event, accounts.get(account)?) {
+                    let mut acc = match decode_account(&bytes) {
+                        Ok(a) => a,
+                        Err(e) => return abort(e),
+                    };
+                    append_audit(audit, &mut acc, event, now)?;
+                    accounts.insert(account.as_bytes(), encode_account(&acc))?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+
+    /// Delete an account, its history and its reset tokens in one transaction.
     pub fn remove(&self, name: &str) -> Result<(), Error> {
-        (&self.accounts, &self.audit, &self.meta)
-            .transaction(|(accounts, audit, meta)| {
+        (&self.accounts, &self.audit, &self.meta, &self.tokens)
+            .transaction(|(accounts, audit, meta, tokens)| {
                 let Some(bytes) = accounts.remove(name.as_bytes())? else {
                     return abort(Error::NoSuchUser(name.to_string()));
                 };
@@ -206,6 +321,9 @@ impl Store {
                 let oldest = account.audit_seq.saturating_sub(HISTORY_LIMIT - 1).max(1);
                 for seq in oldest..=account.audit_seq {
                     audit.remove(audit_key(name, seq))?;
+                }
+                for hash in &account.reset_tokens {
+                    tokens.remove(&hash[..])?;
                 }
                 let count = read_u64(meta.get(META_ACCOUNTS)?);
                 meta.insert(META_ACCOUNTS, &count.saturating_sub(1).to_be_bytes())?;
@@ -220,7 +338,7 @@ impl Store {
             Some(a) => Bound::Excluded(a.as_bytes().to_vec()),
             None => Bound::Unbounded,
         };
-        let mut names = Vec::with_capacity(limit);
+        let mut names = Vec::with_capacity(limit.min(256));
         let mut keys = self
             .accounts
             .range::<Vec<u8>, _>((start, Bound::Unbounded))
@@ -240,7 +358,7 @@ impl Store {
     ) -> Result<(Vec<AuditEntry>, bool), Error> {
         let from = audit_key(name, 0);
         let to = audit_key(name, before.unwrap_or(u64::MAX));
-        let mut entries = Vec::with_capacity(limit);
+        let mut entries = Vec::with_capacity(limit.min(256));
         let mut values = self.audit.range(from..to).values().rev();
         for value in values.by_ref().take(limit) {
             entries.push(decode_audit(&value?)?);

@@ -29,6 +29,45 @@ pub struct Account {
     pub totp: Option<TotpEnrolment>,
     /// Keyed hashes of the unused recovery codes.
     pub recovery_codes: Vec<[u8; 32]>,
+    /// Keyed hashes of outstanding password-reset tokens (index: the `reset_tokens` tree).
+    pub reset_tokens: Vec<[u8; 32]>,
+    /// When a reset mail was last requested, for `reset.min_interval`.
+    pub last_reset_request: Option<u64>,
+}
+
+/// A password-reset token, found by its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetToken {
+    pub account: String,
+    pub expires: u64,
+}
+
+/// Where a queued message goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Channel {
+    /// An RFC 5322 message; `sealed` holds its bytes, sealed by the vault (it may carry
+    /// a reset token).
+    Mail {
+        from: String,
+        to: String,
+        subject: String,
+    },
+}
+
+/// One message in the durable outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: u64,
+    /// The account it concerns, for its audit history.
+    pub account: String,
+    pub channel: Channel,
+    pub sealed: Vec<u8>,
+    pub created: u64,
+    pub attempts: u32,
+    pub next_attempt: u64,
+    pub last_error: Option<String>,
+    /// Gave up: kept for `authctl outbox` until an admin looks.
+    pub failed: bool,
 }
 
 /// A TOTP secret, sealed by the vault and bound to the account name.
@@ -80,6 +119,8 @@ impl Account {
             audit_seq: 0,
             totp: None,
             recovery_codes: Vec::new(),
+            reset_tokens: Vec::new(),
+            last_reset_request: None,
         }
     }
 }
@@ -92,6 +133,16 @@ enum AccountRecord {
 #[derive(Serialize, Deserialize)]
 enum AuditRecord {
     V1(AuditEntry),
+}
+
+#[derive(Serialize, Deserialize)]
+enum TokenRecord {
+    V1(ResetToken),
+}
+
+#[derive(Serialize, Deserialize)]
+enum OutboxRecord {
+    V1(OutboxItem),
 }
 
 fn encode<T: Serialize>(record: &T) -> Vec<u8> {
@@ -126,6 +177,26 @@ pub fn encode_audit(entry: &AuditEntry) -> Vec<u8> {
 pub fn decode_audit(bytes: &[u8]) -> Result<AuditEntry, Error> {
     match decode(bytes, "audit entry")? {
         AuditRecord::V1(e) => Ok(e),
+    }
+}
+
+pub fn encode_token(token: &ResetToken) -> Vec<u8> {
+    encode(&TokenRecord::V1(token.clone()))
+}
+
+pub fn decode_token(bytes: &[u8]) -> Result<ResetToken, Error> {
+    match decode(bytes, "reset token")? {
+        TokenRecord::V1(t) => Ok(t),
+    }
+}
+
+pub fn encode_outbox(item: &OutboxItem) -> Vec<u8> {
+    encode(&OutboxRecord::V1(item.clone()))
+}
+
+pub fn decode_outbox(bytes: &[u8]) -> Result<OutboxItem, Error> {
+    match decode(bytes, "outbox message")? {
+        OutboxRecord::V1(m) => Ok(m),
     }
 }
 

@@ -34,6 +34,7 @@ fn acknowledged_writes_survive_sigkill_and_the_stale_socket_is_replaced() {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|e| !e["action"].as_str().unwrap().starts_with("mail-"))
         .map(|e| e["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["ok", "ok", "denied", "ok"]);

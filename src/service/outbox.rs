@@ -1,0 +1,164 @@
+//! Queueing mail inside account transactions, and delivering what is due.
+
+use super::Service;
+use crate::audit::{Action, Event, Outcome};
+use crate::error::Error;
+use crate::outbox::{expired, mail, mask_address, next_attempt};
+use crate::protocol::{OutboxEntry, Response, MAX_PAGE};
+use crate::store::{Channel, Effects, OutboxItem};
+use crate::time;
+use crate::vault::context;
+
+const DAEMON: &str = "authd";
+
+impl Service {
+    /// Add a mail to `effects`, sealed, to be queued with the account change.
+    pub(super) fn queue_mail(
+        &self,
+        effects: &mut Effects,
+        account: &str,
+        to: &str,
+        subject: &str,
+        body: String,
+        now: u64,
+    ) -> Result<(), Error> {
+        let composed = mail::compose(&self.config.mail.from, to, subject, body)?;
+        let sealed = self
+            .vault
+            .seal(&context("mail", account), &composed.bytes)?;
+        effects.messages.push(OutboxItem {
+            id: 0,
+            account: account.to_string(),
+            channel: Channel::Mail {
+                from: composed.from,
+                to: composed.to,
+                subject: composed.subject,
+            },
+            sealed,
+            created: now,
+            attempts: 0,
+            next_attempt: now,
+            last_error: None,
+            failed: false,
+        });
+        Ok(())
+    }
+
+    /// Tell the delivery task there is something new.
+    pub(super) fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
+    }
+
+    /// Resolves when a message was queued since the last call.
+    pub async fn outbox_queued(&self) {
+        self.outbox_wake.notified().await
+    }
+
+    /// Try every message that is due; returns when the next retry falls due.
+    pub async fn deliver_due(&self) -> Result<Option<u64>, Error> {
+        let (items, _) = self.store.outbox(None, usize::MAX)?;
+        let mut next_due: Option<u64> = None;
+        for item in items.into_iter().filter(|i| !i.failed) {
+            let now = time::now();
+            let retry = if item.next_attempt <= now {
+                self.deliver(item, now).await?
+            } else {
+                Some(item.next_attempt)
+            };
+            if let Some(at) = retry {
+                next_due = Some(next_due.map_or(at, |n| n.min(at)));
+            }
+        }
+        Ok(next_due)
+    }
+
+    /// One attempt; returns when to try again, if ever.
+    async fn deliver(&self, mut item: OutboxItem, now: u64) -> Result<Option<u64>, Error> {
+        let Channel::Mail { from, to, subject } = item.channel.clone();
+        let sent = match self
+            .vault
+            .open(&context("mail", &item.account), &item.sealed)
+        {
+            Err(e) => Err(e.to_string()),
+            Ok(bytes) => {
+                let transport = self.mail.clone();
+                let (from, to) = (from.clone(), to.clone());
+                tokio::task::spawn_blocking(move || transport.send(&from, &to, &bytes))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("delivery task failed: {e}")))
+            }
+        };
+        let masked = mask_address(&to);
+        let (retry, event) = match sent {
+            Ok(()) => {
+                tracing::info!(id = item.id, account = %item.account, to = %masked, subject, "mail delivered");
+                let detail = format!("{subject} to {masked}");
+                let event = Event::new(Action::MailDelivered, Outcome::Ok, DAEMON, detail);
+                self.store
+                    .outbox_settle(item.id, None, &item.account, Some(&event), now)?;
+                (None, Some(event))
+            }
+            Err(error) => {
+                item.attempts += 1;
+                item.last_error = Some(error.chars().take(300).collect());
+                if expired(&self.config.outbox, item.created, now) {
+                    item.failed = true;
+                    tracing::error!(id = item.id, account = %item.account, to = %masked, %error, "mail failed; giving up");
+                    let detail = format!(
+                        "{subject} to {masked}: gave up after {} attempts",
+                        item.attempts
+                    );
+                    let event = Event::new(Action::MailFailed, Outcome::Denied, DAEMON, detail);
+                    self.store.outbox_settle(
+                        item.id,
+                        Some(&item),
+                        &item.account,
+                        Some(&event),
+                        now,
+                    )?;
+                    (None, Some(event))
+                } else {
+                    item.next_attempt = next_attempt(&self.config.outbox, item.attempts, now);
+                    tracing::warn!(id = item.id, to = %masked, %error, retry_at = %time::format(item.next_attempt), "mail not delivered; will retry");
+                    self.store
+                        .outbox_settle(item.id, Some(&item), &item.account, None, now)?;
+                    (Some(item.next_attempt), None)
+                }
+            }
+        };
+        self.store.durable().await?;
+        if let Some(event) = event {
+            event.log(&item.account);
+        }
+        Ok(retry)
+    }
+
+    pub fn outbox(&self, after: Option<u64>, limit: u32) -> Result<Response, Error> {
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        let (items, more) = self.store.outbox(after, limit)?;
+        let next = if more {
+            items.last().map(|i| i.id)
+        } else {
+            None
+        };
+        let messages = items
+            .into_iter()
+            .map(|i| {
+                let Channel::Mail { to, subject, .. } = i.channel;
+                OutboxEntry {
+                    id: i.id,
+                    account: i.account,
+                    channel: "mail".into(),
+                    to,
+                    subject,
+                    created: i.created,
+                    attempts: i.attempts,
+                    next_attempt: i.next_attempt,
+                    last_error: i.last_error,
+                    failed: i.failed,
+                }
+            })
+            .collect();
+        Ok(Response::Outbox { messages, next })
+    }
+}

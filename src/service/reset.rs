@@ -1,0 +1,144 @@
+//! Forgotten passwords: queue a mail with a single-use token, and set a new password
+//! with it. Any password change voids the account's tokens and mails a notice.
+
+use super::credentials::refuse_sso;
+use super::Service;
+use crate::audit::{Action, Event, Outcome};
+use crate::authz::Caller;
+use crate::error::Error;
+use crate::lockout;
+use crate::outbox::mask_address;
+use crate::password::check_policy;
+use crate::protocol::{Proof, Response, Secret};
+use crate::reset::{self, CHANGED_SUBJECT, MAX_OUTSTANDING, RESET_SUBJECT};
+use crate::store::{Account, Effects, ResetToken};
+use crate::time;
+
+impl Service {
+    /// Void every outstanding token and queue the "password changed" notice: part of
+    /// every password change, in its transaction.
+    pub(super) fn after_password_change(
+        &self,
+        acc: &mut Account,
+        effects: &mut Effects,
+        how: &str,
+        now: u64,
+    ) -> Result<(), Error> {
+        effects.dropped_tokens.append(&mut acc.reset_tokens);
+        if let Some(email) = acc.email.clone() {
+            let body = reset::changed_body(&acc.name, how, now);
+            self.queue_mail(effects, &acc.name, &email, CHANGED_SUBJECT, body, now)?;
+        }
+        Ok(())
+    }
+
+    pub async fn send_reset(
+        &self,
+        caller: &Caller,
+        name: String,
+        proof: Option<Proof>,
+    ) -> Result<Response, Error> {
+        let account = self.existing(&name)?;
+        refuse_sso(&account)?;
+        if account.email.is_none() {
+            return Err(Error::InvalidInput(format!(
+                "account `{name}` has no email address to send a reset link to; ask an admin"
+            )));
+        }
+        if let Some(proof) = proof {
+            self.require_proof(caller, &name, proof, "change-password --email-link")
+                .await?;
+        }
+        let (token, hash) = reset::new_token(&self.vault)?;
+        let now = time::now();
+        let expires = now + self.config.reset.token_ttl.as_secs();
+        let min_interval = self.config.reset.min_interval.as_secs();
+        let event = self.store.update_with(&name, now, |acc, effects| {
+            refuse_sso(acc)?;
+            if let Some(last) = acc.last_reset_request {
+                if now < last + min_interval {
+                    return Err(Error::RateLimited {
+                        until: last + min_interval,
+                    });
+                }
+            }
+            let email = acc.email.clone().ok_or_else(|| {
+                Error::InvalidInput(format!("account `{name}` has no email address"))
+            })?;
+            acc.last_reset_request = Some(now);
+            while acc.reset_tokens.len() >= MAX_OUTSTANDING {
+                effects.dropped_tokens.push(acc.reset_tokens.remove(0));
+            }
+            acc.reset_tokens.push(hash);
+            effects.new_tokens.push((
+                hash,
+                ResetToken {
+                    account: name.clone(),
+                    expires,
+                },
+            ));
+            let body = reset::reset_body(&self.config.reset, &name, &token, expires);
+            self.queue_mail(effects, &name, &email, RESET_SUBJECT, body, now)?;
+            let detail = format!("mail queued to {}", mask_address(&email));
+            let event = Event::by(caller, Action::ResetRequested, Outcome::Ok, detail);
+            Ok((event.clone(), event))
+        })?;
+        self.commit(&name, &event).await?;
+        self.wake_outbox();
+        Ok(Response::ResetQueued { expires })
+    }
+
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        token: Secret,
+        password: Secret,
+    ) -> Result<Response, Error> {
+        let hash = reset::hash(&self.vault, token.expose());
+        let now = time::now();
+        let Some(record) = self.store.reset_token(&hash)? else {
+            tracing::warn!(target: "audit", actor = %caller.describe(), outcome = "denied", "reset with an unknown token");
+            return Err(Error::TokenInvalid);
+        };
+        let name = record.account;
+        if record.expires <= now {
+            let event = Event::by(
+                caller,
+                Action::PasswordReset,
+                Outcome::Denied,
+                "token expired".into(),
+            );
+            self.store.update_with(&name, now, |acc, effects| {
+                if let Some(i) = acc.reset_tokens.iter().position(|h| *h == hash) {
+                    effects.dropped_tokens.push(acc.reset_tokens.remove(i));
+                }
+                Ok(((), event.clone()))
+            })?;
+            self.commit(&name, &event).await?;
+            return Err(Error::TokenInvalid);
+        }
+        refuse_sso(&self.existing(&name)?)?;
+        check_policy(&self.config.password, &name, password.expose())?;
+        let new_hash = self.hasher.hash(password).await?;
+        let now = time::now();
+        let event = self.store.update_with(&name, now, |acc, effects| {
+            refuse_sso(acc)?;
+            if !acc.reset_tokens.contains(&hash) {
+                return Err(Error::TokenInvalid);
+            }
+            acc.password_hash = Some(new_hash.clone());
+            lockout::clear(acc);
+            self.after_password_change(acc, effects, "with an emailed reset link", now)?;
+            let event = Event::by(
+                caller,
+                Action::PasswordReset,
+                Outcome::Ok,
+                "with emailed token".into(),
+            );
+            Ok((event.clone(), event))
+        })?;
+        self.commit(&name, &event).await?;
+        self.wake_outbox();
+        Ok(Response::PasswordReset { name })
+    }
+}
