@@ -59,7 +59,9 @@ fn main() -> ExitCode {
         }
     };
     if args.check_config {
-        println!("configuration ok\n{config:#?}");
+        use std::io::Write;
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = writeln!(std::io::stdout(), "configuration ok\n{config:#?}");
         return ExitCode::SUCCESS;
     }
     let runtime = match authd::server::runtime() {

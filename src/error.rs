@@ -67,11 +67,10 @@ impl From<sled::Error> for Error {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Denied
-            | Error::CodeReused
-            | Error::ChallengeExpired
-            | Error::CodeRequired
-            | Error::TokenInvalid => ErrorCode::Denied,
+            Error::Denied | Error::CodeReused | Error::ChallengeExpired | Error::TokenInvalid => {
+                ErrorCode::Denied
+            }
+            Error::CodeRequired => ErrorCode::SecondFactorRequired,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,
             Error::AlreadyEnrolled(_) => ErrorCode::Exists,

@@ -351,6 +351,8 @@ pub struct AuditEntry {
 pub enum ErrorCode {
     /// Wrong password or code.
     Denied,
+    /// A second factor is needed and none was given.
+    SecondFactorRequired,
     /// Malformed or unexpected request.
     BadRequest,
     VersionMismatch,
@@ -372,6 +374,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Denied => "denied",
+            ErrorCode::SecondFactorRequired => "second_factor_required",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::VersionMismatch => "version_mismatch",
             ErrorCode::InvalidInput => "invalid_input",
@@ -391,7 +394,7 @@ impl ErrorCode {
     /// The authctl exit status documented in authctl(1).
     pub fn exit_code(self) -> u8 {
         match self {
-            ErrorCode::Denied => 1,
+            ErrorCode::Denied | ErrorCode::SecondFactorRequired => 1,
             ErrorCode::BadRequest => 2,
             ErrorCode::InvalidInput
             | ErrorCode::WeakPassword
@@ -514,6 +517,7 @@ mod tests {
     fn every_error_code_has_a_distinct_name() {
         let all = [
             ErrorCode::Denied,
+            ErrorCode::SecondFactorRequired,
             ErrorCode::BadRequest,
             ErrorCode::VersionMismatch,
             ErrorCode::InvalidInput,

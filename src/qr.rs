@@ -6,6 +6,7 @@
 //! whatever the terminal's theme.
 
 use std::io;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use qrcode::{Color, EcLevel, QrCode};
@@ -73,7 +74,15 @@ impl Grid {
                 }
             }
         }
-        let file = io::BufWriter::new(std::fs::File::create(path)?);
+        // The picture holds the TOTP secret: readable by its owner only.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        let file = io::BufWriter::new(file);
         let mut encoder = png::Encoder::new(file, px as u32, px as u32);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::Eight);

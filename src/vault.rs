@@ -24,8 +24,10 @@ const NONCE_LEN: usize = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error("secret key file {} is readable by group or others (mode {mode:o}); run: chmod 600 {}", .path.display(), .path.display())]
+    #[error("secret key file {} is accessible to group or others (mode {mode:o}); run: chmod 600 {}", .path.display(), .path.display())]
     Exposed { path: PathBuf, mode: u32 },
+    #[error("secret key file {} is missing but the store already holds data sealed with a key; restore the key file from your backup", .path.display())]
+    Missing { path: PathBuf },
     #[error("secret key file {} must hold exactly {KEY_LEN} bytes, not {len}", .path.display())]
     WrongSize { path: PathBuf, len: usize },
     #[error("cannot read or create secret key file {}", .path.display())]
@@ -81,12 +83,16 @@ impl Vault {
         }
     }
 
-    /// Load the key at `path`, creating it (0600) if it does not exist yet.
-    pub fn open_or_create(path: &Path) -> Result<Vault, VaultError> {
+    /// Load the key at `path`, creating it (0600) if it does not exist yet and
+    /// `may_create` (a new, empty store): a lost key is never silently replaced.
+    pub fn open_or_create(path: &Path, may_create: bool) -> Result<Vault, VaultError> {
         let io = |source| VaultError::Io {
             path: path.into(),
             source,
         };
+        if !path.exists() && !may_create {
+            return Err(VaultError::Missing { path: path.into() });
+        }
         if !path.exists() {
             let key = Zeroizing::new(random_bytes::<KEY_LEN>()?);
             let mut file = std::fs::OpenOptions::new()
@@ -100,7 +106,7 @@ impl Vault {
             tracing::info!(key = %path.display(), "created a new secret key");
         }
         let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
-        if mode & 0o044 != 0 {
+        if mode & 0o077 != 0 {
             return Err(VaultError::Exposed {
                 path: path.into(),
                 mode: mode & 0o777,
@@ -215,21 +221,25 @@ mod tests {
     fn key_file_is_created_private_and_refused_when_exposed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("secret.key");
-        let v1 = Vault::open_or_create(&path).unwrap();
+        assert!(matches!(
+            Vault::open_or_create(&path, false),
+            Err(VaultError::Missing { .. })
+        ));
+        let v1 = Vault::open_or_create(&path, true).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let v2 = Vault::open_or_create(&path).unwrap();
+        let v2 = Vault::open_or_create(&path, false).unwrap();
         assert_eq!(v1.keyed_hash(b"x", b"y"), v2.keyed_hash(b"x", b"y"));
 
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o620)).unwrap();
         assert!(matches!(
-            Vault::open_or_create(&path),
+            Vault::open_or_create(&path, false),
             Err(VaultError::Exposed { .. })
         ));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::write(&path, b"short").unwrap();
         assert!(matches!(
-            Vault::open_or_create(&path),
+            Vault::open_or_create(&path, false),
             Err(VaultError::WrongSize { .. })
         ));
     }

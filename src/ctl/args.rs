@@ -10,7 +10,8 @@ Exit status:
   0   success
   1   denied: wrong password or code, or a second factor is required
   2   usage error
-  65  invalid input: bad name, email or phone, weak password, account exists, SSO account
+  65  invalid input: bad name, email or phone, weak password, account exists, SSO account,
+      second factor not enrolled or already enrolled
   67  no such user
   69  authd is not reachable
   70  internal error

@@ -124,7 +124,11 @@ impl Session {
     fn code(&mut self, given: Option<String>) -> Result<Option<Secret>, CtlError> {
         match given {
             Some(code) => Ok(Some(Secret::new(code))),
-            None => self.secrets.read_optional("Verification code: "),
+            // An empty answer means "no code", not a wrong one.
+            None => Ok(self
+                .secrets
+                .read_optional("Verification code: ")?
+                .filter(|c| !c.expose().trim().is_empty())),
         }
     }
 

@@ -123,8 +123,9 @@ fn open_state(config: &Config) -> Result<Store, ServerError> {
 /// the mail transport.
 fn open_service(config: Config) -> Result<Service, ServerError> {
     let store = open_state(&config)?;
-    let vault =
-        Vault::open_or_create(&Vault::key_path(&config.state_dir)).map_err(ServerError::Key)?;
+    let fresh = store.is_empty().map_err(ServerError::Start)?;
+    let vault = Vault::open_or_create(&Vault::key_path(&config.state_dir), fresh)
+        .map_err(ServerError::Key)?;
     let mail =
         MailTransport::from_config(&config.mail, &config.state_dir).map_err(ServerError::Mail)?;
     let hasher =

@@ -147,6 +147,8 @@ impl Service {
         name: String,
         code: Secret,
     ) -> Result<Response, Error> {
+        self.refuse_if_locked(caller, &self.existing(&name)?, "confirm-totp")
+            .await?;
         let now = time::now();
         let (result, event) = self.store.update(&name, now, |acc| {
             let enrolment = match &acc.totp {
@@ -169,12 +171,9 @@ impl Service {
                 match totp::check(&secret, &self.config.totp, code.expose().trim(), now, None) {
                     CodeCheck::Valid { step } => step,
                     CodeCheck::Replayed | CodeCheck::Wrong => {
-                        let event = Event::by(
-                            caller,
-                            Action::TotpConfirmed,
-                            Outcome::Denied,
-                            "wrong code".into(),
-                        );
+                        // Failed codes count toward the lockout, here too.
+                        let what = "confirm-totp: wrong code";
+                        let event = self.failure(caller, acc, now, Outcome::Denied, what);
                         return Ok(((Err(Error::Denied), event.clone()), event));
                     }
                 };

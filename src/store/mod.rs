@@ -157,6 +157,11 @@ impl Store {
             .transpose()
     }
 
+    /// True for a store with no accounts and no queued messages.
+    pub fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.accounts.is_empty() && self.outbox.is_empty())
+    }
+
     pub fn account_count(&self) -> Result<u64, Error> {
         Ok(read_u64(self.meta.get(META_ACCOUNTS)?))
     }

@@ -476,8 +476,19 @@ fn an_exposed_key_file_stops_the_daemon_with_78() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("readable by group or others"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("accessible to group or others"));
     assert!(!d.socket.exists(), "socket left behind");
+
+    // A lost key is not silently replaced once the store holds accounts.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    d.spawn();
+    assert_ok(&d.ctl(&["add-user", "kim"]));
+    d.terminate();
+    std::fs::remove_file(&key).unwrap();
+    let out = Command::new(AUTHD).arg("--config").arg(&d.config).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("restore the key file"));
+    assert!(!key.exists());
 }
 
 #[test]
