@@ -7,6 +7,7 @@ mod bad_input;
 mod concurrency;
 mod daemon;
 mod lifecycle;
+mod mail;
 mod passwords;
 mod terminal;
 mod two_factor;

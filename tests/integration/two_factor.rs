@@ -485,7 +485,11 @@ fn an_exposed_key_file_stops_the_daemon_with_78() {
     assert_ok(&d.ctl(&["add-user", "kim"]));
     d.terminate();
     std::fs::remove_file(&key).unwrap();
-    let out = Command::new(AUTHD).arg("--config").arg(&d.config).output().unwrap();
+    let out = Command::new(AUTHD)
+        .arg("--config")
+        .arg(&d.config)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("restore the key file"));
     assert!(!key.exists());

@@ -1,0 +1,338 @@
+//! Password reset by mail, against a real SMTP server (aiosmtpd on loopback) and the
+//! default file transport: the mail is a real RFC 5322 message, the token works once,
+//! and the durable outbox survives an SMTP outage and SIGKILL, delivering exactly once.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mailparse::MailHeaderMap;
+
+use crate::daemon::*;
+
+const PYTHON: &str = "/usr/bin/python3";
+const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
+
+fn aiosmtpd_available() -> bool {
+    let found = Command::new(PYTHON)
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        let why = "aiosmtpd is not installed (Debian: python3-aiosmtpd)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED: {why}");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real SMTP server that saves every message it accepts into `dir`.
+struct SmtpSink {
+    child: Child,
+}
+
+impl SmtpSink {
+    fn start(port: u16, dir: &Path) -> SmtpSink {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
+        let mut child = Command::new(PYTHON)
+            .arg(script)
+            .arg(port.to_string())
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "SMTP sink did not start");
+        SmtpSink { child }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        signal(self.child.id(), "TERM");
+        let _ = wait_timeout(&mut self.child, Duration::from_secs(10));
+    }
+}
+
+fn smtp_config(port: u16, extra: &str) -> String {
+    format!(
+        "[mail]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n\
+         from = \"authd@example.org\"\n\
+         [reset]\nurl = \"https://id.example.org/reset?token={{token}}\"\n{extra}\n{TEST_CONFIG}"
+    )
+}
+
+/// The .eml files in `dir`, oldest first.
+fn mails(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+    files.sort();
+    files
+}
+
+/// Wait until `dir` holds at least `n` mails.
+fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = mails(dir);
+        if found.len() >= n {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} mails arrived",
+            found.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+struct Mail {
+    subject: String,
+    to: String,
+    message_id: String,
+    body: String,
+}
+
+/// Parse a received message as a real mail, checking the headers every mail needs.
+fn parse(path: &Path) -> Mail {
+    let raw = std::fs::read(path).unwrap();
+    let parsed = mailparse::parse_mail(&raw).unwrap();
+    let h = &parsed.headers;
+    for name in ["From", "To", "Subject", "Date", "Message-ID"] {
+        assert!(
+            h.get_first_value(name).is_some(),
+            "no {name} header in {path:?}"
+        );
+    }
+    assert!(mailparse::dateparse(&h.get_first_value("Date").unwrap()).is_ok());
+    assert_eq!(parsed.ctype.mimetype, "text/plain");
+    Mail {
+        subject: h.get_first_value("Subject").unwrap(),
+        to: h.get_first_value("To").unwrap(),
+        message_id: h.get_first_value("Message-ID").unwrap(),
+        body: parsed.get_body().unwrap(),
+    }
+}
+
+fn token_in(body: &str) -> String {
+    body.split("--token ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no token in: {body}"))
+        .to_string()
+}
+
+fn reset(d: &Daemon, token: &str, password: &str) -> std::process::Output {
+    d.ctl_stdin(
+        &format!("{password}\n"),
+        &["reset-password", "--token", token],
+    )
+}
+
+#[test]
+fn reset_link_by_smtp_sets_a_new_password_exactly_once() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let _sink = SmtpSink::start(port, inbox.path());
+    let d = Daemon::start_with_config(&smtp_config(port, ""));
+    assert_ok(&d.ctl(&["add-user", "alice", "--email", "alice@example.org"]));
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "alice"]));
+    let notice = parse(&wait_for_mails(inbox.path(), 1)[0]);
+    assert_eq!(notice.subject, "Your password was changed");
+
+    let out = d.ctl(&["send-reset", "alice"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("expires at"), "{}", stdout(&out));
+    let mail = parse(&wait_for_mails(inbox.path(), 2)[1]);
+    assert_eq!(mail.subject, "Reset your password");
+    assert_eq!(mail.to, "alice@example.org");
+    let token = token_in(&mail.body);
+    assert!(mail
+        .body
+        .contains(&format!("https://id.example.org/reset?token={token}")));
+    assert!(mail.body.contains("expires at"));
+    assert!(!d.log().contains(&token), "token in the daemon log");
+
+    // Too soon for another.
+    let again = d.ctl(&["--json", "send-reset", "alice"]);
+    assert_exit(&again, 75);
+    assert!(json(&again)["error"]["retry_at"].is_string());
+
+    assert_exit(&reset(&d, &token, "short"), 65);
+    assert_ok(&reset(&d, &token, NEW_PW));
+    assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "alice"]));
+    assert_exit(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "alice"]),
+        1,
+    );
+    let twice = reset(&d, &token, "Another-Fine-Password-7");
+    assert_exit(&twice, 1);
+    assert!(
+        stderr(&twice).contains("already used"),
+        "{}",
+        stderr(&twice)
+    );
+    assert_exit(&reset(&d, "NOT-A-TOKEN", NEW_PW), 1);
+
+    let notice = parse(&wait_for_mails(inbox.path(), 3)[2]);
+    assert_eq!(notice.subject, "Your password was changed");
+    assert_ne!(notice.message_id, mail.message_id);
+    let log = stdout(&d.ctl(&["log", "alice"]));
+    for want in ["reset-requested", "password-reset", "mail-delivered"] {
+        assert!(log.contains(want), "log lacks {want}: {log}");
+    }
+}
+
+#[test]
+fn file_transport_mails_expiry_and_invalidation() {
+    let d = Daemon::start_with_config(&format!(
+        "[reset]\ntoken_ttl = \"2s\"\nmin_interval = \"1s\"\n{TEST_CONFIG}"
+    ));
+    let maildir = d.state_dir().join("outbox/mail");
+    assert_ok(&d.ctl(&["add-user", "bob", "--email", "bob@example.org"]));
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "bob"]));
+    wait_for_mails(&maildir, 1);
+
+    // An expired token is refused.
+    assert_ok(&d.ctl(&["send-reset", "bob"]));
+    let mail = parse(&wait_for_mails(&maildir, 2)[1]);
+    assert_eq!(mail.subject, "Reset your password");
+    assert!(!mail.body.contains("https://"), "no link without reset.url");
+    let token = token_in(&mail.body);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_exit(&reset(&d, &token, NEW_PW), 1);
+
+    // Any password change voids outstanding tokens.
+    assert_ok(&d.ctl(&["send-reset", "bob"]));
+    let token = token_in(&parse(&wait_for_mails(&maildir, 3)[2]).body);
+    assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["set-password", "bob"]));
+    assert_exit(&reset(&d, &token, "Another-Fine-Password-7"), 1);
+    assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "bob"]));
+
+    // No email, no reset mail; SSO accounts have no password to reset.
+    assert_ok(&d.ctl(&["add-user", "carol"]));
+    let none = d.ctl(&["send-reset", "carol"]);
+    assert_exit(&none, 65);
+    assert!(
+        stderr(&none).contains("no email address"),
+        "{}",
+        stderr(&none)
+    );
+    assert_ok(&d.ctl(&[
+        "add-user",
+        "sso",
+        "--email",
+        "s@example.org",
+        "--sso",
+        "corp",
+    ]));
+    assert_exit(&d.ctl(&["send-reset", "sso"]), 65);
+}
+
+#[test]
+fn change_password_email_link_checks_the_current_password() {
+    let d = Daemon::start();
+    let maildir = d.state_dir().join("outbox/mail");
+    assert_ok(&d.ctl(&["add-user", "dora", "--email", "dora@example.org"]));
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "dora"]));
+    wait_for_mails(&maildir, 1);
+    let wrong = d.ctl_stdin(
+        "wrong-password-1\n",
+        &["change-password", "dora", "--email-link"],
+    );
+    assert_exit(&wrong, 1);
+    assert_ok(&d.ctl_stdin(
+        &format!("{GOOD_PW}\n"),
+        &["change-password", "dora", "--email-link"],
+    ));
+    let mail = parse(&wait_for_mails(&maildir, 2)[1]);
+    assert_eq!(mail.subject, "Reset your password");
+    assert_ok(&reset(&d, &token_in(&mail.body), NEW_PW));
+}
+
+#[test]
+fn the_outbox_survives_an_smtp_outage_and_sigkill_and_delivers_exactly_once() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let mut d = Daemon::start_with_config(&smtp_config(port, "[outbox]\nretry_first = \"1s\""));
+    assert_ok(&d.ctl(&["add-user", "erin", "--email", "erin@example.org"]));
+    // The SMTP server is down: the request still succeeds and the mail waits.
+    assert_ok(&d.ctl(&["send-reset", "erin"]));
+    let status = json(&d.ctl(&["--json", "status"]));
+    assert_eq!(status["outbox_queued"], 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let outbox = json(&d.ctl(&["--json", "outbox"]));
+        let m = &outbox["messages"][0];
+        if m["attempts"].as_u64() >= Some(1) {
+            assert_eq!(m["state"], "queued");
+            assert!(m["last_error"].is_string(), "{m}");
+            assert_eq!(m["to"], "erin@example.org");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no delivery attempt: {outbox}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    d.kill9();
+    d.spawn();
+    let _sink = SmtpSink::start(port, inbox.path());
+    let received = wait_for_mails(inbox.path(), 1);
+    assert_eq!(parse(&received[0]).subject, "Reset your password");
+    // Give a duplicate every chance to show up.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(mails(inbox.path()).len(), 1, "delivered more than once");
+    let status = json(&d.ctl(&["--json", "status"]));
+    assert_eq!(
+        (
+            status["outbox_queued"].as_u64(),
+            status["outbox_failed"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn a_message_that_cannot_be_delivered_is_marked_failed_after_give_up() {
+    let port = free_port();
+    let d = Daemon::start_with_config(&smtp_config(
+        port,
+        "[outbox]\nretry_first = \"1s\"\ngive_up = \"2s\"",
+    ));
+    assert_ok(&d.ctl(&["add-user", "finn", "--email", "finn@example.org"]));
+    assert_ok(&d.ctl(&["send-reset", "finn"]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while json(&d.ctl(&["--json", "status"]))["outbox_failed"] != 1 {
+        assert!(Instant::now() < deadline, "never marked failed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let outbox = json(&d.ctl(&["--json", "outbox"]));
+    assert_eq!(outbox["messages"][0]["state"], "failed");
+    let text = stdout(&d.ctl(&["outbox"]));
+    assert!(
+        text.contains("failed") && text.contains("last error"),
+        "{text}"
+    );
+    assert!(stdout(&d.ctl(&["log", "finn"])).contains("mail-failed"));
+}
