@@ -87,8 +87,17 @@ pub fn info(account: &Account, now: u64) -> AccountInfo {
             Some(t) if t.active => FactorState::On,
             Some(_) => FactorState::Pending,
         },
-        sms: FactorState::Off,
+        sms: match &account.sms {
+            None => FactorState::Off,
+            Some(s) if s.active => FactorState::On,
+            Some(_) => FactorState::Pending,
+        },
         recovery_codes_left: account.recovery_codes.len() as u32,
+        sms_number: account
+            .sms
+            .as_ref()
+            .and(account.phone.as_deref())
+            .map(crate::sms::mask_phone),
         locked_until: crate::lockout::locked_until(account, now),
         failures: account.failures,
         created: account.created,

@@ -29,6 +29,11 @@ pub enum Action {
     PasswordReset,
     MailDelivered,
     MailFailed,
+    SmsEnrolled,
+    SmsConfirmed,
+    SmsCodeSent,
+    SmsDelivered,
+    SmsFailed,
 }
 
 impl Action {
@@ -52,6 +57,11 @@ impl Action {
             Action::PasswordReset => "password-reset",
             Action::MailDelivered => "mail-delivered",
             Action::MailFailed => "mail-failed",
+            Action::SmsEnrolled => "sms-enrolled",
+            Action::SmsConfirmed => "sms-confirmed",
+            Action::SmsCodeSent => "sms-code-sent",
+            Action::SmsDelivered => "sms-delivered",
+            Action::SmsFailed => "sms-failed",
         }
     }
 }

@@ -48,6 +48,9 @@ pub fn required(request: &Request) -> Access {
         | Request::DisableTwoFactor { .. }
         | Request::RegenerateRecoveryCodes { .. }
         | Request::SendReset { .. }
+        | Request::EnableSms { .. }
+        | Request::ConfirmSms { .. }
+        | Request::SendCode { .. }
         | Request::Log { .. } => Access::AdminOrSelf,
         Request::AddUser { .. }
         | Request::RemoveUser { .. }

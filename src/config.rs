@@ -51,6 +51,7 @@ pub struct Config {
     pub recovery: RecoveryConfig,
     pub reset: ResetConfig,
     pub mail: MailConfig,
+    pub sms: SmsConfig,
     pub outbox: OutboxConfig,
 }
 
@@ -207,6 +208,56 @@ impl MailConfig {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsTransportKind {
+    /// One file per message in `dir`: works with no gateway at all.
+    File,
+    /// Run `command` with the number as last argument and the text on stdin.
+    Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub transport: SmsTransportKind,
+    /// For `file` [default: state_dir/outbox/sms].
+    pub dir: Option<PathBuf>,
+    /// For `command`: the program and its arguments; exit 0 means delivered.
+    pub command: Vec<String>,
+    /// ISO 3166 alpha-2 codes whose numbers may get codes; empty = all.
+    pub countries: Vec<String>,
+    #[serde(deserialize_with = "duration")]
+    pub code_ttl: Duration,
+    /// At most one code per account this often.
+    #[serde(deserialize_with = "duration")]
+    pub min_interval: Duration,
+    /// At most this many codes per account in 24 hours.
+    pub daily_limit: u32,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            transport: SmsTransportKind::File,
+            dir: None,
+            command: Vec::new(),
+            countries: Vec::new(),
+            code_ttl: Duration::from_secs(300),
+            min_interval: Duration::from_secs(60),
+            daily_limit: 10,
+        }
+    }
+}
+
+impl SmsConfig {
+    pub fn file_dir(&self, state_dir: &Path) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| state_dir.join("outbox/sms"))
+    }
+}
+
 /// Retries of outgoing messages.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -251,6 +302,7 @@ impl Default for Config {
             recovery: RecoveryConfig::default(),
             reset: ResetConfig::default(),
             mail: MailConfig::default(),
+            sms: SmsConfig::default(),
             outbox: OutboxConfig::default(),
         }
     }
@@ -391,6 +443,31 @@ impl Config {
             return bad("recovery.codes", "must be 1 to 50");
         }
         self.validate_mail()?;
+        let sms = &self.sms;
+        if sms.transport == SmsTransportKind::Command
+            && sms.command.first().is_none_or(|p| p.is_empty())
+        {
+            return bad("sms.command", "is required with transport = \"command\"");
+        }
+        if sms.dir.as_ref().is_some_and(|d| !d.is_absolute()) {
+            return bad("sms.dir", "must be an absolute path");
+        }
+        if sms
+            .countries
+            .iter()
+            .any(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            return bad(
+                "sms.countries",
+                "must be ISO 3166 alpha-2 codes, e.g. [\"DE\", \"FR\"]",
+            );
+        }
+        if sms.code_ttl.is_zero() {
+            return bad("sms.code_ttl", "must be longer than zero");
+        }
+        if sms.daily_limit == 0 {
+            return bad("sms.daily_limit", "must be at least 1");
+        }
         let o = &self.outbox;
         if o.retry_first.is_zero() || o.retry_max < o.retry_first {
             return bad(

@@ -34,6 +34,8 @@ pub enum Error {
     AlreadyEnrolled(String),
     #[error("{0}")]
     NotEnrolled(String),
+    #[error("no valid SMS code: it expired or was used up; request a new one")]
+    SmsCodeExpired,
     #[error("the reset token is unknown, already used or expired; request a new one")]
     TokenInvalid,
     #[error("too soon: try again after {}", crate::time::format(*.until))]
@@ -67,9 +69,11 @@ impl From<sled::Error> for Error {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Denied | Error::CodeReused | Error::ChallengeExpired | Error::TokenInvalid => {
-                ErrorCode::Denied
-            }
+            Error::Denied
+            | Error::CodeReused
+            | Error::ChallengeExpired
+            | Error::TokenInvalid
+            | Error::SmsCodeExpired => ErrorCode::Denied,
             Error::CodeRequired => ErrorCode::SecondFactorRequired,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,

@@ -17,7 +17,7 @@
 //! - [`server`]: listener, connections, dispatch, shutdown.
 //! - [`service`]: the domain operations behind each request.
 //! - [`store`]: the only code that touches sled.
-//! - [`account`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`]: domain rules.
+//! - [`account`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail queue.
 //! - [`client`]: blocking client for authctl, PAM and tests.
@@ -40,6 +40,7 @@ pub mod recovery;
 pub mod reset;
 pub mod server;
 pub mod service;
+pub mod sms;
 pub mod store;
 pub mod time;
 pub mod totp;

@@ -149,6 +149,14 @@ pub enum Request {
     /// Activate the pending enrolment with a current code (admin or self).
     /// -> `Confirmed` (with recovery codes when this is the first 2FA method).
     ConfirmTotp { name: String, code: Secret },
+    /// Start SMS verification: check the number's country, send a code (admin or self).
+    /// With `phone`, the account's number is set first. -> `SmsSent`.
+    EnableSms { name: String, phone: Option<String> },
+    /// Activate SMS verification with the code that was sent (admin or self).
+    /// -> `Confirmed` (with recovery codes when this is the first 2FA method).
+    ConfirmSms { name: String, code: Secret },
+    /// Send a login code by SMS now (admin or self). -> `SmsSent`.
+    SendCode { name: String },
     /// Remove second factors; needs the password and a current or recovery code, from
     /// admins too (admin or self). -> `Done`.
     DisableTwoFactor {
@@ -204,6 +212,9 @@ impl Request {
             | Request::ResetTwoFactor { name }
             | Request::RegenerateRecoveryCodes { name, .. }
             | Request::SendReset { name, .. }
+            | Request::EnableSms { name, .. }
+            | Request::ConfirmSms { name, .. }
+            | Request::SendCode { name }
             | Request::Unlock { name }
             | Request::Log { name, .. } => Some(name),
         }
@@ -235,6 +246,13 @@ pub enum Response {
     SecondFactorRequired {
         methods: Vec<SecondFactor>,
         challenge: Option<Secret>,
+        /// Set when a code was just sent by SMS: the masked number.
+        sms_sent_to: Option<String>,
+    },
+    /// A code is on its way to `to` (masked); it expires at `expires` (unix seconds).
+    SmsSent {
+        to: String,
+        expires: u64,
     },
     /// A pending enrolment: show the QR code of `otpauth_uri` and the base32 secret.
     TotpEnrolment {
@@ -327,6 +345,8 @@ pub struct AccountInfo {
     pub totp: FactorState,
     pub sms: FactorState,
     pub recovery_codes_left: u32,
+    /// The masked number SMS codes go to, when SMS verification is pending or on.
+    pub sms_number: Option<String>,
     /// Unix seconds; `None` when not locked.
     pub locked_until: Option<u64>,
     pub failures: u32,
@@ -453,6 +473,10 @@ mod tests {
                 name: "alice".into(),
                 code: s(),
             },
+            Request::ConfirmSms {
+                name: "alice".into(),
+                code: s(),
+            },
             Request::DisableTwoFactor {
                 name: "alice".into(),
                 method: FactorChoice::All,
@@ -507,6 +531,7 @@ mod tests {
             Response::SecondFactorRequired {
                 methods: vec![SecondFactor::Totp],
                 challenge: Some(s()),
+                sms_sent_to: None,
             },
         ] {
             assert!(!format!("{resp:?}").contains(PLANTED));

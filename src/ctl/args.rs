@@ -159,6 +159,33 @@ pub enum Command {
         #[arg(value_name = "CODE")]
         code: String,
     },
+    /// Start SMS verification: sends a six-digit code to the account's phone (admin or
+    /// self).
+    ///
+    /// Not every country is supported (see sms.countries in authd.toml); verification by
+    /// authenticator app (enable-totp) is recommended.
+    EnableSms {
+        #[command(flatten)]
+        user: User,
+        /// Set the account's mobile number first (international form, +44 7911 123456).
+        #[arg(long, value_name = "NUMBER")]
+        phone: Option<String>,
+    },
+    /// Turn SMS verification on with the code that was sent (admin or self).
+    ///
+    /// When this is the account's first second factor, recovery codes are printed once.
+    ConfirmSms {
+        #[command(flatten)]
+        user: User,
+        /// The six-digit code from the SMS.
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
+    /// Send a login code by SMS now (admin or self); verify also sends one by itself.
+    SendCode {
+        #[command(flatten)]
+        user: User,
+    },
     /// Turn two-factor verification off: needs the password and a current (or recovery)
     /// code, from admins too (admin or self).
     #[command(name = "disable-2fa")]

@@ -322,6 +322,44 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 other => Err(unexpected(other)),
             }
         }
+        Command::EnableSms { user, phone } => {
+            let request = Request::EnableSms {
+                name: user.name.clone(),
+                phone,
+            };
+            match s.call(request)? {
+                Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
+                    "a code was sent by SMS to {to}; confirm it with: \
+                     authctl confirm-sms {} CODE (it expires at {})",
+                    user.name,
+                    crate::time::format(expires)
+                ))),
+                other => Err(unexpected(other)),
+            }
+        }
+        Command::ConfirmSms { user, code } => {
+            let request = Request::ConfirmSms {
+                name: user.name.clone(),
+                code: Secret::new(code),
+            };
+            match s.call(request)? {
+                Response::Confirmed { recovery_codes } => Ok(Outcome::RecoveryCodes {
+                    message: format!("SMS verification is on for {}", user.name),
+                    codes: recovery_codes
+                        .iter()
+                        .map(|c| c.expose().to_string())
+                        .collect(),
+                }),
+                other => Err(unexpected(other)),
+            }
+        }
+        Command::SendCode { user } => match s.call(Request::SendCode { name: user.name })? {
+            Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
+                "a code was sent by SMS to {to}; it expires at {}",
+                crate::time::format(expires)
+            ))),
+            other => Err(unexpected(other)),
+        },
         Command::DisableTwoFactor { user, method, code } => {
             let proof = s.proof(&user.name, code)?;
             let method = match method {
@@ -436,7 +474,13 @@ fn verify(s: &mut Session, name: String, code: Option<String>) -> Result<Outcome
         Response::SecondFactorRequired {
             methods,
             challenge: Some(challenge),
-        } => (methods, challenge),
+            sms_sent_to,
+        } => {
+            if let Some(to) = sms_sent_to {
+                eprintln!("A verification code was sent by SMS to {to}.");
+            }
+            (methods, challenge)
+        }
         other => return Err(unexpected(other)),
     };
     let Some(code) = s.code(None)? else {

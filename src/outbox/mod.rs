@@ -1,4 +1,4 @@
-//! The durable outbox: outgoing mail is written to the store (and flushed) before the
+//! The durable outbox: outgoing mail and SMS are written to the store (and flushed) before the
 //! request that caused it is answered, then delivered by a background task that retries
 //! with exponential backoff and gives up after `outbox.give_up`.
 //!
@@ -8,6 +8,7 @@
 
 pub mod delivery;
 pub mod mail;
+pub mod sms;
 
 use std::time::Duration;
 

@@ -91,6 +91,9 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::RegenerateRecoveryCodes { name, proof } => {
             service.regenerate_recovery_codes(caller, name, proof).await
         }
+        Request::EnableSms { name, phone } => service.enable_sms(caller, name, phone).await,
+        Request::ConfirmSms { name, code } => service.confirm_sms(caller, name, code).await,
+        Request::SendCode { name } => service.send_code(caller, name).await,
         Request::SendReset { name, proof } => service.send_reset(caller, name, proof).await,
         Request::ResetPassword { token, password } => {
             service.reset_password(caller, token, password).await

@@ -21,6 +21,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::error::Error;
 use crate::outbox::mail::MailTransport;
+use crate::outbox::sms::SmsTransport;
 use crate::password::Hasher;
 use crate::service::Service;
 use crate::store::Store;
@@ -60,7 +61,7 @@ pub enum ServerError {
     Start(#[source] Error),
     #[error("unusable secret key")]
     Key(#[source] crate::vault::VaultError),
-    #[error("mail transport")]
+    #[error("message transport")]
     Mail(#[source] crate::config::ConfigError),
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
@@ -128,9 +129,11 @@ fn open_service(config: Config) -> Result<Service, ServerError> {
         .map_err(ServerError::Key)?;
     let mail =
         MailTransport::from_config(&config.mail, &config.state_dir).map_err(ServerError::Mail)?;
+    let sms =
+        SmsTransport::from_config(&config.sms, &config.state_dir).map_err(ServerError::Mail)?;
     let hasher =
         Hasher::start(&config.password, config.hash_workers()).map_err(ServerError::Start)?;
-    Ok(Service::new(config, store, hasher, vault, mail))
+    Ok(Service::new(config, store, hasher, vault, mail, sms))
 }
 
 /// Run the daemon until SIGTERM or SIGINT.

@@ -100,6 +100,13 @@ impl Service {
             if apply(&mut account.email, &email) {
                 changed.push("email");
             }
+            if phone != Change::Keep && account.sms.is_some() {
+                return Err(Error::InvalidInput(format!(
+                    "SMS verification is set up for `{}`: turn it off first \
+                     (disable-2fa --method sms, or reset-2fa by an admin) to change the number",
+                    account.name
+                )));
+            }
             if apply(&mut account.phone, &phone) {
                 changed.push("phone");
             }

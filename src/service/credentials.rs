@@ -51,7 +51,11 @@ pub(super) fn refuse_sso(account: &Account) -> Result<(), Error> {
 pub(super) enum Authn {
     Granted,
     /// The password was right; one of these factors must follow.
-    NeedsCode(Vec<SecondFactor>),
+    NeedsCode {
+        methods: Vec<SecondFactor>,
+        /// The masked number a login code was just sent to, for SMS.
+        sms_sent_to: Option<String>,
+    },
 }
 
 /// What one step of a login decided, and the audit event that says so.
@@ -128,7 +132,7 @@ impl Service {
             .verify(password, account.password_hash.clone())
             .await?;
         let now = time::now();
-        let (result, event) = self.store.update(name, now, |acc| {
+        let (result, event) = self.store.update_with(name, now, |acc, effects| {
             // Decide on the record as it is now: it may have changed while hashing.
             refuse_sso(acc)?;
             let step = match &verdict {
@@ -157,10 +161,24 @@ impl Service {
                             (Ok(Authn::Granted), event)
                         }
                         None => {
-                            let detail = detail_with(context, "password ok");
+                            // SMS accounts get a fresh code now; if the rate limit says
+                            // no, the code sent a moment ago is still good.
+                            let sms_sent_to = if methods.contains(&SecondFactor::Sms) {
+                                self.queue_sms_code(acc, effects, now).ok().map(|s| s.0)
+                            } else {
+                                None
+                            };
+                            let mut detail = detail_with(context, "password ok");
+                            if let Some(to) = &sms_sent_to {
+                                detail.push_str(&format!("; sms code sent to {to}"));
+                            }
                             let event =
                                 Event::by(caller, Action::Verify, Outcome::Challenged, detail);
-                            (Ok(Authn::NeedsCode(methods)), event)
+                            let needs = Authn::NeedsCode {
+                                methods,
+                                sms_sent_to,
+                            };
+                            (Ok(needs), event)
                         }
                         Some(code) => self.second_factor(caller, acc, code, now, context)?,
                     }
@@ -170,6 +188,15 @@ impl Service {
             Ok(((result, event.clone()), event))
         })?;
         self.commit(name, &event).await?;
+        if matches!(
+            result,
+            Ok(Authn::NeedsCode {
+                sms_sent_to: Some(_),
+                ..
+            })
+        ) {
+            self.wake_outbox();
+        }
         result
     }
 
@@ -187,13 +214,17 @@ impl Service {
             .await?
         {
             Authn::Granted => Ok(Response::Verified { name }),
-            Authn::NeedsCode(methods) => {
+            Authn::NeedsCode {
+                methods,
+                sms_sent_to,
+            } => {
                 let challenge = self
                     .challenges
                     .issue(&name, caller.peer().uid, Instant::now())?;
                 Ok(Response::SecondFactorRequired {
                     methods,
                     challenge: Some(challenge),
+                    sms_sent_to,
                 })
             }
         }
@@ -285,10 +316,14 @@ impl Service {
             .await?
         {
             Authn::Granted => {}
-            Authn::NeedsCode(methods) => {
+            Authn::NeedsCode {
+                methods,
+                sms_sent_to,
+            } => {
                 return Ok(Response::SecondFactorRequired {
                     methods,
                     challenge: None,
+                    sms_sent_to,
                 })
             }
         }

@@ -10,6 +10,7 @@ mod credentials;
 mod info;
 mod outbox;
 mod reset;
+mod sms;
 mod two_factor;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::audit::Event;
 use crate::config::Config;
 use crate::error::Error;
 use crate::outbox::mail::MailTransport;
+use crate::outbox::sms::SmsTransport;
 use crate::password::Hasher;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -32,6 +34,7 @@ pub struct Service {
     hasher: Hasher,
     vault: Vault,
     mail: Arc<MailTransport>,
+    sms: Arc<SmsTransport>,
     challenges: Challenges,
     outbox_wake: Notify,
     started: Instant,
@@ -44,6 +47,7 @@ impl Service {
         hasher: Hasher,
         vault: Vault,
         mail: MailTransport,
+        sms: SmsTransport,
     ) -> Service {
         Service {
             config,
@@ -51,6 +55,7 @@ impl Service {
             hasher,
             vault,
             mail: Arc::new(mail),
+            sms: Arc::new(sms),
             challenges: Challenges::default(),
             outbox_wake: Notify::new(),
             started: Instant::now(),

@@ -11,6 +11,36 @@ use crate::vault::context;
 
 const DAEMON: &str = "authd";
 
+/// How a queued message is named in logs and audit events.
+struct Described {
+    kind: &'static str,
+    subject: String,
+    masked: String,
+    delivered: Action,
+    failed: Action,
+}
+
+impl Described {
+    fn of(channel: &Channel) -> Described {
+        match channel {
+            Channel::Mail { to, subject, .. } => Described {
+                kind: "mail",
+                subject: subject.clone(),
+                masked: mask_address(to),
+                delivered: Action::MailDelivered,
+                failed: Action::MailFailed,
+            },
+            Channel::Sms { to } => Described {
+                kind: "sms",
+                subject: "login code".into(),
+                masked: crate::sms::mask_phone(to),
+                delivered: Action::SmsDelivered,
+                failed: Action::SmsFailed,
+            },
+        }
+    }
+}
+
 impl Service {
     /// Add a mail to `effects`, sealed, to be queued with the account change.
     pub(super) fn queue_mail(
@@ -74,26 +104,29 @@ impl Service {
 
     /// One attempt; returns when to try again, if ever.
     async fn deliver(&self, mut item: OutboxItem, now: u64) -> Result<Option<u64>, Error> {
-        let Channel::Mail { from, to, subject } = item.channel.clone();
+        let described = Described::of(&item.channel);
+        let (subject, masked) = (described.subject, described.masked);
         let sent = match self
             .vault
-            .open(&context("mail", &item.account), &item.sealed)
+            .open(&context(described.kind, &item.account), &item.sealed)
         {
             Err(e) => Err(e.to_string()),
             Ok(bytes) => {
-                let transport = self.mail.clone();
-                let (from, to) = (from.clone(), to.clone());
-                tokio::task::spawn_blocking(move || transport.send(&from, &to, &bytes))
-                    .await
-                    .unwrap_or_else(|e| Err(format!("delivery task failed: {e}")))
+                let (mail, sms) = (self.mail.clone(), self.sms.clone());
+                let (channel, id) = (item.channel.clone(), item.id);
+                tokio::task::spawn_blocking(move || match channel {
+                    Channel::Mail { from, to, .. } => mail.send(&from, &to, &bytes),
+                    Channel::Sms { to } => sms.send(id, &to, &bytes),
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("delivery task failed: {e}")))
             }
         };
-        let masked = mask_address(&to);
         let (retry, event) = match sent {
             Ok(()) => {
-                tracing::info!(id = item.id, account = %item.account, to = %masked, subject, "mail delivered");
+                tracing::info!(id = item.id, account = %item.account, to = %masked, subject, "message delivered");
                 let detail = format!("{subject} to {masked}");
-                let event = Event::new(Action::MailDelivered, Outcome::Ok, DAEMON, detail);
+                let event = Event::new(described.delivered, Outcome::Ok, DAEMON, detail);
                 self.store
                     .outbox_settle(item.id, None, &item.account, Some(&event), now)?;
                 (None, Some(event))
@@ -103,12 +136,12 @@ impl Service {
                 item.last_error = Some(error.chars().take(300).collect());
                 if expired(&self.config.outbox, item.created, now) {
                     item.failed = true;
-                    tracing::error!(id = item.id, account = %item.account, to = %masked, %error, "mail failed; giving up");
+                    tracing::error!(id = item.id, account = %item.account, to = %masked, %error, "message failed; giving up");
                     let detail = format!(
                         "{subject} to {masked}: gave up after {} attempts",
                         item.attempts
                     );
-                    let event = Event::new(Action::MailFailed, Outcome::Denied, DAEMON, detail);
+                    let event = Event::new(described.failed, Outcome::Denied, DAEMON, detail);
                     self.store.outbox_settle(
                         item.id,
                         Some(&item),
@@ -119,7 +152,7 @@ impl Service {
                     (None, Some(event))
                 } else {
                     item.next_attempt = next_attempt(&self.config.outbox, item.attempts, now);
-                    tracing::warn!(id = item.id, to = %masked, %error, retry_at = %time::format(item.next_attempt), "mail not delivered; will retry");
+                    tracing::warn!(id = item.id, to = %masked, %error, retry_at = %time::format(item.next_attempt), "message not delivered; will retry");
                     self.store
                         .outbox_settle(item.id, Some(&item), &item.account, None, now)?;
                     (Some(item.next_attempt), None)
@@ -144,11 +177,14 @@ impl Service {
         let messages = items
             .into_iter()
             .map(|i| {
-                let Channel::Mail { to, subject, .. } = i.channel;
+                let (to, subject) = match &i.channel {
+                    Channel::Mail { to, subject, .. } => (to.clone(), subject.clone()),
+                    Channel::Sms { to } => (to.clone(), "login code".to_string()),
+                };
                 OutboxEntry {
                     id: i.id,
                     account: i.account,
-                    channel: "mail".into(),
+                    channel: Described::of(&i.channel).kind.into(),
                     to,
                     subject,
                     created: i.created,

@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::lockout;
 use crate::protocol::{FactorChoice, Proof, Response, Secret};
 use crate::recovery;
+use crate::sms::{self, SmsCheck};
 use crate::store::{Account, TotpEnrolment};
 use crate::time;
 use crate::totp::{self, CodeCheck};
@@ -68,6 +69,18 @@ impl Service {
             }
         }
         let name = acc.name.clone();
+        let sms_on = acc.sms.as_ref().is_some_and(|s| s.active);
+        if sms_on
+            && acc.sms_code.is_some()
+            && code.len() == 6
+            && code.bytes().all(|b| b.is_ascii_digit())
+            && sms::check(&self.vault, &name, &mut acc.sms_code, code, now) == SmsCheck::Valid
+        {
+            lockout::clear(acc);
+            let detail = detail_with(context, "password and sms code");
+            let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
+            return Ok((Ok(Authn::Granted), event));
+        }
         if recovery::spend(&self.vault, &name, &mut acc.recovery_codes, code) {
             lockout::clear(acc);
             let left = acc.recovery_codes.len();
@@ -98,7 +111,7 @@ impl Service {
             .await?
         {
             Authn::Granted => Ok(()),
-            Authn::NeedsCode(_) => Err(Error::CodeRequired),
+            Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
     }
 
@@ -216,8 +229,9 @@ impl Service {
     ) -> Result<Response, Error> {
         let account = self.existing(&name)?;
         refuse_sso(&account)?;
-        let removes_totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
-        if !(removes_totp && account.totp.is_some()) {
+        let totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
+        let sms = matches!(method, FactorChoice::Sms | FactorChoice::All);
+        if !(totp && account.totp.is_some() || sms && account.sms.is_some()) {
             return Err(Error::NotEnrolled(format!(
                 "`{name}` has no {} verification to disable",
                 match method {
@@ -230,12 +244,19 @@ impl Service {
         self.require_proof(caller, &name, proof, "disable-2fa")
             .await?;
         let event = self.store.update(&name, time::now(), |acc| {
-            acc.totp = None;
-            let mut detail = "totp removed".to_string();
+            let mut removed = Vec::new();
+            if totp && acc.totp.take().is_some() {
+                removed.push("totp");
+            }
+            if sms && acc.sms.take().is_some() {
+                acc.sms_code = None;
+                removed.push("sms");
+            }
             if acc.second_factors().is_empty() && !acc.recovery_codes.is_empty() {
                 acc.recovery_codes.clear();
-                detail.push_str("; recovery codes removed");
+                removed.push("recovery codes");
             }
+            let detail = format!("removed {}", removed.join(", "));
             let event = Event::by(caller, Action::TwoFactorDisabled, Outcome::Ok, detail);
             Ok((event.clone(), event))
         })?;
@@ -248,6 +269,10 @@ impl Service {
             let mut removed = Vec::new();
             if acc.totp.take().is_some() {
                 removed.push("totp".to_string());
+            }
+            if acc.sms.take().is_some() {
+                acc.sms_code = None;
+                removed.push("sms".to_string());
             }
             if !acc.recovery_codes.is_empty() {
                 removed.push(format!("{} recovery codes", acc.recovery_codes.len()));

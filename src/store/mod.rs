@@ -23,7 +23,7 @@ use records::{
     audit_key, decode_account, decode_audit, decode_outbox, decode_token, encode_account,
     encode_audit, encode_outbox, encode_token,
 };
-pub use records::{Account, Channel, OutboxItem, ResetToken, TotpEnrolment};
+pub use records::{Account, Channel, OutboxItem, ResetToken, SmsEnrolment, TotpEnrolment};
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -33,6 +33,19 @@ pub struct Account {
     pub reset_tokens: Vec<[u8; 32]>,
     /// When a reset mail was last requested, for `reset.min_interval`.
     pub last_reset_request: Option<u64>,
+    /// SMS verification to the account's phone, pending until confirmed with a code.
+    pub sms: Option<SmsEnrolment>,
+    /// The SMS code the account is waiting for, if any.
+    pub sms_code: Option<crate::sms::PendingCode>,
+    /// When SMS codes were sent in the last day, for the rate limits.
+    pub sms_sent: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsEnrolment {
+    /// False while pending (a code was sent, not yet confirmed).
+    pub active: bool,
+    pub since: u64,
 }
 
 /// A password-reset token, found by its keyed hash.
@@ -52,6 +65,8 @@ pub enum Channel {
         to: String,
         subject: String,
     },
+    /// A text message to an E.164 number; `sealed` holds the text.
+    Sms { to: String },
 }
 
 /// One message in the durable outbox.
@@ -91,6 +106,7 @@ impl std::fmt::Debug for Account {
             .field("locked_until", &self.locked_until)
             .field("totp_active", &self.totp.as_ref().map(|t| t.active))
             .field("recovery_codes", &self.recovery_codes.len())
+            .field("sms_active", &self.sms.as_ref().map(|s| s.active))
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +117,9 @@ impl Account {
         let mut methods = Vec::new();
         if self.totp.as_ref().is_some_and(|t| t.active) {
             methods.push(crate::protocol::SecondFactor::Totp);
+        }
+        if self.sms.as_ref().is_some_and(|s| s.active) {
+            methods.push(crate::protocol::SecondFactor::Sms);
         }
         methods
     }
@@ -121,6 +140,9 @@ impl Account {
             recovery_codes: Vec::new(),
             reset_tokens: Vec::new(),
             last_reset_request: None,
+            sms: None,
+            sms_code: None,
+            sms_sent: Vec::new(),
         }
     }
 }

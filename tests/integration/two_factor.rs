@@ -137,6 +137,7 @@ fn two_step_login_uses_a_single_use_challenge() {
     let Response::SecondFactorRequired {
         methods,
         challenge: Some(challenge),
+        sms_sent_to: None,
     } = client.call(&verify).unwrap()
     else {
         panic!("expected a challenge")
