@@ -113,11 +113,26 @@ impl Session {
     }
 
     /// Does the account have an active second factor (so a code must be supplied)?
-    fn has_second_factor(&mut self, name: &str) -> Result<bool, CtlError> {
-        match self.call(Request::ShowUser { name: name.into() })? {
-            Response::Account(a) => Ok(a.totp == FactorState::On || a.sms == FactorState::On),
-            other => Err(unexpected(other)),
+    /// When SMS is its only one and we are about to ask on a terminal, a code is sent
+    /// first, so there is something to type.
+    fn has_second_factor(&mut self, name: &str, code_given: bool) -> Result<bool, CtlError> {
+        let account = match self.call(Request::ShowUser { name: name.into() })? {
+            Response::Account(a) => a,
+            other => return Err(unexpected(other)),
+        };
+        let (totp, sms) = (
+            account.totp == FactorState::On,
+            account.sms == FactorState::On,
+        );
+        if sms && !totp && !code_given && self.secrets.interactive() {
+            // Rate limited: the code sent a moment ago is still good.
+            if let Ok(Response::SmsSent { to, .. }) =
+                self.call(Request::SendCode { name: name.into() })
+            {
+                eprintln!("A verification code was sent by SMS to {to}.");
+            }
         }
+        Ok(totp || sms)
     }
 
     /// `--code`, else the next secret (prompt or stdin line); `None` when there is none.
@@ -134,7 +149,7 @@ impl Session {
 
     /// The password, then a code if the account has a second factor: proof of holding it.
     fn proof(&mut self, name: &str, code: Option<String>) -> Result<Proof, CtlError> {
-        let needs_code = self.has_second_factor(name)?;
+        let needs_code = self.has_second_factor(name, code.is_some())?;
         let password = self.secrets.read("Password: ")?;
         let code = if needs_code {
             self.code(code)?
@@ -248,7 +263,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             code,
             email_link: false,
         } => {
-            let needs_code = s.has_second_factor(&user.name)?;
+            let needs_code = s.has_second_factor(&user.name, code.is_some())?;
             let current = s.secrets.read("Current password: ")?;
             let code = if needs_code {
                 s.code(code)?

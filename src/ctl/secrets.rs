@@ -18,6 +18,11 @@ impl Secrets {
         Secrets { stdin: from_stdin }
     }
 
+    /// Will secrets be asked for on a terminal?
+    pub fn interactive(&self) -> bool {
+        !self.stdin && std::io::stdin().is_terminal()
+    }
+
     /// One secret, e.g. `read("Password: ")`; missing input is a usage error.
     pub fn read(&mut self, prompt: &str) -> Result<Secret, CtlError> {
         self.read_optional(prompt)?.ok_or_else(|| {

@@ -9,5 +9,6 @@ mod daemon;
 mod lifecycle;
 mod mail;
 mod passwords;
+mod sms;
 mod terminal;
 mod two_factor;

@@ -1,0 +1,306 @@
+//! SMS verification through the `command` gateway transport: a small script that appends
+//! each message to a file (and fails while a flag file exists).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::daemon::*;
+
+const PHONE: &str = "+4930901820";
+
+struct Gateway {
+    outbox: PathBuf,
+    fail_flag: PathBuf,
+}
+
+impl Gateway {
+    /// Write the gateway script into `dir`; returns it and the `[sms]` config using it.
+    fn new(dir: &Path) -> (Gateway, String) {
+        let script = dir.join("gateway.sh");
+        let outbox = dir.join("sms-received.txt");
+        let fail_flag = dir.join("gateway-down");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n\
+                 if [ -e '{flag}' ]; then echo 'gateway down' >&2; exit 1; fi\n\
+                 {{ printf 'TO %s\\n' \"$1\"; cat; printf '\\n'; }} >> '{out}'\n",
+                flag = fail_flag.display(),
+                out = outbox.display()
+            ),
+        )
+        .unwrap();
+        let config = format!(
+            "[sms]\ntransport = \"command\"\ncommand = [\"/bin/sh\", \"{}\"]\n",
+            script.display()
+        );
+        (Gateway { outbox, fail_flag }, config)
+    }
+
+    fn messages(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.outbox)
+            .unwrap_or_default()
+            .split("TO ")
+            .filter(|m| !m.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Wait for message number `n` (1-based) and return its code.
+    fn code(&self, n: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let messages = self.messages();
+            if messages.len() >= n {
+                let m = &messages[n - 1];
+                assert!(m.starts_with(PHONE), "sent to the wrong number: {m}");
+                assert!(m.contains("Do not share"), "{m}");
+                return m
+                    .split("verification code: ")
+                    .nth(1)
+                    .unwrap()
+                    .chars()
+                    .take(6)
+                    .collect();
+            }
+            assert!(Instant::now() < deadline, "SMS {n} never arrived");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A daemon whose SMS go through the test gateway; `extra` adds `[sms]` keys.
+fn start(extra_sms: &str, more: &str) -> (Daemon, Gateway, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (gateway, sms) = Gateway::new(dir.path());
+    let d = Daemon::start_with_config(&format!(
+        "{sms}{extra_sms}\n[outbox]\nretry_first = \"1s\"\n{more}\n{TEST_CONFIG}"
+    ));
+    (d, gateway, dir)
+}
+
+fn pw() -> String {
+    format!("{GOOD_PW}\n")
+}
+
+fn show(d: &Daemon, name: &str) -> serde_json::Value {
+    json(&d.ctl(&["--json", "show", name]))
+}
+
+#[test]
+fn enrol_confirm_and_log_in_with_sms_codes() {
+    let (d, gw, _dir) = start("min_interval = \"0s\"", "");
+    d.user_with_password("alice");
+    let enable = d.ctl(&["enable-sms", "alice", "--phone", "+49 30 901820"]);
+    assert_ok(&enable);
+    assert!(
+        stdout(&enable).contains("+49*****820"),
+        "{}",
+        stdout(&enable)
+    );
+    let state = show(&d, "alice");
+    assert_eq!(
+        (state["sms"].as_str(), state["sms_number"].as_str()),
+        (Some("pending"), Some("+49*****820"))
+    );
+    assert_eq!(state["phone"], PHONE);
+
+    let confirmed = d.ctl(&["--json", "confirm-sms", "alice", &gw.code(1)]);
+    assert_ok(&confirmed);
+    assert_eq!(
+        json(&confirmed)["recovery_codes"].as_array().unwrap().len(),
+        10
+    );
+    assert_eq!(show(&d, "alice")["sms"], "on");
+
+    // The password alone sends a code and asks for it.
+    let first = d.ctl_stdin(&pw(), &["verify", "alice"]);
+    assert_exit(&first, 1);
+    assert!(
+        stderr(&first).contains("sent by SMS to +49*****820"),
+        "{}",
+        stderr(&first)
+    );
+    let code = gw.code(2);
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice", "--code", &code]));
+    // Single use.
+    assert_exit(
+        &d.ctl_stdin(&pw(), &["verify", "alice", "--code", &code]),
+        1,
+    );
+
+    // Two steps through the challenge: password, then the code read from the gateway.
+    let mut client = d.client();
+    let verify = authd::protocol::Request::Verify {
+        name: "alice".into(),
+        password: authd::protocol::Secret::new(GOOD_PW),
+        code: None,
+        origin: Default::default(),
+    };
+    let authd::protocol::Response::SecondFactorRequired {
+        challenge: Some(challenge),
+        sms_sent_to: Some(_),
+        ..
+    } = client.call(&verify).unwrap()
+    else {
+        panic!("expected a challenge and a sent code")
+    };
+    let answer = authd::protocol::Request::VerifyCode {
+        name: "alice".into(),
+        challenge,
+        code: authd::protocol::Secret::new(gw.code(3)),
+        origin: Default::default(),
+    };
+    assert!(matches!(
+        client.call(&answer),
+        Ok(authd::protocol::Response::Verified { .. })
+    ));
+
+    // send-code sends one explicitly.
+    assert_ok(&d.ctl(&["send-code", "alice"]));
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice", "--code", &gw.code(4)]));
+
+    // The phone cannot be switched under SMS verification.
+    assert_exit(
+        &d.ctl(&["set-user", "alice", "--phone", "+33612345678"]),
+        65,
+    );
+    let log = stdout(&d.ctl(&["log", "alice"]));
+    for want in [
+        "sms-enrolled",
+        "sms-confirmed",
+        "sms-delivered",
+        "password and sms code",
+    ] {
+        assert!(log.contains(want), "log lacks {want}: {log}");
+    }
+    assert!(!d.log().contains(&code), "code in the daemon log");
+
+    // Disable with password + a fresh code: the attempt without one sends it.
+    assert_exit(
+        &d.ctl_stdin(&pw(), &["disable-2fa", "alice", "--method", "sms"]),
+        1,
+    );
+    let code = gw.code(5);
+    assert_ok(&d.ctl_stdin(
+        &format!("{GOOD_PW}\n{code}\n"),
+        &["disable-2fa", "alice", "--method", "sms"],
+    ));
+    let state = show(&d, "alice");
+    assert_eq!(
+        (state["sms"].as_str(), state["recovery_codes_left"].as_u64()),
+        (Some("off"), Some(0))
+    );
+    assert_ok(&d.ctl(&["set-user", "alice", "--phone", "+33612345678"]));
+}
+
+#[test]
+fn expired_codes_are_refused() {
+    let (d, gw, _dir) = start("min_interval = \"0s\"\ncode_ttl = \"1s\"", "");
+    d.user_with_password("bob");
+    assert_ok(&d.ctl(&["enable-sms", "bob", "--phone", PHONE]));
+    let code = gw.code(1);
+    std::thread::sleep(Duration::from_millis(2100));
+    let late = d.ctl(&["confirm-sms", "bob", &code]);
+    assert_exit(&late, 1);
+    assert!(stderr(&late).contains("expired"), "{}", stderr(&late));
+    assert_eq!(show(&d, "bob")["sms"], "pending");
+}
+
+#[test]
+fn sms_errors_country_number_interval_and_tries() {
+    let (d, gw, _dir) = start("countries = [\"DE\", \"FR\"]", "");
+    d.user_with_password("carl");
+    let us = d.ctl(&["enable-sms", "carl", "--phone", "+1 202 555 0143"]);
+    assert_exit(&us, 65);
+    assert!(
+        stderr(&us).contains("US") && stderr(&us).contains("authenticator app"),
+        "{}",
+        stderr(&us)
+    );
+    assert_exit(&d.ctl(&["enable-sms", "carl", "--phone", "12345"]), 65);
+    assert_exit(&d.ctl(&["enable-sms", "carl"]), 65); // no phone at all
+    assert_eq!(show(&d, "carl")["sms"], "off");
+
+    assert_ok(&d.ctl(&["enable-sms", "carl", "--phone", PHONE]));
+    let again = d.ctl(&["--json", "send-code", "carl"]);
+    assert_exit(&again, 75);
+    assert!(json(&again)["error"]["retry_at"].is_string());
+
+    let code = gw.code(1);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..3 {
+        assert_exit(&d.ctl(&["confirm-sms", "carl", wrong]), 1);
+    }
+    // The fourth try finds the code void, right or not.
+    assert_exit(&d.ctl(&["confirm-sms", "carl", &code]), 1);
+    assert_eq!(show(&d, "carl")["failures"], 4);
+
+    assert_ok(&d.ctl(&["add-user", "sso-user", "--sso", "corp", "--phone", PHONE]));
+    assert_exit(&d.ctl(&["enable-sms", "sso-user"]), 65);
+}
+
+#[test]
+fn a_failing_gateway_is_retried_across_a_restart_and_delivers_once() {
+    let (mut d, gw, _dir) = start("", "");
+    d.user_with_password("dana");
+    std::fs::write(&gw.fail_flag, "").unwrap();
+    assert_ok(&d.ctl(&["enable-sms", "dana", "--phone", PHONE]));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let outbox = json(&d.ctl(&["--json", "outbox"]));
+        let m = &outbox["messages"][0];
+        if m["attempts"].as_u64() >= Some(1) {
+            assert_eq!(
+                (m["channel"].as_str(), m["to"].as_str()),
+                (Some("sms"), Some(PHONE))
+            );
+            assert!(
+                m["last_error"].as_str().unwrap().contains("gateway down"),
+                "{m}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no attempt: {outbox}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.kill9();
+    std::fs::remove_file(&gw.fail_flag).unwrap();
+    d.spawn();
+    let code = gw.code(1);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(gw.messages().len(), 1, "delivered more than once");
+    assert_ok(&d.ctl(&["confirm-sms", "dana", &code]));
+}
+
+#[test]
+fn an_account_with_totp_and_sms_accepts_either() {
+    if !crate::two_factor::have("oathtool") {
+        return;
+    }
+    let (d, gw, _dir) = start("min_interval = \"0s\"", "");
+    d.user_with_password("erin");
+    let secret = json(&d.ctl(&["--json", "enable-totp", "erin"]))["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let totp = |steps: i64| {
+        let at = authd::time::now() as i64 + 30 * steps;
+        let out = std::process::Command::new("oathtool")
+            .args(["--totp", "-b", &secret, &format!("--now=@{at}")])
+            .output()
+            .unwrap();
+        stdout(&out).trim().to_string()
+    };
+    assert_ok(&d.ctl(&["confirm-totp", "erin", &totp(0)]));
+    assert_ok(&d.ctl(&["enable-sms", "erin", "--phone", PHONE]));
+    let confirmed = json(&d.ctl(&["--json", "confirm-sms", "erin", &gw.code(1)]));
+    assert_eq!(
+        confirmed["recovery_codes"].as_array().unwrap().len(),
+        0,
+        "not the first method"
+    );
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "erin", "--code", &totp(1)]));
+    assert_exit(&d.ctl_stdin(&pw(), &["verify", "erin"]), 1);
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "erin", "--code", &gw.code(2)]));
+}
