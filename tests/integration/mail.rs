@@ -75,14 +75,19 @@ fn smtp_config(port: u16, extra: &str) -> String {
     )
 }
 
-/// The .eml files in `dir`, oldest first.
+/// The .eml files in `dir`, oldest first (by modification time: the file transport
+/// names files by UUID).
 fn mails(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
+                .collect()
+        })
         .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
     files.sort();
-    files
+    files.into_iter().map(|(_, p)| p).collect()
 }
 
 /// Wait until `dir` holds at least `n` mails.

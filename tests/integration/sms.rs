@@ -24,7 +24,8 @@ impl Gateway {
             format!(
                 "#!/bin/sh\n\
                  if [ -e '{flag}' ]; then echo 'gateway down' >&2; exit 1; fi\n\
-                 {{ printf 'TO %s\\n' \"$1\"; cat; printf '\\n'; }} >> '{out}'\n",
+                 text=$(cat)\n\
+                 printf 'TO %s\\n%s\\n\\n' \"$1\" \"$text\" >> '{out}'\n",
                 flag = fail_flag.display(),
                 out = outbox.display()
             ),
