@@ -1,0 +1,269 @@
+//! The real PAM stack: pamtester loads the built pam_authd.so (by absolute path, from a
+//! service file in /etc/pam.d) and talks to a real authd. Needs root, pamtester and
+//! oathtool, and `cargo build` of the authd binaries first; elsewhere a loud skip, under
+//! CI=true a failure.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PW: &str = "Correct-Horse-Battery-9";
+
+fn target_dir() -> PathBuf {
+    // target/debug/deps/pamtester-HASH -> target/debug
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn ready() -> bool {
+    let root = nix_is_root();
+    let tools = ["pamtester", "oathtool"].iter().all(|t| {
+        Command::new("which")
+            .arg(t)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let built = target_dir().join("authd").exists() && module().exists();
+    if root && tools && built {
+        return true;
+    }
+    let why = format!(
+        "PAM tests need root ({root}), pamtester and oathtool ({tools}), and the built authd \
+         and pam_authd.so ({built}: run `cargo build --workspace`)"
+    );
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn module() -> PathBuf {
+    target_dir().join("libpam_authd.so")
+}
+
+struct Authd {
+    /// Holds the socket and state; removed when the test ends.
+    _dir: tempfile::TempDir,
+    socket: PathBuf,
+    child: Option<Child>,
+}
+
+impl Authd {
+    fn start() -> Authd {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("authd.sock");
+        let config = dir.path().join("authd.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "socket = \"{}\"\nstate_dir = \"{}\"\n[password]\nargon2_m_kib = 256\nargon2_t = 1\n",
+                socket.display(),
+                dir.path().join("state").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(target_dir().join("authd"))
+            .arg("--config")
+            .arg(&config)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while authd::client::Client::connect(&socket, "test", Duration::from_secs(5)).is_err() {
+            assert!(Instant::now() < deadline, "authd did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Authd {
+            _dir: dir,
+            socket,
+            child: Some(child),
+        }
+    }
+
+    fn ctl(&self, input: &str, args: &[&str]) -> Output {
+        let mut cmd = Command::new(target_dir().join("authctl"));
+        cmd.arg("--socket").arg(&self.socket);
+        if !input.is_empty() {
+            cmd.arg("--password-stdin");
+        }
+        run(cmd.args(args), input)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// A PAM service (in /etc/pam.d, removed on drop) whose stack loads the module.
+    fn service(&self, name: &str, stack: &str) -> Service {
+        let name = format!("authd-test-{}-{name}", std::process::id());
+        let path = Path::new("/etc/pam.d").join(&name);
+        let text = stack
+            .replace("MODULE", &module().display().to_string())
+            .replace("SOCKET", &self.socket.display().to_string());
+        std::fs::write(&path, text).unwrap();
+        Service { name, path }
+    }
+}
+
+impl Drop for Authd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Service {
+    name: String,
+    path: PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn run(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+/// `pamtester SERVICE USER OP` with `answers` typed at the prompts, one per line.
+fn pamtester(service: &Service, user: &str, op: &str, answers: &[&str]) -> (bool, String) {
+    let input: String = answers.iter().map(|a| format!("{a}\n")).collect();
+    let out = run(
+        Command::new("pamtester").args(["-v", &service.name, user, op]),
+        &input,
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn oathtool(secret: &str, steps: i64) -> String {
+    let at = authd::time::now() as i64 + 30 * steps;
+    let out = Command::new("oathtool")
+        .args(["--totp", "-b", secret, &format!("--now=@{at}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn add_user(d: &Authd, name: &str) {
+    assert!(d.ctl("", &["add-user", name]).status.success());
+    assert!(d
+        .ctl(&format!("{PW}\n"), &["set-password", name])
+        .status
+        .success());
+}
+
+const STACK: &str = "auth required MODULE socket=SOCKET\n\
+                     account required MODULE socket=SOCKET\n\
+                     password required MODULE socket=SOCKET\n";
+
+#[test]
+fn pamtester_drives_password_totp_recovery_lockout_and_failures() {
+    if !ready() {
+        return;
+    }
+    let mut d = Authd::start();
+    let svc = d.service("main", STACK);
+    add_user(&d, "alice");
+
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW]);
+    assert!(ok, "{text}");
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &["wrong-password-1"]);
+    assert!(!ok && text.contains("Authentication failure"), "{text}");
+
+    // Password + TOTP code from oathtool, the password sent once.
+    let enrol = d.ctl("", &["--json", "enable-totp", "alice"]);
+    let enrol: serde_json::Value = serde_json::from_slice(&enrol.stdout).unwrap();
+    let secret = enrol["secret"].as_str().unwrap().to_string();
+    let confirm = d.ctl(
+        "",
+        &["--json", "confirm-totp", "alice", &oathtool(&secret, 0)],
+    );
+    assert!(confirm.status.success());
+    let confirm: serde_json::Value = serde_json::from_slice(&confirm.stdout).unwrap();
+    let recovery = confirm["recovery_codes"][0].as_str().unwrap().to_string();
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, &oathtool(&secret, 1)]);
+    assert!(ok, "{text}");
+    assert!(text.contains("Verification code"), "{text}");
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, "000000"]);
+    assert!(!ok && text.contains("Authentication failure"), "{text}");
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, &recovery]);
+    assert!(ok, "recovery code: {text}");
+    let (ok, _) = pamtester(&svc, "alice", "authenticate", &[PW, &recovery]);
+    assert!(!ok, "a recovery code works once");
+    let log = String::from_utf8_lossy(&d.ctl("", &["log", "alice"]).stdout).to_string();
+    assert!(log.contains(&format!("service={}", svc.name)), "{log}");
+
+    // Lockout: PAM_MAXTRIES, and account management refuses the locked account.
+    add_user(&d, "bob");
+    for _ in 0..5 {
+        pamtester(&svc, "bob", "authenticate", &["wrong-password-1"]);
+    }
+    let (ok, text) = pamtester(&svc, "bob", "authenticate", &[PW]);
+    assert!(!ok && text.contains("maximum number of retries"), "{text}");
+    let (ok, text) = pamtester(&svc, "bob", "acct_mgmt", &[]);
+    assert!(!ok && text.contains("locked until"), "{text}");
+    let (ok, text) = pamtester(&svc, "alice", "acct_mgmt", &[]);
+    assert!(ok, "{text}");
+
+    // Unknown users: PAM_USER_UNKNOWN, or PAM_IGNORE with nullok (never PAM_SUCCESS).
+    let (ok, text) = pamtester(&svc, "nobody-here", "authenticate", &[PW]);
+    assert!(!ok && text.contains("User not known"), "{text}");
+    let ignoring = d.service(
+        "nullok",
+        "auth [success=done ignore=ignore default=die] MODULE socket=SOCKET nullok\n\
+         auth required pam_deny.so\n",
+    );
+    let (ok, text) = pamtester(&ignoring, "nobody-here", "authenticate", &[PW]);
+    assert!(
+        !ok && !text.contains("User not known"),
+        "ignored, then pam_deny: {text}"
+    );
+    let permitting = d.service(
+        "nullok-permit",
+        "auth [success=done ignore=ignore default=die] MODULE socket=SOCKET nullok\n\
+         auth required pam_permit.so\n",
+    );
+    let (ok, text) = pamtester(&permitting, "nobody-here", "authenticate", &[PW]);
+    assert!(ok, "PAM_IGNORE lets the next module decide: {text}");
+
+    // chauthtok: current, new twice, and a code (alice has 2FA; a recovery code here).
+    let new = "Purple-Monkey-Dishwasher-42";
+    let codes = &confirm["recovery_codes"];
+    let code = codes[1].as_str().unwrap();
+    let (ok, text) = pamtester(&svc, "alice", "chauthtok", &[PW, new, new, code]);
+    assert!(ok, "{text}");
+    let next = codes[2].as_str().unwrap();
+    let verify = d.ctl(&format!("{new}\n"), &["verify", "alice", "--code", next]);
+    assert!(verify.status.success(), "the new password works");
+
+    // authd stopped: PAM_AUTHINFO_UNAVAIL.
+    d.stop();
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW]);
+    assert!(
+        !ok && text.contains("cannot retrieve authentication info"),
+        "{text}"
+    );
+}
