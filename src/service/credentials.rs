@@ -46,6 +46,23 @@ pub(super) fn refuse_sso(account: &Account) -> Result<(), Error> {
     }
 }
 
+/// A guess that passed the lock check while other guesses locked the account: its
+/// verdict is thrown away unseen, so concurrency never buys extra guesses.
+fn locked_meanwhile(
+    caller: &Caller,
+    acc: &Account,
+    now: u64,
+    context: &str,
+) -> Option<(Step, Event)> {
+    let until = lockout::locked_until(acc, now)?;
+    let event = Event::by(caller, Action::Verify, Outcome::Locked, context.into());
+    let error = Error::Locked {
+        name: acc.name.clone(),
+        until,
+    };
+    Some(((Err(error), event.clone()), event))
+}
+
 /// How far a login got.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Authn {
@@ -135,6 +152,9 @@ impl Service {
         let (result, event) = self.store.update_with(name, now, |acc, effects| {
             // Decide on the record as it is now: it may have changed while hashing.
             refuse_sso(acc)?;
+            if let Some(step) = locked_meanwhile(caller, acc, now, context) {
+                return Ok(step);
+            }
             let step = match &verdict {
                 Verdict::Wrong => {
                     let event = self.failure(
@@ -251,6 +271,9 @@ impl Service {
         let now = time::now();
         let (result, event) = self.store.update(&name, now, |acc| {
             refuse_sso(acc)?;
+            if let Some(step) = locked_meanwhile(caller, acc, now, &context) {
+                return Ok(step);
+            }
             let (result, event) = self.second_factor(caller, acc, &code, now, &context)?;
             Ok(((result, event.clone()), event))
         })?;

@@ -91,3 +91,43 @@ fn concurrent_failures_are_all_counted() {
     }
     assert_eq!(json(&d.ctl(&["--json", "show", "target"]))["failures"], 4);
 }
+
+#[test]
+fn concurrent_guesses_get_exactly_max_failures_evaluations() {
+    let d = Daemon::start();
+    d.user_with_password("victim");
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let mut client = d.client();
+            std::thread::spawn(move || {
+                client
+                    .call(&Request::Verify {
+                        name: "victim".into(),
+                        password: authd::protocol::Secret::new(format!("wrong-guess-{i}")),
+                        code: None,
+                        origin: Default::default(),
+                    })
+                    .map_err(|e| e.remote_code())
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    use authd::protocol::ErrorCode;
+    let denied = results
+        .iter()
+        .filter(|r| **r == Err(Some(ErrorCode::Denied)))
+        .count();
+    let locked = results
+        .iter()
+        .filter(|r| **r == Err(Some(ErrorCode::Locked)))
+        .count();
+    // Guesses are judged one at a time against the record: exactly max_failures of
+    // them are evaluated, every other one is answered "locked", however they interleave.
+    assert_eq!((denied, locked), (5, 15), "{results:?}");
+    let show = json(&d.ctl(&["--json", "show", "victim"]));
+    assert_eq!(show["failures"], 5);
+    assert_exit(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "victim"]),
+        75,
+    );
+}
