@@ -38,7 +38,7 @@ pub fn reset_body(config: &ResetConfig, account: &str, token: &str, expires: u64
     }
     body.push_str(&format!(
         "  authctl reset-password --token {token}\n\n\
-         The link works once and expires at {} (UTC).\n\
+         It works once and expires at {} (UTC).\n\
          If you did not ask for this, ignore this mail: your password stays as it is.\n",
         crate::time::format(expires)
     ));

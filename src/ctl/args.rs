@@ -121,11 +121,12 @@ pub enum Command {
     /// Set a new password with the token from a reset mail (anyone: the token is the
     /// proof).
     ResetPassword {
-        /// The token from the mail.
+        /// The token from the mail; `-` asks for it instead (or reads it as the first
+        /// stdin line with --password-stdin), keeping it out of the process list.
         #[arg(long, value_name = "TOKEN")]
         token: String,
     },
-    /// List queued and failed outgoing mail (admin).
+    /// List queued and failed outgoing mail and SMS (admin).
     Outbox,
     /// Check a password, then a verification code when the account has 2FA (admin, or
     /// the user themself); exit 0 when both are right.

@@ -282,6 +282,11 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         }
         Command::SendReset { user } => send_reset(&mut s, user.name, None),
         Command::ResetPassword { token } => {
+            // `-`: ask for it (or take the first stdin line), out of sight of `ps`.
+            let token = match token.as_str() {
+                "-" => s.secrets.read("Reset token: ")?.expose().to_string(),
+                _ => token,
+            };
             let password = s.secrets.read_new("New password: ")?;
             let request = Request::ResetPassword {
                 token: Secret::new(token),

@@ -1,6 +1,6 @@
 //! The delivery task: wakes when a message is queued or a retry falls due, hands each due
 //! message to its transport, and records the outcome. Stops on shutdown after the
-//! delivery in hand.
+//! delivery in hand; the rest stay queued for the next start.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ const MAX_IDLE: Duration = Duration::from_secs(60);
 
 pub async fn run(service: Arc<Service>, shutdown: CancellationToken) {
     loop {
-        let next_due = match service.deliver_due().await {
+        let next_due = match service.deliver_due(&shutdown).await {
             Ok(next) => next,
             Err(e) => {
                 tracing::error!(error = %crate::error::DisplayChain(&e), "outbox delivery failed");

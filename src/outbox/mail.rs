@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, FileTransport, Message, SendmailTransport, SmtpTransport, Transport};
 
@@ -28,6 +29,15 @@ pub struct Composed {
 /// attempt.
 pub fn compose(from: &str, to: &str, subject: &str, body: String) -> Result<Composed, Error> {
     let invalid = |what: &str| Error::Internal(format!("cannot compose mail: bad {what}"));
+    // Plain 7bit (RFC 5322 allows lines up to 998 characters) rather than
+    // quoted-printable, so a token stays whole on its line even in a raw .eml file;
+    // anything else is left to lettre's choice.
+    let body = if body.is_ascii() && body.lines().all(|l| l.len() < 998) {
+        let crlf = body.lines().map(|l| format!("{l}\r\n")).collect::<String>();
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(body)
+    };
     let message = Message::builder()
         .from(from.parse().map_err(|_| invalid("From"))?)
         .to(to.parse().map_err(|_| invalid("To"))?)
@@ -102,8 +112,11 @@ impl MailTransport {
 
     /// Send `bytes` from `from` to `to`; the error text is for logs (no message content).
     pub fn send(&self, from: &str, to: &str, bytes: &[u8]) -> Result<(), String> {
+        // `from` may carry a display name ("Auth Daemon <authd@example.org>").
         let parse = |a: &str| {
-            a.parse::<Address>()
+            a.parse::<Mailbox>()
+                .map(|m| m.email)
+                .or_else(|_| a.parse::<Address>())
                 .map_err(|e| format!("bad address: {e}"))
         };
         let envelope =
@@ -135,6 +148,15 @@ mod tests {
             "Hello äöü\nline two\n".into(),
         )
         .unwrap();
+        let long = format!("authctl reset-password --token {}", "T".repeat(80));
+        let m2 = compose(
+            "Auth Daemon <authd@example.org>",
+            "b@example.org",
+            "S",
+            long.clone(),
+        );
+        let m2 = String::from_utf8(m2.unwrap().bytes).unwrap();
+        assert!(m2.contains(&long), "token split: {m2}");
         let text = String::from_utf8(m.bytes).unwrap();
         for header in [
             "From: ",

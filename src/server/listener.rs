@@ -29,14 +29,21 @@ impl Listener {
             });
         }
         if let Some(dir) = path.parent() {
+            let created = !dir.exists();
+            let socket_err = |source| ServerError::Socket {
+                path: dir.into(),
+                source,
+            };
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o755)
                 .create(dir)
-                .map_err(|source| ServerError::Socket {
-                    path: dir.into(),
-                    source,
-                })?;
+                .map_err(socket_err)?;
+            if created {
+                // Clients of every user must reach the socket, whatever our umask.
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+                    .map_err(socket_err)?;
+            }
             // Someone else's directory (a squatted /tmp/authd-$UID) could swap our socket.
             if !dir_is_trusted(dir) {
                 return Err(ServerError::UntrustedDir { path: dir.into() });

@@ -139,6 +139,9 @@ fn open_service(config: Config) -> Result<Service, ServerError> {
 /// Run the daemon until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> Result<(), ServerError> {
     raise_fd_limit();
+    // Everything authd writes (store, key, queued mail and SMS files) is private;
+    // the socket and its directory get their modes explicitly.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let mut terminate = signal(SignalKind::terminate()).map_err(ServerError::Signals)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
     // The socket first: a second daemon is told so before it touches the locked store.

@@ -298,7 +298,11 @@ impl Service {
             refuse_sso(acc)?;
             acc.password_hash = Some(hash.clone());
             lockout::clear(acc);
-            self.after_password_change(acc, effects, action.as_str(), now)?;
+            let how = match action {
+                Action::PasswordChanged => "changed by you",
+                _ => "set by an administrator",
+            };
+            self.after_password_change(acc, effects, how, now)?;
             Ok(((), event.clone()))
         })?;
         self.commit(name, &event).await?;

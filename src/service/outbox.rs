@@ -1,5 +1,7 @@
 //! Queueing mail inside account transactions, and delivering what is due.
 
+use tokio_util::sync::CancellationToken;
+
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::error::Error;
@@ -84,11 +86,15 @@ impl Service {
         self.outbox_wake.notified().await
     }
 
-    /// Try every message that is due; returns when the next retry falls due.
-    pub async fn deliver_due(&self) -> Result<Option<u64>, Error> {
+    /// Try every message that is due, until `stop` is cancelled; returns when the next
+    /// retry falls due.
+    pub async fn deliver_due(&self, stop: &CancellationToken) -> Result<Option<u64>, Error> {
         let (items, _) = self.store.outbox(None, usize::MAX)?;
         let mut next_due: Option<u64> = None;
         for item in items.into_iter().filter(|i| !i.failed) {
+            if stop.is_cancelled() {
+                break;
+            }
             let now = time::now();
             let retry = if item.next_attempt <= now {
                 self.deliver(item, now).await?

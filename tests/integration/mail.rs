@@ -341,3 +341,30 @@ fn a_message_that_cannot_be_delivered_is_marked_failed_after_give_up() {
     );
     assert!(stdout(&d.ctl(&["log", "finn"])).contains("mail-failed"));
 }
+
+#[test]
+fn a_token_can_come_from_stdin_and_email_changes_void_links() {
+    let d = Daemon::start();
+    let maildir = d.state_dir().join("outbox/mail");
+    assert_ok(&d.ctl(&["add-user", "gus", "--email", "gus@example.org"]));
+    assert_ok(&d.ctl(&["send-reset", "gus"]));
+    let token = token_in(&parse(&wait_for_mails(&maildir, 1)[0]).body);
+    let input = format!("{token}\n{NEW_PW}\n");
+    assert_ok(&d.ctl_stdin(&input, &["reset-password", "--token", "-"]));
+    assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "gus"]));
+
+    let d2 = Daemon::start_with_config(&format!("[reset]\nmin_interval = \"0s\"\n{TEST_CONFIG}"));
+    let maildir = d2.state_dir().join("outbox/mail");
+    assert_ok(&d2.ctl(&["add-user", "hal", "--email", "hal@example.org"]));
+    assert_ok(&d2.ctl(&["send-reset", "hal"]));
+    let token = token_in(&parse(&wait_for_mails(&maildir, 1)[0]).body);
+    assert_ok(&d2.ctl(&["set-user", "hal", "--email", "hal@new.example.org"]));
+    assert_exit(&reset(&d2, &token, NEW_PW), 1);
+    // Files written by the daemon are private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&wait_for_mails(&maildir, 1)[0])
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "mail file mode {mode:o}");
+}
