@@ -149,6 +149,23 @@ impl Service {
             .verify(password, account.password_hash.clone())
             .await?;
         let now = time::now();
+        // Right password, an app code still to come, nothing to store: the login's outcome
+        // is recorded when the code arrives, so this half-way step writes nothing (it is
+        // logged) and costs no disk flush.
+        let methods = account.second_factors();
+        if verdict == (Verdict::Right { rehash: None })
+            && code.is_none()
+            && !methods.is_empty()
+            && !methods.contains(&SecondFactor::Sms)
+            && lockout::locked_until(&account, now).is_none()
+        {
+            let detail = detail_with(context, "password ok");
+            Event::by(caller, Action::Verify, Outcome::Challenged, detail).log(name);
+            return Ok(Authn::NeedsCode {
+                methods,
+                sms_sent_to: None,
+            });
+        }
         let (result, event) = self.store.update_with(name, now, |acc, effects| {
             // Decide on the record as it is now: it may have changed while hashing.
             refuse_sso(acc)?;
