@@ -68,10 +68,35 @@ impl ClientError {
 pub struct Client {
     stream: UnixStream,
     server_version: String,
+    path: PathBuf,
+    name: String,
+    timeout: Duration,
 }
 
 /// Longer than any work the daemon does for one request (a password hash, a queue write).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connect and set timeouts.
+fn open(path: &Path, timeout: Duration) -> Result<UnixStream, ClientError> {
+    let stream = UnixStream::connect(path).map_err(|source| {
+        let path = path.into();
+        match source.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
+                ClientError::NotRunning { path, source }
+            }
+            _ => ClientError::Connect { path, source },
+        }
+    })?;
+    let set = |r: io::Result<()>| {
+        r.map_err(|source| ClientError::Connect {
+            path: path.into(),
+            source,
+        })
+    };
+    set(stream.set_read_timeout(Some(timeout)))?;
+    set(stream.set_write_timeout(Some(timeout)))?;
+    Ok(stream)
+}
 
 impl Client {
     /// Connect to `path` and handshake, naming ourselves `client` (e.g. "authctl 0.1.0").
@@ -80,35 +105,26 @@ impl Client {
         client_name: &str,
         timeout: Duration,
     ) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(path).map_err(|source| {
-            let path = path.into();
-            match source.kind() {
-                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
-                    ClientError::NotRunning { path, source }
-                }
-                _ => ClientError::Connect { path, source },
-            }
-        })?;
-        let set = |r: io::Result<()>| {
-            r.map_err(|source| ClientError::Connect {
-                path: path.into(),
-                source,
-            })
-        };
-        set(stream.set_read_timeout(Some(timeout)))?;
-        set(stream.set_write_timeout(Some(timeout)))?;
         let mut client = Client {
-            stream,
+            stream: open(path, timeout)?,
             server_version: String::new(),
+            path: path.into(),
+            name: client_name.chars().take(64).collect(),
+            timeout,
         };
+        client.handshake()?;
+        Ok(client)
+    }
+
+    fn handshake(&mut self) -> Result<(), ClientError> {
         let hello = Request::Hello {
             protocol: PROTOCOL_VERSION,
-            client: client_name.chars().take(64).collect(),
+            client: self.name.clone(),
         };
-        match client.call(&hello)? {
+        match self.exchange(&hello)? {
             Response::Welcome { server_version, .. } => {
-                client.server_version = server_version;
-                Ok(client)
+                self.server_version = server_version;
+                Ok(())
             }
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
@@ -118,8 +134,21 @@ impl Client {
         &self.server_version
     }
 
-    /// Send one request and wait for its response.
+    /// Send one request and wait for its response. If the daemon had closed the
+    /// connection meanwhile (idle timeout, restart) — so it never saw the request — the
+    /// client reconnects and sends it once more: a user may take a while to type a code.
     pub fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
+        match self.exchange(request) {
+            Err(ClientError::Codec(CodecError::Closed)) => {
+                self.stream = open(&self.path, self.timeout)?;
+                self.handshake()?;
+                self.exchange(request)
+            }
+            other => other,
+        }
+    }
+
+    fn exchange(&mut self, request: &Request) -> Result<Response, ClientError> {
         let frame = codec::encode(request).map_err(|e| match e {
             CodecError::TooLarge { .. } => ClientError::TooLarge(e.to_string()),
             other => ClientError::Codec(other),

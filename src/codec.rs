@@ -19,6 +19,9 @@ pub enum CodecError {
     TooLarge { len: usize },
     #[error("connection closed in the middle of a frame")]
     Truncated,
+    /// The peer had closed the connection before this exchange began.
+    #[error("connection closed by the peer")]
+    Closed,
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
     #[error("malformed message")]
@@ -105,9 +108,14 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
 }
 
 /// Blocking counterpart for clients; timeouts are the socket's own read timeout.
+/// End of stream before the first byte is `Closed`; within a frame, `Truncated`.
 pub fn read_frame_blocking<R: Read>(r: &mut R) -> Result<Vec<u8>, CodecError> {
     let mut prefix = [0u8; 4];
-    r.read_exact(&mut prefix).map_err(blocking_err)?;
+    r.read_exact(&mut prefix[..1]).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => CodecError::Closed,
+        _ => blocking_err(e),
+    })?;
+    r.read_exact(&mut prefix[1..]).map_err(blocking_err)?;
     let len = checked_len(prefix)?;
     let mut payload = vec![0u8; len];
     r.read_exact(&mut payload).map_err(blocking_err)?;
@@ -122,7 +130,10 @@ fn blocking_err(e: io::Error) -> CodecError {
 }
 
 pub fn write_frame_blocking<W: Write>(w: &mut W, frame: &[u8]) -> Result<(), CodecError> {
-    w.write_all(frame).map_err(blocking_err)
+    w.write_all(frame).map_err(|e| match e.kind() {
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => CodecError::Closed,
+        _ => blocking_err(e),
+    })
 }
 
 #[cfg(test)]

@@ -452,11 +452,12 @@ impl Config {
         if sms.dir.as_ref().is_some_and(|d| !d.is_absolute()) {
             return bad("sms.dir", "must be an absolute path");
         }
-        if sms
-            .countries
-            .iter()
-            .any(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
-        {
+        if sms.countries.iter().any(|c| {
+            c.len() != 2
+                || c.to_ascii_uppercase()
+                    .parse::<phonenumber::country::Id>()
+                    .is_err()
+        }) {
             return bad(
                 "sms.countries",
                 "must be ISO 3166 alpha-2 codes, e.g. [\"DE\", \"FR\"]",
@@ -672,5 +673,14 @@ mod tests {
         );
         let e = Config::parse("[mail]\ntransport = \"pigeon\"").unwrap_err();
         assert!(e.contains("transport") && e.contains("pigeon"), "{e}");
+    }
+
+    #[test]
+    fn sms_keys_are_validated() {
+        assert_eq!(invalid_key("[sms]\ntransport = \"command\""), "sms.command");
+        assert_eq!(invalid_key("[sms]\ncountries = [\"GER\"]"), "sms.countries");
+        assert_eq!(invalid_key("[sms]\ncountries = [\"ZZ\"]"), "sms.countries");
+        assert_eq!(invalid_key("[sms]\ndaily_limit = 0"), "sms.daily_limit");
+        parse_ok("[sms]\ncountries = [\"de\", \"FR\"]\ncode_ttl = \"2m\"");
     }
 }

@@ -133,8 +133,8 @@ pub enum Command {
     Verify {
         #[command(flatten)]
         user: User,
-        /// Verification code (authenticator app or recovery code); asked for when needed
-        /// and not given.
+        /// Verification code (authenticator app, SMS or recovery code); asked for when
+        /// needed and not given.
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
@@ -196,7 +196,7 @@ pub enum Command {
         /// Which verification to remove.
         #[arg(long, value_enum, default_value_t = MethodArg::All)]
         method: MethodArg,
-        /// A current code from the app, or a recovery code.
+        /// A current code (app or SMS), or a recovery code.
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
@@ -214,7 +214,7 @@ pub enum Command {
         /// Make a new set (required: codes are never shown again after they are made).
         #[arg(long, required = true)]
         regenerate: bool,
-        /// A current code from the app, or a recovery code (self-service only).
+        /// A current code (app or SMS), or a recovery code (self-service only).
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },

@@ -198,9 +198,11 @@ impl Service {
                             (Ok(Authn::Granted), event)
                         }
                         None => {
-                            // SMS accounts get a fresh code now; if the rate limit says
-                            // no, the code sent a moment ago is still good.
-                            let sms_sent_to = if methods.contains(&SecondFactor::Sms) {
+                            // SMS-only accounts get a fresh code now (with an app too,
+                            // the app code is asked for; send-code sends one on request).
+                            // If the rate limit says no, the code sent a moment ago is
+                            // still good.
+                            let sms_sent_to = if methods == [SecondFactor::Sms] {
                                 self.queue_sms_code(acc, effects, now).ok().map(|s| s.0)
                             } else {
                                 None

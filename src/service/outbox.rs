@@ -140,7 +140,12 @@ impl Service {
             Err(error) => {
                 item.attempts += 1;
                 item.last_error = Some(error.chars().take(300).collect());
-                if expired(&self.config.outbox, item.created, now) {
+                // A login code is worthless once expired: stop trying then.
+                let give_up = match item.channel {
+                    Channel::Sms { .. } => self.config.outbox.give_up.min(self.config.sms.code_ttl),
+                    Channel::Mail { .. } => self.config.outbox.give_up,
+                };
+                if expired(give_up, item.created, now) {
                     item.failed = true;
                     tracing::error!(id = item.id, account = %item.account, to = %masked, %error, "message failed; giving up");
                     let detail = format!(

@@ -26,6 +26,8 @@ impl Service {
         let phone = acc.phone.clone().ok_or_else(|| {
             Error::InvalidInput(format!("account `{}` has no phone number", acc.name))
         })?;
+        // The policy may have changed since enrolment.
+        sms::check_country(&self.config.sms, &phone)?;
         sms::rate_check(&self.config.sms, &mut acc.sms_sent, now)?;
         let (code, pending) = sms::new_code(&self.vault, &acc.name, &self.config.sms, now)?;
         let expires = pending.expires;

@@ -30,7 +30,7 @@ fn responses_until_close(s: &mut UnixStream) -> Vec<Response> {
     loop {
         match codec::read_frame_blocking(s) {
             Ok(payload) => seen.push(codec::decode::<Response>(&payload).unwrap()),
-            Err(codec::CodecError::Truncated) => return seen,
+            Err(codec::CodecError::Truncated | codec::CodecError::Closed) => return seen,
             Err(codec::CodecError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
                 return seen
             }
@@ -161,6 +161,18 @@ fn an_idle_connection_is_closed_after_the_idle_timeout() {
         "{seen:?}"
     );
     still_serving(&d);
+}
+
+#[test]
+fn a_client_left_idle_past_the_timeout_reconnects_transparently() {
+    let d = Daemon::start_with("idle_timeout = \"1s\"");
+    let mut client = d.client();
+    std::thread::sleep(Duration::from_millis(1500));
+    // The daemon closed the idle connection; the request is sent again on a new one.
+    assert!(matches!(
+        client.call(&Request::Status),
+        Ok(Response::Status(_))
+    ));
 }
 
 #[test]
