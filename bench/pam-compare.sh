@@ -30,26 +30,32 @@ for i in $(seq -w 1 "$N"); do
   ctl confirm-totp "$u" "$(oathtool --totp -b "$secret")" >/dev/null
   hex=$(python3 -c 'import base64,sys; print(base64.b32decode(sys.argv[1]).hex())' "$secret")
   printf 'HOTP/T30/6\t%s\t-\t%s\n' "$u" "$hex" >> "$T/users.oath"
-  printf '%s\n" TOTP_AUTH\n" WINDOW_SIZE 3\n' "$secret" > "$T/ga/$u"; chmod 400 "$T/ga/$u"
+  # DISALLOW_REUSE: replay protection, as pam_authd and pam_oath have.
+  printf '%s\n" TOTP_AUTH\n" DISALLOW_REUSE\n" WINDOW_SIZE 3\n' "$secret" > "$T/ga/$u"
+  chmod 600 "$T/ga/$u"
   echo "$u $secret" >> "$T/secrets"
 done
 echo "auth required $PWD/target/release/libpam_authd.so socket=$SOCK" > /etc/pam.d/pamcmp-authd
 echo "auth required pam_google_authenticator.so secret=$T/ga/\${USER} user=root" > /etc/pam.d/pamcmp-google
 echo "auth required pam_oath.so usersfile=$T/users.oath window=3" > /etc/pam.d/pamcmp-oath
-measure() { # service, then "needs password" flag
-  local svc=$1 pw=$2 times=() fails=0
-  while read -r u secret; do
-    code=$(oathtool --totp -b "$secret" --now="@$(( $(date +%s) + 30 ))")
-    if [ "$pw" = yes ]; then input=$(printf '%s\n%s\n' "$PW" "$code"); else input=$code; fi
+# The floor: pamtester itself, loading PAM and a module that says yes.
+echo "auth required pam_permit.so" > /etc/pam.d/pamcmp-permit
+# One authentication per user and module, the modules interleaved user by user so that
+# machine noise hits all three alike; each user's code is fresh for every module.
+declare -A times fails
+modules="pamcmp-authd pamcmp-google pamcmp-oath pamcmp-permit"
+while read -r u secret; do
+  code=$(oathtool --totp -b "$secret" --now="@$(( $(date +%s) + 30 ))")
+  for svc in $modules; do
+    if [ "$svc" = pamcmp-authd ]; then input=$(printf '%s\n%s' "$PW" "$code"); else input=$code; fi
     s=$(date +%s%N)
-    if printf '%s\n' "$input" | pamtester "$svc" "$u" authenticate >/dev/null 2>&1; then :; else fails=$((fails+1)); fi
+    printf '%s\n' "$input" | pamtester "$svc" "$u" authenticate >/dev/null 2>&1 || fails[$svc]=$(( ${fails[$svc]:-0} + 1 ))
     e=$(date +%s%N)
-    times+=($(( (e - s) / 1000 )))
-  done < "$T/secrets"
-  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$svc $median $fails"
-}
+    times[$svc]+="$(( (e - s) / 1000 )) "
+  done
+done < "$T/secrets"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "module median_us failures (of $N)"
-measure pamcmp-authd yes
-measure pamcmp-google no
-measure pamcmp-oath no
+for svc in $modules; do
+  echo "$svc $(echo "${times[$svc]}" | median) ${fails[$svc]:-0}"
+done
