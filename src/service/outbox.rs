@@ -58,21 +58,14 @@ impl Service {
         let sealed = self
             .vault
             .seal(&context("mail", account), &composed.bytes)?;
-        effects.messages.push(OutboxItem {
-            id: 0,
-            account: account.to_string(),
-            channel: Channel::Mail {
-                from: composed.from,
-                to: composed.to,
-                subject: composed.subject,
-            },
-            sealed,
-            created: now,
-            attempts: 0,
-            next_attempt: now,
-            last_error: None,
-            failed: false,
-        });
+        let channel = Channel::Mail {
+            from: composed.from,
+            to: composed.to,
+            subject: composed.subject,
+        };
+        effects
+            .messages
+            .push(OutboxItem::queued(account, channel, sealed, now));
         Ok(())
     }
 

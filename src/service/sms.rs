@@ -8,7 +8,6 @@ use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
 use crate::protocol::{Response, Secret};
-use crate::recovery;
 use crate::sms::{self, SmsCheck};
 use crate::store::{Account, Channel, Effects, OutboxItem, SmsEnrolment};
 use crate::time;
@@ -37,17 +36,10 @@ impl Service {
         let sealed = self
             .vault
             .seal(&context("sms", &acc.name), text.as_bytes())?;
-        effects.messages.push(OutboxItem {
-            id: 0,
-            account: acc.name.clone(),
-            channel: Channel::Sms { to: phone.clone() },
-            sealed,
-            created: now,
-            attempts: 0,
-            next_attempt: now,
-            last_error: None,
-            failed: false,
-        });
+        let channel = Channel::Sms { to: phone.clone() };
+        effects
+            .messages
+            .push(OutboxItem::queued(&acc.name, channel, sealed, now));
         Ok((sms::mask_phone(&phone), expires))
     }
 
@@ -145,25 +137,12 @@ impl Service {
                     return Ok(((Err(error), event.clone()), event));
                 }
             }
-            let first = acc.second_factors().is_empty();
-            acc.sms = Some(SmsEnrolment {
-                active: true,
-                since: now,
-            });
-            let codes = if first {
-                let (codes, hashes) =
-                    recovery::generate(&self.vault, &acc.name, self.config.recovery.codes)?;
-                acc.recovery_codes = hashes;
-                codes
-            } else {
-                Vec::new()
-            };
-            let detail = if first {
-                format!("{} recovery codes issued", codes.len())
-            } else {
-                String::new()
-            };
-            let event = Event::by(caller, Action::SmsConfirmed, Outcome::Ok, detail);
+            let (codes, event) = self.activate(caller, acc, Action::SmsConfirmed, |acc| {
+                acc.sms = Some(SmsEnrolment {
+                    active: true,
+                    since: now,
+                });
+            })?;
             Ok(((Ok(codes), event.clone()), event))
         })?;
         self.commit(&name, &event).await?;

@@ -98,6 +98,29 @@ impl Service {
         Ok((Err(Error::Denied), event))
     }
 
+    /// Turn a confirmed second factor on; the account's first one also brings a new set
+    /// of recovery codes (returned, to be shown once).
+    pub(super) fn activate(
+        &self,
+        caller: &Caller,
+        acc: &mut Account,
+        action: Action,
+        turn_on: impl FnOnce(&mut Account),
+    ) -> Result<(Vec<String>, Event), Error> {
+        let first = acc.second_factors().is_empty();
+        turn_on(acc);
+        let mut codes = Vec::new();
+        let mut detail = String::new();
+        if first {
+            let (fresh, hashes) =
+                recovery::generate(&self.vault, &acc.name, self.config.recovery.codes)?;
+            acc.recovery_codes = hashes;
+            detail = format!("{} recovery codes issued", fresh.len());
+            codes = fresh;
+        }
+        Ok((codes, Event::by(caller, action, Outcome::Ok, detail)))
+    }
+
     /// The password and, when the account has 2FA, a code: all of `Proof`.
     pub(super) async fn require_proof(
         &self,
@@ -190,27 +213,14 @@ impl Service {
                         return Ok(((Err(Error::Denied), event.clone()), event));
                     }
                 };
-            let first = acc.second_factors().is_empty();
-            acc.totp = Some(TotpEnrolment {
-                active: true,
-                last_step: Some(step),
-                since: now,
-                ..enrolment
-            });
-            let codes = if first {
-                let (codes, hashes) =
-                    recovery::generate(&self.vault, &acc.name, self.config.recovery.codes)?;
-                acc.recovery_codes = hashes;
-                codes
-            } else {
-                Vec::new()
-            };
-            let detail = if first {
-                format!("{} recovery codes issued", codes.len())
-            } else {
-                String::new()
-            };
-            let event = Event::by(caller, Action::TotpConfirmed, Outcome::Ok, detail);
+            let (codes, event) = self.activate(caller, acc, Action::TotpConfirmed, |acc| {
+                acc.totp = Some(TotpEnrolment {
+                    active: true,
+                    last_step: Some(step),
+                    since: now,
+                    ..enrolment
+                });
+            })?;
             Ok(((Ok(codes), event.clone()), event))
         })?;
         self.commit(&name, &event).await?;

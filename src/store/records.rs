@@ -69,6 +69,23 @@ pub enum Channel {
     Sms { to: String },
 }
 
+impl OutboxItem {
+    /// A new message, due now; the store assigns its id when the transaction commits.
+    pub fn queued(account: &str, channel: Channel, sealed: Vec<u8>, now: u64) -> OutboxItem {
+        OutboxItem {
+            id: 0,
+            account: account.to_string(),
+            channel,
+            sealed,
+            created: now,
+            attempts: 0,
+            next_attempt: now,
+            last_error: None,
+            failed: false,
+        }
+    }
+}
+
 /// One message in the durable outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxItem {
