@@ -8,6 +8,7 @@ mod concurrency;
 mod daemon;
 mod lifecycle;
 mod mail;
+mod packaging;
 mod passwords;
 mod sms;
 mod terminal;

@@ -1,0 +1,67 @@
+# Install authd: binaries, the PAM module, systemd units, man pages, completions.
+#
+#   make                                  # cargo build --release (binaries and PAM module)
+#   sudo make install                     # into PREFIX=/usr/local
+#   make install PREFIX=/usr DESTDIR=/tmp/pkg   # staged, e.g. for packaging
+#
+# BUILD=target/release is where the built files are taken from; PAMDIR is where PAM
+# looks for modules (Debian: /lib/x86_64-linux-gnu/security). `cargo install --path .`
+# installs the binaries alone.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= target/release
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+LIBDIR  ?= $(PREFIX)/lib
+PAMDIR  ?= $(LIBDIR)/security
+SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
+
+INSTALL ?= install
+
+.PHONY: all install uninstall
+
+all:
+	cargo build --release --bins
+	cargo build --release -p pam_authd
+
+install:
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(LIBDIR)/sysusers.d $(DESTDIR)$(LIBDIR)/tmpfiles.d \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d \
+		$(DESTDIR)$(DATADIR)/doc/authd $(DESTDIR)$(SYSCONFDIR)/authd
+	$(INSTALL) -m 0755 $(BUILD)/authd $(BUILD)/authctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(BUILD)/libpam_authd.so $(DESTDIR)$(PAMDIR)/pam_authd.so
+	sed 's|/usr/bin/authd|$(BINDIR)/authd|' systemd/authd.service \
+		> $(DESTDIR)$(UNITDIR)/authd.service
+	$(INSTALL) -m 0644 systemd/authd.socket $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 systemd/sysusers.d/authd.conf $(DESTDIR)$(LIBDIR)/sysusers.d/authd.conf
+	$(INSTALL) -m 0644 systemd/tmpfiles.d/authd.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/authd.conf
+	$(INSTALL) -m 0644 man/authctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 man/authd.toml.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 man/authd.8 man/pam_authd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 completions/authctl.bash \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/authctl
+	$(INSTALL) -m 0644 completions/_authctl $(DESTDIR)$(DATADIR)/zsh/site-functions/
+	$(INSTALL) -m 0644 completions/authctl.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/
+	$(INSTALL) -m 0644 authd.toml.example README.md $(DESTDIR)$(DATADIR)/doc/authd/
+	# The config: the commented example, unless one is already there.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml ] || \
+		$(INSTALL) -m 0644 authd.toml.example $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/authd $(DESTDIR)$(BINDIR)/authctl \
+		$(DESTDIR)$(PAMDIR)/pam_authd.so \
+		$(DESTDIR)$(UNITDIR)/authd.service $(DESTDIR)$(UNITDIR)/authd.socket \
+		$(DESTDIR)$(LIBDIR)/sysusers.d/authd.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/authd.conf \
+		$(DESTDIR)$(MANDIR)/man1/authctl.1 $(DESTDIR)$(MANDIR)/man5/authd.toml.5 \
+		$(DESTDIR)$(MANDIR)/man8/authd.8 $(DESTDIR)$(MANDIR)/man8/pam_authd.8 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/authctl \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions/_authctl \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/authctl.fish
+	rm -rf $(DESTDIR)$(DATADIR)/doc/authd

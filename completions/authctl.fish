@@ -1,0 +1,187 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_authctl_global_optspecs
+    string join \n socket= json password-stdin h/help V/version
+end
+
+function __fish_authctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_authctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_authctl_using_subcommand
+    set -l cmd (__fish_authctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c authctl -n "__fish_authctl_needs_command" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_needs_command" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_needs_command" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c authctl -n "__fish_authctl_needs_command" -s V -l version -d 'Print version'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "add-user" -d 'Create an account (admin)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "remove-user" -d 'Delete an account and everything stored for it (admin)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "list-users" -d 'List account names (admin)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "show" -d 'Show an account\'s state (admin, or the user themself)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "set-user" -d 'Change an account\'s email, phone or SSO provider (admin)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "set-password" -d 'Set an account\'s password without the old one (admin); the policy applies'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "change-password" -d 'Change your password: the current one (and a code when 2FA is on), then the new one'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "send-reset" -d 'Email the account a temporary link to set a new password (admin or self)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "reset-password" -d 'Set a new password with the token from a reset mail (anyone: the token is the proof)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "outbox" -d 'List queued and failed outgoing mail and SMS (admin)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "verify" -d 'Check a password, then a verification code when the account has 2FA (admin, or the user themself); exit 0 when both are right'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "enable-totp" -d 'Start authenticator-app verification: shows a QR code to scan (admin or self)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "confirm-totp" -d 'Turn authenticator-app verification on with the code the app shows (admin or self)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "enable-sms" -d 'Start SMS verification: sends a six-digit code to the account\'s phone (admin or self)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "confirm-sms" -d 'Turn SMS verification on with the code that was sent (admin or self)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "send-code" -d 'Send a login code by SMS now (admin or self); verify also sends one by itself'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "disable-2fa" -d 'Turn two-factor verification off: needs the password and a current (or recovery) code, from admins too (admin or self)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "reset-2fa" -d 'Lost device: remove every second factor and the recovery codes (admin)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "recovery-codes" -d 'Replace the recovery codes with a new set; the old ones stop working (admin, or the user themself with password and code)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "unlock" -d 'Clear an account\'s lockout (admin)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "log" -d 'Show an account\'s audit events, oldest first (admin, or the user themself)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "status" -d 'Show the daemon\'s version, uptime and counts (anyone)'
+complete -c authctl -n "__fish_authctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l email -d 'Email address, for password-reset mail' -r
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l phone -d 'Mobile number in international form (+44 7911 123456); stored as E.164' -r
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l sso -d 'The account signs in at this SSO provider and has no password here' -r
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand remove-user" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand remove-user" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand remove-user" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand remove-user" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand list-users" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand list-users" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand list-users" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand list-users" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand show" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand show" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand show" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l email -r
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l phone -r
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l sso -d 'Make it an SSO account (its local password is removed)' -r
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l no-email -d 'Remove the email address'
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l no-phone -d 'Remove the phone number'
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l no-sso -d 'Make it a local account again (set a password afterwards)'
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand set-password" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand set-password" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand set-password" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand set-password" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l code -d 'Second-factor code, when the account has 2FA' -r
+complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l email-link -d 'Instead of asking for the new password, check the current one and email a link to set a new one'
+complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand change-password" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand send-reset" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand send-reset" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand send-reset" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand send-reset" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand reset-password" -l token -d 'The token from the mail; `-` asks for it instead (or reads it as the first stdin line with --password-stdin), keeping it out of the process list' -r
+complete -c authctl -n "__fish_authctl_using_subcommand reset-password" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand reset-password" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand reset-password" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand reset-password" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand outbox" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand outbox" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand outbox" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand outbox" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand verify" -l code -d 'Verification code (authenticator app, SMS or recovery code); asked for when needed and not given' -r
+complete -c authctl -n "__fish_authctl_using_subcommand verify" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand verify" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand verify" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l qr-png -d 'Also write the QR code as a PNG image to FILE' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-totp" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-totp" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-totp" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-totp" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c authctl -n "__fish_authctl_using_subcommand enable-sms" -l phone -d 'Set the account\'s mobile number first (international form, +44 7911 123456)' -r
+complete -c authctl -n "__fish_authctl_using_subcommand enable-sms" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand enable-sms" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand enable-sms" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand enable-sms" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-sms" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-sms" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-sms" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand confirm-sms" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c authctl -n "__fish_authctl_using_subcommand send-code" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand send-code" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand send-code" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand send-code" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l method -d 'Which verification to remove' -r -f -a "totp\t''
+sms\t''
+all\t''"
+complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l code -d 'A current code (app or SMS), or a recovery code' -r
+complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l code -d 'A current code (app or SMS), or a recovery code (self-service only)' -r
+complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l regenerate -d 'Make a new set (required: codes are never shown again after they are made)'
+complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand unlock" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand unlock" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand unlock" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand unlock" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand log" -l limit -d 'How many of the newest events to show' -r
+complete -c authctl -n "__fish_authctl_using_subcommand log" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand log" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand log" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand log" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand status" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand status" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
+complete -c authctl -n "__fish_authctl_using_subcommand status" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
+complete -c authctl -n "__fish_authctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "add-user" -d 'Create an account (admin)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "remove-user" -d 'Delete an account and everything stored for it (admin)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "list-users" -d 'List account names (admin)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "show" -d 'Show an account\'s state (admin, or the user themself)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "set-user" -d 'Change an account\'s email, phone or SSO provider (admin)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "set-password" -d 'Set an account\'s password without the old one (admin); the policy applies'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "change-password" -d 'Change your password: the current one (and a code when 2FA is on), then the new one'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "send-reset" -d 'Email the account a temporary link to set a new password (admin or self)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "reset-password" -d 'Set a new password with the token from a reset mail (anyone: the token is the proof)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "outbox" -d 'List queued and failed outgoing mail and SMS (admin)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "verify" -d 'Check a password, then a verification code when the account has 2FA (admin, or the user themself); exit 0 when both are right'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "enable-totp" -d 'Start authenticator-app verification: shows a QR code to scan (admin or self)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "confirm-totp" -d 'Turn authenticator-app verification on with the code the app shows (admin or self)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "enable-sms" -d 'Start SMS verification: sends a six-digit code to the account\'s phone (admin or self)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "confirm-sms" -d 'Turn SMS verification on with the code that was sent (admin or self)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "send-code" -d 'Send a login code by SMS now (admin or self); verify also sends one by itself'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "disable-2fa" -d 'Turn two-factor verification off: needs the password and a current (or recovery) code, from admins too (admin or self)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "reset-2fa" -d 'Lost device: remove every second factor and the recovery codes (admin)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "recovery-codes" -d 'Replace the recovery codes with a new set; the old ones stop working (admin, or the user themself with password and code)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "unlock" -d 'Clear an account\'s lockout (admin)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "log" -d 'Show an account\'s audit events, oldest first (admin, or the user themself)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "status" -d 'Show the daemon\'s version, uptime and counts (anyone)'
+complete -c authctl -n "__fish_authctl_using_subcommand help; and not __fish_seen_subcommand_from add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

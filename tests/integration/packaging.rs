@@ -1,0 +1,196 @@
+//! What ships besides the binaries: shell completions generated from the clap
+//! definitions (committed, and a test fails when they are stale), a man page that names
+//! every command and option, systemd units that systemd accepts, and `make install`.
+//!
+//! `AUTHD_REGENERATE=1 cargo test packaging` rewrites the generated files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use crate::daemon::{AUTHCTL, AUTHD};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn completion(shell: Shell) -> (PathBuf, String) {
+    let file = match shell {
+        Shell::Bash => "completions/authctl.bash",
+        Shell::Zsh => "completions/_authctl",
+        Shell::Fish => "completions/authctl.fish",
+        _ => unreachable!("not shipped"),
+    };
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut authd::ctl::Cli::command(), "authctl", &mut out);
+    (root().join(file), String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn committed_completions_match_the_cli() {
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let (path, fresh) = completion(shell);
+        if std::env::var_os("AUTHD_REGENERATE").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: run AUTHD_REGENERATE=1 cargo test packaging",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn the_man_page_names_every_command_and_option() {
+    let page = std::fs::read_to_string(root().join("man/authctl.1")).unwrap();
+    let roff = |s: &str| s.replace('-', "\\-");
+    let cli = authd::ctl::Cli::command();
+    let mut missing = Vec::new();
+    for arg in cli.get_arguments().filter_map(|a| a.get_long()) {
+        if !page.contains(&roff(&format!("--{arg}"))) && arg != "help" && arg != "version" {
+            missing.push(format!("--{arg}"));
+        }
+    }
+    for sub in cli.get_subcommands() {
+        if !page.contains(&roff(sub.get_name())) {
+            missing.push(sub.get_name().to_string());
+        }
+        for arg in sub.get_arguments().filter_map(|a| a.get_long()) {
+            if !page.contains(&roff(&format!("--{arg}"))) && arg != "help" {
+                missing.push(format!("{} --{arg}", sub.get_name()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "authctl(1) does not document: {missing:?}"
+    );
+}
+
+fn have(tool: &str) -> bool {
+    let found = Command::new("which")
+        .arg(tool)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is not installed"
+        );
+        eprintln!("SKIPPED: {tool} is not installed");
+    }
+    found
+}
+
+/// Copy the units into `dir`, pointing ExecStart at an existing binary.
+fn units_in(dir: &Path) {
+    for unit in ["authd.service", "authd.socket"] {
+        let text = std::fs::read_to_string(root().join("systemd").join(unit)).unwrap();
+        std::fs::write(dir.join(unit), text.replace("/usr/bin/authd", "/bin/true")).unwrap();
+    }
+}
+
+#[test]
+fn systemd_accepts_the_units_and_rates_the_sandbox_ok() {
+    if !have("systemd-analyze") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    units_in(dir.path());
+    let verify = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.path().join("authd.service"))
+        .arg(dir.path().join("authd.socket"))
+        .env("SYSTEMD_LOG_LEVEL", "warning")
+        .output()
+        .unwrap();
+    let complaints: Vec<String> = String::from_utf8_lossy(&verify.stderr)
+        .lines()
+        // The man pages are not installed here; everything else must be clean.
+        .filter(|l| !l.contains("Command 'man "))
+        .map(str::to_string)
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=true"])
+        .arg(dir.path().join("authd.service"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&security.stdout);
+    let overall = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("no score: {text}"));
+    assert!(
+        overall.contains(" OK") || overall.contains("SAFE"),
+        "{overall}"
+    );
+}
+
+#[test]
+fn make_install_puts_every_file_in_place() {
+    if !have("make") {
+        return;
+    }
+    // The test build stands in for a release build; the PAM module is faked when it was
+    // not built (it needs libpam), since this checks placement, not the module.
+    let build = tempfile::tempdir().unwrap();
+    std::fs::copy(AUTHD, build.path().join("authd")).unwrap();
+    std::fs::copy(AUTHCTL, build.path().join("authctl")).unwrap();
+    std::fs::write(build.path().join("libpam_authd.so"), b"module").unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = Command::new("make")
+        .arg("-s")
+        .arg("install")
+        .arg(format!("DESTDIR={}", dest.path().display()))
+        .arg("PREFIX=/usr")
+        .arg(format!("BUILD={}", build.path().display()))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "usr/bin/authd",
+        "usr/bin/authctl",
+        "usr/lib/security/pam_authd.so",
+        "usr/lib/systemd/system/authd.service",
+        "usr/lib/systemd/system/authd.socket",
+        "usr/lib/sysusers.d/authd.conf",
+        "usr/lib/tmpfiles.d/authd.conf",
+        "usr/share/man/man1/authctl.1",
+        "usr/share/man/man5/authd.toml.5",
+        "usr/share/man/man8/authd.8",
+        "usr/share/man/man8/pam_authd.8",
+        "usr/share/bash-completion/completions/authctl",
+        "usr/share/zsh/site-functions/_authctl",
+        "usr/share/fish/vendor_completions.d/authctl.fish",
+        "usr/share/doc/authd/authd.toml.example",
+        "etc/authd/authd.toml",
+    ] {
+        assert!(dest.path().join(file).is_file(), "{file} not installed");
+    }
+    let unit = std::fs::read_to_string(dest.path().join("usr/lib/systemd/system/authd.service"));
+    assert!(unit
+        .unwrap()
+        .contains("ExecStart=/usr/bin/authd --config /etc/authd/authd.toml"));
+    // The installed example config is one the installed daemon accepts.
+    let check = Command::new(dest.path().join("usr/bin/authd"))
+        .arg("--check-config")
+        .arg("--config")
+        .arg(dest.path().join("etc/authd/authd.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
