@@ -60,9 +60,18 @@ fn main() -> ExitCode {
     };
     if args.check_config {
         use std::io::Write;
+        let problems = authd::server::problems(&config);
         // A closed pipe (`| head`) is not an error worth a panic.
-        let _ = writeln!(std::io::stdout(), "configuration ok\n{config:#?}");
-        return ExitCode::SUCCESS;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{config:#?}");
+        for p in &problems {
+            let _ = writeln!(out, "problem: {p}");
+        }
+        if problems.is_empty() {
+            let _ = writeln!(out, "configuration ok");
+            return ExitCode::SUCCESS;
+        }
+        return ExitCode::from(EXIT_CONFIG);
     }
     let runtime = match authd::server::runtime() {
         Ok(rt) => rt,

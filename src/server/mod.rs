@@ -120,6 +120,37 @@ fn open_state(config: &Config) -> Result<Store, ServerError> {
     })
 }
 
+/// What `authd --check-config` finds wrong on disk for this config (the config text
+/// itself was validated when it was loaded): an exposed or unreadable key file, a state
+/// directory others can write, a socket directory others control.
+pub fn problems(config: &Config) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = Vec::new();
+    if let Ok(meta) = std::fs::metadata(&config.state_dir) {
+        if meta.mode() & 0o022 != 0 {
+            found.push(format!(
+                "state_dir {} is writable by group or others",
+                config.state_dir.display()
+            ));
+        }
+    }
+    let key = Vault::key_path(&config.state_dir);
+    if key.exists() {
+        if let Err(e) = Vault::open_or_create(&key, false) {
+            found.push(crate::error::DisplayChain(&e).to_string());
+        }
+    }
+    if let Some(dir) = config.socket.parent().filter(|d| d.exists()) {
+        if !crate::config::dir_is_trusted(dir) {
+            found.push(format!(
+                "socket directory {} must be owned by this user or root and not writable by others",
+                dir.display()
+            ));
+        }
+    }
+    found
+}
+
 /// Everything the service needs from disk: the store, the secret key, the hash pool,
 /// the mail transport.
 fn open_service(config: Config) -> Result<Service, ServerError> {

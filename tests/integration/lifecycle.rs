@@ -152,10 +152,40 @@ fn a_bad_config_exits_78_naming_the_key() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(78));
     let ok = Command::new(AUTHD)
-        .args(["--check-config", "--socket", "/tmp/x.sock"])
+        .arg("--check-config")
+        .arg("--socket")
+        .arg(dir.path().join("authd.sock"))
+        .arg("--state-dir")
+        .arg(dir.path().join("fresh"))
         .output()
         .unwrap();
-    assert_eq!(ok.status.code(), Some(0));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("configuration ok"));
+
+    // Problems on disk: a state dir others can write, an exposed key file.
+    let state = dir.path().join("open-state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::write(state.join("secret.key"), [1u8; 32]).unwrap();
+    std::fs::set_permissions(
+        state.join("secret.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let bad = Command::new(AUTHD)
+        .args(["--check-config", "--socket", "/tmp/x.sock", "--state-dir"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(78));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(text.contains("writable by group or others"), "{text}");
+    assert!(text.contains("accessible to group or others"), "{text}");
 }
 
 #[test]
