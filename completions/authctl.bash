@@ -19,6 +19,9 @@ _authctl() {
             authctl,add-user)
                 cmd="authctl__subcmd__add__subcmd__user"
                 ;;
+            authctl,backup)
+                cmd="authctl__subcmd__backup"
+                ;;
             authctl,change-password)
                 cmd="authctl__subcmd__change__subcmd__password"
                 ;;
@@ -87,6 +90,9 @@ _authctl() {
                 ;;
             authctl__subcmd__help,add-user)
                 cmd="authctl__subcmd__help__subcmd__add__subcmd__user"
+                ;;
+            authctl__subcmd__help,backup)
+                cmd="authctl__subcmd__help__subcmd__backup"
                 ;;
             authctl__subcmd__help,change-password)
                 cmd="authctl__subcmd__help__subcmd__change__subcmd__password"
@@ -161,7 +167,7 @@ _authctl() {
 
     case "${cmd}" in
         authctl)
-            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help"
+            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,6 +200,28 @@ _authctl() {
                     return 0
                     ;;
                 --sso)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__backup)
+            opts="-h --output --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -337,7 +365,7 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help)
-            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help"
+            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +379,20 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help__subcmd__add__subcmd__user)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__backup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

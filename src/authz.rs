@@ -59,6 +59,7 @@ pub fn required(request: &Request) -> Access {
         | Request::SetPassword { .. }
         | Request::ResetTwoFactor { .. }
         | Request::Outbox { .. }
+        | Request::Backup { .. }
         | Request::Unlock { .. } => Access::Admin,
     }
 }

@@ -25,6 +25,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest frame either side sends or accepts (payload bytes, excluding the length prefix).
 pub const MAX_FRAME: usize = 64 * 1024;
 
+/// Largest backup chunk in one response; leaves room for the framing.
+pub const BACKUP_CHUNK: usize = 60 * 1024;
+
 /// Largest page a list request may ask for; keeps every response under `MAX_FRAME`.
 pub const MAX_PAGE: u32 = 100;
 
@@ -178,6 +181,10 @@ pub enum Request {
     ResetPassword { token: Secret, password: Secret },
     /// One page of the outbox, oldest first (admin). -> `Outbox`.
     Outbox { after: Option<u64>, limit: u32 },
+    /// An online backup, in chunks (admin): without `session` the daemon takes a
+    /// consistent snapshot and answers its first chunk; then ask with the session and the
+    /// offset reached until `offset + data.len() == total`. -> `BackupChunk`.
+    Backup { session: Option<u64>, offset: u64 },
     /// Clear a lockout (admin). -> `Done`.
     Unlock { name: String },
     /// The account's audit events, newest first, before sequence `before`
@@ -197,7 +204,8 @@ impl Request {
             | Request::Status
             | Request::ListUsers { .. }
             | Request::ResetPassword { .. }
-            | Request::Outbox { .. } => None,
+            | Request::Outbox { .. }
+            | Request::Backup { .. } => None,
             Request::AddUser { name, .. }
             | Request::RemoveUser { name }
             | Request::ShowUser { name }
@@ -273,6 +281,12 @@ pub enum Response {
     },
     PasswordReset {
         name: String,
+    },
+    BackupChunk {
+        session: u64,
+        total: u64,
+        offset: u64,
+        data: Vec<u8>,
     },
     Outbox {
         messages: Vec<OutboxEntry>,

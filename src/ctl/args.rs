@@ -128,6 +128,13 @@ pub enum Command {
     },
     /// List queued and failed outgoing mail and SMS (admin).
     Outbox,
+    /// Write a consistent online backup of every record to FILE, mode 0600, atomically
+    /// (admin). Secrets stay encrypted: back up the secret key file separately.
+    Backup {
+        /// Where to write the backup.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Check a password, then a verification code when the account has 2FA (admin, or
     /// the user themself); exit 0 when both are right.
     Verify {

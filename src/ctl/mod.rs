@@ -300,6 +300,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             }
         }
         Command::Outbox => outbox(&mut s),
+        Command::Backup { output } => backup(&mut s, &output),
         Command::Verify { user, code } => verify(&mut s, user.name, code),
         Command::EnableTotp { user, qr_png } => {
             match s.call(Request::EnableTotp {
@@ -448,6 +449,71 @@ fn send_reset(s: &mut Session, name: String, proof: Option<Proof>) -> Result<Out
         ))),
         other => Err(unexpected(other)),
     }
+}
+
+/// Fetch the snapshot chunk by chunk into a private temp file beside `output`, check
+/// it, sync it, and rename it into place: a failed backup leaves nothing behind.
+fn backup(s: &mut Session, output: &std::path::Path) -> Result<Outcome, CtlError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.partial",
+        output
+            .file_name()
+            .map_or("backup".into(), |n| n.to_string_lossy())
+    ));
+    let io = |e: std::io::Error| CtlError::Unexpected(format!("cannot write the backup: {e}"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io)?;
+    let result = (|| {
+        let mut session = None;
+        let mut offset = 0u64;
+        let mut bytes = Vec::new();
+        loop {
+            match s.call(Request::Backup { session, offset })? {
+                Response::BackupChunk {
+                    session: id,
+                    total,
+                    data,
+                    ..
+                } => {
+                    session = Some(id);
+                    offset += data.len() as u64;
+                    bytes.extend_from_slice(&data);
+                    if offset >= total || data.is_empty() {
+                        break;
+                    }
+                }
+                other => return Err(unexpected(other)),
+            }
+        }
+        let records = crate::store::backup::read_all(&bytes[..], crate::store::SCHEMA_VERSION)
+            .map_err(|e| CtlError::Unexpected(format!("the backup does not verify: {e}")))?;
+        file.write_all(&bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, output).map_err(io)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(Outcome::Done(format!(
+            "backup of {} records written to {} (the secret key file is not in it: back it up separately)",
+            records.len(),
+            output.display()
+        )))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 fn outbox(s: &mut Session) -> Result<Outcome, CtlError> {

@@ -99,6 +99,7 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
             service.reset_password(caller, token, password).await
         }
         Request::Outbox { after, limit } => service.outbox(after, limit),
+        Request::Backup { session, offset } => service.backup(session, offset).await,
         Request::Unlock { name } => service.unlock(caller, name).await,
         Request::Log {
             name,

@@ -179,7 +179,10 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let listener = Listener::open(&config.socket)?;
     let limit = Arc::new(Semaphore::new(config.max_connections));
     let service = match open_service(config) {
-        Ok(service) => Arc::new(service),
+        Ok(service) => {
+            service.remove_stale_backups();
+            Arc::new(service)
+        }
         Err(e) => {
             listener.remove();
             return Err(e);

@@ -5,6 +5,7 @@
 //! never see sockets or frames; authorization has already happened in dispatch.
 
 mod accounts;
+mod backup;
 mod challenge;
 mod credentials;
 mod info;

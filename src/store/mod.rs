@@ -7,6 +7,7 @@
 //! the caller awaits `Store::durable` before acknowledging, which goes through the one
 //! group-commit flusher. Nothing here knows about policy, callers or the wire.
 
+pub mod backup;
 mod flusher;
 pub mod records;
 
@@ -42,6 +43,8 @@ pub struct Store {
     tokens: sled::Tree,
     outbox: sled::Tree,
     flusher: flusher::Flusher,
+    /// Writers share it; a backup takes it alone, so it sees no transaction half-done.
+    write_gate: std::sync::RwLock<()>,
 }
 
 /// Writes that belong to an account change and commit in the same transaction.
@@ -112,6 +115,7 @@ impl Store {
             flusher: flusher::Flusher::start(db.clone())
                 .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
             db,
+            write_gate: std::sync::RwLock::new(()),
         };
         match store.schema_version()? {
             None => {
@@ -143,6 +147,59 @@ impl Store {
         self.flusher.durable().await
     }
 
+    fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        // A poisoned gate only means a writer panicked; the data is sled's to guard.
+        self.write_gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn trees(&self) -> [&sled::Tree; 5] {
+        [
+            &self.accounts,
+            &self.audit,
+            &self.meta,
+            &self.tokens,
+            &self.outbox,
+        ]
+    }
+
+    /// Write every record, as of one moment, to `out` in the backup format; returns the
+    /// record count. Writers wait meanwhile (a copy to a local file is quick).
+    pub fn snapshot(&self, out: impl std::io::Write) -> Result<u64, Error> {
+        let _alone = self.write_gate.write().unwrap_or_else(|e| e.into_inner());
+        let io = |e: std::io::Error| Error::Internal(format!("writing the backup: {e}"));
+        let mut writer = backup::Writer::new(out, SCHEMA_VERSION).map_err(io)?;
+        for (number, tree) in self.trees().into_iter().enumerate() {
+            for entry in tree.iter() {
+                let (key, value) = entry?;
+                writer.record(number as u8, &key, &value).map_err(io)?;
+            }
+        }
+        let (_, count) = writer.finish().map_err(io)?;
+        Ok(count)
+    }
+
+    /// Fill a new, empty store in `dir` with backup records (offline) and flush it.
+    pub fn restore(dir: &Path, records: Vec<backup::Record>) -> Result<u64, Error> {
+        let store = Store::open(dir, 64)?;
+        if !store.is_empty()? {
+            return Err(Error::InvalidInput(format!(
+                "{} already holds a store; restore only into an empty state directory",
+                dir.display()
+            )));
+        }
+        let trees = store.trees();
+        let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
+        let count = records.len() as u64;
+        for (tree, key, value) in records {
+            batches[tree as usize].insert(key, value);
+        }
+        for (tree, batch) in trees.into_iter().zip(batches) {
+            tree.apply_batch(batch)?;
+        }
+        store.db.flush()?;
+        Ok(count)
+    }
+
     /// Flush synchronously. Only for offline tools (no daemon serving): online writes
     /// go through `durable`, the group-commit path.
     pub fn flush_offline(&self) -> Result<(), Error> {
@@ -168,6 +225,7 @@ impl Store {
 
     /// Insert a new account with its first audit entry; `Exists` if the name is taken.
     pub fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
+        let _writing = self.writing();
         (&self.accounts, &self.audit, &self.meta)
             .transaction(|(accounts, audit, meta)| {
                 if accounts.get(&account.name)?.is_some() {
@@ -203,6 +261,7 @@ impl Store {
         now: u64,
         change: impl Fn(&mut Account, &mut Effects) -> Result<(T, Event), Error>,
     ) -> Result<T, Error> {
+        let _writing = self.writing();
         (&self.accounts, &self.audit, &self.tokens, &self.outbox)
             .transaction(|(accounts, audit, tokens, outbox)| {
                 let Some(bytes) = accounts.get(name)? else {
@@ -292,6 +351,7 @@ impl Store {
         event: Option<&Event>,
         now: u64,
     ) -> Result<(), Error> {
+        let _writing = self.writing();
         (&self.accounts, &self.audit, &self.outbox)
             .transaction(|(accounts, audit, outbox)| {
                 match item {
@@ -313,6 +373,7 @@ impl Store {
 
     /// Delete an account, its history and its reset tokens in one transaction.
     pub fn remove(&self, name: &str) -> Result<(), Error> {
+        let _writing = self.writing();
         (&self.accounts, &self.audit, &self.meta, &self.tokens)
             .transaction(|(accounts, audit, meta, tokens)| {
                 let Some(bytes) = accounts.remove(name.as_bytes())? else {

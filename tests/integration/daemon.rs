@@ -59,6 +59,24 @@ impl Daemon {
         daemon
     }
 
+    /// Start on a directory and config that already exist (e.g. a restored state).
+    pub fn from_existing(dir: tempfile::TempDir, config: PathBuf) -> Daemon {
+        let text = std::fs::read_to_string(&config).unwrap();
+        let socket = text
+            .lines()
+            .find_map(|l| l.strip_prefix("socket = \""))
+            .map(|s| PathBuf::from(s.trim_end_matches('"')))
+            .unwrap();
+        let mut daemon = Daemon {
+            dir,
+            socket,
+            config,
+            child: None,
+        };
+        daemon.spawn();
+        daemon
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.dir.path().join("state")
     }

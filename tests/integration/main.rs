@@ -3,6 +3,7 @@
 
 mod accounts;
 mod authz;
+mod backup;
 mod bad_input;
 mod concurrency;
 mod daemon;
