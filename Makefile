@@ -42,7 +42,7 @@ install:
 	$(INSTALL) -m 0644 systemd/authd.socket $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 0644 systemd/sysusers.d/authd.conf $(DESTDIR)$(LIBDIR)/sysusers.d/authd.conf
 	$(INSTALL) -m 0644 systemd/tmpfiles.d/authd.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/authd.conf
-	$(INSTALL) -m 0644 man/authctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 man/authctl.1 man/authctl-*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 man/authd.toml.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 0644 man/authd.8 man/pam_authd.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 completions/authctl.bash \
@@ -59,7 +59,8 @@ uninstall:
 		$(DESTDIR)$(PAMDIR)/pam_authd.so \
 		$(DESTDIR)$(UNITDIR)/authd.service $(DESTDIR)$(UNITDIR)/authd.socket \
 		$(DESTDIR)$(LIBDIR)/sysusers.d/authd.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/authd.conf \
-		$(DESTDIR)$(MANDIR)/man1/authctl.1 $(DESTDIR)$(MANDIR)/man5/authd.toml.5 \
+		$(DESTDIR)$(MANDIR)/man1/authctl.1 $(DESTDIR)$(MANDIR)/man1/authctl-*.1 \
+		$(DESTDIR)$(MANDIR)/man5/authd.toml.5 \
 		$(DESTDIR)$(MANDIR)/man8/authd.8 $(DESTDIR)$(MANDIR)/man8/pam_authd.8 \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/authctl \
 		$(DESTDIR)$(DATADIR)/zsh/site-functions/_authctl \

@@ -44,6 +44,65 @@ fn committed_completions_match_the_cli() {
     }
 }
 
+/// One generated page per authctl command (`authctl-add-user.1`, ...), from the same
+/// clap definitions as `--help`; authctl(1) is the hand-written overview.
+fn command_pages() -> Vec<(PathBuf, Vec<u8>)> {
+    let cli = authd::ctl::Cli::command();
+    cli.get_subcommands()
+        .filter(|sub| sub.get_name() != "help")
+        .map(|sub| {
+            let name = format!("authctl-{}", sub.get_name());
+            // clap takes names as &'static str; a test may leak a few.
+            let static_name: &'static str = Box::leak(name.clone().into_boxed_str());
+            let page = sub.clone().name(static_name).display_name(static_name);
+            let mut out = Vec::new();
+            clap_mangen::Man::new(page)
+                .section("1")
+                .source(format!("authd {}", env!("CARGO_PKG_VERSION")))
+                .manual("authd manual")
+                .render(&mut out)
+                .unwrap();
+            (root().join("man").join(format!("{name}.1")), out)
+        })
+        .collect()
+}
+
+#[test]
+fn committed_command_man_pages_match_the_cli() {
+    for (path, fresh) in command_pages() {
+        if std::env::var_os("AUTHD_REGENERATE").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: run AUTHD_REGENERATE=1 cargo test packaging",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_man_page_renders_without_warnings() {
+    if !have("groff") {
+        return;
+    }
+    for entry in std::fs::read_dir(root().join("man")).unwrap() {
+        let path = entry.unwrap().path();
+        let out = Command::new("groff")
+            .args(["-man", "-ww", "-z"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && warnings.is_empty(),
+            "{}: {warnings}",
+            path.display()
+        );
+    }
+}
+
 #[test]
 fn the_man_page_names_every_command_and_option() {
     let page = std::fs::read_to_string(root().join("man/authctl.1")).unwrap();
@@ -166,6 +225,7 @@ fn make_install_puts_every_file_in_place() {
         "usr/lib/sysusers.d/authd.conf",
         "usr/lib/tmpfiles.d/authd.conf",
         "usr/share/man/man1/authctl.1",
+        "usr/share/man/man1/authctl-verify.1",
         "usr/share/man/man5/authd.toml.5",
         "usr/share/man/man8/authd.8",
         "usr/share/man/man8/pam_authd.8",
