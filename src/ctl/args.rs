@@ -189,7 +189,8 @@ pub enum Command {
         #[arg(value_name = "CODE")]
         code: String,
     },
-    /// Send a login code by SMS now (admin or self); verify also sends one by itself.
+    /// Send a login code by SMS now (admin or self). verify sends one by itself only for
+    /// accounts whose sole second factor is SMS.
     SendCode {
         #[command(flatten)]
         user: User,

@@ -29,7 +29,12 @@ impl Listener {
             });
         }
         if let Some(dir) = path.parent() {
-            let created = !dir.exists();
+            // Every level we create must let clients through, whatever our umask.
+            let created: Vec<PathBuf> = dir
+                .ancestors()
+                .take_while(|d| !d.exists())
+                .map(Path::to_path_buf)
+                .collect();
             let socket_err = |source| ServerError::Socket {
                 path: dir.into(),
                 source,
@@ -39,9 +44,8 @@ impl Listener {
                 .mode(0o755)
                 .create(dir)
                 .map_err(socket_err)?;
-            if created {
-                // Clients of every user must reach the socket, whatever our umask.
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+            for level in created {
+                std::fs::set_permissions(level, std::fs::Permissions::from_mode(0o755))
                     .map_err(socket_err)?;
             }
             // Someone else's directory (a squatted /tmp/authd-$UID) could swap our socket.

@@ -318,7 +318,7 @@ impl Service {
             acc.password_hash = Some(hash.clone());
             lockout::clear(acc);
             let how = match action {
-                Action::PasswordChanged => "changed by you",
+                Action::PasswordChanged => "changed with the current password",
                 _ => "set by an administrator",
             };
             self.after_password_change(acc, effects, how, now)?;
