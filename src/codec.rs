@@ -194,4 +194,47 @@ mod tests {
         payload.extend_from_slice(&(1u64 << 40).to_le_bytes());
         assert!(decode::<Request>(&payload).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use crate::protocol::{Change, Origin, Response};
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever arrives, decoding answers Ok or Err: it never panics or hangs.
+            #[test]
+            fn arbitrary_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = decode::<Request>(&bytes);
+                let _ = decode::<Response>(&bytes);
+                let mut framed = (bytes.len() as u32).to_be_bytes().to_vec();
+                framed.extend_from_slice(&bytes);
+                let _ = read_frame_blocking(&mut &framed[..]);
+            }
+
+            #[test]
+            fn requests_round_trip(name in ".{0,64}", secret in ".{0,300}", code in proptest::option::of("[0-9]{6}"),
+                                   email in proptest::option::of(".{0,80}")) {
+                let requests = [
+                    Request::Verify {
+                        name: name.clone(),
+                        password: Secret::new(secret.clone()),
+                        code: code.clone().map(Secret::new),
+                        origin: Origin { service: email.clone(), remote_host: None },
+                    },
+                    Request::SetUser {
+                        name: name.clone(),
+                        email: email.clone().map_or(Change::Clear, Change::Set),
+                        phone: Change::Keep,
+                        sso: Change::Keep,
+                    },
+                    Request::ListUsers { after: email.clone(), limit: name.len() as u32 },
+                ];
+                for request in requests {
+                    let frame = encode(&request).unwrap();
+                    let payload = read_frame_blocking(&mut &frame[..]).unwrap();
+                    prop_assert_eq!(decode::<Request>(&payload).unwrap(), request);
+                }
+            }
+        }
+    }
 }

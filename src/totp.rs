@@ -84,6 +84,26 @@ pub fn base32(secret: &[u8]) -> String {
     out
 }
 
+/// Decode RFC 4648 base32 (as shown for manual entry); `None` for anything else.
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.trim_end_matches('=').bytes() {
+        let value = match c.to_ascii_uppercase() {
+            c @ b'A'..=b'Z' => c - b'A',
+            c @ b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        buffer = (buffer << 5) | value as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// Percent-encode everything but RFC 3986 unreserved characters.
 fn percent_encode(s: &str) -> String {
     let mut out = String::new();
@@ -188,6 +208,10 @@ mod tests {
         assert_eq!(base32(b"f"), "MY");
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
         assert_eq!(base32(&[0u8; 20]).len(), 32);
+        for data in [&b""[..], b"f", b"foobar", &[0xffu8; 20]] {
+            assert_eq!(base32_decode(&base32(data)).unwrap(), data);
+        }
+        assert_eq!(base32_decode("not base32!"), None);
     }
 
     #[test]

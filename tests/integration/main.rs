@@ -6,6 +6,7 @@ mod authz;
 mod backup;
 mod bad_input;
 mod concurrency;
+mod crash;
 mod daemon;
 mod lifecycle;
 mod mail;
