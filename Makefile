@@ -15,7 +15,8 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 LIBDIR  ?= $(PREFIX)/lib
-PAMDIR  ?= $(LIBDIR)/security
+# PAM's module directory: the multiarch one where it exists (Debian, Ubuntu).
+PAMDIR  ?= $(firstword $(wildcard /lib/*-linux-gnu/security /usr/lib/*-linux-gnu/security /usr/lib64/security) $(LIBDIR)/security)
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share
 

@@ -50,6 +50,9 @@ enum Command {
 /// the target is not usable.
 fn restore(state_dir: &std::path::Path, file: &std::path::Path) -> ExitCode {
     use authd::store::{backup, Store, SCHEMA_VERSION};
+    use std::os::unix::fs::PermissionsExt;
+    // The restored store is as private as a running daemon's.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let records = match std::fs::File::open(file)
         .map_err(backup::BackupError::from)
         .and_then(|f| backup::read_all(std::io::BufReader::new(f), SCHEMA_VERSION))
@@ -70,11 +73,14 @@ fn restore(state_dir: &std::path::Path, file: &std::path::Path) -> ExitCode {
     }
     {
         use std::os::unix::fs::DirBuilderExt;
-        if let Err(e) = std::fs::DirBuilder::new()
+        let made = std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(state_dir)
-        {
+            .and_then(|()| {
+                std::fs::set_permissions(state_dir, std::fs::Permissions::from_mode(0o700))
+            });
+        if let Err(e) = made {
             eprintln!("authd: cannot create {}: {e}", state_dir.display());
             return ExitCode::from(73);
         }

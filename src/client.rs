@@ -134,6 +134,14 @@ impl Client {
         &self.server_version
     }
 
+    /// The daemon's pid, as the kernel reports it for this connection.
+    pub fn peer_pid(&self) -> Option<i32> {
+        use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+        getsockopt(&self.stream, PeerCredentials)
+            .ok()
+            .map(|c| c.pid())
+    }
+
     /// Send one request and wait for its response. If the daemon had closed the
     /// connection meanwhile (idle timeout, restart) — so it never saw the request — the
     /// client reconnects and sends it once more: a user may take a while to type a code.

@@ -20,12 +20,13 @@
 //! - [`account`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail queue.
-//! - [`client`]: blocking client for authctl, PAM and tests.
+//! - [`client`]: blocking client for authctl, PAM and tests; [`bench`]: authd-bench.
 //! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
 
 pub mod account;
 pub mod audit;
 pub mod authz;
+pub mod bench;
 pub mod client;
 pub mod codec;
 pub mod config;

@@ -312,6 +312,8 @@ pub struct StatusInfo {
     pub outbox_queued: u64,
     /// Messages given up on.
     pub outbox_failed: u64,
+    /// Threads hashing passwords at once.
+    pub hash_workers: u32,
 }
 
 /// One outgoing message, as `authctl outbox` shows it (never its body).

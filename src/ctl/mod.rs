@@ -38,6 +38,9 @@ pub enum CtlError {
     Unexpected(String),
     #[error("cannot read input")]
     Io(#[source] std::io::Error),
+    /// Something on this side failed (writing a file), not the daemon.
+    #[error("{0}")]
+    Local(String),
 }
 
 fn methods_list(methods: &[SecondFactor]) -> String {
@@ -58,7 +61,7 @@ impl CtlError {
             CtlError::Usage(_) => 2,
             CtlError::Input(_) => 65,
             CtlError::SecondFactorRequired(_) => 1,
-            CtlError::Unexpected(_) | CtlError::Io(_) => 70,
+            CtlError::Unexpected(_) | CtlError::Io(_) | CtlError::Local(_) => 70,
         }
     }
 
@@ -69,7 +72,7 @@ impl CtlError {
             CtlError::Input(_) => "invalid_input",
             CtlError::SecondFactorRequired(_) => "second_factor_required",
             CtlError::Unexpected(_) => "protocol",
-            CtlError::Io(_) => "io",
+            CtlError::Io(_) | CtlError::Local(_) => "io",
         }
     }
 
@@ -456,6 +459,31 @@ fn send_reset(s: &mut Session, name: String, proof: Option<Proof>) -> Result<Out
 fn backup(s: &mut Session, output: &std::path::Path) -> Result<Outcome, CtlError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
+    // Fetch first (a non-admin is refused before anything is written here), check it,
+    // then write a private temp file beside `output`, sync it and rename it into place.
+    let mut session = None;
+    let mut offset = 0u64;
+    let mut bytes = Vec::new();
+    loop {
+        match s.call(Request::Backup { session, offset })? {
+            Response::BackupChunk {
+                session: id,
+                total,
+                data,
+                ..
+            } => {
+                session = Some(id);
+                offset += data.len() as u64;
+                bytes.extend_from_slice(&data);
+                if offset >= total || data.is_empty() {
+                    break;
+                }
+            }
+            other => return Err(unexpected(other)),
+        }
+    }
+    let records = crate::store::backup::read_all(&bytes[..], crate::store::SCHEMA_VERSION)
+        .map_err(|e| CtlError::Local(format!("the backup does not verify: {e}")))?;
     let dir = output
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -466,54 +494,30 @@ fn backup(s: &mut Session, output: &std::path::Path) -> Result<Outcome, CtlError
             .file_name()
             .map_or("backup".into(), |n| n.to_string_lossy())
     ));
-    let io = |e: std::io::Error| CtlError::Unexpected(format!("cannot write the backup: {e}"));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
-    let result = (|| {
-        let mut session = None;
-        let mut offset = 0u64;
-        let mut bytes = Vec::new();
-        loop {
-            match s.call(Request::Backup { session, offset })? {
-                Response::BackupChunk {
-                    session: id,
-                    total,
-                    data,
-                    ..
-                } => {
-                    session = Some(id);
-                    offset += data.len() as u64;
-                    bytes.extend_from_slice(&data);
-                    if offset >= total || data.is_empty() {
-                        break;
-                    }
-                }
-                other => return Err(unexpected(other)),
-            }
-        }
-        let records = crate::store::backup::read_all(&bytes[..], crate::store::SCHEMA_VERSION)
-            .map_err(|e| CtlError::Unexpected(format!("the backup does not verify: {e}")))?;
-        file.write_all(&bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, output).map_err(io)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(Outcome::Done(format!(
-            "backup of {} records written to {} (the secret key file is not in it: back it up separately)",
-            records.len(),
-            output.display()
-        )))
-    })();
-    if result.is_err() {
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, output)?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    if let Err(e) = write() {
         let _ = std::fs::remove_file(&tmp);
+        return Err(CtlError::Local(format!(
+            "cannot write the backup to {}: {e}",
+            output.display()
+        )));
     }
-    result
+    Ok(Outcome::Done(format!(
+        "backup of {} records written to {} (the secret key file is not in it: back it up separately)",
+        records.len(),
+        output.display()
+    )))
 }
 
 fn outbox(s: &mut Session) -> Result<Outcome, CtlError> {

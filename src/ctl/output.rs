@@ -145,6 +145,7 @@ impl Outcome {
                 "schema_version": s.schema_version,
                 "outbox_queued": s.outbox_queued,
                 "outbox_failed": s.outbox_failed,
+                "hash_workers": s.hash_workers,
             }),
             Outcome::Account(a) => account_json(a),
             Outcome::Users(names) => json!({ "users": names }),

@@ -6,15 +6,17 @@
 
 use std::sync::{mpsc, Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
 use crate::config::PasswordConfig;
 use crate::error::Error;
 use crate::protocol::Secret;
 
-type Job = Box<dyn FnOnce() + Send>;
+/// Work for a hashing thread, handed that thread's own argon2 memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 /// The result of checking a password.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,18 +35,50 @@ pub struct Hasher {
     dummy: Arc<String>,
 }
 
-fn argon2(params: Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+/// Run argon2 for `params` into `out`, in the thread's reusable memory: each worker
+/// holds one m_cost-sized buffer for its whole life, so hashing memory is exactly
+/// workers x m_cost, with no allocation (and no page faults) per hash.
+fn raw_hash(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> Result<(), Error> {
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        .map_err(|e| Error::Internal(format!("argon2 hashing failed: {e}")))
 }
 
-fn hash_with(params: &Params, password: &[u8]) -> Result<String, Error> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
-    argon2(params.clone())
-        .hash_password(password, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("argon2 hashing failed: {e}")))
+fn hash_with(params: &Params, password: &[u8], memory: &mut Vec<Block>) -> Result<String, Error> {
+    let salt: [u8; 16] = crate::vault::random_bytes()?;
+    let mut out = [0u8; 32];
+    raw_hash(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params,
+        password,
+        &salt,
+        &mut out,
+        memory,
+    )?;
+    let internal = |e: argon2::password_hash::Error| Error::Internal(e.to_string());
+    let salt = SaltString::encode_b64(&salt).map_err(internal)?;
+    let out = Output::new(&out).map_err(internal)?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        salt.as_str(),
+        out
+    ))
 }
 
 /// Does the stored hash use exactly the configured algorithm and parameters?
@@ -57,20 +91,45 @@ fn is_current(hash: &PasswordHash<'_>, params: &Params) -> bool {
         })
 }
 
-fn verify_with(params: &Params, password: &[u8], stored: &str, real: bool) -> Verdict {
+/// Recompute the stored hash's argon2 for `password` and compare in constant time.
+fn matches(hash: &PasswordHash<'_>, password: &[u8], memory: &mut Vec<Block>) -> bool {
+    let mut check = || -> Option<bool> {
+        let algorithm = Algorithm::try_from(hash.algorithm).ok()?;
+        let version = match hash.version {
+            Some(v) => Version::try_from(v).ok()?,
+            None => Version::V0x13,
+        };
+        let params = Params::try_from(hash).ok()?;
+        let mut salt_buf = [0u8; 64];
+        let salt = hash.salt?.decode_b64(&mut salt_buf).ok()?;
+        let expected = hash.hash?;
+        let mut out = vec![0u8; expected.len()];
+        raw_hash(
+            algorithm, version, &params, password, salt, &mut out, memory,
+        )
+        .ok()?;
+        Some(bool::from(out.as_slice().ct_eq(expected.as_bytes())))
+    };
+    check().unwrap_or(false)
+}
+
+fn verify_with(
+    params: &Params,
+    password: &[u8],
+    stored: &str,
+    real: bool,
+    memory: &mut Vec<Block>,
+) -> Verdict {
     let Ok(hash) = PasswordHash::new(stored) else {
         return Verdict::Wrong;
     };
-    let ok = argon2(params.clone())
-        .verify_password(password, &hash)
-        .is_ok();
-    if !(ok && real) {
+    if !(matches(&hash, password, memory) && real) {
         return Verdict::Wrong;
     }
     let rehash = if is_current(&hash, params) {
         None
     } else {
-        hash_with(params, password).ok()
+        hash_with(params, password, memory).ok()
     };
     Verdict::Right { rehash }
 }
@@ -86,22 +145,23 @@ impl Hasher {
             let queue = Arc::clone(&queue);
             std::thread::Builder::new()
                 .name(format!("authd-hash-{i}"))
-                .spawn(move || loop {
-                    let job = match queue.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&mut memory),
+                            Err(_) => return,
+                        }
                     }
                 })
                 .map_err(|e| Error::Internal(format!("cannot start hash worker: {e}")))?;
         }
-        let mut dummy_password = [0u8; 32];
-        getrandom::fill(&mut dummy_password)
-            .map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
-        let dummy = Arc::new(hash_with(&params, &dummy_password)?);
+        let dummy_password: [u8; 32] = crate::vault::random_bytes()?;
+        let dummy = Arc::new(hash_with(&params, &dummy_password, &mut Vec::new())?);
         Ok(Hasher {
             jobs,
             params,
@@ -111,11 +171,11 @@ impl Hasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, Error> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = tx.send(work());
+        let job: Job = Box::new(move |memory| {
+            let _ = tx.send(work(memory));
         });
         self.jobs
             .send(job)
@@ -127,7 +187,7 @@ impl Hasher {
     /// A new argon2id PHC string for `password`.
     pub async fn hash(&self, password: Secret) -> Result<String, Error> {
         let params = self.params.clone();
-        self.run(move || hash_with(&params, password.expose().as_bytes()))
+        self.run(move |memory| hash_with(&params, password.expose().as_bytes(), memory))
             .await?
     }
 
@@ -136,9 +196,12 @@ impl Hasher {
     pub async fn verify(&self, password: Secret, stored: Option<String>) -> Result<Verdict, Error> {
         let params = self.params.clone();
         let dummy = Arc::clone(&self.dummy);
-        self.run(move || match stored {
-            Some(stored) => verify_with(&params, password.expose().as_bytes(), &stored, true),
-            None => verify_with(&params, password.expose().as_bytes(), &dummy, false),
+        self.run(move |memory| {
+            let pw = password.expose().as_bytes();
+            match stored {
+                Some(stored) => verify_with(&params, pw, &stored, true, memory),
+                None => verify_with(&params, pw, &dummy, false, memory),
+            }
         })
         .await
     }
@@ -186,6 +249,28 @@ mod tests {
             Verdict::Right { rehash: Some(r) } => assert!(r.contains("m=128,"), "{r}"),
             other => panic!("expected a rehash, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn hashes_made_by_the_argon2_crate_itself_verify() {
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let phc = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string();
+        let h = Hasher::start(&cheap(64), 1).unwrap();
+        assert_eq!(
+            h.verify(Secret::new("pw"), Some(phc.clone()))
+                .await
+                .unwrap(),
+            Verdict::Right { rehash: None }
+        );
+        assert_eq!(
+            h.verify(Secret::new("px"), Some(phc)).await.unwrap(),
+            Verdict::Wrong
+        );
     }
 
     #[tokio::test]

@@ -35,7 +35,7 @@ pub enum ServerError {
     #[error("{} exists and is not a socket; refusing to replace it", .path.display())]
     NotASocket { path: PathBuf },
     #[error(
-        "socket directory {} must be owned by this user or root and not writable by others",
+        "socket directory {} must be owned by this user or root and not writable by group or others",
         .path.display()
     )]
     UntrustedDir { path: PathBuf },
@@ -135,15 +135,25 @@ pub fn problems(config: &Config) -> Vec<String> {
         }
     }
     let key = Vault::key_path(&config.state_dir);
+    if !key.exists() && config.state_dir.join("db").exists() {
+        found.push(format!(
+            "secret key {} is missing but the state directory holds a database; restore the key",
+            key.display()
+        ));
+    }
     if key.exists() {
         if let Err(e) = Vault::open_or_create(&key, false) {
             found.push(crate::error::DisplayChain(&e).to_string());
         }
     }
     if let Some(dir) = config.socket.parent().filter(|d| d.exists()) {
-        if !crate::config::dir_is_trusted(dir) {
+        // Run as root, the check cannot know which user the daemon will be: it then
+        // only insists that the directory is not writable by group or others.
+        let root = nix::unistd::geteuid().is_root();
+        let open = std::fs::metadata(dir).is_ok_and(|m| m.mode() & 0o022 != 0);
+        if open || (!root && !crate::config::dir_is_trusted(dir)) {
             found.push(format!(
-                "socket directory {} must be owned by this user or root and not writable by others",
+                "socket directory {} must be owned by this user or root and not writable by group or others",
                 dir.display()
             ));
         }

@@ -120,7 +120,7 @@ fn a_socket_directory_others_can_write_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not writable by others"), "{err}");
+    assert!(err.contains("writable by group or others"), "{err}");
     assert!(!run.join("authd.sock").exists());
 }
 

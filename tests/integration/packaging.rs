@@ -207,6 +207,7 @@ fn make_install_puts_every_file_in_place() {
         .arg("install")
         .arg(format!("DESTDIR={}", dest.path().display()))
         .arg("PREFIX=/usr")
+        .arg("PAMDIR=/usr/lib/security")
         .arg(format!("BUILD={}", build.path().display()))
         .current_dir(root())
         .output()
@@ -241,11 +242,16 @@ fn make_install_puts_every_file_in_place() {
     assert!(unit
         .unwrap()
         .contains("ExecStart=/usr/bin/authd --config /etc/authd/authd.toml"));
-    // The installed example config is one the installed daemon accepts.
+    // The installed example config is one the installed daemon accepts (paths of our
+    // own, since the check looks at them on disk).
     let check = Command::new(dest.path().join("usr/bin/authd"))
         .arg("--check-config")
         .arg("--config")
         .arg(dest.path().join("etc/authd/authd.toml"))
+        .arg("--socket")
+        .arg(dest.path().join("run/authd.sock"))
+        .arg("--state-dir")
+        .arg(dest.path().join("state"))
         .output()
         .unwrap();
     assert!(
