@@ -341,7 +341,7 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 impl Config {
     /// Read and validate `path`, or take the defaults when there is none.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let config = match path {
+        let mut config = match path {
             None => Config::default(),
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -355,6 +355,8 @@ impl Config {
             }
         };
         config.validate()?;
+        // Resolved once: asking the kernel (and cgroups) for the CPU count is not free.
+        config.password.hash_workers = config.hash_workers();
         Ok(config)
     }
 
