@@ -16,8 +16,8 @@ struct Args {
     /// authd's socket.
     #[arg(long, env = "AUTHD_SOCKET", value_name = "PATH")]
     socket: PathBuf,
-    #[arg(long, value_enum)]
-    scenario: Scenario,
+    #[arg(long, value_enum, required_unless_present = "populate")]
+    scenario: Option<Scenario>,
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     clients: usize,
