@@ -52,13 +52,11 @@ fn main() -> ExitCode {
     let stop = args
         .requests
         .map_or(Stop::After(args.duration), Stop::Requests);
-    match bench::run(
-        &args.socket,
-        args.scenario,
-        args.clients,
-        stop,
-        args.accounts,
-    ) {
+    // clap insists on a scenario unless --populate was given.
+    let Some(scenario) = args.scenario else {
+        return ExitCode::from(2);
+    };
+    match bench::run(&args.socket, scenario, args.clients, stop, args.accounts) {
         Ok(report) => {
             if args.json {
                 println!("{}", serde_json::to_string(&report).unwrap_or_default());
