@@ -22,7 +22,7 @@ fn restore(state_dir: &std::path::Path, file: &std::path::Path) -> std::process:
 
 #[test]
 fn a_backup_under_load_restores_every_account() {
-    if !crate::two_factor::have("oathtool") {
+    if !have("oathtool") {
         return;
     }
     let a = Daemon::start_with_config(&format!(

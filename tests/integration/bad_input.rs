@@ -265,7 +265,13 @@ fn connections_beyond_the_limit_are_told_busy() {
     raise_fd_limit();
     let d = Daemon::start_with("max_connections = 10");
     let (welcome, busy) = flood(&d, 200);
-    assert_eq!((welcome, busy), (10, 190));
+    // At most 10 are served; the readiness probe's connection may still hold a slot for
+    // a moment, so 9 is fine too. Every other one is told "busy".
+    assert_eq!(welcome + busy, 200);
+    assert!(
+        (9..=10).contains(&welcome),
+        "{welcome} served beyond the limit of 10"
+    );
 }
 
 #[test]

@@ -297,3 +297,18 @@ pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
 }
+
+/// Is the peer program `tool` installed? Missing: a loud skip locally, a failure under
+/// CI=true (where .ci/run installs every peer).
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("which")
+        .arg(tool)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        let why = format!("{tool} is not installed (see .ci/run for the Debian packages)");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED: {why}");
+    }
+    found
+}

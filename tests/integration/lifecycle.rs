@@ -261,19 +261,9 @@ fn with_no_config_a_user_daemon_uses_its_xdg_directories() {
     assert!(!socket.exists());
 }
 
-fn tool_available(tool: &str) -> bool {
-    let found = Command::new(tool).arg("--version").output().is_ok();
-    if !found {
-        let why = format!("{tool} is not installed");
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("SKIPPED: {why}");
-    }
-    found
-}
-
 #[test]
 fn systemd_socket_activation_and_readiness_notification() {
-    if !tool_available("systemd-socket-activate") {
+    if !have("systemd-socket-activate") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@ use std::process::Command;
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::daemon::{AUTHCTL, AUTHD};
+use crate::daemon::{have, AUTHCTL, AUTHD};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -128,21 +128,6 @@ fn the_man_page_names_every_command_and_option() {
         missing.is_empty(),
         "authctl(1) does not document: {missing:?}"
     );
-}
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("which")
-        .arg(tool)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is not installed"
-        );
-        eprintln!("SKIPPED: {tool} is not installed");
-    }
-    found
 }
 
 /// Copy the units into `dir`, pointing ExecStart at an existing binary.

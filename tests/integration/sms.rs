@@ -276,7 +276,7 @@ fn a_failing_gateway_is_retried_across_a_restart_and_delivers_once() {
 
 #[test]
 fn an_account_with_totp_and_sms_accepts_either() {
-    if !crate::two_factor::have("oathtool") {
+    if !have("oathtool") {
         return;
     }
     let (d, gw, _dir) = start("min_interval = \"0s\"", "");

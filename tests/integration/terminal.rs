@@ -57,21 +57,9 @@ fn answered_of(answers: &[(&str, &str)], done: usize, prompt: &str) -> usize {
     answers[..done].iter().filter(|(p, _)| *p == prompt).count()
 }
 
-fn script_available() -> bool {
-    let found = Command::new("script").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "script is not installed"
-        );
-        eprintln!("SKIPPED: script (util-linux) is not installed");
-    }
-    found
-}
-
 #[test]
 fn passwords_typed_at_the_prompt_are_not_echoed() {
-    if !script_available() {
+    if !have("script") {
         return;
     }
     let d = Daemon::start();
