@@ -43,6 +43,18 @@ impl Service {
         Ok((sms::mask_phone(&phone), expires))
     }
 
+    /// A code is queued: make it durable, wake the delivery task, tell the client.
+    async fn code_sent(
+        &self,
+        name: &str,
+        event: &Event,
+        (to, expires): (String, u64),
+    ) -> Result<Response, Error> {
+        self.commit(name, event).await?;
+        self.wake_outbox();
+        Ok(Response::SmsSent { to, expires })
+    }
+
     pub async fn enable_sms(
         &self,
         caller: &Caller,
@@ -86,12 +98,7 @@ impl Service {
             let event = Event::by(caller, Action::SmsEnrolled, Outcome::Ok, detail);
             Ok(((sent, event.clone()), event))
         })?;
-        self.commit(&name, &event).await?;
-        self.wake_outbox();
-        Ok(Response::SmsSent {
-            to: sent.0,
-            expires: sent.1,
-        })
+        self.code_sent(&name, &event, sent).await
     }
 
     pub async fn confirm_sms(
@@ -169,11 +176,6 @@ impl Service {
             let event = Event::by(caller, Action::SmsCodeSent, Outcome::Ok, detail);
             Ok(((sent, event.clone()), event))
         })?;
-        self.commit(&name, &event).await?;
-        self.wake_outbox();
-        Ok(Response::SmsSent {
-            to: sent.0,
-            expires: sent.1,
-        })
+        self.code_sent(&name, &event, sent).await
     }
 }

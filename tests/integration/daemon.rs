@@ -41,22 +41,14 @@ impl Daemon {
         let dir = tempfile::tempdir().unwrap();
         // Other uids (the authorization tests) must reach the socket; state stays 0700.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let socket = dir.path().join("authd.sock");
         let config = dir.path().join("authd.toml");
         let text = format!(
             "socket = \"{}\"\nstate_dir = \"{}\"\n{body}",
-            socket.display(),
+            dir.path().join("authd.sock").display(),
             dir.path().join("state").display()
         );
         std::fs::write(&config, text).unwrap();
-        let mut daemon = Daemon {
-            dir,
-            socket,
-            config,
-            child: None,
-        };
-        daemon.spawn();
-        daemon
+        Daemon::from_existing(dir, config)
     }
 
     /// Start on a directory and config that already exist (e.g. a restored state).
