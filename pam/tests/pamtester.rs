@@ -57,13 +57,18 @@ struct Authd {
 
 impl Authd {
     fn start() -> Authd {
+        Authd::start_with("[password]\nargon2_m_kib = 256\nargon2_t = 1\n")
+    }
+
+    /// Start with this config body (socket and state_dir are added).
+    fn start_with(body: &str) -> Authd {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("authd.sock");
         let config = dir.path().join("authd.toml");
         std::fs::write(
             &config,
             format!(
-                "socket = \"{}\"\nstate_dir = \"{}\"\n[password]\nargon2_m_kib = 256\nargon2_t = 1\n",
+                "socket = \"{}\"\nstate_dir = \"{}\"\n{body}",
                 socket.display(),
                 dir.path().join("state").display()
             ),
@@ -266,4 +271,70 @@ fn pamtester_drives_password_totp_recovery_lockout_and_failures() {
         !ok && text.contains("cannot retrieve authentication info"),
         "{text}"
     );
+}
+
+/// 300 wrong passwords on 300 connections, then a login through PAM with the right
+/// password while they are still being hashed (the real argon2 cost, one worker): the
+/// account locked while that login was in flight, so PAM must fail as locked and never
+/// show the code prompt, which would tell the attacker the password is right.
+#[test]
+fn a_flood_of_guesses_never_shows_the_code_prompt() {
+    use authd::codec;
+    use authd::protocol::{Origin, Request, Response, Secret};
+    use std::sync::{mpsc, Arc, Barrier};
+
+    if !ready() {
+        return;
+    }
+    let d = Authd::start_with("[password]\nargon2_m_kib = 19456\nargon2_t = 2\nhash_workers = 1\n");
+    let svc = d.service("flood", STACK);
+    add_user(&d, "victim");
+    let enrol = d.ctl("", &["--json", "enable-totp", "victim"]);
+    let enrol: serde_json::Value = serde_json::from_slice(&enrol.stdout).unwrap();
+    let secret = enrol["secret"].as_str().unwrap().to_string();
+    let confirm = d.ctl("", &["confirm-totp", "victim", &oathtool(&secret, 0)]);
+    assert!(confirm.status.success());
+
+    const GUESSES: usize = 300;
+    let start = Arc::new(Barrier::new(GUESSES + 1));
+    let (written, all_written) = mpsc::channel();
+    let guesses: Vec<_> = (0..GUESSES)
+        .map(|i| {
+            let mut stream = std::os::unix::net::UnixStream::connect(&d.socket).unwrap();
+            let hello = Request::Hello {
+                protocol: authd::protocol::PROTOCOL_VERSION,
+                client: "flood".into(),
+            };
+            codec::write_frame_blocking(&mut stream, &codec::encode(&hello).unwrap()).unwrap();
+            codec::read_frame_blocking(&mut stream).unwrap();
+            let guess = Request::Verify {
+                name: "victim".into(),
+                password: Secret::new(format!("wrong-guess-number-{i}")),
+                code: None,
+                origin: Origin::default(),
+            };
+            let start = Arc::clone(&start);
+            let written = written.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                codec::write_frame_blocking(&mut stream, &codec::encode(&guess).unwrap()).unwrap();
+                written.send(()).unwrap();
+                let payload = codec::read_frame_blocking(&mut stream).unwrap();
+                codec::decode::<Response>(&payload).unwrap()
+            })
+        })
+        .collect();
+    start.wait();
+    for _ in 0..GUESSES {
+        all_written
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a guess was never written");
+    }
+    let (ok, text) = pamtester(&svc, "victim", "authenticate", &[PW, &oathtool(&secret, 1)]);
+    for guess in guesses {
+        guess.join().unwrap();
+    }
+    assert!(!ok, "{text}");
+    assert!(!text.contains("Verification code"), "{text}");
+    assert!(text.contains("maximum number of retries"), "{text}");
 }

@@ -9,6 +9,7 @@ mod backup;
 mod challenge;
 mod credentials;
 mod info;
+mod login;
 mod outbox;
 mod reset;
 mod sms;

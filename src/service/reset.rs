@@ -1,7 +1,7 @@
 //! Forgotten passwords: queue a mail with a single-use token, and set a new password
 //! with it. Any password change voids the account's tokens and mails a notice.
 
-use super::credentials::refuse_sso;
+use super::login::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;

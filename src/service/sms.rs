@@ -1,7 +1,7 @@
 //! SMS verification: enrolling a phone, confirming it with a code, and sending login
 //! codes — each send rate limited and queued through the durable outbox.
 
-use super::credentials::refuse_sso;
+use super::login::refuse_sso;
 use super::Service;
 use crate::account::check_phone;
 use crate::audit::{Action, Event, Outcome};
@@ -125,6 +125,9 @@ impl Service {
                     )))
                 }
                 Some(_) => {}
+            }
+            if let Some((error, event)) = self.locked_step(caller, acc, now, "confirm-sms") {
+                return Ok(((Err(error), event.clone()), event));
             }
             let name = acc.name.clone();
             match sms::check(&self.vault, &name, &mut acc.sms_code, code.expose(), now) {

@@ -1,15 +1,15 @@
-//! Second factors: authenticator-app enrolment and confirmation, checking a code during
-//! a login, recovery codes, disabling with proof, and the admin's lost-device reset.
+//! Second factors: authenticator-app enrolment and confirmation, recovery codes,
+//! disabling with proof, and the admin's lost-device reset. Codes at login are checked
+//! in `login`.
 
-use super::credentials::{detail_with, refuse_sso, Authn, Step};
+use super::login::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
-use crate::lockout;
 use crate::protocol::{FactorChoice, Proof, Response, Secret};
 use crate::recovery;
-use crate::sms::{self, SmsCheck};
+
 use crate::store::{Account, TotpEnrolment};
 use crate::time;
 use crate::totp::{self, CodeCheck};
@@ -22,7 +22,11 @@ fn totp_context(name: &str) -> Vec<u8> {
 
 impl Service {
     /// Open an account's sealed TOTP secret; failure means tampering or a wrong key.
-    fn totp_secret(&self, account: &Account, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub(super) fn totp_secret(
+        &self,
+        account: &Account,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.vault
             .open(&totp_context(&account.name), sealed)
             .map_err(|e| {
@@ -32,70 +36,6 @@ impl Service {
                     account.name
                 ))
             })
-    }
-
-    /// Check a TOTP or recovery code inside a login transaction: success clears the
-    /// failure count (and spends a recovery code); a wrong or replayed code counts as a
-    /// failure.
-    pub(super) fn second_factor(
-        &self,
-        caller: &Caller,
-        acc: &mut Account,
-        code: &Secret,
-        now: u64,
-        context: &str,
-    ) -> Result<Step, Error> {
-        let code = code.expose().trim();
-        if let Some(enrolment) = acc.totp.clone().filter(|t| t.active) {
-            if totp::looks_like_code(code, &self.config.totp) {
-                let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
-                match totp::check(&secret, &self.config.totp, code, now, enrolment.last_step) {
-                    CodeCheck::Valid { step } => {
-                        if let Some(t) = acc.totp.as_mut() {
-                            t.last_step = Some(step);
-                        }
-                        lockout::clear(acc);
-                        let detail = detail_with(context, "password and totp code");
-                        let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
-                        return Ok((Ok(Authn::Granted), event));
-                    }
-                    CodeCheck::Replayed => {
-                        let what = detail_with(context, "totp code replayed");
-                        let event = self.failure(caller, acc, now, Outcome::Replayed, &what);
-                        return Ok((Err(Error::CodeReused), event));
-                    }
-                    CodeCheck::Wrong => {}
-                }
-            }
-        }
-        let name = acc.name.clone();
-        let sms_on = acc.sms.as_ref().is_some_and(|s| s.active);
-        if sms_on
-            && acc.sms_code.is_some()
-            && code.len() == 6
-            && code.bytes().all(|b| b.is_ascii_digit())
-            && sms::check(&self.vault, &name, &mut acc.sms_code, code, now) == SmsCheck::Valid
-        {
-            lockout::clear(acc);
-            let detail = detail_with(context, "password and sms code");
-            let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
-            return Ok((Ok(Authn::Granted), event));
-        }
-        if recovery::spend(&self.vault, &name, &mut acc.recovery_codes, code) {
-            lockout::clear(acc);
-            let left = acc.recovery_codes.len();
-            let detail = detail_with(context, &format!("{left} left"));
-            let event = Event::by(caller, Action::RecoveryCodeUsed, Outcome::Ok, detail);
-            return Ok((Ok(Authn::Granted), event));
-        }
-        let event = self.failure(
-            caller,
-            acc,
-            now,
-            Outcome::Denied,
-            &detail_with(context, "wrong code"),
-        );
-        Ok((Err(Error::Denied), event))
     }
 
     /// Turn a confirmed second factor on; the account's first one also brings a new set
@@ -119,23 +59,6 @@ impl Service {
             codes = fresh;
         }
         Ok((codes, Event::by(caller, action, Outcome::Ok, detail)))
-    }
-
-    /// The password and, when the account has 2FA, a code: all of `Proof`.
-    pub(super) async fn require_proof(
-        &self,
-        caller: &Caller,
-        name: &str,
-        proof: Proof,
-        why: &str,
-    ) -> Result<(), Error> {
-        match self
-            .authenticate(caller, name, proof.password, proof.code.as_ref(), why)
-            .await?
-        {
-            Authn::Granted => Ok(()),
-            Authn::NeedsCode { .. } => Err(Error::CodeRequired),
-        }
     }
 
     pub async fn enable_totp(&self, caller: &Caller, name: String) -> Result<Response, Error> {
@@ -202,6 +125,9 @@ impl Service {
                 }
                 Some(t) => t.clone(),
             };
+            if let Some((error, event)) = self.locked_step(caller, acc, now, "confirm-totp") {
+                return Ok(((Err(error), event.clone()), event));
+            }
             let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
             let step =
                 match totp::check(&secret, &self.config.totp, code.expose().trim(), now, None) {

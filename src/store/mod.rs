@@ -56,6 +56,13 @@ pub struct Effects {
     pub dropped_tokens: Vec<[u8; 32]>,
 }
 
+impl Effects {
+    /// Nothing to write beside the account.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.new_tokens.is_empty() && self.dropped_tokens.is_empty()
+    }
+}
+
 type TxResult<T> = Result<T, ConflictableTransactionError<Error>>;
 
 fn abort<T>(e: Error) -> TxResult<T> {

@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod daemon;
 mod lifecycle;
+mod lockout_race;
 mod mail;
 mod packaging;
 mod passwords;

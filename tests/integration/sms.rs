@@ -6,16 +6,16 @@ use std::time::{Duration, Instant};
 
 use crate::daemon::*;
 
-const PHONE: &str = "+4930901820";
+pub(crate) const PHONE: &str = "+4930901820";
 
-struct Gateway {
+pub(crate) struct Gateway {
     outbox: PathBuf,
     fail_flag: PathBuf,
 }
 
 impl Gateway {
     /// Write the gateway script into `dir`; returns it and the `[sms]` config using it.
-    fn new(dir: &Path) -> (Gateway, String) {
+    pub(crate) fn new(dir: &Path) -> (Gateway, String) {
         let script = dir.join("gateway.sh");
         let outbox = dir.join("sms-received.txt");
         let fail_flag = dir.join("gateway-down");
@@ -38,7 +38,7 @@ impl Gateway {
         (Gateway { outbox, fail_flag }, config)
     }
 
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         std::fs::read_to_string(&self.outbox)
             .unwrap_or_default()
             .split("TO ")
@@ -48,7 +48,7 @@ impl Gateway {
     }
 
     /// Wait for message number `n` (1-based) and return its code.
-    fn code(&self, n: usize) -> String {
+    pub(crate) fn code(&self, n: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let messages = self.messages();
@@ -71,7 +71,7 @@ impl Gateway {
 }
 
 /// A daemon whose SMS go through the test gateway; `extra` adds `[sms]` keys.
-fn start(extra_sms: &str, more: &str) -> (Daemon, Gateway, tempfile::TempDir) {
+pub(crate) fn start(extra_sms: &str, more: &str) -> (Daemon, Gateway, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let (gateway, sms) = Gateway::new(dir.path());
     let d = Daemon::start_with_config(&format!(

@@ -9,7 +9,7 @@ use authd::protocol::{ErrorCode, Origin, Request, Response, Secret};
 use crate::daemon::*;
 
 /// The TOTP code oathtool computes for `secret`, `steps` periods from now.
-fn oathtool(secret: &str, steps: i64) -> String {
+pub(crate) fn oathtool(secret: &str, steps: i64) -> String {
     let at = authd::time::now() as i64 + 30 * steps;
     let out = Command::new("oathtool")
         .args(["--totp", "-b", secret, &format!("--now=@{at}")])
@@ -21,7 +21,7 @@ fn oathtool(secret: &str, steps: i64) -> String {
 
 /// Enrol `name` (which has GOOD_PW) and confirm with the current code; returns the base32
 /// secret and the recovery codes.
-fn enrol(d: &Daemon, name: &str) -> (String, Vec<String>) {
+pub(crate) fn enrol(d: &Daemon, name: &str) -> (String, Vec<String>) {
     let enrolment = json(&d.ctl(&["--json", "enable-totp", name]));
     let secret = enrolment["secret"].as_str().unwrap().to_string();
     let confirmed = d.ctl(&["--json", "confirm-totp", name, &oathtool(&secret, 0)]);

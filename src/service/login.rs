@@ -1,0 +1,399 @@
+//! The one login path: every outcome that depends on a password or a second-factor code
+//! (verify, the code step after a challenge, change-password, and the proof that
+//! disable-2fa, recovery-codes and send-reset ask for) is decided here, by [`decide`],
+//! against the account as it is *after* the password hash finished.
+//!
+//! Order: a locked account is refused before hashing (cheap); then argon2 runs on the
+//! worker pool (a dummy hash for unknown names); then the decision reads the current
+//! record, so a guess that was in flight when other guesses locked the account is
+//! answered `locked` whatever factor follows, and a password checked against a hash that
+//! was replaced meanwhile never counts as right. The half-way step (right password, an
+//! app code still to come) changes nothing on the record and so writes nothing; every
+//! other decision is taken again inside the transaction that records it.
+//!
+//! [`decide`]: Service::decide
+
+use std::time::Instant;
+
+use super::Service;
+use crate::audit::{Action, Event, Outcome};
+use crate::authz::Caller;
+use crate::error::Error;
+use crate::lockout;
+use crate::password::Verdict;
+use crate::protocol::{Origin, Proof, Response, SecondFactor, Secret};
+use crate::recovery;
+use crate::sms::{self, SmsCheck};
+use crate::store::{Account, Effects};
+use crate::time;
+use crate::totp::{self, CodeCheck};
+
+/// Where an attempt came from, for the audit detail.
+fn origin_detail(origin: &Origin) -> String {
+    let mut parts = Vec::new();
+    if let Some(service) = &origin.service {
+        parts.push(format!("service={}", service.escape_debug()));
+    }
+    if let Some(host) = &origin.remote_host {
+        parts.push(format!("rhost={}", host.escape_debug()));
+    }
+    parts.join(" ")
+}
+
+/// `context` (where the attempt came from), then what happened.
+pub(super) fn detail_with(context: &str, what: &str) -> String {
+    if context.is_empty() {
+        what.to_string()
+    } else {
+        format!("{context}; {what}")
+    }
+}
+
+pub(super) fn refuse_sso(account: &Account) -> Result<(), Error> {
+    match account.sso {
+        Some(_) => Err(Error::SsoAccount(account.name.clone())),
+        None => Ok(()),
+    }
+}
+
+/// How far a login got.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Authn {
+    Granted,
+    /// The password was right; one of these factors must follow.
+    NeedsCode {
+        methods: Vec<SecondFactor>,
+        /// The masked number a login code was just sent to, for SMS.
+        sms_sent_to: Option<String>,
+    },
+}
+
+/// What one step of a login decided, and the audit event that says so.
+pub(super) type Step = (Result<Authn, Error>, Event);
+
+/// What a login attempt brings.
+struct Attempt<'a> {
+    /// The password's verdict and the stored hash it was checked against; `None` when a
+    /// challenge already proved the password.
+    password: Option<(&'a Verdict, &'a Option<String>)>,
+    code: Option<&'a Secret>,
+}
+
+impl Service {
+    /// Count a failed password or code; the event says whether it locked the account.
+    pub(super) fn failure(
+        &self,
+        caller: &Caller,
+        account: &mut Account,
+        now: u64,
+        outcome: Outcome,
+        what: &str,
+    ) -> Event {
+        let detail = format!("{what}; failure {}", account.failures + 1);
+        match lockout::record_failure(account, &self.config.lockout, now) {
+            None => Event::by(caller, Action::Verify, outcome, detail),
+            Some(until) => Event::by(
+                caller,
+                Action::LockedOut,
+                outcome,
+                format!("{detail}; locked until {}", time::format(until)),
+            ),
+        }
+    }
+
+    /// The answer for an attempt on an account locked at `now`, if it is: the attempt's
+    /// own verdict is never looked at, so concurrency never buys extra guesses.
+    pub(super) fn locked_step(
+        &self,
+        caller: &Caller,
+        acc: &Account,
+        now: u64,
+        context: &str,
+    ) -> Option<(Error, Event)> {
+        let until = lockout::locked_until(acc, now)?;
+        let event = Event::by(caller, Action::Verify, Outcome::Locked, context.into());
+        let error = Error::Locked {
+            name: acc.name.clone(),
+            until,
+        };
+        Some((error, event))
+    }
+
+    /// Refuse (and audit) an attempt on a locked account, before any hashing.
+    pub(super) async fn refuse_if_locked(
+        &self,
+        caller: &Caller,
+        account: &Account,
+        context: &str,
+    ) -> Result<(), Error> {
+        let now = time::now();
+        let Some((error, event)) = self.locked_step(caller, account, now, context) else {
+            return Ok(());
+        };
+        self.store
+            .update(&account.name, now, |_| Ok(((), event.clone())))?;
+        self.commit(&account.name, &event).await?;
+        Err(error)
+    }
+
+    /// The login decision, on the account as it is now. It may change the record
+    /// (failure count, rehash, replay step, spent codes) and ask for an SMS.
+    fn decide(
+        &self,
+        caller: &Caller,
+        acc: &mut Account,
+        effects: &mut Effects,
+        attempt: &Attempt<'_>,
+        now: u64,
+        context: &str,
+    ) -> Result<Step, Error> {
+        refuse_sso(acc)?;
+        if let Some((error, event)) = self.locked_step(caller, acc, now, context) {
+            return Ok((Err(error), event));
+        }
+        if let Some((verdict, checked)) = attempt.password {
+            if acc.password_hash != *checked {
+                // Checked against a password that was replaced meanwhile: neither right
+                // nor a guess against the current one.
+                let what = detail_with(context, "password changed during the check");
+                let event = Event::by(caller, Action::Verify, Outcome::Denied, what);
+                return Ok((Err(Error::Denied), event));
+            }
+            match verdict {
+                Verdict::Wrong => {
+                    let what = detail_with(context, "wrong password");
+                    let event = self.failure(caller, acc, now, Outcome::Denied, &what);
+                    return Ok((Err(Error::Denied), event));
+                }
+                Verdict::Right { rehash } => {
+                    if let Some(fresh) = rehash {
+                        acc.password_hash = Some(fresh.clone());
+                    }
+                }
+            }
+        }
+        let methods = acc.second_factors();
+        if methods.is_empty() {
+            lockout::clear(acc);
+            let event = Event::by(caller, Action::Verify, Outcome::Ok, context.into());
+            return Ok((Ok(Authn::Granted), event));
+        }
+        if let Some(code) = attempt.code {
+            return self.second_factor(caller, acc, code, now, context);
+        }
+        // SMS-only accounts get a fresh code now (with an app too, the app code is asked
+        // for; send-code sends one on request). If the rate limit says no, the code sent
+        // a moment ago is still good.
+        let sms_sent_to = if methods == [SecondFactor::Sms] {
+            self.queue_sms_code(acc, effects, now).ok().map(|s| s.0)
+        } else {
+            None
+        };
+        let mut detail = detail_with(context, "password ok");
+        if let Some(to) = &sms_sent_to {
+            detail.push_str(&format!("; sms code sent to {to}"));
+        }
+        let event = Event::by(caller, Action::Verify, Outcome::Challenged, detail);
+        let needs = Authn::NeedsCode {
+            methods,
+            sms_sent_to,
+        };
+        Ok((Ok(needs), event))
+    }
+
+    /// Decide `attempt` on the current record and record the outcome durably. A half-way
+    /// step that changes nothing (right password, app code to come) is only logged.
+    async fn settle(
+        &self,
+        caller: &Caller,
+        name: &str,
+        attempt: Attempt<'_>,
+        context: &str,
+    ) -> Result<Authn, Error> {
+        let now = time::now();
+        let current = self.existing(name)?;
+        let mut probe = current.clone();
+        let mut effects = Effects::default();
+        let (result, event) =
+            self.decide(caller, &mut probe, &mut effects, &attempt, now, context)?;
+        if matches!(result, Ok(Authn::NeedsCode { .. })) && probe == current && effects.is_empty() {
+            event.log(name);
+            return result;
+        }
+        let (result, event) = self.store.update_with(name, now, |acc, effects| {
+            let (result, event) = self.decide(caller, acc, effects, &attempt, now, context)?;
+            Ok(((result, event.clone()), event))
+        })?;
+        self.commit(name, &event).await?;
+        if matches!(
+            result,
+            Ok(Authn::NeedsCode {
+                sms_sent_to: Some(_),
+                ..
+            })
+        ) {
+            self.wake_outbox();
+        }
+        result
+    }
+
+    /// Check `password`, and `code` when the account has a second factor, counting
+    /// failures toward the lockout.
+    pub(super) async fn authenticate(
+        &self,
+        caller: &Caller,
+        name: &str,
+        password: Secret,
+        code: Option<&Secret>,
+        context: &str,
+    ) -> Result<Authn, Error> {
+        let Some(account) = self.store.account(name)? else {
+            // Same cost as a real check, so timing does not reveal which names exist.
+            self.hasher.verify(password, None).await?;
+            return Err(Error::NoSuchUser(name.to_string()));
+        };
+        refuse_sso(&account)?;
+        self.refuse_if_locked(caller, &account, context).await?;
+        let checked = account.password_hash;
+        let verdict = self.hasher.verify(password, checked.clone()).await?;
+        let attempt = Attempt {
+            password: Some((&verdict, &checked)),
+            code,
+        };
+        self.settle(caller, name, attempt, context).await
+    }
+
+    /// The password and, when the account has 2FA, a code: all of `Proof`.
+    pub(super) async fn require_proof(
+        &self,
+        caller: &Caller,
+        name: &str,
+        proof: Proof,
+        why: &str,
+    ) -> Result<(), Error> {
+        match self
+            .authenticate(caller, name, proof.password, proof.code.as_ref(), why)
+            .await?
+        {
+            Authn::Granted => Ok(()),
+            Authn::NeedsCode { .. } => Err(Error::CodeRequired),
+        }
+    }
+
+    pub async fn verify(
+        &self,
+        caller: &Caller,
+        name: String,
+        password: Secret,
+        code: Option<Secret>,
+        origin: Origin,
+    ) -> Result<Response, Error> {
+        let context = origin_detail(&origin);
+        match self
+            .authenticate(caller, &name, password, code.as_ref(), &context)
+            .await?
+        {
+            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::NeedsCode {
+                methods,
+                sms_sent_to,
+            } => {
+                let challenge = self
+                    .challenges
+                    .issue(&name, caller.peer().uid, Instant::now())?;
+                Ok(Response::SecondFactorRequired {
+                    methods,
+                    challenge: Some(challenge),
+                    sms_sent_to,
+                })
+            }
+        }
+    }
+
+    /// The second step of a login: a code for a challenge from `verify`.
+    pub async fn verify_code(
+        &self,
+        caller: &Caller,
+        name: String,
+        challenge: Secret,
+        code: Secret,
+        origin: Origin,
+    ) -> Result<Response, Error> {
+        if !self
+            .challenges
+            .take(&challenge, &name, caller.peer().uid, Instant::now())
+        {
+            return Err(Error::ChallengeExpired);
+        }
+        let context = origin_detail(&origin);
+        self.refuse_if_locked(caller, &self.existing(&name)?, &context)
+            .await?;
+        let attempt = Attempt {
+            password: None,
+            code: Some(&code),
+        };
+        match self.settle(caller, &name, attempt, &context).await? {
+            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::NeedsCode { .. } => Err(Error::CodeRequired),
+        }
+    }
+
+    /// Check a TOTP, SMS or recovery code inside a login decision: success clears the
+    /// failure count (and spends a recovery or SMS code); a wrong or replayed code counts
+    /// as a failure.
+    fn second_factor(
+        &self,
+        caller: &Caller,
+        acc: &mut Account,
+        code: &Secret,
+        now: u64,
+        context: &str,
+    ) -> Result<Step, Error> {
+        let code = code.expose().trim();
+        if let Some(enrolment) = acc.totp.clone().filter(|t| t.active) {
+            if totp::looks_like_code(code, &self.config.totp) {
+                let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
+                match totp::check(&secret, &self.config.totp, code, now, enrolment.last_step) {
+                    CodeCheck::Valid { step } => {
+                        if let Some(t) = acc.totp.as_mut() {
+                            t.last_step = Some(step);
+                        }
+                        lockout::clear(acc);
+                        let detail = detail_with(context, "password and totp code");
+                        let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
+                        return Ok((Ok(Authn::Granted), event));
+                    }
+                    CodeCheck::Replayed => {
+                        let what = detail_with(context, "totp code replayed");
+                        let event = self.failure(caller, acc, now, Outcome::Replayed, &what);
+                        return Ok((Err(Error::CodeReused), event));
+                    }
+                    CodeCheck::Wrong => {}
+                }
+            }
+        }
+        let name = acc.name.clone();
+        let sms_on = acc.sms.as_ref().is_some_and(|s| s.active);
+        if sms_on
+            && acc.sms_code.is_some()
+            && code.len() == 6
+            && code.bytes().all(|b| b.is_ascii_digit())
+            && sms::check(&self.vault, &name, &mut acc.sms_code, code, now) == SmsCheck::Valid
+        {
+            lockout::clear(acc);
+            let detail = detail_with(context, "password and sms code");
+            let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
+            return Ok((Ok(Authn::Granted), event));
+        }
+        if recovery::spend(&self.vault, &name, &mut acc.recovery_codes, code) {
+            lockout::clear(acc);
+            let left = acc.recovery_codes.len();
+            let detail = detail_with(context, &format!("{left} left"));
+            let event = Event::by(caller, Action::RecoveryCodeUsed, Outcome::Ok, detail);
+            return Ok((Ok(Authn::Granted), event));
+        }
+        let what = detail_with(context, "wrong code");
+        let event = self.failure(caller, acc, now, Outcome::Denied, &what);
+        Ok((Err(Error::Denied), event))
+    }
+}
