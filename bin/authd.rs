@@ -9,6 +9,10 @@ use clap::Parser;
 
 /// The authd daemon: accounts, passwords and lockout over a Unix socket.
 ///
+/// SIGHUP re-reads the configuration file: lockout, password policy, TOTP, recovery,
+/// reset and SMS limits, timeouts and the admin group change at once; the socket, state
+/// directory, connection limit, argon2 parameters and message transports need a restart.
+///
 /// With no options it runs on its built-in defaults: as root on /run/authd/authd.sock with
 /// state in /var/lib/authd; as any other user on $XDG_RUNTIME_DIR/authd/authd.sock with
 /// state in $XDG_STATE_HOME/authd (or ~/.local/state/authd).
@@ -154,7 +158,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(authd::server::run(config)) {
+    let source: authd::server::ConfigSource = Box::new(move || load(&args));
+    match runtime.block_on(authd::server::run(config, source)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("authd: {}", DisplayChain(&e));

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::error::Error;
 use crate::outbox::mail::MailTransport;
 use crate::outbox::sms::SmsTransport;
@@ -177,14 +177,46 @@ fn open_service(config: Config) -> Result<Service, ServerError> {
     Ok(Service::new(config, store, hasher, vault, mail, sms))
 }
 
-/// Run the daemon until SIGTERM or SIGINT.
-pub async fn run(config: Config) -> Result<(), ServerError> {
+/// Where SIGHUP gets the configuration from: the same file and command-line overrides
+/// the daemon started with.
+pub type ConfigSource = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
+
+/// SIGHUP: re-read the configuration and apply what can change at run time. A file that
+/// does not load keeps the running configuration, and says why.
+fn reload(service: &Service, source: &ConfigSource) {
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
+    match source() {
+        Err(e) => tracing::error!(
+            error = %crate::error::DisplayChain(&e),
+            "configuration not reloaded; the running configuration stays in force"
+        ),
+        Ok(loaded) => {
+            let outcome = service.reload(loaded);
+            tracing::info!(
+                applied = %outcome.applied.join(", "),
+                "configuration reloaded{}",
+                if outcome.applied.is_empty() { ": nothing to change" } else { "" }
+            );
+            if !outcome.need_restart.is_empty() {
+                tracing::warn!(
+                    keys = %outcome.need_restart.join(", "),
+                    "changed in the configuration file, but they take effect only after a restart"
+                );
+            }
+        }
+    }
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+}
+
+/// Run the daemon until SIGTERM or SIGINT; SIGHUP reloads from `source`.
+pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError> {
     raise_fd_limit();
     // Everything authd writes (store, key, queued mail and SMS files) is private;
     // the socket and its directory get their modes explicitly.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let mut terminate = signal(SignalKind::terminate()).map_err(ServerError::Signals)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(ServerError::Signals)?;
     // The socket first: a second daemon is told so before it touches the locked store.
     let listener = Listener::open(&config.socket)?;
     let limit = Arc::new(Semaphore::new(config.max_connections));
@@ -210,6 +242,10 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     loop {
         let accepted = tokio::select! {
             accepted = listener.socket.accept() => accepted,
+            _ = hangup.recv() => {
+                reload(&service, &source);
+                continue;
+            }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         };

@@ -15,14 +15,14 @@ const PREFIX: &str = "backup-";
 
 impl Service {
     fn backup_path(&self, session: u64) -> PathBuf {
-        self.config
+        self.config()
             .state_dir
             .join(format!("{PREFIX}{session:016x}.tmp"))
     }
 
     /// Remove snapshots left by an earlier run (a client that went away mid-backup).
     pub fn remove_stale_backups(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.config.state_dir) else {
+        let Ok(entries) = std::fs::read_dir(&self.config().state_dir) else {
             return;
         };
         for entry in entries.flatten() {

@@ -54,7 +54,7 @@ impl Service {
         password: Secret,
     ) -> Result<Response, Error> {
         refuse_sso(&self.existing(&name)?)?;
-        check_policy(&self.config.password, &name, password.expose())?;
+        check_policy(&self.config().password, &name, password.expose())?;
         self.store_password(caller, &name, password, Action::PasswordSet)
             .await?;
         Ok(Response::Done)
@@ -69,7 +69,7 @@ impl Service {
         new: Secret,
     ) -> Result<Response, Error> {
         refuse_sso(&self.existing(&name)?)?;
-        check_policy(&self.config.password, &name, new.expose())?;
+        check_policy(&self.config().password, &name, new.expose())?;
         if new == current {
             return Err(Error::WeakPassword(
                 "the new password must differ from the current one".into(),

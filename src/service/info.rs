@@ -16,7 +16,7 @@ impl Service {
             schema_version: SCHEMA_VERSION,
             outbox_queued,
             outbox_failed,
-            hash_workers: self.config.hash_workers() as u32,
+            hash_workers: self.config().hash_workers() as u32,
         }))
     }
 

@@ -90,7 +90,7 @@ impl Service {
         what: &str,
     ) -> Event {
         let detail = format!("{what}; failure {}", account.failures + 1);
-        match lockout::record_failure(account, &self.config.lockout, now) {
+        match lockout::record_failure(account, &self.config().lockout, now) {
             None => Event::by(caller, Action::Verify, outcome, detail),
             Some(until) => Event::by(
                 caller,
@@ -351,9 +351,9 @@ impl Service {
     ) -> Result<Step, Error> {
         let code = code.expose().trim();
         if let Some(enrolment) = acc.totp.clone().filter(|t| t.active) {
-            if totp::looks_like_code(code, &self.config.totp) {
+            if totp::looks_like_code(code, &self.config().totp) {
                 let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
-                match totp::check(&secret, &self.config.totp, code, now, enrolment.last_step) {
+                match totp::check(&secret, &self.config().totp, code, now, enrolment.last_step) {
                     CodeCheck::Valid { step } => {
                         if let Some(t) = acc.totp.as_mut() {
                             t.last_step = Some(step);

@@ -11,11 +11,12 @@ mod credentials;
 mod info;
 mod login;
 mod outbox;
+mod reload;
 mod reset;
 mod sms;
 mod two_factor;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use tokio::sync::Notify;
@@ -30,8 +31,11 @@ use crate::store::Store;
 use crate::vault::Vault;
 use challenge::Challenges;
 
+pub use reload::Reloaded;
+
 pub struct Service {
-    config: Config,
+    /// Swapped whole on SIGHUP; each request reads the one in force when it asks.
+    config: RwLock<Arc<Config>>,
     store: Store,
     hasher: Hasher,
     vault: Vault,
@@ -52,7 +56,7 @@ impl Service {
         sms: SmsTransport,
     ) -> Service {
         Service {
-            config,
+            config: RwLock::new(Arc::new(config)),
             store,
             hasher,
             vault,
@@ -64,8 +68,19 @@ impl Service {
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        match self.config.read() {
+            Ok(config) => Arc::clone(&config),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn set_config(&self, config: Arc<Config>) {
+        match self.config.write() {
+            Ok(mut slot) => *slot = config,
+            Err(poisoned) => *poisoned.into_inner() = config,
+        }
     }
 
     /// Wait until everything written so far is durable, then log the event.

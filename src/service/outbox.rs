@@ -54,7 +54,7 @@ impl Service {
         body: String,
         now: u64,
     ) -> Result<(), Error> {
-        let composed = mail::compose(&self.config.mail.from, to, subject, body)?;
+        let composed = mail::compose(&self.config().mail.from, to, subject, body)?;
         let sealed = self
             .vault
             .seal(&context("mail", account), &composed.bytes)?;
@@ -135,8 +135,10 @@ impl Service {
                 item.last_error = Some(error.chars().take(300).collect());
                 // A login code is worthless once expired: stop trying then.
                 let give_up = match item.channel {
-                    Channel::Sms { .. } => self.config.outbox.give_up.min(self.config.sms.code_ttl),
-                    Channel::Mail { .. } => self.config.outbox.give_up,
+                    Channel::Sms { .. } => {
+                        self.config().outbox.give_up.min(self.config().sms.code_ttl)
+                    }
+                    Channel::Mail { .. } => self.config().outbox.give_up,
                 };
                 if expired(give_up, item.created, now) {
                     item.failed = true;
@@ -155,7 +157,7 @@ impl Service {
                     )?;
                     (None, Some(event))
                 } else {
-                    item.next_attempt = next_attempt(&self.config.outbox, item.attempts, now);
+                    item.next_attempt = next_attempt(&self.config().outbox, item.attempts, now);
                     tracing::warn!(id = item.id, to = %masked, %error, retry_at = %time::format(item.next_attempt), "message not delivered; will retry");
                     self.store
                         .outbox_settle(item.id, Some(&item), &item.account, None, now)?;

@@ -51,8 +51,8 @@ impl Service {
         }
         let (token, hash) = reset::new_token(&self.vault)?;
         let now = time::now();
-        let expires = now + self.config.reset.token_ttl.as_secs();
-        let min_interval = self.config.reset.min_interval.as_secs();
+        let expires = now + self.config().reset.token_ttl.as_secs();
+        let min_interval = self.config().reset.min_interval.as_secs();
         let event = self.store.update_with(&name, now, |acc, effects| {
             refuse_sso(acc)?;
             if let Some(last) = acc.last_reset_request {
@@ -77,7 +77,7 @@ impl Service {
                     expires,
                 },
             ));
-            let body = reset::reset_body(&self.config.reset, &name, &token, expires);
+            let body = reset::reset_body(&self.config().reset, &name, &token, expires);
             self.queue_mail(effects, &name, &email, RESET_SUBJECT, body, now)?;
             let detail = format!("mail queued to {}", mask_address(&email));
             let event = Event::by(caller, Action::ResetRequested, Outcome::Ok, detail);
@@ -118,7 +118,7 @@ impl Service {
             return Err(Error::TokenInvalid);
         }
         refuse_sso(&self.existing(&name)?)?;
-        check_policy(&self.config.password, &name, password.expose())?;
+        check_policy(&self.config().password, &name, password.expose())?;
         let new_hash = self.hasher.hash(password).await?;
         let now = time::now();
         let event = self.store.update_with(&name, now, |acc, effects| {

@@ -26,13 +26,13 @@ impl Service {
             Error::InvalidInput(format!("account `{}` has no phone number", acc.name))
         })?;
         // The policy may have changed since enrolment.
-        sms::check_country(&self.config.sms, &phone)?;
-        sms::rate_check(&self.config.sms, &mut acc.sms_sent, now)?;
-        let (code, pending) = sms::new_code(&self.vault, &acc.name, &self.config.sms, now)?;
+        sms::check_country(&self.config().sms, &phone)?;
+        sms::rate_check(&self.config().sms, &mut acc.sms_sent, now)?;
+        let (code, pending) = sms::new_code(&self.vault, &acc.name, &self.config().sms, now)?;
         let expires = pending.expires;
         acc.sms_code = Some(pending);
-        let ttl_minutes = self.config.sms.code_ttl.as_secs().div_ceil(60);
-        let text = sms::message(&self.config.totp.issuer, &code, ttl_minutes);
+        let ttl_minutes = self.config().sms.code_ttl.as_secs().div_ceil(60);
+        let text = sms::message(&self.config().totp.issuer, &code, ttl_minutes);
         let sealed = self
             .vault
             .seal(&context("sms", &acc.name), text.as_bytes())?;
@@ -88,7 +88,7 @@ impl Service {
                     acc.name
                 ))
             })?;
-            sms::check_country(&self.config.sms, &number)?;
+            sms::check_country(&self.config().sms, &number)?;
             acc.sms = Some(SmsEnrolment {
                 active: false,
                 since: now,

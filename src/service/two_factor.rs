@@ -53,7 +53,7 @@ impl Service {
         let mut detail = String::new();
         if first {
             let (fresh, hashes) =
-                recovery::generate(&self.vault, &acc.name, self.config.recovery.codes)?;
+                recovery::generate(&self.vault, &acc.name, self.config().recovery.codes)?;
             acc.recovery_codes = hashes;
             detail = format!("{} recovery codes issued", fresh.len());
             codes = fresh;
@@ -96,7 +96,7 @@ impl Service {
         self.commit(&name, &event).await?;
         Ok(Response::TotpEnrolment {
             secret: Secret::new(totp::base32(&secret)),
-            otpauth_uri: Secret::new(totp::otpauth_uri(&self.config.totp, &name, &secret)),
+            otpauth_uri: Secret::new(totp::otpauth_uri(&self.config().totp, &name, &secret)),
         })
     }
 
@@ -129,16 +129,21 @@ impl Service {
                 return Ok(((Err(error), event.clone()), event));
             }
             let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
-            let step =
-                match totp::check(&secret, &self.config.totp, code.expose().trim(), now, None) {
-                    CodeCheck::Valid { step } => step,
-                    CodeCheck::Replayed | CodeCheck::Wrong => {
-                        // Failed codes count toward the lockout, here too.
-                        let what = "confirm-totp: wrong code";
-                        let event = self.failure(caller, acc, now, Outcome::Denied, what);
-                        return Ok(((Err(Error::Denied), event.clone()), event));
-                    }
-                };
+            let step = match totp::check(
+                &secret,
+                &self.config().totp,
+                code.expose().trim(),
+                now,
+                None,
+            ) {
+                CodeCheck::Valid { step } => step,
+                CodeCheck::Replayed | CodeCheck::Wrong => {
+                    // Failed codes count toward the lockout, here too.
+                    let what = "confirm-totp: wrong code";
+                    let event = self.failure(caller, acc, now, Outcome::Denied, what);
+                    return Ok(((Err(Error::Denied), event.clone()), event));
+                }
+            };
             let (codes, event) = self.activate(caller, acc, Action::TotpConfirmed, |acc| {
                 acc.totp = Some(TotpEnrolment {
                     active: true,
@@ -246,7 +251,7 @@ impl Service {
             None if caller.is_admin() => {}
             None => return Err(Error::CodeRequired),
         }
-        let (codes, hashes) = recovery::generate(&self.vault, &name, self.config.recovery.codes)?;
+        let (codes, hashes) = recovery::generate(&self.vault, &name, self.config().recovery.codes)?;
         let event = self.store.update(&name, time::now(), |acc| {
             if acc.second_factors().is_empty() {
                 return Err(Error::NotEnrolled(format!(

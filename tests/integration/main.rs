@@ -13,6 +13,7 @@ mod lockout_race;
 mod mail;
 mod packaging;
 mod passwords;
+mod reload;
 mod sms;
 mod terminal;
 mod two_factor;
