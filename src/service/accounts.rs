@@ -99,13 +99,9 @@ impl Service {
             .store
             .update_with(&name, time::now(), |account, effects| {
                 let mut changed = Vec::new();
-                if apply(&mut account.email, &email) {
+                let email_changed = apply(&mut account.email, &email);
+                if email_changed {
                     changed.push("email");
-                    // Links already mailed to the old address must not outlive it.
-                    if !account.reset_tokens.is_empty() {
-                        effects.dropped_tokens.append(&mut account.reset_tokens);
-                        changed.push("reset links voided");
-                    }
                 }
                 if phone != Change::Keep && account.sms.is_some() {
                     return Err(Error::InvalidInput(format!(
@@ -117,12 +113,19 @@ impl Service {
                 if apply(&mut account.phone, &phone) {
                     changed.push("phone");
                 }
-                if apply(&mut account.sso, &sso) {
+                let sso_changed = apply(&mut account.sso, &sso);
+                if sso_changed {
                     changed.push("sso");
                     // An SSO account authenticates at its provider: no local password.
                     if account.sso.is_some() && account.password_hash.take().is_some() {
                         changed.push("password removed");
                     }
+                }
+                // Links mailed to the old address must not outlive it, nor links for
+                // a password the account no longer has (or had none of, while SSO).
+                if (email_changed || sso_changed) && !account.reset_tokens.is_empty() {
+                    effects.dropped_tokens.append(&mut account.reset_tokens);
+                    changed.push("reset links voided");
                 }
                 let detail = if changed.is_empty() {
                     "no change".to_string()

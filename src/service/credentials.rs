@@ -83,6 +83,7 @@ impl Service {
             Authn::NeedsCode {
                 methods,
                 sms_sent_to,
+                ..
             } => {
                 return Ok(Response::SecondFactorRequired {
                     methods,

@@ -15,6 +15,7 @@
 
 use std::time::Instant;
 
+use super::challenge::Holder;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
@@ -65,6 +66,8 @@ pub(super) enum Authn {
         methods: Vec<SecondFactor>,
         /// The masked number a login code was just sent to, for SMS.
         sms_sent_to: Option<String>,
+        /// The account's credential stamp, for the challenge that lets the code follow.
+        stamp: [u8; 32],
     },
 }
 
@@ -77,6 +80,8 @@ struct Attempt<'a> {
     /// challenge already proved the password.
     password: Option<(&'a Verdict, &'a Option<String>)>,
     code: Option<&'a Secret>,
+    /// For the code step: the credential stamp the challenge was issued for.
+    stamp: Option<[u8; 32]>,
 }
 
 impl Service {
@@ -148,6 +153,13 @@ impl Service {
         context: &str,
     ) -> Result<Step, Error> {
         refuse_sso(acc)?;
+        if attempt
+            .stamp
+            .is_some_and(|stamp| stamp != acc.credential_stamp())
+        {
+            // The password, SSO state or factors changed since the challenge was issued.
+            return Err(Error::ChallengeExpired);
+        }
         if let Some((error, event)) = self.locked_step(caller, acc, now, context) {
             return Ok((Err(error), event));
         }
@@ -197,6 +209,7 @@ impl Service {
         let needs = Authn::NeedsCode {
             methods,
             sms_sent_to,
+            stamp: acc.credential_stamp(),
         };
         Ok((Ok(needs), event))
     }
@@ -259,6 +272,7 @@ impl Service {
         let attempt = Attempt {
             password: Some((&verdict, &checked)),
             code,
+            stamp: None,
         };
         self.settle(caller, name, attempt, context).await
     }
@@ -297,10 +311,15 @@ impl Service {
             Authn::NeedsCode {
                 methods,
                 sms_sent_to,
+                stamp,
             } => {
-                let challenge = self
-                    .challenges
-                    .issue(&name, caller.peer().uid, Instant::now())?;
+                let holder = Holder {
+                    account: &name,
+                    uid: caller.peer().uid,
+                    limited: !caller.is_admin(),
+                    stamp,
+                };
+                let challenge = self.challenges.issue(holder, Instant::now())?;
                 Ok(Response::SecondFactorRequired {
                     methods,
                     challenge: Some(challenge),
@@ -319,18 +338,19 @@ impl Service {
         code: Secret,
         origin: Origin,
     ) -> Result<Response, Error> {
-        if !self
-            .challenges
-            .take(&challenge, &name, caller.peer().uid, Instant::now())
-        {
+        let Some(stamp) =
+            self.challenges
+                .take(&challenge, &name, caller.peer().uid, Instant::now())
+        else {
             return Err(Error::ChallengeExpired);
-        }
+        };
         let context = origin_detail(&origin);
         self.refuse_if_locked(caller, &self.existing(&name)?, &context)
             .await?;
         let attempt = Attempt {
             password: None,
             code: Some(&code),
+            stamp: Some(stamp),
         };
         match self.settle(caller, &name, attempt, &context).await? {
             Authn::Granted => Ok(Response::Verified { name }),

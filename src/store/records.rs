@@ -141,6 +141,40 @@ impl Account {
         methods
     }
 
+    /// A digest of everything a login's credentials rest on: the account's identity
+    /// (its creation time tells a re-created account of the same name apart), password,
+    /// SSO state and second factors. Whatever was granted on the way to a login (a
+    /// challenge) is void once this changes. Failure counts, replay steps and pending
+    /// codes are left out: a login itself changes those.
+    pub fn credential_stamp(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        };
+        field(self.name.as_bytes());
+        field(&self.created.to_be_bytes());
+        field(self.password_hash.as_deref().unwrap_or("").as_bytes());
+        field(self.sso.as_deref().unwrap_or("\0none").as_bytes());
+        match &self.totp {
+            Some(t) => {
+                field(&t.sealed_secret);
+                field(&[u8::from(t.active)]);
+            }
+            None => field(b"\0none"),
+        }
+        match &self.sms {
+            Some(s) => {
+                field(&[u8::from(s.active)]);
+                field(&s.since.to_be_bytes());
+            }
+            None => field(b"\0none"),
+        }
+        field(self.phone.as_deref().unwrap_or("").as_bytes());
+        h.finalize().into()
+    }
+
     pub fn new(name: String, now: u64) -> Account {
         Account {
             name,

@@ -77,7 +77,7 @@ fn smtp_config(port: u16, extra: &str) -> String {
 
 /// The .eml files in `dir`, oldest first (by modification time: the file transport
 /// names files by UUID).
-fn mails(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn mails(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.map(|e| e.unwrap().path())
@@ -91,7 +91,7 @@ fn mails(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Wait until `dir` holds at least `n` mails.
-fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
+pub(crate) fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let found = mails(dir);
@@ -107,15 +107,15 @@ fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
     }
 }
 
-struct Mail {
+pub(crate) struct Mail {
     subject: String,
     to: String,
     message_id: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 /// Parse a received message as a real mail, checking the headers every mail needs.
-fn parse(path: &Path) -> Mail {
+pub(crate) fn parse(path: &Path) -> Mail {
     let raw = std::fs::read(path).unwrap();
     let parsed = mailparse::parse_mail(&raw).unwrap();
     let h = &parsed.headers;
@@ -135,7 +135,7 @@ fn parse(path: &Path) -> Mail {
     }
 }
 
-fn token_in(body: &str) -> String {
+pub(crate) fn token_in(body: &str) -> String {
     body.split("--token ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())

@@ -14,6 +14,7 @@ mod mail;
 mod packaging;
 mod passwords;
 mod reload;
+mod revocation;
 mod sms;
 mod terminal;
 mod two_factor;
