@@ -37,17 +37,20 @@ fn code_for(error: &ClientError, options: &Options) -> Code {
         return Code::PAM_AUTHINFO_UNAVAIL;
     };
     match wire.code {
-        ErrorCode::Denied | ErrorCode::SecondFactorRequired | ErrorCode::PermissionDenied => {
-            Code::PAM_AUTH_ERR
-        }
+        // SSO accounts authenticate at their provider. Failing is the safe default: with
+        // PAM_IGNORE, a stack whose later module succeeds (pam_permit, a keyring
+        // module) would let an SSO account in with any password.
+        ErrorCode::SsoAccount if options.sso_ignore => Code::PAM_IGNORE,
+        ErrorCode::Denied
+        | ErrorCode::SecondFactorRequired
+        | ErrorCode::PermissionDenied
+        | ErrorCode::SsoAccount => Code::PAM_AUTH_ERR,
         ErrorCode::Locked | ErrorCode::RateLimited => Code::PAM_MAXTRIES,
         // A name authd cannot hold is a user it does not know.
         ErrorCode::NoSuchUser | ErrorCode::InvalidInput if options.ignore_unknown_user => {
             Code::PAM_IGNORE
         }
         ErrorCode::NoSuchUser | ErrorCode::InvalidInput => Code::PAM_USER_UNKNOWN,
-        // SSO accounts authenticate at their provider: leave them to other modules.
-        ErrorCode::SsoAccount => Code::PAM_IGNORE,
         ErrorCode::WeakPassword => Code::PAM_AUTHTOK_ERR,
         ErrorCode::Busy => Code::PAM_AUTHINFO_UNAVAIL,
         ErrorCode::BadRequest
@@ -59,13 +62,16 @@ fn code_for(error: &ClientError, options: &Options) -> Code {
 }
 
 /// Show the daemon's message for failures the user can act on.
-fn explain(pam: &mut impl Pam, error: &ClientError) {
+fn explain(pam: &mut impl Pam, error: &ClientError, options: &Options) {
     if let ClientError::Remote(wire) = error {
-        if matches!(
-            wire.code,
-            ErrorCode::Locked | ErrorCode::RateLimited | ErrorCode::WeakPassword
-        ) {
-            pam.error(&wire.message);
+        match wire.code {
+            ErrorCode::Locked | ErrorCode::RateLimited | ErrorCode::WeakPassword => {
+                pam.error(&wire.message)
+            }
+            ErrorCode::SsoAccount if !options.sso_ignore => {
+                pam.error("This is a single sign-on account: sign in at your SSO provider.")
+            }
+            _ => {}
         }
     }
 }
@@ -151,7 +157,7 @@ pub fn authenticate<A: Authd>(
         }
         Ok(_) => Code::PAM_SYSTEM_ERR,
         Err(error) => {
-            explain(pam, &error);
+            explain(pam, &error, options);
             code_for(&error, options)
         }
     }
@@ -250,7 +256,7 @@ pub fn change_password<A: Authd>(
             }
             Ok(_) => Code::PAM_SYSTEM_ERR,
             Err(error) => {
-                explain(pam, &error);
+                explain(pam, &error, options);
                 match code_for(&error, options) {
                     Code::PAM_AUTH_ERR => Code::PAM_AUTHTOK_RECOVERY_ERR,
                     other => other,
@@ -400,14 +406,17 @@ mod tests {
             (ErrorCode::Locked, false, Code::PAM_MAXTRIES),
             (ErrorCode::NoSuchUser, false, Code::PAM_USER_UNKNOWN),
             (ErrorCode::NoSuchUser, true, Code::PAM_IGNORE),
-            (ErrorCode::SsoAccount, false, Code::PAM_IGNORE),
+            (ErrorCode::SsoAccount, false, Code::PAM_AUTH_ERR),
+            (ErrorCode::SsoAccount, true, Code::PAM_IGNORE),
             (ErrorCode::Internal, false, Code::PAM_SYSTEM_ERR),
         ];
+        // `ignore`: nullok for unknown users, sso=ignore for SSO accounts.
         for (error, ignore, want) in cases {
             let mut pam = script(&["pw"]);
             let mut d = daemon(vec![remote(error)]);
             let options = Options {
-                ignore_unknown_user: ignore,
+                ignore_unknown_user: ignore && error != ErrorCode::SsoAccount,
+                sso_ignore: ignore && error == ErrorCode::SsoAccount,
                 ..Options::default()
             };
             assert_eq!(

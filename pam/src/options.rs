@@ -15,6 +15,9 @@ pub struct Options {
     pub try_first_pass: bool,
     /// Unknown users get PAM_IGNORE instead of PAM_USER_UNKNOWN.
     pub ignore_unknown_user: bool,
+    /// `sso=ignore`: SSO accounts get PAM_IGNORE (another module in the stack
+    /// authenticates them); by default they fail with PAM_AUTH_ERR.
+    pub sso_ignore: bool,
     pub debug: bool,
     /// Client timeout: longer than the daemon's own work (a hash, an SMS send).
     pub timeout: Duration,
@@ -28,6 +31,7 @@ impl Default for Options {
             use_first_pass: false,
             try_first_pass: false,
             ignore_unknown_user: false,
+            sso_ignore: false,
             debug: false,
             timeout: Duration::from_secs(60),
             unknown: Vec::new(),
@@ -41,6 +45,8 @@ impl Options {
         for arg in args {
             match arg.split_once('=') {
                 Some(("socket", path)) if !path.is_empty() => o.socket = PathBuf::from(path),
+                Some(("sso", "ignore")) => o.sso_ignore = true,
+                Some(("sso", "deny")) => o.sso_ignore = false,
                 Some(("timeout", secs)) => match secs.parse::<u64>() {
                     Ok(n) if n > 0 => o.timeout = Duration::from_secs(n),
                     _ => o.unknown.push(arg.to_string()),
@@ -83,6 +89,13 @@ mod tests {
             PathBuf::from("/run/authd/authd.sock")
         );
         assert!(Options::parse(["ignore_unknown_user"]).ignore_unknown_user);
+        assert!(
+            !Options::parse([]).sso_ignore,
+            "SSO accounts fail by default"
+        );
+        assert!(Options::parse(["sso=ignore"]).sso_ignore);
+        assert!(!Options::parse(["sso=ignore", "sso=deny"]).sso_ignore);
+        assert_eq!(Options::parse(["sso=maybe"]).unknown, ["sso=maybe"]);
         assert_eq!(Options::parse(["timeout=0"]).unknown, ["timeout=0"]);
     }
 }

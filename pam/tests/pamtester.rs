@@ -338,3 +338,43 @@ fn a_flood_of_guesses_never_shows_the_code_prompt() {
     assert!(!text.contains("Verification code"), "{text}");
     assert!(text.contains("maximum number of retries"), "{text}");
 }
+
+/// An SSO account authenticates at its provider. With `auth required pam_authd.so`
+/// followed by a module that succeeds, PAM_IGNORE would let it in with any password: the
+/// default is to fail. `sso=ignore` is for stacks where another module authenticates SSO
+/// users, and leaves the decision to it.
+#[test]
+fn sso_accounts_fail_by_default_and_are_ignored_only_on_request() {
+    if !ready() {
+        return;
+    }
+    let d = Authd::start();
+    assert!(d
+        .ctl("", &["add-user", "carol", "--sso", "corp"])
+        .status
+        .success());
+    let permissive = d.service(
+        "sso-default",
+        "auth required MODULE socket=SOCKET\n\
+         auth optional pam_permit.so\n",
+    );
+    let (ok, text) = pamtester(&permissive, "carol", "authenticate", &["any-password"]);
+    assert!(!ok, "an SSO account logged in with any password: {text}");
+    assert!(text.contains("sign in at your SSO provider"), "{text}");
+
+    // The SSO module's place is taken by pam_permit here: it decides.
+    let delegating = d.service(
+        "sso-ignore",
+        "auth [success=done ignore=ignore default=die] MODULE socket=SOCKET sso=ignore\n\
+         auth required pam_permit.so\n",
+    );
+    let (ok, text) = pamtester(&delegating, "carol", "authenticate", &["any-password"]);
+    assert!(ok, "PAM_IGNORE leaves SSO users to the next module: {text}");
+    let denying = d.service(
+        "sso-ignore-deny",
+        "auth [success=done ignore=ignore default=die] MODULE socket=SOCKET sso=ignore\n\
+         auth required pam_deny.so\n",
+    );
+    let (ok, text) = pamtester(&denying, "carol", "authenticate", &["any-password"]);
+    assert!(!ok, "{text}");
+}
