@@ -10,6 +10,7 @@ mod crash;
 mod daemon;
 mod lifecycle;
 mod mail;
+mod outbox;
 mod packaging;
 mod passwords;
 mod sms;
