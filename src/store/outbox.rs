@@ -136,10 +136,22 @@ impl Store {
         let to = due_key(kind, now.saturating_add(1), 0);
         let mut items = Vec::with_capacity(limit.min(64));
         for key in self.outbox_due.range(from..to).keys().take(limit) {
-            let Some(id) = id_of(&key?) else { continue };
-            // Settled since the index was read: skip.
-            if let Some(value) = self.outbox.get(id.to_be_bytes())? {
-                items.push(decode_outbox(&value)?);
+            let key = key?;
+            let value = match id_of(&key) {
+                Some(id) => self.outbox.get(id.to_be_bytes())?,
+                None => None,
+            };
+            match value.map(|v| decode_outbox(&v)) {
+                Some(Ok(item)) => items.push(item),
+                // An entry without a readable message would stop the channel: drop it
+                // from the index (the message, if any, stays for `authctl outbox`).
+                Some(Err(e)) => {
+                    tracing::error!(error = %crate::error::DisplayChain(&e), "skipping an undecodable outbox message");
+                    self.outbox_due.remove(key)?;
+                }
+                None => {
+                    self.outbox_due.remove(key)?;
+                }
             }
         }
         Ok(items)
@@ -319,6 +331,27 @@ mod tests {
         assert_eq!(store.outbox_counts().unwrap(), (2, 1));
         assert_eq!(store.outbox_next_due(ChannelKind::Sms).unwrap(), None);
         assert_eq!(store.outbox(None, 10).unwrap().0.len(), 3);
+    }
+
+    #[test]
+    fn an_index_entry_without_a_readable_message_is_dropped() {
+        let (_dir, store) = open();
+        queue_one(&store, mail(), 10);
+        store
+            .outbox_due
+            .insert(&due_key(ChannelKind::Mail, 5, 999)[..], &[][..])
+            .unwrap();
+        store
+            .outbox
+            .insert(998u64.to_be_bytes(), &[9, 9][..])
+            .unwrap();
+        store
+            .outbox_due
+            .insert(&due_key(ChannelKind::Mail, 6, 998)[..], &[][..])
+            .unwrap();
+        let due = store.outbox_due(ChannelKind::Mail, 100, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(store.outbox_next_due(ChannelKind::Mail).unwrap(), Some(10));
     }
 
     #[test]
