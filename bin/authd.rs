@@ -10,8 +10,8 @@ use clap::Parser;
 /// The authd daemon: accounts, passwords and lockout over a Unix socket.
 ///
 /// SIGHUP re-reads the configuration file: lockout, password policy, TOTP, recovery,
-/// reset and SMS limits, timeouts and the admin group change at once; the socket, state
-/// directory, connection limit, argon2 parameters and message transports need a restart.
+/// reset, mail and SMS settings, timeouts and the admin group change at once; the socket,
+/// state directory, connection limit and argon2 parameters need a restart.
 ///
 /// With no options it runs on its built-in defaults: as root on /run/authd/authd.sock with
 /// state in /var/lib/authd; as any other user on $XDG_RUNTIME_DIR/authd/authd.sock with

@@ -271,6 +271,10 @@ pub struct OutboxConfig {
     /// Give up (mark failed) this long after the message was queued.
     #[serde(deserialize_with = "duration")]
     pub give_up: Duration,
+    /// Bound on one delivery attempt: the SMTP connect and each read or write, and the
+    /// run time of a sendmail or SMS gateway command (killed when it overruns).
+    #[serde(deserialize_with = "duration")]
+    pub attempt_timeout: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -279,9 +283,13 @@ impl Default for OutboxConfig {
             retry_first: Duration::from_secs(10),
             retry_max: Duration::from_secs(3600),
             give_up: Duration::from_secs(24 * 3600),
+            attempt_timeout: Duration::from_secs(30),
         }
     }
 }
+
+/// The longest `outbox.attempt_timeout`: shutdown waits for the attempts in hand.
+pub const MAX_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The longest password any config may allow; the client refuses longer input itself.
 pub const PASSWORD_HARD_MAX: usize = 1024;
@@ -480,6 +488,12 @@ impl Config {
         }
         if o.give_up < o.retry_first {
             return bad("outbox.give_up", "must not be shorter than retry_first");
+        }
+        if o.attempt_timeout.is_zero() || o.attempt_timeout > MAX_ATTEMPT_TIMEOUT {
+            return bad(
+                "outbox.attempt_timeout",
+                "must be longer than zero and at most 10m",
+            );
         }
         Ok(())
     }
@@ -684,5 +698,23 @@ mod tests {
         assert_eq!(invalid_key("[sms]\ncountries = [\"ZZ\"]"), "sms.countries");
         assert_eq!(invalid_key("[sms]\ndaily_limit = 0"), "sms.daily_limit");
         parse_ok("[sms]\ncountries = [\"de\", \"FR\"]\ncode_ttl = \"2m\"");
+    }
+
+    #[test]
+    fn the_attempt_timeout_is_bounded() {
+        let c = parse_ok("");
+        assert_eq!(c.outbox.attempt_timeout, Duration::from_secs(30));
+        assert_eq!(
+            parse_ok("[outbox]\nattempt_timeout = \"2m\"")
+                .outbox
+                .attempt_timeout,
+            Duration::from_secs(120)
+        );
+        for bad in ["0s", "11m"] {
+            assert_eq!(
+                invalid_key(&format!("[outbox]\nattempt_timeout = \"{bad}\"")),
+                "outbox.attempt_timeout"
+            );
+        }
     }
 }

@@ -19,7 +19,8 @@
 //! - [`store`]: the only code that touches sled.
 //! - [`account`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
-//! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail queue.
+//! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
+//!   delivered by one courier per channel.
 //! - [`client`]: blocking client for authctl, PAM and tests; [`bench`]: authd-bench.
 //! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
 

@@ -1,6 +1,7 @@
 //! Wall-clock time as unix seconds: the one unit stored and sent.
 //!
-//! Domain code takes `now: u64` as an argument; only the service layer reads the clock.
+//! Domain code takes `now: u64` as an argument; only the service layer and the outbox
+//! couriers read the clock.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,19 +1,25 @@
 //! Mail with lettre: composing RFC 5322 messages, and the three transports — `file`
-//! (one .eml per message, the default, needing no mail server), `sendmail` and `smtp`
-//! (STARTTLS, implicit TLS with rustls, or plain for a local relay).
+//! (one .eml per message, the default, needing no mail server), `sendmail` (run like any
+//! delivery program, see `command`) and `smtp` (STARTTLS, implicit TLS with rustls, or
+//! plain for a local relay).
 //!
-//! Sending is blocking; the delivery task runs it on the blocking pool.
+//! Each attempt is bounded by `outbox.attempt_timeout` and tells a permanent refusal
+//! (an SMTP 5xx to the message) from trouble worth another try. Sending is blocking;
+//! the mail courier runs it on the blocking pool.
 
 use std::os::unix::fs::DirBuilderExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Address, FileTransport, Message, SendmailTransport, SmtpTransport, Transport};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, FileTransport, Message, Transport};
 
+use super::SendError;
 use crate::config::{ConfigError, MailConfig, MailTransportKind, Tls};
 use crate::error::Error;
 
@@ -57,8 +63,9 @@ pub fn compose(from: &str, to: &str, subject: &str, body: String) -> Result<Comp
 
 pub enum MailTransport {
     File(FileTransport),
-    Sendmail(SendmailTransport),
-    Smtp(Box<SmtpTransport>),
+    /// The program, and the attempt timeout it runs under.
+    Sendmail(PathBuf, Duration),
+    Smtp(Box<Smtp>),
 }
 
 fn config_error(key: &'static str, reason: String) -> ConfigError {
@@ -66,10 +73,12 @@ fn config_error(key: &'static str, reason: String) -> ConfigError {
 }
 
 impl MailTransport {
-    /// Build the configured transport; errors name the config key.
+    /// Build the configured transport, bounding each attempt by `timeout`; errors name
+    /// the config key.
     pub fn from_config(
         config: &MailConfig,
         state_dir: &Path,
+        timeout: Duration,
     ) -> Result<MailTransport, ConfigError> {
         Ok(match config.transport {
             MailTransportKind::File => {
@@ -85,54 +94,159 @@ impl MailTransport {
                 MailTransport::File(FileTransport::new(dir))
             }
             MailTransportKind::Sendmail => {
-                MailTransport::Sendmail(SendmailTransport::new_with_command(&config.sendmail))
+                MailTransport::Sendmail(config.sendmail.clone(), timeout)
             }
             MailTransportKind::Smtp => {
-                let host = config.host.clone().unwrap_or_default();
-                let builder = match config.tls {
-                    Tls::None => SmtpTransport::builder_dangerous(&host),
-                    Tls::Starttls => SmtpTransport::starttls_relay(&host)
-                        .map_err(|e| config_error("mail.host", e.to_string()))?,
-                    Tls::Tls => SmtpTransport::relay(&host)
-                        .map_err(|e| config_error("mail.host", e.to_string()))?,
-                };
-                let mut builder = builder
-                    .port(config.smtp_port())
-                    .timeout(Some(Duration::from_secs(30)));
-                if let (Some(user), Some(file)) = (&config.username, &config.password_file) {
-                    let text = std::fs::read_to_string(file)
-                        .map_err(|e| config_error("mail.password_file", e.to_string()))?;
-                    let password = text.lines().next().unwrap_or("").to_string();
-                    builder = builder.credentials(Credentials::new(user.clone(), password));
-                }
-                MailTransport::Smtp(Box::new(builder.build()))
+                MailTransport::Smtp(Box::new(Smtp::from_config(config, timeout)?))
             }
         })
     }
 
     /// Send `bytes` from `from` to `to`; the error text is for logs (no message content).
-    pub fn send(&self, from: &str, to: &str, bytes: &[u8]) -> Result<(), String> {
+    pub fn send(&self, from: &str, to: &str, bytes: &[u8]) -> Result<(), SendError> {
         // `from` may carry a display name ("Auth Daemon <authd@example.org>").
         let parse = |a: &str| {
             a.parse::<Mailbox>()
                 .map(|m| m.email)
                 .or_else(|_| a.parse::<Address>())
-                .map_err(|e| format!("bad address: {e}"))
+                .map_err(|e| SendError::Permanent(format!("bad address: {e}")))
         };
-        let envelope =
-            Envelope::new(Some(parse(from)?), vec![parse(to)?]).map_err(|e| e.to_string())?;
+        let (from, to) = (parse(from)?, parse(to)?);
         match self {
-            MailTransport::File(t) => t
-                .send_raw(&envelope, bytes)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            MailTransport::Sendmail(t) => t.send_raw(&envelope, bytes).map_err(|e| e.to_string()),
-            MailTransport::Smtp(t) => t
-                .send_raw(&envelope, bytes)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            MailTransport::File(t) => {
+                let envelope = Envelope::new(Some(from), vec![to])
+                    .map_err(|e| SendError::Permanent(e.to_string()))?;
+                t.send_raw(&envelope, bytes)
+                    .map(|_| ())
+                    .map_err(|e| SendError::Transient(e.to_string()))
+            }
+            MailTransport::Sendmail(program, timeout) => {
+                // As lettre's sendmail transport: `sendmail -i -f FROM -- TO`.
+                let argv = [
+                    program.display().to_string(),
+                    "-i".into(),
+                    "-f".into(),
+                    from.to_string(),
+                    "--".into(),
+                    to.to_string(),
+                ];
+                super::command::run(&argv, bytes, *timeout)
+            }
+            MailTransport::Smtp(smtp) => {
+                let envelope = Envelope::new(Some(from), vec![to])
+                    .map_err(|e| SendError::Permanent(e.to_string()))?;
+                smtp.send(&envelope, bytes)
+            }
         }
     }
+}
+
+enum SmtpTls {
+    None,
+    Starttls(TlsParameters),
+    Wrapper(TlsParameters),
+}
+
+/// An SMTP client that tells the server's answer to the message from trouble reaching
+/// the server: lettre's connection, driven in two steps.
+pub struct Smtp {
+    host: String,
+    port: u16,
+    tls: SmtpTls,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    timeout: Duration,
+}
+
+impl Smtp {
+    fn from_config(config: &MailConfig, timeout: Duration) -> Result<Smtp, ConfigError> {
+        let host = config.host.clone().unwrap_or_default();
+        let params = || {
+            TlsParameters::new(host.clone()).map_err(|e| config_error("mail.host", e.to_string()))
+        };
+        let tls = match config.tls {
+            Tls::None => SmtpTls::None,
+            Tls::Starttls => SmtpTls::Starttls(params()?),
+            Tls::Tls => SmtpTls::Wrapper(params()?),
+        };
+        let credentials = match (&config.username, &config.password_file) {
+            (Some(user), Some(file)) => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| config_error("mail.password_file", e.to_string()))?;
+                let password = text.lines().next().unwrap_or("").to_string();
+                Some(Credentials::new(user.clone(), password))
+            }
+            _ => None,
+        };
+        Ok(Smtp {
+            port: config.smtp_port(),
+            host,
+            tls,
+            credentials,
+            hello: ClientId::default(),
+            timeout,
+        })
+    }
+
+    /// Connect, greet, switch to TLS and log in: trouble here concerns the server or
+    /// our configuration, never this message, so it is always transient.
+    fn connect(&self) -> Result<SmtpConnection, lettre::transport::smtp::Error> {
+        let wrapper = match &self.tls {
+            SmtpTls::Wrapper(params) => Some(params),
+            _ => None,
+        };
+        let mut conn = SmtpConnection::connect(
+            (self.host.as_str(), self.port),
+            Some(self.timeout),
+            &self.hello,
+            wrapper,
+            None,
+        )?;
+        if let SmtpTls::Starttls(params) = &self.tls {
+            conn.starttls(params, &self.hello)?;
+        }
+        if let Some(credentials) = &self.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials)?;
+        }
+        Ok(conn)
+    }
+
+    /// One attempt: a 5xx answer to the message (MAIL FROM, RCPT TO, DATA) is permanent;
+    /// everything else is transient.
+    fn send(&self, envelope: &Envelope, bytes: &[u8]) -> Result<(), SendError> {
+        let transient =
+            |e: lettre::transport::smtp::Error| SendError::Transient(describe(&e, self.timeout));
+        let mut conn = self.connect().map_err(transient)?;
+        match conn.send(envelope, bytes) {
+            Ok(_) => {
+                conn.abort();
+                Ok(())
+            }
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            Err(e) => Err(transient(e)),
+        }
+    }
+}
+
+/// lettre's error, or "no answer within 30s" when a read or write timed out (which it
+/// reports as an OS error).
+fn describe(e: &lettre::transport::smtp::Error, timeout: Duration) -> String {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) {
+                return format!(
+                    "no answer within {} ({e})",
+                    humantime::format_duration(timeout)
+                );
+            }
+        }
+        source = err.source();
+    }
+    e.to_string()
 }
 
 #[cfg(test)]
@@ -177,7 +291,7 @@ mod tests {
             dir: Some(dir.path().join("mail")),
             ..MailConfig::default()
         };
-        let t = MailTransport::from_config(&config, dir.path()).unwrap();
+        let t = MailTransport::from_config(&config, dir.path(), Duration::from_secs(5)).unwrap();
         let m = compose("authd@example.org", "bob@example.org", "Hi", "body".into()).unwrap();
         t.send(&m.from, &m.to, &m.bytes).unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path().join("mail"))

@@ -1,27 +1,31 @@
 //! SMS transports: `file` (one file per message, the default, needing no gateway) and
 //! `command` (any gateway: the configured program gets the number as its last argument
-//! and the text on stdin; exit 0 means delivered, anything else is retried).
+//! and the text on stdin; exit 0 means delivered, 65 and 67 are permanent refusals,
+//! anything else is retried; see `command`).
 //!
-//! Sending is blocking; the delivery task runs it on the blocking pool.
+//! Sending is blocking; the SMS courier runs it on the blocking pool.
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::SendError;
 use crate::config::{ConfigError, SmsConfig, SmsTransportKind};
-
-/// A gateway command that has not finished by then is killed and the send retried.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum SmsTransport {
     File(PathBuf),
-    Command(Vec<String>),
+    /// The gateway's argv, and the attempt timeout it runs under.
+    Command(Vec<String>, Duration),
 }
 
 impl SmsTransport {
-    pub fn from_config(config: &SmsConfig, state_dir: &Path) -> Result<SmsTransport, ConfigError> {
+    /// Build the configured transport, bounding each attempt by `timeout`.
+    pub fn from_config(
+        config: &SmsConfig,
+        state_dir: &Path,
+        timeout: Duration,
+    ) -> Result<SmsTransport, ConfigError> {
         Ok(match config.transport {
             SmsTransportKind::File => {
                 let dir = config.file_dir(state_dir);
@@ -36,15 +40,21 @@ impl SmsTransport {
                     })?;
                 SmsTransport::File(dir)
             }
-            SmsTransportKind::Command => SmsTransport::Command(config.command.clone()),
+            SmsTransportKind::Command => SmsTransport::Command(config.command.clone(), timeout),
         })
     }
 
     /// Send `text` to `number` (message `id` names the file); the error is for logs.
-    pub fn send(&self, id: u64, number: &str, text: &[u8]) -> Result<(), String> {
+    pub fn send(&self, id: u64, number: &str, text: &[u8]) -> Result<(), SendError> {
         match self {
-            SmsTransport::File(dir) => write_file(dir, id, number, text).map_err(|e| e.to_string()),
-            SmsTransport::Command(argv) => run_command(argv, number, text),
+            SmsTransport::File(dir) => {
+                write_file(dir, id, number, text).map_err(|e| SendError::Transient(e.to_string()))
+            }
+            SmsTransport::Command(argv, timeout) => {
+                let mut argv = argv.clone();
+                argv.push(number.to_string());
+                super::command::run(&argv, text, *timeout)
+            }
         }
     }
 }
@@ -65,44 +75,6 @@ fn write_file(dir: &Path, id: u64, number: &str, text: &[u8]) -> std::io::Result
     std::fs::rename(tmp, path)
 }
 
-fn run_command(argv: &[String], number: &str, text: &[u8]) -> Result<(), String> {
-    let (program, args) = argv.split_first().ok_or("no sms.command configured")?;
-    let mut child = Command::new(program)
-        .args(args)
-        .arg(number)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A gateway that exits without reading is judged by its exit status below.
-        let _ = stdin.write_all(text);
-    }
-    let deadline = Instant::now() + COMMAND_TIMEOUT;
-    loop {
-        match child.try_wait().map_err(|e| e.to_string())? {
-            Some(status) if status.success() => return Ok(()),
-            Some(status) => {
-                let mut err = String::new();
-                if let Some(mut stderr) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
-                }
-                let err: String = err.trim().chars().take(200).collect();
-                return Err(format!("{program} failed ({status}): {err}"));
-            }
-            None if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{program} did not finish within {COMMAND_TIMEOUT:?}"
-                ));
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,13 +84,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("got");
         let script = format!("cat > {}; echo \"$1\" >> {}", out.display(), out.display());
-        let t = SmsTransport::Command(vec!["sh".into(), "-c".into(), script, "sh".into()]);
+        let t = SmsTransport::Command(
+            vec!["sh".into(), "-c".into(), script, "sh".into()],
+            Duration::from_secs(10),
+        );
         t.send(1, "+4930901820", b"code 123456").unwrap();
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             "code 123456+4930901820\n"
         );
-        let failing = SmsTransport::Command(vec!["false".into()]);
+        let failing = SmsTransport::Command(vec!["false".into()], Duration::from_secs(10));
         assert!(failing.send(1, "+4930901820", b"x").is_err());
     }
 

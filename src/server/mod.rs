@@ -20,8 +20,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ConfigError};
 use crate::error::Error;
-use crate::outbox::mail::MailTransport;
-use crate::outbox::sms::SmsTransport;
+use crate::outbox::{Outbox, Settings};
 use crate::password::Hasher;
 use crate::service::Service;
 use crate::store::Store;
@@ -162,19 +161,23 @@ pub fn problems(config: &Config) -> Vec<String> {
 }
 
 /// Everything the service needs from disk: the store, the secret key, the hash pool,
-/// the mail transport.
-fn open_service(config: Config) -> Result<Service, ServerError> {
-    let store = open_state(&config)?;
+/// and the outbox with its transports (its couriers are started by `run`).
+fn open_service(config: Config) -> Result<(Service, Arc<Outbox>), ServerError> {
+    let store = Arc::new(open_state(&config)?);
     let fresh = store.is_empty().map_err(ServerError::Start)?;
     let vault = Vault::open_or_create(&Vault::key_path(&config.state_dir), fresh)
         .map_err(ServerError::Key)?;
-    let mail =
-        MailTransport::from_config(&config.mail, &config.state_dir).map_err(ServerError::Mail)?;
-    let sms =
-        SmsTransport::from_config(&config.sms, &config.state_dir).map_err(ServerError::Mail)?;
+    let vault = Arc::new(vault);
+    let settings = Settings::from_config(&config).map_err(ServerError::Mail)?;
+    let outbox = Arc::new(Outbox::new(
+        Arc::clone(&store),
+        Arc::clone(&vault),
+        settings,
+    ));
     let hasher =
         Hasher::start(&config.password, config.hash_workers()).map_err(ServerError::Start)?;
-    Ok(Service::new(config, store, hasher, vault, mail, sms))
+    let service = Service::new(config, store, hasher, vault, Arc::clone(&outbox));
+    Ok((service, outbox))
 }
 
 /// Where SIGHUP gets the configuration from: the same file and command-line overrides
@@ -185,13 +188,12 @@ pub type ConfigSource = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Syn
 /// does not load keeps the running configuration, and says why.
 fn reload(service: &Service, source: &ConfigSource) {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
-    match source() {
+    match source().and_then(|loaded| service.reload(loaded)) {
         Err(e) => tracing::error!(
             error = %crate::error::DisplayChain(&e),
             "configuration not reloaded; the running configuration stays in force"
         ),
-        Ok(loaded) => {
-            let outcome = service.reload(loaded);
+        Ok(outcome) => {
             tracing::info!(
                 applied = %outcome.applied.join(", "),
                 "configuration reloaded{}",
@@ -220,10 +222,10 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     // The socket first: a second daemon is told so before it touches the locked store.
     let listener = Listener::open(&config.socket)?;
     let limit = Arc::new(Semaphore::new(config.max_connections));
-    let service = match open_service(config) {
-        Ok(service) => {
+    let (service, outbox) = match open_service(config) {
+        Ok((service, outbox)) => {
             service.remove_stale_backups();
-            Arc::new(service)
+            (Arc::new(service), outbox)
         }
         Err(e) => {
             listener.remove();
@@ -232,10 +234,7 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     };
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    tasks.spawn(crate::outbox::delivery::run(
-        Arc::clone(&service),
-        shutdown.clone(),
-    ));
+    outbox.start(&tasks, &shutdown);
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "authd ready");
 

@@ -19,13 +19,10 @@ mod two_factor;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use tokio::sync::Notify;
-
 use crate::audit::Event;
 use crate::config::Config;
 use crate::error::Error;
-use crate::outbox::mail::MailTransport;
-use crate::outbox::sms::SmsTransport;
+use crate::outbox::Outbox;
 use crate::password::Hasher;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -36,34 +33,30 @@ pub use reload::Reloaded;
 pub struct Service {
     /// Swapped whole on SIGHUP; each request reads the one in force when it asks.
     config: RwLock<Arc<Config>>,
-    store: Store,
+    store: Arc<Store>,
     hasher: Hasher,
-    vault: Vault,
-    mail: Arc<MailTransport>,
-    sms: Arc<SmsTransport>,
+    vault: Arc<Vault>,
+    /// Delivery is the outbox's own (its couriers); the service queues and wakes.
+    outbox: Arc<Outbox>,
     challenges: Challenges,
-    outbox_wake: Notify,
     started: Instant,
 }
 
 impl Service {
     pub fn new(
         config: Config,
-        store: Store,
+        store: Arc<Store>,
         hasher: Hasher,
-        vault: Vault,
-        mail: MailTransport,
-        sms: SmsTransport,
+        vault: Arc<Vault>,
+        outbox: Arc<Outbox>,
     ) -> Service {
         Service {
             config: RwLock::new(Arc::new(config)),
             store,
             hasher,
             vault,
-            mail: Arc::new(mail),
-            sms: Arc::new(sms),
+            outbox,
             challenges: Challenges::default(),
-            outbox_wake: Notify::new(),
             started: Instant::now(),
         }
     }

@@ -1,14 +1,15 @@
 //! SIGHUP: take a freshly loaded configuration while running. What the running daemon
 //! can change in place (lockout, password policy, TOTP skew, rate limits, timeouts, the
-//! admin group, ...) takes effect for the next request; what was fixed at start (the
-//! socket, the state directory, the connection limit, the cache, the argon2 parameters
-//! and hash workers, the mail and SMS transports) keeps its running value and is named
-//! as needing a restart. Connections stay open throughout.
+//! admin group, the mail and SMS transports, ...) takes effect for the next request or
+//! delivery attempt; what was fixed at start (the socket, the state directory, the
+//! connection limit, the cache, the argon2 parameters and hash workers) keeps its
+//! running value and is named as needing a restart. Connections stay open throughout.
 
 use std::sync::Arc;
 
 use super::Service;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
+use crate::outbox::Settings;
 
 /// What a reload did, key by key.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -50,10 +51,6 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     fixed!("password.argon2_t", password.argon2_t);
     fixed!("password.argon2_p", password.argon2_p);
     fixed!("password.hash_workers", password.hash_workers);
-    fixed!("mail", mail);
-    fixed!("sms.transport", sms.transport);
-    fixed!("sms.dir", sms.dir);
-    fixed!("sms.command", sms.command);
     live!("admin_group", admin_group);
     live!("idle_timeout", idle_timeout);
     live!("frame_timeout", frame_timeout);
@@ -64,6 +61,10 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     live!("totp", totp);
     live!("recovery", recovery);
     live!("reset", reset);
+    live!("mail", mail);
+    live!("sms.transport", sms.transport);
+    live!("sms.dir", sms.dir);
+    live!("sms.command", sms.command);
     live!("sms.countries", sms.countries);
     live!("sms.code_ttl", sms.code_ttl);
     live!("sms.min_interval", sms.min_interval);
@@ -79,13 +80,21 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
 
 impl Service {
     /// Take `loaded` (already validated) as the configuration for the next requests,
-    /// keeping the running value of every key that needs a restart.
-    pub fn reload(&self, loaded: Config) -> Reloaded {
-        let (next, outcome) = reconcile(&self.config(), loaded);
-        if !outcome.applied.is_empty() {
-            self.set_config(Arc::new(next));
+    /// keeping the running value of every key that needs a restart. New message
+    /// transports are built first: if one cannot be set up, nothing changes.
+    pub fn reload(&self, loaded: Config) -> Result<Reloaded, ConfigError> {
+        let running = self.config();
+        let (next, outcome) = reconcile(&running, loaded);
+        if outcome.applied.is_empty() {
+            return Ok(outcome);
         }
-        outcome
+        let messages_changed =
+            next.mail != running.mail || next.sms != running.sms || next.outbox != running.outbox;
+        if messages_changed {
+            self.outbox.reconfigure(Settings::from_config(&next)?);
+        }
+        self.set_config(Arc::new(next));
+        Ok(outcome)
     }
 }
 
@@ -101,8 +110,12 @@ mod tests {
         loaded.password.min_length = 12;
         loaded.password.argon2_t = 9;
         loaded.max_connections = 7;
+        loaded.sms.countries = vec!["DE".into()];
         let (next, out) = reconcile(&running, loaded);
-        assert_eq!(out.applied, ["password.min_length", "lockout"]);
+        assert_eq!(
+            out.applied,
+            ["password.min_length", "lockout", "sms.countries"]
+        );
         assert_eq!(out.need_restart, ["max_connections", "password.argon2_t"]);
         assert_eq!(next.lockout.max_failures, 2);
         assert_eq!(next.password.min_length, 12);

@@ -43,7 +43,7 @@ impl Service {
         Ok((sms::mask_phone(&phone), expires))
     }
 
-    /// A code is queued: make it durable, wake the delivery task, tell the client.
+    /// A code is queued: make it durable, wake the couriers, tell the client.
     async fn code_sent(
         &self,
         name: &str,

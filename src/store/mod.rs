@@ -2,13 +2,15 @@
 //! multi-record changes in one transaction.
 //!
 //! Trees: `accounts` (name -> `Account`), `audit` (name NUL seq -> `AuditEntry`),
-//! `meta` (schema version, account count), `reset_tokens` (keyed hash -> `ResetToken`),
-//! `outbox` (id -> `OutboxItem`). Writes here are *not* durable on return:
+//! `meta` (schema version, account count, outbox counts), `reset_tokens` (keyed hash ->
+//! `ResetToken`), `outbox` (id -> `OutboxItem`) and its derived index `outbox_due` (see
+//! `outbox.rs`). Writes here are *not* durable on return:
 //! the caller awaits `Store::durable` before acknowledging, which goes through the one
 //! group-commit flusher. Nothing here knows about policy, callers or the wire.
 
 pub mod backup;
 mod flusher;
+mod outbox;
 pub mod records;
 
 use std::ops::Bound;
@@ -21,10 +23,12 @@ use crate::audit::Event;
 use crate::error::Error;
 use crate::protocol::AuditEntry;
 use records::{
-    audit_key, decode_account, decode_audit, decode_outbox, decode_token, encode_account,
-    encode_audit, encode_outbox, encode_token,
+    audit_key, decode_account, decode_audit, decode_token, encode_account, encode_audit,
+    encode_token,
 };
-pub use records::{Account, Channel, OutboxItem, ResetToken, SmsEnrolment, TotpEnrolment};
+pub use records::{
+    Account, Channel, ChannelKind, OutboxItem, ResetToken, SmsEnrolment, TotpEnrolment,
+};
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -42,6 +46,8 @@ pub struct Store {
     meta: sled::Tree,
     tokens: sled::Tree,
     outbox: sled::Tree,
+    /// Derived from `outbox`, rebuilt at open; not in backups.
+    outbox_due: sled::Tree,
     flusher: flusher::Flusher,
     /// Writers share it; a backup takes it alone, so it sees no transaction half-done.
     write_gate: std::sync::RwLock<()>,
@@ -119,6 +125,7 @@ impl Store {
             meta: db.open_tree("meta")?,
             tokens: db.open_tree("reset_tokens")?,
             outbox: db.open_tree("outbox")?,
+            outbox_due: db.open_tree("outbox_due")?,
             flusher: flusher::Flusher::start(db.clone())
                 .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
             db,
@@ -138,6 +145,7 @@ impl Store {
                 )))
             }
         }
+        store.rebuild_outbox_index()?;
         Ok(store)
     }
 
@@ -269,8 +277,15 @@ impl Store {
         change: impl Fn(&mut Account, &mut Effects) -> Result<(T, Event), Error>,
     ) -> Result<T, Error> {
         let _writing = self.writing();
-        (&self.accounts, &self.audit, &self.tokens, &self.outbox)
-            .transaction(|(accounts, audit, tokens, outbox)| {
+        (
+            &self.accounts,
+            &self.audit,
+            &self.tokens,
+            &self.outbox,
+            &self.outbox_due,
+            &self.meta,
+        )
+            .transaction(|(accounts, audit, tokens, outbox, due, meta)| {
                 let Some(bytes) = accounts.get(name)? else {
                     return abort(Error::NoSuchUser(name.to_string()));
                 };
@@ -298,7 +313,7 @@ impl Store {
                         id,
                         ..message.clone()
                     };
-                    outbox.insert(&id.to_be_bytes(), encode_outbox(&item))?;
+                    outbox::queue(outbox, due, meta, &item)?;
                 }
                 Ok(value)
             })
@@ -311,71 +326,6 @@ impl Store {
             .get(hash)?
             .map(|bytes| decode_token(&bytes))
             .transpose()
-    }
-
-    /// Every message in the outbox, oldest first: queued and failed.
-    pub fn outbox(
-        &self,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<(Vec<OutboxItem>, bool), Error> {
-        let start = match after {
-            Some(id) => Bound::Excluded(id.to_be_bytes().to_vec()),
-            None => Bound::Unbounded,
-        };
-        let mut items = Vec::with_capacity(limit.min(256));
-        let mut values = self
-            .outbox
-            .range::<Vec<u8>, _>((start, Bound::Unbounded))
-            .values();
-        for value in values.by_ref().take(limit) {
-            items.push(decode_outbox(&value?)?);
-        }
-        Ok((items, values.next().is_some()))
-    }
-
-    /// (queued, failed) message counts.
-    pub fn outbox_counts(&self) -> Result<(u64, u64), Error> {
-        let (mut queued, mut failed) = (0, 0);
-        for value in self.outbox.iter().values() {
-            if decode_outbox(&value?)?.failed {
-                failed += 1;
-            } else {
-                queued += 1;
-            }
-        }
-        Ok((queued, failed))
-    }
-
-    /// Record what happened to a delivery attempt: `Some(item)` replaces the queued
-    /// message (retry later, or failed), `None` removes it (delivered). The event goes
-    /// to the account's history when the account still exists.
-    pub fn outbox_settle(
-        &self,
-        id: u64,
-        item: Option<&OutboxItem>,
-        account: &str,
-        event: Option<&Event>,
-        now: u64,
-    ) -> Result<(), Error> {
-        let _writing = self.writing();
-        (&self.accounts, &self.audit, &self.outbox)
-            .transaction(|(accounts, audit, outbox)| {
-                match item {
-                    Some(item) => outbox.insert(&id.to_be_bytes(), encode_outbox(item))?,
-                    None => outbox.remove(&id.to_be_bytes())?,
-                };
-                if let (Some(event), Some(bytes)) = (event, accounts.get(account)?) {
-                    let mut acc = match decode_account(&bytes) {
-                        Ok(a) => a,
-                        Err(e) => return abort(e),
-                    };
-                    append_audit(audit, &mut acc, event, now)?;
-                    accounts.insert(account.as_bytes(), encode_account(&acc))?;
-                }
-                Ok(())
-            })
-            .map_err(tx_error)
     }
 
     /// Delete an account, its history and its reset tokens in one transaction.

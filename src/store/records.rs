@@ -69,6 +69,33 @@ pub enum Channel {
     Sms { to: String },
 }
 
+/// Which courier delivers a message: each channel is delivered on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    Mail,
+    Sms,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 2] = [ChannelKind::Mail, ChannelKind::Sms];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Mail => "mail",
+            ChannelKind::Sms => "sms",
+        }
+    }
+}
+
+impl Channel {
+    pub fn kind(&self) -> ChannelKind {
+        match self {
+            Channel::Mail { .. } => ChannelKind::Mail,
+            Channel::Sms { .. } => ChannelKind::Sms,
+        }
+    }
+}
+
 impl OutboxItem {
     /// A new message, due now; the store assigns its id when the transaction commits.
     pub fn queued(account: &str, channel: Channel, sealed: Vec<u8>, now: u64) -> OutboxItem {

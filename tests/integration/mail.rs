@@ -14,7 +14,7 @@ use crate::daemon::*;
 const PYTHON: &str = "/usr/bin/python3";
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
 
-fn aiosmtpd_available() -> bool {
+pub(crate) fn aiosmtpd_available() -> bool {
     let found = Command::new(PYTHON)
         .args(["-c", "import aiosmtpd"])
         .output()
@@ -27,7 +27,7 @@ fn aiosmtpd_available() -> bool {
     found
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -36,12 +36,12 @@ fn free_port() -> u16 {
 }
 
 /// A real SMTP server that saves every message it accepts into `dir`.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
 }
 
 impl SmtpSink {
-    fn start(port: u16, dir: &Path) -> SmtpSink {
+    pub(crate) fn start(port: u16, dir: &Path) -> SmtpSink {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
         let mut child = Command::new(PYTHON)
             .arg(script)
@@ -67,7 +67,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn smtp_config(port: u16, extra: &str) -> String {
+pub(crate) fn smtp_config(port: u16, extra: &str) -> String {
     format!(
         "[mail]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n\
          from = \"authd@example.org\"\n\

@@ -11,6 +11,7 @@ mod daemon;
 mod lifecycle;
 mod lockout_race;
 mod mail;
+mod outbox;
 mod packaging;
 mod passwords;
 mod reload;

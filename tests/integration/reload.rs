@@ -91,3 +91,36 @@ fn keys_fixed_at_start_are_reported_and_keep_their_value() {
     assert_ok(&d.ctl(&["status"]));
     drop(held);
 }
+
+#[test]
+fn sighup_switches_the_sms_gateway_for_the_next_message() {
+    let d = Daemon::start();
+    d.user_with_password("alice");
+    let dir = tempfile::tempdir().unwrap();
+    let (gateway, sms) = crate::sms::Gateway::new(dir.path());
+    append_config(&d, &sms);
+    signal(d.pid(), "HUP");
+    wait_for_log(&d, "configuration reloaded", 1);
+    assert!(d.log().contains("sms.transport"), "{}", d.log());
+    assert_ok(&d.ctl(&["enable-sms", "alice", "--phone", crate::sms::PHONE]));
+    // The code went through the new gateway: confirming with it works.
+    assert_ok(&d.ctl(&["confirm-sms", "alice", &gateway.code(1)]));
+}
+
+#[test]
+fn a_transport_that_cannot_be_set_up_changes_nothing() {
+    let d = Daemon::start();
+    d.user_with_password("alice");
+    // A valid file whose SMS spool directory cannot be created: the whole reload fails.
+    append_config(
+        &d,
+        "[lockout]\nmax_failures = 2\n[sms]\ndir = \"/proc/authd-cannot-create\"\n",
+    );
+    signal(d.pid(), "HUP");
+    wait_for_log(&d, "configuration not reloaded", 1);
+    assert!(d.log().contains("authd-cannot-create"), "{}", d.log());
+    for i in 0..4 {
+        assert_exit(&guess(&d, &format!("wrong-password-{i}")), 1);
+    }
+    assert_ok(&guess(&d, GOOD_PW));
+}

@@ -1,0 +1,389 @@
+//! The outbox in sled: messages by id (`outbox`), an index of the queued ones by channel
+//! and due time (`outbox_due`), and the queued/failed counts (in `meta`).
+//!
+//! The index lets each courier page through what is due on its own channel without
+//! decoding anything else, and the counts make `status` one read. Both are derived: they
+//! change in the same transactions as the messages, and are rebuilt from the messages at
+//! every open (a backup carries neither). Nothing here decides when to retry or give up.
+
+use std::ops::Bound;
+
+use sled::transaction::TransactionalTree;
+use sled::Transactional;
+
+use super::records::{decode_account, decode_outbox, encode_account, encode_outbox};
+use super::{abort, append_audit, read_u64, tx_error, Store, TxResult};
+use crate::audit::Event;
+use crate::error::Error;
+use crate::store::{ChannelKind, OutboxItem};
+
+const META_QUEUED: &[u8] = b"outbox_queued";
+const META_FAILED: &[u8] = b"outbox_failed";
+
+/// Index key of a queued message: channel, due time, id (all big-endian), so one
+/// channel's due messages are one ordered range, the earliest first.
+type DueKey = [u8; 17];
+
+fn tag(kind: ChannelKind) -> u8 {
+    match kind {
+        ChannelKind::Mail => 0,
+        ChannelKind::Sms => 1,
+    }
+}
+
+fn due_key(kind: ChannelKind, at: u64, id: u64) -> DueKey {
+    let mut key = [0u8; 17];
+    key[0] = tag(kind);
+    key[1..9].copy_from_slice(&at.to_be_bytes());
+    key[9..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The index key of a message still to be tried; `None` once it has failed.
+fn queued_key(item: &OutboxItem) -> Option<DueKey> {
+    (!item.failed).then(|| due_key(item.channel.kind(), item.next_attempt, item.id))
+}
+
+fn id_of(key: &[u8]) -> Option<u64> {
+    key.get(9..17)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+}
+
+fn adjust(meta: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<()> {
+    if delta != 0 {
+        let count = read_u64(meta.get(key)?).saturating_add_signed(delta);
+        meta.insert(key, &count.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+/// Queue a new message (its id already assigned) inside an account transaction.
+pub(super) fn queue(
+    outbox: &TransactionalTree,
+    due: &TransactionalTree,
+    meta: &TransactionalTree,
+    item: &OutboxItem,
+) -> TxResult<()> {
+    outbox.insert(&item.id.to_be_bytes(), encode_outbox(item))?;
+    match queued_key(item) {
+        Some(key) => {
+            due.insert(&key[..], &[][..])?;
+            adjust(meta, META_QUEUED, 1)
+        }
+        None => adjust(meta, META_FAILED, 1),
+    }
+}
+
+impl Store {
+    /// Rebuild the due index and the counts from the messages (at open).
+    pub(super) fn rebuild_outbox_index(&self) -> Result<(), Error> {
+        self.outbox_due.clear()?;
+        let (mut queued, mut failed) = (0u64, 0u64);
+        let mut batch = sled::Batch::default();
+        for value in self.outbox.iter().values() {
+            let item = match decode_outbox(&value?) {
+                Ok(item) => item,
+                Err(e) => {
+                    tracing::error!(error = %crate::error::DisplayChain(&e), "skipping an undecodable outbox message");
+                    continue;
+                }
+            };
+            match queued_key(&item) {
+                Some(key) => {
+                    batch.insert(&key[..], &[][..]);
+                    queued += 1;
+                }
+                None => failed += 1,
+            }
+        }
+        self.outbox_due.apply_batch(batch)?;
+        self.meta.insert(META_QUEUED, &queued.to_be_bytes())?;
+        self.meta.insert(META_FAILED, &failed.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// One page of the outbox in id order (the order of queuing): queued and failed.
+    pub fn outbox(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, bool), Error> {
+        let start = match after {
+            Some(id) => Bound::Excluded(id.to_be_bytes().to_vec()),
+            None => Bound::Unbounded,
+        };
+        let mut items = Vec::with_capacity(limit.min(256));
+        let mut values = self
+            .outbox
+            .range::<Vec<u8>, _>((start, Bound::Unbounded))
+            .values();
+        for value in values.by_ref().take(limit) {
+            items.push(decode_outbox(&value?)?);
+        }
+        Ok((items, values.next().is_some()))
+    }
+
+    /// Up to `limit` messages on `kind` due at `now`, the earliest due first. Only these
+    /// are read and decoded.
+    pub fn outbox_due(
+        &self,
+        kind: ChannelKind,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, Error> {
+        let from = due_key(kind, 0, 0);
+        let to = due_key(kind, now.saturating_add(1), 0);
+        let mut items = Vec::with_capacity(limit.min(64));
+        for key in self.outbox_due.range(from..to).keys().take(limit) {
+            let key = key?;
+            let value = match id_of(&key) {
+                Some(id) => self.outbox.get(id.to_be_bytes())?,
+                None => None,
+            };
+            match value.map(|v| decode_outbox(&v)) {
+                Some(Ok(item)) => items.push(item),
+                // An entry without a readable message would stop the channel: drop it
+                // from the index (the message, if any, stays for `authctl outbox`).
+                Some(Err(e)) => {
+                    tracing::error!(error = %crate::error::DisplayChain(&e), "skipping an undecodable outbox message");
+                    self.outbox_due.remove(key)?;
+                }
+                None => {
+                    self.outbox_due.remove(key)?;
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// When the earliest queued message on `kind` falls due, if any is queued.
+    pub fn outbox_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
+        let from = due_key(kind, 0, 0);
+        let to = due_key(kind, u64::MAX, u64::MAX);
+        Ok(self
+            .outbox_due
+            .range(from..=to)
+            .keys()
+            .next()
+            .transpose()?
+            .and_then(|key| key.get(1..9).and_then(|b| <[u8; 8]>::try_from(b).ok()))
+            .map(u64::from_be_bytes))
+    }
+
+    /// (queued, failed) message counts: two reads.
+    pub fn outbox_counts(&self) -> Result<(u64, u64), Error> {
+        Ok((
+            read_u64(self.meta.get(META_QUEUED)?),
+            read_u64(self.meta.get(META_FAILED)?),
+        ))
+    }
+
+    /// Record what happened to a delivery attempt: `Some(item)` replaces the queued
+    /// message (retry later, or failed), `None` removes it (delivered). The event goes
+    /// to the account's history when the account still exists.
+    pub fn outbox_settle(
+        &self,
+        id: u64,
+        item: Option<&OutboxItem>,
+        account: &str,
+        event: Option<&Event>,
+        now: u64,
+    ) -> Result<(), Error> {
+        let _writing = self.writing();
+        (
+            &self.accounts,
+            &self.audit,
+            &self.outbox,
+            &self.outbox_due,
+            &self.meta,
+        )
+            .transaction(|(accounts, audit, outbox, due, meta)| {
+                let old = match outbox.get(id.to_be_bytes())?.map(|b| decode_outbox(&b)) {
+                    Some(Ok(old)) => Some(old),
+                    Some(Err(e)) => return abort(e),
+                    None => None,
+                };
+                let (mut queued, mut failed) = (0i64, 0i64);
+                if let Some(old) = &old {
+                    match queued_key(old) {
+                        Some(key) => {
+                            due.remove(&key[..])?;
+                            queued -= 1;
+                        }
+                        None => failed -= 1,
+                    }
+                }
+                match item {
+                    Some(item) => {
+                        outbox.insert(&id.to_be_bytes(), encode_outbox(item))?;
+                        match queued_key(item) {
+                            Some(key) => {
+                                due.insert(&key[..], &[][..])?;
+                                queued += 1;
+                            }
+                            None => failed += 1,
+                        }
+                    }
+                    None => {
+                        outbox.remove(&id.to_be_bytes())?;
+                    }
+                }
+                adjust(meta, META_QUEUED, queued)?;
+                adjust(meta, META_FAILED, failed)?;
+                if let (Some(event), Some(bytes)) = (event, accounts.get(account)?) {
+                    let mut acc = match decode_account(&bytes) {
+                        Ok(a) => a,
+                        Err(e) => return abort(e),
+                    };
+                    append_audit(audit, &mut acc, event, now)?;
+                    accounts.insert(account.as_bytes(), encode_account(&acc))?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Action, Outcome};
+    use crate::store::{Account, Channel, Effects};
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8).unwrap();
+        let event = Event::new(Action::AccountAdded, Outcome::Ok, "test", String::new());
+        store
+            .create(&Account::new("a".into(), 1), &event, 1)
+            .unwrap();
+        (dir, store)
+    }
+
+    fn queue_one(store: &Store, channel: Channel, now: u64) {
+        let event = Event::new(Action::ResetRequested, Outcome::Ok, "test", String::new());
+        store
+            .update_with("a", now, |_, effects: &mut Effects| {
+                let item = OutboxItem::queued("a", channel.clone(), vec![1], now);
+                effects.messages.push(item);
+                Ok(((), event.clone()))
+            })
+            .unwrap();
+    }
+
+    fn mail() -> Channel {
+        Channel::Mail {
+            from: "f@example.org".into(),
+            to: "t@example.org".into(),
+            subject: "s".into(),
+        }
+    }
+
+    fn sms() -> Channel {
+        Channel::Sms {
+            to: "+4930901820".into(),
+        }
+    }
+
+    #[test]
+    fn each_channel_pages_through_its_own_due_messages() {
+        let (_dir, store) = open();
+        for now in [10, 11, 12] {
+            queue_one(&store, mail(), now);
+        }
+        queue_one(&store, sms(), 13);
+        assert_eq!(store.outbox_counts().unwrap(), (4, 0));
+        let due = store.outbox_due(ChannelKind::Mail, 11, 10).unwrap();
+        assert_eq!(due.iter().map(|i| i.created).collect::<Vec<_>>(), [10, 11]);
+        assert_eq!(
+            store.outbox_due(ChannelKind::Mail, 100, 1).unwrap().len(),
+            1
+        );
+        let sms_due = store.outbox_due(ChannelKind::Sms, 100, 10).unwrap();
+        assert_eq!(sms_due.len(), 1);
+        assert_eq!(store.outbox_next_due(ChannelKind::Sms).unwrap(), Some(13));
+
+        // A retry moves the message back in its channel's order; a failure takes it out
+        // of the index; a delivery removes it.
+        let mut first = due[0].clone();
+        first.attempts = 1;
+        first.next_attempt = 50;
+        store
+            .outbox_settle(first.id, Some(&first), "a", None, 20)
+            .unwrap();
+        let order: Vec<u64> = store
+            .outbox_due(ChannelKind::Mail, 100, 10)
+            .unwrap()
+            .iter()
+            .map(|i| i.next_attempt)
+            .collect();
+        assert_eq!(order, [11, 12, 50]);
+        assert_eq!(store.outbox_next_due(ChannelKind::Mail).unwrap(), Some(11));
+        let mut second = due[1].clone();
+        second.failed = true;
+        store
+            .outbox_settle(second.id, Some(&second), "a", None, 20)
+            .unwrap();
+        store
+            .outbox_settle(sms_due[0].id, None, "a", None, 20)
+            .unwrap();
+        assert_eq!(store.outbox_counts().unwrap(), (2, 1));
+        assert_eq!(store.outbox_next_due(ChannelKind::Sms).unwrap(), None);
+        assert_eq!(store.outbox(None, 10).unwrap().0.len(), 3);
+    }
+
+    #[test]
+    fn an_index_entry_without_a_readable_message_is_dropped() {
+        let (_dir, store) = open();
+        queue_one(&store, mail(), 10);
+        store
+            .outbox_due
+            .insert(&due_key(ChannelKind::Mail, 5, 999)[..], &[][..])
+            .unwrap();
+        store
+            .outbox
+            .insert(998u64.to_be_bytes(), &[9, 9][..])
+            .unwrap();
+        store
+            .outbox_due
+            .insert(&due_key(ChannelKind::Mail, 6, 998)[..], &[][..])
+            .unwrap();
+        let due = store.outbox_due(ChannelKind::Mail, 100, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(store.outbox_next_due(ChannelKind::Mail).unwrap(), Some(10));
+    }
+
+    #[test]
+    fn the_index_and_counts_are_rebuilt_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 8).unwrap();
+            let event = Event::new(Action::AccountAdded, Outcome::Ok, "test", String::new());
+            store
+                .create(&Account::new("a".into(), 1), &event, 1)
+                .unwrap();
+            queue_one(&store, mail(), 5);
+            queue_one(&store, sms(), 6);
+            let mut failed = store.outbox_due(ChannelKind::Sms, 10, 1).unwrap()[0].clone();
+            failed.failed = true;
+            store
+                .outbox_settle(failed.id, Some(&failed), "a", None, 7)
+                .unwrap();
+            // As a restored backup would be: no index, stale counts.
+            store.outbox_due.clear().unwrap();
+            store.meta.insert(META_QUEUED, &9u64.to_be_bytes()).unwrap();
+            store.flush_offline().unwrap();
+        }
+        let store = Store::open(dir.path(), 8).unwrap();
+        assert_eq!(store.outbox_counts().unwrap(), (1, 1));
+        assert_eq!(
+            store.outbox_due(ChannelKind::Mail, 10, 10).unwrap().len(),
+            1
+        );
+        assert!(store
+            .outbox_due(ChannelKind::Sms, 10, 10)
+            .unwrap()
+            .is_empty());
+    }
+}
