@@ -22,11 +22,16 @@ DATADIR ?= $(PREFIX)/share
 
 INSTALL ?= install
 
-.PHONY: all install uninstall
+.PHONY: all install uninstall test
 
 all:
 	cargo build --release --bins
 	cargo build --release -p pam_authd
+
+# Bring the test peers (Debian packages, installed when run as root), then build and run
+# every test of the workspace; prints the number of skipped tests (tests/run.sh).
+test:
+	./tests/run.sh
 
 install:
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(UNITDIR) \

@@ -1,7 +1,7 @@
 //! The real PAM stack: pamtester loads the built pam_authd.so (by absolute path, from a
 //! service file in /etc/pam.d) and talks to a real authd. Needs root, pamtester and
-//! oathtool, and `cargo build` of the authd binaries first; elsewhere a loud skip, under
-//! CI=true a failure.
+//! oathtool, and `cargo build --workspace` first; without them a test fails (or, with
+//! AUTHD_TEST_ALLOW_SKIP=1, is skipped visibly: tests/support/peers.rs).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,32 +16,20 @@ fn target_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
-fn ready() -> bool {
-    let root = nix_is_root();
-    let tools = ["pamtester", "oathtool"].iter().all(|t| {
-        Command::new("which")
-            .arg(t)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    let built = target_dir().join("authd").exists() && module().exists();
-    if root && tools && built {
-        return true;
-    }
-    let why = format!(
-        "PAM tests need root ({root}), pamtester and oathtool ({tools}), and the built authd \
-         and pam_authd.so ({built}: run `cargo build --workspace`)"
-    );
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-    eprintln!("SKIPPED: {why}");
-    false
-}
+#[path = "../../tests/support/peers.rs"]
+mod peers;
 
-fn nix_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+/// Root (to write /etc/pam.d), pamtester and oathtool, and the built binaries.
+#[track_caller]
+fn ready() -> bool {
+    let built = target_dir().join("authd").exists() && module().exists();
+    peers::root()
+        && peers::program("pamtester", "pamtester")
+        && peers::program("oathtool", "oathtool")
+        && peers::need(
+            built,
+            "the built authd and pam_authd.so (`cargo build --workspace` first)",
+        )
 }
 
 fn module() -> PathBuf {

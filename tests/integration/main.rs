@@ -14,6 +14,8 @@ mod mail;
 mod outbox;
 mod packaging;
 mod passwords;
+#[path = "../support/peers.rs"]
+mod peers;
 mod reload;
 mod revocation;
 mod sms;

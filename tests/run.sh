@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make test`: bring the peers the tests talk to, then build and run every test of the
+# workspace (the PAM module included), and say how many tests were skipped.
+#
+# As root on Debian it installs the packages below; otherwise it names them. A test whose
+# peer is missing FAILS, unless AUTHD_TEST_ALLOW_SKIP=1 (then it is skipped visibly and
+# counted here; see tests/support/peers.rs).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# setpriv (util-linux) runs clients as other uids; procps: kill/ps; python3 + aiosmtpd: a
+# real SMTP server; systemd: systemd-socket-activate/-analyze; oathtool computes TOTP
+# codes; zbarimg (zbar-tools) reads QR codes; libpam0g-dev + pamtester: the PAM module
+# through the real PAM stack; groff renders the man pages; make: the install test.
+PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
+libpam0g-dev pamtester make groff"
+
+missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+  | grep -q 'install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing test peers: $missing"
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || exit 1
+  else
+    echo "== missing Debian packages the tests use: $missing"
+    echo "   (run 'make test' as root to install them, or apt-get install them)"
+  fi
+fi
+
+skips=$(mktemp)
+trap 'rm -f "$skips"' EXIT
+export AUTHD_TEST_SKIP_LOG="$skips"
+
+echo "== cargo build --workspace (the PAM tests load the built module)"
+cargo build --workspace || exit 1
+echo "== cargo test --workspace"
+cargo test --workspace
+status=$?
+
+skipped=$(wc -l < "$skips")
+echo "== skipped tests: $skipped"
+cat "$skips"
+exit "$status"
