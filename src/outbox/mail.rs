@@ -1,18 +1,20 @@
 //! Mail with lettre: composing RFC 5322 messages, and the three transports — `file`
-//! (one .eml per message, the default, needing no mail server), `sendmail` and `smtp`
-//! (STARTTLS, implicit TLS with rustls, or plain for a local relay).
+//! (one private .eml per message, the default, needing no mail server; written through
+//! `private_file`, as a reset mail holds a token), `sendmail` and `smtp` (STARTTLS,
+//! implicit TLS with rustls, or plain for a local relay).
 //!
 //! Sending is blocking; the delivery task runs it on the blocking pool.
 
 use std::os::unix::fs::DirBuilderExt;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Address, FileTransport, Message, SendmailTransport, SmtpTransport, Transport};
+use lettre::{Address, Message, SendmailTransport, SmtpTransport, Transport};
 
 use crate::config::{ConfigError, MailConfig, MailTransportKind, Tls};
 use crate::error::Error;
@@ -56,7 +58,8 @@ pub fn compose(from: &str, to: &str, subject: &str, body: String) -> Result<Comp
 }
 
 pub enum MailTransport {
-    File(FileTransport),
+    /// A directory: one `RANDOM.eml` per message, mode 0600.
+    File(PathBuf),
     Sendmail(SendmailTransport),
     Smtp(Box<SmtpTransport>),
 }
@@ -82,7 +85,7 @@ impl MailTransport {
                     .map_err(|e| {
                         config_error("mail.dir", format!("cannot create {}: {e}", dir.display()))
                     })?;
-                MailTransport::File(FileTransport::new(dir))
+                MailTransport::File(dir)
             }
             MailTransportKind::Sendmail => {
                 MailTransport::Sendmail(SendmailTransport::new_with_command(&config.sendmail))
@@ -122,10 +125,7 @@ impl MailTransport {
         let envelope =
             Envelope::new(Some(parse(from)?), vec![parse(to)?]).map_err(|e| e.to_string())?;
         match self {
-            MailTransport::File(t) => t
-                .send_raw(&envelope, bytes)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            MailTransport::File(dir) => write_eml(dir, bytes),
             MailTransport::Sendmail(t) => t.send_raw(&envelope, bytes).map_err(|e| e.to_string()),
             MailTransport::Smtp(t) => t
                 .send_raw(&envelope, bytes)
@@ -133,6 +133,17 @@ impl MailTransport {
                 .map_err(|e| e.to_string()),
         }
     }
+}
+
+/// One message as `RANDOM.eml` in `dir`, private and whole (lettre's own file transport
+/// writes with the umask's mode, in place).
+fn write_eml(dir: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| e.to_string())?;
+    let name: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("{name}.eml"));
+    crate::private_file::write(&path, |f| f.write_all(bytes))
+        .map_err(|e| crate::error::DisplayChain(&e).to_string())
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
-//! SMS transports: `file` (one file per message, the default, needing no gateway) and
+//! SMS transports: `file` (one private file per message, the default, needing no gateway) and
 //! `command` (any gateway: the configured program gets the number as its last argument
 //! and the text on stdin; exit 0 means delivered, anything else is retried).
 //!
 //! Sending is blocking; the delivery task runs it on the blocking pool.
 
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,26 +43,20 @@ impl SmsTransport {
     /// Send `text` to `number` (message `id` names the file); the error is for logs.
     pub fn send(&self, id: u64, number: &str, text: &[u8]) -> Result<(), String> {
         match self {
-            SmsTransport::File(dir) => write_file(dir, id, number, text).map_err(|e| e.to_string()),
+            SmsTransport::File(dir) => write_file(dir, id, number, text),
             SmsTransport::Command(argv) => run_command(argv, number, text),
         }
     }
 }
 
-fn write_file(dir: &Path, id: u64, number: &str, text: &[u8]) -> std::io::Result<()> {
+fn write_file(dir: &Path, id: u64, number: &str, text: &[u8]) -> Result<(), String> {
     let path = dir.join(format!("{id:020}.sms"));
-    let tmp = path.with_extension("part");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(format!("To: {number}\n\n").as_bytes())?;
-    file.write_all(text)?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
-    std::fs::rename(tmp, path)
+    crate::private_file::write(&path, |file| {
+        file.write_all(format!("To: {number}\n\n").as_bytes())?;
+        file.write_all(text)?;
+        file.write_all(b"\n")
+    })
+    .map_err(|e| crate::error::DisplayChain(&e).to_string())
 }
 
 fn run_command(argv: &[String], number: &str, text: &[u8]) -> Result<(), String> {
