@@ -22,6 +22,7 @@ fn hello() -> Vec<u8> {
         client: "raw".into(),
     })
     .unwrap()
+    .to_vec()
 }
 
 /// Read frames until EOF; returns the responses seen.

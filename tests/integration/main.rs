@@ -2,6 +2,7 @@
 //! and drives it through the real `authctl` and through the client library.
 
 mod accounts;
+mod argv_secrets;
 mod authz;
 mod backup;
 mod bad_input;
@@ -10,8 +11,10 @@ mod crash;
 mod daemon;
 mod lifecycle;
 mod mail;
+mod output_files;
 mod packaging;
 mod passwords;
+mod resend;
 mod sms;
 mod terminal;
 mod two_factor;
