@@ -177,6 +177,20 @@ mod tests {
     }
 
     #[test]
+    fn secret_carrying_buffers_are_allocated_once_at_their_final_size() {
+        // A buffer that grows leaves its old copies behind, unzeroed.
+        let req = Request::SetPassword {
+            name: "alice".into(),
+            password: Secret::new("p".repeat(5000)),
+        };
+        let frame = encode(&req).unwrap();
+        assert_eq!(frame.capacity(), frame.len());
+        let payload = read_frame_blocking(&mut &frame[..]).unwrap();
+        assert_eq!(payload.capacity(), payload.len());
+        assert_eq!(payload.len() + 4, frame.len());
+    }
+
+    #[test]
     fn oversized_length_is_refused_before_reading_the_payload() {
         let prefix = u32::MAX.to_be_bytes();
         let err = read_frame_blocking(&mut &prefix[..]).unwrap_err();

@@ -57,13 +57,18 @@ struct Authd {
 
 impl Authd {
     fn start() -> Authd {
+        Authd::start_with("", Stdio::null())
+    }
+
+    /// With extra top-level config keys, and the daemon's log going to `log`.
+    fn start_with(extra: &str, log: Stdio) -> Authd {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("authd.sock");
         let config = dir.path().join("authd.toml");
         std::fs::write(
             &config,
             format!(
-                "socket = \"{}\"\nstate_dir = \"{}\"\n[password]\nargon2_m_kib = 256\nargon2_t = 1\n",
+                "socket = \"{}\"\nstate_dir = \"{}\"\n{extra}\n[password]\nargon2_m_kib = 256\nargon2_t = 1\n",
                 socket.display(),
                 dir.path().join("state").display()
             ),
@@ -72,7 +77,8 @@ impl Authd {
         let child = Command::new(target_dir().join("authd"))
             .arg("--config")
             .arg(&config)
-            .stderr(Stdio::null())
+            .env("RUST_LOG", "debug")
+            .stderr(log)
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -266,4 +272,60 @@ fn pamtester_drives_password_totp_recovery_lockout_and_failures() {
         !ok && text.contains("cannot retrieve authentication info"),
         "{text}"
     );
+}
+
+#[test]
+fn a_code_typed_after_the_idle_timeout_still_logs_in() {
+    // A user slow to type the code outlasts the daemon's idle timeout: the module's
+    // connection is closed meanwhile, and the code must still reach the daemon, once,
+    // without the closed socket killing the PAM application (SIGPIPE).
+    if !ready() {
+        return;
+    }
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("authd.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let d = Authd::start_with("idle_timeout = \"1s\"", Stdio::from(log));
+    let svc = d.service("slow", STACK);
+    add_user(&d, "alice");
+    let enrol = d.ctl("", &["--json", "enable-totp", "alice"]);
+    let enrol: serde_json::Value = serde_json::from_slice(&enrol.stdout).unwrap();
+    let secret = enrol["secret"].as_str().unwrap().to_string();
+    let confirm = d.ctl("", &["confirm-totp", "alice", &oathtool(&secret, 0)]);
+    assert!(confirm.status.success());
+
+    let timeouts = || {
+        std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .matches("timed out waiting for a request")
+            .count()
+    };
+    let before = timeouts();
+    let mut child = Command::new("pamtester")
+        .args(["-v", &svc.name, "alice", "authenticate"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{PW}\n").as_bytes()).unwrap();
+    // The password was checked; wait until the daemon has closed the idle connection.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while timeouts() == before {
+        assert!(Instant::now() < deadline, "the idle connection was never closed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stdin
+        .write_all(format!("{}\n", oathtool(&secret, 1)).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{:?}: {text}", out.status);
+    assert!(text.contains("Verification code"), "{text}");
 }
