@@ -148,7 +148,9 @@ impl Failure {
 }
 
 /// Writes with `MSG_NOSIGNAL`: a connection the daemon closed is an error (EPIPE), not a
-/// SIGPIPE that would kill the program the PAM module is loaded in.
+/// SIGPIPE that would kill the program the PAM module is loaded in. Recent std does the
+/// same for `UnixStream` (rust-lang/rust#140005); older ones, down to this crate's
+/// rust-version, use write(2).
 struct NoSignal<'a>(&'a UnixStream);
 
 impl Write for NoSignal<'_> {

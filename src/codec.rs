@@ -57,8 +57,8 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Zeroizing<Vec<u8>>, CodecError> {
         return Err(CodecError::TooLarge { len });
     }
     let mut frame = Zeroizing::new(vec![0u8; 4 + len]);
-    let written =
-        bincode::serde::encode_into_slice(msg, &mut frame[4..], config()).map_err(CodecError::Encode)?;
+    let written = bincode::serde::encode_into_slice(msg, &mut frame[4..], config())
+        .map_err(CodecError::Encode)?;
     frame.truncate(4 + written);
     frame[..4].copy_from_slice(&(written as u32).to_be_bytes());
     Ok(frame)

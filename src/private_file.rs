@@ -196,7 +196,12 @@ impl<'a> Target<'a> {
                 | OFlag::O_EXCL
                 | OFlag::O_NOFOLLOW
                 | OFlag::O_CLOEXEC;
-            match openat(&self.dir, temp.as_os_str(), flags, Mode::from_bits_truncate(MODE)) {
+            match openat(
+                &self.dir,
+                temp.as_os_str(),
+                flags,
+                Mode::from_bits_truncate(MODE),
+            ) {
                 Ok(fd) => return Ok((File::from(fd), temp)),
                 Err(Errno::EEXIST) => last = Errno::EEXIST,
                 Err(e) => return Err(self.io(e)),
@@ -220,7 +225,9 @@ impl<'a> Target<'a> {
         let placed = written.and_then(|()| match finish {
             // rename(2) replaces the name itself: a symlink planted there since the
             // check is replaced, never followed.
-            Finish::Replace => renameat(&self.dir, temp, &self.dir, self.name).map_err(|e| self.io(e)),
+            Finish::Replace => {
+                renameat(&self.dir, temp, &self.dir, self.name).map_err(|e| self.io(e))
+            }
             Finish::NoReplace => {
                 match linkat(&self.dir, temp, &self.dir, self.name, AtFlags::empty()) {
                     Ok(()) => Ok(()),

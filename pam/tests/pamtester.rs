@@ -313,7 +313,10 @@ fn a_code_typed_after_the_idle_timeout_still_logs_in() {
     // The password was checked; wait until the daemon has closed the idle connection.
     let deadline = Instant::now() + Duration::from_secs(30);
     while timeouts() == before {
-        assert!(Instant::now() < deadline, "the idle connection was never closed");
+        assert!(
+            Instant::now() < deadline,
+            "the idle connection was never closed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     stdin

@@ -51,9 +51,10 @@ impl CtlError {
             CtlError::Output(e) if e.is_bad_target() => 65,
             CtlError::Output(e) if e.is_permission_denied() => 77,
             CtlError::SecondFactorRequired(_) => 1,
-            CtlError::Unexpected(_) | CtlError::Io(_) | CtlError::Output(_) | CtlError::Local(_) => {
-                70
-            }
+            CtlError::Unexpected(_)
+            | CtlError::Io(_)
+            | CtlError::Output(_)
+            | CtlError::Local(_) => 70,
         }
     }
 

@@ -211,7 +211,9 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             }
         }
         Command::ConfirmTotp { user, code } => {
-            let code = s.secrets.required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
+            let code = s
+                .secrets
+                .required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
             let request = Request::ConfirmTotp {
                 name: user.name.clone(),
                 code,
@@ -243,7 +245,9 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             }
         }
         Command::ConfirmSms { user, code } => {
-            let code = s.secrets.required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
+            let code = s
+                .secrets
+                .required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
             let request = Request::ConfirmSms {
                 name: user.name.clone(),
                 code,

@@ -5,8 +5,8 @@
 //!
 //! Sending is blocking; the delivery task runs it on the blocking pool.
 
-use std::os::unix::fs::DirBuilderExt;
 use std::io::Write;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

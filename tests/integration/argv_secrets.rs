@@ -55,7 +55,10 @@ fn codes_and_recovery_codes_come_from_stdin_with_code_dash() {
     assert_eq!(show(&d, "root")["totp"], "on");
 
     // verify: the password line, then the code line; a recovery code is a code.
-    assert_ok(&d.ctl_stdin(&lines(&[GOOD_PW, &codes[0]]), &["verify", "root", "--code", "-"]));
+    assert_ok(&d.ctl_stdin(
+        &lines(&[GOOD_PW, &codes[0]]),
+        &["verify", "root", "--code", "-"],
+    ));
     assert_eq!(show(&d, "root")["recovery_codes_left"], 9);
     assert_ok(&d.ctl_stdin(
         &lines(&[GOOD_PW, &oathtool(&secret, 1)]),
@@ -68,7 +71,10 @@ fn codes_and_recovery_codes_come_from_stdin_with_code_dash() {
     assert_exit(&wrong, 1);
     assert_eq!(json(&wrong)["error"]["code"], "denied");
     // `-` needs its line: input that ends early is a usage error, not a guess.
-    let missing = d.ctl_stdin(&lines(&[GOOD_PW]), &["--json", "verify", "root", "--code", "-"]);
+    let missing = d.ctl_stdin(
+        &lines(&[GOOD_PW]),
+        &["--json", "verify", "root", "--code", "-"],
+    );
     assert_exit(&missing, 2);
     assert_eq!(json(&missing)["error"]["code"], "usage");
 
@@ -78,17 +84,31 @@ fn codes_and_recovery_codes_come_from_stdin_with_code_dash() {
         &lines(&[GOOD_PW, &codes[1], new]),
         &["change-password", "root", "--code", "-"],
     ));
-    assert_ok(&d.ctl_stdin(&lines(&[new, &codes[2]]), &["verify", "root", "--code", "-"]));
+    assert_ok(&d.ctl_stdin(
+        &lines(&[new, &codes[2]]),
+        &["verify", "root", "--code", "-"],
+    ));
 
     // recovery-codes --regenerate for your own account: password, code.
     let fresh = d.ctl_stdin(
         &lines(&[new, &codes[3]]),
-        &["--json", "recovery-codes", "root", "--regenerate", "--code", "-"],
+        &[
+            "--json",
+            "recovery-codes",
+            "root",
+            "--regenerate",
+            "--code",
+            "-",
+        ],
     );
     assert_ok(&fresh);
-    let fresh: Vec<String> = serde_json::from_value(json(&fresh)["recovery_codes"].clone()).unwrap();
+    let fresh: Vec<String> =
+        serde_json::from_value(json(&fresh)["recovery_codes"].clone()).unwrap();
     assert_exit(
-        &d.ctl_stdin(&lines(&[new, &codes[4]]), &["verify", "root", "--code", "-"]),
+        &d.ctl_stdin(
+            &lines(&[new, &codes[4]]),
+            &["verify", "root", "--code", "-"],
+        ),
         1,
     );
 

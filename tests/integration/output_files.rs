@@ -135,7 +135,11 @@ fn private_to_root(path: &Path) {
 fn never_written(mut held: File) {
     let mut got = Vec::new();
     held.read_to_end(&mut got).unwrap();
-    assert!(got.is_empty(), "{} bytes landed in a planted file", got.len());
+    assert!(
+        got.is_empty(),
+        "{} bytes landed in a planted file",
+        got.len()
+    );
 }
 
 #[track_caller]
@@ -211,7 +215,13 @@ fn a_qr_code_png_never_lands_in_a_file_someone_else_planted() {
     let sh = Shared::new();
 
     let held = sh.plant_file("alice.png");
-    let out = d.ctl(&["--json", "enable-totp", "alice", "--qr-png", s(&sh.path("alice.png"))]);
+    let out = d.ctl(&[
+        "--json",
+        "enable-totp",
+        "alice",
+        "--qr-png",
+        s(&sh.path("alice.png")),
+    ]);
     assert_ok(&out);
     never_written(held);
     private_to_root(&sh.path("alice.png"));
@@ -226,7 +236,13 @@ fn a_qr_code_png_never_lands_in_a_file_someone_else_planted() {
 
     // A link is refused before a secret is made: bob's enrolment does not start.
     sh.plant_link("bob.png");
-    let out = d.ctl(&["--json", "enable-totp", "bob", "--qr-png", s(&sh.path("bob.png"))]);
+    let out = d.ctl(&[
+        "--json",
+        "enable-totp",
+        "bob",
+        "--qr-png",
+        s(&sh.path("bob.png")),
+    ]);
     refused_as_invalid_input(&out);
     sh.victim_intact();
     assert_eq!(json(&d.ctl(&["--json", "show", "bob"]))["totp"], "off");
@@ -245,7 +261,11 @@ fn backup_output_dash_is_standard_output() {
         let records =
             authd::store::backup::read_all(&out.stdout[..], authd::store::SCHEMA_VERSION).unwrap();
         assert!(!records.is_empty());
-        assert!(stderr(&out).contains("written to standard output"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("written to standard output"),
+            "{}",
+            stderr(&out)
+        );
     }
     // No file named `-` appears anywhere.
     assert!(!Path::new("-").exists());
@@ -304,7 +324,9 @@ fn authd_writes_sms_and_mail_into_a_shared_spool_privately() {
 
     for path in spooled(&sms, "sms", 2) {
         private_to_root(&path);
-        assert!(std::fs::read_to_string(&path).unwrap().contains("To: +49309018"));
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("To: +49309018"));
     }
     for path in spooled(&mail, "eml", 1) {
         private_to_root(&path);

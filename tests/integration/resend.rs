@@ -198,7 +198,11 @@ fn authctl_reports_an_unknown_outcome_and_does_not_confirm_twice() {
     );
     assert_exit(&out, 70);
     assert_eq!(json(&out)["error"]["code"], "outcome_unknown");
-    assert!(stderr(&out).contains("may or may not have taken effect"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("may or may not have taken effect"),
+        "{}",
+        stderr(&out)
+    );
     let (conns, seen) = fake.finish();
     assert_eq!((conns, seen.len()), (1, 1), "{seen:?}");
 }

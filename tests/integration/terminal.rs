@@ -116,7 +116,10 @@ fn a_code_given_as_dash_is_asked_for_without_echo() {
     let code = totp(&secret, 0);
     let (out, status) = on_tty(&d, "confirm-totp alice -", &[("Verification code:", &code)]);
     assert_eq!(status, 0, "{out}");
-    assert!(out.contains("verification is on") && !out.contains(&code), "{out}");
+    assert!(
+        out.contains("verification is on") && !out.contains(&code),
+        "{out}"
+    );
 
     let code = totp(&secret, 1);
     let (out, status) = on_tty(
@@ -125,5 +128,8 @@ fn a_code_given_as_dash_is_asked_for_without_echo() {
         &[("Password:", GOOD_PW), ("Verification code:", &code)],
     );
     assert_eq!(status, 0, "{out}");
-    assert!(out.contains("alice: verified") && !out.contains(&code), "{out}");
+    assert!(
+        out.contains("alice: verified") && !out.contains(&code),
+        "{out}"
+    );
 }
