@@ -86,7 +86,7 @@ complete -c authctl -n "__fish_authctl_using_subcommand set-password" -l socket 
 complete -c authctl -n "__fish_authctl_using_subcommand set-password" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand set-password" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
 complete -c authctl -n "__fish_authctl_using_subcommand set-password" -s h -l help -d 'Print help'
-complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l code -d 'Second-factor code, when the account has 2FA' -r
+complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l code -d 'Second-factor code (app, SMS or recovery code), when the account has 2FA; `-` reads it after the current password (prompt, or the next stdin line), out of sight of other users' -r
 complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l email-link -d 'Instead of asking for the new password, check the current one and email a link to set a new one'
 complete -c authctl -n "__fish_authctl_using_subcommand change-password" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
@@ -105,17 +105,17 @@ complete -c authctl -n "__fish_authctl_using_subcommand outbox" -l socket -d 'au
 complete -c authctl -n "__fish_authctl_using_subcommand outbox" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand outbox" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
 complete -c authctl -n "__fish_authctl_using_subcommand outbox" -s h -l help -d 'Print help'
-complete -c authctl -n "__fish_authctl_using_subcommand backup" -l output -d 'Where to write the backup' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand backup" -l output -d 'Where to write the backup; `-` is standard output' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand backup" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand backup" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand backup" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
-complete -c authctl -n "__fish_authctl_using_subcommand backup" -s h -l help -d 'Print help'
-complete -c authctl -n "__fish_authctl_using_subcommand verify" -l code -d 'Verification code (authenticator app, SMS or recovery code); asked for when needed and not given' -r
+complete -c authctl -n "__fish_authctl_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c authctl -n "__fish_authctl_using_subcommand verify" -l code -d 'Verification code (authenticator app, SMS or recovery code); asked for when needed and not given; `-` reads it after the password (prompt, or the next stdin line), out of sight of other users' -r
 complete -c authctl -n "__fish_authctl_using_subcommand verify" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand verify" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand verify" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
 complete -c authctl -n "__fish_authctl_using_subcommand verify" -s h -l help -d 'Print help'
-complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l qr-png -d 'Also write the QR code as a PNG image to FILE' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l qr-png -d 'Also write the QR code as a PNG image to FILE (mode 0600, replaced atomically; a symbolic link is refused): it holds the secret' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand enable-totp" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
@@ -140,7 +140,7 @@ complete -c authctl -n "__fish_authctl_using_subcommand send-code" -s h -l help 
 complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l method -d 'Which verification to remove' -r -f -a "totp\t''
 sms\t''
 all\t''"
-complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l code -d 'A current code (app or SMS), or a recovery code' -r
+complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l code -d 'A current code (app or SMS), or a recovery code; `-` reads it after the password (prompt, or the next stdin line)' -r
 complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand disable-2fa" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
@@ -149,7 +149,7 @@ complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -l socket -d 
 complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
 complete -c authctl -n "__fish_authctl_using_subcommand reset-2fa" -s h -l help -d 'Print help'
-complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l code -d 'A current code (app or SMS), or a recovery code (self-service only)' -r
+complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l code -d 'A current code (app or SMS), or a recovery code (self-service only); `-` reads it after the password (prompt, or the next stdin line)' -r
 complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
 complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l regenerate -d 'Make a new set (required: codes are never shown again after they are made)'
 complete -c authctl -n "__fish_authctl_using_subcommand recovery-codes" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'

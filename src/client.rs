@@ -3,11 +3,23 @@
 //!
 //! `Client::connect` performs the `Hello`/`Welcome` handshake; `Client::call` sends one
 //! request and returns its response, with `Response::Error` turned into `Err`.
+//!
+//! A request is sent again, on a new connection, only when the daemon certainly did not
+//! act on it: the connection was already closed before it was sent (a user slow to type
+//! a code outlasts the idle timeout), or the daemon closed it without reading the request
+//! whole. When the connection breaks after the daemon read the request, the answer is
+//! `OutcomeUnknown`, never a second run: a request may have taken effect (a confirmed
+//! enrolment whose recovery codes were never shown) and must not run twice.
 
-use std::io;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::socket::{recv, send, MsgFlags};
+use zeroize::Zeroizing;
 
 use crate::codec::{self, CodecError};
 use crate::protocol::{ErrorCode, Request, Response, WireError, PROTOCOL_VERSION};
@@ -32,6 +44,15 @@ pub enum ClientError {
     Codec(#[source] CodecError),
     #[error("authd sent an unexpected answer: {0}")]
     Unexpected(String),
+    /// authd closed the connection without reading the request, twice: it did nothing.
+    #[error("authd closed the connection without reading the request (it was not carried out)")]
+    Dropped(#[source] CodecError),
+    /// The request was sent whole, but no answer came back.
+    #[error(
+        "the connection to authd broke after the request was sent: it may or may not have \
+         taken effect; check before running it again"
+    )]
+    OutcomeUnknown(#[source] CodecError),
     #[error("{}", .0.message)]
     Remote(WireError),
 }
@@ -40,9 +61,13 @@ impl ClientError {
     /// The authctl exit status for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ClientError::NotRunning { .. } | ClientError::Connect { .. } => 69,
+            ClientError::NotRunning { .. }
+            | ClientError::Connect { .. }
+            | ClientError::Dropped(_) => 69,
             ClientError::TooLarge(_) => 65,
-            ClientError::Codec(_) | ClientError::Unexpected(_) => 70,
+            ClientError::Codec(_) | ClientError::Unexpected(_) | ClientError::OutcomeUnknown(_) => {
+                70
+            }
             ClientError::Remote(e) => e.code.exit_code(),
         }
     }
@@ -50,9 +75,12 @@ impl ClientError {
     /// The stable code shown in `--json` error objects.
     pub fn code_name(&self) -> &'static str {
         match self {
-            ClientError::NotRunning { .. } | ClientError::Connect { .. } => "unreachable",
+            ClientError::NotRunning { .. }
+            | ClientError::Connect { .. }
+            | ClientError::Dropped(_) => "unreachable",
             ClientError::TooLarge(_) => "invalid_input",
             ClientError::Codec(_) | ClientError::Unexpected(_) => "protocol",
+            ClientError::OutcomeUnknown(_) => "outcome_unknown",
             ClientError::Remote(e) => e.code.as_str(),
         }
     }
@@ -98,6 +126,43 @@ fn open(path: &Path, timeout: Duration) -> Result<UnixStream, ClientError> {
     Ok(stream)
 }
 
+/// Why an exchange failed, as far as the daemon's having acted on the request goes.
+enum Failure {
+    /// The daemon did not read the request whole, so it did not act on it: safe to send
+    /// again on a new connection.
+    Unread(CodecError),
+    /// Not sent whole for another reason (a write timeout): not acted on, not retried.
+    NotSent(CodecError),
+    /// Sent whole, no whole answer: it may have been carried out.
+    Unknown(CodecError),
+}
+
+impl Failure {
+    fn into_error(self) -> ClientError {
+        match self {
+            Failure::Unread(e) => ClientError::Dropped(e),
+            Failure::NotSent(e) => ClientError::Codec(e),
+            Failure::Unknown(e) => ClientError::OutcomeUnknown(e),
+        }
+    }
+}
+
+/// Writes with `MSG_NOSIGNAL`: a connection the daemon closed is an error (EPIPE), not a
+/// SIGPIPE that would kill the program the PAM module is loaded in. Recent std does the
+/// same for `UnixStream` (rust-lang/rust#140005); older ones, down to this crate's
+/// rust-version, use write(2).
+struct NoSignal<'a>(&'a UnixStream);
+
+impl Write for NoSignal<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        send(self.0.as_raw_fd(), buf, MsgFlags::MSG_NOSIGNAL).map_err(io::Error::from)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Client {
     /// Connect to `path` and handshake, naming ourselves `client` (e.g. "authctl 0.1.0").
     pub fn connect(
@@ -121,13 +186,28 @@ impl Client {
             protocol: PROTOCOL_VERSION,
             client: self.name.clone(),
         };
-        match self.exchange(&hello)? {
+        let frame = encode_request(&hello)?;
+        let payload = match self.exchange(&frame) {
+            Ok(payload) => payload,
+            // A daemon that refuses the connection (busy) says why before it closes.
+            Err(Failure::Unread(e)) => match codec::read_frame_blocking(&mut &self.stream) {
+                Ok(payload) => payload,
+                Err(_) => return Err(ClientError::Codec(e)),
+            },
+            Err(Failure::NotSent(e) | Failure::Unknown(e)) => return Err(ClientError::Codec(e)),
+        };
+        match answer(&payload)? {
             Response::Welcome { server_version, .. } => {
                 self.server_version = server_version;
                 Ok(())
             }
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
+    }
+
+    fn reconnect(&mut self) -> Result<(), ClientError> {
+        self.stream = open(&self.path, self.timeout)?;
+        self.handshake()
     }
 
     pub fn server_version(&self) -> &str {
@@ -142,30 +222,67 @@ impl Client {
             .map(|c| c.pid())
     }
 
-    /// Send one request and wait for its response. If the daemon had closed the
-    /// connection meanwhile (idle timeout, restart) — so it never saw the request — the
-    /// client reconnects and sends it once more: a user may take a while to type a code.
+    /// Send one request and wait for its response. A user may take a while to type a
+    /// code: if the daemon has closed the connection meanwhile (idle timeout, restart)
+    /// without reading the request, the client connects again and sends it once more.
+    /// If the connection breaks after the daemon read it, the answer is
+    /// `ClientError::OutcomeUnknown`, and the request is not sent again.
     pub fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
-        match self.exchange(request) {
-            Err(ClientError::Codec(CodecError::Closed)) => {
-                self.stream = open(&self.path, self.timeout)?;
-                self.handshake()?;
-                self.exchange(request)
-            }
-            other => other,
+        let frame = encode_request(request)?;
+        if self.closed_by_daemon() {
+            // Nothing was sent on this connection since its last answer: start afresh.
+            self.reconnect()?;
         }
+        let payload = match self.exchange(&frame) {
+            Ok(payload) => payload,
+            Err(Failure::Unread(_)) => {
+                self.reconnect()?;
+                self.exchange(&frame).map_err(Failure::into_error)?
+            }
+            Err(failure) => return Err(failure.into_error()),
+        };
+        answer(&payload)
     }
 
-    fn exchange(&mut self, request: &Request) -> Result<Response, ClientError> {
-        let frame = codec::encode(request).map_err(|e| match e {
-            CodecError::TooLarge { .. } => ClientError::TooLarge(e.to_string()),
-            other => ClientError::Codec(other),
+    /// Has the daemon closed (or begun to close) this connection while it sat idle?
+    /// Between requests the daemon sends nothing, so anything to read, an end of stream or
+    /// an error means the connection is finished.
+    fn closed_by_daemon(&self) -> bool {
+        let mut byte = [0u8; 1];
+        let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
+        !matches!(
+            recv(self.stream.as_raw_fd(), &mut byte, flags),
+            Err(Errno::EAGAIN | Errno::EINTR)
+        )
+    }
+
+    /// Send one frame and read one back, telling apart whether the daemon read the frame.
+    fn exchange(&mut self, frame: &[u8]) -> Result<Zeroizing<Vec<u8>>, Failure> {
+        codec::write_frame_blocking(&mut NoSignal(&self.stream), frame).map_err(|e| match e {
+            CodecError::Unread => Failure::Unread(e),
+            other => Failure::NotSent(other),
         })?;
-        codec::write_frame_blocking(&mut self.stream, &frame).map_err(ClientError::Codec)?;
-        let payload = codec::read_frame_blocking(&mut self.stream).map_err(ClientError::Codec)?;
-        match codec::decode::<Response>(&payload).map_err(ClientError::Codec)? {
-            Response::Error(e) => Err(ClientError::Remote(e)),
-            response => Ok(response),
-        }
+        codec::read_frame_blocking(&mut &self.stream).map_err(|e| match e {
+            // ECONNRESET: the daemon closed with our frame (or part of it) unread, and
+            // it acts only on whole frames.
+            CodecError::Unread => Failure::Unread(e),
+            // End of stream, a timeout, half an answer: it read the frame and may have
+            // acted on it.
+            other => Failure::Unknown(other),
+        })
+    }
+}
+
+fn encode_request(request: &Request) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+    codec::encode(request).map_err(|e| match e {
+        CodecError::TooLarge { .. } => ClientError::TooLarge(e.to_string()),
+        other => ClientError::Codec(other),
+    })
+}
+
+fn answer(payload: &[u8]) -> Result<Response, ClientError> {
+    match codec::decode::<Response>(payload).map_err(ClientError::Codec)? {
+        Response::Error(e) => Err(ClientError::Remote(e)),
+        response => Ok(response),
     }
 }

@@ -3,6 +3,10 @@
 //! The length is checked against `MAX_FRAME` before a byte of payload is allocated, on
 //! both sides, and bincode decodes with the same limit so a length field inside a valid
 //! frame cannot claim a huge allocation either. This module never interprets messages.
+//!
+//! Frames carry passwords, codes and secrets, so every buffer here is allocated once at
+//! its final size (never grown, which would leave copies behind) and zeroed when dropped
+//! (`Zeroizing`), on both sides: encoded frames and read payloads.
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -10,6 +14,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
+use zeroize::Zeroizing;
 
 use crate::protocol::MAX_FRAME;
 
@@ -19,9 +24,14 @@ pub enum CodecError {
     TooLarge { len: usize },
     #[error("connection closed in the middle of a frame")]
     Truncated,
-    /// The peer had closed the connection before this exchange began.
+    /// End of stream where a frame should start: the peer closed the connection.
     #[error("connection closed by the peer")]
     Closed,
+    /// The peer closed the connection without reading all we had sent (a write got
+    /// EPIPE, or a read got ECONNRESET, which Linux reports only when the closing side
+    /// left data unread): what we sent was not read whole.
+    #[error("connection closed by the peer before it read what was sent")]
+    Unread,
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
     #[error("malformed message")]
@@ -36,15 +46,21 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<MAX_FRAME>()
 }
 
-/// Serialize `msg` into a complete frame (length prefix included).
-pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, CodecError> {
-    let mut frame = vec![0u8; 4];
-    bincode::serde::encode_into_std_write(msg, &mut frame, config()).map_err(CodecError::Encode)?;
-    let len = frame.len() - 4;
+/// Serialize `msg` into a complete frame (length prefix included). The size is
+/// measured first, so the buffer is allocated once, and refused before allocating when
+/// too large.
+pub fn encode<T: Serialize>(msg: &T) -> Result<Zeroizing<Vec<u8>>, CodecError> {
+    let mut size = bincode::enc::write::SizeWriter::default();
+    bincode::serde::encode_into_writer(msg, &mut size, config()).map_err(CodecError::Encode)?;
+    let len = size.bytes_written;
     if len > MAX_FRAME {
         return Err(CodecError::TooLarge { len });
     }
-    frame[..4].copy_from_slice(&(len as u32).to_be_bytes());
+    let mut frame = Zeroizing::new(vec![0u8; 4 + len]);
+    let written = bincode::serde::encode_into_slice(msg, &mut frame[4..], config())
+        .map_err(CodecError::Encode)?;
+    frame.truncate(4 + written);
+    frame[..4].copy_from_slice(&(written as u32).to_be_bytes());
     Ok(frame)
 }
 
@@ -85,7 +101,7 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
     r: &mut R,
     idle: Duration,
     whole: Duration,
-) -> Result<Option<Vec<u8>>, CodecError> {
+) -> Result<Option<Zeroizing<Vec<u8>>>, CodecError> {
     let mut prefix = [0u8; 4];
     let first = tokio::time::timeout(idle, r.read(&mut prefix[..1]))
         .await
@@ -97,7 +113,7 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
     let rest = async {
         r.read_exact(&mut prefix[1..]).await.map_err(map_eof)?;
         let len = checked_len(prefix)?;
-        let mut payload = vec![0u8; len];
+        let mut payload = Zeroizing::new(vec![0u8; len]);
         r.read_exact(&mut payload).await.map_err(map_eof)?;
         Ok(payload)
     };
@@ -108,16 +124,18 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
 }
 
 /// Blocking counterpart for clients; timeouts are the socket's own read timeout.
-/// End of stream before the first byte is `Closed`; within a frame, `Truncated`.
-pub fn read_frame_blocking<R: Read>(r: &mut R) -> Result<Vec<u8>, CodecError> {
+/// End of stream before the first byte is `Closed` (a reset there, `Unread`); within a
+/// frame, `Truncated`.
+pub fn read_frame_blocking<R: Read>(r: &mut R) -> Result<Zeroizing<Vec<u8>>, CodecError> {
     let mut prefix = [0u8; 4];
     r.read_exact(&mut prefix[..1]).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => CodecError::Closed,
+        io::ErrorKind::UnexpectedEof => CodecError::Closed,
+        io::ErrorKind::ConnectionReset => CodecError::Unread,
         _ => blocking_err(e),
     })?;
     r.read_exact(&mut prefix[1..]).map_err(blocking_err)?;
     let len = checked_len(prefix)?;
-    let mut payload = vec![0u8; len];
+    let mut payload = Zeroizing::new(vec![0u8; len]);
     r.read_exact(&mut payload).map_err(blocking_err)?;
     Ok(payload)
 }
@@ -129,9 +147,11 @@ fn blocking_err(e: io::Error) -> CodecError {
     }
 }
 
+/// Write one whole frame. A peer that has closed the connection is `Unread`: it did not
+/// read the frame whole.
 pub fn write_frame_blocking<W: Write>(w: &mut W, frame: &[u8]) -> Result<(), CodecError> {
     w.write_all(frame).map_err(|e| match e.kind() {
-        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => CodecError::Closed,
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => CodecError::Unread,
         _ => blocking_err(e),
     })
 }
@@ -157,6 +177,20 @@ mod tests {
     }
 
     #[test]
+    fn secret_carrying_buffers_are_allocated_once_at_their_final_size() {
+        // A buffer that grows leaves its old copies behind, unzeroed.
+        let req = Request::SetPassword {
+            name: "alice".into(),
+            password: Secret::new("p".repeat(5000)),
+        };
+        let frame = encode(&req).unwrap();
+        assert_eq!(frame.capacity(), frame.len());
+        let payload = read_frame_blocking(&mut &frame[..]).unwrap();
+        assert_eq!(payload.capacity(), payload.len());
+        assert_eq!(payload.len() + 4, frame.len());
+    }
+
+    #[test]
     fn oversized_length_is_refused_before_reading_the_payload() {
         let prefix = u32::MAX.to_be_bytes();
         let err = read_frame_blocking(&mut &prefix[..]).unwrap_err();
@@ -175,7 +209,8 @@ mod tests {
     #[test]
     fn truncated_frame_and_trailing_bytes_are_errors() {
         let mut frame = encode(&Request::Status).unwrap();
-        frame.truncate(frame.len() - 1);
+        let whole = frame.len();
+        frame.truncate(whole - 1);
         assert!(matches!(
             read_frame_blocking(&mut &frame[..]),
             Err(CodecError::Truncated)

@@ -23,6 +23,8 @@
 //!   delivered by one courier per channel.
 //! - [`client`]: blocking client for authctl, PAM and tests; [`bench`]: authd-bench.
 //! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
+//! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
+//!   never through a planted file or symlink).
 
 pub mod account;
 pub mod audit;
@@ -36,6 +38,7 @@ pub mod error;
 pub mod lockout;
 pub mod outbox;
 pub mod password;
+pub mod private_file;
 pub mod protocol;
 pub mod qr;
 pub mod recovery;

@@ -2,12 +2,11 @@
 //! terminal (two modules per character cell) and as a PNG file.
 //!
 //! Both renderings come from one module grid with a 4-module quiet zone, dark modules
-//! dark. On a terminal the block is drawn black on white with ANSI colours, so it scans
+//! dark. The PNG goes to any writer: the caller decides where it lands (authctl writes it
+//! through `private_file`, as it holds the TOTP secret). On a terminal the block is drawn black on white with ANSI colours, so it scans
 //! whatever the terminal's theme.
 
-use std::io;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::io::{self, Write};
 
 use qrcode::{Color, EcLevel, QrCode};
 
@@ -64,7 +63,7 @@ impl Grid {
     }
 
     /// An 8-bit greyscale PNG, `PNG_SCALE` pixels per module.
-    pub fn write_png(&self, path: &Path) -> io::Result<()> {
+    pub fn write_png<W: Write>(&self, out: W) -> io::Result<()> {
         let px = self.size * PNG_SCALE;
         let mut pixels = vec![255u8; px * px];
         for y in 0..px {
@@ -74,16 +73,7 @@ impl Grid {
                 }
             }
         }
-        // The picture holds the TOTP secret: readable by its owner only.
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        let file = io::BufWriter::new(file);
-        let mut encoder = png::Encoder::new(file, px as u32, px as u32);
+        let mut encoder = png::Encoder::new(out, px as u32, px as u32);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(io::Error::other)?;

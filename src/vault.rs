@@ -8,7 +8,7 @@
 //! module never logs key material or plaintexts.
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -95,15 +95,12 @@ impl Vault {
         }
         if !path.exists() {
             let key = Zeroizing::new(random_bytes::<KEY_LEN>()?);
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(io)?;
-            file.write_all(&*key).map_err(io)?;
-            file.sync_all().map_err(io)?;
-            tracing::info!(key = %path.display(), "created a new secret key");
+            // Whole or not at all, never replacing a key that appeared meanwhile.
+            match crate::private_file::write_new(path, |f| f.write_all(&*key)) {
+                Ok(()) => tracing::info!(key = %path.display(), "created a new secret key"),
+                Err(crate::private_file::PrivateFileError::Exists { .. }) => {}
+                Err(e) => return Err(io(std::io::Error::other(e))),
+            }
         }
         let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
         if mode & 0o077 != 0 {

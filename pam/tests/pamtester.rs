@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 const PW: &str = "Correct-Horse-Battery-9";
 
+/// Cheap argon2, so the tests stay fast.
+const CHEAP: &str = "[password]\nargon2_m_kib = 256\nargon2_t = 1\n";
+
 fn target_dir() -> PathBuf {
     // target/debug/deps/pamtester-HASH -> target/debug
     let exe = std::env::current_exe().unwrap();
@@ -45,11 +48,12 @@ struct Authd {
 
 impl Authd {
     fn start() -> Authd {
-        Authd::start_with("[password]\nargon2_m_kib = 256\nargon2_t = 1\n")
+        Authd::start_with(CHEAP, Stdio::null())
     }
 
-    /// Start with this config body (socket and state_dir are added).
-    fn start_with(body: &str) -> Authd {
+    /// With this config body (socket and state_dir are added), the daemon's log going
+    /// to `log`.
+    fn start_with(body: &str, log: Stdio) -> Authd {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("authd.sock");
         let config = dir.path().join("authd.toml");
@@ -65,7 +69,8 @@ impl Authd {
         let child = Command::new(target_dir().join("authd"))
             .arg("--config")
             .arg(&config)
-            .stderr(Stdio::null())
+            .env("RUST_LOG", "debug")
+            .stderr(log)
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -274,7 +279,10 @@ fn a_flood_of_guesses_never_shows_the_code_prompt() {
     if !ready() {
         return;
     }
-    let d = Authd::start_with("[password]\nargon2_m_kib = 19456\nargon2_t = 2\nhash_workers = 1\n");
+    let d = Authd::start_with(
+        "[password]\nargon2_m_kib = 19456\nargon2_t = 2\nhash_workers = 1\n",
+        Stdio::null(),
+    );
     let svc = d.service("flood", STACK);
     add_user(&d, "victim");
     let enrol = d.ctl("", &["--json", "enable-totp", "victim"]);
@@ -365,4 +373,63 @@ fn sso_accounts_fail_by_default_and_are_ignored_only_on_request() {
     );
     let (ok, text) = pamtester(&denying, "carol", "authenticate", &["any-password"]);
     assert!(!ok, "{text}");
+}
+
+#[test]
+fn a_code_typed_after_the_idle_timeout_still_logs_in() {
+    // A user slow to type the code outlasts the daemon's idle timeout: the module's
+    // connection is closed meanwhile, and the code must still reach the daemon, once,
+    // without the closed socket killing the PAM application (SIGPIPE).
+    if !ready() {
+        return;
+    }
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("authd.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let d = Authd::start_with(&format!("idle_timeout = \"1s\"\n{CHEAP}"), Stdio::from(log));
+    let svc = d.service("slow", STACK);
+    add_user(&d, "alice");
+    let enrol = d.ctl("", &["--json", "enable-totp", "alice"]);
+    let enrol: serde_json::Value = serde_json::from_slice(&enrol.stdout).unwrap();
+    let secret = enrol["secret"].as_str().unwrap().to_string();
+    let confirm = d.ctl("", &["confirm-totp", "alice", &oathtool(&secret, 0)]);
+    assert!(confirm.status.success());
+
+    let timeouts = || {
+        std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .matches("timed out waiting for a request")
+            .count()
+    };
+    let before = timeouts();
+    let mut child = Command::new("pamtester")
+        .args(["-v", &svc.name, "alice", "authenticate"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{PW}\n").as_bytes()).unwrap();
+    // The password was checked; wait until the daemon has closed the idle connection.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while timeouts() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the idle connection was never closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stdin
+        .write_all(format!("{}\n", oathtool(&secret, 1)).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{:?}: {text}", out.status);
+    assert!(text.contains("Verification code"), "{text}");
 }

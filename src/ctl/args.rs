@@ -11,18 +11,23 @@ Exit status:
   1   denied: wrong password or code, or a second factor is required
   2   usage error
   65  invalid input: bad name, email or phone, weak password, account exists, SSO account,
-      second factor not enrolled or already enrolled
+      second factor not enrolled or already enrolled, an output FILE that is a symbolic
+      link or not a regular file, or whose directory does not exist
   67  no such user
-  69  authd is not reachable
-  70  internal error
+  69  authd is not reachable (nothing was done)
+  70  internal error; also outcome_unknown: the connection broke after the request was
+      sent, so it may or may not have taken effect (check before running it again)
   75  locked or rate limited (the message says until when)
-  77  permission denied
+  77  permission denied (also: not allowed to write the output FILE)
   78  configuration error (authd; authctl itself never returns it)";
 
 /// Manage and check accounts held by authd.
 ///
 /// Secrets (passwords, codes) are asked for on the terminal without echo, or read one per
 /// line from standard input with --password-stdin, in the order the command needs them.
+/// Every user on the host can see a command line (ps): give a code as `-` (`--code -`,
+/// `confirm-totp USER -`, `--token -`) to have it read the same way, not on the command
+/// line.
 #[derive(Debug, Parser)]
 #[command(name = "authctl", version, about, long_about, after_help = EXIT_STATUS)]
 pub struct Cli {
@@ -105,7 +110,9 @@ pub enum Command {
     ChangePassword {
         #[command(flatten)]
         user: User,
-        /// Second-factor code, when the account has 2FA.
+        /// Second-factor code (app, SMS or recovery code), when the account has 2FA; `-`
+        /// reads it after the current password (prompt, or the next stdin line), out of
+        /// sight of other users.
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
         /// Instead of asking for the new password, check the current one and email a
@@ -130,8 +137,11 @@ pub enum Command {
     Outbox,
     /// Write a consistent online backup of every record to FILE, mode 0600, atomically
     /// (admin). Secrets stay encrypted: back up the secret key file separately.
+    ///
+    /// FILE is replaced by a new file (never written into, so a file or link another user
+    /// put there gets nothing); a FILE that is a symbolic link is refused (exit 65).
     Backup {
-        /// Where to write the backup.
+        /// Where to write the backup; `-` is standard output.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
@@ -141,7 +151,8 @@ pub enum Command {
         #[command(flatten)]
         user: User,
         /// Verification code (authenticator app, SMS or recovery code); asked for when
-        /// needed and not given.
+        /// needed and not given; `-` reads it after the password (prompt, or the next
+        /// stdin line), out of sight of other users.
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
@@ -153,7 +164,8 @@ pub enum Command {
     EnableTotp {
         #[command(flatten)]
         user: User,
-        /// Also write the QR code as a PNG image to FILE.
+        /// Also write the QR code as a PNG image to FILE (mode 0600, replaced atomically;
+        /// a symbolic link is refused): it holds the secret.
         #[arg(long, value_name = "FILE")]
         qr_png: Option<PathBuf>,
     },
@@ -163,7 +175,8 @@ pub enum Command {
     ConfirmTotp {
         #[command(flatten)]
         user: User,
-        /// The six-digit code from the authenticator app.
+        /// The six-digit code from the authenticator app; `-` reads it (prompt, or the
+        /// first stdin line with --password-stdin).
         #[arg(value_name = "CODE")]
         code: String,
     },
@@ -185,7 +198,8 @@ pub enum Command {
     ConfirmSms {
         #[command(flatten)]
         user: User,
-        /// The six-digit code from the SMS.
+        /// The six-digit code from the SMS; `-` reads it (prompt, or the first stdin line
+        /// with --password-stdin).
         #[arg(value_name = "CODE")]
         code: String,
     },
@@ -204,7 +218,8 @@ pub enum Command {
         /// Which verification to remove.
         #[arg(long, value_enum, default_value_t = MethodArg::All)]
         method: MethodArg,
-        /// A current code (app or SMS), or a recovery code.
+        /// A current code (app or SMS), or a recovery code; `-` reads it after the
+        /// password (prompt, or the next stdin line).
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
@@ -222,7 +237,8 @@ pub enum Command {
         /// Make a new set (required: codes are never shown again after they are made).
         #[arg(long, required = true)]
         regenerate: bool,
-        /// A current code (app or SMS), or a recovery code (self-service only).
+        /// A current code (app or SMS), or a recovery code (self-service only); `-` reads
+        /// it after the password (prompt, or the next stdin line).
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },

@@ -12,6 +12,9 @@ use crate::time;
 pub enum Outcome {
     /// A change took effect; the text says what.
     Done(String),
+    /// The result itself went to standard output (`backup --output -`); the text is
+    /// for standard error.
+    Streamed(String),
     Verified(String),
     Status(StatusInfo),
     Account(AccountInfo),
@@ -135,7 +138,9 @@ fn entry_json(e: &AuditEntry) -> Value {
 impl Outcome {
     pub fn to_json(&self) -> Value {
         match self {
-            Outcome::Done(message) => json!({ "ok": true, "message": message }),
+            Outcome::Done(message) | Outcome::Streamed(message) => {
+                json!({ "ok": true, "message": message })
+            }
             Outcome::Verified(name) => json!({ "ok": true, "verified": true, "name": name }),
             Outcome::Status(s) => json!({
                 "server_version": s.server_version,
@@ -176,7 +181,7 @@ impl Outcome {
 
     pub fn to_text(&self) -> String {
         match self {
-            Outcome::Done(message) => message.clone(),
+            Outcome::Done(message) | Outcome::Streamed(message) => message.clone(),
             Outcome::Verified(name) => format!("{name}: verified"),
             Outcome::Status(s) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\

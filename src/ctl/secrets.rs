@@ -1,5 +1,9 @@
 //! Where authctl gets passwords and codes: a terminal prompt without echo, or one line
 //! per secret from stdin (`--password-stdin`). Input is bounded; nothing is echoed.
+//!
+//! A code may also be given as an argument, but the command line of every process is
+//! visible to every user (`ps`, /proc/PID/cmdline): `-` instead of the code reads it here,
+//! like a password, so no secret ever needs argv.
 
 use std::io::{BufRead, IsTerminal, Read};
 
@@ -8,6 +12,30 @@ use crate::protocol::Secret;
 
 /// Longest secret accepted from any source; the daemon's policy is stricter.
 pub const MAX_SECRET_BYTES: usize = 4096;
+
+/// A code argument (`--code CODE`, `confirm-totp USER CODE`, `--token TOKEN`).
+pub enum CodeArg {
+    /// Not given: asked for only when the account turns out to need one.
+    Absent,
+    /// On the command line (visible to other users while authctl runs).
+    Given(Secret),
+    /// `-`: read where the command needs it, prompt without echo or the next stdin line.
+    Read,
+}
+
+impl CodeArg {
+    pub fn new(arg: Option<String>) -> CodeArg {
+        match arg {
+            None => CodeArg::Absent,
+            Some(arg) if arg == "-" => CodeArg::Read,
+            Some(arg) => CodeArg::Given(Secret::new(arg)),
+        }
+    }
+
+    pub fn is_given(&self) -> bool {
+        matches!(self, CodeArg::Given(_))
+    }
+}
 
 pub struct Secrets {
     stdin: bool,
@@ -49,6 +77,32 @@ impl Secrets {
         Ok(Some(secret))
     }
 
+    /// The code for `arg` (`prompt` names it). `-` always takes its input (so the stdin
+    /// lines that follow keep their places) and an empty answer means no code; without
+    /// the argument, a code is asked for only when `needed`.
+    pub fn code(
+        &mut self,
+        arg: CodeArg,
+        needed: bool,
+        prompt: &str,
+    ) -> Result<Option<Secret>, CtlError> {
+        let answer = match arg {
+            CodeArg::Given(code) => return Ok(Some(code)),
+            CodeArg::Read => Some(self.read(prompt)?),
+            CodeArg::Absent if needed => self.read_optional(prompt)?,
+            CodeArg::Absent => None,
+        };
+        Ok(answer.filter(|c| !c.expose().trim().is_empty()))
+    }
+
+    /// A code that must be there: the argument, or (`-`) read like a password.
+    pub fn required_code(&mut self, arg: CodeArg, prompt: &str) -> Result<Secret, CtlError> {
+        match arg {
+            CodeArg::Given(code) => Ok(code),
+            CodeArg::Read | CodeArg::Absent => self.read(prompt),
+        }
+    }
+
     /// A new password: asked twice on a terminal, once from stdin.
     pub fn read_new(&mut self, prompt: &str) -> Result<Secret, CtlError> {
         let first = self.read(prompt)?;
@@ -72,7 +126,8 @@ fn check_size(secret: &Secret) -> Result<(), CtlError> {
 }
 
 fn read_line() -> Result<Option<Secret>, CtlError> {
-    let mut line = String::new();
+    // Room for the longest accepted line, so the buffer never moves (leaving a copy).
+    let mut line = String::with_capacity(MAX_SECRET_BYTES + 2);
     let stdin = std::io::stdin();
     let mut limited = stdin.lock().take(MAX_SECRET_BYTES as u64 + 2);
     let n = limited.read_line(&mut line).map_err(|e| {

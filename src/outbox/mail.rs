@@ -1,12 +1,14 @@
 //! Mail with lettre: composing RFC 5322 messages, and the three transports — `file`
-//! (one .eml per message, the default, needing no mail server), `sendmail` (run like any
-//! delivery program, see `command`) and `smtp` (STARTTLS, implicit TLS with rustls, or
+//! (one private .eml per message, the default, needing no mail server; written through
+//! `private_file`, as a reset mail holds a token), `sendmail` (run like any delivery
+//! program, see `command`) and `smtp` (STARTTLS, implicit TLS with rustls, or
 //! plain for a local relay).
 //!
 //! Each attempt is bounded by `outbox.attempt_timeout` and tells a permanent refusal
 //! (an SMTP 5xx to the message) from trouble worth another try. Sending is blocking;
 //! the mail courier runs it on the blocking pool.
 
+use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,7 +19,7 @@ use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{Address, FileTransport, Message, Transport};
+use lettre::{Address, Message};
 
 use super::SendError;
 use crate::config::{ConfigError, MailConfig, MailTransportKind, Tls};
@@ -62,7 +64,8 @@ pub fn compose(from: &str, to: &str, subject: &str, body: String) -> Result<Comp
 }
 
 pub enum MailTransport {
-    File(FileTransport),
+    /// A directory: one `RANDOM.eml` per message, mode 0600.
+    File(PathBuf),
     /// The program, and the attempt timeout it runs under.
     Sendmail(PathBuf, Duration),
     Smtp(Box<Smtp>),
@@ -91,7 +94,7 @@ impl MailTransport {
                     .map_err(|e| {
                         config_error("mail.dir", format!("cannot create {}: {e}", dir.display()))
                     })?;
-                MailTransport::File(FileTransport::new(dir))
+                MailTransport::File(dir)
             }
             MailTransportKind::Sendmail => {
                 MailTransport::Sendmail(config.sendmail.clone(), timeout)
@@ -113,13 +116,7 @@ impl MailTransport {
         };
         let (from, to) = (parse(from)?, parse(to)?);
         match self {
-            MailTransport::File(t) => {
-                let envelope = Envelope::new(Some(from), vec![to])
-                    .map_err(|e| SendError::Permanent(e.to_string()))?;
-                t.send_raw(&envelope, bytes)
-                    .map(|_| ())
-                    .map_err(|e| SendError::Transient(e.to_string()))
-            }
+            MailTransport::File(dir) => write_eml(dir, bytes).map_err(SendError::Transient),
             MailTransport::Sendmail(program, timeout) => {
                 // As lettre's sendmail transport: `sendmail -i -f FROM -- TO`.
                 let argv = [
@@ -139,6 +136,15 @@ impl MailTransport {
             }
         }
     }
+}
+
+fn write_eml(dir: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| e.to_string())?;
+    let name: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("{name}.eml"));
+    crate::private_file::write(&path, |f| f.write_all(bytes))
+        .map_err(|e| crate::error::DisplayChain(&e).to_string())
 }
 
 enum SmtpTls {

@@ -1,4 +1,4 @@
-//! SMS transports: `file` (one file per message, the default, needing no gateway) and
+//! SMS transports: `file` (one private file per message, the default, needing no gateway) and
 //! `command` (any gateway: the configured program gets the number as its last argument
 //! and the text on stdin; exit 0 means delivered, 65 and 67 are permanent refusals,
 //! anything else is retried; see `command`).
@@ -6,7 +6,7 @@
 //! Sending is blocking; the SMS courier runs it on the blocking pool.
 
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,7 +48,7 @@ impl SmsTransport {
     pub fn send(&self, id: u64, number: &str, text: &[u8]) -> Result<(), SendError> {
         match self {
             SmsTransport::File(dir) => {
-                write_file(dir, id, number, text).map_err(|e| SendError::Transient(e.to_string()))
+                write_file(dir, id, number, text).map_err(SendError::Transient)
             }
             SmsTransport::Command(argv, timeout) => {
                 let mut argv = argv.clone();
@@ -59,20 +59,14 @@ impl SmsTransport {
     }
 }
 
-fn write_file(dir: &Path, id: u64, number: &str, text: &[u8]) -> std::io::Result<()> {
+fn write_file(dir: &Path, id: u64, number: &str, text: &[u8]) -> Result<(), String> {
     let path = dir.join(format!("{id:020}.sms"));
-    let tmp = path.with_extension("part");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(format!("To: {number}\n\n").as_bytes())?;
-    file.write_all(text)?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
-    std::fs::rename(tmp, path)
+    crate::private_file::write(&path, |file| {
+        file.write_all(format!("To: {number}\n\n").as_bytes())?;
+        file.write_all(text)?;
+        file.write_all(b"\n")
+    })
+    .map_err(|e| crate::error::DisplayChain(&e).to_string())
 }
 
 #[cfg(test)]

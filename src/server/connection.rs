@@ -31,6 +31,7 @@ pub fn busy_frame() -> Vec<u8> {
         ErrorCode::Busy,
         "authd is serving its maximum number of connections; try again shortly",
     ))
+    .map(|frame| frame.to_vec())
     .unwrap_or_default()
 }
 

@@ -3,7 +3,6 @@
 //! once the last chunk is sent (or at the next start).
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use super::Service;
@@ -41,12 +40,7 @@ impl Service {
             None => {
                 let session = u64::from_be_bytes(random_bytes::<8>()?);
                 let path = self.backup_path(session);
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(io)?;
+                let mut file = crate::private_file::create_new(&path).map_err(io)?;
                 let mut out = std::io::BufWriter::new(&mut file);
                 let records = self.store.snapshot(&mut out)?;
                 out.flush().map_err(io)?;

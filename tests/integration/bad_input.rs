@@ -22,6 +22,7 @@ fn hello() -> Vec<u8> {
         client: "raw".into(),
     })
     .unwrap()
+    .to_vec()
 }
 
 /// Read frames until EOF; returns the responses seen.
@@ -30,7 +31,11 @@ fn responses_until_close(s: &mut UnixStream) -> Vec<Response> {
     loop {
         match codec::read_frame_blocking(s) {
             Ok(payload) => seen.push(codec::decode::<Response>(&payload).unwrap()),
-            Err(codec::CodecError::Truncated | codec::CodecError::Closed) => return seen,
+            Err(
+                codec::CodecError::Truncated
+                | codec::CodecError::Closed
+                | codec::CodecError::Unread,
+            ) => return seen,
             Err(codec::CodecError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
                 return seen
             }

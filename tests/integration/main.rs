@@ -2,6 +2,7 @@
 //! and drives it through the real `authctl` and through the client library.
 
 mod accounts;
+mod argv_secrets;
 mod authz;
 mod backup;
 mod bad_input;
@@ -12,11 +13,13 @@ mod lifecycle;
 mod lockout_race;
 mod mail;
 mod outbox;
+mod output_files;
 mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
 mod reload;
+mod resend;
 mod revocation;
 mod sms;
 mod terminal;

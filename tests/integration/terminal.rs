@@ -93,3 +93,43 @@ fn passwords_typed_at_the_prompt_are_not_echoed() {
     assert_eq!(code, 65, "{out}");
     assert!(out.contains("do not match"), "{out}");
 }
+
+#[test]
+fn a_code_given_as_dash_is_asked_for_without_echo() {
+    if !have("script") || !have("oathtool") {
+        return;
+    }
+    let totp = |secret: &str, steps: i64| {
+        let at = authd::time::now() as i64 + 30 * steps;
+        let out = Command::new("oathtool")
+            .args(["--totp", "-b", secret, &format!("--now=@{at}")])
+            .output()
+            .unwrap();
+        stdout(&out).trim().to_string()
+    };
+    let d = Daemon::start();
+    d.user_with_password("alice");
+    let secret = json(&d.ctl(&["--json", "enable-totp", "alice"]))["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = totp(&secret, 0);
+    let (out, status) = on_tty(&d, "confirm-totp alice -", &[("Verification code:", &code)]);
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("verification is on") && !out.contains(&code),
+        "{out}"
+    );
+
+    let code = totp(&secret, 1);
+    let (out, status) = on_tty(
+        &d,
+        "verify alice --code -",
+        &[("Password:", GOOD_PW), ("Verification code:", &code)],
+    );
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("alice: verified") && !out.contains(&code),
+        "{out}"
+    );
+}

@@ -1,0 +1,80 @@
+//! authctl's failures and the one place they become exit statuses and `--json` codes
+//! (the table in authctl(1) and `args::EXIT_STATUS`).
+
+use crate::client::ClientError;
+use crate::private_file::PrivateFileError;
+use crate::protocol::SecondFactor;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CtlError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Input(String),
+    #[error(
+        "a second factor is required ({}): pass --code - to type it (or --code CODE)",
+        methods_list(.0)
+    )]
+    SecondFactorRequired(Vec<SecondFactor>),
+    #[error("authd sent an unexpected answer: {0}")]
+    Unexpected(String),
+    #[error("cannot read input")]
+    Io(#[source] std::io::Error),
+    /// A file authctl was asked to write (a backup, a QR code): refused or failed.
+    #[error(transparent)]
+    Output(#[from] PrivateFileError),
+    /// Something on this side failed, not the daemon.
+    #[error("{0}")]
+    Local(String),
+}
+
+fn methods_list(methods: &[SecondFactor]) -> String {
+    methods
+        .iter()
+        .map(|m| match m {
+            SecondFactor::Totp => "totp",
+            SecondFactor::Sms => "sms",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl CtlError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CtlError::Client(e) => e.exit_code(),
+            CtlError::Usage(_) => 2,
+            CtlError::Input(_) => 65,
+            // A symlink, a directory, no such directory: a bad output path.
+            CtlError::Output(e) if e.is_bad_target() => 65,
+            CtlError::Output(e) if e.is_permission_denied() => 77,
+            CtlError::SecondFactorRequired(_) => 1,
+            CtlError::Unexpected(_)
+            | CtlError::Io(_)
+            | CtlError::Output(_)
+            | CtlError::Local(_) => 70,
+        }
+    }
+
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            CtlError::Client(e) => e.code_name(),
+            CtlError::Usage(_) => "usage",
+            CtlError::Input(_) => "invalid_input",
+            CtlError::Output(e) if e.is_bad_target() => "invalid_input",
+            CtlError::Output(e) if e.is_permission_denied() => "permission_denied",
+            CtlError::SecondFactorRequired(_) => "second_factor_required",
+            CtlError::Unexpected(_) => "protocol",
+            CtlError::Io(_) | CtlError::Output(_) | CtlError::Local(_) => "io",
+        }
+    }
+
+    pub fn retry_at(&self) -> Option<u64> {
+        match self {
+            CtlError::Client(ClientError::Remote(e)) => e.retry_at,
+            _ => None,
+        }
+    }
+}
