@@ -28,6 +28,12 @@ struct Args {
     /// and any problems, and exit (0, or 78 with problems).
     #[arg(long)]
     check_config: bool,
+    /// Open a store that the start-up checks refuse (emptied, replaced or rolled back
+    /// since the last run, or recorded with another secret key), accepting it as it is,
+    /// and write its sentinel anew. Logged as an audit event. Restoring the latest backup
+    /// (`authd restore`) is usually the better fix; see authd(8), STORE INTEGRITY.
+    #[arg(long)]
+    force_open: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -108,6 +114,7 @@ fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
     if let Some(dir) = &args.state_dir {
         config.state_dir = dir.clone();
     }
+    config.force_open = args.force_open;
     config.validate()?;
     Ok(config)
 }

@@ -2,14 +2,18 @@
 //! multi-record changes in one transaction.
 //!
 //! Trees: `accounts` (name -> `Account`), `audit` (name NUL seq -> `AuditEntry`),
-//! `meta` (schema version, account count), `reset_tokens` (keyed hash -> `ResetToken`),
-//! `outbox` (id -> `OutboxItem`). Writes here are *not* durable on return:
-//! the caller awaits `Store::durable` before acknowledging, which goes through the one
-//! group-commit flusher. Nothing here knows about policy, callers or the wire.
+//! `meta` (schema version, account count, store id, generation, key check value),
+//! `reset_tokens` (keyed hash -> `ResetToken`), `outbox` (id -> `OutboxItem`). Writes
+//! here are *not* durable on return: the caller awaits `Store::durable` before
+//! acknowledging, which goes through the one group-commit flusher. The store id,
+//! generation and key check are `integrity`'s; the sentinel file beside the database is
+//! `sentinel`'s. Nothing here knows about policy, callers or the wire.
 
 pub mod backup;
 mod flusher;
+pub mod integrity;
 pub mod records;
+pub mod sentinel;
 
 use std::ops::Bound;
 use std::path::Path;
@@ -106,14 +110,16 @@ impl Store {
             .path(dir.join("db"))
             .cache_capacity(cache_capacity_mib * 1024 * 1024)
             .open()?;
+        let meta = db.open_tree("meta")?;
+        let generation = read_u64(meta.get(integrity::META_GENERATION)?);
         let store = Store {
             accounts: db.open_tree("accounts")?,
             audit: db.open_tree("audit")?,
-            meta: db.open_tree("meta")?,
+            flusher: flusher::Flusher::start(db.clone(), meta.clone(), generation)
+                .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
+            meta,
             tokens: db.open_tree("reset_tokens")?,
             outbox: db.open_tree("outbox")?,
-            flusher: flusher::Flusher::start(db.clone())
-                .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
             db,
             write_gate: std::sync::RwLock::new(()),
         };
@@ -147,6 +153,11 @@ impl Store {
         self.flusher.durable().await
     }
 
+    /// `durable`, and the sentinel (once the daemon keeps one) records it: at shutdown.
+    pub async fn settle(&self) -> Result<(), Error> {
+        self.flusher.durable_and_recorded().await
+    }
+
     fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
         // A poisoned gate only means a writer panicked; the data is sled's to guard.
         self.write_gate.read().unwrap_or_else(|e| e.into_inner())
@@ -178,7 +189,9 @@ impl Store {
         Ok(count)
     }
 
-    /// Fill a new, empty store in `dir` with backup records (offline) and flush it.
+    /// Fill a new, empty store in `dir` with backup records (offline), flush it, and
+    /// write its sentinel. The restored store gets an id of its own; the backup's key
+    /// check value comes along, so only the key the backup was made with opens it.
     pub fn restore(dir: &Path, records: Vec<backup::Record>) -> Result<u64, Error> {
         let store = Store::open(dir, 64)?;
         if !store.is_empty()? {
@@ -189,14 +202,23 @@ impl Store {
         }
         let trees = store.trees();
         let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
-        let count = records.len() as u64;
+        const META: u8 = 2;
+        let mut count = 0;
         for (tree, key, value) in records {
+            // The restored store is a store of its own, with its own id and generation.
+            let identity = [integrity::META_STORE_ID, integrity::META_GENERATION];
+            if tree == META && identity.contains(&&key[..]) {
+                continue;
+            }
             batches[tree as usize].insert(key, value);
+            count += 1;
         }
         for (tree, batch) in trees.into_iter().zip(batches) {
             tree.apply_batch(batch)?;
         }
-        store.db.flush()?;
+        let id = store.new_identity()?;
+        integrity::write_sentinel(&store, dir, &id, 0)
+            .map_err(|e| Error::Internal(crate::error::DisplayChain(&e).to_string()))?;
         Ok(count)
     }
 
