@@ -31,13 +31,13 @@ const RESTORE: &str = "restore the latest backup into a new state directory with
     (see authd(8), BACKUP AND RESTORE), or, to accept the store as it is, start once with \
     `authd --force-open`";
 
-/// Why the store is not opened. The refusals exit 78; the rest are failures.
+/// What the start-up checks found wrong.
 #[derive(Debug, thiserror::Error)]
-pub enum IntegrityError {
+pub enum Finding {
     #[error(
         "the database in {} is empty (it holds no store id{}), but the sentinel {} says it \
          held store {id} at generation {generation} ({accounts} accounts): the database was \
-         lost or damaged; {RESTORE}",
+         lost or damaged",
         .db.display(),
         found_accounts(*.found),
         .sentinel.display()
@@ -52,7 +52,7 @@ pub enum IntegrityError {
     },
     #[error(
         "the database in {} is store {found}, but the sentinel {} names store {expected}: \
-         it was replaced by another store's database; {RESTORE}",
+         it was replaced by another store's database",
         .db.display(),
         .sentinel.display()
     )]
@@ -65,7 +65,7 @@ pub enum IntegrityError {
     #[error(
         "the database in {} is at generation {found} ({accounts} accounts), older than \
          generation {expected} recorded in the sentinel {}: it was rolled back (damaged, or \
-         replaced by an older copy) and acknowledged changes are missing; {RESTORE}",
+         replaced by an older copy) and acknowledged changes are missing",
         .db.display(),
         .sentinel.display()
     )]
@@ -76,22 +76,41 @@ pub enum IntegrityError {
         sentinel: PathBuf,
         expected: u64,
     },
-    #[error(
-        "the store sentinel {} cannot be read ({reason}); if the database is intact, start \
-         once with `authd --force-open` to write a new sentinel, otherwise restore the latest \
-         backup with `authd restore` (see authd(8))",
-        .sentinel.display()
-    )]
-    Sentinel { sentinel: PathBuf, reason: String },
+    #[error("the store sentinel {} cannot be read ({reason})", .sentinel.display())]
+    Unreadable { sentinel: PathBuf, reason: String },
     #[error(
         "the secret key {} does not belong to this store (its check value differs from the \
-         one the store recorded with its key): restore the store's own key file ({} or, \
-         under systemd, $CREDENTIALS_DIRECTORY/authd.key) from your backup; see authd(8), \
-         SECRET KEY",
-        .key.display(),
-        .state_key.display()
+         one the store recorded with its own key)",
+        .key.display()
     )]
     WrongKey { key: PathBuf, state_key: PathBuf },
+}
+
+impl Finding {
+    /// What the admin can do about it.
+    pub fn remedy(&self) -> String {
+        match self {
+            Finding::Emptied { .. } | Finding::OtherStore { .. } | Finding::RolledBack { .. } => {
+                RESTORE.into()
+            }
+            Finding::Unreadable { .. } => "if the database is intact, start once with \
+                `authd --force-open` to write a new sentinel; otherwise restore the latest \
+                backup with `authd restore` (see authd(8), BACKUP AND RESTORE)"
+                .into(),
+            Finding::WrongKey { state_key, .. } => format!(
+                "restore the store's own key file ({} or, under systemd, \
+                 $CREDENTIALS_DIRECTORY/authd.key) from your backup; see authd(8), SECRET KEY",
+                state_key.display()
+            ),
+        }
+    }
+}
+
+/// Why the store is not opened: a refusal (exit 78) or a failure.
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrityError {
+    #[error("{finding}; {}", .finding.remedy())]
+    Refused { finding: Finding },
     #[error("cannot read or update the store")]
     Store(#[from] Error),
     #[error("cannot make the store durable or write the sentinel {}", .path.display())]
@@ -102,17 +121,23 @@ pub enum IntegrityError {
     },
 }
 
+impl From<Finding> for IntegrityError {
+    fn from(finding: Finding) -> Self {
+        IntegrityError::Refused { finding }
+    }
+}
+
 fn found_accounts(n: u64) -> String {
     match n {
-        0 => ", no accounts".into(),
-        n => format!(", {n} accounts"),
+        0 => " and no accounts".into(),
+        n => format!(" but {n} accounts"),
     }
 }
 
 impl IntegrityError {
     /// A refusal the admin must resolve (exit 78), as opposed to an I/O failure.
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, IntegrityError::Store(_) | IntegrityError::Write { .. })
+        matches!(self, IntegrityError::Refused { .. })
     }
 }
 
@@ -170,14 +195,14 @@ pub fn judge(
     state_dir: &Path,
     found: &Identity,
     sentinel: Option<&Sentinel>,
-) -> Result<(), IntegrityError> {
+) -> Result<(), Finding> {
     let Some(s) = sentinel else {
         return Ok(());
     };
     let db = state_dir.join("db");
     let sentinel = state_dir.join(sentinel::FILE);
     match &found.id {
-        None => Err(IntegrityError::Emptied {
+        None => Err(Finding::Emptied {
             db,
             found: found.accounts,
             sentinel,
@@ -185,13 +210,13 @@ pub fn judge(
             generation: s.generation,
             accounts: s.accounts,
         }),
-        Some(id) if *id != s.store_id => Err(IntegrityError::OtherStore {
+        Some(id) if *id != s.store_id => Err(Finding::OtherStore {
             db,
             found: id.clone(),
             sentinel,
             expected: s.store_id.clone(),
         }),
-        Some(_) if found.generation < s.generation => Err(IntegrityError::RolledBack {
+        Some(_) if found.generation < s.generation => Err(Finding::RolledBack {
             db,
             found: found.generation,
             accounts: found.accounts,
@@ -202,14 +227,14 @@ pub fn judge(
     }
 }
 
-/// Log an override of `refusal` by `--force-open` (warn, target `audit`).
-fn overridden(refusal: &IntegrityError) {
+/// Log an override of `finding` by `--force-open` (warn, target `audit`).
+fn overridden(finding: &Finding) {
     tracing::warn!(
         target: "audit",
         action = "force-open",
         outcome = "overridden",
         actor = "authd",
-        detail = %refusal,
+        detail = %finding,
         "store check overridden with --force-open"
     );
 }
@@ -218,18 +243,19 @@ fn overridden(refusal: &IntegrityError) {
 /// emptied, replaced or rolled back, unless `force` (then log it as an audit event).
 pub fn check_store(store: &Store, state_dir: &Path, force: bool) -> Result<(), IntegrityError> {
     let verdict = match sentinel::read(state_dir) {
-        Err(reason) => Err(IntegrityError::Sentinel {
+        Err(reason) => Err(Finding::Unreadable {
             sentinel: state_dir.join(sentinel::FILE),
             reason,
         }),
         Ok(found) => judge(state_dir, &store.identity()?, found.as_ref()),
     };
     match verdict {
-        Err(refusal) if force && refusal.is_refusal() => {
-            overridden(&refusal);
+        Err(finding) if force => {
+            overridden(&finding);
             Ok(())
         }
-        other => other,
+        Err(finding) => Err(finding.into()),
+        Ok(()) => Ok(()),
     }
 }
 
@@ -253,14 +279,14 @@ pub fn check_key(
             return Ok(())
         }
         Some(_) => {
-            let refusal = IntegrityError::WrongKey {
+            let finding = Finding::WrongKey {
                 key: key.to_path_buf(),
                 state_key: state_dir.join("secret.key"),
             };
             if !force {
-                return Err(refusal);
+                return Err(finding.into());
             }
-            overridden(&refusal);
+            overridden(&finding);
         }
         None if !store.is_empty()? => {
             tracing::info!("recorded the secret key's check value in the store (first start with key checks)");
@@ -349,13 +375,13 @@ pub fn problems(state_dir: &Path, vault: Option<(&Vault, &Path)>) -> Vec<String>
         }),
     };
     let verdict = match sentinel::read(state_dir) {
-        Err(reason) => Err(IntegrityError::Sentinel {
+        Err(reason) => Err(IntegrityError::from(Finding::Unreadable {
             sentinel: state_dir.join(sentinel::FILE),
             reason,
-        }),
+        })),
         Ok(s) => found
             .map_err(IntegrityError::from)
-            .and_then(|id| judge(state_dir, &id, s.as_ref())),
+            .and_then(|id| Ok(judge(state_dir, &id, s.as_ref())?)),
     };
     let mut problems = Vec::new();
     if let Err(e) = verdict {
@@ -364,10 +390,10 @@ pub fn problems(state_dir: &Path, vault: Option<(&Vault, &Path)>) -> Vec<String>
     let recorded = meta.as_ref().and_then(|m| key_check_in(m).ok().flatten());
     if let (Some((vault, key)), Some(recorded)) = (vault, recorded) {
         if recorded[..] != vault.check_value()[..] {
-            let wrong = IntegrityError::WrongKey {
+            let wrong = IntegrityError::from(Finding::WrongKey {
                 key: key.to_path_buf(),
                 state_key: state_dir.join("secret.key"),
-            };
+            });
             problems.push(wrong.to_string());
         }
     }
@@ -412,16 +438,16 @@ mod tests {
         assert!(judge(dir, &identity(Some("aa"), 10), Some(&s)).is_ok());
         assert!(judge(dir, &identity(Some("aa"), 11), Some(&s)).is_ok());
         let emptied = judge(dir, &identity(None, 0), Some(&s)).unwrap_err();
-        assert!(matches!(emptied, IntegrityError::Emptied { .. }));
-        assert!(emptied.to_string().contains("authd restore"), "{emptied}");
-        assert!(emptied.to_string().contains("--force-open"), "{emptied}");
+        assert!(matches!(emptied, Finding::Emptied { .. }));
+        let emptied = IntegrityError::from(emptied).to_string();
+        assert!(emptied.contains("authd restore"), "{emptied}");
+        assert!(emptied.contains("--force-open"), "{emptied}");
         assert!(matches!(
             judge(dir, &identity(Some("bb"), 10), Some(&s)),
-            Err(IntegrityError::OtherStore { .. })
+            Err(Finding::OtherStore { .. })
         ));
         let old = judge(dir, &identity(Some("aa"), 9), Some(&s)).unwrap_err();
         assert!(old.to_string().contains("generation 9"), "{old}");
-        assert!(old.is_refusal());
     }
 
     #[test]
@@ -434,7 +460,12 @@ mod tests {
         check_key(&store, &key, &path, dir.path(), false).unwrap();
         let other = Vault::from_key(&[2; 32]);
         let refused = check_key(&store, &other, &path, dir.path(), false).unwrap_err();
-        assert!(matches!(refused, IntegrityError::WrongKey { .. }));
+        assert!(matches!(
+            refused,
+            IntegrityError::Refused {
+                finding: Finding::WrongKey { .. }
+            }
+        ));
         check_key(&store, &other, &path, dir.path(), true).unwrap();
         check_key(&store, &other, &path, dir.path(), false).unwrap();
 
@@ -445,5 +476,27 @@ mod tests {
         assert_eq!(Some(written.store_id), id.id);
         assert_eq!(written.generation, id.generation);
         check_store(&store, dir.path(), false).unwrap();
+    }
+
+    #[test]
+    fn a_store_from_before_the_checks_gets_them_at_its_first_start() {
+        use crate::audit::{Action, Event, Outcome};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8).unwrap();
+        let event = Event::new(Action::AccountAdded, Outcome::Ok, "test", String::new());
+        store
+            .create(&super::super::Account::new("a".into(), 1), &event, 1)
+            .unwrap();
+        assert_eq!(store.key_check().unwrap(), None);
+        assert_eq!(store.identity().unwrap().id, None);
+        check_store(&store, dir.path(), false).unwrap();
+        assert!(!may_create_key(&store).unwrap(), "a key for a store with data");
+        let key = Vault::from_key(&[1; 32]);
+        let path = dir.path().join("secret.key");
+        check_key(&store, &key, &path, dir.path(), false).unwrap();
+        assert!(store.key_check().unwrap().is_some());
+        seal(&store, dir.path()).unwrap();
+        assert!(store.identity().unwrap().id.is_some());
+        assert_eq!(sentinel::read(dir.path()).unwrap().unwrap().accounts, 1);
     }
 }

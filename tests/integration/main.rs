@@ -8,6 +8,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod daemon;
+mod integrity;
 mod lifecycle;
 mod mail;
 mod packaging;
