@@ -247,7 +247,16 @@ pub fn check_store(store: &Store, state_dir: &Path, force: bool) -> Result<(), I
             sentinel: state_dir.join(sentinel::FILE),
             reason,
         }),
-        Ok(found) => judge(state_dir, &store.identity()?, found.as_ref()),
+        Ok(found) => {
+            let identity = store.identity()?;
+            if found.is_none() && identity.id.is_some() {
+                tracing::warn!(
+                    sentinel = %state_dir.join(sentinel::FILE).display(),
+                    "the store sentinel is missing; writing a new one (a loss before now cannot be detected)"
+                );
+            }
+            judge(state_dir, &identity, found.as_ref())
+        }
     };
     match verdict {
         Err(finding) if force => {
