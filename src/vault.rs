@@ -222,7 +222,10 @@ mod tests {
             Vault::from_key(&[8u8; KEY_LEN]).keyed_hash(b"recovery\0alice", b"CODE")
         );
         assert_eq!(v.check_value(), vault().check_value());
-        assert_ne!(v.check_value(), Vault::from_key(&[8u8; KEY_LEN]).check_value());
+        assert_ne!(
+            v.check_value(),
+            Vault::from_key(&[8u8; KEY_LEN]).check_value()
+        );
     }
 
     #[test]

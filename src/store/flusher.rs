@@ -133,21 +133,24 @@ impl Drop for Flusher {
 impl Work {
     fn run(mut self, waiting: mpsc::Receiver<Waiter>) {
         loop {
-            let due = lock(&self.keeper).as_ref().and_then(|k| k.due(self.durable));
+            let due = lock(&self.keeper)
+                .as_ref()
+                .and_then(|k| k.due(self.durable));
             let first = match due {
                 None => match waiting.recv() {
                     Ok(waiter) => waiter,
                     Err(_) => break,
                 },
-                Some(at) => match waiting.recv_timeout(at.saturating_duration_since(Instant::now()))
-                {
-                    Ok(waiter) => waiter,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.record();
-                        continue;
+                Some(at) => {
+                    match waiting.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                        Ok(waiter) => waiter,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            self.record();
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                },
+                }
             };
             let mut batch = vec![first];
             batch.extend(waiting.try_iter());
@@ -177,7 +180,10 @@ impl Work {
         self.generation += 1;
         let result = self
             .meta
-            .insert(super::integrity::META_GENERATION, &self.generation.to_be_bytes())
+            .insert(
+                super::integrity::META_GENERATION,
+                &self.generation.to_be_bytes(),
+            )
             .and_then(|_| self.db.flush())
             .map(|_| ())
             .map_err(|e| e.to_string());

@@ -298,7 +298,9 @@ pub fn check_key(
             overridden(&finding);
         }
         None if !store.is_empty()? => {
-            tracing::info!("recorded the secret key's check value in the store (first start with key checks)");
+            tracing::info!(
+                "recorded the secret key's check value in the store (first start with key checks)"
+            );
         }
         None => {}
     }
@@ -499,7 +501,10 @@ mod tests {
         assert_eq!(store.key_check().unwrap(), None);
         assert_eq!(store.identity().unwrap().id, None);
         check_store(&store, dir.path(), false).unwrap();
-        assert!(!may_create_key(&store).unwrap(), "a key for a store with data");
+        assert!(
+            !may_create_key(&store).unwrap(),
+            "a key for a store with data"
+        );
         let key = Vault::from_key(&[1; 32]);
         let path = dir.path().join("secret.key");
         check_key(&store, &key, &path, dir.path(), false).unwrap();

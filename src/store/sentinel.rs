@@ -157,7 +157,10 @@ mod tests {
         assert_eq!(read(dir.path()).unwrap(), None);
         write(dir.path(), &sample()).unwrap();
         assert_eq!(read(dir.path()).unwrap(), Some(sample()));
-        let mode = std::fs::metadata(dir.path().join(FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let next = Sentinel {
             generation: 43,

@@ -111,7 +111,10 @@ fn another_secret_key_is_refused_at_start() {
     let out = start_refused(&d, &[("CREDENTIALS_DIRECTORY", &creds)]);
     assert_exit(&out, 78);
     let cred_name = creds.join("authd.key").display().to_string();
-    assert_says(&stderr(&out), &[&cred_name, "does not belong to this store"]);
+    assert_says(
+        &stderr(&out),
+        &[&cred_name, "does not belong to this store"],
+    );
 
     // With its own key back, the store opens and alice's password still works.
     d.spawn();
@@ -129,7 +132,12 @@ fn a_truncated_database_that_comes_up_empty_is_refused_and_force_open_is_audited
     let db = d.state_dir().join("db");
     for entry in std::fs::read_dir(&db).unwrap() {
         let path = entry.unwrap().path();
-        if path.file_name().unwrap().to_string_lossy().starts_with("snap.") {
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("snap.")
+        {
             std::fs::remove_file(path).unwrap();
         }
     }
@@ -198,7 +206,10 @@ fn an_older_copy_of_the_database_is_refused_and_a_restored_backup_starts() {
     );
     let check = check_config(&d);
     assert_exit(&check, 78);
-    assert_says(&stdout(&check), &["problem: the database in", "rolled back"]);
+    assert_says(
+        &stdout(&check),
+        &["problem: the database in", "rolled back"],
+    );
 
     // The fix the message names: restore the latest backup, key copied in.
     let damaged = d.dir.path().join("state.damaged");
@@ -265,6 +276,10 @@ fn sigkill_while_writing_never_makes_the_next_start_refuse() {
             w.join().unwrap();
         }
         d.spawn(); // panics if the start is refused
-        assert!(!d.log().contains("refusing to open the store"), "{}", d.log());
+        assert!(
+            !d.log().contains("refusing to open the store"),
+            "{}",
+            d.log()
+        );
     }
 }
