@@ -28,10 +28,13 @@ struct Args {
     /// and any problems, and exit (0, or 78 with problems).
     #[arg(long)]
     check_config: bool,
-    /// Open a store that the start-up checks refuse (emptied, replaced or rolled back
-    /// since the last run, or recorded with another secret key), accepting it as it is,
-    /// and write its sentinel anew. Logged as an audit event. Restoring the latest backup
-    /// (`authd restore`) is usually the better fix; see authd(8), STORE INTEGRITY.
+    /// Accept a store that the start-up checks refuse, as it is (audited).
+    ///
+    /// The checks refuse a database that came back empty, was replaced or rolled back
+    /// since the last run, and a secret key that is not the store's own. This flag logs
+    /// the override at target `audit`, records the key's check value and writes the
+    /// sentinel anew. Restoring the latest backup (`authd restore`) is usually the better
+    /// fix; see authd(8), STORE INTEGRITY.
     #[arg(long)]
     force_open: bool,
     #[command(subcommand)]

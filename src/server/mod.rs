@@ -152,7 +152,7 @@ pub fn problems(config: &Config) -> Vec<String> {
         Some(Ok(vault)) => Some(vault),
         None => None,
     };
-    found.extend(crate::store::integrity::problems(
+    found.extend(crate::store::inspect::problems(
         &config.state_dir,
         vault.as_ref().map(|v| (v, key.as_path())),
     ));

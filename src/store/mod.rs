@@ -11,6 +11,7 @@
 
 pub mod backup;
 mod flusher;
+pub mod inspect;
 pub mod integrity;
 pub mod records;
 pub mod sentinel;
@@ -186,39 +187,6 @@ impl Store {
             }
         }
         let (_, count) = writer.finish().map_err(io)?;
-        Ok(count)
-    }
-
-    /// Fill a new, empty store in `dir` with backup records (offline), flush it, and
-    /// write its sentinel. The restored store gets an id of its own; the backup's key
-    /// check value comes along, so only the key the backup was made with opens it.
-    pub fn restore(dir: &Path, records: Vec<backup::Record>) -> Result<u64, Error> {
-        let store = Store::open(dir, 64)?;
-        if !store.is_empty()? {
-            return Err(Error::InvalidInput(format!(
-                "{} already holds a store; restore only into an empty state directory",
-                dir.display()
-            )));
-        }
-        let trees = store.trees();
-        let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
-        const META: u8 = 2;
-        let mut count = 0;
-        for (tree, key, value) in records {
-            // The restored store is a store of its own, with its own id and generation.
-            let identity = [integrity::META_STORE_ID, integrity::META_GENERATION];
-            if tree == META && identity.contains(&&key[..]) {
-                continue;
-            }
-            batches[tree as usize].insert(key, value);
-            count += 1;
-        }
-        for (tree, batch) in trees.into_iter().zip(batches) {
-            tree.apply_batch(batch)?;
-        }
-        let id = store.new_identity()?;
-        integrity::write_sentinel(&store, dir, &id, 0)
-            .map_err(|e| Error::Internal(crate::error::DisplayChain(&e).to_string()))?;
         Ok(count)
     }
 
