@@ -32,6 +32,15 @@ struct Args {
     /// and any problems, and exit (0, or 78 with problems).
     #[arg(long)]
     check_config: bool,
+    /// Accept a store that the start-up checks refuse, as it is (audited).
+    ///
+    /// The checks refuse a database that came back empty, was replaced or rolled back
+    /// since the last run, and a secret key that is not the store's own. This flag logs
+    /// the override at target `audit`, records the key's check value and writes the
+    /// sentinel anew. Restoring the latest backup (`authd restore`) is usually the better
+    /// fix; see authd(8), STORE INTEGRITY.
+    #[arg(long)]
+    force_open: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -112,6 +121,7 @@ fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
     if let Some(dir) = &args.state_dir {
         config.state_dir = dir.clone();
     }
+    config.force_open = args.force_open;
     config.validate()?;
     Ok(config)
 }

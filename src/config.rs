@@ -53,6 +53,10 @@ pub struct Config {
     pub mail: MailConfig,
     pub sms: SmsConfig,
     pub outbox: OutboxConfig,
+    /// Set by `authd --force-open`, never by the file: open a store that its sentinel or
+    /// key check would refuse (audited), and rewrite the sentinel.
+    #[serde(skip)]
+    pub force_open: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -312,6 +316,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             sms: SmsConfig::default(),
             outbox: OutboxConfig::default(),
+            force_open: false,
         }
     }
 }

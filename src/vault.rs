@@ -158,6 +158,12 @@ impl Vault {
             .map_err(|_| Unsealed)
     }
 
+    /// Identifies the key without revealing it: a keyed hash of a fixed label. The store
+    /// records it at creation, so a start with another key is refused.
+    pub fn check_value(&self) -> [u8; 32] {
+        self.keyed_hash(b"key check", b"authd key check value v1")
+    }
+
     /// HMAC-SHA256 of `secret` under the MAC subkey, separated by `context`.
     pub fn keyed_hash(&self, context: &[u8], secret: &[u8]) -> [u8; 32] {
         let mut mac =
@@ -211,6 +217,11 @@ mod tests {
         assert_ne!(
             h,
             Vault::from_key(&[8u8; KEY_LEN]).keyed_hash(b"recovery\0alice", b"CODE")
+        );
+        assert_eq!(v.check_value(), vault().check_value());
+        assert_ne!(
+            v.check_value(),
+            Vault::from_key(&[8u8; KEY_LEN]).check_value()
         );
     }
 

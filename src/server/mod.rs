@@ -60,6 +60,8 @@ pub enum ServerError {
     Start(#[source] Error),
     #[error("unusable secret key")]
     Key(#[source] crate::vault::VaultError),
+    #[error("refusing to open the store")]
+    Integrity(#[source] crate::store::integrity::IntegrityError),
     #[error("message transport")]
     Mail(#[source] crate::config::ConfigError),
     #[error("cannot install signal handlers")]
@@ -71,6 +73,7 @@ impl ServerError {
     pub fn exit_code(&self) -> u8 {
         match self {
             ServerError::Key(_) | ServerError::Mail(_) => crate::config::EXIT_CONFIG,
+            ServerError::Integrity(e) if e.is_refusal() => crate::config::EXIT_CONFIG,
             _ => 1,
         }
     }
@@ -140,11 +143,18 @@ pub fn problems(config: &Config) -> Vec<String> {
             key.display()
         ));
     }
-    if key.exists() {
-        if let Err(e) = Vault::open_or_create(&key, false) {
+    let vault = match key.exists().then(|| Vault::open_or_create(&key, false)) {
+        Some(Err(e)) => {
             found.push(crate::error::DisplayChain(&e).to_string());
+            None
         }
-    }
+        Some(Ok(vault)) => Some(vault),
+        None => None,
+    };
+    found.extend(crate::store::inspect::problems(
+        &config.state_dir,
+        vault.as_ref().map(|v| (v, key.as_path())),
+    ));
     if let Some(dir) = config.socket.parent().filter(|d| d.exists()) {
         // Run as root, the check cannot know which user the daemon will be: it then
         // only insists that the directory is not writable by group or others.
@@ -160,14 +170,28 @@ pub fn problems(config: &Config) -> Vec<String> {
     found
 }
 
+/// The store and its key, once both pass their checks (see `store::integrity`): the
+/// sentinel's before anything is written, then the key's; then the sentinel is written
+/// anew and kept current.
+fn open_checked(config: &Config) -> Result<(Store, Vault), ServerError> {
+    use crate::store::integrity;
+    let store = open_state(config)?;
+    let dir = &config.state_dir;
+    integrity::check_store(&store, dir, config.force_open).map_err(ServerError::Integrity)?;
+    let fresh = integrity::may_create_key(&store).map_err(ServerError::Start)?;
+    let key = Vault::key_path(dir);
+    let vault = Vault::open_or_create(&key, fresh).map_err(ServerError::Key)?;
+    integrity::check_key(&store, &vault, &key, dir, config.force_open)
+        .map_err(ServerError::Integrity)?;
+    integrity::seal(&store, dir).map_err(ServerError::Integrity)?;
+    Ok((store, vault))
+}
+
 /// Everything the service needs from disk: the store, the secret key, the hash pool,
 /// and the outbox with its transports (its couriers are started by `run`).
 fn open_service(config: Config) -> Result<(Service, Arc<Outbox>), ServerError> {
-    let store = Arc::new(open_state(&config)?);
-    let fresh = store.is_empty().map_err(ServerError::Start)?;
-    let vault = Vault::open_or_create(&Vault::key_path(&config.state_dir), fresh)
-        .map_err(ServerError::Key)?;
-    let vault = Arc::new(vault);
+    let (store, vault) = open_checked(&config)?;
+    let (store, vault) = (Arc::new(store), Arc::new(vault));
     let settings = Settings::from_config(&config).map_err(ServerError::Mail)?;
     let outbox = Arc::new(Outbox::new(
         Arc::clone(&store),

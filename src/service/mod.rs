@@ -83,8 +83,9 @@ impl Service {
         Ok(())
     }
 
-    /// Make sure everything acknowledged is on disk (used at shutdown).
+    /// Make sure everything acknowledged is on disk and the store's sentinel says so
+    /// (used at shutdown).
     pub async fn flush(&self) -> Result<(), Error> {
-        self.store.durable().await
+        self.store.settle().await
     }
 }

@@ -9,10 +9,15 @@
 //!
 //! Values are the stored (versioned, bincode) records: TOTP secrets and queued messages
 //! stay sealed, codes and tokens stay keyed hashes. The secret key is not in the file.
+//! `Store::restore` fills a new store from a checked file; `Store::snapshot` writes one.
 
 use std::io::{self, Read, Write};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
+
+use super::Store;
+use crate::error::Error;
 
 pub const MAGIC: &[u8] = b"AUTHD-BACKUP\n";
 pub const FORMAT: u32 = 1;
@@ -145,6 +150,45 @@ pub fn read_all(mut input: impl Read, schema: u32) -> Result<Vec<Record>, Backup
         return Err(BackupError::Corrupt("checksum does not match"));
     }
     Ok(records)
+}
+
+impl Store {
+    /// Fill a new, empty store in `dir` with backup records (offline), flush it, and
+    /// write its sentinel. The restored store gets an id of its own; the backup's key
+    /// check value comes along, so only the key the backup was made with opens it.
+    pub fn restore(dir: &Path, records: Vec<Record>) -> Result<u64, Error> {
+        let store = Store::open(dir, 64)?;
+        if !store.is_empty()? {
+            return Err(Error::InvalidInput(format!(
+                "{} already holds a store; restore only into an empty state directory",
+                dir.display()
+            )));
+        }
+        let trees = store.trees();
+        let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
+        // The tree numbers are positions in `TREES` and in `Store::trees`.
+        const META: u8 = 2;
+        let mut count = 0;
+        for (tree, key, value) in records {
+            // The restored store is a store of its own, with its own id and generation.
+            let identity = [
+                super::integrity::META_STORE_ID,
+                super::integrity::META_GENERATION,
+            ];
+            if tree == META && identity.contains(&&key[..]) {
+                continue;
+            }
+            batches[tree as usize].insert(key, value);
+            count += 1;
+        }
+        for (tree, batch) in trees.into_iter().zip(batches) {
+            tree.apply_batch(batch)?;
+        }
+        let id = store.new_identity()?;
+        super::integrity::write_sentinel(&store, dir, &id, 0)
+            .map_err(|e| Error::Internal(crate::error::DisplayChain(&e).to_string()))?;
+        Ok(count)
+    }
 }
 
 #[cfg(test)]

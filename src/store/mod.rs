@@ -2,16 +2,21 @@
 //! multi-record changes in one transaction.
 //!
 //! Trees: `accounts` (name -> `Account`), `audit` (name NUL seq -> `AuditEntry`),
-//! `meta` (schema version, account count, outbox counts), `reset_tokens` (keyed hash ->
-//! `ResetToken`), `outbox` (id -> `OutboxItem`) and its derived index `outbox_due` (see
-//! `outbox.rs`). Writes here are *not* durable on return:
-//! the caller awaits `Store::durable` before acknowledging, which goes through the one
-//! group-commit flusher. Nothing here knows about policy, callers or the wire.
+//! `meta` (schema version, account count, outbox counts, store id, generation, key check
+//! value), `reset_tokens` (keyed hash -> `ResetToken`), `outbox` (id -> `OutboxItem`) and
+//! its derived index `outbox_due` (see `outbox.rs`). Writes here are *not* durable on
+//! return: the caller awaits `Store::durable` before acknowledging, which goes through the
+//! one group-commit flusher. The store id, generation and key check are `integrity`'s;
+//! the sentinel file beside the database is `sentinel`'s. Nothing here knows about
+//! policy, callers or the wire.
 
 pub mod backup;
 mod flusher;
+pub mod inspect;
+pub mod integrity;
 mod outbox;
 pub mod records;
+pub mod sentinel;
 
 use std::ops::Bound;
 use std::path::Path;
@@ -119,15 +124,17 @@ impl Store {
             .path(dir.join("db"))
             .cache_capacity(cache_capacity_mib * 1024 * 1024)
             .open()?;
+        let meta = db.open_tree("meta")?;
+        let generation = read_u64(meta.get(integrity::META_GENERATION)?);
         let store = Store {
             accounts: db.open_tree("accounts")?,
             audit: db.open_tree("audit")?,
-            meta: db.open_tree("meta")?,
+            flusher: flusher::Flusher::start(db.clone(), meta.clone(), generation)
+                .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
+            meta,
             tokens: db.open_tree("reset_tokens")?,
             outbox: db.open_tree("outbox")?,
             outbox_due: db.open_tree("outbox_due")?,
-            flusher: flusher::Flusher::start(db.clone())
-                .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
             db,
             write_gate: std::sync::RwLock::new(()),
         };
@@ -162,6 +169,11 @@ impl Store {
         self.flusher.durable().await
     }
 
+    /// `durable`, and the sentinel (once the daemon keeps one) records it: at shutdown.
+    pub async fn settle(&self) -> Result<(), Error> {
+        self.flusher.durable_and_recorded().await
+    }
+
     fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
         // A poisoned gate only means a writer panicked; the data is sled's to guard.
         self.write_gate.read().unwrap_or_else(|e| e.into_inner())
@@ -190,28 +202,6 @@ impl Store {
             }
         }
         let (_, count) = writer.finish().map_err(io)?;
-        Ok(count)
-    }
-
-    /// Fill a new, empty store in `dir` with backup records (offline) and flush it.
-    pub fn restore(dir: &Path, records: Vec<backup::Record>) -> Result<u64, Error> {
-        let store = Store::open(dir, 64)?;
-        if !store.is_empty()? {
-            return Err(Error::InvalidInput(format!(
-                "{} already holds a store; restore only into an empty state directory",
-                dir.display()
-            )));
-        }
-        let trees = store.trees();
-        let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
-        let count = records.len() as u64;
-        for (tree, key, value) in records {
-            batches[tree as usize].insert(key, value);
-        }
-        for (tree, batch) in trees.into_iter().zip(batches) {
-            tree.apply_batch(batch)?;
-        }
-        store.db.flush()?;
         Ok(count)
     }
 

@@ -83,6 +83,11 @@ impl Daemon {
 
     /// Start (again) on the same config and state, and wait until it answers.
     pub fn spawn(&mut self) {
+        self.spawn_with(&[]);
+    }
+
+    /// `spawn` with extra authd arguments (e.g. `--force-open`).
+    pub fn spawn_with(&mut self, args: &[&str]) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -91,6 +96,7 @@ impl Daemon {
         let child = Command::new(AUTHD)
             .arg("--config")
             .arg(&self.config)
+            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
