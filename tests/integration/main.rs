@@ -8,6 +8,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod daemon;
+mod email_rules;
 mod lifecycle;
 mod lockout_race;
 mod mail;
