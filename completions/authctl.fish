@@ -53,7 +53,7 @@ complete -c authctl -n "__fish_authctl_needs_command" -f -a "unlock" -d 'Clear a
 complete -c authctl -n "__fish_authctl_needs_command" -f -a "log" -d 'Show an account\'s audit events, oldest first (admin, or the user themself)'
 complete -c authctl -n "__fish_authctl_needs_command" -f -a "status" -d 'Show the daemon\'s version, uptime and counts (anyone)'
 complete -c authctl -n "__fish_authctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l email -d 'Email address, for password-reset mail' -r
+complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l email -d 'Email address, for password-reset mail: ASCII before the `@`, not quoted; an international domain is stored in punycode' -r
 complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l phone -d 'Mobile number in international form (+44 7911 123456); stored as E.164' -r
 complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l sso -d 'The account signs in at this SSO provider and has no password here' -r
 complete -c authctl -n "__fish_authctl_using_subcommand add-user" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
@@ -72,7 +72,7 @@ complete -c authctl -n "__fish_authctl_using_subcommand show" -l socket -d 'auth
 complete -c authctl -n "__fish_authctl_using_subcommand show" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand show" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
 complete -c authctl -n "__fish_authctl_using_subcommand show" -s h -l help -d 'Print help'
-complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l email -r
+complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l email -d 'New email address (the same rules as for add-user)' -r
 complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l phone -r
 complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l sso -d 'Make it an SSO account (its local password is removed)' -r
 complete -c authctl -n "__fish_authctl_using_subcommand set-user" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F

@@ -6,7 +6,6 @@ use crate::protocol::{AccountInfo, FactorState};
 use crate::store::Account;
 
 pub const MAX_NAME: usize = 64;
-const MAX_EMAIL: usize = 254;
 const MAX_PROVIDER: usize = 64;
 
 /// 1-64 of `a-z 0-9 . _ - @`, starting with a letter or digit.
@@ -27,15 +26,19 @@ pub fn check_name(name: &str) -> Result<(), Error> {
     }
 }
 
-/// A deliverable address (lettre's parser), returned as given.
+/// An address authd can mail (`email::mailable`), in the form to store: as given, with
+/// an internationalised domain in punycode.
 pub fn check_email(email: &str) -> Result<String, Error> {
-    if email.len() <= MAX_EMAIL && email.parse::<lettre::Address>().is_ok() {
-        Ok(email.to_string())
-    } else {
-        Err(Error::InvalidInput(format!(
-            "invalid email address `{}`",
-            email.escape_debug()
-        )))
+    match crate::email::mailable(email) {
+        Ok(address) => Ok(address.to_string()),
+        // Too long to be worth echoing back.
+        Err(e @ crate::email::AddressError::TooLong) => {
+            Err(Error::InvalidInput(format!("invalid email address: {e}")))
+        }
+        Err(e) => Err(Error::InvalidInput(format!(
+            "invalid email address `{}`: {e}",
+            crate::email::escaped(email)
+        ))),
     }
 }
 
@@ -132,9 +135,26 @@ mod tests {
     #[test]
     fn emails() {
         assert!(check_email("alice@example.org").is_ok());
+        assert_eq!(
+            check_email("a@Bücher.example").unwrap(),
+            "a@xn--bcher-kva.example"
+        );
         for bad in ["", "alice", "alice@", "@example.org", "a b@example.org"] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
+        let message = check_email("\"a\u{202E}b\"@example.org")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "invalid email address `\"a\\u{202e}b\"@example.org`: contains a \
+             bidirectional formatting character (U+202E)"
+        );
+        let long = format!("{}@example.org", "\u{1b}".repeat(300));
+        assert_eq!(
+            check_email(&long).unwrap_err().to_string(),
+            "invalid email address: longer than 254 bytes"
+        );
     }
 
     #[test]

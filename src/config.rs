@@ -518,11 +518,14 @@ impl Config {
             return bad("reset.url", "must contain {token}, where the token goes");
         }
         let m = &self.mail;
-        if m.from.parse::<lettre::message::Mailbox>().is_err() {
-            return bad(
-                "mail.from",
-                "must be an email address, e.g. authd@example.org",
-            );
+        if let Err(e) = crate::email::mailable_sender(&m.from) {
+            return Err(ConfigError::Invalid {
+                key: "mail.from",
+                reason: format!(
+                    "must be an email address authd can mail from, e.g. \
+                     authd@example.org or \"Auth Daemon <authd@example.org>\": {e}"
+                ),
+            });
         }
         if m.dir.as_ref().is_some_and(|d| !d.is_absolute()) {
             return bad("mail.dir", "must be an absolute path");
@@ -687,6 +690,14 @@ mod tests {
         assert_eq!(invalid_key("[recovery]\ncodes = 0"), "recovery.codes");
         assert_eq!(invalid_key("[reset]\nurl = \"https://x/\""), "reset.url");
         assert_eq!(invalid_key("[mail]\nfrom = \"nope\""), "mail.from");
+        for from in [
+            "'\"a,b\"@example.org'",
+            "\"jörg@example.org\"",
+            "\"a\\u202Eb@x.org\"",
+        ] {
+            assert_eq!(invalid_key(&format!("[mail]\nfrom = {from}")), "mail.from");
+        }
+        assert!(Config::parse("[mail]\nfrom = \"Auth Daemon <authd@example.org>\"").is_ok());
         assert_eq!(invalid_key("[mail]\ntransport = \"smtp\""), "mail.host");
         assert_eq!(
             invalid_key("[mail]\nusername = \"u\""),

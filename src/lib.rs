@@ -17,7 +17,7 @@
 //! - [`server`]: listener, connections, dispatch, shutdown.
 //! - [`service`]: the domain operations behind each request.
 //! - [`store`]: the only code that touches sled.
-//! - [`account`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
+//! - [`account`], [`email`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
 //!   delivered by one courier per channel.
@@ -34,6 +34,7 @@ pub mod client;
 pub mod codec;
 pub mod config;
 pub mod ctl;
+pub mod email;
 pub mod error;
 pub mod lockout;
 pub mod outbox;

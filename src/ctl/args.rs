@@ -57,7 +57,8 @@ pub enum Command {
     AddUser {
         #[command(flatten)]
         user: User,
-        /// Email address, for password-reset mail.
+        /// Email address, for password-reset mail: ASCII before the `@`, not quoted; an
+        /// international domain is stored in punycode.
         #[arg(long, value_name = "ADDRESS")]
         email: Option<String>,
         /// Mobile number in international form (+44 7911 123456); stored as E.164.
@@ -83,6 +84,7 @@ pub enum Command {
     SetUser {
         #[command(flatten)]
         user: User,
+        /// New email address (the same rules as for add-user).
         #[arg(long, value_name = "ADDRESS", conflicts_with = "no_email")]
         email: Option<String>,
         /// Remove the email address.

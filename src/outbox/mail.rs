@@ -23,7 +23,7 @@ use lettre::{Address, Message};
 
 use super::SendError;
 use crate::config::{ConfigError, MailConfig, MailTransportKind, Tls};
-use crate::error::Error;
+use crate::email::{mailable, mailable_sender, AddressError};
 
 /// A message ready to queue: envelope and the exact bytes to send.
 pub struct Composed {
@@ -33,10 +33,30 @@ pub struct Composed {
     pub bytes: Vec<u8>,
 }
 
+/// Why a message could not be composed. Never a reason to fail the change that asked
+/// for the mail: the caller records it and carries on (or, when the mail is the whole
+/// request, refuses the request).
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("the recipient address cannot be mailed: {0}")]
+    To(AddressError),
+    #[error("mail.from cannot be mailed from: {0}")]
+    From(AddressError),
+    #[error("the message cannot be built: {0}")]
+    Message(String),
+}
+
 /// A plain-text UTF-8 message with Date and Message-ID, as it will be sent on every
-/// attempt.
-pub fn compose(from: &str, to: &str, subject: &str, body: String) -> Result<Composed, Error> {
-    let invalid = |what: &str| Error::Internal(format!("cannot compose mail: bad {what}"));
+/// attempt. Both addresses pass the same rule as at input (`email::mailable`), and the
+/// envelope keeps the form they were checked in (an IDN domain in punycode).
+pub fn compose(
+    from: &str,
+    to: &str,
+    subject: &str,
+    body: String,
+) -> Result<Composed, ComposeError> {
+    let sender = mailable_sender(from).map_err(ComposeError::From)?;
+    let recipient = mailable(to).map_err(ComposeError::To)?;
     // Plain 7bit (RFC 5322 allows lines up to 998 characters) rather than
     // quoted-printable, so a token stays whole on its line even in a raw .eml file;
     // anything else is left to lettre's choice.
@@ -46,18 +66,19 @@ pub fn compose(from: &str, to: &str, subject: &str, body: String) -> Result<Comp
     } else {
         Body::new(body)
     };
+    let (from, to) = (sender.email.to_string(), recipient.to_string());
     let message = Message::builder()
-        .from(from.parse().map_err(|_| invalid("From"))?)
-        .to(to.parse().map_err(|_| invalid("To"))?)
+        .from(sender)
+        .to(Mailbox::new(None, recipient))
         .subject(subject)
         .date_now()
         .message_id(None)
         .header(ContentType::TEXT_PLAIN)
         .body(body)
-        .map_err(|e| Error::Internal(format!("cannot compose mail: {e}")))?;
+        .map_err(|e| ComposeError::Message(e.to_string()))?;
     Ok(Composed {
-        from: from.to_string(),
-        to: to.to_string(),
+        from,
+        to,
         subject: subject.to_string(),
         bytes: message.formatted(),
     })

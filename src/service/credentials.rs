@@ -31,7 +31,7 @@ impl Service {
         let hash = self.hasher.hash(new).await?;
         let event = Event::by(caller, action, Outcome::Ok, String::new());
         let now = time::now();
-        self.store.update_with(name, now, |acc, effects| {
+        let unsent = self.store.update_with(name, now, |acc, effects| {
             refuse_sso(acc)?;
             acc.password_hash = Some(hash.clone());
             lockout::clear(acc);
@@ -39,10 +39,11 @@ impl Service {
                 Action::PasswordChanged => "changed with the current password",
                 _ => "set by an administrator",
             };
-            self.after_password_change(acc, effects, how, now)?;
-            Ok(((), event.clone()))
+            let unsent = self.after_password_change(acc, effects, how, now)?;
+            Ok((unsent, event.clone()))
         })?;
         self.commit(name, &event).await?;
+        self.report_unsent(name, unsent);
         self.wake_outbox();
         Ok(())
     }

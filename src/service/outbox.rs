@@ -3,13 +3,15 @@
 
 use super::Service;
 use crate::error::Error;
-use crate::outbox::mail;
+use crate::outbox::mail::{self, ComposeError, Composed};
 use crate::protocol::{OutboxEntry, Response, MAX_PAGE};
 use crate::store::{Channel, Effects, OutboxItem};
 use crate::vault::context;
 
 impl Service {
-    /// Add a mail to `effects`, sealed, to be queued with the account change.
+    /// Compose a mail and add it to `effects`, sealed, to be queued with the account
+    /// change. For requests whose whole point is the mail (a reset link): an address
+    /// that cannot be mailed refuses the request (`InvalidInput`), saying what to fix.
     pub(super) fn queue_mail(
         &self,
         effects: &mut Effects,
@@ -19,7 +21,33 @@ impl Service {
         body: String,
         now: u64,
     ) -> Result<(), Error> {
-        let composed = mail::compose(&self.config().mail.from, to, subject, body)?;
+        let composed = self.compose_mail(to, subject, body).map_err(|e| match e {
+            ComposeError::To(why) => Error::InvalidInput(format!(
+                "account `{account}`'s email address cannot be mailed ({why}); give it \
+                 another with `authctl set-user {account} --email ADDRESS`"
+            )),
+            other => Error::Internal(format!("cannot compose mail: {other}")),
+        })?;
+        self.queue_composed(effects, account, composed, now)
+    }
+
+    pub(super) fn compose_mail(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<Composed, ComposeError> {
+        mail::compose(&self.config().mail.from, to, subject, body)
+    }
+
+    /// Add a composed mail to `effects`, sealed for the outbox.
+    pub(super) fn queue_composed(
+        &self,
+        effects: &mut Effects,
+        account: &str,
+        composed: Composed,
+        now: u64,
+    ) -> Result<(), Error> {
         let sealed = self
             .vault
             .seal(&context("mail", account), &composed.bytes)?;

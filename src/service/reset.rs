@@ -5,8 +5,10 @@ use super::login::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
+use crate::email::escaped;
 use crate::error::Error;
 use crate::lockout;
+use crate::outbox::mail::ComposeError;
 use crate::outbox::mask_address;
 use crate::password::check_policy;
 use crate::protocol::{Proof, Response, Secret};
@@ -16,20 +18,52 @@ use crate::time;
 
 impl Service {
     /// Void every outstanding token and queue the "password changed" notice: part of
-    /// every password change, in its transaction.
+    /// every password change, in its transaction. A notice that cannot be composed (an
+    /// address stored before authd checked addresses as delivery uses them) never fails
+    /// the change: it goes into the account's history instead, and is returned so the
+    /// caller logs it once the change is durable (`report_unsent`).
     pub(super) fn after_password_change(
         &self,
         acc: &mut Account,
         effects: &mut Effects,
         how: &str,
         now: u64,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Event>, Error> {
         effects.dropped_tokens.append(&mut acc.reset_tokens);
-        if let Some(email) = acc.email.clone() {
-            let body = reset::changed_body(&acc.name, how, now);
-            self.queue_mail(effects, &acc.name, &email, CHANGED_SUBJECT, body, now)?;
+        let Some(email) = acc.email.clone() else {
+            return Ok(None);
+        };
+        let body = reset::changed_body(&acc.name, how, now);
+        match self.compose_mail(&email, CHANGED_SUBJECT, body) {
+            Ok(composed) => {
+                self.queue_composed(effects, &acc.name, composed, now)?;
+                Ok(None)
+            }
+            Err(e) => {
+                let masked = escaped(&mask_address(&email));
+                let why = match e {
+                    ComposeError::To(why) => format!("the address cannot be mailed ({why})"),
+                    other => other.to_string(),
+                };
+                let detail = format!("{CHANGED_SUBJECT} to {masked}: not sent, {why}");
+                let event = Event::new(Action::MailFailed, Outcome::Denied, "authd", detail);
+                effects.events.push(event.clone());
+                Ok(Some(event))
+            }
         }
-        Ok(())
+    }
+
+    /// Log a notice that could not be composed (see `after_password_change`), after the
+    /// change that triggered it is durable: a warning for the admin and the audit line.
+    pub(super) fn report_unsent(&self, name: &str, unsent: Option<Event>) {
+        if let Some(event) = unsent {
+            tracing::warn!(
+                account = %name,
+                detail = %event.detail,
+                "password-changed notice not queued; the password change itself succeeded"
+            );
+            event.log(name);
+        }
     }
 
     pub async fn send_reset(
@@ -121,23 +155,25 @@ impl Service {
         check_policy(&self.config().password, &name, password.expose())?;
         let new_hash = self.hasher.hash(password).await?;
         let now = time::now();
-        let event = self.store.update_with(&name, now, |acc, effects| {
+        let (event, unsent) = self.store.update_with(&name, now, |acc, effects| {
             refuse_sso(acc)?;
             if !acc.reset_tokens.contains(&hash) {
                 return Err(Error::TokenInvalid);
             }
             acc.password_hash = Some(new_hash.clone());
             lockout::clear(acc);
-            self.after_password_change(acc, effects, "with an emailed reset link", now)?;
+            let unsent =
+                self.after_password_change(acc, effects, "with an emailed reset link", now)?;
             let event = Event::by(
                 caller,
                 Action::PasswordReset,
                 Outcome::Ok,
                 "with emailed token".into(),
             );
-            Ok((event.clone(), event))
+            Ok(((event.clone(), unsent), event))
         })?;
         self.commit(&name, &event).await?;
+        self.report_unsent(&name, unsent);
         self.wake_outbox();
         Ok(Response::PasswordReset { name })
     }

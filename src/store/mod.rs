@@ -65,12 +65,18 @@ pub struct Effects {
     pub messages: Vec<OutboxItem>,
     pub new_tokens: Vec<([u8; 32], ResetToken)>,
     pub dropped_tokens: Vec<[u8; 32]>,
+    /// More entries for the account's history, after the change's own event (e.g. a
+    /// notice mail that could not be composed).
+    pub events: Vec<Event>,
 }
 
 impl Effects {
     /// Nothing to write beside the account.
     pub fn is_empty(&self) -> bool {
-        self.messages.is_empty() && self.new_tokens.is_empty() && self.dropped_tokens.is_empty()
+        self.messages.is_empty()
+            && self.new_tokens.is_empty()
+            && self.dropped_tokens.is_empty()
+            && self.events.is_empty()
     }
 }
 
@@ -290,6 +296,9 @@ impl Store {
                 };
                 account.updated = now;
                 append_audit(audit, &mut account, &event, now)?;
+                for extra in &effects.events {
+                    append_audit(audit, &mut account, extra, now)?;
+                }
                 accounts.insert(name.as_bytes(), encode_account(&account))?;
                 for hash in &effects.dropped_tokens {
                     tokens.remove(&hash[..])?;

@@ -105,7 +105,7 @@ pub(crate) fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
 
 pub(crate) struct Mail {
     subject: String,
-    to: String,
+    pub(crate) to: String,
     message_id: String,
     pub(crate) body: String,
 }

@@ -9,6 +9,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod daemon;
+mod email_rules;
 mod integrity;
 mod lifecycle;
 mod lockout_race;
