@@ -321,7 +321,8 @@ mod tests {
         }
     }
 
-    /// A scripted daemon: one answer per request, and the requests it saw.
+    /// A scripted daemon: one answer per request, and the requests it saw. A request
+    /// the script did not expect fails the test.
     struct Daemon {
         answers: VecDeque<Result<Response, ClientError>>,
         seen: Vec<Request>,
@@ -330,7 +331,24 @@ mod tests {
     impl Authd for &mut Daemon {
         fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
             self.seen.push(request.clone());
-            self.answers.pop_front().unwrap_or(Ok(Response::Done))
+            match self.answers.pop_front() {
+                Some(answer) => answer,
+                None => panic!("unscripted request to the daemon: {request:?}"),
+            }
+        }
+    }
+
+    /// Every scripted answer must have been asked for.
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                assert!(
+                    self.answers.is_empty(),
+                    "scripted answers never asked for: {:?} (requests seen: {:?})",
+                    self.answers,
+                    self.seen
+                );
+            }
         }
     }
 

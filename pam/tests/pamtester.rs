@@ -177,47 +177,79 @@ const STACK: &str = "auth required MODULE socket=SOCKET\n\
                      account required MODULE socket=SOCKET\n\
                      password required MODULE socket=SOCKET\n";
 
+/// Enrol `name` in TOTP with oathtool; the base32 secret and the recovery codes.
+fn enrol(d: &Authd, name: &str) -> (String, Vec<String>) {
+    let enrol = d.ctl("", &["--json", "enable-totp", name]);
+    let enrol: serde_json::Value = serde_json::from_slice(&enrol.stdout).unwrap();
+    let secret = enrol["secret"].as_str().unwrap().to_string();
+    let confirm = d.ctl("", &["--json", "confirm-totp", name, &oathtool(&secret, 0)]);
+    assert!(confirm.status.success());
+    let confirm: serde_json::Value = serde_json::from_slice(&confirm.stdout).unwrap();
+    let codes = serde_json::from_value(confirm["recovery_codes"].clone()).unwrap();
+    (secret, codes)
+}
+
 #[test]
-fn pamtester_drives_password_totp_recovery_lockout_and_failures() {
+fn the_right_password_logs_in_and_a_wrong_one_is_auth_err() {
     if !ready() {
         return;
     }
-    let mut d = Authd::start();
-    let svc = d.service("main", STACK);
+    let d = Authd::start();
+    let svc = d.service("password", STACK);
     add_user(&d, "alice");
-
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW]);
     assert!(ok, "{text}");
+    assert!(!text.contains("Verification code"), "{text}");
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &["wrong-password-1"]);
     assert!(!ok && text.contains("Authentication failure"), "{text}");
+}
 
-    // Password + TOTP code from oathtool, the password sent once.
-    let enrol = d.ctl("", &["--json", "enable-totp", "alice"]);
-    let enrol: serde_json::Value = serde_json::from_slice(&enrol.stdout).unwrap();
-    let secret = enrol["secret"].as_str().unwrap().to_string();
-    let confirm = d.ctl(
-        "",
-        &["--json", "confirm-totp", "alice", &oathtool(&secret, 0)],
-    );
-    assert!(confirm.status.success());
-    let confirm: serde_json::Value = serde_json::from_slice(&confirm.stdout).unwrap();
-    let recovery = confirm["recovery_codes"][0].as_str().unwrap().to_string();
+#[test]
+fn an_app_code_follows_the_password_and_a_wrong_code_fails() {
+    if !ready() {
+        return;
+    }
+    let d = Authd::start();
+    let svc = d.service("totp", STACK);
+    add_user(&d, "alice");
+    let (secret, _) = enrol(&d, "alice");
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, &oathtool(&secret, 1)]);
     assert!(ok, "{text}");
     assert!(text.contains("Verification code"), "{text}");
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, "000000"]);
     assert!(!ok && text.contains("Authentication failure"), "{text}");
-    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, &recovery]);
-    assert!(ok, "recovery code: {text}");
-    let (ok, _) = pamtester(&svc, "alice", "authenticate", &[PW, &recovery]);
-    assert!(!ok, "a recovery code works once");
+    // The PAM service is in the account's audit trail.
     let log = String::from_utf8_lossy(&d.ctl("", &["log", "alice"]).stdout).to_string();
     assert!(log.contains(&format!("service={}", svc.name)), "{log}");
+}
 
-    // Lockout: PAM_MAXTRIES, and account management refuses the locked account.
+#[test]
+fn a_recovery_code_logs_in_once() {
+    if !ready() {
+        return;
+    }
+    let d = Authd::start();
+    let svc = d.service("recovery", STACK);
+    add_user(&d, "alice");
+    let (_, codes) = enrol(&d, "alice");
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, &codes[0]]);
+    assert!(ok, "recovery code: {text}");
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW, &codes[0]]);
+    assert!(!ok && text.contains("Authentication failure"), "{text}");
+}
+
+#[test]
+fn a_locked_account_is_maxtries_and_account_management_refuses_it() {
+    if !ready() {
+        return;
+    }
+    let d = Authd::start();
+    let svc = d.service("lockout", STACK);
+    add_user(&d, "alice");
     add_user(&d, "bob");
     for _ in 0..5 {
-        pamtester(&svc, "bob", "authenticate", &["wrong-password-1"]);
+        let (ok, _) = pamtester(&svc, "bob", "authenticate", &["wrong-password-1"]);
+        assert!(!ok);
     }
     let (ok, text) = pamtester(&svc, "bob", "authenticate", &[PW]);
     assert!(!ok && text.contains("maximum number of retries"), "{text}");
@@ -225,8 +257,15 @@ fn pamtester_drives_password_totp_recovery_lockout_and_failures() {
     assert!(!ok && text.contains("locked until"), "{text}");
     let (ok, text) = pamtester(&svc, "alice", "acct_mgmt", &[]);
     assert!(ok, "{text}");
+}
 
-    // Unknown users: PAM_USER_UNKNOWN, or PAM_IGNORE with nullok (never PAM_SUCCESS).
+#[test]
+fn unknown_users_are_user_unknown_or_left_to_the_stack_with_nullok() {
+    if !ready() {
+        return;
+    }
+    let d = Authd::start();
+    let svc = d.service("unknown", STACK);
     let (ok, text) = pamtester(&svc, "nobody-here", "authenticate", &[PW]);
     assert!(!ok && text.contains("User not known"), "{text}");
     let ignoring = d.service(
@@ -246,24 +285,160 @@ fn pamtester_drives_password_totp_recovery_lockout_and_failures() {
     );
     let (ok, text) = pamtester(&permitting, "nobody-here", "authenticate", &[PW]);
     assert!(ok, "PAM_IGNORE lets the next module decide: {text}");
+}
 
-    // chauthtok: current, new twice, and a code (alice has 2FA; a recovery code here).
+#[test]
+fn chauthtok_changes_the_password_with_a_code_and_refuses_a_wrong_current_one() {
+    if !ready() {
+        return;
+    }
+    let d = Authd::start();
+    let svc = d.service("chauthtok", STACK);
+    add_user(&d, "alice");
+    let (_, codes) = enrol(&d, "alice");
     let new = "Purple-Monkey-Dishwasher-42";
-    let codes = &confirm["recovery_codes"];
-    let code = codes[1].as_str().unwrap();
-    let (ok, text) = pamtester(&svc, "alice", "chauthtok", &[PW, new, new, code]);
+    // A wrong current password: PAM_AUTHTOK_RECOVERY_ERR, and nothing changes.
+    let (ok, text) = pamtester(
+        &svc,
+        "alice",
+        "chauthtok",
+        &["wrong-password-1", new, new, &codes[0]],
+    );
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("Authentication information cannot be recovered"),
+        "{text}"
+    );
+    // Current, new twice, and a code (a recovery code here).
+    let (ok, text) = pamtester(&svc, "alice", "chauthtok", &[PW, new, new, &codes[1]]);
     assert!(ok, "{text}");
-    let next = codes[2].as_str().unwrap();
-    let verify = d.ctl(&format!("{new}\n"), &["verify", "alice", "--code", next]);
+    let verify = d.ctl(
+        &format!("{new}\n"),
+        &["verify", "alice", "--code", &codes[2]],
+    );
     assert!(verify.status.success(), "the new password works");
+    let old = d.ctl(
+        &format!("{PW}\n"),
+        &["verify", "alice", "--code", &codes[3]],
+    );
+    assert!(!old.status.success(), "the old password no longer does");
+}
 
-    // authd stopped: PAM_AUTHINFO_UNAVAIL.
+#[test]
+fn a_stopped_authd_is_authinfo_unavail_never_success() {
+    if !ready() {
+        return;
+    }
+    let mut d = Authd::start();
+    let svc = d.service("stopped", STACK);
+    add_user(&d, "alice");
     d.stop();
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW]);
     assert!(
         !ok && text.contains("cannot retrieve authentication info"),
         "{text}"
     );
+}
+
+/// A screen locker runs as the user: it may ask authd about its own account, and a
+/// question about another account is PAM_AUTH_ERR (authd refuses it), never success.
+#[test]
+fn a_screen_locker_may_check_its_own_account_only() {
+    use std::os::unix::fs::PermissionsExt;
+    if !ready() {
+        return;
+    }
+    let d = Authd::start();
+    // nobody must reach the socket and load a copy of the module.
+    let exposed =
+        |p: &Path| std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    exposed(d.socket.parent().unwrap());
+    let lib = tempfile::tempdir().unwrap();
+    exposed(lib.path());
+    let copy = lib.path().join("pam_authd.so");
+    std::fs::copy(module(), &copy).unwrap();
+    exposed(&copy);
+    let path = Path::new("/etc/pam.d").join(format!("authd-test-{}-locker", std::process::id()));
+    std::fs::write(
+        &path,
+        format!(
+            "auth required {} socket={}\n",
+            copy.display(),
+            d.socket.display()
+        ),
+    )
+    .unwrap();
+    let svc = Service {
+        name: path.file_name().unwrap().to_string_lossy().into_owned(),
+        path,
+    };
+    add_user(&d, "alice");
+    add_user(&d, "nobody");
+    let as_nobody = |user: &str| {
+        let input = format!("{PW}\n");
+        let out = run(
+            Command::new("setpriv").args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "pamtester",
+                "-v",
+                &svc.name,
+                user,
+                "authenticate",
+            ]),
+            &input,
+        );
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, text) = as_nobody("nobody");
+    assert!(ok, "its own account: {text}");
+    let (ok, text) = as_nobody("alice");
+    assert!(!ok && text.contains("Authentication failure"), "{text}");
+}
+
+/// `timeout=`: an authd that accepts the connection and never answers is given up on,
+/// and the login fails as unavailable (not as success, not hanging).
+#[test]
+fn a_daemon_that_never_answers_is_given_up_after_timeout() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("silent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let held = std::thread::spawn(move || {
+        // Hold the one connection open, answering nothing, until the client leaves.
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut sink = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut conn, &mut sink);
+        }
+    });
+    let path = Path::new("/etc/pam.d").join(format!("authd-test-{}-silent", std::process::id()));
+    std::fs::write(
+        &path,
+        format!(
+            "auth required {} socket={} timeout=1\n",
+            module().display(),
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let svc = Service {
+        name: path.file_name().unwrap().to_string_lossy().into_owned(),
+        path,
+    };
+    let (ok, text) = pamtester(&svc, "alice", "authenticate", &[PW]);
+    assert!(
+        !ok && text.contains("cannot retrieve authentication info"),
+        "{text}"
+    );
+    held.join().unwrap();
 }
 
 /// 300 wrong passwords on 300 connections, then a login through PAM with the right
