@@ -4,9 +4,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use authd::client::Client;
+use authd::client::{Client, ClientError};
 use authd::config::TotpConfig;
 use authd::protocol::{Request, Response, Secret};
 
@@ -21,37 +21,52 @@ enum Acked {
     Reset(String),
 }
 
-fn work(client: &mut Client, name: &str, log: &Mutex<Vec<Acked>>) -> Result<(), ()> {
-    let ok = |r: Result<Response, _>| r.map_err(|_| ());
-    ok(client.call(&Request::AddUser {
+/// One writer's sequence of changes; each acknowledged one is logged. An error means the
+/// connection broke (the daemon was killed); a refusal by the daemon is a bug and fails
+/// the test, and so does an answer of the wrong kind.
+fn work(client: &mut Client, name: &str, log: &Mutex<Vec<Acked>>) -> Result<(), ClientError> {
+    let ack = |r: Result<Response, ClientError>| match r {
+        Err(ClientError::Remote(e)) => panic!("authd refused a write for {name}: {e:?}"),
+        other => other,
+    };
+    let done = |r: Response| assert_eq!(r, Response::Done, "{name}");
+    done(ack(client.call(&Request::AddUser {
         name: name.into(),
         email: Some(format!("{name}@example.org")),
         phone: None,
         sso: None,
-    }))?;
+    }))?);
     log.lock().unwrap().push(Acked::Added(name.into()));
-    ok(client.call(&Request::SetPassword {
+    done(ack(client.call(&Request::SetPassword {
         name: name.into(),
         password: Secret::new(GOOD_PW),
-    }))?;
+    }))?);
     log.lock().unwrap().push(Acked::Password(name.into()));
     let Response::TotpEnrolment { secret, .. } =
-        ok(client.call(&Request::EnableTotp { name: name.into() }))?
+        ack(client.call(&Request::EnableTotp { name: name.into() }))?
     else {
-        return Err(());
+        panic!("enable-totp for {name} did not answer an enrolment");
     };
     let raw = authd::totp::base32_decode(secret.expose()).unwrap();
     let step = authd::time::now() / 30;
     let code = authd::totp::code_at_step(&raw, &TotpConfig::default(), step);
-    ok(client.call(&Request::ConfirmTotp {
+    let confirmed = ack(client.call(&Request::ConfirmTotp {
         name: name.into(),
         code: Secret::new(code),
     }))?;
+    assert!(
+        matches!(confirmed, Response::Confirmed { .. }),
+        "{name}: {confirmed:?}"
+    );
     log.lock().unwrap().push(Acked::Totp(name.into()));
-    ok(client.call(&Request::SendReset {
+    let queued = ack(client.call(&Request::SendReset {
         name: name.into(),
         proof: None,
     }))?;
+    assert!(
+        matches!(queued, Response::ResetQueued { .. }),
+        "{name}: {queued:?}"
+    );
     log.lock().unwrap().push(Acked::Reset(name.into()));
     Ok(())
 }
@@ -115,23 +130,35 @@ fn crash_rounds(rounds: usize) {
                 })
             })
             .collect();
-        // A random moment: the clock's nanoseconds pick 100-600 ms.
+        // A random moment, reached by progress rather than by the clock: once this round
+        // has acknowledged between 8 and 39 more changes (picked from the clock's
+        // nanoseconds), so every round kills the daemon in the middle of real work.
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .subsec_nanos() as u64;
-        std::thread::sleep(Duration::from_millis(100 + nanos % 500));
+            .subsec_nanos() as usize;
+        let target = acked.lock().unwrap().len() + 8 + nanos % 32;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while acked.lock().unwrap().len() < target {
+            // A writer only ends early by failing: show its failure now.
+            if writers.iter().any(|w| w.is_finished()) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: writers stopped making progress"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
         d.kill9();
         stop.store(true, Ordering::Relaxed);
         for w in writers {
-            w.join().unwrap();
+            if let Err(failure) = w.join() {
+                std::panic::resume_unwind(failure);
+            }
         }
         d.spawn(); // the database must open
         let acked = acked.lock().unwrap().clone();
-        assert!(
-            !acked.is_empty(),
-            "no write was acknowledged in round {round}"
-        );
         check(&d, &acked);
     }
 }

@@ -111,7 +111,7 @@ fn two_step_login_uses_a_single_use_challenge() {
     }
     let d = Daemon::start();
     d.user_with_password("bob");
-    let (secret, _) = enrol(&d, "bob");
+    let (secret, recovery) = enrol(&d, "bob");
     // authctl: password, then the code as the next line, answered through the challenge.
     let both = format!("{GOOD_PW}\n{}\n", oathtool(&secret, 1));
     assert_ok(&d.ctl_stdin(&both, &["verify", "bob"]));
@@ -142,7 +142,34 @@ fn two_step_login_uses_a_single_use_challenge() {
         client.call(&wrong_account).unwrap_err().remote_code(),
         Some(ErrorCode::Denied)
     );
-    // A challenge that failed once is spent, even with the right account.
+    // A challenge that failed once is spent, even with the right account and code.
+    let retry = Request::VerifyCode {
+        name: "bob".into(),
+        challenge,
+        code: Secret::new(recovery[0].clone()),
+        origin: Origin::default(),
+    };
+    let spent = client.call(&retry).unwrap_err();
+    assert_eq!(spent.remote_code(), Some(ErrorCode::Denied), "{spent}");
+    assert!(spent.to_string().contains("challenge"), "{spent}");
+    // The same code still works through a fresh challenge: the refusal was the challenge's.
+    let Response::SecondFactorRequired {
+        challenge: Some(fresh),
+        ..
+    } = client.call(&verify).unwrap()
+    else {
+        panic!("expected a challenge")
+    };
+    let with_fresh = Request::VerifyCode {
+        name: "bob".into(),
+        challenge: fresh,
+        code: Secret::new(recovery[0].clone()),
+        origin: Origin::default(),
+    };
+    assert_eq!(
+        client.call(&with_fresh).unwrap(),
+        Response::Verified { name: "bob".into() }
+    );
     let codes = enrol_codes_after_reset(&d, "bob");
     let Response::SecondFactorRequired {
         challenge: Some(challenge),
@@ -271,9 +298,10 @@ fn disabling_needs_proof_and_reset_is_for_admins() {
         (Some("off"), Some(0))
     );
     let log = stdout(&d.ctl(&["log", "dave"]));
-    assert!(log.contains("2fa-reset") && log.contains("uid 0"), "{log}");
+    let me = format!("uid {}", nix::unistd::geteuid());
+    assert!(log.contains("2fa-reset") && log.contains(&me), "{log}");
 
-    if nix::unistd::geteuid().is_root() {
+    if crate::authz::can_switch_uid() {
         d.user_with_password("nobody");
         enrol(&d, "nobody");
         assert_exit(&d.ctl_as((65534, 65534), "", &["reset-2fa", "nobody"]), 77);
@@ -290,15 +318,13 @@ fn wrong_codes_count_toward_the_lockout() {
     d.user_with_password("erin");
     enrol(&d, "erin");
     for _ in 0..5 {
-        assert_exit(
-            &d.ctl_stdin(&pw(), &["verify", "erin", "--code", "000000"]),
-            1,
-        );
+        let wrong = d.ctl_stdin(&pw(), &["--json", "verify", "erin", "--code", "000000"]);
+        assert_exit(&wrong, 1);
+        assert_eq!(json(&wrong)["error"]["code"], "denied");
     }
-    assert_exit(
-        &d.ctl_stdin(&pw(), &["verify", "erin", "--code", "000000"]),
-        75,
-    );
+    let locked = d.ctl_stdin(&pw(), &["--json", "verify", "erin", "--code", "000000"]);
+    assert_exit(&locked, 75);
+    assert_eq!(json(&locked)["error"]["code"], "locked");
     assert!(stdout(&d.ctl(&["log", "erin"])).contains("locked-out"));
 }
 
@@ -492,25 +518,42 @@ fn change_password_on_a_2fa_account_needs_the_code_too() {
     }
     let d = Daemon::start();
     d.user_with_password("jack");
-    let (secret, _) = enrol(&d, "jack");
+    let (secret, codes) = enrol(&d, "jack");
     let new = "Purple-Monkey-Dishwasher-42";
-    let no_code = d.ctl_stdin(
-        &format!("{GOOD_PW}\n"),
-        &["change-password", "jack", "--code", "000000"],
-    );
-    assert_exit(&no_code, 2); // the new password is missing on stdin
+    // Without a code: the daemon asks for one and changes nothing.
+    let mut client = d.client();
+    let no_code = Request::ChangePassword {
+        name: "jack".into(),
+        current: Secret::new(GOOD_PW),
+        code: None,
+        new: Secret::new(new),
+    };
+    assert!(matches!(
+        client.call(&no_code).unwrap(),
+        Response::SecondFactorRequired {
+            challenge: None,
+            ..
+        }
+    ));
+    // A wrong code: denied, nothing changes.
     let wrong = d.ctl_stdin(
         &format!("{GOOD_PW}\n000000\n{new}\n"),
-        &["change-password", "jack"],
+        &["--json", "change-password", "jack"],
     );
     assert_exit(&wrong, 1);
+    assert_eq!(json(&wrong)["error"]["code"], "denied");
+    let still = d.ctl_stdin(&format!("{GOOD_PW}\n{}\n", codes[0]), &["verify", "jack"]);
+    assert_ok(&still);
+    // The right code: changed. The new password works, the old one does not.
     let right = format!("{GOOD_PW}\n{}\n{new}\n", oathtool(&secret, 1));
     assert_ok(&d.ctl_stdin(&right, &["change-password", "jack"]));
-    let code = oathtool(&secret, -1);
-    assert_exit(
-        &d.ctl_stdin(&format!("{new}\n{code}\n"), &["verify", "jack"]),
-        1,
+    assert_ok(&d.ctl_stdin(&format!("{new}\n{}\n", codes[1]), &["verify", "jack"]));
+    let old = d.ctl_stdin(
+        &format!("{GOOD_PW}\n{}\n", codes[2]),
+        &["--json", "verify", "jack"],
     );
+    assert_exit(&old, 1);
+    assert_eq!(json(&old)["error"]["code"], "denied");
     assert!(stdout(&d.ctl(&["log", "jack"])).contains("password-changed"));
 }
 
