@@ -41,8 +41,15 @@ fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
                 transcript.push_str(&String::from_utf8_lossy(&chunk));
             }
         }
-        // Echo is off once the prompt is shown; give the terminal a moment to settle.
-        std::thread::sleep(Duration::from_millis(50));
+        // Type only once authctl has turned echo off on its terminal: the prompt text
+        // alone may come before that.
+        while !echo_off(&d.socket) {
+            assert!(
+                Instant::now() < deadline,
+                "echo never went off at {prompt:?}: {transcript}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
     }
     let status = wait_timeout(&mut child, Duration::from_secs(30));
@@ -50,6 +57,36 @@ fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
         transcript.push_str(&String::from_utf8_lossy(&chunk));
     }
     (transcript, status.code().unwrap_or(-1))
+}
+
+/// Is the terminal of the authctl running against `socket` (unique to the test) in
+/// no-echo mode? Read with `stty` from the process's own standard input.
+fn echo_off(socket: &std::path::Path) -> bool {
+    let socket = socket.display().to_string();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    for entry in procs.flatten() {
+        let dir = entry.path();
+        let Ok(cmdline) = std::fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if args.first().map(String::as_str) != Some(AUTHCTL) || !args.contains(&socket) {
+            continue;
+        }
+        let tty = dir.join("fd/0");
+        let Ok(out) = Command::new("stty").arg("-a").arg("-F").arg(&tty).output() else {
+            return false;
+        };
+        return String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .any(|flag| flag == "-echo");
+    }
+    false
 }
 
 /// How many times `prompt` was already answered among the first `done` answers.
