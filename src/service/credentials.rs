@@ -139,14 +139,16 @@ impl Service {
     ) -> Result<Authn, Error> {
         let Some(account) = self.store.account(name)? else {
             // Same cost as a real check, so timing does not reveal which names exist.
-            self.hasher.verify(password, None).await?;
+            self.hasher
+                .verify(caller.hash_share(), password, None)
+                .await?;
             return Err(Error::NoSuchUser(name.to_string()));
         };
         refuse_sso(&account)?;
         self.refuse_if_locked(caller, &account, context).await?;
         let verdict = self
             .hasher
-            .verify(password, account.password_hash.clone())
+            .verify(caller.hash_share(), password, account.password_hash.clone())
             .await?;
         let now = time::now();
         // Right password, an app code still to come, nothing to store: the login's outcome
@@ -310,7 +312,7 @@ impl Service {
         new: Secret,
         action: Action,
     ) -> Result<(), Error> {
-        let hash = self.hasher.hash(new).await?;
+        let hash = self.hasher.hash(caller.hash_share(), new).await?;
         let event = Event::by(caller, action, Outcome::Ok, String::new());
         let now = time::now();
         self.store.update_with(name, now, |acc, effects| {

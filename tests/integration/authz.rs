@@ -3,9 +3,9 @@
 
 use crate::daemon::*;
 
-const NOBODY: (u32, u32) = (65534, 65534);
+pub const NOBODY: (u32, u32) = (65534, 65534);
 
-fn can_switch_uid() -> bool {
+pub fn can_switch_uid() -> bool {
     let root = nix::unistd::geteuid().is_root();
     let setpriv = std::process::Command::new("setpriv")
         .arg("--version")
