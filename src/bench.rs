@@ -168,7 +168,11 @@ fn plans(
     accounts: usize,
 ) -> Result<Vec<Plan>, ClientError> {
     let needs_admin = matches!(scenario, Scenario::VerifyPassword | Scenario::VerifyTotp);
-    let mut admin = if needs_admin { Some(connect(socket)?) } else { None };
+    let mut admin = if needs_admin {
+        Some(connect(socket)?)
+    } else {
+        None
+    };
     let mut plans: Vec<Plan> = Vec::new();
     for c in 0..clients {
         plans.push(match scenario {
@@ -197,7 +201,9 @@ fn plans(
                 ))
             }
             Scenario::VerifyPassword => {
-                let admin = admin.as_mut().ok_or(ClientError::Unexpected("no admin".into()))?;
+                let admin = admin
+                    .as_mut()
+                    .ok_or(ClientError::Unexpected("no admin".into()))?;
                 let name = format!("bench-pw-{c:04}");
                 add(admin, &name)?;
                 set_password(admin, &name)?;
@@ -206,7 +212,9 @@ fn plans(
             Scenario::VerifyTotp => {
                 // Each success burns a time step of its account (replay protection):
                 // every account serves the steps now-1, now and now+1 once each.
-                let admin = admin.as_mut().ok_or(ClientError::Unexpected("no admin".into()))?;
+                let admin = admin
+                    .as_mut()
+                    .ok_or(ClientError::Unexpected("no admin".into()))?;
                 let per_client = (accounts / clients).max(1);
                 let mut pool = Vec::with_capacity(per_client);
                 for k in 0..per_client {

@@ -252,7 +252,9 @@ mod tests {
             Verdict::Right { rehash: None }
         );
         assert_eq!(
-            h.verify(ME, Secret::new("pw-two"), Some(phc)).await.unwrap(),
+            h.verify(ME, Secret::new("pw-two"), Some(phc))
+                .await
+                .unwrap(),
             Verdict::Wrong
         );
         assert_eq!(
@@ -297,7 +299,9 @@ mod tests {
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_wrong_not_an_error() {
         let h = Hasher::start(&cheap(64), 1).unwrap();
-        let v = h.verify(ME, Secret::new("pw"), Some("garbage".into())).await;
+        let v = h
+            .verify(ME, Secret::new("pw"), Some("garbage".into()))
+            .await;
         assert_eq!(v.unwrap(), Verdict::Wrong);
     }
 }

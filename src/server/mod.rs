@@ -192,10 +192,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     // The socket first: a second daemon is told so before it touches the locked store.
     let listener = Listener::open(&config.socket)?;
     let slots = Slots::new(config.max_connections, config.max_connections_per_uid);
-    let rights = Rights::new(
-        config.admin_group.clone(),
-        nix::unistd::geteuid().as_raw(),
-    );
+    let rights = Rights::new(config.admin_group.clone(), nix::unistd::geteuid().as_raw());
     let service = match open_service(config) {
         Ok(service) => {
             service.remove_stale_backups();

@@ -144,9 +144,15 @@ mod tests {
         let slots = Slots::new(100, 3);
         let held: Vec<_> = (0..3).map(|_| slots.ordinary(1000).unwrap()).collect();
         assert_eq!(slots.ordinary(1000).err(), Some(Refusal::UidQuota(3)));
-        assert!(slots.ordinary(1001).is_ok(), "another uid has its own quota");
+        assert!(
+            slots.ordinary(1001).is_ok(),
+            "another uid has its own quota"
+        );
         drop(held);
-        assert!(slots.ordinary(1000).is_ok(), "closed connections give slots back");
+        assert!(
+            slots.ordinary(1000).is_ok(),
+            "closed connections give slots back"
+        );
     }
 
     #[test]
@@ -173,6 +179,9 @@ mod tests {
         let _b = slots.admit(peer(0), &rights).await.unwrap();
         let _c = slots.admit(peer(4322), &rights).await.unwrap();
         assert!(slots.admit(peer(4322), &rights).await.is_err());
-        assert!(slots.per_uid.lock().unwrap().get(&0).is_none(), "root uses no quota");
+        assert!(
+            slots.per_uid.lock().unwrap().get(&0).is_none(),
+            "root uses no quota"
+        );
     }
 }

@@ -47,7 +47,10 @@ fn verify(name: &str, password: &str) -> Request {
 /// through the client library and through authctl.
 fn root_gets_through(d: &Daemon) {
     let mut root = d.client();
-    assert!(matches!(root.call(&Request::Status), Ok(Response::Status(_))));
+    assert!(matches!(
+        root.call(&Request::Status),
+        Ok(Response::Status(_))
+    ));
     assert_eq!(
         root.call(&verify("alice", GOOD_PW)).unwrap(),
         Response::Verified {
@@ -152,7 +155,10 @@ fn an_admin_removed_from_admin_group_loses_its_rights_on_an_open_connection() {
     group.add(&user);
     let d = Daemon::start_with(&format!("admin_group = \"{}\"", group.name));
     let mut conn = connections_as(user.ids, &d, 1).pop().unwrap();
-    assert!(matches!(call(&mut conn, &hello()), Some(Response::Welcome { .. })));
+    assert!(matches!(
+        call(&mut conn, &hello()),
+        Some(Response::Welcome { .. })
+    ));
     let add = |name: &str| Request::AddUser {
         name: name.into(),
         email: None,

@@ -181,7 +181,13 @@ impl UnixUser {
         let _ = Command::new("userdel").arg(name).output();
         admin(
             "useradd",
-            &["--no-create-home", "--no-user-group", "--shell", "/usr/sbin/nologin", name],
+            &[
+                "--no-create-home",
+                "--no-user-group",
+                "--shell",
+                "/usr/sbin/nologin",
+                name,
+            ],
         );
         let user = nix::unistd::User::from_name(name).unwrap().unwrap();
         UnixUser {
