@@ -9,7 +9,8 @@ use clap::Parser;
 
 /// Measure a running authd: throughput, latency percentiles, errors, daemon peak RSS.
 ///
-/// Needs an admin connection (it creates bench-* accounts).
+/// Needs an admin connection (it creates bench-* accounts). The flood-* scenarios are a
+/// hostile local user's load instead (run them as that user; they need no rights).
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Args {
@@ -56,6 +57,14 @@ fn main() -> ExitCode {
     let Some(scenario) = args.scenario else {
         return ExitCode::from(2);
     };
+    if let Some(report) = scenario.flood(&args.socket, args.clients, args.duration) {
+        if args.json {
+            println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        } else {
+            println!("{}", report.to_text());
+        }
+        return ExitCode::SUCCESS;
+    }
     match bench::run(&args.socket, scenario, args.clients, stop, args.accounts) {
         Ok(report) => {
             if args.json {

@@ -7,6 +7,7 @@
 use nix::unistd::{Gid, Group, Uid, User};
 
 use crate::error::Error;
+use crate::password::Share;
 use crate::protocol::Request;
 
 /// Kernel-reported identity of the process at the other end of the socket.
@@ -25,6 +26,33 @@ pub enum Caller {
     SelfService { peer: Peer, login: String },
     /// A uid with no entry in the user database.
     Anonymous { peer: Peer },
+}
+
+/// What the user database says about a uid: is it an admin, and its login name. It does
+/// not depend on the connection, so it may be cached per uid and gid (briefly: group
+/// membership changes while connections stay open).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub admin: bool,
+    pub login: Option<String>,
+}
+
+impl Standing {
+    /// Ask the user database (NSS) about `peer`'s uid and gid.
+    pub fn lookup(peer: Peer, daemon_uid: u32, admin_group: &str) -> Standing {
+        let user = User::from_uid(Uid::from_raw(peer.uid)).ok().flatten();
+        let admin = Standing::admin_by_uid(peer.uid, daemon_uid)
+            || in_admin_group(&peer, user.as_ref(), admin_group);
+        Standing {
+            admin,
+            login: user.map(|u| u.name),
+        }
+    }
+
+    /// uid 0 and the daemon's own uid are admins whatever the user database says.
+    pub fn admin_by_uid(uid: u32, daemon_uid: u32) -> bool {
+        uid == 0 || uid == daemon_uid
+    }
 }
 
 /// What a request demands of its caller.
@@ -66,16 +94,20 @@ pub fn required(request: &Request) -> Access {
 
 impl Caller {
     /// Resolve a peer into a caller: admin by uid or group, otherwise by login name.
+    /// Asks the user database (NSS): call it off the async runtime.
     pub fn identify(peer: Peer, daemon_uid: u32, admin_group: &str) -> Caller {
-        let user = User::from_uid(Uid::from_raw(peer.uid)).ok().flatten();
-        let login = user.as_ref().map(|u| u.name.clone());
-        let is_admin = peer.uid == 0
-            || peer.uid == daemon_uid
-            || in_admin_group(&peer, user.as_ref(), admin_group);
-        match (is_admin, login) {
-            (true, login) => Caller::Admin { peer, login },
-            (false, Some(login)) => Caller::SelfService { peer, login },
-            (false, None) => Caller::Anonymous { peer },
+        Caller::with(peer, Standing::lookup(peer, daemon_uid, admin_group))
+    }
+
+    /// The caller `peer` is, given its standing (looked up earlier, perhaps cached).
+    pub fn with(peer: Peer, standing: Standing) -> Caller {
+        match standing {
+            Standing { admin: true, login } => Caller::Admin { peer, login },
+            Standing {
+                admin: false,
+                login: Some(login),
+            } => Caller::SelfService { peer, login },
+            Standing { admin: false, .. } => Caller::Anonymous { peer },
         }
     }
 
@@ -106,6 +138,14 @@ impl Caller {
 
     pub fn is_admin(&self) -> bool {
         matches!(self, Caller::Admin { .. })
+    }
+
+    /// This caller's turn in the hash pool: admins (root for PAM) are never capped.
+    pub fn hash_share(&self) -> Share {
+        match self {
+            Caller::Admin { peer, .. } => Share::exempt(peer.uid),
+            _ => Share::ordinary(self.peer().uid),
+        }
     }
 
     /// Allow or refuse `request` for this caller.
@@ -203,5 +243,14 @@ mod tests {
     fn root_and_the_daemon_uid_are_admins() {
         assert!(Caller::identify(peer(0), 999, "no-such-group-here").is_admin());
         assert!(Caller::identify(peer(999), 999, "no-such-group-here").is_admin());
+    }
+
+    #[test]
+    fn only_admins_are_uncapped_in_the_hash_pool() {
+        let root = Caller::identify(peer(0), 999, "no-such-group-here");
+        assert_eq!(root.hash_share(), Share::exempt(0));
+        assert_eq!(alice().hash_share(), Share::ordinary(1000));
+        let anon = Caller::Anonymous { peer: peer(4242) };
+        assert_eq!(anon.hash_share(), Share::ordinary(4242));
     }
 }

@@ -4,6 +4,11 @@
 //!
 //! It needs an admin connection (to create accounts). Accounts are created with
 //! add-user only — no password hashing — except the few that need a password.
+//! The `flood-*` scenarios are the other side: a hostile local user's load (`flood`).
+
+mod flood;
+
+pub use flood::FloodReport;
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -24,6 +29,31 @@ pub enum Scenario {
     VerifyPassword,
     VerifyTotp,
     AddUser,
+    /// Attack: hold --clients idle connections (as many as authd gives), retrying refused ones.
+    FloodIdle,
+    /// Attack: --clients connections verifying a wrong password for the bench's own login.
+    FloodVerify,
+}
+
+impl Scenario {
+    /// The hostile-user load for a flood scenario, run for `duration`; `None` for the
+    /// measuring scenarios.
+    pub fn flood(
+        self,
+        socket: &std::path::Path,
+        clients: usize,
+        duration: Duration,
+    ) -> Option<FloodReport> {
+        match self {
+            Scenario::FloodIdle => Some(flood::idle(socket, clients, duration)),
+            Scenario::FloodVerify => Some(flood::verify(socket, clients, duration)),
+            Scenario::Status
+            | Scenario::Show
+            | Scenario::VerifyPassword
+            | Scenario::VerifyTotp
+            | Scenario::AddUser => None,
+        }
+    }
 }
 
 /// When a run ends.
@@ -141,7 +171,12 @@ fn plans(
     clients: usize,
     accounts: usize,
 ) -> Result<Vec<Plan>, ClientError> {
-    let mut admin = connect(socket)?;
+    let needs_admin = matches!(scenario, Scenario::VerifyPassword | Scenario::VerifyTotp);
+    let mut admin = if needs_admin {
+        Some(connect(socket)?)
+    } else {
+        None
+    };
     let mut plans: Vec<Plan> = Vec::new();
     for c in 0..clients {
         plans.push(match scenario {
@@ -164,22 +199,33 @@ fn plans(
                     })
                 })
             }
+            Scenario::FloodIdle | Scenario::FloodVerify => {
+                return Err(ClientError::Unexpected(
+                    "a flood scenario is not measured".into(),
+                ))
+            }
             Scenario::VerifyPassword => {
+                let admin = admin
+                    .as_mut()
+                    .ok_or(ClientError::Unexpected("no admin".into()))?;
                 let name = format!("bench-pw-{c:04}");
-                add(&mut admin, &name)?;
-                set_password(&mut admin, &name)?;
+                add(admin, &name)?;
+                set_password(admin, &name)?;
                 Box::new(move |_| Some(verify(&name, None)))
             }
             Scenario::VerifyTotp => {
                 // Each success burns a time step of its account (replay protection):
                 // every account serves the steps now-1, now and now+1 once each.
+                let admin = admin
+                    .as_mut()
+                    .ok_or(ClientError::Unexpected("no admin".into()))?;
                 let per_client = (accounts / clients).max(1);
                 let mut pool = Vec::with_capacity(per_client);
                 for k in 0..per_client {
                     let name = format!("bench-totp-{c:04}-{k:06}");
-                    add(&mut admin, &name)?;
-                    set_password(&mut admin, &name)?;
-                    pool.push((name.clone(), enrol_totp(&mut admin, &name)?));
+                    add(admin, &name)?;
+                    set_password(admin, &name)?;
+                    pool.push((name.clone(), enrol_totp(admin, &name)?));
                 }
                 Box::new(move |i| {
                     let (name, secret) = pool.get((i / 2) as usize)?;

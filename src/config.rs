@@ -35,8 +35,15 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Members of this group (and uid 0, and the daemon's own uid) are admins.
     pub admin_group: String,
-    /// Connections served at once; more are told `busy` and closed.
+    /// Connections served at once; more are told `busy` and closed. A quarter of them
+    /// is kept for root, the daemon's uid and admins.
     pub max_connections: usize,
+    /// Connections one ordinary uid may hold at once (root, the daemon's uid and admins
+    /// are exempt).
+    pub max_connections_per_uid: usize,
+    /// A connection that has not sent its `Hello` within this long is closed.
+    #[serde(deserialize_with = "duration")]
+    pub hello_timeout: Duration,
     /// A connection with no request for this long is closed.
     #[serde(deserialize_with = "duration")]
     pub idle_timeout: Duration,
@@ -305,6 +312,8 @@ impl Default for Config {
             state_dir: default_state_dir(),
             admin_group: "authd-admin".into(),
             max_connections: 1024,
+            max_connections_per_uid: 16,
+            hello_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(60),
             frame_timeout: Duration::from_secs(10),
             cache_capacity_mib: 64,
@@ -397,6 +406,12 @@ impl Config {
         }
         if self.max_connections == 0 {
             return bad("max_connections", "must be at least 1");
+        }
+        if self.max_connections_per_uid == 0 {
+            return bad("max_connections_per_uid", "must be at least 1");
+        }
+        if self.hello_timeout.is_zero() {
+            return bad("hello_timeout", "must be longer than zero");
         }
         if self.idle_timeout.is_zero() {
             return bad("idle_timeout", "must be longer than zero");
@@ -643,6 +658,8 @@ mod tests {
         assert_eq!(c.lockout.max, Duration::from_secs(3600));
         assert_eq!(c.admin_group, "authd-admin");
         assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.max_connections_per_uid, 16);
+        assert_eq!(c.hello_timeout, Duration::from_secs(5));
     }
 
     #[test]
@@ -685,6 +702,11 @@ mod tests {
             "lockout.max"
         );
         assert_eq!(invalid_key("socket = \"relative.sock\""), "socket");
+        assert_eq!(
+            invalid_key("max_connections_per_uid = 0"),
+            "max_connections_per_uid"
+        );
+        assert_eq!(invalid_key("hello_timeout = \"0s\""), "hello_timeout");
         assert_eq!(invalid_key("[totp]\nissuer = \"a:b\""), "totp.issuer");
         assert_eq!(invalid_key("[totp]\ndigits = 4"), "totp.digits");
         assert_eq!(invalid_key("[recovery]\ncodes = 0"), "recovery.codes");

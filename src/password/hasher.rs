@@ -1,16 +1,19 @@
 //! argon2id on a fixed pool of `hash_workers` threads.
 //!
 //! However many clients wait, at most `workers` hashes run at once, so hash memory stays
-//! within workers x `argon2_m_kib`; the rest wait in a queue of small jobs. The async
-//! side never blocks: it sends a job and awaits a oneshot.
+//! within workers x `argon2_m_kib`; the rest wait as small jobs in a fair queue
+//! (`super::fair`), where each uid takes its turn. The async side never blocks: it queues
+//! a job and awaits a oneshot.
 
-use std::sync::{mpsc, Arc, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
+use super::fair::{FairQueue, Share};
 use crate::config::PasswordConfig;
 use crate::error::Error;
 use crate::protocol::Secret;
@@ -29,7 +32,7 @@ pub enum Verdict {
 }
 
 pub struct Hasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: Arc<FairQueue<Job>>,
     params: Params,
     /// Verified against when there is no real hash, so unknown names cost the same time.
     dummy: Arc<String>,
@@ -139,26 +142,24 @@ impl Hasher {
     pub fn start(config: &PasswordConfig, workers: usize) -> Result<Hasher, Error> {
         let params = Params::new(config.argon2_m_kib, config.argon2_t, config.argon2_p, None)
             .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let jobs = Arc::new(FairQueue::<Job>::default());
         for i in 0..workers.max(1) {
-            let queue = Arc::clone(&queue);
-            std::thread::Builder::new()
+            let queue = Arc::clone(&jobs);
+            let started = std::thread::Builder::new()
                 .name(format!("authd-hash-{i}"))
                 .spawn(move || {
                     let mut memory = Vec::new();
-                    loop {
-                        let job = match queue.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(&mut memory),
-                            Err(_) => return,
-                        }
+                    while let Some((share, job)) = queue.next() {
+                        // A panicking job loses only its own answer (its oneshot is
+                        // dropped); its uid's turn and this worker carry on.
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+                        queue.done(share);
                     }
-                })
-                .map_err(|e| Error::Internal(format!("cannot start hash worker: {e}")))?;
+                });
+            if let Err(e) = started {
+                jobs.close();
+                return Err(Error::Internal(format!("cannot start hash worker: {e}")));
+            }
         }
         let dummy_password: [u8; 32] = crate::vault::random_bytes()?;
         let dummy = Arc::new(hash_with(&params, &dummy_password, &mut Vec::new())?);
@@ -171,32 +172,43 @@ impl Hasher {
 
     async fn run<T: Send + 'static>(
         &self,
+        share: Share,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, Error> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
-            let _ = tx.send(work(memory));
+            // Nobody waits for it any more (the request was dropped): skip the hash.
+            if !tx.is_closed() {
+                let _ = tx.send(work(memory));
+            }
         });
         self.jobs
-            .send(job)
+            .push(share, job)
             .map_err(|_| Error::Internal("hash workers have stopped".into()))?;
         rx.await
             .map_err(|_| Error::Internal("a hash worker failed".into()))
     }
 
-    /// A new argon2id PHC string for `password`.
-    pub async fn hash(&self, password: Secret) -> Result<String, Error> {
+    /// A new argon2id PHC string for `password`, hashed in `share`'s turn.
+    pub async fn hash(&self, share: Share, password: Secret) -> Result<String, Error> {
         let params = self.params.clone();
-        self.run(move |memory| hash_with(&params, password.expose().as_bytes(), memory))
-            .await?
+        self.run(share, move |memory| {
+            hash_with(&params, password.expose().as_bytes(), memory)
+        })
+        .await?
     }
 
-    /// Check `password` against `stored`; with no stored hash, a dummy hash is checked
-    /// instead (same cost) and the answer is `Wrong`.
-    pub async fn verify(&self, password: Secret, stored: Option<String>) -> Result<Verdict, Error> {
+    /// Check `password` against `stored` in `share`'s turn; with no stored hash, a dummy
+    /// hash is checked instead (same cost, same queue) and the answer is `Wrong`.
+    pub async fn verify(
+        &self,
+        share: Share,
+        password: Secret,
+        stored: Option<String>,
+    ) -> Result<Verdict, Error> {
         let params = self.params.clone();
         let dummy = Arc::clone(&self.dummy);
-        self.run(move |memory| {
+        self.run(share, move |memory| {
             let pw = password.expose().as_bytes();
             match stored {
                 Some(stored) => verify_with(&params, pw, &stored, true, memory),
@@ -207,9 +219,18 @@ impl Hasher {
     }
 }
 
+impl Drop for Hasher {
+    /// Let the worker threads end.
+    fn drop(&mut self) {
+        self.jobs.close();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ME: Share = Share::exempt(0);
 
     fn cheap(m_kib: u32) -> PasswordConfig {
         PasswordConfig {
@@ -222,20 +243,22 @@ mod tests {
     #[tokio::test]
     async fn hash_then_verify() {
         let h = Hasher::start(&cheap(64), 2).unwrap();
-        let phc = h.hash(Secret::new("pw-one")).await.unwrap();
+        let phc = h.hash(ME, Secret::new("pw-one")).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
         assert_eq!(
-            h.verify(Secret::new("pw-one"), Some(phc.clone()))
+            h.verify(ME, Secret::new("pw-one"), Some(phc.clone()))
                 .await
                 .unwrap(),
             Verdict::Right { rehash: None }
         );
         assert_eq!(
-            h.verify(Secret::new("pw-two"), Some(phc)).await.unwrap(),
+            h.verify(ME, Secret::new("pw-two"), Some(phc))
+                .await
+                .unwrap(),
             Verdict::Wrong
         );
         assert_eq!(
-            h.verify(Secret::new("x"), None).await.unwrap(),
+            h.verify(ME, Secret::new("x"), None).await.unwrap(),
             Verdict::Wrong
         );
     }
@@ -243,9 +266,9 @@ mod tests {
     #[tokio::test]
     async fn changed_parameters_give_a_rehash() {
         let old = Hasher::start(&cheap(64), 1).unwrap();
-        let phc = old.hash(Secret::new("pw")).await.unwrap();
+        let phc = old.hash(ME, Secret::new("pw")).await.unwrap();
         let new = Hasher::start(&cheap(128), 1).unwrap();
-        match new.verify(Secret::new("pw"), Some(phc)).await.unwrap() {
+        match new.verify(ME, Secret::new("pw"), Some(phc)).await.unwrap() {
             Verdict::Right { rehash: Some(r) } => assert!(r.contains("m=128,"), "{r}"),
             other => panic!("expected a rehash, got {other:?}"),
         }
@@ -262,13 +285,13 @@ mod tests {
             .to_string();
         let h = Hasher::start(&cheap(64), 1).unwrap();
         assert_eq!(
-            h.verify(Secret::new("pw"), Some(phc.clone()))
+            h.verify(ME, Secret::new("pw"), Some(phc.clone()))
                 .await
                 .unwrap(),
             Verdict::Right { rehash: None }
         );
         assert_eq!(
-            h.verify(Secret::new("px"), Some(phc)).await.unwrap(),
+            h.verify(ME, Secret::new("px"), Some(phc)).await.unwrap(),
             Verdict::Wrong
         );
     }
@@ -276,7 +299,9 @@ mod tests {
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_wrong_not_an_error() {
         let h = Hasher::start(&cheap(64), 1).unwrap();
-        let v = h.verify(Secret::new("pw"), Some("garbage".into())).await;
+        let v = h
+            .verify(ME, Secret::new("pw"), Some("garbage".into()))
+            .await;
         assert_eq!(v.unwrap(), Verdict::Wrong);
     }
 }

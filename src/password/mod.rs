@@ -1,9 +1,11 @@
 //! Passwords: the policy a new password must meet, and argon2id hashing on a bounded
-//! pool of worker threads. Nothing here stores anything; the service persists the PHC
-//! strings these functions produce.
+//! pool of worker threads, shared fairly between uids. Nothing here stores anything; the
+//! service persists the PHC strings these functions produce.
 
+mod fair;
 mod hasher;
 mod policy;
 
+pub use fair::Share;
 pub use hasher::{Hasher, Verdict};
 pub use policy::check as check_policy;

@@ -1,5 +1,8 @@
-//! One client connection: read peer credentials once, handshake, then request/response
-//! in order until the client leaves, idles out, misbehaves, or the daemon shuts down.
+//! One client connection: read peer credentials once, take a connection slot, handshake
+//! within `hello_timeout`, then request/response in order until the client leaves, idles
+//! out, misbehaves, or the daemon shuts down. What the caller may do is decided again for
+//! each request (`Rights`), so a uid removed from `admin_group` loses its rights on
+//! connections it already holds.
 //!
 //! A request already being handled is always answered before the connection closes for
 //! shutdown; a connection is never left waiting on a malformed frame.
@@ -10,7 +13,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
 use tokio_util::sync::CancellationToken;
 
-use crate::authz::{Caller, Peer};
+use super::rights::Rights;
+use super::slots::Slots;
+use crate::authz::Peer;
 use crate::codec::{self, CodecError};
 use crate::error::Error;
 use crate::protocol::{ErrorCode, Request, Response, WireError, PROTOCOL_VERSION};
@@ -25,14 +30,11 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Response {
     })
 }
 
-/// The frame sent to a connection refused because the daemon is at `max_connections`.
-pub fn busy_frame() -> Vec<u8> {
-    codec::encode(&error(
-        ErrorCode::Busy,
-        "authd is serving its maximum number of connections; try again shortly",
-    ))
-    .map(|frame| frame.to_vec())
-    .unwrap_or_default()
+/// The frame sent to a connection refused for want of a slot.
+fn busy_frame(message: String) -> Vec<u8> {
+    codec::encode(&error(ErrorCode::Busy, message))
+        .map(|frame| frame.to_vec())
+        .unwrap_or_default()
 }
 
 struct Connection {
@@ -117,25 +119,42 @@ fn peer_of(stream: &UnixStream) -> Option<Peer> {
     })
 }
 
-/// Serve one connection to completion.
-pub async fn serve(stream: UnixStream, service: Arc<Service>, shutdown: CancellationToken) {
+/// What a connection shares with every other: the service, the rights cache, the slots.
+pub struct Shared {
+    pub service: Arc<Service>,
+    pub rights: Rights,
+    pub slots: Slots,
+}
+
+/// Serve one connection to completion, if it gets a slot.
+pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: CancellationToken) {
     let Some(peer) = peer_of(&stream) else {
         tracing::warn!("dropping a connection whose peer credentials cannot be read");
         return;
     };
-    // User and group lookups may hit NSS (files, LDAP): keep them off the reactor.
-    let admin_group = service.config().admin_group.clone();
-    let daemon_uid = nix::unistd::geteuid().as_raw();
-    let caller =
-        match tokio::task::spawn_blocking(move || Caller::identify(peer, daemon_uid, &admin_group))
-            .await
-        {
-            Ok(caller) => caller,
-            Err(_) => return,
-        };
+    let _slot = match shared.slots.admit(peer, &shared.rights).await {
+        Ok(slot) => slot,
+        Err(refusal) => {
+            tracing::debug!(uid = peer.uid, ?refusal, "connection refused: busy");
+            let _ = stream.try_write(&busy_frame(refusal.message()));
+            return;
+        }
+    };
+    let service = Arc::clone(&shared.service);
+    let hello_timeout = service.config().hello_timeout;
     let mut conn = Connection { stream, service };
     let handshake = tokio::select! {
-        ok = conn.handshake() => ok,
+        ok = tokio::time::timeout(hello_timeout, conn.handshake()) => match ok {
+            Ok(ok) => ok,
+            Err(_) => {
+                let message = format!(
+                    "no hello within {} (hello_timeout); closing",
+                    humantime::format_duration(hello_timeout)
+                );
+                let _ = conn.send(&error(ErrorCode::BadRequest, message)).await;
+                false
+            }
+        },
         _ = shutdown.cancelled() => false,
     };
     if !handshake {
@@ -147,6 +166,9 @@ pub async fn serve(stream: UnixStream, service: Arc<Service>, shutdown: Cancella
             _ = shutdown.cancelled() => None,
         };
         let Some(request) = request else { return };
+        // Rights as they are now (cached for at most a second), not as they were when
+        // the connection opened.
+        let caller = shared.rights.caller(peer).await;
         tracing::debug!(?request, caller = %caller.describe(), "request");
         // Boxed: the handler future is large, and only requests in flight should pay for it.
         let response = Box::pin(dispatch(&conn.service, &caller, request)).await;

@@ -1,6 +1,6 @@
 //! The daemon: open the state, listen, serve each connection in its own task (bounded by
-//! a semaphore), and on SIGTERM/SIGINT stop accepting, let in-flight requests finish,
-//! remove the socket and exit cleanly.
+//! connection slots, per uid and in all), and on SIGTERM/SIGINT stop accepting, let
+//! in-flight requests finish, remove the socket and exit cleanly.
 //!
 //! `Listener::run`-style flow as in mini-redis: accept -> `connection::serve` ->
 //! `dispatch` -> `Service`. This module owns process-level concerns only.
@@ -8,13 +8,14 @@
 mod connection;
 mod dispatch;
 mod listener;
+mod rights;
+mod slots;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -25,7 +26,10 @@ use crate::password::Hasher;
 use crate::service::Service;
 use crate::store::Store;
 use crate::vault::Vault;
+use connection::Shared;
 use listener::Listener;
+use rights::Rights;
+use slots::Slots;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -210,14 +214,16 @@ pub type ConfigSource = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Syn
 
 /// SIGHUP: re-read the configuration and apply what can change at run time. A file that
 /// does not load keeps the running configuration, and says why.
-fn reload(service: &Service, source: &ConfigSource) {
+fn reload(shared: &Shared, source: &ConfigSource) {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
+    let service = &shared.service;
     match source().and_then(|loaded| service.reload(loaded)) {
         Err(e) => tracing::error!(
             error = %crate::error::DisplayChain(&e),
             "configuration not reloaded; the running configuration stays in force"
         ),
         Ok(outcome) => {
+            shared.rights.set_admin_group(&service.config().admin_group);
             tracing::info!(
                 applied = %outcome.applied.join(", "),
                 "configuration reloaded{}",
@@ -245,7 +251,8 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     let mut hangup = signal(SignalKind::hangup()).map_err(ServerError::Signals)?;
     // The socket first: a second daemon is told so before it touches the locked store.
     let listener = Listener::open(&config.socket)?;
-    let limit = Arc::new(Semaphore::new(config.max_connections));
+    let slots = Slots::new(config.max_connections, config.max_connections_per_uid);
+    let rights = Rights::new(config.admin_group.clone(), nix::unistd::geteuid().as_raw());
     let (service, outbox) = match open_service(config) {
         Ok((service, outbox)) => {
             service.remove_stale_backups();
@@ -256,6 +263,11 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
             return Err(e);
         }
     };
+    let shared = Arc::new(Shared {
+        service: Arc::clone(&service),
+        rights,
+        slots,
+    });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     outbox.start(&tasks, &shutdown);
@@ -266,7 +278,7 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
         let accepted = tokio::select! {
             accepted = listener.socket.accept() => accepted,
             _ = hangup.recv() => {
-                reload(&service, &source);
+                reload(&shared, &source);
                 continue;
             }
             _ = terminate.recv() => break,
@@ -281,16 +293,13 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
-            let _ = stream.try_write(&connection::busy_frame());
-            continue;
-        };
-        let service = Arc::clone(&service);
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            connection::serve(stream, service, shutdown).await;
-            drop(permit);
-        });
+        // Slots are taken (or refused with `busy`) in the connection's task: deciding
+        // whether an ordinary uid is an exempt admin may ask the user database.
+        tasks.spawn(connection::serve(
+            stream,
+            Arc::clone(&shared),
+            shutdown.clone(),
+        ));
     }
 
     tracing::info!("shutting down: finishing requests in flight");

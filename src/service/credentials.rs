@@ -28,7 +28,7 @@ impl Service {
         new: Secret,
         action: Action,
     ) -> Result<(), Error> {
-        let hash = self.hasher.hash(new).await?;
+        let hash = self.hasher.hash(caller.hash_share(), new).await?;
         let event = Event::by(caller, action, Outcome::Ok, String::new());
         let now = time::now();
         let unsent = self.store.update_with(name, now, |acc, effects| {

@@ -262,13 +262,18 @@ impl Service {
     ) -> Result<Authn, Error> {
         let Some(account) = self.store.account(name)? else {
             // Same cost as a real check, so timing does not reveal which names exist.
-            self.hasher.verify(password, None).await?;
+            self.hasher
+                .verify(caller.hash_share(), password, None)
+                .await?;
             return Err(Error::NoSuchUser(name.to_string()));
         };
         refuse_sso(&account)?;
         self.refuse_if_locked(caller, &account, context).await?;
         let checked = account.password_hash;
-        let verdict = self.hasher.verify(password, checked.clone()).await?;
+        let verdict = self
+            .hasher
+            .verify(caller.hash_share(), password, checked.clone())
+            .await?;
         let attempt = Attempt {
             password: Some((&verdict, &checked)),
             code,

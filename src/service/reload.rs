@@ -46,6 +46,7 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     fixed!("socket", socket);
     fixed!("state_dir", state_dir);
     fixed!("max_connections", max_connections);
+    fixed!("max_connections_per_uid", max_connections_per_uid);
     fixed!("cache_capacity_mib", cache_capacity_mib);
     fixed!("password.argon2_m_kib", password.argon2_m_kib);
     fixed!("password.argon2_t", password.argon2_t);
@@ -53,6 +54,7 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     fixed!("password.hash_workers", password.hash_workers);
     live!("admin_group", admin_group);
     live!("idle_timeout", idle_timeout);
+    live!("hello_timeout", hello_timeout);
     live!("frame_timeout", frame_timeout);
     live!("password.min_length", password.min_length);
     live!("password.max_length", password.max_length);

@@ -153,7 +153,7 @@ impl Service {
         }
         refuse_sso(&self.existing(&name)?)?;
         check_policy(&self.config().password, &name, password.expose())?;
-        let new_hash = self.hasher.hash(password).await?;
+        let new_hash = self.hasher.hash(caller.hash_share(), password).await?;
         let now = time::now();
         let (event, unsent) = self.store.update_with(&name, now, |acc, effects| {
             refuse_sso(acc)?;

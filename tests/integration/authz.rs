@@ -3,7 +3,7 @@
 
 use crate::daemon::*;
 
-const NOBODY: (u32, u32) = (65534, 65534);
+pub const NOBODY: (u32, u32) = (65534, 65534);
 
 #[track_caller]
 pub(crate) fn can_switch_uid() -> bool {

@@ -236,7 +236,9 @@ fn flood(d: &Daemon, n: usize) -> (usize, usize) {
     let mut streams: Vec<UnixStream> = (0..n)
         .map(|_| {
             let mut s = raw(d);
-            s.write_all(&hello()).unwrap();
+            // A refused connection may be closed before the hello is written (broken
+            // pipe); its `busy` answer is still there to read.
+            let _ = s.write_all(&hello());
             s
         })
         .collect();

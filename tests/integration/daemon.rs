@@ -190,8 +190,16 @@ pub fn exposed_copy(bin: &str, dir: &Path) -> PathBuf {
     let name = Path::new(bin).file_name().unwrap();
     let copy = dir.join(name);
     if !copy.exists() {
-        std::fs::copy(bin, &copy).unwrap();
-        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Copied by a child process: a descriptor open for writing in this (threaded)
+        // process would be inherited by children other tests fork meanwhile, and
+        // executing the copy would then fail with "Text file busy".
+        let status = Command::new("install")
+            .args(["-m", "0755"])
+            .arg(bin)
+            .arg(&copy)
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot copy {bin}");
     }
     copy
 }
