@@ -72,7 +72,10 @@ mod tests {
             escaped("a\u{1b}[2J\u{1b}]0;title\u{7}b"),
             "a\\x1b[2J\\x1b]0;title\\x07b"
         );
-        assert_eq!(escaped("x\u{9b}31m\u{85}\u{7f}\0"), "x\\x9b31m\\x85\\x7f\\x00");
+        assert_eq!(
+            escaped("x\u{9b}31m\u{85}\u{7f}\0"),
+            "x\\x9b31m\\x85\\x7f\\x00"
+        );
         assert_eq!(escaped("one\ntwo\r\tthree"), "one\\ntwo\\r\\tthree");
     }
 

@@ -155,9 +155,7 @@ fn a_gateway_error_with_escape_sequences_is_shown_escaped_by_outbox() {
     // The message's line and its last-error line: the gateway's newline stays inside.
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(
-        text.ends_with(
-            "rejected \\x1b[2J\\x1b]0;owned\\x07 \\x9b31m \\u{202e}txet\\nforged\n"
-        ),
+        text.ends_with("rejected \\x1b[2J\\x1b]0;owned\\x07 \\x9b31m \\u{202e}txet\\nforged\n"),
         "{text}"
     );
 }
