@@ -21,7 +21,7 @@ pub fn check_name(name: &str) -> Result<(), Error> {
         Err(Error::InvalidInput(format!(
             "invalid account name `{}`: use 1-{MAX_NAME} of a-z, 0-9, '.', '_', '-', '@', \
              starting with a letter or digit",
-            name.escape_debug()
+            crate::escape::escaped(name)
         )))
     }
 }
@@ -37,7 +37,7 @@ pub fn check_email(email: &str) -> Result<String, Error> {
         }
         Err(e) => Err(Error::InvalidInput(format!(
             "invalid email address `{}`: {e}",
-            crate::email::escaped(email)
+            crate::escape::escaped(email)
         ))),
     }
 }
@@ -47,7 +47,7 @@ pub fn check_phone(phone: &str) -> Result<String, Error> {
     let invalid = || {
         Error::InvalidInput(format!(
             "invalid phone number `{}`: give it in international form, e.g. +44 7911 123456",
-            phone.escape_debug()
+            crate::escape::escaped(phone)
         ))
     };
     if phone.len() > 32 {
@@ -72,7 +72,7 @@ pub fn check_provider(provider: &str) -> Result<String, Error> {
     } else {
         Err(Error::InvalidInput(format!(
             "invalid SSO provider `{}`: use 1-{MAX_PROVIDER} of letters, digits, '.', '_', '-', ':'",
-            provider.escape_debug()
+            crate::escape::escaped(provider)
         )))
     }
 }

@@ -22,7 +22,8 @@
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
 //!   delivered by one courier per channel.
 //! - [`client`]: blocking client for authctl, PAM and tests; [`bench`]: authd-bench.
-//! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
+//! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment; [`escape`]: the
+//!   one rule for showing foreign text on a terminal (controls, bidi as visible escapes).
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).
 
@@ -36,6 +37,7 @@ pub mod config;
 pub mod ctl;
 pub mod email;
 pub mod error;
+pub mod escape;
 pub mod lockout;
 pub mod outbox;
 pub mod password;

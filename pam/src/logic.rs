@@ -65,8 +65,9 @@ fn code_for(error: &ClientError, options: &Options) -> Code {
 fn explain(pam: &mut impl Pam, error: &ClientError, options: &Options) {
     if let ClientError::Remote(wire) = error {
         match wire.code {
+            // Shown on the user's terminal: escaped like everything authctl prints.
             ErrorCode::Locked | ErrorCode::RateLimited | ErrorCode::WeakPassword => {
-                pam.error(&wire.message)
+                pam.error(&authd::escape::escaped(&wire.message))
             }
             ErrorCode::SsoAccount if !options.sso_ignore => {
                 pam.error("This is a single sign-on account: sign in at your SSO provider.")
@@ -96,6 +97,7 @@ fn password(pam: &mut impl Pam, options: &Options) -> Result<(Secret, bool), Cod
 /// Finish a second step: show that an SMS went out, ask for the code.
 fn ask_code(pam: &mut impl Pam, sms_sent_to: Option<&str>) -> Result<Secret, Code> {
     if let Some(to) = sms_sent_to {
+        let to = authd::escape::escaped(to);
         pam.info(&format!("A verification code was sent by SMS to {to}."));
     }
     ask(pam, "Verification code: ")
@@ -415,6 +417,30 @@ mod tests {
         assert!(
             matches!(&d.seen[1], Request::VerifyCode { code, .. } if code.expose() == "123456")
         );
+    }
+
+    #[test]
+    fn what_the_daemon_sends_is_shown_escaped() {
+        let mut pam = script(&["pw"]);
+        let mut d = daemon(vec![Err(ClientError::Remote(WireError {
+            code: ErrorCode::Locked,
+            message: "account `a\u{1b}[2J` is locked\u{202e}".into(),
+            retry_at: None,
+        }))]);
+        authenticate(&mut pam, || Ok(&mut d), &Options::default());
+        assert_eq!(pam.shown, ["account `a\\x1b[2J` is locked\\u{202e}"]);
+
+        let mut pam = script(&["pw", "123456"]);
+        let mut d = daemon(vec![
+            Ok(Response::SecondFactorRequired {
+                methods: vec![SecondFactor::Sms],
+                challenge: Some(Secret::new("ch")),
+                sms_sent_to: Some("+49\u{9b}2J".into()),
+            }),
+            verified(),
+        ]);
+        authenticate(&mut pam, || Ok(&mut d), &Options::default());
+        assert!(pam.shown[0].contains("to +49\\x9b2J."), "{:?}", pam.shown);
     }
 
     #[test]

@@ -367,7 +367,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Streamed(message)) => {
             // Standard output carried the result itself: nothing else goes there.
-            eprintln!("authctl: {message}");
+            eprintln!("authctl: {}", crate::escape::escaped(&message));
             ExitCode::SUCCESS
         }
         Ok(outcome) => {
@@ -385,7 +385,7 @@ pub fn main() -> ExitCode {
             if json {
                 println!("{}", output::error_json(&error));
             }
-            eprintln!("authctl: {}", crate::error::DisplayChain(&error));
+            eprintln!("authctl: {}", output::error_text(&error));
             ExitCode::from(error.exit_code())
         }
     }

@@ -1,10 +1,16 @@
 //! How authctl shows results: plain text for people, one JSON object with `--json`.
+//!
+//! Text output is for a terminal, so every string that came from the daemon or the
+//! store (names, addresses, numbers, provider names, gateway and SMTP errors, audit
+//! actors and details, versions, messages) goes through `escape::escaped` on its way
+//! out; `--json` carries the exact strings (serde_json escapes controls itself).
 
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
 use super::CtlError;
+use crate::escape::escaped;
 use crate::protocol::{AccountInfo, AuditEntry, OutboxEntry, StatusInfo};
 use crate::time;
 
@@ -61,15 +67,15 @@ fn outbox_text(m: &OutboxEntry) -> String {
         "{:>6}  {}  {} {} -> {}  \"{}\"  {} attempts, {}",
         m.id,
         time::format(m.created),
-        m.channel,
-        m.account,
-        m.to,
-        m.subject,
+        escaped(&m.channel),
+        escaped(&m.account),
+        escaped(&m.to),
+        escaped(&m.subject),
         m.attempts,
         state
     );
     if let Some(e) = &m.last_error {
-        line.push_str(&format!("\n        last error: {e}"));
+        line.push_str(&format!("\n        last error: {}", escaped(e)));
     }
     line
 }
@@ -77,8 +83,8 @@ fn outbox_text(m: &OutboxEntry) -> String {
 const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \
 Each one logs you in once if you lose your device; they are not shown again.";
 
-fn optional(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("-")
+fn optional(v: &Option<String>) -> std::borrow::Cow<'_, str> {
+    v.as_deref().map_or("-".into(), escaped)
 }
 
 fn account_json(a: &AccountInfo) -> Value {
@@ -107,14 +113,14 @@ fn account_text(a: &AccountInfo) -> String {
          sso:                 {}\npassword set:        {}\ntotp:                {}\n\
          sms:                 {}\nrecovery codes left: {}\nlocked:              {}\n\
          failures:            {}\ncreated:             {}",
-        a.name,
+        escaped(&a.name),
         optional(&a.email),
         optional(&a.phone),
         optional(&a.sso),
         if a.password_set { "yes" } else { "no" },
         a.totp.as_str(),
         match &a.sms_number {
-            Some(n) => format!("{} ({n})", a.sms.as_str()),
+            Some(n) => format!("{} ({})", a.sms.as_str(), escaped(n)),
             None => a.sms.as_str().to_string(),
         },
         a.recovery_codes_left,
@@ -181,12 +187,12 @@ impl Outcome {
 
     pub fn to_text(&self) -> String {
         match self {
-            Outcome::Done(message) | Outcome::Streamed(message) => message.clone(),
-            Outcome::Verified(name) => format!("{name}: verified"),
+            Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
+            Outcome::Verified(name) => format!("{}: verified", escaped(name)),
             Outcome::Status(s) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\
                  outbox:   {} queued, {} failed",
-                s.server_version,
+                escaped(&s.server_version),
                 s.protocol,
                 s.schema_version,
                 s.uptime_secs,
@@ -195,18 +201,22 @@ impl Outcome {
                 s.outbox_failed
             ),
             Outcome::Account(a) => account_text(a),
-            Outcome::Users(names) => names.join("\n"),
+            Outcome::Users(names) => names
+                .iter()
+                .map(|n| escaped(n))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Outcome::Log(_, events) => events
                 .iter()
                 .map(|e| {
                     format!(
                         "{}  {:<17} {:<7} {}{}{}",
                         time::format(e.at),
-                        e.action,
-                        e.outcome,
-                        e.actor,
+                        escaped(&e.action),
+                        escaped(&e.outcome),
+                        escaped(&e.actor),
                         if e.detail.is_empty() { "" } else { "  " },
-                        e.detail
+                        escaped(&e.detail)
                     )
                 })
                 .collect::<Vec<_>>()
@@ -218,6 +228,9 @@ impl Outcome {
                 qr,
                 png,
             } => {
+                // The QR code is drawn here (its colours are ours); the rest came from
+                // the daemon.
+                let (name, secret, uri) = (escaped(name), escaped(secret), escaped(uri));
                 let mut text = format!(
                     "Scan this QR code with your authenticator app (e.g. Google Authenticator):\n\n\
                      {qr}\nOr enter this secret by hand: {secret}\n\
@@ -238,14 +251,22 @@ impl Outcome {
                 .collect::<Vec<_>>()
                 .join("\n"),
             Outcome::RecoveryCodes { message, codes } => {
+                let message = escaped(message);
                 if codes.is_empty() {
-                    message.clone()
+                    message.into_owned()
                 } else {
+                    let codes: Vec<_> = codes.iter().map(|c| escaped(c)).collect();
                     format!("{message}\n\n{}\n\n{KEEP_SAFE}", codes.join("\n"))
                 }
             }
         }
     }
+}
+
+/// The text form of an error, for standard error: the daemon's messages quote input
+/// and stored data, so they are escaped like everything else.
+pub fn error_text(error: &CtlError) -> String {
+    escaped(&crate::error::DisplayChain(error).to_string()).into_owned()
 }
 
 /// The `--json` form of an error.

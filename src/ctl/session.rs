@@ -42,7 +42,10 @@ impl Session {
             if let Ok(Response::SmsSent { to, .. }) =
                 self.call(Request::SendCode { name: name.into() })
             {
-                eprintln!("A verification code was sent by SMS to {to}.");
+                eprintln!(
+                    "A verification code was sent by SMS to {}.",
+                    crate::escape::escaped(&to)
+                );
             }
         }
         Ok(totp || sms)
@@ -84,7 +87,10 @@ pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, C
             sms_sent_to,
         } => {
             if let Some(to) = sms_sent_to {
-                eprintln!("A verification code was sent by SMS to {to}.");
+                eprintln!(
+                    "A verification code was sent by SMS to {}.",
+                    crate::escape::escaped(&to)
+                );
             }
             (methods, challenge)
         }

@@ -33,10 +33,10 @@ use crate::totp::{self, CodeCheck};
 fn origin_detail(origin: &Origin) -> String {
     let mut parts = Vec::new();
     if let Some(service) = &origin.service {
-        parts.push(format!("service={}", service.escape_debug()));
+        parts.push(format!("service={}", crate::escape::escaped(service)));
     }
     if let Some(host) = &origin.remote_host {
-        parts.push(format!("rhost={}", host.escape_debug()));
+        parts.push(format!("rhost={}", crate::escape::escaped(host)));
     }
     parts.join(" ")
 }

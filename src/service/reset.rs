@@ -5,8 +5,8 @@ use super::login::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
-use crate::email::escaped;
 use crate::error::Error;
+use crate::escape::escaped;
 use crate::lockout;
 use crate::outbox::mail::ComposeError;
 use crate::outbox::mask_address;
@@ -40,7 +40,7 @@ impl Service {
                 Ok(None)
             }
             Err(e) => {
-                let masked = escaped(&mask_address(&email));
+                let masked = escaped(&mask_address(&email)).into_owned();
                 let why = match e {
                     ComposeError::To(why) => format!("the address cannot be mailed ({why})"),
                     other => other.to_string(),

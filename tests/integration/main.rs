@@ -27,4 +27,5 @@ mod resend;
 mod revocation;
 mod sms;
 mod terminal;
+mod terminal_safety;
 mod two_factor;
