@@ -173,9 +173,6 @@ pub fn mailable_sender(input: &str) -> Result<Mailbox, AddressError> {
     Ok(Mailbox::new(mailbox.name, email))
 }
 
-/// Addresses in messages are shown with the one escaping rule (`escape::escaped`).
-pub use crate::escape::escaped;
-
 #[cfg(test)]
 mod tests {
     use super::*;
