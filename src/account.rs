@@ -21,7 +21,7 @@ pub fn check_name(name: &str) -> Result<(), Error> {
         Err(Error::InvalidInput(format!(
             "invalid account name `{}`: use 1-{MAX_NAME} of a-z, 0-9, '.', '_', '-', '@', \
              starting with a letter or digit",
-            crate::escape::escaped(name)
+            crate::escape::clipped(name, MAX_NAME)
         )))
     }
 }
@@ -37,7 +37,7 @@ pub fn check_email(email: &str) -> Result<String, Error> {
         }
         Err(e) => Err(Error::InvalidInput(format!(
             "invalid email address `{}`: {e}",
-            crate::escape::escaped(email)
+            crate::escape::clipped(email, 254)
         ))),
     }
 }
@@ -47,7 +47,7 @@ pub fn check_phone(phone: &str) -> Result<String, Error> {
     let invalid = || {
         Error::InvalidInput(format!(
             "invalid phone number `{}`: give it in international form, e.g. +44 7911 123456",
-            crate::escape::escaped(phone)
+            crate::escape::clipped(phone, 32)
         ))
     };
     if phone.len() > 32 {
@@ -72,7 +72,7 @@ pub fn check_provider(provider: &str) -> Result<String, Error> {
     } else {
         Err(Error::InvalidInput(format!(
             "invalid SSO provider `{}`: use 1-{MAX_PROVIDER} of letters, digits, '.', '_', '-', ':'",
-            crate::escape::escaped(provider)
+            crate::escape::clipped(provider, MAX_PROVIDER)
         )))
     }
 }

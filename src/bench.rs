@@ -33,6 +33,8 @@ pub enum Scenario {
     FloodIdle,
     /// Attack: --clients connections verifying a wrong password for the bench's own login.
     FloodVerify,
+    /// Attack: --clients connections asking about an account with a 60 KB name of escapes.
+    FloodRefused,
 }
 
 impl Scenario {
@@ -47,6 +49,7 @@ impl Scenario {
         match self {
             Scenario::FloodIdle => Some(flood::idle(socket, clients, duration)),
             Scenario::FloodVerify => Some(flood::verify(socket, clients, duration)),
+            Scenario::FloodRefused => Some(flood::refused(socket, clients, duration)),
             Scenario::Status
             | Scenario::Show
             | Scenario::VerifyPassword
@@ -199,7 +202,7 @@ fn plans(
                     })
                 })
             }
-            Scenario::FloodIdle | Scenario::FloodVerify => {
+            Scenario::FloodIdle | Scenario::FloodVerify | Scenario::FloodRefused => {
                 return Err(ClientError::Unexpected(
                     "a flood scenario is not measured".into(),
                 ))

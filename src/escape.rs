@@ -61,10 +61,32 @@ pub fn escaped(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// At most `max` characters of `text`, escaped, and how much was left out: for caller-
+/// supplied text in log lines and stored details, whose size the caller chose.
+pub fn clipped(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => escaped(text).into_owned(),
+        Some((cut, _)) => format!(
+            "{}... ({} more bytes)",
+            escaped(&text[..cut]),
+            text.len() - cut
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn clipped_keeps_a_short_escaped_prefix_and_says_what_was_left_out() {
+        assert_eq!(clipped("alice", 8), "alice");
+        assert_eq!(clipped("\u{1b}[2J", 8), "\\x1b[2J");
+        let long = "\u{1b}".repeat(60_000);
+        let shown = clipped(&long, 4);
+        assert_eq!(shown, "\\x1b\\x1b\\x1b\\x1b... (59996 more bytes)");
+    }
 
     #[test]
     fn terminal_controls_become_visible() {

@@ -39,6 +39,7 @@ pub mod email;
 pub mod error;
 pub mod escape;
 pub mod lockout;
+pub mod log_limit;
 pub mod outbox;
 pub mod password;
 pub mod private_file;

@@ -1,7 +1,8 @@
 //! What a hostile local user does to authd, so a benchmark can measure what everyone
 //! else sees meanwhile: hold as many idle connections as authd gives it (`flood-idle`),
 //! or keep its connections busy with password checks of its own account, which need not
-//! exist (`flood-verify`: every one costs a full argon2id verify). Refused connections
+//! exist (`flood-verify`: every one costs a full argon2id verify), or with requests
+//! authd refuses, named to make its log large (`flood-refused`). Refused connections
 //! are tried again once a second, as a persistent attacker would.
 //!
 //! Run it as the attacking uid (e.g. `setpriv --reuid=nobody`); it needs no rights.
@@ -105,6 +106,32 @@ pub fn verify(socket: &std::path::Path, connections: usize, duration: Duration) 
         .ok()
         .flatten()
         .map_or_else(|| "nobody".to_string(), |u| u.name);
+    let guess = Request::Verify {
+        name: login,
+        password: Secret::new("not-the-password"),
+        code: None,
+        origin: Origin::default(),
+    };
+    hammer(socket, connections, duration, guess, "FloodVerify")
+}
+
+/// `connections` clients asking about an account named with 60,000 escape characters,
+/// again and again, for `duration`: requests authd refuses, built to make its log large.
+pub fn refused(socket: &std::path::Path, connections: usize, duration: Duration) -> FloodReport {
+    let show = Request::ShowUser {
+        name: "\u{1b}".repeat(60_000),
+    };
+    hammer(socket, connections, duration, show, "FloodRefused")
+}
+
+/// `connections` clients sending `request` again and again for `duration`.
+fn hammer(
+    socket: &std::path::Path,
+    connections: usize,
+    duration: Duration,
+    request: Request,
+    scenario: &str,
+) -> FloodReport {
     let started = Instant::now();
     let requests = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
@@ -114,17 +141,11 @@ pub fn verify(socket: &std::path::Path, connections: usize, duration: Duration) 
     let threads: Vec<_> = (0..connections)
         .map(|_| {
             let socket = socket.to_path_buf();
-            let login = login.clone();
+            let request = request.clone();
             let (requests, refused) = (Arc::clone(&requests), Arc::clone(&refused));
             let unanswered = Arc::clone(&unanswered);
             let (held, held_at_most) = (Arc::clone(&held), Arc::clone(&held_at_most));
             std::thread::spawn(move || {
-                let guess = Request::Verify {
-                    name: login,
-                    password: Secret::new("not-the-password"),
-                    code: None,
-                    origin: Origin::default(),
-                };
                 while started.elapsed() < duration {
                     let Ok(mut client) = connect(&socket) else {
                         refused.fetch_add(1, Ordering::Relaxed);
@@ -134,7 +155,7 @@ pub fn verify(socket: &std::path::Path, connections: usize, duration: Duration) 
                     let now = held.fetch_add(1, Ordering::Relaxed) + 1;
                     held_at_most.fetch_max(now, Ordering::Relaxed);
                     while started.elapsed() < duration {
-                        match client.call(&guess) {
+                        match client.call(&request) {
                             Ok(_) | Err(ClientError::Remote(_)) => {
                                 requests.fetch_add(1, Ordering::Relaxed);
                             }
@@ -153,7 +174,7 @@ pub fn verify(socket: &std::path::Path, connections: usize, duration: Duration) 
         let _ = t.join();
     }
     FloodReport {
-        scenario: "FloodVerify".into(),
+        scenario: scenario.into(),
         connections,
         held_at_most: held_at_most.load(Ordering::Relaxed) as usize,
         refused: refused.load(Ordering::Relaxed),

@@ -1,28 +1,47 @@
 //! One exhaustive match from `Request` to a `Service` handler, after authorization.
 //! Errors become wire errors here and nowhere else.
 
+use std::time::Instant;
+
+use crate::account;
 use crate::authz::Caller;
 use crate::error::Error;
+use crate::log_limit;
 use crate::protocol::{Request, Response};
 use crate::service::Service;
 
 /// Answer one request from an authenticated connection.
 pub async fn dispatch(service: &Service, caller: &Caller, request: Request) -> Response {
-    let account = request.account().map(str::to_owned);
+    let named = request.account().map(str::to_owned);
+    // A named account must be a name authd can hold before anything else (authorization,
+    // a log line) looks at it: the caller chose its length and its bytes.
+    if let Some(Err(invalid)) = named.as_deref().map(account::check_name) {
+        return Response::Error(invalid.to_wire());
+    }
     match handle(service, caller, request).await {
         Ok(response) => response,
         Err(error) => {
             if let Error::PermissionDenied(_) = error {
-                tracing::warn!(
-                    target: "audit",
-                    account = account.as_deref().unwrap_or("-"),
-                    actor = %caller.describe(),
-                    outcome = "permission-denied",
-                );
+                refused(service, caller, named.as_deref());
             }
             Response::Error(error.to_wire())
         }
     }
+}
+
+/// Audit a refused request, at most `log_limit::BURST` lines per uid a minute.
+fn refused(service: &Service, caller: &Caller, account: Option<&str>) {
+    let Some(left_out) = service.warnings().allow(caller.peer().uid, Instant::now()) else {
+        return;
+    };
+    tracing::warn!(
+        target: "audit",
+        account = account.unwrap_or("-"),
+        actor = %caller.describe(),
+        outcome = "permission-denied",
+        "refused{}",
+        log_limit::note(left_out)
+    );
 }
 
 async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<Response, Error> {

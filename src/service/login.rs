@@ -29,14 +29,25 @@ use crate::store::{Account, Effects};
 use crate::time;
 use crate::totp::{self, CodeCheck};
 
-/// Where an attempt came from, for the audit detail.
+/// How much of a client-supplied PAM service or remote host name goes into an audit
+/// detail: the client chose their size, and the detail keeps `audit::MAX_DETAIL`
+/// characters, so one huge field must not push the other out of it.
+const ORIGIN_MAX: usize = 48;
+
+/// Where an attempt came from, for the audit detail: clipped and escaped.
 fn origin_detail(origin: &Origin) -> String {
     let mut parts = Vec::new();
     if let Some(service) = &origin.service {
-        parts.push(format!("service={}", crate::escape::escaped(service)));
+        parts.push(format!(
+            "service={}",
+            crate::escape::clipped(service, ORIGIN_MAX)
+        ));
     }
     if let Some(host) = &origin.remote_host {
-        parts.push(format!("rhost={}", crate::escape::escaped(host)));
+        parts.push(format!(
+            "rhost={}",
+            crate::escape::clipped(host, ORIGIN_MAX)
+        ));
     }
     parts.join(" ")
 }

@@ -22,6 +22,7 @@ use std::time::Instant;
 use crate::audit::Event;
 use crate::config::Config;
 use crate::error::Error;
+use crate::log_limit::LogLimit;
 use crate::outbox::Outbox;
 use crate::password::Hasher;
 use crate::store::Store;
@@ -39,6 +40,8 @@ pub struct Service {
     /// Delivery is the outbox's own (its couriers); the service queues and wakes.
     outbox: Arc<Outbox>,
     challenges: Challenges,
+    /// Warnings callers can cause, counted per uid (`log_limit`).
+    warnings: LogLimit,
     started: Instant,
 }
 
@@ -57,8 +60,14 @@ impl Service {
             vault,
             outbox,
             challenges: Challenges::default(),
+            warnings: LogLimit::default(),
             started: Instant::now(),
         }
+    }
+
+    /// Warnings a caller can cause go through this, so one uid cannot flood the log.
+    pub fn warnings(&self) -> &LogLimit {
+        &self.warnings
     }
 
     /// The configuration in force now.

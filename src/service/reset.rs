@@ -1,6 +1,8 @@
 //! Forgotten passwords: queue a mail with a single-use token, and set a new password
 //! with it. Any password change voids the account's tokens and mails a notice.
 
+use std::time::Instant;
+
 use super::login::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
@@ -131,7 +133,15 @@ impl Service {
         let hash = reset::hash(&self.vault, token.expose());
         let now = time::now();
         let Some(record) = self.store.reset_token(&hash)? else {
-            tracing::warn!(target: "audit", actor = %caller.describe(), outcome = "denied", "reset with an unknown token");
+            if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
+                tracing::warn!(
+                    target: "audit",
+                    actor = %caller.describe(),
+                    outcome = "denied",
+                    "reset with an unknown token{}",
+                    crate::log_limit::note(left_out)
+                );
+            }
             return Err(Error::TokenInvalid);
         };
         let name = record.account;

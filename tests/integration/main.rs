@@ -14,6 +14,7 @@ mod fairness;
 mod integrity;
 mod lifecycle;
 mod lockout_race;
+mod log_flood;
 mod mail;
 mod other_uids;
 mod outbox;

@@ -1,0 +1,92 @@
+//! Warnings a caller can cause (a refused request, an unknown reset token) are counted
+//! per uid, not all written: each uid gets at most `BURST` such log lines per `WINDOW`;
+//! the rest are counted, and the next line that uid causes in a later window says how
+//! many were left out. One local user flooding refused requests can so add a few lines a
+//! minute to the log, not megabytes a second.
+//!
+//! Pure bookkeeping: it decides, the caller logs. Time is a parameter.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Log lines per uid per window.
+pub const BURST: u32 = 10;
+/// The window.
+pub const WINDOW: Duration = Duration::from_secs(60);
+/// Above this many uids tracked, finished windows are forgotten.
+const PRUNE_ABOVE: usize = 4096;
+
+struct Window {
+    start: Instant,
+    logged: u32,
+    /// Left out in this window.
+    left_out: u64,
+    /// Left out in earlier windows and not yet reported.
+    unreported: u64,
+}
+
+#[derive(Default)]
+pub struct LogLimit {
+    uids: Mutex<HashMap<u32, Window>>,
+}
+
+impl LogLimit {
+    /// May `uid` cause one more log line now? `Some(n)`: yes, and `n` earlier ones were
+    /// left out (say so in the line when `n > 0`); `None`: leave this one out.
+    pub fn allow(&self, uid: u32, now: Instant) -> Option<u64> {
+        let mut uids = self.uids.lock().unwrap_or_else(|e| e.into_inner());
+        if uids.len() > PRUNE_ABOVE {
+            uids.retain(|_, w| now.duration_since(w.start) < WINDOW || w.unreported > 0);
+        }
+        let w = uids.entry(uid).or_insert(Window {
+            start: now,
+            logged: 0,
+            left_out: 0,
+            unreported: 0,
+        });
+        if now.duration_since(w.start) >= WINDOW {
+            w.unreported += w.left_out;
+            w.start = now;
+            w.logged = 0;
+            w.left_out = 0;
+        }
+        if w.logged < BURST {
+            w.logged += 1;
+            Some(std::mem::take(&mut w.unreported))
+        } else {
+            w.left_out += 1;
+            None
+        }
+    }
+}
+
+/// The tail of a log line that says how many earlier ones were left out, if any.
+pub fn note(left_out: u64) -> String {
+    match left_out {
+        0 => String::new(),
+        n => format!(" ({n} earlier warnings caused by this uid were not logged)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_per_window_then_counted_and_reported_later() {
+        let limit = LogLimit::default();
+        let t = Instant::now();
+        for _ in 0..BURST {
+            assert_eq!(limit.allow(7, t), Some(0));
+        }
+        for _ in 0..1000 {
+            assert_eq!(limit.allow(7, t), None);
+        }
+        // Another uid is not held back by the first.
+        assert_eq!(limit.allow(8, t), Some(0));
+        let later = t + WINDOW;
+        assert_eq!(limit.allow(7, later), Some(1000));
+        assert_eq!(limit.allow(7, later), Some(0));
+    }
+}
