@@ -23,6 +23,7 @@
 //!   delivered by one courier per channel.
 //! - [`client`]: blocking client for authctl, PAM and tests; [`bench`]: authd-bench.
 //! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
+//! - [`restore`]: `authd restore`, a backup into a new state directory (offline).
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).
 
@@ -44,6 +45,7 @@ pub mod protocol;
 pub mod qr;
 pub mod recovery;
 pub mod reset;
+pub mod restore;
 pub mod server;
 pub mod service;
 pub mod sms;

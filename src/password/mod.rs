@@ -5,5 +5,5 @@
 mod hasher;
 mod policy;
 
-pub use hasher::{Hasher, Verdict};
+pub use hasher::{check_stored, Hasher, Verdict};
 pub use policy::check as check_policy;
