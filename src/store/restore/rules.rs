@@ -1,57 +1,27 @@
-//! What a restore lets into a new store: every record of a backup, decoded and checked
-//! with the rules the daemon applies when it writes one, before anything is written; and
-//! writing the records that passed (`Store::restore`, which takes nothing else).
-//!
-//! A backup is trusted but not infallible: a file that was made or edited by hand (or a
-//! bug) must not plant what the daemon would never have written, such as a name with
-//! terminal escapes, a phone number with shell metacharacters, an account count of 2^63,
-//! or a record filed under another account's name. The first bad record refuses the
-//! whole file, naming the record. Checking needs the secret key: TOTP secrets and queued
-//! messages must open with it, and the backup's key check value must be this key's.
+//! What one backup record must be to be restored: the rules the daemon applies when it
+//! writes such a record (names, addresses, numbers, hashes, sealed secrets that open for
+//! their own account, the `meta` records authd keeps), and how a message names a record.
+//! Each rule returns the reason a record fails, for `check` to report.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use subtle::ConstantTimeEq;
 
-use super::backup::Record;
-use super::records::{decode_account, decode_audit, decode_outbox, decode_token, Account};
-use super::{integrity, outbox, Channel, Store, HISTORY_LIMIT, META_ACCOUNTS, META_SCHEMA};
 use crate::account::{check_email, check_name, check_phone, check_provider};
 use crate::error::{DisplayChain, Error};
+use crate::store::records::{decode_account, decode_audit, decode_outbox, decode_token, Account};
+use crate::store::{integrity, outbox, Channel, HISTORY_LIMIT, META_ACCOUNTS, META_SCHEMA};
 use crate::vault::{context, Vault};
 
 // The tree numbers: positions in `backup::TREES` and in `Store::trees`.
-const ACCOUNTS: u8 = 0;
-const AUDIT: u8 = 1;
-const META: u8 = 2;
-const TOKENS: u8 = 3;
-const OUTBOX: u8 = 4;
+pub(super) const ACCOUNTS: u8 = 0;
+pub(super) const AUDIT: u8 = 1;
+pub(super) const META: u8 = 2;
+pub(super) const TOKENS: u8 = 3;
+pub(super) const OUTBOX: u8 = 4;
 
 /// Longest stored text shown in a message.
 const SHOWN: usize = 64;
-
-/// The first record that is not one the daemon could have written.
-#[derive(Debug, thiserror::Error)]
-#[error("{record}: {reason}")]
-pub struct BadRecord {
-    /// Which record: its number in the file, tree and key (escaped).
-    pub record: String,
-    pub reason: String,
-}
-
-/// Records that passed `check`: the only thing `Store::restore` writes.
-pub struct Checked {
-    records: Vec<Record>,
-    accounts: usize,
-}
-
-impl Checked {
-    /// How many accounts the backup holds.
-    pub fn accounts(&self) -> usize {
-        self.accounts
-    }
-}
 
 /// Stored text as a message may show it: controls and invisible characters escaped,
 /// cut to `SHOWN` characters.
@@ -79,7 +49,7 @@ fn audit_key(key: &[u8]) -> Option<(&str, u64)> {
         .map(|name| (name, u64::from_be_bytes(seq)))
 }
 
-fn describe(number: usize, tree: u8, key: &[u8]) -> String {
+pub(super) fn describe(number: usize, tree: u8, key: &[u8]) -> String {
     let what = match tree {
         ACCOUNTS => format!("accounts \"{}\"", shown(key)),
         AUDIT => match audit_key(key) {
@@ -115,7 +85,7 @@ fn stored_form(
     }
 }
 
-fn check_account(key: &[u8], value: &[u8], vault: &Vault) -> Result<Account, String> {
+pub(super) fn check_account(key: &[u8], value: &[u8], vault: &Vault) -> Result<Account, String> {
     let a = decode_account(value).map_err(|e| DisplayChain(&e).to_string())?;
     if a.name.as_bytes() != key {
         return Err(format!(
@@ -174,7 +144,11 @@ fn is_word(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn check_audit(key: &[u8], value: &[u8], accounts: &HashMap<String, u64>) -> Result<(), String> {
+pub(super) fn check_audit(
+    key: &[u8],
+    value: &[u8],
+    accounts: &HashMap<String, u64>,
+) -> Result<(), String> {
     let (name, seq) = audit_key(key).ok_or("not an audit key (name, NUL, sequence)")?;
     let newest = *accounts
         .get(name)
@@ -202,7 +176,7 @@ fn check_audit(key: &[u8], value: &[u8], accounts: &HashMap<String, u64>) -> Res
 }
 
 /// Returns the account count, for the `accounts` record.
-fn check_meta(key: &[u8], value: &[u8], vault: &Vault) -> Result<Option<u64>, String> {
+pub(super) fn check_meta(key: &[u8], value: &[u8], vault: &Vault) -> Result<Option<u64>, String> {
     let size = |n: usize| match value.len() == n {
         true => Ok(()),
         false => Err(format!("{} bytes where {n} belong", value.len())),
@@ -211,7 +185,7 @@ fn check_meta(key: &[u8], value: &[u8], vault: &Vault) -> Result<Option<u64>, St
     match key {
         k if k == META_SCHEMA => {
             size(4)?;
-            if value != super::SCHEMA_VERSION.to_be_bytes() {
+            if value != crate::store::SCHEMA_VERSION.to_be_bytes() {
                 return Err("schema version differs from the file's header".into());
             }
         }
@@ -239,7 +213,11 @@ fn check_meta(key: &[u8], value: &[u8], vault: &Vault) -> Result<Option<u64>, St
     Ok(None)
 }
 
-fn check_token(key: &[u8], value: &[u8], accounts: &HashMap<String, u64>) -> Result<(), String> {
+pub(super) fn check_token(
+    key: &[u8],
+    value: &[u8],
+    accounts: &HashMap<String, u64>,
+) -> Result<(), String> {
     if key.len() != 32 {
         return Err("not a token hash".into());
     }
@@ -255,7 +233,7 @@ fn check_token(key: &[u8], value: &[u8], accounts: &HashMap<String, u64>) -> Res
 
 /// A message may outlive its account (removed while it was queued): its account need
 /// only be a valid name.
-fn check_outbox(key: &[u8], value: &[u8], vault: &Vault) -> Result<(), String> {
+pub(super) fn check_outbox(key: &[u8], value: &[u8], vault: &Vault) -> Result<(), String> {
     let id = <[u8; 8]>::try_from(key).map_err(|_| "not an outbox id")?;
     let item = decode_outbox(value).map_err(|e| DisplayChain(&e).to_string())?;
     if item.id != u64::from_be_bytes(id) {
@@ -281,116 +259,4 @@ fn check_outbox(key: &[u8], value: &[u8], vault: &Vault) -> Result<(), String> {
         .open(&context(kind, &item.account), &item.sealed)
         .map_err(|_| "its sealed message does not open with this key for this account")?;
     Ok(())
-}
-
-fn key_check_at(records: &[Record]) -> Option<usize> {
-    records
-        .iter()
-        .position(|(tree, key, _)| *tree == META && key == integrity::META_KEY_CHECK)
-}
-
-/// Do the records carry a key check value that is not `vault`'s (a backup of a store
-/// with another key)? It is not authenticated: use it to explain a MAC that does not
-/// verify, never to accept anything.
-pub fn other_key(records: &[Record], vault: &Vault) -> bool {
-    key_check_at(records).is_some_and(|i| !bool::from(records[i].2.ct_eq(&vault.check_value())))
-}
-
-/// Check every record of a backup against `vault`'s key; the first one that is not what
-/// the daemon writes refuses them all.
-pub fn check(records: Vec<Record>, vault: &Vault) -> Result<Checked, BadRecord> {
-    // A wrong key is the likeliest reason for sealed secrets that do not open: say so
-    // first.
-    if let Some(i) = key_check_at(&records) {
-        let (tree, key, value) = &records[i];
-        check_meta(key, value, vault).map_err(|reason| BadRecord {
-            record: describe(i + 1, *tree, key),
-            reason,
-        })?;
-    }
-    let mut accounts: HashMap<String, u64> = HashMap::new();
-    let mut counted: Option<(usize, u64)> = None;
-    let mut previous: Option<(u8, &[u8])> = None;
-    for (i, (tree, key, value)) in records.iter().enumerate() {
-        let bad = |reason: String| BadRecord {
-            record: describe(i + 1, *tree, key),
-            reason,
-        };
-        // Snapshots list each tree in key order: this also refuses a key given twice.
-        if previous.is_some_and(|p| p >= (*tree, &key[..])) {
-            return Err(bad("out of order, or a key given twice".into()));
-        }
-        previous = Some((*tree, &key[..]));
-        match *tree {
-            ACCOUNTS => {
-                let account = check_account(key, value, vault).map_err(bad)?;
-                accounts.insert(account.name, account.audit_seq);
-            }
-            AUDIT => check_audit(key, value, &accounts).map_err(bad)?,
-            META => {
-                if let Some(n) = check_meta(key, value, vault).map_err(bad)? {
-                    counted = Some((i + 1, n));
-                }
-            }
-            TOKENS => check_token(key, value, &accounts).map_err(bad)?,
-            OUTBOX => check_outbox(key, value, vault).map_err(bad)?,
-            _ => return Err(bad("unknown tree".into())),
-        }
-    }
-    let (record, count) = match counted {
-        Some((i, n)) => (describe(i, META, META_ACCOUNTS), n),
-        None => ("the account count (meta \"accounts\", missing)".into(), 0),
-    };
-    if count != accounts.len() as u64 {
-        return Err(BadRecord {
-            record,
-            reason: format!(
-                "says {count} accounts, but the backup holds {}",
-                accounts.len()
-            ),
-        });
-    }
-    Ok(Checked {
-        accounts: accounts.len(),
-        records,
-    })
-}
-
-impl Store {
-    /// Fill a new, empty store in `dir` with checked backup records (offline), flush it,
-    /// and write its sentinel. The restored store gets an id and generation of its own,
-    /// and `vault`'s key check value (the backup's own, which `check` compared), so only
-    /// the key the backup was made with opens it.
-    pub fn restore(dir: &Path, checked: Checked, vault: &Vault) -> Result<u64, Error> {
-        let store = Store::open(dir, 64)?;
-        if !store.is_empty()? {
-            return Err(Error::InvalidInput(format!(
-                "{} already holds a store; restore only into an empty state directory",
-                dir.display()
-            )));
-        }
-        let trees = store.trees();
-        let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
-        let own = [
-            integrity::META_STORE_ID,
-            integrity::META_GENERATION,
-            integrity::META_KEY_CHECK,
-        ];
-        let mut count = 0;
-        for (tree, key, value) in checked.records {
-            if tree == META && own.contains(&&key[..]) {
-                continue;
-            }
-            batches[tree as usize].insert(key, value);
-            count += 1;
-        }
-        for (tree, batch) in trees.into_iter().zip(batches) {
-            tree.apply_batch(batch)?;
-        }
-        store.record_key_check(vault)?;
-        let id = store.new_identity()?;
-        integrity::write_sentinel(&store, dir, &id, 0)
-            .map_err(|e| Error::Internal(DisplayChain(&e).to_string()))?;
-        Ok(count)
-    }
 }
