@@ -48,67 +48,74 @@ struct Args {
 #[derive(clap::Subcommand)]
 enum Command {
     /// Restore a backup (from `authctl backup`) into an empty state directory, offline.
-    /// Copy the secret key file into it as well: the backup does not hold the key.
+    ///
+    /// The backup must carry a MAC that verifies with the secret key of the store it was
+    /// taken from, and every record must be one authd would write (valid names, email
+    /// addresses, phone numbers, counts, keys matching their records); otherwise nothing
+    /// is written and the exit status is 65. Exit 78: no usable key; 73: the directory
+    /// is not empty or cannot be written. See authd(8), BACKUP AND RESTORE.
     Restore {
-        /// The new, empty state directory.
+        /// The new state directory: missing, empty, or holding only the key
+        /// (`secret.key`, copied in first).
         #[arg(long, value_name = "DIR")]
         state_dir: PathBuf,
+        /// The secret key of the store the backup was taken from [default: DIR/secret.key
+        /// if it is there, else $CREDENTIALS_DIRECTORY/authd.key].
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// Restore a backup that has no MAC (made before backups were signed) or whose MAC
+        /// does not verify. Every record is still checked, and the key must still be the
+        /// store's own.
+        #[arg(long)]
+        trust_unsigned: bool,
         /// The backup file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
 }
 
-/// `authd restore`: exit 0 when every record is in place, 65 for a bad backup, 73 when
-/// the target is not usable.
-fn restore(state_dir: &std::path::Path, file: &std::path::Path) -> ExitCode {
-    use authd::store::{backup, Store, SCHEMA_VERSION};
-    use std::os::unix::fs::PermissionsExt;
+/// `authd restore`: exit 0 when every record is in place; otherwise the status
+/// `RestoreError::exit_code` gives (65 bad backup, 78 no usable key, 73 bad target).
+fn restore(options: authd::restore::Options) -> ExitCode {
+    use authd::store::backup::Signature;
     // The restored store is as private as a running daemon's.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    let records = match std::fs::File::open(file)
-        .map_err(backup::BackupError::from)
-        .and_then(|f| backup::read_all(std::io::BufReader::new(f), SCHEMA_VERSION))
-    {
-        Ok(records) => records,
-        Err(e) => {
-            eprintln!("authd: {}: {}", file.display(), DisplayChain(&e));
-            return ExitCode::from(65);
-        }
-    };
-    let occupied = std::fs::read_dir(state_dir).is_ok_and(|mut d| d.next().is_some());
-    if occupied {
-        eprintln!(
-            "authd: {} is not empty; restore only into a new or empty state directory",
-            state_dir.display()
-        );
-        return ExitCode::from(73);
-    }
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        let made = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(state_dir)
-            .and_then(|()| {
-                std::fs::set_permissions(state_dir, std::fs::Permissions::from_mode(0o700))
-            });
-        if let Err(e) = made {
-            eprintln!("authd: cannot create {}: {e}", state_dir.display());
-            return ExitCode::from(73);
-        }
-    }
-    match Store::restore(state_dir, records) {
-        Ok(count) => {
+    match authd::restore::run(&options) {
+        Ok(done) => {
+            match done.signature {
+                Signature::Verified => {}
+                Signature::Unsigned => eprintln!(
+                    "authd: warning: {} has no MAC; restored because of --trust-unsigned \
+                     (every record was checked)",
+                    options.file.display()
+                ),
+                Signature::Mismatch => eprintln!(
+                    "authd: warning: the MAC of {} does not verify; restored because of \
+                     --trust-unsigned (every record was checked)",
+                    options.file.display()
+                ),
+            }
+            let next = if done.key_in_place {
+                "the key is in place; start authd on it".to_string()
+            } else {
+                format!(
+                    "now copy {} there as secret.key (mode 0600), unless the service gets it \
+                     as the authd.key credential",
+                    done.key.display()
+                )
+            };
             println!(
-                "restored {count} records into {}; now copy the secret key file (secret.key) there",
-                state_dir.display()
+                "restored {} records ({} accounts) into {}, checked with the key {}; {next}",
+                done.records,
+                done.accounts,
+                options.state_dir.display(),
+                done.key.display()
             );
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("authd: restore failed: {}", DisplayChain(&e));
-            ExitCode::from(73)
+            eprintln!("authd: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -127,9 +134,20 @@ fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    if let Some(Command::Restore { state_dir, file }) = &args.command {
-        return restore(state_dir, file);
+    let mut args = Args::parse();
+    if let Some(Command::Restore {
+        state_dir,
+        key,
+        trust_unsigned,
+        file,
+    }) = args.command.take()
+    {
+        return restore(authd::restore::Options {
+            state_dir,
+            file,
+            key,
+            trust_unsigned,
+        });
     }
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -305,6 +305,14 @@ pub const MAX_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The longest password any config may allow; the client refuses longer input itself.
 pub const PASSWORD_HARD_MAX: usize = 1024;
 
+/// The largest argon2 parameters authd accepts (`password.argon2_*`); a stored hash
+/// beyond them is not one authd made.
+pub const ARGON2_MAX_M_KIB: u32 = 4 * 1024 * 1024;
+pub const ARGON2_MAX_T: u32 = 100;
+pub const ARGON2_MAX_P: u32 = 16;
+/// The most recovery codes in a set (`recovery.codes`).
+pub const MAX_RECOVERY_CODES: u32 = 50;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -434,13 +442,13 @@ impl Config {
         if p.min_score > 4 {
             return bad("password.min_score", "must be 0 to 4 (a zxcvbn score)");
         }
-        if p.argon2_p == 0 || p.argon2_p > 16 {
+        if p.argon2_p == 0 || p.argon2_p > ARGON2_MAX_P {
             return bad("password.argon2_p", "must be 1 to 16");
         }
-        if p.argon2_m_kib < 8 * p.argon2_p || p.argon2_m_kib > 4 * 1024 * 1024 {
+        if p.argon2_m_kib < 8 * p.argon2_p || p.argon2_m_kib > ARGON2_MAX_M_KIB {
             return bad("password.argon2_m_kib", "must be 8 x argon2_p to 4194304");
         }
-        if p.argon2_t == 0 || p.argon2_t > 100 {
+        if p.argon2_t == 0 || p.argon2_t > ARGON2_MAX_T {
             return bad("password.argon2_t", "must be 1 to 100");
         }
         if p.hash_workers > 256 {
@@ -469,7 +477,7 @@ impl Config {
         if !(15..=300).contains(&t.period) {
             return bad("totp.period", "must be 15 to 300 seconds (apps use 30)");
         }
-        if !(1..=50).contains(&self.recovery.codes) {
+        if !(1..=MAX_RECOVERY_CODES).contains(&self.recovery.codes) {
             return bad("recovery.codes", "must be 1 to 50");
         }
         self.validate_mail()?;

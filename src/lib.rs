@@ -24,6 +24,7 @@
 //! - [`client`]: blocking client for authctl, PAM and tests; [`bench`]: authd-bench.
 //! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment; [`escape`]: the
 //!   one rule for showing foreign text on a terminal (controls, bidi as visible escapes).
+//! - [`restore`]: `authd restore`, a backup into a new state directory (offline).
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).
 
@@ -47,6 +48,7 @@ pub mod protocol;
 pub mod qr;
 pub mod recovery;
 pub mod reset;
+pub mod restore;
 pub mod server;
 pub mod service;
 pub mod sms;

@@ -4,8 +4,8 @@
 //!
 //! The key lives in `state_dir/secret.key` (created 0600 on first start) or, under
 //! systemd, in `$CREDENTIALS_DIRECTORY/authd.key`. A key file readable by group or others
-//! is refused. Subkeys are derived per use, so the AEAD and MAC never share a key. This
-//! module never logs key material or plaintexts.
+//! is refused. Subkeys are derived per use, so the AEAD, the keyed hashes and the backup
+//! MAC never share a key. This module never logs key material or plaintexts.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -18,6 +18,9 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// The MAC over a backup file (HMAC-SHA256 under the backup subkey), fed as it is written.
+pub type BackupMac = Hmac<Sha256>;
 
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
@@ -50,6 +53,7 @@ pub struct Unsealed;
 pub struct Vault {
     seal_key: Zeroizing<[u8; KEY_LEN]>,
     mac_key: Zeroizing<[u8; KEY_LEN]>,
+    backup_key: Zeroizing<[u8; KEY_LEN]>,
 }
 
 /// Fill a buffer from the OS CSPRNG.
@@ -70,6 +74,7 @@ impl Vault {
         Vault {
             seal_key: derive(master, b"authd seal v1"),
             mac_key: derive(master, b"authd mac v1"),
+            backup_key: derive(master, b"authd backup v1"),
         }
     }
 
@@ -162,6 +167,13 @@ impl Vault {
     /// records it at creation, so a start with another key is refused.
     pub fn check_value(&self) -> [u8; 32] {
         self.keyed_hash(b"key check", b"authd key check value v1")
+    }
+
+    /// A fresh MAC for a backup file: whoever holds the key can make and check one, so a
+    /// restore can tell a backup this daemon wrote from a file made or changed by anyone
+    /// else.
+    pub fn backup_mac(&self) -> BackupMac {
+        <BackupMac as Mac>::new_from_slice(&*self.backup_key).expect("HMAC takes any key size")
     }
 
     /// HMAC-SHA256 of `secret` under the MAC subkey, separated by `context`.

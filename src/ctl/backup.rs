@@ -33,9 +33,10 @@ pub fn backup(s: &mut Session, output: &Path) -> Result<Outcome, CtlError> {
     };
     // A non-admin is refused here, before anything is written.
     let bytes = fetch(s)?;
-    let records = crate::store::backup::read_all(&bytes[..], crate::store::SCHEMA_VERSION)
+    // The structure and checksum; the MAC needs the secret key (`authd restore` checks it).
+    let backup = crate::store::backup::read_all(&bytes[..], crate::store::SCHEMA_VERSION)
         .map_err(|e| CtlError::Local(format!("the backup does not verify: {e}")))?;
-    let count = records.len();
+    let count = backup.records.len();
     match output {
         Output::Stdout => {
             let mut out = std::io::stdout().lock();

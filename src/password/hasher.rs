@@ -84,6 +84,35 @@ fn hash_with(params: &Params, password: &[u8], memory: &mut Vec<Block>) -> Resul
     ))
 }
 
+/// Is `stored` a hash authd can verify against: an argon2 PHC string with a salt, an
+/// output, and parameters within what `password.argon2_*` allows? (A planted hash with
+/// a huge memory cost would make every login against it allocate that much.)
+pub fn check_stored(stored: &str) -> Result<(), String> {
+    use crate::config::{ARGON2_MAX_M_KIB, ARGON2_MAX_P, ARGON2_MAX_T};
+    let hash = PasswordHash::new(stored).map_err(|_| "not a PHC hash string".to_string())?;
+    Algorithm::try_from(hash.algorithm)
+        .map_err(|_| format!("not an argon2 hash ({})", hash.algorithm.as_str()))?;
+    if let Some(v) = hash.version {
+        Version::try_from(v).map_err(|_| format!("unknown argon2 version {v}"))?;
+    }
+    let params = Params::try_from(&hash).map_err(|e| format!("bad argon2 parameters: {e}"))?;
+    if params.m_cost() > ARGON2_MAX_M_KIB
+        || params.t_cost() > ARGON2_MAX_T
+        || params.p_cost() > ARGON2_MAX_P
+    {
+        return Err(format!(
+            "argon2 parameters m={},t={},p={} beyond what authd allows",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost()
+        ));
+    }
+    match (&hash.salt, &hash.hash) {
+        (Some(_), Some(output)) if output.len() >= 16 => Ok(()),
+        _ => Err("no salt or no hash output".into()),
+    }
+}
+
 /// Does the stored hash use exactly the configured algorithm and parameters?
 fn is_current(hash: &PasswordHash<'_>, params: &Params) -> bool {
     hash.algorithm.as_str() == "argon2id"
@@ -237,6 +266,30 @@ mod tests {
             argon2_m_kib: m_kib,
             argon2_t: 1,
             ..PasswordConfig::default()
+        }
+    }
+
+    #[test]
+    fn only_argon2_hashes_within_the_config_limits_are_usable() {
+        let phc = hash_with(
+            &Params::new(64, 1, 1, None).unwrap(),
+            b"pw",
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(check_stored(&phc), Ok(()));
+        let salt_and_hash = phc.rsplitn(3, '$').take(2).collect::<Vec<_>>();
+        let (out, salt) = (salt_and_hash[0], salt_and_hash[1]);
+        let huge = format!("$argon2id$v=19$m=4294967295,t=1,p=1${salt}${out}");
+        assert!(check_stored(&huge).unwrap_err().contains("beyond"));
+        for bad in [
+            "",
+            "hunter2",
+            "$6$salt$abcdefghijklmnop",
+            "$argon2id$v=19$m=64,t=1,p=1",
+            &format!("$scrypt$ln=4,r=8,p=1${salt}${out}"),
+        ] {
+            assert!(check_stored(bad).is_err(), "{bad}");
         }
     }
 

@@ -7,5 +7,5 @@ mod hasher;
 mod policy;
 
 pub use fair::Share;
-pub use hasher::{Hasher, Verdict};
+pub use hasher::{check_stored, Hasher, Verdict};
 pub use policy::check as check_policy;

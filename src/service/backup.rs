@@ -1,6 +1,7 @@
-//! Online backups: a consistent snapshot written to a private file in the state
-//! directory, then handed out in chunks small enough for the frame limit, and removed
-//! once the last chunk is sent (or at the next start).
+//! Online backups: a consistent snapshot, MACed with the secret key's backup subkey as
+//! it is written to a private file in the state directory, then handed out in chunks
+//! small enough for the frame limit, and removed once the last chunk is sent (or at the
+//! next start).
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -42,7 +43,7 @@ impl Service {
                 let path = self.backup_path(session);
                 let mut file = crate::private_file::create_new(&path).map_err(io)?;
                 let mut out = std::io::BufWriter::new(&mut file);
-                let records = self.store.snapshot(&mut out)?;
+                let records = self.store.snapshot(&mut out, self.vault.backup_mac())?;
                 out.flush().map_err(io)?;
                 drop(out);
                 tracing::info!(target: "audit", records, "backup snapshot taken");

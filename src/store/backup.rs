@@ -1,27 +1,38 @@
 //! The backup file: every record of every tree, as it stood at one moment, in a
-//! versioned format with a checksum, and reading it back for an offline restore.
+//! versioned format with a checksum and a MAC, and reading it back for an offline restore.
 //!
 //! ```text
 //! "AUTHD-BACKUP\n" | format u32 BE | schema u32 BE
 //! per record: tree u8 | key len u32 BE | key | value len u32 BE | value
 //! 0xFF | record count u64 BE | SHA-256 of everything before the 0xFF
+//!      | HMAC-SHA256 under the key's backup subkey of everything before it (format 2)
 //! ```
+//!
+//! Format 2 (this authd) ends with the MAC: the daemon, which holds the secret key,
+//! computes it as it writes the snapshot, so a restore with the same key can tell a
+//! backup authd wrote from a file anyone made or changed. The SHA-256 needs no key:
+//! `authctl backup` checks it, and it catches damage in transit. Format 1 (before
+//! backups were signed) has no MAC; it is still read, and `authd restore` takes it only
+//! when told to trust it.
 //!
 //! Values are the stored (versioned, bincode) records: TOTP secrets and queued messages
 //! stay sealed, codes and tokens stay keyed hashes. The secret key is not in the file.
-//! `Store::restore` fills a new store from a checked file; `Store::snapshot` writes one.
+//! Whether the records make sense is `restore`'s to check; this module knows bytes only.
 
 use std::io::{self, Read, Write};
-use std::path::Path;
 
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-use super::Store;
-use crate::error::Error;
+use crate::vault::{BackupMac, Vault};
 
 pub const MAGIC: &[u8] = b"AUTHD-BACKUP\n";
-pub const FORMAT: u32 = 1;
+/// The format this authd writes.
+pub const FORMAT: u32 = 2;
+/// The format before backups carried a MAC: read, but unsigned.
+pub const FORMAT_UNSIGNED: u32 = 1;
 const END: u8 = 0xFF;
+const MAC_LEN: usize = 32;
 
 /// The trees a backup holds, by their number in the file.
 pub const TREES: [&str; 5] = ["accounts", "audit", "meta", "reset_tokens", "outbox"];
@@ -30,7 +41,10 @@ pub const TREES: [&str; 5] = ["accounts", "audit", "meta", "reset_tokens", "outb
 pub enum BackupError {
     #[error("not an authd backup (bad header)")]
     NotABackup,
-    #[error("backup format {0} is not supported by this authd (it reads format {FORMAT})")]
+    #[error(
+        "backup format {0} is not supported by this authd (it reads formats \
+         {FORMAT_UNSIGNED} and {FORMAT})"
+    )]
     Format(u32),
     #[error("backup is from schema {found}; this authd uses schema {expected}")]
     Schema { found: u32, expected: u32 },
@@ -40,26 +54,35 @@ pub enum BackupError {
     Io(#[from] io::Error),
 }
 
-/// Writes records, hashing as it goes.
+/// Writes records, hashing and MACing as it goes.
 pub struct Writer<W: Write> {
     out: W,
     hash: Sha256,
+    mac: BackupMac,
     count: u64,
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(mut out: W, schema: u32) -> io::Result<Writer<W>> {
-        let mut hash = Sha256::new();
+    /// A format 2 backup, MACed with `mac` (`Vault::backup_mac`).
+    pub fn new(out: W, schema: u32, mac: BackupMac) -> io::Result<Writer<W>> {
+        let mut w = Writer {
+            out,
+            hash: Sha256::new(),
+            mac,
+            count: 0,
+        };
         let mut header = MAGIC.to_vec();
         header.extend_from_slice(&FORMAT.to_be_bytes());
         header.extend_from_slice(&schema.to_be_bytes());
-        out.write_all(&header)?;
-        hash.update(&header);
-        Ok(Writer {
-            out,
-            hash,
-            count: 0,
-        })
+        w.put(&header)?;
+        Ok(w)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.hash.update(bytes);
+        self.mac.update(bytes);
+        Ok(())
     }
 
     pub fn record(&mut self, tree: u8, key: &[u8], value: &[u8]) -> io::Result<()> {
@@ -69,8 +92,7 @@ impl<W: Write> Writer<W> {
         buf.extend_from_slice(key);
         buf.extend_from_slice(&(value.len() as u32).to_be_bytes());
         buf.extend_from_slice(value);
-        self.out.write_all(&buf)?;
-        self.hash.update(&buf);
+        self.put(&buf)?;
         self.count += 1;
         Ok(())
     }
@@ -79,13 +101,55 @@ impl<W: Write> Writer<W> {
     pub fn finish(mut self) -> io::Result<(W, u64)> {
         self.out.write_all(&[END])?;
         self.out.write_all(&self.count.to_be_bytes())?;
-        self.out.write_all(&self.hash.finalize())?;
+        let checksum = self.hash.finalize();
+        self.out.write_all(&checksum)?;
+        let mut mac = self.mac;
+        mac.update(&[END]);
+        mac.update(&self.count.to_be_bytes());
+        mac.update(&checksum);
+        self.out.write_all(&mac.finalize().into_bytes())?;
         Ok((self.out, self.count))
     }
 }
 
 /// One record read back: tree number, key, value.
 pub type Record = (u8, Vec<u8>, Vec<u8>);
+
+/// A backup whose structure and checksum are intact; whether its MAC verifies is asked
+/// separately (`signature`), with the key.
+pub struct Backup {
+    pub format: u32,
+    pub records: Vec<Record>,
+    /// The whole file, for the MAC.
+    bytes: Vec<u8>,
+}
+
+/// What the MAC says about a backup, for one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signature {
+    /// Written by a daemon with this key, unchanged since.
+    Verified,
+    /// A format 1 file: it has no MAC.
+    Unsigned,
+    /// Made with another key, or changed since it was written.
+    Mismatch,
+}
+
+impl Backup {
+    /// Check the MAC with `vault`'s backup subkey (in constant time).
+    pub fn signature(&self, vault: &Vault) -> Signature {
+        if self.format == FORMAT_UNSIGNED {
+            return Signature::Unsigned;
+        }
+        let (signed, mac) = self.bytes.split_at(self.bytes.len() - MAC_LEN);
+        let mut check = vault.backup_mac();
+        check.update(signed);
+        match check.verify_slice(mac) {
+            Ok(()) => Signature::Verified,
+            Err(_) => Signature::Mismatch,
+        }
+    }
+}
 
 fn take<'a>(data: &mut &'a [u8], n: usize) -> Result<&'a [u8], BackupError> {
     if data.len() < n {
@@ -102,8 +166,9 @@ fn take_u32(data: &mut &[u8]) -> Result<u32, BackupError> {
 }
 
 /// Check a whole backup (header, every record, count, checksum) and return its records.
-/// Nothing is returned unless all of it is intact.
-pub fn read_all(mut input: impl Read, schema: u32) -> Result<Vec<Record>, BackupError> {
+/// Nothing is returned unless all of it is intact. The MAC is not checked here (that
+/// needs the key): see `Backup::signature`.
+pub fn read_all(mut input: impl Read, schema: u32) -> Result<Backup, BackupError> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes)?;
     let mut data = &bytes[..];
@@ -111,7 +176,7 @@ pub fn read_all(mut input: impl Read, schema: u32) -> Result<Vec<Record>, Backup
         return Err(BackupError::NotABackup);
     }
     let format = take_u32(&mut data)?;
-    if format != FORMAT {
+    if format != FORMAT && format != FORMAT_UNSIGNED {
         return Err(BackupError::Format(format));
     }
     let found = take_u32(&mut data)?;
@@ -140,6 +205,9 @@ pub fn read_all(mut input: impl Read, schema: u32) -> Result<Vec<Record>, Backup
     let count = take(&mut data, 8)?;
     let count = u64::from_be_bytes(count.try_into().unwrap_or_default());
     let checksum = take(&mut data, 32)?;
+    if format == FORMAT {
+        take(&mut data, MAC_LEN)?;
+    }
     if !data.is_empty() {
         return Err(BackupError::Corrupt("extra bytes after the end"));
     }
@@ -149,64 +217,47 @@ pub fn read_all(mut input: impl Read, schema: u32) -> Result<Vec<Record>, Backup
     if Sha256::digest(&bytes[..body_len]).as_slice() != checksum {
         return Err(BackupError::Corrupt("checksum does not match"));
     }
-    Ok(records)
-}
-
-impl Store {
-    /// Fill a new, empty store in `dir` with backup records (offline), flush it, and
-    /// write its sentinel. The restored store gets an id of its own; the backup's key
-    /// check value comes along, so only the key the backup was made with opens it.
-    pub fn restore(dir: &Path, records: Vec<Record>) -> Result<u64, Error> {
-        let store = Store::open(dir, 64)?;
-        if !store.is_empty()? {
-            return Err(Error::InvalidInput(format!(
-                "{} already holds a store; restore only into an empty state directory",
-                dir.display()
-            )));
-        }
-        let trees = store.trees();
-        let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
-        // The tree numbers are positions in `TREES` and in `Store::trees`.
-        const META: u8 = 2;
-        let mut count = 0;
-        for (tree, key, value) in records {
-            // The restored store is a store of its own, with its own id and generation.
-            let identity = [
-                super::integrity::META_STORE_ID,
-                super::integrity::META_GENERATION,
-            ];
-            if tree == META && identity.contains(&&key[..]) {
-                continue;
-            }
-            batches[tree as usize].insert(key, value);
-            count += 1;
-        }
-        for (tree, batch) in trees.into_iter().zip(batches) {
-            tree.apply_batch(batch)?;
-        }
-        let id = store.new_identity()?;
-        super::integrity::write_sentinel(&store, dir, &id, 0)
-            .map_err(|e| Error::Internal(crate::error::DisplayChain(&e).to_string()))?;
-        Ok(count)
-    }
+    Ok(Backup {
+        format,
+        records,
+        bytes,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn vault() -> Vault {
+        Vault::from_key(&[3; 32])
+    }
+
     fn sample() -> Vec<u8> {
-        let mut w = Writer::new(Vec::new(), 1).unwrap();
+        let mut w = Writer::new(Vec::new(), 1, vault().backup_mac()).unwrap();
         w.record(0, b"alice", b"record-1").unwrap();
         w.record(4, &7u64.to_be_bytes(), b"").unwrap();
         w.finish().unwrap().0
     }
 
+    /// Recompute the unkeyed checksum after an edit, as anyone could.
+    fn rechecksum(bytes: &mut [u8], mac_len: usize) {
+        let sum_at = bytes.len() - mac_len - 32;
+        let body = sum_at - 9;
+        let sum = Sha256::digest(&bytes[..body]);
+        bytes[sum_at..sum_at + 32].copy_from_slice(&sum);
+    }
+
     #[test]
-    fn round_trip() {
-        let records = read_all(&sample()[..], 1).unwrap();
-        assert_eq!(records.len(), 2);
-        assert_eq!(records[0], (0, b"alice".to_vec(), b"record-1".to_vec()));
+    fn round_trip_and_the_mac_verifies_with_its_own_key_only() {
+        let backup = read_all(&sample()[..], 1).unwrap();
+        assert_eq!(backup.records.len(), 2);
+        assert_eq!(
+            backup.records[0],
+            (0, b"alice".to_vec(), b"record-1".to_vec())
+        );
+        assert_eq!(backup.signature(&vault()), Signature::Verified);
+        let other = Vault::from_key(&[4; 32]);
+        assert_eq!(backup.signature(&other), Signature::Mismatch);
     }
 
     #[test]
@@ -218,11 +269,51 @@ mod tests {
         for i in 0..good.len() {
             let mut bad = good.clone();
             bad[i] ^= 0x01;
-            assert!(read_all(&bad[..], 1).is_err(), "flipped byte {i}");
+            let refused = match read_all(&bad[..], 1) {
+                Err(_) => true,
+                Ok(b) => b.signature(&vault()) != Signature::Verified,
+            };
+            assert!(refused, "flipped byte {i}");
         }
         assert!(matches!(
             read_all(&good[..], 2),
             Err(BackupError::Schema { .. })
         ));
+    }
+
+    #[test]
+    fn an_edit_with_the_checksum_recomputed_fails_the_mac() {
+        let mut bad = sample();
+        let at = MAGIC.len() + 8 + 1 + 4; // the first key's first byte
+        bad[at] = b'r';
+        rechecksum(&mut bad, MAC_LEN);
+        let backup = read_all(&bad[..], 1).unwrap();
+        assert_eq!(backup.records[0].1, b"rlice");
+        assert_eq!(backup.signature(&vault()), Signature::Mismatch);
+    }
+
+    #[test]
+    fn format_1_files_are_read_as_unsigned() {
+        let mut body = MAGIC.to_vec();
+        body.extend_from_slice(&1u32.to_be_bytes());
+        body.extend_from_slice(&1u32.to_be_bytes());
+        body.extend_from_slice(&[0, 0, 0, 0, 1, b'a', 0, 0, 0, 0]);
+        let mut file = body.clone();
+        file.push(END);
+        file.extend_from_slice(&1u64.to_be_bytes());
+        file.extend_from_slice(&Sha256::digest(&body));
+        let backup = read_all(&file[..], 1).unwrap();
+        assert_eq!(backup.records.len(), 1);
+        assert_eq!(backup.signature(&vault()), Signature::Unsigned);
+        // A format 2 file cut back to format 1 (the checksum covers the header)...
+        let mut downgraded = sample();
+        downgraded.truncate(downgraded.len() - MAC_LEN);
+        downgraded[MAGIC.len() + 3] = 1;
+        assert!(read_all(&downgraded[..], 1).is_err());
+        // ... and with the checksum recomputed is unsigned, which a restore takes only
+        // with --trust-unsigned.
+        rechecksum(&mut downgraded, 0);
+        let backup = read_all(&downgraded[..], 1).unwrap();
+        assert_eq!(backup.signature(&vault()), Signature::Unsigned);
     }
 }

@@ -25,7 +25,7 @@ use crate::vault::Vault;
 
 pub(super) const META_STORE_ID: &[u8] = b"store_id";
 pub(super) const META_GENERATION: &[u8] = b"generation";
-const META_KEY_CHECK: &[u8] = b"key_check";
+pub(super) const META_KEY_CHECK: &[u8] = b"key_check";
 
 const RESTORE: &str = "restore the latest backup into a new state directory with `authd restore` \
     (see authd(8), BACKUP AND RESTORE), or, to accept the store as it is, start once with \

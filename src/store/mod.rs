@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod integrity;
 mod outbox;
 pub mod records;
+pub mod restore;
 pub mod sentinel;
 
 use std::ops::Bound;
@@ -195,12 +196,17 @@ impl Store {
         ]
     }
 
-    /// Write every record, as of one moment, to `out` in the backup format; returns the
-    /// record count. Writers wait meanwhile (a copy to a local file is quick).
-    pub fn snapshot(&self, out: impl std::io::Write) -> Result<u64, Error> {
+    /// Write every record, as of one moment, to `out` in the backup format, MACed with
+    /// `mac` (`Vault::backup_mac`) as it goes; returns the record count. Writers wait
+    /// meanwhile (a copy to a local file is quick).
+    pub fn snapshot(
+        &self,
+        out: impl std::io::Write,
+        mac: crate::vault::BackupMac,
+    ) -> Result<u64, Error> {
         let _alone = self.write_gate.write().unwrap_or_else(|e| e.into_inner());
         let io = |e: std::io::Error| Error::Internal(format!("writing the backup: {e}"));
-        let mut writer = backup::Writer::new(out, SCHEMA_VERSION).map_err(io)?;
+        let mut writer = backup::Writer::new(out, SCHEMA_VERSION, mac).map_err(io)?;
         for (number, tree) in self.trees().into_iter().enumerate() {
             for entry in tree.iter() {
                 let (key, value) = entry?;

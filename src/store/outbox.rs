@@ -17,8 +17,8 @@ use crate::audit::Event;
 use crate::error::Error;
 use crate::store::{ChannelKind, OutboxItem};
 
-const META_QUEUED: &[u8] = b"outbox_queued";
-const META_FAILED: &[u8] = b"outbox_failed";
+pub(super) const META_QUEUED: &[u8] = b"outbox_queued";
+pub(super) const META_FAILED: &[u8] = b"outbox_failed";
 
 /// Index key of a queued message: channel, due time, id (all big-endian), so one
 /// channel's due messages are one ordered range, the earliest first.

@@ -10,11 +10,17 @@ use authd::protocol::{Request, Response};
 
 use crate::daemon::*;
 
-fn restore(state_dir: &std::path::Path, file: &std::path::Path) -> std::process::Output {
+fn restore(
+    state_dir: &std::path::Path,
+    key: &std::path::Path,
+    file: &std::path::Path,
+) -> std::process::Output {
     Command::new(AUTHD)
         .arg("restore")
         .arg("--state-dir")
         .arg(state_dir)
+        .arg("--key")
+        .arg(key)
         .arg(file)
         .output()
         .unwrap()
@@ -84,11 +90,12 @@ fn a_backup_under_load_restores_every_account() {
         0o600
     );
 
-    // Restore elsewhere, with the key copied separately, and compare.
+    // Restore elsewhere, checked with the key (kept separately), and compare.
     let b_dir = tempfile::tempdir().unwrap();
     let b_state = b_dir.path().join("state");
-    assert_ok(&restore(&b_state, &file));
-    std::fs::copy(a.state_dir().join("secret.key"), b_state.join("secret.key")).unwrap();
+    let key = a.state_dir().join("secret.key");
+    assert_ok(&restore(&b_state, &key, &file));
+    std::fs::copy(&key, b_state.join("secret.key")).unwrap();
     let b_config = b_dir.path().join("authd.toml");
     let a_config = std::fs::read_to_string(&a.config).unwrap();
     std::fs::write(
@@ -128,12 +135,12 @@ fn a_backup_under_load_restores_every_account() {
     assert_eq!(json(&b.ctl(&["--json", "status"]))["outbox_queued"], 1);
 
     // A non-empty target is refused; a truncated or corrupted file writes nothing.
-    assert_exit(&restore(&b_state, &file), 73);
+    assert_exit(&restore(&b_state, &key, &file), 73);
     let bytes = std::fs::read(&file).unwrap();
     let broken = a.dir.path().join("broken.backup");
     let target = a.dir.path().join("never");
     std::fs::write(&broken, &bytes[..bytes.len() - 10]).unwrap();
-    let out = restore(&target, &broken);
+    let out = restore(&target, &key, &broken);
     assert_exit(&out, 65);
     assert!(
         stderr(&out).contains("truncated or corrupt"),
@@ -143,7 +150,7 @@ fn a_backup_under_load_restores_every_account() {
     let mut flipped = bytes.clone();
     flipped[bytes.len() / 2] ^= 0x40;
     std::fs::write(&broken, &flipped).unwrap();
-    assert_exit(&restore(&target, &broken), 65);
+    assert_exit(&restore(&target, &key, &broken), 65);
     assert!(!target.exists(), "a refused restore wrote something");
 }
 

@@ -2,6 +2,7 @@
 //! rolled back, are refused (exit 78) instead of served; `--force-open` overrides (and is
 //! audited); a SIGKILL at any moment and a restore from backup still start cleanly.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -211,9 +212,14 @@ fn an_older_copy_of_the_database_is_refused_and_a_restored_backup_starts() {
         &["problem: the database in", "rolled back"],
     );
 
-    // The fix the message names: restore the latest backup, key copied in.
+    // The fix the message names: restore the latest backup, key copied in first.
     let damaged = d.dir.path().join("state.damaged");
     std::fs::rename(d.state_dir(), &damaged).unwrap();
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(d.state_dir())
+        .unwrap();
+    std::fs::copy(damaged.join("secret.key"), d.state_dir().join("secret.key")).unwrap();
     let restored = Command::new(AUTHD)
         .arg("restore")
         .arg("--state-dir")
@@ -222,7 +228,6 @@ fn an_older_copy_of_the_database_is_refused_and_a_restored_backup_starts() {
         .output()
         .unwrap();
     assert_ok(&restored);
-    std::fs::copy(damaged.join("secret.key"), d.state_dir().join("secret.key")).unwrap();
     d.spawn();
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "bob"]));
     d.terminate();

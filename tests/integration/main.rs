@@ -25,6 +25,7 @@ mod passwords;
 mod peers;
 mod reload;
 mod resend;
+mod restore;
 mod revocation;
 mod sms;
 mod terminal;

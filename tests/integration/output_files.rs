@@ -249,9 +249,9 @@ fn backup_output_dash_is_standard_output() {
     ] {
         let out = d.ctl(args);
         assert_ok(&out);
-        let records =
+        let backup =
             authd::store::backup::read_all(&out.stdout[..], authd::store::SCHEMA_VERSION).unwrap();
-        assert!(!records.is_empty());
+        assert!(!backup.records.is_empty());
         assert!(
             stderr(&out).contains("written to standard output"),
             "{}",

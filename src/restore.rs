@@ -1,0 +1,211 @@
+//! `authd restore`: a backup into a new state directory, offline. Reads the whole file,
+//! opens the secret key, checks the backup's MAC and then every record
+//! (`store::restore::check`), and only then creates the directory and writes the store.
+//! A refusal at any step writes nothing.
+//!
+//! The key is `--key FILE`, else `DIR/secret.key` when it is already in place, else
+//! `$CREDENTIALS_DIRECTORY/authd.key` (a restore run as a systemd unit with the key as a
+//! credential). This module never prints; the binary does, and maps `exit_code`.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::EXIT_CONFIG;
+use crate::error::DisplayChain;
+use crate::store::backup::{self, BackupError, Signature};
+use crate::store::restore::{check, other_key, BadRecord};
+use crate::store::{Store, SCHEMA_VERSION};
+use crate::vault::{Vault, VaultError};
+
+/// Exit status for a backup that is refused (sysexits EX_DATAERR).
+pub const EXIT_BAD_BACKUP: u8 = 65;
+/// Exit status for a state directory that cannot take the restore (EX_CANTCREAT).
+pub const EXIT_TARGET: u8 = 73;
+
+/// The one file a state directory may hold before a restore: the key, copied in first.
+const KEY_FILE: &str = "secret.key";
+
+pub struct Options {
+    pub state_dir: PathBuf,
+    pub file: PathBuf,
+    /// `--key FILE`; `None`: see `default_key`.
+    pub key: Option<PathBuf>,
+    /// Restore a backup without a MAC, or whose MAC does not verify (every record is
+    /// still checked).
+    pub trust_unsigned: bool,
+}
+
+/// What a restore did.
+#[derive(Debug)]
+pub struct Restored {
+    pub records: u64,
+    pub accounts: usize,
+    /// The key the backup was checked with.
+    pub key: PathBuf,
+    /// What the MAC said (anything but `Verified` needed `--trust-unsigned`).
+    pub signature: Signature,
+    /// The key is already `DIR/secret.key`, where the daemon looks for it.
+    pub key_in_place: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("{}: {}", .file.display(), DisplayChain(.source))]
+    Backup { file: PathBuf, source: BackupError },
+    #[error(
+        "{}: the backup has no MAC (it was written by an authd from before backups were \
+         signed), so nothing shows it is the file authd wrote; if you trust it, restore it \
+         with --trust-unsigned (every record is still checked)",
+        .file.display()
+    )]
+    Unsigned { file: PathBuf },
+    #[error(
+        "{}: the backup was made with another secret key than {} (its key check value \
+         differs); give the key of the store it was taken from with --key FILE",
+        .file.display(),
+        .key.display()
+    )]
+    OtherKey { file: PathBuf, key: PathBuf },
+    #[error(
+        "{}: the backup's MAC does not verify with the key {}: the file was changed since \
+         authd wrote it (or made with another key)",
+        .file.display(),
+        .key.display()
+    )]
+    Mismatch { file: PathBuf, key: PathBuf },
+    #[error("{}: refused, nothing written: {source}", .file.display())]
+    Record { file: PathBuf, source: BadRecord },
+    #[error(
+        "no secret key to check the backup with: {} does not exist{}; give the key of the \
+         store the backup was taken from with --key FILE",
+        .looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and "),
+        if .looked.len() > 1 { " either" } else { "" }
+    )]
+    NoKey { looked: Vec<PathBuf> },
+    #[error("{}", DisplayChain(.0))]
+    Key(#[from] VaultError),
+    #[error(
+        "{} is not empty; restore only into a new or empty state directory (it may hold \
+         the key, {KEY_FILE}, and nothing else)",
+        .0.display()
+    )]
+    Occupied(PathBuf),
+    #[error("cannot create {}: {source}", .path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("restore failed: {}; empty the state directory before trying again", DisplayChain(.0))]
+    Store(crate::error::Error),
+}
+
+impl RestoreError {
+    /// 65 for a backup that is refused, 78 for a key that cannot be used, 73 for a state
+    /// directory that cannot take the restore.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RestoreError::Backup { .. }
+            | RestoreError::Unsigned { .. }
+            | RestoreError::OtherKey { .. }
+            | RestoreError::Mismatch { .. }
+            | RestoreError::Record { .. } => EXIT_BAD_BACKUP,
+            RestoreError::NoKey { .. } | RestoreError::Key(_) => EXIT_CONFIG,
+            RestoreError::Occupied(_) | RestoreError::Create { .. } | RestoreError::Store(_) => {
+                EXIT_TARGET
+            }
+        }
+    }
+}
+
+/// The key when no `--key` is given: `DIR/secret.key` if it is there (copied in before
+/// the restore, where the daemon will read it), else the systemd credential.
+pub fn default_key(state_dir: &Path) -> Result<PathBuf, RestoreError> {
+    let own = state_dir.join(KEY_FILE);
+    if own.exists() {
+        return Ok(own);
+    }
+    let mut looked = vec![own];
+    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) {
+        let credential = Path::new(&dir).join("authd.key");
+        if credential.exists() {
+            return Ok(credential);
+        }
+        looked.push(credential);
+    }
+    Err(RestoreError::NoKey { looked })
+}
+
+/// Does `dir` hold anything but the key?
+fn occupied(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| entries.flatten().any(|e| e.file_name() != KEY_FILE))
+}
+
+fn create_dir(dir: &Path) -> Result<(), RestoreError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
+        .map_err(|source| RestoreError::Create {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// Run a restore; see the module header for the order of the checks.
+pub fn run(options: &Options) -> Result<Restored, RestoreError> {
+    let file = &options.file;
+    let backup = std::fs::File::open(file)
+        .map_err(BackupError::from)
+        .and_then(|f| backup::read_all(std::io::BufReader::new(f), SCHEMA_VERSION))
+        .map_err(|source| RestoreError::Backup {
+            file: file.clone(),
+            source,
+        })?;
+    let key = match &options.key {
+        Some(key) => key.clone(),
+        None => default_key(&options.state_dir)?,
+    };
+    let vault = Vault::open_or_create(&key, false)?;
+    let signature = backup.signature(&vault);
+    match signature {
+        Signature::Verified => {}
+        _ if options.trust_unsigned => {}
+        Signature::Unsigned => return Err(RestoreError::Unsigned { file: file.clone() }),
+        // Another key shows in the key check value; say that rather than "changed".
+        Signature::Mismatch if other_key(&backup.records, &vault) => {
+            return Err(RestoreError::OtherKey {
+                file: file.clone(),
+                key,
+            })
+        }
+        Signature::Mismatch => {
+            return Err(RestoreError::Mismatch {
+                file: file.clone(),
+                key,
+            })
+        }
+    }
+    let checked = check(backup.records, &vault).map_err(|source| RestoreError::Record {
+        file: file.clone(),
+        source,
+    })?;
+    let dir = &options.state_dir;
+    if occupied(dir) {
+        return Err(RestoreError::Occupied(dir.clone()));
+    }
+    create_dir(dir)?;
+    let accounts = checked.accounts();
+    let records = Store::restore(dir, checked, &vault).map_err(RestoreError::Store)?;
+    let key_in_place = key == dir.join(KEY_FILE);
+    Ok(Restored {
+        records,
+        accounts,
+        key,
+        signature,
+        key_in_place,
+    })
+}
