@@ -321,13 +321,17 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__enable__subcmd__sms)
-            opts="-h --phone --socket --json --password-stdin --help"
+            opts="-h --phone --code --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --phone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -343,13 +347,17 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__enable__subcmd__totp)
-            opts="-h --qr-png --socket --json --password-stdin --help"
+            opts="-h --qr-png --code --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --qr-png)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -132,8 +132,10 @@ pub fn account(i: usize) -> String {
 
 /// Give account `i` a password and an active TOTP secret; returns the raw secret.
 fn enrol_totp(client: &mut Client, name: &str) -> Result<Vec<u8>, ClientError> {
-    let Response::TotpEnrolment { secret, .. } =
-        client.call(&Request::EnableTotp { name: name.into() })?
+    let Response::TotpEnrolment { secret, .. } = client.call(&Request::EnableTotp {
+        name: name.into(),
+        proof: None,
+    })?
     else {
         return Err(ClientError::Unexpected("enable-totp".into()));
     };

@@ -27,6 +27,11 @@ pub enum Error {
     #[error("a current verification code (or a recovery code) is required")]
     CodeRequired,
     #[error(
+        "changing your own second factors needs proof: your password, and a current code \
+         when two-factor verification is on"
+    )]
+    ProofRequired,
+    #[error(
         "`{0}` is an SSO account: two-factor authentication is configured at the SSO provider"
     )]
     SsoTwoFactor(String),
@@ -73,7 +78,8 @@ impl Error {
             | Error::CodeReused
             | Error::ChallengeExpired
             | Error::TokenInvalid
-            | Error::SmsCodeExpired => ErrorCode::Denied,
+            | Error::SmsCodeExpired
+            | Error::ProofRequired => ErrorCode::Denied,
             Error::CodeRequired => ErrorCode::SecondFactorRequired,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Bumped on any incompatible change to `Request` or `Response`.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest frame either side sends or accepts (payload bytes, excluding the length prefix).
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -148,13 +148,21 @@ pub enum Request {
     },
     /// Start (or restart) an authenticator-app enrolment (admin or self).
     /// -> `TotpEnrolment`.
-    EnableTotp { name: String },
+    /// Self-service needs `proof` (the password, and a code when a second factor is
+    /// on already): a session alone must not choose the account's factor. Admins may
+    /// omit it.
+    EnableTotp { name: String, proof: Option<Proof> },
     /// Activate the pending enrolment with a current code (admin or self).
     /// -> `Confirmed` (with recovery codes when this is the first 2FA method).
     ConfirmTotp { name: String, code: Secret },
     /// Start SMS verification: check the number's country, send a code (admin or self).
     /// With `phone`, the account's number is set first. -> `SmsSent`.
-    EnableSms { name: String, phone: Option<String> },
+    /// `proof` as for `EnableTotp`.
+    EnableSms {
+        name: String,
+        phone: Option<String>,
+        proof: Option<Proof>,
+    },
     /// Activate SMS verification with the code that was sent (admin or self).
     /// -> `Confirmed` (with recovery codes when this is the first 2FA method).
     ConfirmSms { name: String, code: Secret },
@@ -214,7 +222,7 @@ impl Request {
             | Request::ChangePassword { name, .. }
             | Request::Verify { name, .. }
             | Request::VerifyCode { name, .. }
-            | Request::EnableTotp { name }
+            | Request::EnableTotp { name, .. }
             | Request::ConfirmTotp { name, .. }
             | Request::DisableTwoFactor { name, .. }
             | Request::ResetTwoFactor { name }

@@ -158,7 +158,8 @@ pub enum Command {
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
-    /// Start authenticator-app verification: shows a QR code to scan (admin or self).
+    /// Start authenticator-app verification: shows a QR code to scan (admin or self;
+    /// for your own account, your password first).
     ///
     /// Scan the QR code with Google Authenticator (or any TOTP app), or type the secret in
     /// by hand, then run confirm-totp with the six-digit code the app shows. Running it
@@ -170,6 +171,10 @@ pub enum Command {
         /// a symbolic link is refused): it holds the secret.
         #[arg(long, value_name = "FILE")]
         qr_png: Option<PathBuf>,
+        /// For your own account, which needs your password and, when a second factor is
+        /// on already, a current (or recovery) code; `-` reads it after the password.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
     },
     /// Turn authenticator-app verification on with the code the app shows (admin or self).
     ///
@@ -183,7 +188,7 @@ pub enum Command {
         code: String,
     },
     /// Start SMS verification: sends a six-digit code to the account's phone (admin or
-    /// self).
+    /// self; for your own account, your password first).
     ///
     /// Not every country is supported (see sms.countries in authd.toml); verification by
     /// authenticator app (enable-totp) is recommended.
@@ -193,6 +198,10 @@ pub enum Command {
         /// Set the account's mobile number first (international form, +44 7911 123456).
         #[arg(long, value_name = "NUMBER")]
         phone: Option<String>,
+        /// For your own account, which needs your password and, when a second factor is
+        /// on already, a current (or recovery) code; `-` reads it after the password.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
     },
     /// Turn SMS verification on with the code that was sent (admin or self).
     ///

@@ -170,7 +170,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::Outbox => lists::outbox(&mut s),
         Command::Backup { output } => backup::backup(&mut s, &output),
         Command::Verify { user, code } => session::verify(&mut s, user.name, CodeArg::new(code)),
-        Command::EnableTotp { user, qr_png } => {
+        Command::EnableTotp { user, qr_png, code } => {
             if let Some(path) = &qr_png {
                 if path.as_os_str() == "-" {
                     return Err(CtlError::Usage(
@@ -180,8 +180,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 // Refused before a new secret replaces the pending one.
                 crate::private_file::check_target(path)?;
             }
+            let proof = own_proof(&mut s, &user.name, code)?;
             match s.call(Request::EnableTotp {
                 name: user.name.clone(),
+                proof,
             })? {
                 Response::TotpEnrolment {
                     secret,
@@ -229,10 +231,12 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 other => Err(unexpected(other)),
             }
         }
-        Command::EnableSms { user, phone } => {
+        Command::EnableSms { user, phone, code } => {
+            let proof = own_proof(&mut s, &user.name, code)?;
             let request = Request::EnableSms {
                 name: user.name.clone(),
                 phone,
+                proof,
             };
             match s.call(request)? {
                 Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
@@ -293,12 +297,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             s.done(Request::ResetTwoFactor { name: user.name }, message)
         }
         Command::RecoveryCodes { user, code, .. } => {
-            // Your own account: prove it. Someone else's: only an admin gets this far.
-            let proof = if is_own_account(&user.name) {
-                Some(s.proof(&user.name, CodeArg::new(code), "Password: ")?)
-            } else {
-                None
-            };
+            let proof = own_proof(&mut s, &user.name, code)?;
             let request = Request::RegenerateRecoveryCodes {
                 name: user.name.clone(),
                 proof,
@@ -341,6 +340,16 @@ fn send_reset(s: &mut Session, name: String, proof: Option<Proof>) -> Result<Out
 }
 
 /// Is `name` the Unix login of whoever runs authctl?
+/// Your own account: the password (and a code when 2FA is on) proves it is you, not
+/// just your session. Someone else's: only an admin gets this far, and needs none.
+fn own_proof(s: &mut Session, name: &str, code: Option<String>) -> Result<Option<Proof>, CtlError> {
+    if is_own_account(name) {
+        Ok(Some(s.proof(name, CodeArg::new(code), "Password: ")?))
+    } else {
+        Ok(None)
+    }
+}
+
 fn is_own_account(name: &str) -> bool {
     nix::unistd::User::from_uid(nix::unistd::geteuid())
         .ok()

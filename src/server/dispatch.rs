@@ -95,7 +95,7 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
                 .verify_code(caller, name, challenge, code, origin)
                 .await
         }
-        Request::EnableTotp { name } => service.enable_totp(caller, name).await,
+        Request::EnableTotp { name, proof } => service.enable_totp(caller, name, proof).await,
         Request::ConfirmTotp { name, code } => service.confirm_totp(caller, name, code).await,
         Request::DisableTwoFactor {
             name,
@@ -110,7 +110,9 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::RegenerateRecoveryCodes { name, proof } => {
             service.regenerate_recovery_codes(caller, name, proof).await
         }
-        Request::EnableSms { name, phone } => service.enable_sms(caller, name, phone).await,
+        Request::EnableSms { name, phone, proof } => {
+            service.enable_sms(caller, name, phone, proof).await
+        }
         Request::ConfirmSms { name, code } => service.confirm_sms(caller, name, code).await,
         Request::SendCode { name } => service.send_code(caller, name).await,
         Request::SendReset { name, proof } => service.send_reset(caller, name, proof).await,

@@ -7,7 +7,7 @@ use crate::account::check_phone;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
-use crate::protocol::{Response, Secret};
+use crate::protocol::{Proof, Response, Secret};
 use crate::sms::{self, SmsCheck};
 use crate::store::{Account, Channel, Effects, OutboxItem, SmsEnrolment};
 use crate::time;
@@ -60,12 +60,14 @@ impl Service {
         caller: &Caller,
         name: String,
         phone: Option<String>,
+        proof: Option<Proof>,
     ) -> Result<Response, Error> {
         let account = self.existing(&name)?;
         if account.sso.is_some() {
             return Err(Error::SsoTwoFactor(name));
         }
         let phone = phone.as_deref().map(check_phone).transpose()?;
+        self.prove_own(caller, &name, proof, "enable-sms").await?;
         let now = time::now();
         let (sent, event) = self.store.update_with(&name, now, |acc, effects| {
             refuse_sso(acc)?;

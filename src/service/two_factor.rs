@@ -61,11 +61,34 @@ impl Service {
         Ok((codes, Event::by(caller, action, Outcome::Ok, detail)))
     }
 
-    pub async fn enable_totp(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+    /// Proof for a change to one's own second factors (or recovery codes): the password,
+    /// and a code when a factor is on already. Admins may act without; anyone else with
+    /// only a session on the account (a stolen terminal) may not.
+    pub(super) async fn prove_own(
+        &self,
+        caller: &Caller,
+        name: &str,
+        proof: Option<Proof>,
+        why: &str,
+    ) -> Result<(), Error> {
+        match proof {
+            Some(proof) => self.require_proof(caller, name, proof, why).await,
+            None if caller.is_admin() => Ok(()),
+            None => Err(Error::ProofRequired),
+        }
+    }
+
+    pub async fn enable_totp(
+        &self,
+        caller: &Caller,
+        name: String,
+        proof: Option<Proof>,
+    ) -> Result<Response, Error> {
         let account = self.existing(&name)?;
         if account.sso.is_some() {
             return Err(Error::SsoTwoFactor(name));
         }
+        self.prove_own(caller, &name, proof, "enable-totp").await?;
         let secret = random_bytes::<{ totp::SECRET_LEN }>()?;
         let sealed = self.vault.seal(&totp_context(&name), &secret)?;
         let now = time::now();
@@ -243,14 +266,8 @@ impl Service {
                 "`{name}` has no two-factor verification; recovery codes come with it"
             )));
         }
-        match proof {
-            Some(proof) => {
-                self.require_proof(caller, &name, proof, "recovery-codes")
-                    .await?
-            }
-            None if caller.is_admin() => {}
-            None => return Err(Error::CodeRequired),
-        }
+        self.prove_own(caller, &name, proof, "recovery-codes")
+            .await?;
         let (codes, hashes) = recovery::generate(&self.vault, &name, self.config().recovery.codes)?;
         let event = self.store.update(&name, time::now(), |acc| {
             if acc.second_factors().is_empty() {

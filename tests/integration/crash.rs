@@ -42,8 +42,10 @@ fn work(client: &mut Client, name: &str, log: &Mutex<Vec<Acked>>) -> Result<(), 
         password: Secret::new(GOOD_PW),
     }))?);
     log.lock().unwrap().push(Acked::Password(name.into()));
-    let Response::TotpEnrolment { secret, .. } =
-        ack(client.call(&Request::EnableTotp { name: name.into() }))?
+    let Response::TotpEnrolment { secret, .. } = ack(client.call(&Request::EnableTotp {
+        name: name.into(),
+        proof: None,
+    }))?
     else {
         panic!("enable-totp for {name} did not answer an enrolment");
     };

@@ -19,6 +19,7 @@ mod mail;
 mod other_uids;
 mod outbox;
 mod output_files;
+mod own_factors;
 mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
