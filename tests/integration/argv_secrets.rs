@@ -2,19 +2,8 @@
 //! /proc/PID/cmdline): a code given as `-` is read like a password, here as the next line
 //! of standard input with --password-stdin, recovery codes included.
 
-use std::process::Command;
-
 use crate::daemon::*;
-
-fn oathtool(secret: &str, steps: i64) -> String {
-    let at = authd::time::now() as i64 + 30 * steps;
-    let out = Command::new("oathtool")
-        .args(["--totp", "-b", secret, &format!("--now=@{at}")])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out).trim().to_string()
-}
+use crate::two_factor::oathtool;
 
 fn lines(lines: &[&str]) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
@@ -27,10 +16,10 @@ fn show(d: &Daemon, name: &str) -> serde_json::Value {
 /// Enrol the authenticator app for `name` with the code on stdin (`confirm-totp NAME -`);
 /// returns the secret and the recovery codes.
 fn enrol_with_stdin_code(d: &Daemon, name: &str) -> (String, Vec<String>) {
-    let secret = json(&d.ctl(&["--json", "enable-totp", name]))["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    // Our own account: enrolling needs the password first.
+    let enabled = d.ctl_stdin(&lines(&[GOOD_PW]), &["--json", "enable-totp", name]);
+    assert_ok(&enabled);
+    let secret = json(&enabled)["secret"].as_str().unwrap().to_string();
     let confirmed = d.ctl_stdin(
         &lines(&[&oathtool(&secret, 0)]),
         &["--json", "confirm-totp", name, "-"],

@@ -298,6 +298,16 @@ pub fn assert_ok(out: &Output) {
     assert_exit(out, 0);
 }
 
+/// A `Verify` of `password` for `name`, with no code and no origin.
+pub fn verify_request(name: &str, password: &str) -> authd::protocol::Request {
+    authd::protocol::Request::Verify {
+        name: name.into(),
+        password: authd::protocol::Secret::new(password),
+        code: None,
+        origin: authd::protocol::Origin::default(),
+    }
+}
+
 /// Parse `--json` output.
 pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)

@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::time::Duration;
 
 use authd::codec;
-use authd::protocol::{ErrorCode, Origin, Request, Response, Secret, PROTOCOL_VERSION};
+use authd::protocol::{ErrorCode, Request, Response, Secret, PROTOCOL_VERSION};
 
 use crate::daemon::*;
 
@@ -52,15 +52,6 @@ impl Raw {
     }
 }
 
-fn verify(name: &str, password: &str) -> Request {
-    Request::Verify {
-        name: name.into(),
-        password: Secret::new(password),
-        code: None,
-        origin: Origin::default(),
-    }
-}
-
 fn error_code(response: &Response) -> Option<ErrorCode> {
     match response {
         Response::Error(e) => Some(e.code),
@@ -79,7 +70,7 @@ fn flood_then(d: &Daemon, name: &str, right: Request) -> (Vec<Response>, Respons
             let mut conn = Raw::connect(d);
             let start = Arc::clone(&start);
             let written = written.clone();
-            let request = verify(name, &format!("wrong-guess-number-{i}"));
+            let request = verify_request(name, &format!("wrong-guess-number-{i}"));
             std::thread::spawn(move || {
                 start.wait();
                 conn.send(&request);
@@ -132,7 +123,7 @@ fn a_flood_of_guesses_on_an_app_account_never_confirms_the_password() {
     let d = Daemon::start_with_config(REAL_COST);
     d.user_with_password("victim");
     crate::two_factor::enrol(&d, "victim");
-    let (answers, right) = flood_then(&d, "victim", verify("victim", GOOD_PW));
+    let (answers, right) = flood_then(&d, "victim", verify_request("victim", GOOD_PW));
     assert_five_denied_rest_locked(&answers);
     assert_locked(&right);
     let state = json(&d.ctl(&["--json", "show", "victim"]));
@@ -143,7 +134,7 @@ fn a_flood_of_guesses_on_an_app_account_never_confirms_the_password() {
 fn a_flood_of_guesses_on_a_password_only_account_never_grants() {
     let d = Daemon::start_with_config(REAL_COST);
     d.user_with_password("victim");
-    let (answers, right) = flood_then(&d, "victim", verify("victim", GOOD_PW));
+    let (answers, right) = flood_then(&d, "victim", verify_request("victim", GOOD_PW));
     assert_five_denied_rest_locked(&answers);
     assert_locked(&right);
 }
@@ -156,7 +147,7 @@ fn a_flood_of_guesses_on_an_sms_account_sends_no_code() {
     d.user_with_password("victim");
     assert_ok(&d.ctl(&["enable-sms", "victim", "--phone", crate::sms::PHONE]));
     assert_ok(&d.ctl(&["confirm-sms", "victim", &gateway.code(1)]));
-    let (answers, right) = flood_then(&d, "victim", verify("victim", GOOD_PW));
+    let (answers, right) = flood_then(&d, "victim", verify_request("victim", GOOD_PW));
     assert_five_denied_rest_locked(&answers);
     assert_locked(&right);
     // Only the enrolment code was ever queued: the locked login sent nothing.

@@ -10,18 +10,9 @@ use crate::daemon::*;
 use crate::mail::{parse, token_in, wait_for_mails};
 use crate::two_factor::{enrol, oathtool};
 
-fn verify(name: &str, password: &str) -> Request {
-    Request::Verify {
-        name: name.into(),
-        password: Secret::new(password),
-        code: None,
-        origin: Origin::default(),
-    }
-}
-
 /// The challenge a right password gets on a 2FA account.
 fn challenge(client: &mut Client, name: &str) -> Secret {
-    match client.call(&verify(name, GOOD_PW)).unwrap() {
+    match client.call(&verify_request(name, GOOD_PW)).unwrap() {
         Response::SecondFactorRequired {
             challenge: Some(c), ..
         } => c,
@@ -65,7 +56,7 @@ fn a_challenge_dies_with_an_admin_set_password() {
     assert_refused(redeem(&mut client, "alice", old, oathtool(&secret, 1)));
     // A fresh login with the new password still works.
     let fresh = match client
-        .call(&verify("alice", "Another-Horse-Battery-7"))
+        .call(&verify_request("alice", "Another-Horse-Battery-7"))
         .unwrap()
     {
         Response::SecondFactorRequired {
