@@ -110,7 +110,9 @@ fn a_backup_under_load_restores_every_account() {
             log.iter().filter(|w| w.sent >= phase).count() >= at_least
         })
     };
-    wait_until("every writer under way", || each_has(5, BEFORE).then_some(()));
+    wait_until("every writer under way", || {
+        each_has(5, BEFORE).then_some(())
+    });
     let file = a.dir.path().join("authd.backup");
     phase.store(DURING, SeqCst);
     let out = a.ctl(&["backup", "--output", file.to_str().unwrap()]);
@@ -172,7 +174,11 @@ fn a_backup_under_load_restores_every_account() {
         let held: Vec<bool> = log.iter().map(|w| restored.contains(&w.name)).collect();
         for (w, &held) in log.iter().zip(&held) {
             if w.answered == BEFORE {
-                assert!(held, "{} was acknowledged before the backup, not in it", w.name);
+                assert!(
+                    held,
+                    "{} was acknowledged before the backup, not in it",
+                    w.name
+                );
             }
             if w.sent == AFTER {
                 assert!(!held, "{} was sent after the backup, yet in it", w.name);
@@ -187,7 +193,10 @@ fn a_backup_under_load_restores_every_account() {
     }
     let written: usize = logs.iter().map(|l| l.lock().unwrap().len()).sum();
     let in_backup = restored.iter().filter(|n| n.starts_with('w')).count();
-    assert!(in_backup <= written, "{in_backup} of {written} writes restored");
+    assert!(
+        in_backup <= written,
+        "{in_backup} of {written} writes restored"
+    );
     // Secrets survived sealed: the password and a recovery code work on the copy.
     let pw = format!("{GOOD_PW}\n");
     assert_ok(&b.ctl_stdin(&pw, &["verify", "alice", "--code", &recovery]));
@@ -230,7 +239,11 @@ fn only_admins_may_back_up() {
         &["--json", "backup", "--output", target.to_str().unwrap()],
     );
     assert_error(&out, 77, "permission_denied");
-    assert_eq!(std::fs::read_dir(&drop_box).unwrap().count(), 0, "wrote something");
+    assert_eq!(
+        std::fs::read_dir(&drop_box).unwrap().count(),
+        0,
+        "wrote something"
+    );
     // No snapshot was taken either.
     assert!(!d.log().contains("backup snapshot taken"), "{}", d.log());
 }

@@ -7,9 +7,9 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use authd::codec;
+use authd::protocol::{ErrorCode, Request, Response, PROTOCOL_VERSION};
 use nix::errno::Errno;
 use nix::sys::socket::{recv, MsgFlags};
-use authd::protocol::{ErrorCode, Request, Response, PROTOCOL_VERSION};
 
 use crate::daemon::*;
 
@@ -136,13 +136,17 @@ fn a_frame_dribbled_slower_than_the_timeout_is_cut_off() {
     let mut s = raw(&d);
     s.write_all(&hello()).unwrap();
     let welcome = codec::decode::<Response>(&codec::read_frame_blocking(&mut s).unwrap());
-    assert!(matches!(welcome, Ok(Response::Welcome { .. })), "{welcome:?}");
+    assert!(
+        matches!(welcome, Ok(Response::Welcome { .. })),
+        "{welcome:?}"
+    );
 
     // A request announcing 1000 bytes, sent a byte at a time until the daemon closes the
     // connection; the pause between two bytes is a wait for that close.
     let mut frame = 1000u32.to_be_bytes().to_vec();
     frame.resize(4 + 1000, 0);
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     for byte in &frame {
         assert!(

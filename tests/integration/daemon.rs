@@ -365,7 +365,9 @@ pub fn expires_at(out: &Output) -> u64 {
 /// Wait until the clock the daemon reads (the same wall clock) reaches `at`: from then
 /// on, whatever expires at `at` is expired for the daemon (its rule is `expires <= now`).
 pub fn wait_for_clock(at: u64) {
-    wait_until("the expiry instant", || (authd::time::now() >= at).then_some(()));
+    wait_until("the expiry instant", || {
+        (authd::time::now() >= at).then_some(())
+    });
 }
 
 /// Parse `--json` output.

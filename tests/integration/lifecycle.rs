@@ -26,7 +26,11 @@ fn acknowledged_writes_survive_sigkill_and_the_stale_socket_is_replaced() {
     );
 
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "alice"]));
-    assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "alice"]), 1);
+    assert_error(
+        &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "alice"]),
+        1,
+        "denied",
+    );
     d.kill9();
     d.spawn();
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "alice"]));
@@ -202,7 +206,9 @@ fn hashing(pid: u32) -> bool {
         let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
         let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
         // `PID (COMM) STATE ...`: the state follows the last parenthesis.
-        let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
         comm.starts_with("authd-hash") && state == Some("R")
     })
 }
@@ -227,7 +233,10 @@ fn sigterm_lets_a_request_in_flight_finish() {
     // SIGTERM only once the daemon has read the request and is hashing its password.
     let pid = d.pid();
     wait_until("a hash worker running the verify", || {
-        assert!(!worker.is_finished(), "the verify was answered before SIGTERM");
+        assert!(
+            !worker.is_finished(),
+            "the verify was answered before SIGTERM"
+        );
         hashing(pid).then_some(())
     });
     let status = d.terminate();

@@ -201,24 +201,25 @@ fn reset_link_by_smtp_sets_a_new_password_exactly_once() {
 
     // Too soon for another.
     let again = d.ctl(&["--json", "send-reset", "alice"]);
-    assert_exit(&again, 75);
+    assert_error(&again, 75, "rate_limited");
     assert!(json(&again)["error"]["retry_at"].is_string());
 
-    assert_exit(&reset(&d, &token, "short"), 65);
+    assert_error(&reset_json(&d, &token, "short"), 65, "weak_password");
     assert_ok(&reset(&d, &token, NEW_PW));
     assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "alice"]));
-    assert_exit(
-        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "alice"]),
+    assert_error(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "alice"]),
         1,
+        "denied",
     );
-    let twice = reset(&d, &token, "Another-Fine-Password-7");
-    assert_exit(&twice, 1);
+    let twice = reset_json(&d, &token, "Another-Fine-Password-7");
+    assert_error(&twice, 1, "denied");
     assert!(
         stderr(&twice).contains("already used"),
         "{}",
         stderr(&twice)
     );
-    assert_exit(&reset(&d, "NOT-A-TOKEN", NEW_PW), 1);
+    assert_error(&reset_json(&d, "NOT-A-TOKEN", NEW_PW), 1, "denied");
 
     let notice = parse(&wait_for_mails(inbox.path(), 3)[2]);
     assert_eq!(notice.subject, "Your password was changed");
@@ -251,7 +252,11 @@ fn file_transport_mails_expiry_and_invalidation() {
     let refused = d.events("bob", "password-reset");
     assert_eq!(
         (refused.len(), &refused[0]["outcome"], &refused[0]["detail"]),
-        (1, &serde_json::json!("denied"), &serde_json::json!("token expired"))
+        (
+            1,
+            &serde_json::json!("denied"),
+            &serde_json::json!("token expired")
+        )
     );
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "bob"]));
 
@@ -259,13 +264,17 @@ fn file_transport_mails_expiry_and_invalidation() {
     assert_ok(&d.ctl(&["send-reset", "bob"]));
     let token = token_in(&parse(&wait_for_mails(&maildir, 3)[2]).body);
     assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["set-password", "bob"]));
-    assert_exit(&reset(&d, &token, "Another-Fine-Password-7"), 1);
+    assert_error(
+        &reset_json(&d, &token, "Another-Fine-Password-7"),
+        1,
+        "denied",
+    );
     assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "bob"]));
 
     // No email, no reset mail; SSO accounts have no password to reset.
     assert_ok(&d.ctl(&["add-user", "carol"]));
-    let none = d.ctl(&["send-reset", "carol"]);
-    assert_exit(&none, 65);
+    let none = d.ctl(&["--json", "send-reset", "carol"]);
+    assert_error(&none, 65, "invalid_input");
     assert!(
         stderr(&none).contains("no email address"),
         "{}",
@@ -279,7 +288,7 @@ fn file_transport_mails_expiry_and_invalidation() {
         "--sso",
         "corp",
     ]));
-    assert_exit(&d.ctl(&["send-reset", "sso"]), 65);
+    assert_error(&d.ctl(&["--json", "send-reset", "sso"]), 65, "sso_account");
 }
 
 #[test]
@@ -291,9 +300,9 @@ fn change_password_email_link_checks_the_current_password() {
     wait_for_mails(&maildir, 1);
     let wrong = d.ctl_stdin(
         "wrong-password-1\n",
-        &["change-password", "dora", "--email-link"],
+        &["--json", "change-password", "dora", "--email-link"],
     );
-    assert_exit(&wrong, 1);
+    assert_error(&wrong, 1, "denied");
     assert_ok(&d.ctl_stdin(
         &format!("{GOOD_PW}\n"),
         &["change-password", "dora", "--email-link"],
@@ -396,7 +405,7 @@ fn a_token_can_come_from_stdin_and_email_changes_void_links() {
     assert_ok(&d2.ctl(&["send-reset", "hal"]));
     let token = token_in(&parse(&wait_for_mails(&maildir, 1)[0]).body);
     assert_ok(&d2.ctl(&["set-user", "hal", "--email", "hal@new.example.org"]));
-    assert_exit(&reset(&d2, &token, NEW_PW), 1);
+    assert_error(&reset_json(&d2, &token, NEW_PW), 1, "denied");
     // Files written by the daemon are private.
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&wait_for_mails(&maildir, 1)[0])

@@ -189,8 +189,8 @@ fn a_black_hole_smtp_server_does_not_hold_up_an_sms_login_code() {
     }
 
     // The login sends an SMS code; it arrives while the mails are stuck.
-    let first = d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "sam"]);
-    assert_exit(&first, 1);
+    let first = d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "sam"]);
+    assert_error(&first, 1, "second_factor_required");
     assert!(stderr(&first).contains("sent by SMS"), "{}", stderr(&first));
     let code = gw.code(2);
     let mails: Vec<Value> = outbox(&d)

@@ -11,13 +11,14 @@ use crate::daemon::*;
 /// terminal transcript and the exit code.
 fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
     let cmd = format!("{AUTHCTL} --socket {} {args}", d.socket.display());
-    let mut child = Command::new("script")
-        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    // Killed if the test fails; authctl then gets a hangup from its closed terminal.
+    let mut child = crate::spawned::Spawned::spawn(
+        Command::new("script")
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();

@@ -29,9 +29,9 @@ impl Spawned {
     }
 
     /// Wait for it to exit and collect its piped output (blocks until it exits).
-    pub fn wait_with_output(mut self) -> Output {
+    pub fn wait_with_output(mut self) -> std::io::Result<Output> {
         let child = self.0.take().expect("a guarded child");
-        child.wait_with_output().expect("cannot wait for a child")
+        child.wait_with_output()
     }
 }
 
