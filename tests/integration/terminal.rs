@@ -54,7 +54,8 @@ fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
         stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
     }
     let status = wait_timeout(&mut child, Duration::from_secs(30));
-    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+    // Everything it wrote, up to the end of the terminal (the reader then hangs up).
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_secs(30)) {
         transcript.push_str(&String::from_utf8_lossy(&chunk));
     }
     (transcript, status.code().unwrap_or(-1))
