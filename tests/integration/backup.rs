@@ -104,14 +104,19 @@ fn a_backup_under_load_restores_every_account() {
             })
         })
         .collect();
-    let each_has = |at_least: usize, phase: u8| {
+    // Has every writer had `at_least` writes sent in `phase` or later acknowledged?
+    let each_has = |writers: &[std::thread::JoinHandle<()>], at_least: usize, phase: u8| {
+        assert!(
+            writers.iter().all(|w| !w.is_finished()),
+            "a writer stopped (its write was refused)"
+        );
         logs.iter().all(|log| {
             let log = log.lock().unwrap();
             log.iter().filter(|w| w.sent >= phase).count() >= at_least
         })
     };
     wait_until("every writer under way", || {
-        each_has(5, BEFORE).then_some(())
+        each_has(&writers, 5, BEFORE).then_some(())
     });
     let file = a.dir.path().join("authd.backup");
     phase.store(DURING, SeqCst);
@@ -121,7 +126,7 @@ fn a_backup_under_load_restores_every_account() {
     assert!(a.log().contains("backup snapshot taken"), "{}", a.log());
     // Still writing after it: the backup ran under load from start to end.
     wait_until("every writer past the backup", || {
-        each_has(1, AFTER).then_some(())
+        each_has(&writers, 1, AFTER).then_some(())
     });
     stop.store(true, SeqCst);
     for w in writers {
