@@ -246,8 +246,8 @@ impl Client {
 
     /// Has the daemon closed (or begun to close) this connection while it sat idle?
     /// Between requests the daemon sends nothing, so anything to read, an end of stream or
-    /// an error means the connection is finished.
-    fn closed_by_daemon(&self) -> bool {
+    /// an error means the connection is finished (`call` then connects again).
+    pub fn closed_by_daemon(&self) -> bool {
         let mut byte = [0u8; 1];
         let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
         !matches!(

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const PW: &str = "Correct-Horse-Battery-9";
@@ -21,6 +21,10 @@ fn target_dir() -> PathBuf {
 
 #[path = "../../tests/support/peers.rs"]
 mod peers;
+#[path = "../../tests/support/spawned.rs"]
+mod spawned;
+
+use spawned::Spawned;
 
 /// Root (to write /etc/pam.d), pamtester and oathtool, and the built binaries.
 #[track_caller]
@@ -43,7 +47,7 @@ struct Authd {
     /// Holds the socket and state; removed when the test ends.
     _dir: tempfile::TempDir,
     socket: PathBuf,
-    child: Option<Child>,
+    child: Option<Spawned>,
 }
 
 impl Authd {
@@ -66,13 +70,14 @@ impl Authd {
             ),
         )
         .unwrap();
-        let child = Command::new(target_dir().join("authd"))
-            .arg("--config")
-            .arg(&config)
-            .env("RUST_LOG", "debug")
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        // Guarded at once: if it never answers, the failing test kills it.
+        let child = Spawned::spawn(
+            Command::new(target_dir().join("authd"))
+                .arg("--config")
+                .arg(&config)
+                .env("RUST_LOG", "debug")
+                .stderr(log),
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         while authd::client::Client::connect(&socket, "test", Duration::from_secs(5)).is_err() {
             assert!(Instant::now() < deadline, "authd did not start");
@@ -95,10 +100,7 @@ impl Authd {
     }
 
     fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        drop(self.child.take());
     }
 
     /// A PAM service (in /etc/pam.d, removed on drop) whose stack loads the module.
@@ -577,13 +579,13 @@ fn a_code_typed_after_the_idle_timeout_still_logs_in() {
             .count()
     };
     let before = timeouts();
-    let mut child = Command::new("pamtester")
-        .args(["-v", &svc.name, "alice", "authenticate"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Spawned::spawn(
+        Command::new("pamtester")
+            .args(["-v", &svc.name, "alice", "authenticate"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(format!("{PW}\n").as_bytes()).unwrap();
     // The password was checked; wait until the daemon has closed the idle connection.

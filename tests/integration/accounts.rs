@@ -10,7 +10,11 @@ fn readme_story_add_set_verify_show_log() {
     assert_ok(&d.ctl(&["add-user", "alice", "--email", "alice@example.org"]));
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "alice"]));
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "alice"]));
-    assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "alice"]), 1);
+    assert_error(
+        &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "alice"]),
+        1,
+        "denied",
+    );
 
     let show = json(&d.ctl(&["--json", "show", "alice"]));
     assert_eq!(show["name"], "alice");
@@ -69,8 +73,8 @@ fn invalid_input_is_refused_with_65_and_nothing_is_written() {
         vec!["add-user", "bob", "--phone", "+44 1"],
         vec!["add-user", "bob", "--sso", "bad provider!"],
     ] {
-        let out = d.ctl(&args);
-        assert_exit(&out, 65);
+        let out = d.ctl(&[&["--json"][..], &args].concat());
+        assert_error(&out, 65, "invalid_input");
         assert!(stderr(&out).contains("invalid"), "{}", stderr(&out));
     }
     let status = json(&d.ctl(&["--json", "status"]));
@@ -108,7 +112,11 @@ fn phone_is_stored_in_e164_and_set_user_edits_fields() {
     assert_eq!(show["phone"], serde_json::Value::Null);
 
     assert_exit(&d.ctl(&["set-user", "carol"]), 2);
-    assert_exit(&d.ctl(&["set-user", "carol", "--email", "nope"]), 65);
+    assert_error(
+        &d.ctl(&["--json", "set-user", "carol", "--email", "nope"]),
+        65,
+        "invalid_input",
+    );
     assert_exit(&d.ctl(&["set-user", "nobody-here", "--no-email"]), 67);
     assert_eq!(
         json(&d.ctl(&["--json", "show", "carol"]))["email"],
@@ -130,15 +138,17 @@ fn sso_accounts_have_no_password_here() {
     let verify = d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "dave"]);
     assert_exit(&verify, 65);
     assert_eq!(json(&verify)["error"]["code"], "sso_account");
-    assert_exit(
-        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "dave"]),
+    assert_error(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "set-password", "dave"]),
         65,
+        "sso_account",
     );
 
     assert_ok(&d.ctl(&["add-user", "erin", "--sso", "corp-oidc"]));
-    assert_exit(
-        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "erin"]),
+    assert_error(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "erin"]),
         65,
+        "sso_account",
     );
 
     assert_ok(&d.ctl(&["set-user", "dave", "--no-sso"]));
@@ -210,7 +220,11 @@ fn log_limit_returns_the_newest_events_oldest_first() {
     let d = Daemon::start();
     d.user_with_password("gina");
     for _ in 0..3 {
-        assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "gina"]), 1);
+        assert_error(
+            &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "gina"]),
+            1,
+            "denied",
+        );
     }
     let log = json(&d.ctl(&["--json", "log", "gina", "--limit", "2"]));
     let events = log["events"].as_array().unwrap();

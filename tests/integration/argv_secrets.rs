@@ -93,12 +93,13 @@ fn codes_and_recovery_codes_come_from_stdin_with_code_dash() {
     assert_ok(&fresh);
     let fresh: Vec<String> =
         serde_json::from_value(json(&fresh)["recovery_codes"].clone()).unwrap();
-    assert_exit(
+    assert_error(
         &d.ctl_stdin(
             &lines(&[new, &codes[4]]),
-            &["verify", "root", "--code", "-"],
+            &["--json", "verify", "root", "--code", "-"],
         ),
         1,
+        "denied",
     );
 
     // disable-2fa: password, code.

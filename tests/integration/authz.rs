@@ -48,7 +48,8 @@ fn a_user_acts_on_its_own_account_only() {
         (pw.as_str(), vec!["set-password", "nobody"]),
         ("", vec!["set-user", "nobody", "--email", "n@example.org"]),
     ] {
-        assert_exit(&as_nobody(&d, input, &args), 77);
+        let out = as_nobody(&d, input, &[&["--json"][..], &args].concat());
+        assert_error(&out, 77, "permission_denied");
     }
     // A refused verify is not a guess: it does not count toward alice's lockout.
     assert_eq!(json(&d.ctl(&["--json", "show", "alice"]))["failures"], 0);

@@ -1,12 +1,15 @@
 //! Hostile and broken clients on the raw socket: each gets a clear error or a closed
 //! connection, memory stays bounded, and other clients carry on.
 
-use std::io::{Read, Write};
+use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use authd::codec;
 use authd::protocol::{ErrorCode, Request, Response, PROTOCOL_VERSION};
+use nix::errno::Errno;
+use nix::sys::socket::{recv, MsgFlags};
 
 use crate::daemon::*;
 
@@ -126,32 +129,48 @@ fn a_truncated_frame_or_a_mid_request_disconnect_is_just_closed() {
 
 #[test]
 fn a_frame_dribbled_slower_than_the_timeout_is_cut_off() {
-    let d = Daemon::start_with("frame_timeout = \"1s\"");
+    // A frame must arrive whole within `frame_timeout` of its first byte: a byte every
+    // 200 ms, each gap well inside the timeout, does not keep the connection. The idle
+    // timeout is far off, so a close can only be the frame timeout's.
+    let d = Daemon::start_with("frame_timeout = \"1s\"\nidle_timeout = \"600s\"");
     let mut s = raw(&d);
-    let frame = hello();
-    let started = Instant::now();
-    let mut closed = false;
+    s.write_all(&hello()).unwrap();
+    let welcome = codec::decode::<Response>(&codec::read_frame_blocking(&mut s).unwrap());
+    assert!(
+        matches!(welcome, Ok(Response::Welcome { .. })),
+        "{welcome:?}"
+    );
+
+    // A request announcing 1000 bytes, sent a byte at a time until the daemon closes the
+    // connection; the pause between two bytes is a wait for that close.
+    let mut frame = 1000u32.to_be_bytes().to_vec();
+    frame.resize(4 + 1000, 0);
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
     for byte in &frame {
+        assert!(
+            Instant::now() < deadline,
+            "a dribbled frame was never cut off"
+        );
         if s.write_all(std::slice::from_ref(byte)).is_err() {
-            closed = true;
             break;
         }
-        std::thread::sleep(Duration::from_millis(400));
-        if started.elapsed() > Duration::from_secs(3) {
-            break;
+        let mut peek = [0u8; 1];
+        match recv(s.as_raw_fd(), &mut peek, MsgFlags::MSG_PEEK) {
+            // Nothing within 200 ms: still open, the next byte.
+            Err(Errno::EAGAIN) => continue,
+            // An answer, an end of stream or a reset: the daemon is closing.
+            _ => break,
         }
     }
-    let seen = if closed {
-        Vec::new()
-    } else {
-        responses_until_close(&mut s)
-    };
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let seen = responses_until_close(&mut s);
     assert!(
         seen.iter()
             .all(|r| error_code(r) == Some(ErrorCode::BadRequest)),
         "{seen:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(10));
     still_serving(&d);
 }
 
@@ -172,7 +191,9 @@ fn an_idle_connection_is_closed_after_the_idle_timeout() {
 fn a_client_left_idle_past_the_timeout_reconnects_transparently() {
     let d = Daemon::start_with("idle_timeout = \"1s\"");
     let mut client = d.client();
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_until("the daemon to close the idle connection", || {
+        client.closed_by_daemon().then_some(())
+    });
     // The daemon closed the idle connection; the request is sent again on a new one.
     assert!(matches!(
         client.call(&Request::Status),
@@ -295,9 +316,12 @@ fn a_huge_request_is_refused_by_the_client_before_sending() {
         client.call(&Request::Status),
         Ok(Response::Status(_))
     ));
+    // The daemon says nothing before hello: the first frame back answers it.
     let mut s = raw(&d);
-    let mut buf = [0u8; 1];
-    s.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    assert!(s.read(&mut buf).is_err(), "server spoke before hello");
+    s.write_all(&hello()).unwrap();
+    let first = codec::decode::<Response>(&codec::read_frame_blocking(&mut s).unwrap());
+    assert!(
+        matches!(first, Ok(Response::Welcome { .. })),
+        "server spoke before hello: {first:?}"
+    );
 }

@@ -126,8 +126,9 @@ fn concurrent_guesses_get_exactly_max_failures_evaluations() {
     assert_eq!((denied, locked), (5, 15), "{results:?}");
     let show = json(&d.ctl(&["--json", "show", "victim"]));
     assert_eq!(show["failures"], 5);
-    assert_exit(
-        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "victim"]),
+    assert_error(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "victim"]),
         75,
+        "locked",
     );
 }

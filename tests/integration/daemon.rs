@@ -164,6 +164,24 @@ impl Daemon {
         assert_ok(&self.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", name]));
     }
 
+    /// `account`'s audit events (`authctl --json log`) whose action is `action`.
+    pub fn events(&self, account: &str, action: &str) -> Vec<serde_json::Value> {
+        let log = json(&self.ctl(&["--json", "log", account]));
+        log["events"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no events in: {log}"))
+            .iter()
+            .filter(|e| e["action"] == action)
+            .cloned()
+            .collect()
+    }
+
+    /// Messages in the outbox (queued or failed), from `authctl --json status`.
+    pub fn outbox_len(&self) -> u64 {
+        let status = json(&self.ctl(&["--json", "status"]));
+        status["outbox_queued"].as_u64().unwrap() + status["outbox_failed"].as_u64().unwrap()
+    }
+
     /// Resident set size of the daemon, in KiB.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
@@ -306,6 +324,60 @@ pub fn verify_request(name: &str, password: &str) -> authd::protocol::Request {
         code: None,
         origin: authd::protocol::Origin::default(),
     }
+}
+
+/// Exit status `exit` and, in the `--json` error object, the code `error` (the reason:
+/// `denied` and `second_factor_required` share exit 1, `locked` and `rate_limited` 75).
+/// The command must have run with `--json`.
+#[track_caller]
+pub fn assert_error(out: &Output, exit: i32, error: &str) {
+    assert_exit(out, exit);
+    assert_eq!(
+        json(out)["error"]["code"],
+        error,
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// Poll `check` until it gives a value; a generous deadline, no fixed sleep.
+#[track_caller]
+pub fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The instant printed after `expires at` in `out` (`send-reset`, `enable-sms`,
+/// `send-code`), as unix seconds.
+#[track_caller]
+pub fn expires_at(out: &Output) -> u64 {
+    let text = stdout(out);
+    let at = text
+        .split("expires at ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|t| t.trim_end_matches([')', '.', ',']))
+        .unwrap_or_else(|| panic!("no expiry in: {text}"));
+    humantime::parse_rfc3339(at)
+        .unwrap_or_else(|e| panic!("{at}: {e}"))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Wait until the clock the daemon reads (the same wall clock) reaches `at`: from then
+/// on, whatever expires at `at` is expired for the daemon (its rule is `expires <= now`).
+pub fn wait_for_clock(at: u64) {
+    wait_until("the expiry instant", || {
+        (authd::time::now() >= at).then_some(())
+    });
 }
 
 /// Parse `--json` output.

@@ -13,23 +13,22 @@ use authd::client::Client;
 use authd::protocol::Request;
 
 use crate::daemon::*;
+use crate::spawned::Spawned;
 
 /// Start authd on `d`'s config expecting it to refuse: its output once it exited. Fails
 /// the test if it starts serving instead.
 fn start_refused(d: &Daemon, env: &[(&str, &Path)]) -> Output {
-    let mut child = Command::new(AUTHD)
-        .arg("--config")
-        .arg(&d.config)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Spawned::spawn(
+        Command::new(AUTHD)
+            .arg("--config")
+            .arg(&d.config)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     while child.try_wait().unwrap().is_none() {
         if Client::connect(&d.socket, "test", Duration::from_secs(5)).is_ok() {
-            let _ = child.kill();
-            let _ = child.wait();
             panic!("authd started and served a store it must refuse");
         }
         assert!(Instant::now() < deadline, "authd neither served nor exited");

@@ -8,6 +8,7 @@ use std::time::Duration;
 use authd::protocol::{Origin, Request, Response, Secret};
 
 use crate::daemon::*;
+use crate::spawned::Spawned;
 
 #[test]
 fn acknowledged_writes_survive_sigkill_and_the_stale_socket_is_replaced() {
@@ -25,7 +26,11 @@ fn acknowledged_writes_survive_sigkill_and_the_stale_socket_is_replaced() {
     );
 
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "alice"]));
-    assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "alice"]), 1);
+    assert_error(
+        &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "alice"]),
+        1,
+        "denied",
+    );
     d.kill9();
     d.spawn();
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "alice"]));
@@ -178,7 +183,10 @@ fn a_bad_config_exits_78_naming_the_key() {
     )
     .unwrap();
     let bad = Command::new(AUTHD)
-        .args(["--check-config", "--socket", "/tmp/x.sock", "--state-dir"])
+        .arg("--check-config")
+        .arg("--socket")
+        .arg(dir.path().join("x.sock"))
+        .arg("--state-dir")
         .arg(&state)
         .output()
         .unwrap();
@@ -188,17 +196,33 @@ fn a_bad_config_exits_78_naming_the_key() {
     assert!(text.contains("accessible to group or others"), "{text}");
 }
 
+/// Is one of the daemon's password-hashing threads (`authd-hash-N`) running, i.e. in
+/// state R in /proc? Idle workers sleep on their queue (state S).
+fn hashing(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // `PID (COMM) STATE ...`: the state follows the last parenthesis.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        comm.starts_with("authd-hash") && state == Some("R")
+    })
+}
+
 #[test]
 fn sigterm_lets_a_request_in_flight_finish() {
-    // Slow hashing so the verify is surely still running when SIGTERM arrives.
+    // Slow hashing, so the verify is still hashing when SIGTERM arrives.
     let mut d = Daemon::start_with_config("[password]\nargon2_m_kib = 65536\nargon2_t = 8\n");
     d.user_with_password("slow");
-    let socket = d.socket.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
     let mut client =
-        authd::client::Client::connect(&socket, "test", Duration::from_secs(60)).unwrap();
+        authd::client::Client::connect(&d.socket, "test", Duration::from_secs(120)).unwrap();
+    // The set-password above is answered, so its hash is done: every worker is idle.
+    assert!(!hashing(d.pid()), "a hash worker is busy before the verify");
     let worker = std::thread::spawn(move || {
-        tx.send(()).unwrap();
         client.call(&Request::Verify {
             name: "slow".into(),
             password: Secret::new(GOOD_PW),
@@ -206,8 +230,15 @@ fn sigterm_lets_a_request_in_flight_finish() {
             origin: Origin::default(),
         })
     });
-    rx.recv().unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    // SIGTERM only once the daemon has read the request and is hashing its password.
+    let pid = d.pid();
+    wait_until("a hash worker running the verify", || {
+        assert!(
+            !worker.is_finished(),
+            "the verify was answered before SIGTERM"
+        );
+        hashing(pid).then_some(())
+    });
     let status = d.terminate();
     let answer = worker.join().unwrap().unwrap();
     assert_eq!(
@@ -226,15 +257,22 @@ fn with_no_config_a_user_daemon_uses_its_xdg_directories() {
     let runtime = dir.path().join("run");
     let state_home = dir.path().join("state");
     // Root would use the system paths: run as `nobody` then.
-    let as_uid = nix::unistd::geteuid().is_root().then_some((65534, 65534));
+    let as_uid = if nix::unistd::geteuid().is_root() {
+        if !crate::authz::can_switch_uid() {
+            return;
+        }
+        Some(crate::authz::NOBODY)
+    } else {
+        None
+    };
     let bin = exposed_copy(AUTHD, dir.path());
-    let mut child = command_as(&bin, as_uid)
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .env("XDG_STATE_HOME", &state_home)
-        .env_remove("NOTIFY_SOCKET")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Spawned::spawn(
+        command_as(&bin, as_uid)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("XDG_STATE_HOME", &state_home)
+            .env_remove("NOTIFY_SOCKET")
+            .stderr(Stdio::null()),
+    );
     let socket = runtime.join("authd/authd.sock");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !socket.exists() {
@@ -284,18 +322,19 @@ fn systemd_socket_activation_and_readiness_notification() {
     )
     .unwrap();
     let log = std::fs::File::create(dir.path().join("authd.log")).unwrap();
-    let mut activator = Command::new("systemd-socket-activate")
-        .arg("--listen")
-        .arg(&socket)
-        .arg("-E")
-        .arg(format!("NOTIFY_SOCKET={}", notify_path.display()))
-        .arg(AUTHD)
-        .arg("--config")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    // systemd-socket-activate execs authd in its own place: one process to guard.
+    let mut activator = Spawned::spawn(
+        Command::new("systemd-socket-activate")
+            .arg("--listen")
+            .arg(&socket)
+            .arg("-E")
+            .arg(format!("NOTIFY_SOCKET={}", notify_path.display()))
+            .arg(AUTHD)
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(log),
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !socket.exists() {
         assert!(

@@ -4,12 +4,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mailparse::MailHeaderMap;
 
 use crate::daemon::*;
+use crate::spawned::Spawned;
 
 const PYTHON: &str = "/usr/bin/python3";
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
@@ -31,22 +32,24 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-/// A real SMTP server that saves every message it accepts into `dir`.
+/// A real SMTP server that saves every message it accepts into `dir`; stopped when
+/// dropped.
 pub(crate) struct SmtpSink {
-    child: Child,
+    child: Spawned,
 }
 
 impl SmtpSink {
     pub(crate) fn start(port: u16, dir: &Path) -> SmtpSink {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-        let mut child = Command::new(PYTHON)
-            .arg(script)
-            .arg(port.to_string())
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        // Guarded from the start: if it never says "ready", the failing test kills it.
+        let mut child = Spawned::spawn(
+            Command::new(PYTHON)
+                .arg(script)
+                .arg(port.to_string())
+                .arg(dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
@@ -57,9 +60,24 @@ impl SmtpSink {
 }
 
 impl Drop for SmtpSink {
+    /// SIGTERM and a short wait, so aiosmtpd closes its port; then `Spawned` kills
+    /// whatever is left. Nothing here may panic (it runs while a failed test unwinds),
+    /// and a failing test does not wait.
     fn drop(&mut self) {
-        signal(self.child.id(), "TERM");
-        let _ = wait_timeout(&mut self.child, Duration::from_secs(10));
+        if std::thread::panicking() {
+            return;
+        }
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Ok(Some(_)) | Err(_) => return,
+            }
+        }
     }
 }
 
@@ -146,6 +164,14 @@ fn reset(d: &Daemon, token: &str, password: &str) -> std::process::Output {
     )
 }
 
+/// `reset` with `--json`, for the error code.
+fn reset_json(d: &Daemon, token: &str, password: &str) -> std::process::Output {
+    d.ctl_stdin(
+        &format!("{password}\n"),
+        &["--json", "reset-password", "--token", token],
+    )
+}
+
 #[test]
 fn reset_link_by_smtp_sets_a_new_password_exactly_once() {
     if !aiosmtpd_available() {
@@ -175,24 +201,25 @@ fn reset_link_by_smtp_sets_a_new_password_exactly_once() {
 
     // Too soon for another.
     let again = d.ctl(&["--json", "send-reset", "alice"]);
-    assert_exit(&again, 75);
+    assert_error(&again, 75, "rate_limited");
     assert!(json(&again)["error"]["retry_at"].is_string());
 
-    assert_exit(&reset(&d, &token, "short"), 65);
+    assert_error(&reset_json(&d, &token, "short"), 65, "weak_password");
     assert_ok(&reset(&d, &token, NEW_PW));
     assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "alice"]));
-    assert_exit(
-        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "alice"]),
+    assert_error(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "alice"]),
         1,
+        "denied",
     );
-    let twice = reset(&d, &token, "Another-Fine-Password-7");
-    assert_exit(&twice, 1);
+    let twice = reset_json(&d, &token, "Another-Fine-Password-7");
+    assert_error(&twice, 1, "denied");
     assert!(
         stderr(&twice).contains("already used"),
         "{}",
         stderr(&twice)
     );
-    assert_exit(&reset(&d, "NOT-A-TOKEN", NEW_PW), 1);
+    assert_error(&reset_json(&d, "NOT-A-TOKEN", NEW_PW), 1, "denied");
 
     let notice = parse(&wait_for_mails(inbox.path(), 3)[2]);
     assert_eq!(notice.subject, "Your password was changed");
@@ -213,26 +240,41 @@ fn file_transport_mails_expiry_and_invalidation() {
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "bob"]));
     wait_for_mails(&maildir, 1);
 
-    // An expired token is refused.
-    assert_ok(&d.ctl(&["send-reset", "bob"]));
+    // An expired token is refused (once the clock has passed the expiry it was given).
+    let sent = d.ctl(&["send-reset", "bob"]);
+    assert_ok(&sent);
     let mail = parse(&wait_for_mails(&maildir, 2)[1]);
     assert_eq!(mail.subject, "Reset your password");
     assert!(!mail.body.contains("https://"), "no link without reset.url");
     let token = token_in(&mail.body);
-    std::thread::sleep(Duration::from_millis(2100));
-    assert_exit(&reset(&d, &token, NEW_PW), 1);
+    wait_for_clock(expires_at(&sent));
+    assert_error(&reset_json(&d, &token, NEW_PW), 1, "denied");
+    let refused = d.events("bob", "password-reset");
+    assert_eq!(
+        (refused.len(), &refused[0]["outcome"], &refused[0]["detail"]),
+        (
+            1,
+            &serde_json::json!("denied"),
+            &serde_json::json!("token expired")
+        )
+    );
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "bob"]));
 
     // Any password change voids outstanding tokens.
     assert_ok(&d.ctl(&["send-reset", "bob"]));
     let token = token_in(&parse(&wait_for_mails(&maildir, 3)[2]).body);
     assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["set-password", "bob"]));
-    assert_exit(&reset(&d, &token, "Another-Fine-Password-7"), 1);
+    assert_error(
+        &reset_json(&d, &token, "Another-Fine-Password-7"),
+        1,
+        "denied",
+    );
     assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "bob"]));
 
     // No email, no reset mail; SSO accounts have no password to reset.
     assert_ok(&d.ctl(&["add-user", "carol"]));
-    let none = d.ctl(&["send-reset", "carol"]);
-    assert_exit(&none, 65);
+    let none = d.ctl(&["--json", "send-reset", "carol"]);
+    assert_error(&none, 65, "invalid_input");
     assert!(
         stderr(&none).contains("no email address"),
         "{}",
@@ -246,7 +288,7 @@ fn file_transport_mails_expiry_and_invalidation() {
         "--sso",
         "corp",
     ]));
-    assert_exit(&d.ctl(&["send-reset", "sso"]), 65);
+    assert_error(&d.ctl(&["--json", "send-reset", "sso"]), 65, "sso_account");
 }
 
 #[test]
@@ -258,9 +300,9 @@ fn change_password_email_link_checks_the_current_password() {
     wait_for_mails(&maildir, 1);
     let wrong = d.ctl_stdin(
         "wrong-password-1\n",
-        &["change-password", "dora", "--email-link"],
+        &["--json", "change-password", "dora", "--email-link"],
     );
-    assert_exit(&wrong, 1);
+    assert_error(&wrong, 1, "denied");
     assert_ok(&d.ctl_stdin(
         &format!("{GOOD_PW}\n"),
         &["change-password", "dora", "--email-link"],
@@ -301,17 +343,25 @@ fn the_outbox_survives_an_smtp_outage_and_sigkill_and_delivers_exactly_once() {
     let _sink = SmtpSink::start(port, inbox.path());
     let received = wait_for_mails(inbox.path(), 1);
     assert_eq!(parse(&received[0]).subject, "Reset your password");
-    // Give a duplicate every chance to show up.
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(mails(inbox.path()).len(), 1, "delivered more than once");
-    let status = json(&d.ctl(&["--json", "status"]));
+    // Every send of a message happens before its delivery is recorded (out of the queue,
+    // `mail-delivered` in the log); after that it is never sent again. Wait for the
+    // record, then for a later mail through the same courier, and count.
+    wait_until("erin's mail recorded as delivered", || {
+        (d.outbox_len() == 0 && !d.events("erin", "mail-delivered").is_empty()).then_some(())
+    });
+    assert_ok(&d.ctl(&["add-user", "fay", "--email", "fay@example.org"]));
+    assert_ok(&d.ctl(&["send-reset", "fay"]));
+    wait_until("the later mail recorded as delivered", || {
+        (d.outbox_len() == 0 && !d.events("fay", "mail-delivered").is_empty()).then_some(())
+    });
+    let to: Vec<String> = mails(inbox.path()).iter().map(|m| parse(m).to).collect();
     assert_eq!(
-        (
-            status["outbox_queued"].as_u64(),
-            status["outbox_failed"].as_u64()
-        ),
-        (Some(0), Some(0))
+        to,
+        ["erin@example.org", "fay@example.org"],
+        "delivered more than once"
     );
+    assert_eq!(d.events("erin", "mail-delivered").len(), 1);
+    assert_eq!(d.outbox_len(), 0);
 }
 
 #[test]
@@ -355,7 +405,7 @@ fn a_token_can_come_from_stdin_and_email_changes_void_links() {
     assert_ok(&d2.ctl(&["send-reset", "hal"]));
     let token = token_in(&parse(&wait_for_mails(&maildir, 1)[0]).body);
     assert_ok(&d2.ctl(&["set-user", "hal", "--email", "hal@new.example.org"]));
-    assert_exit(&reset(&d2, &token, NEW_PW), 1);
+    assert_error(&reset_json(&d2, &token, NEW_PW), 1, "denied");
     // Files written by the daemon are private.
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&wait_for_mails(&maildir, 1)[0])

@@ -29,6 +29,8 @@ mod resend;
 mod restore;
 mod revocation;
 mod sms;
+#[path = "../support/spawned.rs"]
+mod spawned;
 mod terminal;
 mod terminal_safety;
 mod two_factor;

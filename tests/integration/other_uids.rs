@@ -47,16 +47,16 @@ for _ in range(int(sys.argv[2])):
 /// past the handshake. Needs root, setpriv and python3.
 pub fn connections_as(ids: (u32, u32), d: &Daemon, n: usize) -> Vec<UnixStream> {
     let (ours, theirs) = UnixStream::pair().unwrap();
-    let mut child = command_as(std::path::Path::new(PYTHON), Some(ids))
-        .arg("-c")
-        .arg(CONNECTOR)
-        .arg(&d.socket)
-        .arg(n.to_string())
-        .stdin(Stdio::from(OwnedFd::from(theirs)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::spawned::Spawned::spawn(
+        command_as(std::path::Path::new(PYTHON), Some(ids))
+            .arg("-c")
+            .arg(CONNECTOR)
+            .arg(&d.socket)
+            .arg(n.to_string())
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
     let mut streams = Vec::with_capacity(n);
     while streams.len() < n {
         let mut byte = [0u8; 1];

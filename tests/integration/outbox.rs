@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -134,18 +133,6 @@ impl Gateway {
     }
 }
 
-/// Poll `check` until it gives a value; a generous deadline, no fixed sleep.
-fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// The outbox as `authctl --json outbox` shows it.
 fn outbox(d: &Daemon) -> Vec<Value> {
     let out = d.ctl(&["--json", "outbox"]);
@@ -202,8 +189,8 @@ fn a_black_hole_smtp_server_does_not_hold_up_an_sms_login_code() {
     }
 
     // The login sends an SMS code; it arrives while the mails are stuck.
-    let first = d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "sam"]);
-    assert_exit(&first, 1);
+    let first = d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "sam"]);
+    assert_error(&first, 1, "second_factor_required");
     assert!(stderr(&first).contains("sent by SMS"), "{}", stderr(&first));
     let code = gw.code(2);
     let mails: Vec<Value> = outbox(&d)

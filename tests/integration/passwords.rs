@@ -7,16 +7,33 @@ fn weak_empty_and_huge_passwords_are_refused_with_a_reason() {
     let d = Daemon::start();
     assert_ok(&d.ctl(&["add-user", "alice"]));
     let cases = [
-        ("\n".to_string(), "at least 10"),
-        ("short\n".to_string(), "at least 10"),
-        ("password123\n".to_string(), "too easy to guess"),
-        ("Xy-alice-Battery-Staple-9\n".to_string(), "account name"),
-        (format!("{}\n", "Ab1-".repeat(100)), "at most 256"),
-        (format!("{}\n", "x".repeat(10 * 1024 * 1024)), "too long"),
+        ("\n".to_string(), "at least 10", "weak_password"),
+        ("short\n".to_string(), "at least 10", "weak_password"),
+        (
+            "password123\n".to_string(),
+            "too easy to guess",
+            "weak_password",
+        ),
+        (
+            "Xy-alice-Battery-Staple-9\n".to_string(),
+            "account name",
+            "weak_password",
+        ),
+        (
+            format!("{}\n", "Ab1-".repeat(100)),
+            "at most 256",
+            "weak_password",
+        ),
+        // Refused by authctl before anything is sent.
+        (
+            format!("{}\n", "x".repeat(10 * 1024 * 1024)),
+            "too long",
+            "invalid_input",
+        ),
     ];
-    for (input, why) in cases {
-        let out = d.ctl_stdin(&input, &["set-password", "alice"]);
-        assert_exit(&out, 65);
+    for (input, why, code) in cases {
+        let out = d.ctl_stdin(&input, &["--json", "set-password", "alice"]);
+        assert_error(&out, 65, code);
         assert!(stderr(&out).contains(why), "want {why:?}: {}", stderr(&out));
     }
     let show = json(&d.ctl(&["--json", "show", "alice"]));
@@ -30,7 +47,11 @@ fn five_failures_lock_the_account_and_unlock_clears_it() {
     let d = Daemon::start();
     d.user_with_password("bob");
     for _ in 0..5 {
-        assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "bob"]), 1);
+        assert_error(
+            &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "bob"]),
+            1,
+            "denied",
+        );
     }
     // The sixth try is refused without checking the password, right or wrong.
     for pw in ["wrong-password-1", GOOD_PW] {
@@ -67,11 +88,19 @@ fn a_success_resets_the_failure_count() {
     let d = Daemon::start();
     d.user_with_password("carl");
     for _ in 0..4 {
-        assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "carl"]), 1);
+        assert_error(
+            &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "carl"]),
+            1,
+            "denied",
+        );
     }
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "carl"]));
     for _ in 0..4 {
-        assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "carl"]), 1);
+        assert_error(
+            &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "carl"]),
+            1,
+            "denied",
+        );
     }
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "carl"]));
 }
@@ -84,9 +113,10 @@ fn unknown_users_answer_67_and_a_password_less_account_is_denied() {
         67,
     );
     assert_ok(&d.ctl(&["add-user", "nopw"]));
-    assert_exit(
-        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "nopw"]),
+    assert_error(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "nopw"]),
         1,
+        "denied",
     );
 }
 
@@ -97,20 +127,24 @@ fn change_password_needs_the_current_one() {
     let new = "Purple-Monkey-Dishwasher-42";
     let wrong = d.ctl_stdin(
         &format!("wrong-password-1\n{new}\n"),
-        &["change-password", "dora"],
+        &["--json", "change-password", "dora"],
     );
-    assert_exit(&wrong, 1);
-    let weak = d.ctl_stdin(&format!("{GOOD_PW}\nshort\n"), &["change-password", "dora"]);
-    assert_exit(&weak, 65);
+    assert_error(&wrong, 1, "denied");
+    let weak = d.ctl_stdin(
+        &format!("{GOOD_PW}\nshort\n"),
+        &["--json", "change-password", "dora"],
+    );
+    assert_error(&weak, 65, "weak_password");
     let same = d.ctl_stdin(
         &format!("{GOOD_PW}\n{GOOD_PW}\n"),
-        &["change-password", "dora"],
+        &["--json", "change-password", "dora"],
     );
-    assert_exit(&same, 65);
+    assert_error(&same, 65, "weak_password");
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n{new}\n"), &["change-password", "dora"]));
-    assert_exit(
-        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "dora"]),
+    assert_error(
+        &d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "dora"]),
         1,
+        "denied",
     );
     assert_ok(&d.ctl_stdin(&format!("{new}\n"), &["verify", "dora"]));
     let log = stdout(&d.ctl(&["log", "dora"]));

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use crate::daemon::*;
 
 pub(crate) const PHONE: &str = "+4930901820";
+/// A second number, to tell two accounts' messages apart at the gateway.
+const OTHER_PHONE: &str = "+33612345678";
 
 pub(crate) struct Gateway {
     outbox: PathBuf,
@@ -115,8 +117,8 @@ fn enrol_confirm_and_log_in_with_sms_codes() {
     assert_eq!(show(&d, "alice")["sms"], "on");
 
     // The password alone sends a code and asks for it.
-    let first = d.ctl_stdin(&pw(), &["verify", "alice"]);
-    assert_exit(&first, 1);
+    let first = d.ctl_stdin(&pw(), &["--json", "verify", "alice"]);
+    assert_error(&first, 1, "second_factor_required");
     assert!(
         stderr(&first).contains("sent by SMS to +49*****820"),
         "{}",
@@ -125,9 +127,10 @@ fn enrol_confirm_and_log_in_with_sms_codes() {
     let code = gw.code(2);
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice", "--code", &code]));
     // Single use.
-    assert_exit(
-        &d.ctl_stdin(&pw(), &["verify", "alice", "--code", &code]),
+    assert_error(
+        &d.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &code]),
         1,
+        "denied",
     );
 
     // Two steps through the challenge: password, then the code read from the gateway.
@@ -162,9 +165,10 @@ fn enrol_confirm_and_log_in_with_sms_codes() {
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice", "--code", &gw.code(4)]));
 
     // The phone cannot be switched under SMS verification.
-    assert_exit(
-        &d.ctl(&["set-user", "alice", "--phone", "+33612345678"]),
+    assert_error(
+        &d.ctl(&["--json", "set-user", "alice", "--phone", "+33612345678"]),
         65,
+        "invalid_input",
     );
     let log = stdout(&d.ctl(&["log", "alice"]));
     for want in [
@@ -178,9 +182,13 @@ fn enrol_confirm_and_log_in_with_sms_codes() {
     assert!(!d.log().contains(&code), "code in the daemon log");
 
     // Disable with password + a fresh code: the attempt without one sends it.
-    assert_exit(
-        &d.ctl_stdin(&pw(), &["disable-2fa", "alice", "--method", "sms"]),
+    assert_error(
+        &d.ctl_stdin(
+            &pw(),
+            &["--json", "disable-2fa", "alice", "--method", "sms"],
+        ),
         1,
+        "second_factor_required",
     );
     let code = gw.code(5);
     assert_ok(&d.ctl_stdin(
@@ -199,12 +207,18 @@ fn enrol_confirm_and_log_in_with_sms_codes() {
 fn expired_codes_are_refused() {
     let (d, gw, _dir) = start("min_interval = \"0s\"\ncode_ttl = \"1s\"", "");
     d.user_with_password("bob");
-    assert_ok(&d.ctl(&["enable-sms", "bob", "--phone", PHONE]));
+    let sent = d.ctl(&["enable-sms", "bob", "--phone", PHONE]);
+    assert_ok(&sent);
     let code = gw.code(1);
-    std::thread::sleep(Duration::from_millis(2100));
-    let late = d.ctl(&["confirm-sms", "bob", &code]);
-    assert_exit(&late, 1);
-    assert!(stderr(&late).contains("expired"), "{}", stderr(&late));
+    // Once the clock has passed the expiry the code was given.
+    wait_for_clock(expires_at(&sent));
+    let late = d.ctl(&["--json", "confirm-sms", "bob", &code]);
+    assert_error(&late, 1, "denied");
+    let message = json(&late)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("expired"), "{message}");
     assert_eq!(show(&d, "bob")["sms"], "pending");
 }
 
@@ -212,33 +226,53 @@ fn expired_codes_are_refused() {
 fn sms_errors_country_number_interval_and_tries() {
     let (d, gw, _dir) = start("countries = [\"DE\", \"FR\"]", "");
     d.user_with_password("carl");
-    let us = d.ctl(&["enable-sms", "carl", "--phone", "+1 202 555 0143"]);
-    assert_exit(&us, 65);
+    let us = d.ctl(&["--json", "enable-sms", "carl", "--phone", "+1 202 555 0143"]);
+    assert_error(&us, 65, "invalid_input");
     assert!(
         stderr(&us).contains("US") && stderr(&us).contains("authenticator app"),
         "{}",
         stderr(&us)
     );
-    assert_exit(&d.ctl(&["enable-sms", "carl", "--phone", "12345"]), 65);
-    assert_exit(&d.ctl(&["enable-sms", "carl"]), 65); // no phone at all
+    assert_error(
+        &d.ctl(&["--json", "enable-sms", "carl", "--phone", "12345"]),
+        65,
+        "invalid_input",
+    );
+    assert_error(
+        &d.ctl(&["--json", "enable-sms", "carl"]),
+        65,
+        "invalid_input",
+    ); // no phone at all
     assert_eq!(show(&d, "carl")["sms"], "off");
 
     assert_ok(&d.ctl(&["enable-sms", "carl", "--phone", PHONE]));
     let again = d.ctl(&["--json", "send-code", "carl"]);
-    assert_exit(&again, 75);
+    assert_error(&again, 75, "rate_limited");
     assert!(json(&again)["error"]["retry_at"].is_string());
 
     let code = gw.code(1);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..3 {
-        assert_exit(&d.ctl(&["confirm-sms", "carl", wrong]), 1);
+        assert_error(
+            &d.ctl(&["--json", "confirm-sms", "carl", wrong]),
+            1,
+            "denied",
+        );
     }
     // The fourth try finds the code void, right or not.
-    assert_exit(&d.ctl(&["confirm-sms", "carl", &code]), 1);
+    assert_error(
+        &d.ctl(&["--json", "confirm-sms", "carl", &code]),
+        1,
+        "denied",
+    );
     assert_eq!(show(&d, "carl")["failures"], 4);
 
     assert_ok(&d.ctl(&["add-user", "sso-user", "--sso", "corp", "--phone", PHONE]));
-    assert_exit(&d.ctl(&["enable-sms", "sso-user"]), 65);
+    assert_error(
+        &d.ctl(&["--json", "enable-sms", "sso-user"]),
+        65,
+        "sso_account",
+    );
 }
 
 #[test]
@@ -269,8 +303,24 @@ fn a_failing_gateway_is_retried_across_a_restart_and_delivers_once() {
     std::fs::remove_file(&gw.fail_flag).unwrap();
     d.spawn();
     let code = gw.code(1);
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(gw.messages().len(), 1, "delivered more than once");
+    // Every send of a message happens before its delivery is recorded (out of the queue,
+    // `sms-delivered` in the log); after that it is never sent again. Wait for the
+    // record, then for a later SMS through the same courier, and count.
+    wait_until("dana's SMS recorded as delivered", || {
+        (d.outbox_len() == 0 && !d.events("dana", "sms-delivered").is_empty()).then_some(())
+    });
+    d.user_with_password("eli");
+    assert_ok(&d.ctl(&["enable-sms", "eli", "--phone", OTHER_PHONE]));
+    wait_until("the later SMS recorded as delivered", || {
+        (d.outbox_len() == 0 && !d.events("eli", "sms-delivered").is_empty()).then_some(())
+    });
+    let to: Vec<String> = gw
+        .messages()
+        .iter()
+        .map(|m| m.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(to, [PHONE, OTHER_PHONE], "delivered more than once");
+    assert_eq!(d.events("dana", "sms-delivered").len(), 1);
     assert_ok(&d.ctl(&["confirm-sms", "dana", &code]));
 }
 
@@ -304,8 +354,8 @@ fn an_account_with_totp_and_sms_accepts_either() {
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "erin", "--code", &totp(1)]));
     // With an app as well, a password alone sends no SMS (the app code is asked for);
     // send-code sends one on request.
-    let needs = d.ctl_stdin(&pw(), &["verify", "erin"]);
-    assert_exit(&needs, 1);
+    let needs = d.ctl_stdin(&pw(), &["--json", "verify", "erin"]);
+    assert_error(&needs, 1, "second_factor_required");
     assert!(
         !stderr(&needs).contains("sent by SMS"),
         "{}",

@@ -11,13 +11,14 @@ use crate::daemon::*;
 /// terminal transcript and the exit code.
 fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
     let cmd = format!("{AUTHCTL} --socket {} {args}", d.socket.display());
-    let mut child = Command::new("script")
-        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    // Killed if the test fails; authctl then gets a hangup from its closed terminal.
+    let mut child = crate::spawned::Spawned::spawn(
+        Command::new("script")
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -53,7 +54,8 @@ fn on_tty(d: &Daemon, args: &str, answers: &[(&str, &str)]) -> (String, i32) {
         stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
     }
     let status = wait_timeout(&mut child, Duration::from_secs(30));
-    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+    // Everything it wrote, up to the end of the terminal (the reader then hangs up).
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_secs(30)) {
         transcript.push_str(&String::from_utf8_lossy(&chunk));
     }
     (transcript, status.code().unwrap_or(-1))

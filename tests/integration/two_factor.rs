@@ -62,7 +62,11 @@ fn enrol_with_oathtool_log_in_with_a_code_and_a_replay_is_refused() {
         "{:06}",
         (oathtool(&secret, 0).parse::<u32>().unwrap() + 1) % 1_000_000
     );
-    assert_exit(&d.ctl(&["confirm-totp", "alice", &wrong]), 1);
+    assert_error(
+        &d.ctl(&["--json", "confirm-totp", "alice", &wrong]),
+        1,
+        "denied",
+    );
     assert_eq!(show(&d, "alice")["totp"], "pending");
 
     let confirmed = d.ctl(&["--json", "confirm-totp", "alice", &oathtool(&secret, 0)]);
@@ -85,8 +89,8 @@ fn enrol_with_oathtool_log_in_with_a_code_and_a_replay_is_refused() {
     // The confirmation used the current step; the next step's code logs in, once.
     let next = oathtool(&secret, 1);
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice", "--code", &next]));
-    let replay = d.ctl_stdin(&pw(), &["verify", "alice", "--code", &next]);
-    assert_exit(&replay, 1);
+    let replay = d.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &next]);
+    assert_error(&replay, 1, "denied");
     assert!(
         stderr(&replay).contains("already used"),
         "{}",
@@ -211,9 +215,10 @@ fn a_recovery_code_works_once_and_regenerating_voids_the_old_set() {
     let (_, codes) = enrol(&d, "carol");
     let typed = codes[3].to_lowercase().replace('-', "");
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "carol", "--code", &typed]));
-    assert_exit(
-        &d.ctl_stdin(&pw(), &["verify", "carol", "--code", &codes[3]]),
+    assert_error(
+        &d.ctl_stdin(&pw(), &["--json", "verify", "carol", "--code", &codes[3]]),
         1,
+        "denied",
     );
     assert_eq!(show(&d, "carol")["recovery_codes_left"], 9);
     assert!(stdout(&d.ctl(&["log", "carol"])).contains("9 left"));
@@ -222,9 +227,10 @@ fn a_recovery_code_works_once_and_regenerating_voids_the_old_set() {
     let fresh = json(&d.ctl(&["--json", "recovery-codes", "carol", "--regenerate"]));
     let fresh: Vec<String> = serde_json::from_value(fresh["recovery_codes"].clone()).unwrap();
     assert_eq!(fresh.len(), 10);
-    assert_exit(
-        &d.ctl_stdin(&pw(), &["verify", "carol", "--code", &codes[0]]),
+    assert_error(
+        &d.ctl_stdin(&pw(), &["--json", "verify", "carol", "--code", &codes[0]]),
         1,
+        "denied",
     );
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "carol", "--code", &fresh[0]]));
     assert_exit(&d.ctl(&["recovery-codes", "carol"]), 2);
@@ -239,21 +245,26 @@ fn disabling_needs_proof_and_reset_is_for_admins() {
     d.user_with_password("dave");
     let (secret, codes) = enrol(&d, "dave");
     // Wrong password, or no code, or a wrong code: refused, nothing changes.
-    let no_code = d.ctl_stdin(&pw(), &["disable-2fa", "dave"]);
-    assert_exit(&no_code, 1);
+    let no_code = d.ctl_stdin(&pw(), &["--json", "disable-2fa", "dave"]);
+    assert_error(&no_code, 1, "second_factor_required");
     let wrong_pw = d.ctl_stdin(
         "wrong-password-1\n",
-        &["disable-2fa", "dave", "--code", &codes[0]],
+        &["--json", "disable-2fa", "dave", "--code", &codes[0]],
     );
-    assert_exit(&wrong_pw, 1);
-    assert_exit(
-        &d.ctl_stdin(&pw(), &["disable-2fa", "dave", "--code", "123456"]),
+    assert_error(&wrong_pw, 1, "denied");
+    assert_error(
+        &d.ctl_stdin(
+            &pw(),
+            &["--json", "disable-2fa", "dave", "--code", "123456"],
+        ),
         1,
+        "denied",
     );
-    assert_exit(
+    assert_error(
         &d.ctl_stdin(
             &pw(),
             &[
+                "--json",
                 "disable-2fa",
                 "dave",
                 "--method",
@@ -263,6 +274,7 @@ fn disabling_needs_proof_and_reset_is_for_admins() {
             ],
         ),
         65,
+        "not_enrolled",
     );
     let state = show(&d, "dave");
     assert_eq!(
@@ -284,7 +296,11 @@ fn disabling_needs_proof_and_reset_is_for_admins() {
         (Some("off"), Some(0))
     );
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "dave"]));
-    assert_exit(&d.ctl_stdin(&pw(), &["disable-2fa", "dave"]), 65);
+    assert_error(
+        &d.ctl_stdin(&pw(), &["--json", "disable-2fa", "dave"]),
+        65,
+        "not_enrolled",
+    );
 
     // Lost device: the admin resets; the audit names the admin.
     enrol(&d, "dave");
@@ -304,7 +320,11 @@ fn disabling_needs_proof_and_reset_is_for_admins() {
     if crate::authz::can_switch_uid() {
         d.user_with_password("nobody");
         enrol(&d, "nobody");
-        assert_exit(&d.ctl_as((65534, 65534), "", &["reset-2fa", "nobody"]), 77);
+        assert_error(
+            &d.ctl_as((65534, 65534), "", &["--json", "reset-2fa", "nobody"]),
+            77,
+            "permission_denied",
+        );
         assert_eq!(show(&d, "nobody")["totp"], "on");
     }
 }
@@ -335,8 +355,8 @@ fn enrolment_rules_sso_and_active() {
     }
     let d = Daemon::start();
     assert_ok(&d.ctl(&["add-user", "sso-user", "--sso", "corp"]));
-    let sso = d.ctl(&["enable-totp", "sso-user"]);
-    assert_exit(&sso, 65);
+    let sso = d.ctl(&["--json", "enable-totp", "sso-user"]);
+    assert_error(&sso, 65, "sso_account");
     assert!(stderr(&sso).contains("SSO provider"), "{}", stderr(&sso));
     d.user_with_password("frank");
     let first = json(&d.ctl(&["--json", "enable-totp", "frank"]));
@@ -344,11 +364,19 @@ fn enrolment_rules_sso_and_active() {
     assert_ne!(first["secret"], second["secret"]);
     // Only the newest pending secret confirms.
     let old = first["secret"].as_str().unwrap();
-    assert_exit(&d.ctl(&["confirm-totp", "frank", &oathtool(old, 0)]), 1);
+    assert_error(
+        &d.ctl(&["--json", "confirm-totp", "frank", &oathtool(old, 0)]),
+        1,
+        "denied",
+    );
     let new = second["secret"].as_str().unwrap();
     assert_ok(&d.ctl(&["confirm-totp", "frank", &oathtool(new, 0)]));
-    assert_exit(&d.ctl(&["enable-totp", "frank"]), 65);
-    assert_exit(&d.ctl(&["confirm-totp", "frank", "123456"]), 65);
+    assert_error(&d.ctl(&["--json", "enable-totp", "frank"]), 65, "exists");
+    assert_error(
+        &d.ctl(&["--json", "confirm-totp", "frank", "123456"]),
+        65,
+        "exists",
+    );
     assert_exit(&d.ctl(&["confirm-totp", "nobody-here", "123456"]), 67);
 }
 
@@ -567,15 +595,15 @@ fn a_systemd_credential_key_is_used_instead_of_the_state_dir() {
     std::fs::write(&key, [9u8; 32]).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o400)).unwrap();
     let socket = dir.path().join("authd.sock");
-    let mut child = Command::new(AUTHD)
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .env("CREDENTIALS_DIRECTORY", &creds)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = crate::spawned::Spawned::spawn(
+        Command::new(AUTHD)
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .env("CREDENTIALS_DIRECTORY", &creds)
+            .stderr(std::process::Stdio::null()),
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let timeout = std::time::Duration::from_secs(5);
     while authd::client::Client::connect(&socket, "test", timeout).is_err() {
