@@ -12,6 +12,7 @@ mod daemon;
 mod email_rules;
 mod fairness;
 mod integrity;
+mod launch;
 mod lifecycle;
 mod lockout_race;
 mod log_flood;
@@ -23,6 +24,10 @@ mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
+mod promises_lockout;
+mod promises_reset;
+mod promises_settings;
+mod promises_sms;
 mod reload;
 mod resend;
 mod restore;
