@@ -24,7 +24,10 @@ mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
+mod promises_backup;
+mod promises_files;
 mod promises_lockout;
+mod promises_logs;
 mod promises_reset;
 mod promises_settings;
 mod promises_sms;
