@@ -24,8 +24,10 @@ mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
+mod promises_access;
 mod promises_backup;
 mod promises_files;
+mod promises_hashing;
 mod promises_lockout;
 mod promises_logs;
 mod promises_reset;

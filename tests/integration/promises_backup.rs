@@ -48,7 +48,11 @@ fn snapshots(d: &Daemon) -> Vec<PathBuf> {
 }
 
 /// One chunk: (session, total, data).
-fn chunk(client: &mut authd::client::Client, session: Option<u64>, offset: u64) -> (u64, u64, Vec<u8>) {
+fn chunk(
+    client: &mut authd::client::Client,
+    session: Option<u64>,
+    offset: u64,
+) -> (u64, u64, Vec<u8>) {
     match client.call(&Request::Backup { session, offset }).unwrap() {
         Response::BackupChunk {
             session,
@@ -83,19 +87,34 @@ fn a_backup_comes_in_chunks_of_at_most_60_kib_and_its_snapshot_never_outlives_it
     while (bytes.len() as u64) < total {
         let (s, t, data) = chunk(&mut client, Some(session), bytes.len() as u64);
         assert_eq!((s, t), (session, total));
-        assert!(!data.is_empty() && data.len() <= BACKUP_CHUNK, "{}", data.len());
+        assert!(
+            !data.is_empty() && data.len() <= BACKUP_CHUNK,
+            "{}",
+            data.len()
+        );
         bytes.extend(data);
         chunks += 1;
     }
     assert_eq!(bytes.len() as u64, total);
     assert!(chunks >= 4, "{chunks} chunks");
-    assert!(snapshots(&d).is_empty(), "the snapshot outlived the last chunk");
+    assert!(
+        snapshots(&d).is_empty(),
+        "the snapshot outlived the last chunk"
+    );
     // The chunks make the backup: it restores, every account in it.
     let file = d.dir.path().join("chunks.backup");
     std::fs::write(&file, &bytes).unwrap();
-    let restored = restore(&d.state_dir().join("secret.key"), &d.dir.path().join("r"), &file);
+    let restored = restore(
+        &d.state_dir().join("secret.key"),
+        &d.dir.path().join("r"),
+        &file,
+    );
     assert_ok(&restored);
-    assert!(stdout(&restored).contains("(1500 accounts)"), "{}", stdout(&restored));
+    assert!(
+        stdout(&restored).contains("(1500 accounts)"),
+        "{}",
+        stdout(&restored)
+    );
 
     // A client that goes away after the first chunk: its snapshot is removed at the
     // next start.
@@ -105,7 +124,10 @@ fn a_backup_comes_in_chunks_of_at_most_60_kib_and_its_snapshot_never_outlives_it
     assert_eq!(snapshots(&d).len(), 1);
     assert!(d.terminate().success());
     d.spawn();
-    assert!(snapshots(&d).is_empty(), "a stale snapshot survived the restart");
+    assert!(
+        snapshots(&d).is_empty(),
+        "a stale snapshot survived the restart"
+    );
 }
 
 #[test]
@@ -129,7 +151,10 @@ fn a_backup_that_cannot_be_written_leaves_nothing_behind() {
         .unwrap();
     assert_exit(&out, 70);
     assert_eq!(json(&out)["error"]["code"], "io", "{}", stdout(&out));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the previous backup");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "the previous backup"
+    );
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()
@@ -162,7 +187,11 @@ fn open_below(dir: &Path) -> Vec<String> {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let meta = entry.metadata().unwrap();
         if meta.mode() & 0o077 != 0 {
-            open.push(format!("{} {:o}", entry.path().display(), meta.mode() & 0o7777));
+            open.push(format!(
+                "{} {:o}",
+                entry.path().display(),
+                meta.mode() & 0o7777
+            ));
         }
         if meta.is_dir() {
             open.extend(open_below(&entry.path()));

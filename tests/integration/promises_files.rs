@@ -70,7 +70,13 @@ fn nothing_in_the_state_directory_is_open_to_others_even_under_umask_000() {
     d.stop();
 
     let entries = walk(&state);
-    for want in ["secret.key", "store.sentinel", "db", "outbox/mail", "outbox/sms"] {
+    for want in [
+        "secret.key",
+        "store.sentinel",
+        "db",
+        "outbox/mail",
+        "outbox/sms",
+    ] {
         assert!(
             entries.iter().any(|(p, _)| p == &state.join(want)),
             "no {want} in {entries:?}"
@@ -149,7 +155,11 @@ fn check_config_creates_nothing_and_changes_no_record() {
     .unwrap();
     let out = check_config(&config);
     assert_ok(&out);
-    assert!(stdout(&out).ends_with("configuration ok\n"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).ends_with("configuration ok\n"),
+        "{}",
+        stdout(&out)
+    );
     let left: Vec<_> = std::fs::read_dir(base)
         .unwrap()
         .flatten()
@@ -159,8 +169,7 @@ fn check_config_creates_nothing_and_changes_no_record() {
 
     // An empty state directory gets no key and no database.
     std::fs::create_dir(base.join("state")).unwrap();
-    std::fs::set_permissions(base.join("state"), std::fs::Permissions::from_mode(0o700))
-        .unwrap();
+    std::fs::set_permissions(base.join("state"), std::fs::Permissions::from_mode(0o700)).unwrap();
     assert_ok(&check_config(&config));
     assert_eq!(std::fs::read_dir(base.join("state")).unwrap().count(), 0);
 
@@ -178,8 +187,16 @@ fn check_config_creates_nothing_and_changes_no_record() {
     let before = authds(&d.state_dir());
     let out = check_config(&d.config);
     assert_ok(&out);
-    assert!(stdout(&out).ends_with("configuration ok\n"), "{}", stdout(&out));
-    assert_eq!(authds(&d.state_dir()), before, "--check-config changed the store");
+    assert!(
+        stdout(&out).ends_with("configuration ok\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        authds(&d.state_dir()),
+        before,
+        "--check-config changed the store"
+    );
     assert_private(&d.state_dir());
     d.spawn();
     assert_eq!(stdout(&d.ctl(&["--json", "log", "cleo"])), history);
@@ -214,7 +231,11 @@ fn start_fails(dir: &Path, body: &str) -> (i32, String) {
 
 #[test]
 fn authd_exits_2_on_a_bad_command_line_and_78_on_a_transport_it_cannot_set_up() {
-    for args in [&["--no-such-option"][..], &["--config"][..], &["--socket"][..]] {
+    for args in [
+        &["--no-such-option"][..],
+        &["--config"][..],
+        &["--socket"][..],
+    ] {
         let out = Command::new(AUTHD).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
     }

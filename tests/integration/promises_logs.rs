@@ -33,7 +33,10 @@ fn sms_text(dir: &Path) -> String {
         let found: Vec<_> = std::fs::read_dir(dir)
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
-        if let Some(file) = found.iter().find(|p| p.extension().is_some_and(|x| x == "sms")) {
+        if let Some(file) = found
+            .iter()
+            .find(|p| p.extension().is_some_and(|x| x == "sms"))
+        {
             return std::fs::read_to_string(file).unwrap();
         }
         assert!(Instant::now() < deadline, "no SMS written");

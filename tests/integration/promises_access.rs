@@ -1,0 +1,146 @@
+//! Who may do what, as the docs promise it (authctl(1) DESCRIPTION and COMMANDS,
+//! authd.toml(5) `admin_group`, README): `outbox` is for admins only, `reset-password
+//! --token` for anyone (also a uid with no passwd entry), a member of `admin_group`
+//! through a supplementary group is an admin; and authctl exits 69 (`busy`) when authd is
+//! at its connection limit. Needs root, for setpriv and throwaway Unix users.
+
+use std::time::{Duration, Instant};
+
+use authd::client::{Client, ClientError};
+use authd::protocol::ErrorCode;
+
+use crate::authz::{can_switch_uid, NOBODY};
+use crate::daemon::*;
+use crate::other_uids::{call, connections_as, hello, UnixGroup, UnixUser};
+use crate::promises_reset::next_token;
+
+const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
+
+/// A uid (and gid) with no entry in the user database.
+fn unknown_ids() -> (u32, u32) {
+    let uid = (54321..60000)
+        .find(|&u| {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(u))
+                .ok()
+                .flatten()
+                .is_none()
+        })
+        .unwrap();
+    (uid, uid)
+}
+
+#[test]
+fn outbox_is_for_admins_and_reset_password_with_a_token_is_for_anyone() {
+    if !can_switch_uid() {
+        return;
+    }
+    let d = Daemon::start();
+    assert_ok(&d.ctl(&["add-user", "alice", "--email", "alice@example.org"]));
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["set-password", "alice"]));
+    assert_ok(&d.ctl(&["send-reset", "alice"]));
+    let token = next_token(&d.state_dir().join("outbox/mail"), &mut Vec::new());
+    let stranger = unknown_ids();
+
+    for ids in [NOBODY, stranger] {
+        let outbox = d.ctl_as(ids, "", &["--json", "outbox"]);
+        assert_exit(&outbox, 77);
+        assert_eq!(json(&outbox)["error"]["code"], "permission_denied");
+        assert_ok(&d.ctl_as(ids, "", &["status"]));
+    }
+    assert_ok(&d.ctl(&["outbox"]));
+
+    // A uid the system does not even know sets alice's password with the token.
+    let reset = d.ctl_as(
+        stranger,
+        &format!("{token}\n{NEW_PW}\n"),
+        &["--json", "reset-password", "--token", "-"],
+    );
+    assert_ok(&reset);
+    assert_eq!(json(&reset)["message"], "password reset for alice");
+    assert_ok(&d.ctl_stdin(&format!("{NEW_PW}\n"), &["verify", "alice"]));
+    let log = stdout(&d.ctl(&["log", "alice"]));
+    assert!(log.contains(&format!("uid {}", stranger.0)), "{log}");
+}
+
+#[test]
+fn a_member_of_admin_group_through_a_supplementary_group_is_an_admin() {
+    if !can_switch_uid() {
+        return;
+    }
+    let group = UnixGroup::create("authd-prm-admins");
+    let member = UnixUser::create("authd-prm-member");
+    let other = UnixUser::create("authd-prm-other");
+    group.add(&member);
+    // The membership is a supplementary one: the member's primary group is another.
+    let gid = nix::unistd::Group::from_name(&group.name)
+        .unwrap()
+        .unwrap()
+        .gid
+        .as_raw();
+    assert_ne!(member.ids.1, gid);
+
+    let d = Daemon::start_with(&format!("admin_group = \"{}\"", group.name));
+    assert_ok(&d.ctl_as(member.ids, "", &["add-user", "carl"]));
+    let list = d.ctl_as(member.ids, "", &["--json", "list-users"]);
+    assert_ok(&list);
+    assert_eq!(json(&list)["users"], serde_json::json!(["carl"]));
+    assert_ok(&d.ctl_as(member.ids, "", &["outbox"]));
+
+    let refused = d.ctl_as(other.ids, "", &["--json", "list-users"]);
+    assert_exit(&refused, 77);
+    assert_eq!(json(&refused)["error"]["code"], "permission_denied");
+}
+
+/// Connections that completed their hello, until `n` are held (a refused one, such as
+/// the readiness probe's slot not yet given back, is tried again).
+fn hold(d: &Daemon, n: usize) -> Vec<Client> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut held = Vec::new();
+    while held.len() < n {
+        match Client::connect(&d.socket, "holder", Duration::from_secs(30)) {
+            Ok(c) => held.push(c),
+            Err(ClientError::Remote(e)) if e.code == ErrorCode::Busy => {
+                assert!(Instant::now() < deadline, "never got {n} connections");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    held
+}
+
+#[track_caller]
+fn assert_busy(out: &std::process::Output) {
+    assert_exit(out, 69);
+    assert_eq!(json(out)["error"]["code"], "busy", "{}", stdout(out));
+}
+
+#[test]
+fn authctl_exits_69_busy_when_authd_is_at_its_connection_limit() {
+    let d = Daemon::start_with("max_connections = 2");
+    let mut held = hold(&d, 2);
+    assert_busy(&d.ctl(&["--json", "status"]));
+    // A slot given back serves the next command.
+    held.pop();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while code(&d.ctl(&["status"])) != 0 {
+        assert!(Instant::now() < deadline, "the freed slot never served");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn authctl_exits_69_busy_when_its_user_holds_its_quota() {
+    if !can_switch_uid() {
+        return;
+    }
+    let d = Daemon::start_with("max_connections_per_uid = 1");
+    let mut mine = connections_as(NOBODY, &d, 1);
+    assert!(matches!(
+        call(&mut mine[0], &hello()),
+        Some(authd::protocol::Response::Welcome { .. })
+    ));
+    assert_busy(&d.ctl_as(NOBODY, "", &["--json", "status"]));
+    // Root is not held to a quota.
+    assert_ok(&d.ctl(&["status"]));
+}
