@@ -270,3 +270,31 @@ fn authd_exits_2_on_a_bad_command_line_and_78_on_a_transport_it_cannot_set_up() 
         assert!(err.contains(key), "{key} not named: {err}");
     }
 }
+
+#[test]
+fn a_store_with_a_schema_version_this_authd_does_not_read_is_refused_untouched() {
+    let mut d = Daemon::start();
+    d.user_with_password("sven");
+    assert!(d.terminate().success());
+    let db = d.state_dir().join("db");
+    let set_schema = |version: u32| {
+        let store = sled::open(&db).unwrap();
+        let meta = store.open_tree("meta").unwrap();
+        meta.insert("schema_version", &version.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+    };
+    set_schema(authd::store::SCHEMA_VERSION + 1);
+    let (code, err) = start_fails(d.dir.path(), TEST_CONFIG);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "schema version {}",
+            authd::store::SCHEMA_VERSION + 1
+        )),
+        "{err}"
+    );
+    // Nothing was converted or lost: with its version back, the store serves as before.
+    set_schema(authd::store::SCHEMA_VERSION);
+    d.spawn();
+    assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "sven"]));
+}

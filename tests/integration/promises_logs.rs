@@ -2,6 +2,9 @@
 //! text of a message" (authd(8), LOGGING and SECRET KEY), checked the hard way: authd at
 //! `RUST_LOG=debug`, where every request is logged, through every flow that handles a
 //! secret; then its whole log and the account's history are searched for each of them.
+//! The same search over the database files and a backup checks the secrets at rest: TOTP
+//! secrets and queued messages sealed, codes and tokens kept only as keyed hashes. And
+//! `authctl outbox` never shows a message's text.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -50,7 +53,7 @@ fn codes(out: &std::process::Output) -> Vec<String> {
 }
 
 #[test]
-fn no_password_code_token_secret_or_key_reaches_the_log_even_at_debug_level() {
+fn no_password_code_token_secret_or_key_reaches_the_log_the_history_or_the_store() {
     if !have("oathtool") {
         return;
     }
@@ -137,6 +140,18 @@ fn no_password_code_token_secret_or_key_reaches_the_log_even_at_debug_level() {
         secrets.push(code.clone());
         secrets.push(code.replace('-', ""));
     }
+    // The database files and the backup: bytes, searched as text (sled stores values
+    // uncompressed, so a secret kept in the clear would be there as it is).
+    let mut store = String::new();
+    for file in std::fs::read_dir(state.join("db")).unwrap().flatten() {
+        if file.path().is_file() {
+            store.push_str(&String::from_utf8_lossy(&std::fs::read(file.path()).unwrap()));
+        }
+    }
+    assert!(store.contains("vic@example.org"), "the search would not find text");
+    let backup = String::from_utf8_lossy(&std::fs::read(&backup).unwrap()).into_owned();
+    // (The passwords are argon2 hashes there, and the key is not in the store at all.)
+    let at_rest = &secrets[3..];
     for (what, text) in [("daemon log", &log), ("history", &history)] {
         for s in &secrets {
             assert!(!text.contains(s.as_str()), "{what} holds a secret: {s}");
@@ -150,4 +165,53 @@ fn no_password_code_token_secret_or_key_reaches_the_log_even_at_debug_level() {
             "{what} holds the raw key"
         );
     }
+    for (what, text) in [("database", &store), ("backup", &backup)] {
+        for s in at_rest.iter().chain([&GOOD_PW.to_string()]) {
+            assert!(!text.contains(s.as_str()), "{what} holds in the clear: {s}");
+        }
+    }
+}
+
+#[test]
+fn the_outbox_listing_never_shows_a_messages_text() {
+    // A sendmail that keeps a copy of what it is given and then fails for now, so the
+    // reset mail stays queued and the test still learns its token.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("taken.eml");
+    let script = dir.path().join("sendmail.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh
+cat > '{}'
+echo try later >&2
+exit 75
+", copy.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let d = Daemon::start_with_config(&format!(
+        "[mail]
+transport = \"sendmail\"
+sendmail = \"{}\"
+{TEST_CONFIG}",
+        script.display()
+    ));
+    assert_ok(&d.ctl(&["add-user", "una", "--email", "una@example.org"]));
+    assert_ok(&d.ctl(&["send-reset", "una"]));
+    let token = next_token(dir.path(), &mut Vec::new());
+    let body_line = "reset-password --token";
+    for args in [&["outbox"][..], &["--json", "outbox"][..]] {
+        let out = d.ctl(args);
+        assert_ok(&out);
+        let shown = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(shown.contains("Reset your password"), "{shown}");
+        assert!(shown.contains("una@example.org"), "{shown}");
+        assert!(
+            !shown.contains(&token) && !shown.contains(body_line),
+            "{args:?} shows the message: {shown}"
+        );
+    }
+    let listed = json(&d.ctl(&["--json", "outbox"]));
+    assert_eq!(listed["messages"][0]["state"], "queued", "{listed}");
 }
