@@ -15,7 +15,6 @@ use crate::daemon::*;
 pub struct Launched {
     pub dir: tempfile::TempDir,
     pub socket: PathBuf,
-    pub config: PathBuf,
     child: Option<Child>,
 }
 
@@ -52,7 +51,6 @@ impl Launched {
         let mut launched = Launched {
             dir,
             socket,
-            config,
             child: Some(child),
         };
         launched.wait_ready();
@@ -88,10 +86,6 @@ impl Launched {
 
     pub fn ctl_stdin(&self, input: &str, args: &[&str]) -> Output {
         run_ctl(Path::new(AUTHCTL), &self.socket, None, input, args)
-    }
-
-    pub fn client(&self) -> Client {
-        Client::connect(&self.socket, "test", Duration::from_secs(30)).unwrap()
     }
 
     /// SIGTERM and wait for a clean exit.

@@ -144,3 +144,101 @@ fn authctl_exits_69_busy_when_its_user_holds_its_quota() {
     // Root is not held to a quota.
     assert_ok(&d.ctl(&["status"]));
 }
+
+/// Kills the daemon it holds when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_user_who_runs_the_daemon_is_its_admin() {
+    if !can_switch_uid() {
+        return;
+    }
+    // authd run by nobody on its defaults for an ordinary user.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let authd = exposed_copy(AUTHD, dir.path());
+    let authctl = exposed_copy(AUTHCTL, dir.path());
+    let mut daemon = Running(
+        command_as(&authd, Some(NOBODY))
+            .env("XDG_RUNTIME_DIR", dir.path().join("run"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .env_remove("NOTIFY_SOCKET")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let socket = dir.path().join("run/authd/authd.sock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Client::connect(&socket, "test", Duration::from_secs(5)).is_err() {
+        assert!(daemon.0.try_wait().unwrap().is_none(), "authd exited");
+        assert!(Instant::now() < deadline, "authd not ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ctl = |ids, args: &[&str]| run_ctl(&authctl, &socket, ids, "", args);
+    assert_ok(&ctl(Some(NOBODY), &["add-user", "bob"]));
+    let list = ctl(Some(NOBODY), &["--json", "list-users"]);
+    assert_eq!(json(&list)["users"], serde_json::json!(["bob"]));
+    let refused = ctl(Some(unknown_ids()), &["--json", "add-user", "eve"]);
+    assert_exit(&refused, 77);
+    assert_eq!(json(&refused)["error"]["code"], "permission_denied");
+    assert_ok(&ctl(None, &["list-users"]));
+}
+
+#[test]
+fn a_login_challenge_is_good_only_for_the_uid_that_asked() {
+    use authd::protocol::{Origin, Request, Response, Secret};
+    if !can_switch_uid() || !have("oathtool") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("nobody");
+    let (secret, _) = crate::two_factor::enrol(&d, "nobody");
+    let password = Request::Verify {
+        name: "nobody".into(),
+        password: Secret::new(GOOD_PW),
+        code: None,
+        origin: Origin::default(),
+    };
+    let challenge_of = |answer| match answer {
+        Some(Response::SecondFactorRequired {
+            challenge: Some(c), ..
+        }) => c,
+        other => panic!("no challenge: {other:?}"),
+    };
+    let code_for = |challenge| Request::VerifyCode {
+        name: "nobody".into(),
+        challenge,
+        code: Secret::new(crate::two_factor::oathtool(&secret, 1)),
+        origin: Origin::default(),
+    };
+    // Root (PAM's uid) asked; nobody, whose account it is, may not redeem it.
+    let roots = challenge_of(d.client().call(&password).ok());
+    let mut nobodys = connections_as(NOBODY, &d, 1).remove(0);
+    assert!(matches!(
+        call(&mut nobodys, &hello()),
+        Some(Response::Welcome { .. })
+    ));
+    match call(&mut nobodys, &code_for(roots)) {
+        Some(Response::Error(e)) => assert_eq!(e.code, ErrorCode::Denied),
+        other => panic!("a foreign challenge redeemed: {other:?}"),
+    }
+    // Its own challenge, with the same code, logs in.
+    let own = challenge_of(call(&mut nobodys, &password));
+    assert_eq!(
+        call(&mut nobodys, &code_for(own)),
+        Some(Response::Verified {
+            name: "nobody".into()
+        })
+    );
+}

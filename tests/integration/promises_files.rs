@@ -280,7 +280,8 @@ fn a_store_with_a_schema_version_this_authd_does_not_read_is_refused_untouched()
     let set_schema = |version: u32| {
         let store = sled::open(&db).unwrap();
         let meta = store.open_tree("meta").unwrap();
-        meta.insert("schema_version", &version.to_be_bytes()).unwrap();
+        meta.insert("schema_version", &version.to_be_bytes())
+            .unwrap();
         store.flush().unwrap();
     };
     set_schema(authd::store::SCHEMA_VERSION + 1);

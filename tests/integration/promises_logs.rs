@@ -145,10 +145,15 @@ fn no_password_code_token_secret_or_key_reaches_the_log_the_history_or_the_store
     let mut store = String::new();
     for file in std::fs::read_dir(state.join("db")).unwrap().flatten() {
         if file.path().is_file() {
-            store.push_str(&String::from_utf8_lossy(&std::fs::read(file.path()).unwrap()));
+            store.push_str(&String::from_utf8_lossy(
+                &std::fs::read(file.path()).unwrap(),
+            ));
         }
     }
-    assert!(store.contains("vic@example.org"), "the search would not find text");
+    assert!(
+        store.contains("vic@example.org"),
+        "the search would not find text"
+    );
     let backup = String::from_utf8_lossy(&std::fs::read(&backup).unwrap()).into_owned();
     // (The passwords are argon2 hashes there, and the key is not in the store at all.)
     let at_rest = &secrets[3..];
@@ -181,15 +186,17 @@ fn the_outbox_listing_never_shows_a_messages_text() {
     let script = dir.path().join("sendmail.sh");
     std::fs::write(
         &script,
-        format!("#!/bin/sh
+        format!(
+            "#!/bin/sh
 cat > '{}'
 echo try later >&2
 exit 75
-", copy.display()),
+",
+            copy.display()
+        ),
     )
     .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let d = Daemon::start_with_config(&format!(
         "[mail]
 transport = \"sendmail\"
