@@ -242,3 +242,106 @@ fn a_login_challenge_is_good_only_for_the_uid_that_asked() {
         })
     );
 }
+
+#[test]
+fn authctl_takes_a_users_own_socket_only_from_a_directory_no_one_else_controls() {
+    use std::os::unix::fs::PermissionsExt;
+    if !can_switch_uid() {
+        return;
+    }
+    let base = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let authctl = exposed_copy(AUTHCTL, base.path());
+    let stranger = unknown_ids();
+    // (owner, mode of $XDG_RUNTIME_DIR/authd, is it nobody's own daemon's?)
+    let cases = [
+        (0, 0o777, false),          // root's, but anyone may swap the socket
+        (stranger.0, 0o755, false), // someone else's
+        (NOBODY.0, 0o700, true),    // nobody's own
+        (0, 0o755, true),           // root's, closed to others
+    ];
+    for (i, (owner, mode, trusted)) in cases.into_iter().enumerate() {
+        let runtime = base.path().join(format!("rt{i}"));
+        let dir = runtime.join("authd");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A listener standing in for whatever answers there.
+        let planted = std::os::unix::net::UnixListener::bind(dir.join("authd.sock")).unwrap();
+        planted.set_nonblocking(true).unwrap();
+        std::fs::set_permissions(
+            dir.join("authd.sock"),
+            std::fs::Permissions::from_mode(0o666),
+        )
+        .unwrap();
+        nix::unistd::chown(&dir, Some(nix::unistd::Uid::from_raw(owner)), None).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        let mut child = command_as(&authctl, Some(NOBODY))
+            .args(["--json", "status"])
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env_remove("AUTHD_SOCKET")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if trusted {
+            // authctl connects and waits for a welcome: accept, then hang up on it.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                match planted.accept() {
+                    Ok((conn, _)) => break drop(conn),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        assert!(Instant::now() < deadline, "case {i}: authctl never came");
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            wait_timeout(&mut child, Duration::from_secs(30));
+        } else {
+            // It goes to the system socket (absent here: exit 69), never to this one.
+            let status = wait_timeout(&mut child, Duration::from_secs(30));
+            assert!(
+                planted.accept().is_err(),
+                "case {i}: authctl connected to a socket in an untrusted directory"
+            );
+            if !std::path::Path::new("/run/authd/authd.sock").exists() {
+                assert_eq!(status.code(), Some(69), "case {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_login_challenge_dies_with_a_restart() {
+    use authd::protocol::{Origin, Request, Response, Secret};
+    if !have("oathtool") {
+        return;
+    }
+    let mut d = Daemon::start();
+    d.user_with_password("rory");
+    let (secret, _) = crate::two_factor::enrol(&d, "rory");
+    let challenge = match d.client().call(&Request::Verify {
+        name: "rory".into(),
+        password: Secret::new(GOOD_PW),
+        code: None,
+        origin: Origin::default(),
+    }) {
+        Ok(Response::SecondFactorRequired {
+            challenge: Some(c), ..
+        }) => c,
+        other => panic!("no challenge: {other:?}"),
+    };
+    assert!(d.terminate().success());
+    d.spawn();
+    let redeemed = d.client().call(&Request::VerifyCode {
+        name: "rory".into(),
+        challenge,
+        code: Secret::new(crate::two_factor::oathtool(&secret, 1)),
+        origin: Origin::default(),
+    });
+    assert_eq!(
+        redeemed.unwrap_err().remote_code(),
+        Some(ErrorCode::Denied),
+        "a challenge outlived the restart"
+    );
+}
