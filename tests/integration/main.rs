@@ -33,6 +33,7 @@ mod promises_logs;
 mod promises_reset;
 mod promises_settings;
 mod promises_sms;
+mod promises_table;
 mod reload;
 mod resend;
 mod restore;
