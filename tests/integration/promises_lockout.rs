@@ -172,10 +172,29 @@ fn a_replayed_app_code_counts_toward_the_lockout() {
     }
     let d = Daemon::start();
     d.user_with_password("rita");
-    let (secret, _) = enrol(&d, "rita");
+    let secret = json(&d.ctl(&["--json", "enable-totp", "rita"]))["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The code that confirmed the enrolment is spent: a login with it is a replay.
+    let confirming = oathtool(&secret, 0);
+    assert_ok(&d.ctl(&["confirm-totp", "rita", &confirming]));
+    let reused = d.ctl_stdin(
+        &format!("{GOOD_PW}\n{confirming}\n"),
+        &["--json", "verify", "rita"],
+    );
+    assert_exit(&reused, 1);
+    assert!(
+        stderr(&reused).contains("already used"),
+        "{}",
+        stderr(&reused)
+    );
+    assert_eq!(show(&d, "rita")["failures"], 1);
+
     let code = oathtool(&secret, 1);
     let input = format!("{GOOD_PW}\n{code}\n");
     assert_ok(&d.ctl_stdin(&input, &["verify", "rita"]));
+    assert_eq!(show(&d, "rita")["failures"], 0);
     for replay in 1..=5 {
         let out = d.ctl_stdin(&input, &["--json", "verify", "rita"]);
         assert_exit(&out, 1);
@@ -203,8 +222,8 @@ fn a_replayed_app_code_counts_toward_the_lockout() {
         })
         .filter(|(_, o)| *o == "replayed")
         .collect();
-    assert_eq!(outcomes.len(), 5, "{events}");
-    assert_eq!(outcomes[4], ("locked-out", "replayed"), "{events}");
+    assert_eq!(outcomes.len(), 6, "{events}");
+    assert_eq!(outcomes[5], ("locked-out", "replayed"), "{events}");
 }
 
 #[test]
