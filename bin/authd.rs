@@ -166,6 +166,9 @@ fn main() -> ExitCode {
     };
     if args.check_config {
         use std::io::Write;
+        // Opening the database lets sled rewrite its own bookkeeping (a snapshot file, the
+        // log's length): keep that as private as the daemon keeps the store.
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
         let problems = authd::server::problems(&config);
         // A closed pipe (`| head`) is not an error worth a panic.
         let mut out = std::io::stdout();

@@ -27,6 +27,11 @@ pub enum Scenario {
     Status,
     Show,
     VerifyPassword,
+    /// Each client cycles through an unknown name (the dummy hash), an existing account
+    /// with a wrong password and with the right one, one request each in turn, and the
+    /// latencies are reported per kind: does an unknown name cost what a real one does?
+    /// (Run the daemon with a high `lockout.max_failures`; `bench/dummy-hash.sh`.)
+    VerifyNames,
     VerifyTotp,
     AddUser,
     /// Attack: hold --clients idle connections (as many as authd gives), retrying refused ones.
@@ -53,6 +58,7 @@ impl Scenario {
             Scenario::Status
             | Scenario::Show
             | Scenario::VerifyPassword
+            | Scenario::VerifyNames
             | Scenario::VerifyTotp
             | Scenario::AddUser => None,
         }
@@ -82,6 +88,38 @@ pub struct Report {
     /// verify-password only: hash_workers x (1 / one verify), measured in the same run.
     pub physical_limit_per_sec: Option<f64>,
     pub hash_workers: u32,
+    /// verify-names only: the latencies of each kind of request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_kind: Vec<KindLatency>,
+}
+
+/// Latency percentiles of one kind of request in a scenario that interleaves kinds.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindLatency {
+    pub kind: &'static str,
+    pub requests: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+}
+
+/// The kinds of request `scenario` interleaves: request i is of kind i % len.
+fn kinds(scenario: Scenario) -> &'static [&'static str] {
+    match scenario {
+        Scenario::VerifyNames => &["unknown name", "wrong password", "right password"],
+        _ => &["all"],
+    }
+}
+
+/// Is `answer` the one request `i` of `scenario` asks for? An unknown name and a wrong
+/// password are refused by design; anything else must succeed.
+fn as_expected(scenario: Scenario, i: u64, answer: &Result<Response, ClientError>) -> bool {
+    use crate::protocol::ErrorCode;
+    let refused = |code| matches!(answer, Err(e) if e.remote_code() == Some(code));
+    match (scenario, i % 3) {
+        (Scenario::VerifyNames, 0) => refused(ErrorCode::NoSuchUser),
+        (Scenario::VerifyNames, 1) => refused(ErrorCode::Denied),
+        _ => answer.is_ok(),
+    }
 }
 
 type Setup = Result<(), ClientError>;
@@ -158,9 +196,13 @@ fn set_password(client: &mut Client, name: &str) -> Setup {
 }
 
 fn verify(name: &str, code: Option<String>) -> Request {
+    verify_with(name, PASSWORD, code)
+}
+
+fn verify_with(name: &str, password: &str, code: Option<String>) -> Request {
     Request::Verify {
         name: name.into(),
-        password: Secret::new(PASSWORD),
+        password: Secret::new(password),
         code: code.map(Secret::new),
         origin: Origin::default(),
     }
@@ -176,7 +218,10 @@ fn plans(
     clients: usize,
     accounts: usize,
 ) -> Result<Vec<Plan>, ClientError> {
-    let needs_admin = matches!(scenario, Scenario::VerifyPassword | Scenario::VerifyTotp);
+    let needs_admin = matches!(
+        scenario,
+        Scenario::VerifyPassword | Scenario::VerifyNames | Scenario::VerifyTotp
+    );
     let mut admin = if needs_admin {
         Some(connect(socket)?)
     } else {
@@ -217,6 +262,22 @@ fn plans(
                 add(admin, &name)?;
                 set_password(admin, &name)?;
                 Box::new(move |_| Some(verify(&name, None)))
+            }
+            Scenario::VerifyNames => {
+                let admin = admin
+                    .as_mut()
+                    .ok_or(ClientError::Unexpected("no admin".into()))?;
+                let name = format!("bench-pw-{c:04}");
+                add(admin, &name)?;
+                set_password(admin, &name)?;
+                let unknown = format!("bench-no-such-account-{c:04}");
+                Box::new(move |i| {
+                    Some(match i % 3 {
+                        0 => verify(&unknown, None),
+                        1 => verify_with(&name, "Not-The-Bench-Password-1", None),
+                        _ => verify(&name, None),
+                    })
+                })
             }
             Scenario::VerifyTotp => {
                 // Each success burns a time step of its account (replay protection):
@@ -303,12 +364,13 @@ pub fn run(
         .map(|mut plan| {
             let socket = socket.to_path_buf();
             let barrier = Arc::clone(&barrier);
-            std::thread::spawn(move || -> (Vec<u64>, u64) {
+            std::thread::spawn(move || -> (Vec<(u64, u64)>, u64) {
                 let client = connect(&socket);
                 barrier.wait();
                 let Ok(mut client) = client else {
                     return (Vec::new(), 1);
                 };
+                // (request number, latency)
                 let (mut latencies, mut errors) = (Vec::new(), 0u64);
                 let started = Instant::now();
                 let mut i = 0u64;
@@ -321,8 +383,8 @@ pub fn run(
                         break;
                     };
                     let t = Instant::now();
-                    let ok = client.call(&request).is_ok();
-                    latencies.push(t.elapsed().as_micros() as u64);
+                    let ok = as_expected(scenario, i, &client.call(&request));
+                    latencies.push((i, t.elapsed().as_micros() as u64));
                     errors += u64::from(!ok);
                     i += 1;
                 }
@@ -342,6 +404,30 @@ pub fn run(
         errors += e;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let names = kinds(scenario);
+    let by_kind = if names.len() > 1 {
+        names
+            .iter()
+            .enumerate()
+            .map(|(k, &kind)| {
+                let mut these: Vec<u64> = latencies
+                    .iter()
+                    .filter(|(i, _)| *i % names.len() as u64 == k as u64)
+                    .map(|&(_, us)| us)
+                    .collect();
+                these.sort_unstable();
+                KindLatency {
+                    kind,
+                    requests: these.len() as u64,
+                    p50_us: percentile(&these, 50.0),
+                    p90_us: percentile(&these, 90.0),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut latencies: Vec<u64> = latencies.into_iter().map(|(_, us)| us).collect();
     latencies.sort_unstable();
     let requests = latencies.len() as u64;
     Ok(Report {
@@ -358,6 +444,7 @@ pub fn run(
         daemon_peak_rss_kib: peak_rss_kib(probe.peer_pid()),
         physical_limit_per_sec,
         hash_workers: info.hash_workers,
+        by_kind,
     })
 }
 
@@ -385,6 +472,12 @@ impl Report {
             t.push_str(&format!(
                 "\nphysical limit  {limit:.1} verifies/s (hash_workers / one verify); reached {:.1} %",
                 100.0 * self.requests_per_sec / limit
+            ));
+        }
+        for k in &self.by_kind {
+            t.push_str(&format!(
+                "\n{:<15} p50 {} us, p90 {} us ({} requests)",
+                k.kind, k.p50_us, k.p90_us, k.requests
             ));
         }
         t

@@ -488,6 +488,18 @@ mod tests {
     }
 
     #[test]
+    fn a_daemon_at_its_connection_limit_is_authinfo_unavail() {
+        // authd answers the hello with `busy` (pam_authd(8), RETURN VALUES).
+        let mut pam = script(&["pw"]);
+        let connect =
+            || -> Result<&mut Daemon, ClientError> { Err(remote(ErrorCode::Busy).unwrap_err()) };
+        assert_eq!(
+            authenticate(&mut pam, connect, &Options::default()),
+            Code::PAM_AUTHINFO_UNAVAIL
+        );
+    }
+
+    #[test]
     fn first_pass_options_use_the_stacked_password() {
         let mut d = daemon(vec![verified(), verified()]);
         let mut pam = script(&[]);

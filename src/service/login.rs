@@ -207,15 +207,19 @@ impl Service {
         // SMS-only accounts get a fresh code now (with an app too, the app code is asked
         // for; send-code sends one on request). If the rate limit says no, the code sent
         // a moment ago is still good.
-        let sms_sent_to = if methods == [SecondFactor::Sms] {
-            self.queue_sms_code(acc, effects, now).ok().map(|s| s.0)
-        } else {
-            None
-        };
+        let sent = (methods == [SecondFactor::Sms]).then(|| self.queue_sms_code(acc, effects, now));
         let mut detail = detail_with(context, "password ok");
-        if let Some(to) = &sms_sent_to {
-            detail.push_str(&format!("; sms code sent to {to}"));
-        }
+        let sms_sent_to = match sent {
+            Some(Ok((to, _))) => {
+                detail.push_str(&format!("; sms code sent to {to}"));
+                Some(to)
+            }
+            Some(Err(e)) => {
+                detail.push_str(&format!("; no new sms code ({})", e.code().as_str()));
+                None
+            }
+            None => None,
+        };
         let event = Event::by(caller, Action::Verify, Outcome::Challenged, detail);
         let needs = Authn::NeedsCode {
             methods,
@@ -240,7 +244,15 @@ impl Service {
         let mut effects = Effects::default();
         let (result, event) =
             self.decide(caller, &mut probe, &mut effects, &attempt, now, context)?;
-        if matches!(result, Ok(Authn::NeedsCode { .. })) && probe == current && effects.is_empty() {
+        // Only an app-only account's half-way step stays out of the history (authd(8),
+        // LOGGING); with SMS on it is kept, also when the rate limit or the country list
+        // allowed no code, so the owner sees that someone had the right password.
+        let sms_on = current.second_factors().contains(&SecondFactor::Sms);
+        if matches!(result, Ok(Authn::NeedsCode { .. }))
+            && probe == current
+            && effects.is_empty()
+            && !sms_on
+        {
             event.log(name);
             return result;
         }

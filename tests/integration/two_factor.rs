@@ -22,7 +22,9 @@ pub(crate) fn oathtool(secret: &str, steps: i64) -> String {
 /// Enrol `name` (which has GOOD_PW) and confirm with the current code; returns the base32
 /// secret and the recovery codes.
 pub(crate) fn enrol(d: &Daemon, name: &str) -> (String, Vec<String>) {
-    let enrolment = json(&d.ctl(&["--json", "enable-totp", name]));
+    // The password goes unread for someone else's account; our own (root's, for the
+    // self-service tests) needs it.
+    let enrolment = json(&d.ctl_stdin(&pw(), &["--json", "enable-totp", name]));
     let secret = enrolment["secret"].as_str().unwrap().to_string();
     let confirmed = d.ctl(&["--json", "confirm-totp", name, &oathtool(&secret, 0)]);
     assert_ok(&confirmed);
