@@ -34,6 +34,9 @@ pub enum CodecError {
     Unread,
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
+    /// No frame began within the idle time: nothing is half read.
+    #[error("no request within the idle timeout")]
+    Idle,
     #[error("malformed message")]
     Decode(#[source] bincode::error::DecodeError),
     #[error("cannot encode message")]
@@ -105,7 +108,7 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
     let mut prefix = [0u8; 4];
     let first = tokio::time::timeout(idle, r.read(&mut prefix[..1]))
         .await
-        .map_err(|_| CodecError::Timeout("a request"))?
+        .map_err(|_| CodecError::Idle)?
         .map_err(CodecError::Io)?;
     if first == 0 {
         return Ok(None);

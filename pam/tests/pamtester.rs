@@ -575,7 +575,7 @@ fn a_code_typed_after_the_idle_timeout_still_logs_in() {
     let timeouts = || {
         std::fs::read_to_string(&log_path)
             .unwrap_or_default()
-            .matches("timed out waiting for a request")
+            .matches("no request within the idle timeout")
             .count()
     };
     let before = timeouts();

@@ -68,6 +68,9 @@ impl Connection {
             Err(e) => e,
         };
         tracing::debug!(error = %problem, "closing connection");
+        // An idle connection is closed without a word: a client that sent a request
+        // just as the time ran out must not take a "timed out" frame for its answer
+        // (its unread request makes the close a reset, so it knows to send it again).
         let tell = match &problem {
             CodecError::TooLarge { .. } | CodecError::Decode(_) => Some(ErrorCode::BadRequest),
             CodecError::Timeout(_) => Some(ErrorCode::BadRequest),
