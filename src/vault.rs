@@ -279,6 +279,11 @@ mod tests {
             key_path_in(Some(creds.path().as_os_str()), state),
             creds.path().join("authd.key")
         );
+        assert_eq!(
+            Vault::key_path(state),
+            key_path_in(std::env::var_os("CREDENTIALS_DIRECTORY").as_deref(), state),
+            "key_path reads $CREDENTIALS_DIRECTORY"
+        );
     }
 
     #[test]
