@@ -305,6 +305,22 @@ mod tests {
     }
 
     #[test]
+    fn the_admin_group_is_looked_up_by_name() {
+        // Group `root` (gid 0) exists on every Linux system.
+        let p = Peer {
+            uid: 4242,
+            gid: 0,
+            pid: None,
+        };
+        assert!(in_admin_group(&p, None, "root"));
+        assert!(!in_admin_group(&p, None, "no-such-group-here"));
+        let other = Peer { gid: 4242, ..p };
+        assert!(!in_admin_group(&other, None, "root"));
+        assert!(Caller::identify(p, 999, "root").is_admin());
+        assert!(!Caller::identify(p, 999, "no-such-group-here").is_admin());
+    }
+
+    #[test]
     fn describe_names_uid_login_and_pid() {
         assert_eq!(alice().describe(), "uid 1000 (alice) pid 1");
         let root = Caller::Admin {

@@ -20,10 +20,19 @@ const PRUNE_ABOVE: usize = 4096;
 struct Window {
     start: Instant,
     logged: u32,
-    /// Left out in this window.
+    /// Left out in this window: reported by the first line of the uid's next window
+    /// (which is always logged, as it starts with `logged == 0`).
     left_out: u64,
-    /// Left out in earlier windows and not yet reported.
-    unreported: u64,
+}
+
+impl Window {
+    fn new(start: Instant) -> Window {
+        Window {
+            start,
+            logged: 0,
+            left_out: 0,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -38,25 +47,17 @@ impl LogLimit {
         let mut uids = self.uids.lock().unwrap_or_else(|e| e.into_inner());
         if uids.len() > PRUNE_ABOVE {
             // A finished window is kept while it has a count still to report.
-            uids.retain(|_, w| {
-                now.duration_since(w.start) < WINDOW || w.left_out > 0 || w.unreported > 0
-            });
+            uids.retain(|_, w| now.duration_since(w.start) < WINDOW || w.left_out > 0);
         }
-        let w = uids.entry(uid).or_insert(Window {
-            start: now,
-            logged: 0,
-            left_out: 0,
-            unreported: 0,
-        });
+        let w = uids.entry(uid).or_insert_with(|| Window::new(now));
+        let mut earlier = 0;
         if now.duration_since(w.start) >= WINDOW {
-            w.unreported += w.left_out;
-            w.start = now;
-            w.logged = 0;
-            w.left_out = 0;
+            earlier = w.left_out;
+            *w = Window::new(now);
         }
         if w.logged < BURST {
             w.logged += 1;
-            Some(std::mem::take(&mut w.unreported))
+            Some(earlier)
         } else {
             w.left_out += 1;
             None
