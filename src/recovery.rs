@@ -18,10 +18,9 @@ fn new_code() -> Result<String, VaultError> {
 /// 80 bits as four dash-separated groups of four Crockford base32 characters, most
 /// significant bits first.
 fn encode(bytes: [u8; CODE_BYTES]) -> String {
-    let mut bits = 0u128;
-    for b in bytes {
-        bits = (bits << 8) | b as u128;
-    }
+    let mut wide = [0u8; 16];
+    wide[16 - CODE_BYTES..].copy_from_slice(&bytes);
+    let bits = u128::from_be_bytes(wide);
     let mut out = String::with_capacity(CODE_CHARS + 3);
     for i in 0..CODE_CHARS {
         if i > 0 && i % 4 == 0 {

@@ -144,10 +144,7 @@ impl Vault {
 
     /// Decrypt what `seal` produced for the same `context`.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Unsealed> {
-        if sealed.len() < NONCE_LEN {
-            return Err(Unsealed);
-        }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or(Unsealed)?;
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&*self.seal_key));
         cipher
             .decrypt(
