@@ -265,6 +265,27 @@ mod tests {
     }
 
     #[test]
+    fn malformed_challenges_are_refused_without_panicking() {
+        let c = Challenges::default();
+        let now = Instant::now();
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        let wire = t.expose();
+        let mut inputs = vec![
+            String::new(),
+            "00".into(),
+            wire[..78].to_string(),
+            format!("{wire}00"),
+            format!("{}zz", &wire[..78]),
+        ];
+        // 80 bytes, not ASCII, with a two-byte character across a pair of hex digits.
+        inputs.push(format!("0\u{e9}{}", &wire[3..]));
+        for input in inputs {
+            assert_eq!(c.take(&Secret::new(input), "alice", 1000, now), None);
+        }
+        assert!(c.take(&t, "alice", 1000, now).is_some(), "still there");
+    }
+
+    #[test]
     fn one_account_replaces_only_its_own_oldest() {
         let c = Challenges::default();
         let now = Instant::now();
