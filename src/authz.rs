@@ -172,6 +172,12 @@ fn in_admin_group(peer: &Peer, user: Option<&User>, admin_group: &str) -> bool {
     let Ok(Some(group)) = Group::from_name(admin_group) else {
         return false;
     };
+    member(&group, peer, user)
+}
+
+/// Is `peer` in `group`: by the peer's gid, its user's primary gid, or the group's
+/// supplementary member list?
+fn member(group: &Group, peer: &Peer, user: Option<&User>) -> bool {
     group.gid == Gid::from_raw(peer.gid)
         || user.is_some_and(|u| u.gid == group.gid || group.mem.contains(&u.name))
 }
@@ -243,6 +249,101 @@ mod tests {
     fn root_and_the_daemon_uid_are_admins() {
         assert!(Caller::identify(peer(0), 999, "no-such-group-here").is_admin());
         assert!(Caller::identify(peer(999), 999, "no-such-group-here").is_admin());
+    }
+
+    #[test]
+    fn a_uid_that_is_not_root_nor_the_daemon_is_not_an_admin_by_uid() {
+        assert!(!Standing::admin_by_uid(4242, 999));
+        let nobody = Caller::identify(peer(4242), 999, "no-such-group-here");
+        assert!(!nobody.is_admin());
+        assert_eq!(nobody, Caller::Anonymous { peer: peer(4242) });
+        assert!(!alice().is_admin());
+    }
+
+    fn group(gid: u32, members: &[&str]) -> Group {
+        Group {
+            name: "authd-admin".into(),
+            passwd: Default::default(),
+            gid: Gid::from_raw(gid),
+            mem: members.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    fn user(name: &str, gid: u32) -> User {
+        User {
+            name: name.into(),
+            passwd: Default::default(),
+            uid: Uid::from_raw(1000),
+            gid: Gid::from_raw(gid),
+            gecos: Default::default(),
+            dir: "/home/x".into(),
+            shell: "/bin/sh".into(),
+        }
+    }
+
+    #[test]
+    fn group_membership_by_peer_gid_primary_gid_or_member_list() {
+        let admins = group(50, &["carol"]);
+        let p = |gid| Peer {
+            uid: 1000,
+            gid,
+            pid: None,
+        };
+        assert!(member(&admins, &p(50), None), "the peer's own gid");
+        assert!(member(&admins, &p(50), Some(&user("alice", 1000))));
+        assert!(
+            member(&admins, &p(7), Some(&user("alice", 50))),
+            "primary gid"
+        );
+        assert!(
+            member(&admins, &p(7), Some(&user("carol", 1000))),
+            "member list"
+        );
+        assert!(!member(&admins, &p(7), Some(&user("alice", 1000))));
+        assert!(!member(&admins, &p(7), None));
+        assert!(!member(&group(50, &[]), &p(7), Some(&user("carol", 1000))));
+    }
+
+    #[test]
+    fn the_admin_group_is_looked_up_by_name() {
+        // Group `root` (gid 0) exists on every Linux system.
+        let p = Peer {
+            uid: 4242,
+            gid: 0,
+            pid: None,
+        };
+        assert!(in_admin_group(&p, None, "root"));
+        assert!(!in_admin_group(&p, None, "no-such-group-here"));
+        let other = Peer { gid: 4242, ..p };
+        assert!(!in_admin_group(&other, None, "root"));
+        assert!(Caller::identify(p, 999, "root").is_admin());
+        assert!(!Caller::identify(p, 999, "no-such-group-here").is_admin());
+    }
+
+    #[test]
+    fn describe_names_uid_login_and_pid() {
+        assert_eq!(alice().describe(), "uid 1000 (alice) pid 1");
+        let root = Caller::Admin {
+            peer: Peer {
+                uid: 0,
+                gid: 0,
+                pid: None,
+            },
+            login: Some("root".into()),
+        };
+        assert_eq!(root.describe(), "uid 0 (root)");
+        let nameless = Caller::Admin {
+            peer: peer(999),
+            login: None,
+        };
+        assert_eq!(nameless.describe(), "uid 999 pid 1");
+        let anon = Caller::Anonymous { peer: peer(4242) };
+        assert_eq!(anon.describe(), "uid 4242 pid 1");
+        let err = alice().authorize(&verify("bob")).unwrap_err().to_string();
+        assert!(
+            err.contains("uid 1000 (alice)") && err.contains("`bob`"),
+            "{err}"
+        );
     }
 
     #[test]

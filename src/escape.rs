@@ -51,7 +51,8 @@ pub fn escaped(text: &str) -> Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() && (c as u32) < 0x100 => {
+            // The controls (C0, DEL, C1) all lie below U+0100: two hex digits.
+            c if c.is_control() => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
             c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),

@@ -20,10 +20,19 @@ const PRUNE_ABOVE: usize = 4096;
 struct Window {
     start: Instant,
     logged: u32,
-    /// Left out in this window.
+    /// Left out in this window: reported by the first line of the uid's next window
+    /// (which is always logged, as it starts with `logged == 0`).
     left_out: u64,
-    /// Left out in earlier windows and not yet reported.
-    unreported: u64,
+}
+
+impl Window {
+    fn new(start: Instant) -> Window {
+        Window {
+            start,
+            logged: 0,
+            left_out: 0,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -37,27 +46,27 @@ impl LogLimit {
     pub fn allow(&self, uid: u32, now: Instant) -> Option<u64> {
         let mut uids = self.uids.lock().unwrap_or_else(|e| e.into_inner());
         if uids.len() > PRUNE_ABOVE {
-            uids.retain(|_, w| now.duration_since(w.start) < WINDOW || w.unreported > 0);
+            // A finished window is kept while it has a count still to report.
+            uids.retain(|_, w| now.duration_since(w.start) < WINDOW || w.left_out > 0);
         }
-        let w = uids.entry(uid).or_insert(Window {
-            start: now,
-            logged: 0,
-            left_out: 0,
-            unreported: 0,
-        });
+        let w = uids.entry(uid).or_insert_with(|| Window::new(now));
+        let mut earlier = 0;
         if now.duration_since(w.start) >= WINDOW {
-            w.unreported += w.left_out;
-            w.start = now;
-            w.logged = 0;
-            w.left_out = 0;
+            earlier = w.left_out;
+            *w = Window::new(now);
         }
         if w.logged < BURST {
             w.logged += 1;
-            Some(std::mem::take(&mut w.unreported))
+            Some(earlier)
         } else {
             w.left_out += 1;
             None
         }
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.uids.lock().map_or(0, |u| u.len())
     }
 }
 
@@ -88,5 +97,34 @@ mod tests {
         let later = t + WINDOW;
         assert_eq!(limit.allow(7, later), Some(1000));
         assert_eq!(limit.allow(7, later), Some(0));
+    }
+
+    #[test]
+    fn many_uids_forget_finished_windows_but_not_counts_still_to_report() {
+        let limit = LogLimit::default();
+        let t = Instant::now();
+        for uid in 0..PRUNE_ABOVE as u32 {
+            assert_eq!(limit.allow(uid, t), Some(0));
+        }
+        for _ in 0..BURST + 4 {
+            limit.allow(0, t);
+        }
+        let later = t + WINDOW;
+        limit.allow(100_000, later);
+        assert_eq!(limit.tracked(), PRUNE_ABOVE + 1, "not above the bound yet");
+        limit.allow(100_001, later);
+        // Kept: uid 0 (5 left out, not yet reported) and the two in their window.
+        assert_eq!(limit.tracked(), 3);
+        assert_eq!(limit.allow(0, later), Some(5));
+        assert_eq!(limit.allow(1, later), Some(0));
+    }
+
+    #[test]
+    fn the_note_says_how_many_were_left_out() {
+        assert_eq!(note(0), "");
+        assert_eq!(
+            note(3),
+            " (3 earlier warnings caused by this uid were not logged)"
+        );
     }
 }

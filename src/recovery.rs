@@ -12,11 +12,15 @@ const CODE_CHARS: usize = 16;
 
 /// One new code, e.g. `7Q2M-0XKD-9R4T-HB3C`.
 fn new_code() -> Result<String, VaultError> {
-    let bytes = random_bytes::<CODE_BYTES>()?;
-    let mut bits = 0u128;
-    for b in bytes {
-        bits = (bits << 8) | b as u128;
-    }
+    Ok(encode(random_bytes::<CODE_BYTES>()?))
+}
+
+/// 80 bits as four dash-separated groups of four Crockford base32 characters, most
+/// significant bits first.
+fn encode(bytes: [u8; CODE_BYTES]) -> String {
+    let mut wide = [0u8; 16];
+    wide[16 - CODE_BYTES..].copy_from_slice(&bytes);
+    let bits = u128::from_be_bytes(wide);
     let mut out = String::with_capacity(CODE_CHARS + 3);
     for i in 0..CODE_CHARS {
         if i > 0 && i % 4 == 0 {
@@ -25,7 +29,7 @@ fn new_code() -> Result<String, VaultError> {
         let shift = 5 * (CODE_CHARS - 1 - i);
         out.push(CROCKFORD[((bits >> shift) & 31) as usize] as char);
     }
-    Ok(out)
+    out
 }
 
 /// The canonical form of typed input, or `None` if it cannot be a recovery code.
@@ -104,6 +108,19 @@ mod tests {
         }
         let unique: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(unique.len(), 10);
+    }
+
+    #[test]
+    fn every_one_of_the_80_bits_shows_in_its_place() {
+        assert_eq!(encode([0; CODE_BYTES]), "0000-0000-0000-0000");
+        assert_eq!(encode([0xff; CODE_BYTES]), "ZZZZ-ZZZZ-ZZZZ-ZZZZ");
+        // 0x0123456789abcdef0123 in groups of five bits: 0 4 17 20 10 25 28 9 21 15 6 30 30 0 9 3
+        let bytes = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23];
+        assert_eq!(encode(bytes), "04HM-ASW9-NF6Y-Y093");
+        let one = encode([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(one, "0000-0000-0000-0001");
+        let top = encode([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(top, "G000-0000-0000-0000");
     }
 
     #[test]

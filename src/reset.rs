@@ -66,6 +66,18 @@ mod tests {
         assert_eq!(a.len(), 52);
         assert_ne!(a, b);
         assert_eq!(hash(&vault, &format!(" {} ", a.to_lowercase())), ha);
+        assert_ne!(hash(&vault, &b), ha, "another token, another hash");
+        let other = Vault::from_key(&[6u8; 32]);
+        assert_ne!(hash(&other, &a), ha, "another key, another hash");
+    }
+
+    #[test]
+    fn the_changed_mail_names_the_account_the_time_and_how() {
+        let body = changed_body("alice", "reset by mail", 0);
+        assert!(body.contains("account alice"), "{body}");
+        assert!(body.contains("1970-01-01T00:00:00Z"), "{body}");
+        assert!(body.contains("(reset by mail)"), "{body}");
+        assert!(body.contains("contact your administrator"), "{body}");
     }
 
     #[test]

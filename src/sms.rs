@@ -41,11 +41,9 @@ pub fn new_code(
     config: &SmsConfig,
     now: u64,
 ) -> Result<(String, PendingCode), VaultError> {
-    // Rejection sampling keeps every code equally likely.
     let code = loop {
-        let n = u32::from_be_bytes(random_bytes::<4>()?);
-        if n < u32::MAX - u32::MAX % 1_000_000 {
-            break format!("{:06}", n % 1_000_000);
+        if let Some(code) = code_from(u32::from_be_bytes(random_bytes::<4>()?)) {
+            break code;
         }
     };
     let pending = PendingCode {
@@ -54,6 +52,14 @@ pub fn new_code(
         tries: 0,
     };
     Ok((code, pending))
+}
+
+/// Draws at or above this are rejected: below it, every code is equally likely.
+const UNBIASED_BELOW: u32 = u32::MAX - u32::MAX % 1_000_000;
+
+/// The six-digit code for a random draw `n`, or `None` to draw again (rejection sampling).
+fn code_from(n: u32) -> Option<String> {
+    (n < UNBIASED_BELOW).then(|| format!("{:06}", n % 1_000_000))
 }
 
 /// Check `code` against the pending one; a wrong try is counted, and the code is spent
@@ -179,10 +185,42 @@ mod tests {
         let (code, pending) = new_code(&v, "alice", &SmsConfig::default(), 0).unwrap();
         let wrong = if code == "000000" { "111111" } else { "000000" };
         let mut p = Some(pending);
-        for _ in 0..3 {
+        for tries in 1..=3 {
             assert_eq!(check(&v, "alice", &mut p, wrong, 1), SmsCheck::Wrong);
+            assert_eq!(p.as_ref().map(|p| p.tries), (tries < 3).then_some(tries));
         }
+        assert_eq!(p, None, "voided by the third wrong try");
         assert_eq!(check(&v, "alice", &mut p, &code, 1), SmsCheck::Expired);
+    }
+
+    #[test]
+    fn draws_map_to_codes_without_bias() {
+        assert_eq!(UNBIASED_BELOW, 4_294_000_000);
+        assert_eq!(UNBIASED_BELOW % 1_000_000, 0);
+        assert_eq!(code_from(0).as_deref(), Some("000000"));
+        assert_eq!(code_from(42).as_deref(), Some("000042"));
+        assert_eq!(code_from(1_234_567).as_deref(), Some("234567"));
+        assert_eq!(code_from(UNBIASED_BELOW - 1).as_deref(), Some("999999"));
+        assert_eq!(code_from(UNBIASED_BELOW), None);
+        assert_eq!(code_from(u32::MAX), None);
+    }
+
+    #[test]
+    fn a_code_that_ran_out_of_tries_is_expired_even_when_right() {
+        let v = vault();
+        let (code, pending) = new_code(&v, "alice", &SmsConfig::default(), 0).unwrap();
+        let mut p = Some(PendingCode {
+            tries: MAX_TRIES,
+            ..pending.clone()
+        });
+        assert_eq!(check(&v, "alice", &mut p, &code, 1), SmsCheck::Expired);
+        assert_eq!(p, None);
+        let mut p = Some(PendingCode {
+            tries: MAX_TRIES - 1,
+            ..pending
+        });
+        assert_eq!(check(&v, "alice", &mut p, &code, 1), SmsCheck::Valid);
+        assert_eq!(p, None, "spent");
     }
 
     #[test]
@@ -202,9 +240,13 @@ mod tests {
         rate_check(&config, &mut sent, 1120).unwrap();
         assert!(matches!(
             rate_check(&config, &mut sent, 2000),
-            Err(Error::RateLimited { until }) if until == 1000 + DAY
+            Err(Error::RateLimited { until: 87_400 })
         ));
-        rate_check(&config, &mut sent, 1000 + DAY).unwrap();
+        assert!(
+            rate_check(&config, &mut sent, 87_399).is_err(),
+            "a send 24 h ago still counts"
+        );
+        rate_check(&config, &mut sent, 87_400).unwrap();
     }
 
     #[test]
@@ -230,5 +272,9 @@ mod tests {
         let m = message("authd", "123456", 5);
         assert!(m.contains("authd") && m.contains("123456") && m.contains("Do not share"));
         assert_eq!(mask_phone("+447911123456"), "+44*******456");
+        assert_eq!(mask_phone("+1234567"), "+12**567");
+        assert_eq!(mask_phone("+123456"), "+12*456");
+        assert_eq!(mask_phone("+12345"), "***", "too short to show any of it");
+        assert_eq!(mask_phone(""), "***");
     }
 }

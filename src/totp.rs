@@ -215,6 +215,20 @@ mod tests {
     }
 
     #[test]
+    fn only_a_string_of_exactly_digits_digits_looks_like_a_code() {
+        let six = config(6);
+        assert!(looks_like_code("012345", &six));
+        assert!(!looks_like_code("01234", &six), "too short");
+        assert!(!looks_like_code("0123456", &six), "too long");
+        assert!(!looks_like_code("01234a", &six), "not all digits");
+        assert!(
+            !looks_like_code("ABCD-EFGH-JKMN-PQRS", &six),
+            "a recovery code"
+        );
+        assert!(looks_like_code("01234567", &config(8)));
+    }
+
+    #[test]
     fn otpauth_uri_has_the_documented_shape() {
         let uri = otpauth_uri(
             &TotpConfig::default(),

@@ -80,12 +80,10 @@ impl Vault {
 
     /// Where the key comes from: systemd's credential if there is one, else the state dir.
     pub fn key_path(state_dir: &Path) -> PathBuf {
-        match std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) {
-            Some(dir) if Path::new(&dir).join("authd.key").exists() => {
-                Path::new(&dir).join("authd.key")
-            }
-            _ => state_dir.join("secret.key"),
-        }
+        key_path_in(
+            std::env::var_os("CREDENTIALS_DIRECTORY").as_deref(),
+            state_dir,
+        )
     }
 
     /// Load the key at `path`, creating it (0600) if it does not exist yet and
@@ -146,10 +144,7 @@ impl Vault {
 
     /// Decrypt what `seal` produced for the same `context`.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Unsealed> {
-        if sealed.len() < NONCE_LEN {
-            return Err(Unsealed);
-        }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or(Unsealed)?;
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&*self.seal_key));
         cipher
             .decrypt(
@@ -187,6 +182,14 @@ impl Vault {
     }
 }
 
+/// `key_path` given `$CREDENTIALS_DIRECTORY` (unset or empty: no credentials).
+fn key_path_in(credentials: Option<&std::ffi::OsStr>, state_dir: &Path) -> PathBuf {
+    match credentials.filter(|d| !d.is_empty()) {
+        Some(dir) if Path::new(dir).join("authd.key").exists() => Path::new(dir).join("authd.key"),
+        _ => state_dir.join("secret.key"),
+    }
+}
+
 /// Context strings that bind a secret to its kind and account.
 pub fn context(kind: &str, account: &str) -> Vec<u8> {
     let mut c = Vec::with_capacity(kind.len() + account.len() + 1);
@@ -218,6 +221,66 @@ mod tests {
         assert!(v.open(&context("totp", "alice"), &tampered).is_err());
         let other = Vault::from_key(&[8u8; KEY_LEN]);
         assert!(other.open(&context("totp", "alice"), &sealed).is_err());
+        for short in [&[][..], &[0u8; NONCE_LEN - 1], &sealed[..NONCE_LEN]] {
+            assert!(v.open(&context("totp", "alice"), short).is_err());
+        }
+    }
+
+    #[test]
+    fn sealing_twice_gives_different_ciphertexts() {
+        let v = vault();
+        let a = v.seal(b"ctx", b"seed").unwrap();
+        let b = v.seal(b"ctx", b"seed").unwrap();
+        assert_ne!(a, b, "a fresh nonce each time");
+        assert_eq!(a.len(), NONCE_LEN + 4 + 16, "nonce, ciphertext, tag");
+    }
+
+    #[test]
+    fn contexts_bind_kind_and_account_unambiguously() {
+        assert_eq!(context("totp", "alice"), b"totp\0alice");
+        assert_ne!(context("totp", "alice"), context("totpa", "lice"));
+    }
+
+    #[test]
+    fn subkeys_differ_by_purpose() {
+        let master = [7u8; KEY_LEN];
+        let v = vault();
+        assert_ne!(*v.seal_key, *v.mac_key);
+        assert_ne!(*v.mac_key, *v.backup_key);
+        assert_ne!(*v.seal_key, master);
+        let mut mac = v.backup_mac();
+        mac.update(b"backup");
+        let mut plain = <HmacSha256 as Mac>::new_from_slice(&master).unwrap();
+        plain.update(b"backup");
+        assert_ne!(
+            mac.finalize().into_bytes(),
+            plain.finalize().into_bytes(),
+            "the backup MAC uses its own subkey"
+        );
+    }
+
+    #[test]
+    fn the_key_comes_from_systemd_credentials_when_there_is_one() {
+        let state = Path::new("/var/lib/authd");
+        let default = state.join("secret.key");
+        assert_eq!(key_path_in(None, state), default);
+        assert_eq!(key_path_in(Some("".as_ref()), state), default);
+        let creds = tempfile::tempdir().unwrap();
+        assert_eq!(
+            key_path_in(Some(creds.path().as_os_str()), state),
+            default,
+            "a credentials directory without authd.key"
+        );
+        std::fs::write(creds.path().join("authd.key"), [0u8; KEY_LEN]).unwrap();
+        assert_eq!(
+            key_path_in(Some(creds.path().as_os_str()), state),
+            creds.path().join("authd.key")
+        );
+        assert_eq!(
+            Vault::key_path(state),
+            key_path_in(std::env::var_os("CREDENTIALS_DIRECTORY").as_deref(), state),
+            "key_path reads $CREDENTIALS_DIRECTORY"
+        );
     }
 
     #[test]
@@ -254,13 +317,18 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o620)).unwrap();
         assert!(matches!(
             Vault::open_or_create(&path, false),
-            Err(VaultError::Exposed { .. })
+            Err(VaultError::Exposed { mode: 0o620, .. })
+        ));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o604)).unwrap();
+        assert!(matches!(
+            Vault::open_or_create(&path, true),
+            Err(VaultError::Exposed { mode: 0o604, .. })
         ));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::write(&path, b"short").unwrap();
         assert!(matches!(
             Vault::open_or_create(&path, false),
-            Err(VaultError::WrongSize { .. })
+            Err(VaultError::WrongSize { len: 5, .. })
         ));
     }
 }

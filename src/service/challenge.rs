@@ -97,9 +97,19 @@ fn unlist<K: std::hash::Hash + Eq + Clone>(
     }
 }
 
-#[derive(Default)]
 pub struct Challenges {
     table: Mutex<Table>,
+    /// `MAX_PENDING`, or less in tests.
+    max_pending: usize,
+}
+
+impl Default for Challenges {
+    fn default() -> Self {
+        Challenges {
+            table: Mutex::default(),
+            max_pending: MAX_PENDING,
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -149,7 +159,7 @@ impl Challenges {
                 table.remove(oldest);
             }
         }
-        if table.pending.len() >= MAX_PENDING {
+        if table.pending.len() >= self.max_pending {
             return Err(Error::RateLimited {
                 until: crate::time::now() + CHALLENGE_TTL.as_secs(),
             });
@@ -201,6 +211,14 @@ impl Challenges {
     }
 
     #[cfg(test)]
+    fn with_max_pending(max_pending: usize) -> Self {
+        Challenges {
+            max_pending,
+            ..Challenges::default()
+        }
+    }
+
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.table().map_or(0, |t| t.pending.len())
     }
@@ -247,6 +265,27 @@ mod tests {
     }
 
     #[test]
+    fn malformed_challenges_are_refused_without_panicking() {
+        let c = Challenges::default();
+        let now = Instant::now();
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        let wire = t.expose();
+        let mut inputs = vec![
+            String::new(),
+            "00".into(),
+            wire[..78].to_string(),
+            format!("{wire}00"),
+            format!("{}zz", &wire[..78]),
+        ];
+        // 80 bytes, not ASCII, with a two-byte character across a pair of hex digits.
+        inputs.push(format!("0\u{e9}{}", &wire[3..]));
+        for input in inputs {
+            assert_eq!(c.take(&Secret::new(input), "alice", 1000, now), None);
+        }
+        assert!(c.take(&t, "alice", 1000, now).is_some(), "still there");
+    }
+
+    #[test]
     fn one_account_replaces_only_its_own_oldest() {
         let c = Challenges::default();
         let now = Instant::now();
@@ -271,6 +310,29 @@ mod tests {
             c.issue(holder(name, 1000), now).unwrap();
         }
         assert_eq!(c.len(), PER_UID);
+    }
+
+    #[test]
+    fn a_full_table_refuses_rather_than_evicting() {
+        assert_eq!(Challenges::default().max_pending, MAX_PENDING);
+        let c = Challenges::with_max_pending(20);
+        let now = Instant::now();
+        for i in 0..20 {
+            c.issue(holder(&format!("a{i}"), 0), now).unwrap();
+        }
+        let before = crate::time::now();
+        let refused = c.issue(holder("late", 0), now);
+        let after = crate::time::now();
+        match refused {
+            Err(Error::RateLimited { until }) => {
+                let ttl = CHALLENGE_TTL.as_secs();
+                assert!((before + ttl..=after + ttl).contains(&until), "{until}");
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        assert_eq!(c.len(), 20, "nobody's challenge was pushed out");
+        c.issue(holder("late", 0), now + CHALLENGE_TTL).unwrap();
+        assert_eq!(c.len(), 1);
     }
 
     #[test]
