@@ -146,13 +146,7 @@ fn confirm_sms_takes_its_code_from_stdin() {
         assert!(std::time::Instant::now() < deadline, "no SMS written");
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    let code: String = text
-        .split("verification code: ")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take(6)
-        .collect();
+    let code = crate::sms::code_in(&text);
     let confirmed = d.ctl_stdin(&lines(&[&code]), &["--json", "confirm-sms", "alice", "-"]);
     assert_ok(&confirmed);
     assert_eq!(show(&d, "alice")["sms"], "on");

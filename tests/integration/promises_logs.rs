@@ -89,13 +89,7 @@ fn no_password_code_token_secret_or_key_reaches_the_log_the_history_or_the_store
     // SMS: the code and the text of the message.
     assert_ok(&d.ctl(&["enable-sms", "vic"]));
     let text = sms_text(&state.join("outbox/sms"));
-    let sms_code: String = text
-        .split("verification code: ")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take(6)
-        .collect();
+    let sms_code = crate::sms::code_in(&text);
     assert_ok(&d.ctl(&["confirm-sms", "vic", &sms_code]));
 
     // A reset token, used; a password change with a recovery code as the second factor.

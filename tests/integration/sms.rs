@@ -10,6 +10,16 @@ pub(crate) const PHONE: &str = "+4930901820";
 /// A second number, to tell two accounts' messages apart at the gateway.
 const OTHER_PHONE: &str = "+33612345678";
 
+/// The six-digit code in the text of an SMS authd sent.
+pub(crate) fn code_in(text: &str) -> String {
+    text.split("verification code: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no code in: {text}"))
+        .chars()
+        .take(6)
+        .collect()
+}
+
 pub(crate) struct Gateway {
     outbox: PathBuf,
     fail_flag: PathBuf,
@@ -58,13 +68,7 @@ impl Gateway {
                 let m = &messages[n - 1];
                 assert!(m.starts_with(PHONE), "sent to the wrong number: {m}");
                 assert!(m.contains("Do not share"), "{m}");
-                return m
-                    .split("verification code: ")
-                    .nth(1)
-                    .unwrap()
-                    .chars()
-                    .take(6)
-                    .collect();
+                return code_in(m);
             }
             assert!(Instant::now() < deadline, "SMS {n} never arrived");
             std::thread::sleep(Duration::from_millis(50));
