@@ -17,6 +17,7 @@ mod lifecycle;
 mod lockout_race;
 mod log_flood;
 mod mail;
+mod old_store;
 mod other_uids;
 mod outbox;
 mod output_files;
