@@ -344,3 +344,6 @@ mod tests {
         assert!(!audit_key("alice", 1).starts_with(&audit_prefix("al")));
     }
 }
+
+#[cfg(test)]
+mod golden;
