@@ -2,24 +2,16 @@
 //! valid for `sms.code_ttl`, at most `MAX_TRIES` tries each, rate limited per account;
 //! and which countries' numbers may receive them. Pure functions of `now`.
 
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::config::SmsConfig;
 use crate::error::Error;
+use crate::store::records::PendingCode;
 use crate::vault::{context, random_bytes, Vault, VaultError};
 
 /// Wrong tries a code survives; the next wrong try voids it.
 pub const MAX_TRIES: u8 = 3;
 const DAY: u64 = 24 * 3600;
-
-/// The code an account is waiting for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCode {
-    pub hash: [u8; 32],
-    pub expires: u64,
-    pub tries: u8,
-}
 
 /// What checking a typed code found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

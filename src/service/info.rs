@@ -2,8 +2,29 @@
 
 use super::Service;
 use crate::error::Error;
-use crate::protocol::{Response, StatusInfo, MAX_PAGE, PROTOCOL_VERSION};
-use crate::store::SCHEMA_VERSION;
+use crate::protocol::{AuditEntry, Response, StatusInfo, MAX_PAGE, PROTOCOL_VERSION};
+use crate::store::{records, SCHEMA_VERSION};
+
+/// A stored history entry as the wire shows it: the two types are separate so that a
+/// change to the protocol never changes what is on disk.
+fn on_the_wire(entry: records::AuditEntry) -> AuditEntry {
+    let records::AuditEntry {
+        seq,
+        at,
+        action,
+        outcome,
+        actor,
+        detail,
+    } = entry;
+    AuditEntry {
+        seq,
+        at,
+        action,
+        outcome,
+        actor,
+        detail,
+    }
+}
 
 impl Service {
     pub fn status(&self) -> Result<Response, Error> {
@@ -31,6 +52,7 @@ impl Service {
         } else {
             None
         };
+        let events = events.into_iter().map(on_the_wire).collect();
         Ok(Response::Log { events, next })
     }
 }

@@ -7,7 +7,7 @@ use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
-use crate::protocol::{FactorChoice, Proof, Response, Secret};
+use crate::protocol::{FactorChoice, Proof, Response, SecondFactor, Secret};
 use crate::recovery;
 
 use crate::store::{Account, TotpEnrolment};
@@ -18,6 +18,21 @@ use zeroize::Zeroizing;
 
 fn totp_context(name: &str) -> Vec<u8> {
     context("totp", name)
+}
+
+impl Account {
+    /// The second factors that are active (confirmed) on this account, as the wire names
+    /// them: here, at the service boundary, so the store knows no wire type.
+    pub(super) fn second_factors(&self) -> Vec<SecondFactor> {
+        let mut methods = Vec::new();
+        if self.totp.as_ref().is_some_and(|t| t.active) {
+            methods.push(SecondFactor::Totp);
+        }
+        if self.sms.as_ref().is_some_and(|s| s.active) {
+            methods.push(SecondFactor::Sms);
+        }
+        methods
+    }
 }
 
 impl Service {

@@ -27,7 +27,7 @@ use sled::Transactional;
 
 use crate::audit::Event;
 use crate::error::Error;
-use crate::protocol::AuditEntry;
+use records::AuditEntry;
 use records::{
     audit_key, decode_account, decode_audit, decode_token, encode_account, encode_audit,
     encode_token,

@@ -1,12 +1,17 @@
 //! The typed records kept in sled, and their versioned on-disk encoding.
 //!
 //! Each record is stored as a versioned enum (`V1(..)`), bincode-encoded, so a later
-//! schema adds `V2` and a migration instead of misreading old bytes.
+//! schema adds `V2` and a migration instead of misreading old bytes. bincode encodes by
+//! position: these shapes are frozen (see the golden bytes in `records/golden.rs`), and
+//! they are the store's own. No wire type (`protocol`) and no type of another module
+//! appears in them: the service converts at its boundary (history becomes
+//! `protocol::AuditEntry` there), and the rule modules work on these shapes (`lockout` on
+//! `Account`, `sms` on `PendingCode`), so a change to the wire or to a rule cannot
+//! silently change what is on disk.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::protocol::AuditEntry;
 
 /// One account. The password hash is an argon2id PHC string; never logged.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,9 +41,33 @@ pub struct Account {
     /// SMS verification to the account's phone, pending until confirmed with a code.
     pub sms: Option<SmsEnrolment>,
     /// The SMS code the account is waiting for, if any.
-    pub sms_code: Option<crate::sms::PendingCode>,
+    pub sms_code: Option<PendingCode>,
     /// When SMS codes were sent in the last day, for the rate limits.
     pub sms_sent: Vec<u64>,
+}
+
+/// The SMS code an account is waiting for: a keyed hash of it, never the code. The SMS
+/// rules (`crate::sms`) make, check and spend it in this shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCode {
+    pub hash: [u8; 32],
+    pub expires: u64,
+    /// Wrong tries so far.
+    pub tries: u8,
+}
+
+/// One line of an account's history. The service answers `log` with the wire's
+/// `protocol::AuditEntry`, made from this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: u64,
+    pub action: String,
+    pub outcome: String,
+    /// Who asked: "uid 0 pid 1234", never a secret.
+    pub actor: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,18 +185,6 @@ impl std::fmt::Debug for Account {
 }
 
 impl Account {
-    /// The second factors that are active (confirmed) on this account.
-    pub fn second_factors(&self) -> Vec<crate::protocol::SecondFactor> {
-        let mut methods = Vec::new();
-        if self.totp.as_ref().is_some_and(|t| t.active) {
-            methods.push(crate::protocol::SecondFactor::Totp);
-        }
-        if self.sms.as_ref().is_some_and(|s| s.active) {
-            methods.push(crate::protocol::SecondFactor::Sms);
-        }
-        methods
-    }
-
     /// A digest of everything a login's credentials rest on: the account's identity
     /// (its creation time tells a re-created account of the same name apart), password,
     /// SSO state and second factors. Whatever was granted on the way to a login (a

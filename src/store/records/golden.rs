@@ -12,7 +12,6 @@
 mod layout;
 
 use super::*;
-use crate::sms::PendingCode;
 
 /// Bytes from a golden constant: hex digits, whitespace and `#` comments ignored.
 pub(super) fn unhex(golden: &str) -> Vec<u8> {

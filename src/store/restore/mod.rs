@@ -264,7 +264,7 @@ mod tests {
         refused(r, "a key given twice");
 
         let mut r = genuine();
-        let entry = crate::protocol::AuditEntry {
+        let entry = crate::store::records::AuditEntry {
             seq: 1,
             at: 1,
             action: "account-added".into(),
