@@ -4,6 +4,7 @@
 //! ```text
 //! "AUTHD-BACKUP\n" | format u32 BE | schema u32 BE
 //! per record: tree u8 | key len u32 BE | key | value len u32 BE | value
+//!             (the tree numbers are `trees::Tree`'s; records in tree, then key order)
 //! 0xFF | record count u64 BE | SHA-256 of everything before the 0xFF
 //!      | HMAC-SHA256 under the key's backup subkey of everything before it (format 2)
 //! ```
@@ -24,6 +25,7 @@ use std::io::{self, Read, Write};
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
+use super::trees::Tree;
 use crate::vault::{BackupMac, Vault};
 
 pub const MAGIC: &[u8] = b"AUTHD-BACKUP\n";
@@ -33,9 +35,6 @@ pub const FORMAT: u32 = 2;
 pub const FORMAT_UNSIGNED: u32 = 1;
 const END: u8 = 0xFF;
 const MAC_LEN: usize = 32;
-
-/// The trees a backup holds, by their number in the file.
-pub const TREES: [&str; 5] = ["accounts", "audit", "meta", "reset_tokens", "outbox"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -192,7 +191,7 @@ pub fn read_all(mut input: impl Read, schema: u32) -> Result<Backup, BackupError
         if tree == END {
             break;
         }
-        if tree as usize >= TREES.len() {
+        if Tree::from_number(tree).is_none() {
             return Err(BackupError::Corrupt("unknown tree"));
         }
         let klen = take_u32(&mut data)? as usize;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::integrity::{identity_in, judge, key_check_in, Finding, Identity, IntegrityError};
 use super::sentinel;
+use super::trees::Tree;
 use crate::vault::Vault;
 
 /// For `authd --check-config`: what a start would refuse, found without starting. Only
@@ -21,8 +22,9 @@ pub fn problems(state_dir: &Path, vault: Option<(&Vault, &Path)>) -> Vec<String>
         Ok(db) => db,
         Err(e) => return vec![format!("cannot open the store in {}: {e}", db.display())],
     };
-    let has_meta = db.tree_names().iter().any(|n| &n[..] == b"meta");
-    let meta = match has_meta.then(|| db.open_tree("meta")).transpose() {
+    let meta_name = Tree::Meta.name();
+    let has_meta = db.tree_names().iter().any(|n| n == meta_name.as_bytes());
+    let meta = match has_meta.then(|| db.open_tree(meta_name)).transpose() {
         Ok(meta) => meta,
         Err(e) => return vec![format!("cannot read the store: {e}")],
     };

@@ -1,10 +1,11 @@
 //! The only code that touches sled: named trees, the schema version, typed records, and
 //! multi-record changes in one transaction.
 //!
-//! Trees: `accounts` (name -> `Account`), `audit` (name NUL seq -> `AuditEntry`),
-//! `meta` (schema version, account count, outbox counts, store id, generation, key check
-//! value), `reset_tokens` (keyed hash -> `ResetToken`), `outbox` (id -> `OutboxItem`) and
-//! its derived index `outbox_due` (see `outbox.rs`). Writes here are *not* durable on
+//! Trees (declared once, with their backup numbers, in `trees`): `accounts` (name ->
+//! `Account`), `audit` (name NUL seq -> `AuditEntry`), `meta` (schema version, account
+//! count, outbox counts, store id, generation, key check value), `reset_tokens` (keyed
+//! hash -> `ResetToken`), `outbox` (id -> `OutboxItem`) and its derived index
+//! `outbox_due` (see `outbox.rs`). Writes here are *not* durable on
 //! return: the caller awaits `Store::durable` before acknowledging, which goes through the
 //! one group-commit flusher. The store id, generation and key check are `integrity`'s;
 //! the sentinel file beside the database is `sentinel`'s. Nothing here knows about
@@ -18,6 +19,7 @@ mod outbox;
 pub mod records;
 pub mod restore;
 pub mod sentinel;
+pub mod trees;
 
 use std::ops::Bound;
 use std::path::Path;
@@ -35,6 +37,7 @@ use records::{
 pub use records::{
     Account, Channel, ChannelKind, OutboxItem, ResetToken, SmsEnrolment, TotpEnrolment,
 };
+use trees::Tree;
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -131,17 +134,17 @@ impl Store {
             .path(dir.join("db"))
             .cache_capacity(cache_capacity_mib * 1024 * 1024)
             .open()?;
-        let meta = db.open_tree("meta")?;
+        let meta = db.open_tree(Tree::Meta.name())?;
         let generation = read_u64(meta.get(integrity::META_GENERATION)?);
         let store = Store {
-            accounts: db.open_tree("accounts")?,
-            audit: db.open_tree("audit")?,
+            accounts: db.open_tree(Tree::Accounts.name())?,
+            audit: db.open_tree(Tree::Audit.name())?,
             flusher: flusher::Flusher::start(db.clone(), meta.clone(), generation)
                 .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
             meta,
-            tokens: db.open_tree("reset_tokens")?,
-            outbox: db.open_tree("outbox")?,
-            outbox_due: db.open_tree("outbox_due")?,
+            tokens: db.open_tree(Tree::ResetTokens.name())?,
+            outbox: db.open_tree(Tree::Outbox.name())?,
+            outbox_due: db.open_tree(trees::OUTBOX_DUE)?,
             db,
             write_gate: std::sync::RwLock::new(()),
         };
@@ -186,14 +189,14 @@ impl Store {
         self.write_gate.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn trees(&self) -> [&sled::Tree; 5] {
-        [
-            &self.accounts,
-            &self.audit,
-            &self.meta,
-            &self.tokens,
-            &self.outbox,
-        ]
+    fn tree(&self, tree: Tree) -> &sled::Tree {
+        match tree {
+            Tree::Accounts => &self.accounts,
+            Tree::Audit => &self.audit,
+            Tree::Meta => &self.meta,
+            Tree::ResetTokens => &self.tokens,
+            Tree::Outbox => &self.outbox,
+        }
     }
 
     /// Write every record, as of one moment, to `out` in the backup format, MACed with
@@ -207,10 +210,10 @@ impl Store {
         let _alone = self.write_gate.write().unwrap_or_else(|e| e.into_inner());
         let io = |e: std::io::Error| Error::Internal(format!("writing the backup: {e}"));
         let mut writer = backup::Writer::new(out, SCHEMA_VERSION, mac).map_err(io)?;
-        for (number, tree) in self.trees().into_iter().enumerate() {
-            for entry in tree.iter() {
+        for tree in Tree::ALL {
+            for entry in self.tree(tree).iter() {
                 let (key, value) = entry?;
-                writer.record(number as u8, &key, &value).map_err(io)?;
+                writer.record(tree.number(), &key, &value).map_err(io)?;
             }
         }
         let (_, count) = writer.finish().map_err(io)?;

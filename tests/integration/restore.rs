@@ -12,15 +12,16 @@ use std::process::{Command, Output};
 
 use authd::store::backup::{self, Record};
 use authd::store::records::{decode_account, encode_account, encode_outbox};
+use authd::store::trees::Tree;
 use authd::store::{Channel, OutboxItem, SCHEMA_VERSION};
 use authd::vault::Vault;
 use sha2::{Digest, Sha256};
 
 use crate::daemon::*;
 
-const ACCOUNTS: u8 = 0;
-const META: u8 = 2;
-const OUTBOX: u8 = 4;
+const ACCOUNTS: u8 = Tree::Accounts.number();
+const META: u8 = Tree::Meta.number();
+const OUTBOX: u8 = Tree::Outbox.number();
 
 /// A daemon with accounts of every kind, and a genuine backup of it.
 struct Source {

@@ -17,13 +17,13 @@ use std::path::Path;
 use subtle::ConstantTimeEq;
 
 use super::backup::Record;
+use super::trees::Tree;
 use super::{integrity, Store, META_ACCOUNTS};
 use crate::error::{DisplayChain, Error};
 use crate::vault::Vault;
-use rules::{
-    check_account, check_audit, check_meta, check_outbox, check_token, describe, ACCOUNTS, AUDIT,
-    META, OUTBOX, TOKENS,
-};
+use rules::{check_account, check_audit, check_meta, check_outbox, check_token, describe};
+
+const META: u8 = Tree::Meta.number();
 
 /// The first record that is not one the daemon could have written.
 #[derive(Debug, thiserror::Error)]
@@ -85,20 +85,20 @@ pub fn check(records: Vec<Record>, vault: &Vault) -> Result<Checked, BadRecord> 
             return Err(bad("out of order, or a key given twice".into()));
         }
         previous = Some((*tree, &key[..]));
-        match *tree {
-            ACCOUNTS => {
+        match Tree::from_number(*tree) {
+            Some(Tree::Accounts) => {
                 let account = check_account(key, value, vault).map_err(bad)?;
                 accounts.insert(account.name, account.audit_seq);
             }
-            AUDIT => check_audit(key, value, &accounts).map_err(bad)?,
-            META => {
+            Some(Tree::Audit) => check_audit(key, value, &accounts).map_err(bad)?,
+            Some(Tree::Meta) => {
                 if let Some(n) = check_meta(key, value, vault).map_err(bad)? {
                     counted = Some((i + 1, n));
                 }
             }
-            TOKENS => check_token(key, value, &accounts).map_err(bad)?,
-            OUTBOX => check_outbox(key, value, vault).map_err(bad)?,
-            _ => return Err(bad("unknown tree".into())),
+            Some(Tree::ResetTokens) => check_token(key, value, &accounts).map_err(bad)?,
+            Some(Tree::Outbox) => check_outbox(key, value, vault).map_err(bad)?,
+            None => return Err(bad("unknown tree".into())),
         }
     }
     let (record, count) = match counted {
@@ -133,8 +133,8 @@ impl Store {
                 dir.display()
             )));
         }
-        let trees = store.trees();
-        let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
+        let mut batches: Vec<sled::Batch> =
+            Tree::ALL.iter().map(|_| sled::Batch::default()).collect();
         let own = [
             integrity::META_STORE_ID,
             integrity::META_GENERATION,
@@ -145,11 +145,11 @@ impl Store {
             if tree == META && own.contains(&&key[..]) {
                 continue;
             }
-            batches[tree as usize].insert(key, value);
+            batches[usize::from(tree)].insert(key, value);
             count += 1;
         }
-        for (tree, batch) in trees.into_iter().zip(batches) {
-            tree.apply_batch(batch)?;
+        for (tree, batch) in Tree::ALL.into_iter().zip(batches) {
+            store.tree(tree).apply_batch(batch)?;
         }
         store.record_key_check(vault)?;
         let id = store.new_identity()?;
@@ -203,7 +203,7 @@ mod tests {
     fn account_slot(records: &mut [Record], name: &str) -> usize {
         records
             .iter()
-            .position(|(t, k, _)| *t == ACCOUNTS && k == name.as_bytes())
+            .position(|(t, k, _)| *t == Tree::Accounts.number() && k == name.as_bytes())
             .unwrap()
     }
 
@@ -272,7 +272,14 @@ mod tests {
             actor: "x".into(),
             detail: String::new(),
         };
-        insert(&mut r, (AUDIT, audit_key("zed", 1), encode_audit(&entry)));
+        insert(
+            &mut r,
+            (
+                Tree::Audit.number(),
+                audit_key("zed", 1),
+                encode_audit(&entry),
+            ),
+        );
         refused(r, "history of an account the backup does not hold");
 
         let mut r = genuine();
@@ -280,7 +287,14 @@ mod tests {
             account: "zed".into(),
             expires: 9,
         };
-        insert(&mut r, (TOKENS, vec![7; 32], encode_token(&token)));
+        insert(
+            &mut r,
+            (
+                Tree::ResetTokens.number(),
+                vec![7; 32],
+                encode_token(&token),
+            ),
+        );
         refused(r, "which the backup does not hold");
 
         let mut r = genuine();
@@ -297,7 +311,7 @@ mod tests {
         let r = genuine();
         let i = r
             .iter()
-            .position(|(t, k, _)| *t == ACCOUNTS && k == b"alice")
+            .position(|(t, k, _)| *t == Tree::Accounts.number() && k == b"alice")
             .unwrap();
         decode_account(&r[i].2).unwrap().totp
     }

@@ -10,15 +10,9 @@ use subtle::ConstantTimeEq;
 use crate::account::{check_email, check_name, check_phone, check_provider};
 use crate::error::{DisplayChain, Error};
 use crate::store::records::{decode_account, decode_audit, decode_outbox, decode_token, Account};
+use crate::store::trees::Tree;
 use crate::store::{integrity, outbox, Channel, HISTORY_LIMIT, META_ACCOUNTS, META_SCHEMA};
 use crate::vault::{context, Vault};
-
-// The tree numbers: positions in `backup::TREES` and in `Store::trees`.
-pub(super) const ACCOUNTS: u8 = 0;
-pub(super) const AUDIT: u8 = 1;
-pub(super) const META: u8 = 2;
-pub(super) const TOKENS: u8 = 3;
-pub(super) const OUTBOX: u8 = 4;
 
 /// Longest stored text shown in a message.
 const SHOWN: usize = 64;
@@ -45,19 +39,19 @@ fn audit_key(key: &[u8]) -> Option<(&str, u64)> {
 }
 
 pub(super) fn describe(number: usize, tree: u8, key: &[u8]) -> String {
-    let what = match tree {
-        ACCOUNTS => format!("accounts \"{}\"", shown(key)),
-        AUDIT => match audit_key(key) {
+    let what = match Tree::from_number(tree) {
+        Some(Tree::Accounts) => format!("accounts \"{}\"", shown(key)),
+        Some(Tree::Audit) => match audit_key(key) {
             Some((name, seq)) => format!("audit \"{}\" #{seq}", shown(name.as_bytes())),
             None => format!("audit {}", hex(&key[..key.len().min(16)])),
         },
-        META => format!("meta \"{}\"", shown(key)),
-        TOKENS => format!("reset_tokens {}…", hex(&key[..key.len().min(4)])),
-        OUTBOX => match <[u8; 8]>::try_from(key) {
+        Some(Tree::Meta) => format!("meta \"{}\"", shown(key)),
+        Some(Tree::ResetTokens) => format!("reset_tokens {}…", hex(&key[..key.len().min(4)])),
+        Some(Tree::Outbox) => match <[u8; 8]>::try_from(key) {
             Ok(id) => format!("outbox #{}", u64::from_be_bytes(id)),
             Err(_) => format!("outbox {}", hex(&key[..key.len().min(16)])),
         },
-        other => format!("tree {other}"),
+        None => format!("tree {tree}"),
     };
     format!("record {number} ({what})")
 }
