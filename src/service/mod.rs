@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::log_limit::LogLimit;
 use crate::outbox::Outbox;
 use crate::password::Hasher;
-use crate::store::Store;
+use crate::store::Backend;
 use crate::vault::Vault;
 use challenge::Challenges;
 
@@ -34,7 +34,7 @@ pub use reload::Reloaded;
 pub struct Service {
     /// Swapped whole on SIGHUP; each request reads the one in force when it asks.
     config: RwLock<Arc<Config>>,
-    store: Arc<Store>,
+    store: Arc<dyn Backend>,
     hasher: Hasher,
     vault: Arc<Vault>,
     /// Delivery is the outbox's own (its couriers); the service queues and wakes.
@@ -48,7 +48,7 @@ pub struct Service {
 impl Service {
     pub fn new(
         config: Config,
-        store: Arc<Store>,
+        store: Arc<dyn Backend>,
         hasher: Hasher,
         vault: Arc<Vault>,
         outbox: Arc<Outbox>,

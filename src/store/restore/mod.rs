@@ -195,6 +195,7 @@ mod tests {
         store
             .create(&Account::new("bob".into(), 1), &event, 1)
             .unwrap();
+        store.flush_offline().unwrap();
         let mut out = Vec::new();
         store.snapshot(&mut out, vault().backup_mac()).unwrap();
         read_all(&out[..], SCHEMA_VERSION).unwrap().records
