@@ -1,5 +1,6 @@
-//! The daemon's domain operations, one method per request kind: validate, apply through
-//! the store in one transaction, wait until it is durable, then log the audit event.
+//! The daemon's domain operations, one method per request kind: validate, stage one
+//! atomic change through the store (`store::Backend`), wait until it is durable, then log
+//! the audit event.
 //!
 //! Every handler returns only after its change is on disk (`Service::commit`). Handlers
 //! never see sockets or frames; authorization has already happened in dispatch.
