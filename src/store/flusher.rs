@@ -160,10 +160,15 @@ impl Flusher {
     }
 
     /// Resolves once every change staged before this call is on disk.
+    ///
+    /// A lone writer (no one queued, no commit running, at most its own change staged)
+    /// commits inline; under load everyone queues, so one flush serves many.
     pub async fn durable(&self) -> Result<(), Error> {
         if self.queued.load(Ordering::Acquire) == 0 {
             if let Ok(mut committer) = self.committer.try_lock() {
-                return blocking(|| committer.commit()).map_err(flush_failed);
+                if committer.staging.changes() <= 1 {
+                    return blocking(|| committer.commit()).map_err(flush_failed);
+                }
             }
         }
         self.wait(false).await

@@ -310,4 +310,36 @@ mod tests {
         );
         assert_eq!(store.list(Some("b"), 2).unwrap(), (vec!["c".into()], false));
     }
+
+    #[test]
+    fn concurrent_writers_are_all_applied_once_answered() {
+        let (dir, store) = open();
+        let store = Arc::new(store);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let tasks: Vec<_> = (0..64)
+                .map(|i| {
+                    let store = Arc::clone(&store);
+                    tokio::spawn(async move {
+                        let name = format!("u{i}");
+                        store.create(&Account::new(name, 1), &event(), 1).unwrap();
+                        store.durable().await.unwrap();
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        let generation = store.identity().unwrap().generation;
+        assert!(generation >= 1);
+        drop(store);
+        // Every answered write was applied (a staged change never committed is lost).
+        let again = Store::open(dir.path(), 8).unwrap();
+        assert_eq!(again.account_count().unwrap(), 64);
+        assert_eq!(again.list(None, 100).unwrap().0.len(), 64);
+    }
 }

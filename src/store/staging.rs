@@ -59,6 +59,8 @@ type Writes = HashMap<Key, Option<IVec>>;
 struct State {
     /// Staged since the last commit took them.
     staged: Writes,
+    /// How many changes made `staged`.
+    changes: usize,
     /// What the commit in progress is applying to sled.
     applying: Option<Arc<Writes>>,
 }
@@ -144,12 +146,18 @@ impl Staging {
         let value = change(&mut view)?;
         let own = view.own;
         state.staged.extend(own);
+        state.changes += 1;
         Ok(value)
     }
 
     /// Nothing staged.
     pub fn is_empty(&self) -> bool {
         self.lock().staged.is_empty()
+    }
+
+    /// How many changes are staged and not yet taken by a commit.
+    pub fn changes(&self) -> usize {
+        self.lock().changes
     }
 
     /// The value of one key, staged changes included.
@@ -168,6 +176,7 @@ impl Staging {
         let writes = {
             let mut state = self.lock();
             let writes = Arc::new(std::mem::take(&mut state.staged));
+            state.changes = 0;
             state.applying = Some(Arc::clone(&writes));
             writes
         };
@@ -210,5 +219,91 @@ impl Staging {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => Error::Store(e),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staging() -> (tempfile::TempDir, Staging) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let trees = Trees {
+            accounts: db.open_tree("accounts").unwrap(),
+            audit: db.open_tree("audit").unwrap(),
+            meta: db.open_tree("meta").unwrap(),
+            tokens: db.open_tree("reset_tokens").unwrap(),
+            outbox: db.open_tree("outbox").unwrap(),
+            outbox_due: db.open_tree("outbox_due").unwrap(),
+        };
+        (dir, Staging::new(db, trees))
+    }
+
+    fn put(s: &Staging, key: &str, value: &str) {
+        s.change(|v| {
+            v.insert(TreeId::Accounts, key.as_bytes(), value.as_bytes());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn value(s: &Staging, key: &str) -> Option<Vec<u8>> {
+        s.get(TreeId::Accounts, key.as_bytes())
+            .unwrap()
+            .map(|v| v.to_vec())
+    }
+
+    #[test]
+    fn each_change_sees_the_ones_staged_before_it_and_sled_sees_them_at_apply() {
+        let (_dir, s) = staging();
+        put(&s, "a", "1");
+        let seen = s
+            .change(|v| {
+                let old = v.get(TreeId::Accounts, b"a")?;
+                v.insert(TreeId::Accounts, &b"a"[..], &b"2"[..]);
+                Ok(old.map(|o| o.to_vec()))
+            })
+            .unwrap();
+        assert_eq!(seen, Some(b"1".to_vec()));
+        assert_eq!(value(&s, "a"), Some(b"2".to_vec()));
+        assert_eq!(s.changes(), 2);
+        assert!(
+            s.trees().accounts.get("a").unwrap().is_none(),
+            "in sled before a commit"
+        );
+        assert_eq!(s.apply(&[]).unwrap(), 1);
+        assert_eq!(s.changes(), 0);
+        assert!(s.is_empty());
+        assert_eq!(s.trees().accounts.get("a").unwrap().unwrap(), b"2");
+    }
+
+    #[test]
+    fn a_failed_change_stages_nothing() {
+        let (_dir, s) = staging();
+        let r: Result<(), Error> = s.change(|v| {
+            v.insert(TreeId::Accounts, &b"a"[..], &b"1"[..]);
+            Err(Error::Denied)
+        });
+        assert!(matches!(r, Err(Error::Denied)));
+        assert!(s.is_empty());
+        assert_eq!(value(&s, "a"), None);
+    }
+
+    #[test]
+    fn a_removal_is_staged_like_a_write() {
+        let (_dir, s) = staging();
+        put(&s, "a", "1");
+        s.apply(&[]).unwrap();
+        s.change(|v| {
+            v.remove(TreeId::Accounts, &b"a"[..]);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(value(&s, "a"), None);
+        assert!(s.trees().accounts.get("a").unwrap().is_some());
+        s.apply(&[(b"generation", IVec::from(&[7u8][..]))]).unwrap();
+        assert!(s.trees().accounts.get("a").unwrap().is_none());
+        assert_eq!(s.trees().meta.get("generation").unwrap().unwrap(), [7u8]);
     }
 }
