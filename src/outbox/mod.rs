@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ConfigError, OutboxConfig};
-use crate::store::{ChannelKind, Store};
+use crate::store::{Backend, ChannelKind};
 use crate::vault::Vault;
 use mail::MailTransport;
 use sms::SmsTransport;
@@ -77,7 +77,7 @@ impl Settings {
 
 /// The running outbox: what its couriers share, and how to wake them.
 pub struct Outbox {
-    store: Arc<Store>,
+    store: Arc<dyn Backend>,
     vault: Arc<Vault>,
     settings: RwLock<Arc<Settings>>,
     /// One per channel, in `ChannelKind::ALL` order.
@@ -85,7 +85,7 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn new(store: Arc<Store>, vault: Arc<Vault>, settings: Settings) -> Outbox {
+    pub fn new(store: Arc<dyn Backend>, vault: Arc<Vault>, settings: Settings) -> Outbox {
         Outbox {
             store,
             vault,

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::outbox::{Outbox, Settings};
 use crate::password::Hasher;
 use crate::service::Service;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use crate::vault::Vault;
 use connection::Shared;
 use listener::Listener;
@@ -195,7 +195,7 @@ fn open_checked(config: &Config) -> Result<(Store, Vault), ServerError> {
 /// and the outbox with its transports (its couriers are started by `run`).
 fn open_service(config: Config) -> Result<(Service, Arc<Outbox>), ServerError> {
     let (store, vault) = open_checked(&config)?;
-    let (store, vault) = (Arc::new(store), Arc::new(vault));
+    let (store, vault): (Arc<dyn Backend>, _) = (Arc::new(store), Arc::new(vault));
     let settings = Settings::from_config(&config).map_err(ServerError::Mail)?;
     let outbox = Arc::new(Outbox::new(
         Arc::clone(&store),

@@ -28,15 +28,15 @@ fn on_the_wire(entry: records::AuditEntry) -> AuditEntry {
 
 impl Service {
     pub fn status(&self) -> Result<Response, Error> {
-        let (outbox_queued, outbox_failed) = self.store.outbox_counts()?;
+        let counts = self.store.counts()?;
         Ok(Response::Status(StatusInfo {
             server_version: env!("CARGO_PKG_VERSION").to_string(),
             protocol: PROTOCOL_VERSION,
             uptime_secs: self.started.elapsed().as_secs(),
-            accounts: self.store.account_count()?,
+            accounts: counts.accounts,
             schema_version: SCHEMA_VERSION,
-            outbox_queued,
-            outbox_failed,
+            outbox_queued: counts.outbox_queued,
+            outbox_failed: counts.outbox_failed,
             hash_workers: self.config().hash_workers() as u32,
         }))
     }

@@ -9,7 +9,8 @@
 //! answered `locked` whatever factor follows, and a password checked against a hash that
 //! was replaced meanwhile never counts as right. The half-way step (right password, an
 //! app code still to come) changes nothing on the record and so writes nothing; every
-//! other decision is taken again inside the transaction that records it.
+//! other decision is taken again inside the store change that records it, which runs
+//! against the record with every earlier change applied (`store::staging`).
 //!
 //! [`decide`]: Service::decide
 

@@ -1,5 +1,6 @@
-//! The daemon's domain operations, one method per request kind: validate, apply through
-//! the store in one transaction, wait until it is durable, then log the audit event.
+//! The daemon's domain operations, one method per request kind: validate, stage one
+//! atomic change through the store (`store::Backend`), wait until it is durable, then log
+//! the audit event.
 //!
 //! Every handler returns only after its change is on disk (`Service::commit`). Handlers
 //! never see sockets or frames; authorization has already happened in dispatch.
@@ -25,7 +26,7 @@ use crate::error::Error;
 use crate::log_limit::LogLimit;
 use crate::outbox::Outbox;
 use crate::password::Hasher;
-use crate::store::Store;
+use crate::store::Backend;
 use crate::vault::Vault;
 use challenge::Challenges;
 
@@ -34,7 +35,7 @@ pub use reload::Reloaded;
 pub struct Service {
     /// Swapped whole on SIGHUP; each request reads the one in force when it asks.
     config: RwLock<Arc<Config>>,
-    store: Arc<Store>,
+    store: Arc<dyn Backend>,
     hasher: Hasher,
     vault: Arc<Vault>,
     /// Delivery is the outbox's own (its couriers); the service queues and wakes.
@@ -48,7 +49,7 @@ pub struct Service {
 impl Service {
     pub fn new(
         config: Config,
-        store: Arc<Store>,
+        store: Arc<dyn Backend>,
         hasher: Hasher,
         vault: Arc<Vault>,
         outbox: Arc<Outbox>,

@@ -191,7 +191,7 @@ pub fn read_all(mut input: impl Read, schema: u32) -> Result<Backup, BackupError
         if tree == END {
             break;
         }
-        if Tree::from_number(tree).is_none() {
+        if Tree::from_backup_number(tree).is_none() {
             return Err(BackupError::Corrupt("unknown tree"));
         }
         let klen = take_u32(&mut data)? as usize;

@@ -1,26 +1,31 @@
-//! Group commit: one thread makes every waiting writer's changes durable with one flush,
-//! and advances the store's generation as it goes.
+//! Group commit: every staged change (see `staging`) is applied to sled in one
+//! transaction and made durable with one flush, and the store's generation advances with
+//! it.
 //!
-//! A writer applies its change to sled, then calls `Flusher::durable` and waits. The
-//! flusher thread takes every waiter queued so far, bumps the generation in the `meta`
-//! tree, calls `Db::flush` once, and releases them all. Any change made before a waiter
-//! queued is covered by the flush that releases it. This is the only caller of `flush`
-//! while the daemon serves: sled 0.34.7's `flush_async`, called from many requests at
-//! once, deadlocks.
+//! A writer stages its change, then calls `Flusher::durable` and waits. When no commit is
+//! running and no one else waits, it commits inline, in its own thread (a lone writer
+//! pays no thread hand-off). Otherwise it queues for the flusher thread, which takes
+//! every waiter queued so far, commits once and releases them all. Either way a commit
+//! covers every change staged before it started, so a waiter is released only by a
+//! flush that followed its change. The committer is the only caller of `flush` while the
+//! daemon serves: sled 0.34.7's `flush_async`, called from many requests at once,
+//! deadlocks.
 //!
-//! Once the daemon has checked the store at start, the same thread keeps the sentinel
-//! (see `sentinel`) current: at most every `SENTINEL_INTERVAL`, when asked to at
+//! Once the daemon has checked the store at start, the flusher thread also keeps the
+//! sentinel (see `sentinel`) current: at most every `SENTINEL_INTERVAL`, when asked to at
 //! shutdown, and when it stops. It writes a generation only after the flush that made it
 //! durable returned, so the sentinel is never ahead of the database and a crash at any
 //! moment leaves a store that its sentinel accepts.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
 use super::sentinel::{self, Sentinel};
+use super::staging::Staging;
 use crate::error::Error;
 
 /// How stale the sentinel may get while writes go on.
@@ -49,39 +54,92 @@ impl Keeper {
 
 type Slot = Arc<Mutex<Option<Keeper>>>;
 
-fn lock(slot: &Slot) -> MutexGuard<'_, Option<Keeper>> {
-    slot.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Applies the staged changes and flushes; one commit at a time.
+pub struct Committer {
+    db: sled::Db,
+    staging: Arc<Staging>,
+    /// The generation last written to `meta`.
+    generation: u64,
+    /// The newest generation known to be on disk.
+    durable: Arc<AtomicU64>,
+}
+
+impl Committer {
+    /// Apply everything staged, with the next generation, and make it durable.
+    pub fn commit(&mut self) -> Result<(), String> {
+        let next = self.generation + 1;
+        let generation = (
+            super::integrity::META_GENERATION,
+            sled::IVec::from(&next.to_be_bytes()),
+        );
+        let result = self
+            .staging
+            .apply(&[generation])
+            .map_err(|e| e.to_string())
+            .and_then(|_| self.db.flush().map(|_| ()).map_err(|e| e.to_string()));
+        match &result {
+            Ok(()) => {
+                self.generation = next;
+                self.durable.store(next, Ordering::Release);
+            }
+            Err(e) => tracing::error!(error = %e, "committing to the store failed"),
+        }
+        result
+    }
 }
 
 pub struct Flusher {
     queue: Option<mpsc::Sender<Waiter>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    committer: Arc<Mutex<Committer>>,
+    /// Waiters queued for the thread and not yet released.
+    queued: Arc<AtomicUsize>,
     keeper: Slot,
 }
 
 /// What the flusher thread works on.
 struct Work {
-    db: sled::Db,
-    meta: sled::Tree,
-    /// The generation last written to `meta`.
-    generation: u64,
-    /// The newest generation known to be on disk.
-    durable: u64,
+    committer: Arc<Mutex<Committer>>,
+    staging: Arc<Staging>,
+    durable: Arc<AtomicU64>,
+    queued: Arc<AtomicUsize>,
     keeper: Slot,
+}
+
+/// Run `f`, which blocks on the disk, without stalling the async runtime's other tasks
+/// where the runtime allows it.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 impl Flusher {
     /// Start the flusher thread for `db`, whose `meta` tree holds `generation` (on disk);
     /// dropping the `Flusher` stops it and waits, so the database is closed (and its lock
     /// released) once the store is dropped.
-    pub fn start(db: sled::Db, meta: sled::Tree, generation: u64) -> std::io::Result<Flusher> {
+    pub fn start(db: sled::Db, staging: Arc<Staging>, generation: u64) -> std::io::Result<Flusher> {
         let (queue, waiting) = mpsc::channel::<Waiter>();
         let keeper = Slot::default();
-        let work = Work {
+        let durable = Arc::new(AtomicU64::new(generation));
+        let committer = Arc::new(Mutex::new(Committer {
             db,
-            meta,
+            staging: Arc::clone(&staging),
             generation,
-            durable: generation,
+            durable: Arc::clone(&durable),
+        }));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let work = Work {
+            committer: Arc::clone(&committer),
+            staging,
+            durable,
+            queued: Arc::clone(&queued),
             keeper: Arc::clone(&keeper),
         };
         let thread = std::thread::Builder::new()
@@ -90,6 +148,8 @@ impl Flusher {
         Ok(Flusher {
             queue: Some(queue),
             thread: Some(thread),
+            committer,
+            queued,
             keeper,
         })
     }
@@ -99,9 +159,35 @@ impl Flusher {
         *lock(&self.keeper) = Some(keeper);
     }
 
-    /// Resolves once every change made before this call is on disk.
+    /// Resolves once every change staged before this call is on disk.
+    ///
+    /// A lone writer (no one queued, no commit running, at most its own change staged)
+    /// commits inline; under load everyone queues, so one flush serves many.
     pub async fn durable(&self) -> Result<(), Error> {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            if let Ok(mut committer) = self.committer.try_lock() {
+                if committer.staging.changes() <= 1 {
+                    return blocking(|| committer.commit()).map_err(flush_failed);
+                }
+            }
+        }
         self.wait(false).await
+    }
+
+    /// Commit what is staged now, in this thread, or only flush when nothing is
+    /// (offline tools and tests; no daemon serving).
+    pub fn commit_now(&self) -> Result<(), Error> {
+        let mut committer = lock(&self.committer);
+        if committer.staging.is_empty() {
+            return Ok(committer.db.flush().map(|_| ())?);
+        }
+        committer.commit().map_err(flush_failed)
+    }
+
+    /// Hold off every commit while `f` runs (a consistent snapshot).
+    pub fn exclusive<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _alone = lock(&self.committer);
+        f()
     }
 
     /// `durable`, and the sentinel (when kept) records the generation that made it so.
@@ -111,14 +197,23 @@ impl Flusher {
 
     async fn wait(&self, record: bool) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
-        self.queue
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let sent = self
+            .queue
             .as_ref()
-            .and_then(|q| q.send(Waiter { reply, record }).ok())
-            .ok_or_else(|| Error::Internal("flusher has stopped".into()))?;
+            .and_then(|q| q.send(Waiter { reply, record }).ok());
+        if sent.is_none() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(Error::Internal("flusher has stopped".into()));
+        }
         rx.await
             .map_err(|_| Error::Internal("flusher has stopped".into()))?
-            .map_err(|e| Error::Internal(format!("flush failed: {e}")))
+            .map_err(flush_failed)
     }
+}
+
+fn flush_failed(e: String) -> Error {
+    Error::Internal(format!("flush failed: {e}"))
 }
 
 impl Drop for Flusher {
@@ -131,41 +226,42 @@ impl Drop for Flusher {
 }
 
 impl Work {
-    fn run(mut self, waiting: mpsc::Receiver<Waiter>) {
+    fn run(self, waiting: mpsc::Receiver<Waiter>) {
         loop {
-            let due = lock(&self.keeper)
-                .as_ref()
-                .and_then(|k| k.due(self.durable));
-            let first = match due {
+            // With a sentinel kept, wake now and then: inline commits advance the
+            // durable generation without passing through here.
+            let timeout = lock(&self.keeper).as_ref().map(|k| {
+                k.due(self.durable()).map_or(SENTINEL_INTERVAL, |at| {
+                    at.saturating_duration_since(Instant::now())
+                })
+            });
+            let first = match timeout {
                 None => match waiting.recv() {
                     Ok(waiter) => waiter,
                     Err(_) => break,
                 },
-                Some(at) => {
-                    match waiting.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                        Ok(waiter) => waiter,
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            self.record();
-                            continue;
-                        }
-                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Some(wait) => match waiting.recv_timeout(wait) {
+                    Ok(waiter) => waiter,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.record_if_due();
+                        continue;
                     }
-                }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                },
             };
             let mut batch = vec![first];
             batch.extend(waiting.try_iter());
-            let result = self.flush();
+            let result = lock(&self.committer).commit();
+            self.queued.fetch_sub(batch.len(), Ordering::AcqRel);
             let (record, plain): (Vec<_>, Vec<_>) = batch.into_iter().partition(|w| w.record);
             for waiter in plain {
                 // A waiter that gave up (its connection closed) is fine to skip.
                 let _ = waiter.reply.send(result.clone());
             }
-            let due_now = lock(&self.keeper)
-                .as_ref()
-                .and_then(|k| k.due(self.durable))
-                .is_some_and(|at| at <= Instant::now());
-            if due_now || !record.is_empty() {
+            if !record.is_empty() {
                 self.record();
+            } else {
+                self.record_if_due();
             }
             for waiter in record {
                 let _ = waiter.reply.send(result.clone());
@@ -175,41 +271,44 @@ impl Work {
         self.record();
     }
 
-    /// Advance the generation and make it, and everything before it, durable.
-    fn flush(&mut self) -> Result<(), String> {
-        self.generation += 1;
-        let result = self
-            .meta
-            .insert(
-                super::integrity::META_GENERATION,
-                &self.generation.to_be_bytes(),
-            )
-            .and_then(|_| self.db.flush())
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        match &result {
-            Ok(()) => self.durable = self.generation,
-            Err(e) => tracing::error!(error = %e, "flushing the store failed"),
+    fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    fn record_if_due(&self) {
+        let due_now = lock(&self.keeper)
+            .as_ref()
+            .and_then(|k| k.due(self.durable()))
+            .is_some_and(|at| at <= Instant::now());
+        if due_now {
+            self.record();
         }
-        result
     }
 
     /// Write the sentinel if it lags behind the durable generation. A failure is logged
     /// and tried again after the interval: the sentinel lagging is always safe.
     fn record(&self) {
+        let durable = self.durable();
         let mut slot = lock(&self.keeper);
-        let Some(keeper) = slot.as_mut().filter(|k| self.durable > k.written) else {
+        let Some(keeper) = slot.as_mut().filter(|k| durable > k.written) else {
             return;
         };
-        let accounts = super::read_u64(self.meta.get(super::META_ACCOUNTS).ok().flatten());
+        let accounts = super::read_u64(
+            self.staging
+                .trees()
+                .meta
+                .get(super::META_ACCOUNTS)
+                .ok()
+                .flatten(),
+        );
         let sentinel = Sentinel {
             store_id: keeper.store_id.clone(),
-            generation: self.durable,
+            generation: durable,
             accounts,
         };
         keeper.written_at = Instant::now();
         match sentinel::write(&keeper.state_dir, &sentinel) {
-            Ok(()) => keeper.written = self.durable,
+            Ok(()) => keeper.written = durable,
             Err(e) => tracing::warn!(
                 error = %e,
                 sentinel = %keeper.state_dir.join(sentinel::FILE).display(),

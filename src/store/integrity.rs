@@ -437,6 +437,7 @@ mod tests {
         store
             .create(&super::super::Account::new("a".into(), 1), &event, 1)
             .unwrap();
+        store.flush_offline().unwrap();
         assert_eq!(store.key_check().unwrap(), None);
         assert_eq!(store.identity().unwrap().id, None);
         check_store(&store, dir.path(), false).unwrap();

@@ -1,16 +1,17 @@
 //! The only code that touches sled: named trees, the schema version, typed records, and
-//! multi-record changes in one transaction.
+//! the one write path (staged changes, applied and flushed by group commit).
 //!
 //! Trees (declared once, with their backup numbers, in `trees`): `accounts` (name ->
 //! `Account`), `audit` (name NUL seq -> `AuditEntry`), `meta` (schema version, account
 //! count, outbox counts, store id, generation, key check value), `reset_tokens` (keyed
 //! hash -> `ResetToken`), `outbox` (id -> `OutboxItem`) and its derived index
-//! `outbox_due` (see `outbox.rs`). Writes here are *not* durable on
-//! return: the caller awaits `Store::durable` before acknowledging, which goes through the
-//! one group-commit flusher. The store id, generation and key check are `integrity`'s;
-//! the sentinel file beside the database is `sentinel`'s. Nothing here knows about
-//! policy, callers or the wire.
+//! `outbox_due` (see `outbox.rs`). A change (`writes.rs`) is staged, not written: the
+//! caller awaits `Store::durable`, and the group commit (`flusher`) applies every staged
+//! change in one transaction and flushes once before anyone is answered. The store id,
+//! generation and key check are `integrity`'s; the sentinel file beside the database is
+//! `sentinel`'s. Nothing here knows about policy, callers or the wire.
 
+pub mod backend;
 pub mod backup;
 mod flusher;
 pub mod inspect;
@@ -19,25 +20,24 @@ mod outbox;
 pub mod records;
 pub mod restore;
 pub mod sentinel;
+mod staging;
 pub mod trees;
+mod writes;
 
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use sled::Transactional;
-
-use crate::audit::Event;
 use crate::error::Error;
+pub use backend::{Backend, Counts};
 use records::AuditEntry;
-use records::{
-    audit_key, decode_account, decode_audit, decode_token, encode_account, encode_audit,
-    encode_token,
-};
+use records::{audit_key, decode_account, decode_audit, decode_token};
 pub use records::{
     Account, Channel, ChannelKind, OutboxItem, ResetToken, SmsEnrolment, TotpEnrolment,
 };
+use staging::{Staging, TreeId, Trees};
 use trees::Tree;
+pub use writes::Effects;
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -48,6 +48,7 @@ pub const HISTORY_LIMIT: u64 = 200;
 const META_SCHEMA: &[u8] = b"schema_version";
 const META_ACCOUNTS: &[u8] = b"accounts";
 
+/// The embedded store: sled, the zero-setup default.
 pub struct Store {
     db: sled::Db,
     accounts: sled::Tree,
@@ -57,74 +58,14 @@ pub struct Store {
     outbox: sled::Tree,
     /// Derived from `outbox`, rebuilt at open; not in backups.
     outbox_due: sled::Tree,
+    staging: Arc<Staging>,
     flusher: flusher::Flusher,
-    /// Writers share it; a backup takes it alone, so it sees no transaction half-done.
-    write_gate: std::sync::RwLock<()>,
-}
-
-/// Writes that belong to an account change and commit in the same transaction.
-#[derive(Default)]
-pub struct Effects {
-    /// Messages to queue; their ids are assigned on commit.
-    pub messages: Vec<OutboxItem>,
-    pub new_tokens: Vec<([u8; 32], ResetToken)>,
-    pub dropped_tokens: Vec<[u8; 32]>,
-    /// More entries for the account's history, after the change's own event (e.g. a
-    /// notice mail that could not be composed).
-    pub events: Vec<Event>,
-}
-
-impl Effects {
-    /// Nothing to write beside the account.
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
-            && self.new_tokens.is_empty()
-            && self.dropped_tokens.is_empty()
-            && self.events.is_empty()
-    }
-}
-
-type TxResult<T> = Result<T, ConflictableTransactionError<Error>>;
-
-fn abort<T>(e: Error) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(e))
-}
-
-fn tx_error(e: TransactionError<Error>) -> Error {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => Error::Store(e),
-    }
 }
 
 fn read_u64(bytes: Option<sled::IVec>) -> u64 {
     bytes
         .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
         .map_or(0, u64::from_be_bytes)
-}
-
-/// Append `event` to the account's history inside a transaction, dropping the entry that
-/// falls out of the bounded window.
-fn append_audit(
-    audit: &TransactionalTree,
-    account: &mut Account,
-    event: &Event,
-    now: u64,
-) -> TxResult<()> {
-    account.audit_seq += 1;
-    let entry = AuditEntry {
-        seq: account.audit_seq,
-        at: now,
-        action: event.action.as_str().to_string(),
-        outcome: event.outcome.as_str().to_string(),
-        actor: event.actor.clone(),
-        detail: event.detail.clone(),
-    };
-    audit.insert(audit_key(&account.name, entry.seq), encode_audit(&entry))?;
-    if let Some(old) = account.audit_seq.checked_sub(HISTORY_LIMIT) {
-        audit.remove(audit_key(&account.name, old))?;
-    }
-    Ok(())
 }
 
 impl Store {
@@ -134,19 +75,27 @@ impl Store {
             .path(dir.join("db"))
             .cache_capacity(cache_capacity_mib * 1024 * 1024)
             .open()?;
-        let meta = db.open_tree(Tree::Meta.name())?;
-        let generation = read_u64(meta.get(integrity::META_GENERATION)?);
-        let store = Store {
+        let trees = Trees {
             accounts: db.open_tree(Tree::Accounts.name())?,
             audit: db.open_tree(Tree::Audit.name())?,
-            flusher: flusher::Flusher::start(db.clone(), meta.clone(), generation)
-                .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
-            meta,
-            tokens: db.open_tree(Tree::ResetTokens.name())?,
+            meta: db.open_tree(Tree::Meta.name())?,
+            tokens: db.open_tree(Tree::Tokens.name())?,
             outbox: db.open_tree(Tree::Outbox.name())?,
-            outbox_due: db.open_tree(trees::OUTBOX_DUE)?,
+            outbox_due: db.open_tree(Tree::OutboxDue.name())?,
+        };
+        let generation = read_u64(trees.meta.get(integrity::META_GENERATION)?);
+        let staging = Arc::new(Staging::new(db.clone(), trees.clone()));
+        let store = Store {
+            flusher: flusher::Flusher::start(db.clone(), Arc::clone(&staging), generation)
+                .map_err(|e| Error::Internal(format!("cannot start flusher thread: {e}")))?,
+            accounts: trees.accounts,
+            audit: trees.audit,
+            meta: trees.meta,
+            tokens: trees.tokens,
+            outbox: trees.outbox,
+            outbox_due: trees.outbox_due,
+            staging,
             db,
-            write_gate: std::sync::RwLock::new(()),
         };
         match store.schema_version()? {
             None => {
@@ -174,7 +123,7 @@ impl Store {
             .map(u32::from_be_bytes))
     }
 
-    /// Resolves once every change made before the call is on disk.
+    /// Resolves once every change staged before the call is on disk.
     pub async fn durable(&self) -> Result<(), Error> {
         self.flusher.durable().await
     }
@@ -184,52 +133,48 @@ impl Store {
         self.flusher.durable_and_recorded().await
     }
 
-    fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        // A poisoned gate only means a writer panicked; the data is sled's to guard.
-        self.write_gate.read().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn tree(&self, tree: Tree) -> &sled::Tree {
         match tree {
             Tree::Accounts => &self.accounts,
             Tree::Audit => &self.audit,
             Tree::Meta => &self.meta,
-            Tree::ResetTokens => &self.tokens,
+            Tree::Tokens => &self.tokens,
             Tree::Outbox => &self.outbox,
+            Tree::OutboxDue => &self.outbox_due,
         }
     }
 
     /// Write every record, as of one moment, to `out` in the backup format, MACed with
-    /// `mac` (`Vault::backup_mac`) as it goes; returns the record count. Writers wait
-    /// meanwhile (a copy to a local file is quick).
+    /// `mac` (`Vault::backup_mac`) as it goes; returns the record count. Commits wait
+    /// meanwhile (a copy to a local file is quick), so no change is half in it.
     pub fn snapshot(
         &self,
         out: impl std::io::Write,
         mac: crate::vault::BackupMac,
     ) -> Result<u64, Error> {
-        let _alone = self.write_gate.write().unwrap_or_else(|e| e.into_inner());
-        let io = |e: std::io::Error| Error::Internal(format!("writing the backup: {e}"));
-        let mut writer = backup::Writer::new(out, SCHEMA_VERSION, mac).map_err(io)?;
-        for tree in Tree::ALL {
-            for entry in self.tree(tree).iter() {
-                let (key, value) = entry?;
-                writer.record(tree.number(), &key, &value).map_err(io)?;
+        self.flusher.exclusive(|| {
+            let io = |e: std::io::Error| Error::Internal(format!("writing the backup: {e}"));
+            let mut writer = backup::Writer::new(out, SCHEMA_VERSION, mac).map_err(io)?;
+            for (number, tree) in Tree::backed_up() {
+                for entry in self.tree(tree).iter() {
+                    let (key, value) = entry?;
+                    writer.record(number, &key, &value).map_err(io)?;
+                }
             }
-        }
-        let (_, count) = writer.finish().map_err(io)?;
-        Ok(count)
+            let (_, count) = writer.finish().map_err(io)?;
+            Ok(count)
+        })
     }
 
-    /// Flush synchronously. Only for offline tools (no daemon serving): online writes
-    /// go through `durable`, the group-commit path.
+    /// Commit what is staged and flush, synchronously. Only for offline tools and tests
+    /// (no daemon serving): online writes go through `durable`, the group-commit path.
     pub fn flush_offline(&self) -> Result<(), Error> {
-        self.db.flush()?;
-        Ok(())
+        self.flusher.commit_now()
     }
 
     pub fn account(&self, name: &str) -> Result<Option<Account>, Error> {
-        self.accounts
-            .get(name)?
+        self.staging
+            .get(TreeId::Accounts, name.as_bytes())?
             .map(|bytes| decode_account(&bytes))
             .transpose()
     }
@@ -240,127 +185,15 @@ impl Store {
     }
 
     pub fn account_count(&self) -> Result<u64, Error> {
-        Ok(read_u64(self.meta.get(META_ACCOUNTS)?))
-    }
-
-    /// Insert a new account with its first audit entry; `Exists` if the name is taken.
-    pub fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
-        let _writing = self.writing();
-        (&self.accounts, &self.audit, &self.meta)
-            .transaction(|(accounts, audit, meta)| {
-                if accounts.get(&account.name)?.is_some() {
-                    return abort(Error::Exists(account.name.clone()));
-                }
-                let mut account = account.clone();
-                append_audit(audit, &mut account, event, now)?;
-                accounts.insert(account.name.as_bytes(), encode_account(&account))?;
-                let count = read_u64(meta.get(META_ACCOUNTS)?);
-                meta.insert(META_ACCOUNTS, &(count + 1).to_be_bytes())?;
-                Ok(())
-            })
-            .map_err(tx_error)
-    }
-
-    /// Read-modify-write one account atomically. `change` may run more than once (on a
-    /// conflict), so it must only compute from its argument. It returns a value for the
-    /// caller and the audit event to append; an `Err` writes nothing.
-    pub fn update<T>(
-        &self,
-        name: &str,
-        now: u64,
-        change: impl Fn(&mut Account) -> Result<(T, Event), Error>,
-    ) -> Result<T, Error> {
-        self.update_with(name, now, |account, _| change(account))
-    }
-
-    /// `update`, plus the `Effects` the change asks for (queued messages, reset
-    /// tokens), all in one transaction.
-    pub fn update_with<T>(
-        &self,
-        name: &str,
-        now: u64,
-        change: impl Fn(&mut Account, &mut Effects) -> Result<(T, Event), Error>,
-    ) -> Result<T, Error> {
-        let _writing = self.writing();
-        (
-            &self.accounts,
-            &self.audit,
-            &self.tokens,
-            &self.outbox,
-            &self.outbox_due,
-            &self.meta,
-        )
-            .transaction(|(accounts, audit, tokens, outbox, due, meta)| {
-                let Some(bytes) = accounts.get(name)? else {
-                    return abort(Error::NoSuchUser(name.to_string()));
-                };
-                let mut account = match decode_account(&bytes) {
-                    Ok(a) => a,
-                    Err(e) => return abort(e),
-                };
-                let mut effects = Effects::default();
-                let (value, event) = match change(&mut account, &mut effects) {
-                    Ok(v) => v,
-                    Err(e) => return abort(e),
-                };
-                account.updated = now;
-                append_audit(audit, &mut account, &event, now)?;
-                for extra in &effects.events {
-                    append_audit(audit, &mut account, extra, now)?;
-                }
-                accounts.insert(name.as_bytes(), encode_account(&account))?;
-                for hash in &effects.dropped_tokens {
-                    tokens.remove(&hash[..])?;
-                }
-                for (hash, token) in &effects.new_tokens {
-                    tokens.insert(&hash[..], encode_token(token))?;
-                }
-                for message in &effects.messages {
-                    let id = outbox.generate_id()?;
-                    let item = OutboxItem {
-                        id,
-                        ..message.clone()
-                    };
-                    outbox::queue(outbox, due, meta, &item)?;
-                }
-                Ok(value)
-            })
-            .map_err(tx_error)
+        Ok(read_u64(self.staging.get(TreeId::Meta, META_ACCOUNTS)?))
     }
 
     /// The reset token with this keyed hash, if it exists (expired or not).
     pub fn reset_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error> {
-        self.tokens
-            .get(hash)?
+        self.staging
+            .get(TreeId::Tokens, hash)?
             .map(|bytes| decode_token(&bytes))
             .transpose()
-    }
-
-    /// Delete an account, its history and its reset tokens in one transaction.
-    pub fn remove(&self, name: &str) -> Result<(), Error> {
-        let _writing = self.writing();
-        (&self.accounts, &self.audit, &self.meta, &self.tokens)
-            .transaction(|(accounts, audit, meta, tokens)| {
-                let Some(bytes) = accounts.remove(name.as_bytes())? else {
-                    return abort(Error::NoSuchUser(name.to_string()));
-                };
-                let account = match decode_account(&bytes) {
-                    Ok(a) => a,
-                    Err(e) => return abort(e),
-                };
-                // History is the window of the newest HISTORY_LIMIT sequence numbers.
-                let oldest = account.audit_seq.saturating_sub(HISTORY_LIMIT - 1).max(1);
-                for seq in oldest..=account.audit_seq {
-                    audit.remove(audit_key(name, seq))?;
-                }
-                for hash in &account.reset_tokens {
-                    tokens.remove(&hash[..])?;
-                }
-                let count = read_u64(meta.get(META_ACCOUNTS)?);
-                meta.insert(META_ACCOUNTS, &count.saturating_sub(1).to_be_bytes())?;
-                Ok(())
-            })
-            .map_err(tx_error)
     }
 
     /// Up to `limit` account names after `after`, and whether more follow.
@@ -401,7 +234,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{Action, Outcome};
+    use crate::audit::{Action, Event, Outcome};
 
     fn event() -> Event {
         Event::new(Action::AccountAdded, Outcome::Ok, "test", String::new())
@@ -423,6 +256,7 @@ mod tests {
         assert!(matches!(again, Err(Error::Exists(_))));
         assert_eq!(store.account_count().unwrap(), 1);
         store.remove("a").unwrap();
+        store.flush_offline().unwrap();
         assert_eq!(store.account_count().unwrap(), 0);
         assert!(store.history("a", None, 10).unwrap().0.is_empty());
     }
@@ -438,6 +272,7 @@ mod tests {
             Err(Error::Denied)
         });
         assert!(matches!(r, Err(Error::Denied)));
+        store.flush_offline().unwrap();
         let acc = store.account("a").unwrap().unwrap();
         assert_eq!(acc.failures, 0);
         assert_eq!(store.history("a", None, 10).unwrap().0.len(), 1);
@@ -452,12 +287,14 @@ mod tests {
         for i in 0..(HISTORY_LIMIT + 20) {
             store.update("a", 10 + i, |_| Ok(((), event()))).unwrap();
         }
+        store.flush_offline().unwrap();
         let (page, more) = store.history("a", None, 50).unwrap();
         assert!(more);
         assert_eq!(page[0].seq, HISTORY_LIMIT + 21);
         let (rest, _) = store.history("a", Some(page[49].seq), 1000).unwrap();
         assert_eq!(page.len() + rest.len(), HISTORY_LIMIT as usize);
         store.remove("a").unwrap();
+        store.flush_offline().unwrap();
         assert_eq!(store.audit.len(), 0, "remove left history behind");
     }
 
@@ -469,10 +306,43 @@ mod tests {
                 .create(&Account::new(n.into(), 1), &event(), 1)
                 .unwrap();
         }
+        store.flush_offline().unwrap();
         assert_eq!(
             store.list(None, 2).unwrap(),
             (vec!["a".into(), "b".into()], true)
         );
         assert_eq!(store.list(Some("b"), 2).unwrap(), (vec!["c".into()], false));
+    }
+
+    #[test]
+    fn concurrent_writers_are_all_applied_once_answered() {
+        let (dir, store) = open();
+        let store = Arc::new(store);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let tasks: Vec<_> = (0..64)
+                .map(|i| {
+                    let store = Arc::clone(&store);
+                    tokio::spawn(async move {
+                        let name = format!("u{i}");
+                        store.create(&Account::new(name, 1), &event(), 1).unwrap();
+                        store.durable().await.unwrap();
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        let generation = store.identity().unwrap().generation;
+        assert!(generation >= 1);
+        drop(store);
+        // Every answered write was applied (a staged change never committed is lost).
+        let again = Store::open(dir.path(), 8).unwrap();
+        assert_eq!(again.account_count().unwrap(), 64);
+        assert_eq!(again.list(None, 100).unwrap().0.len(), 64);
     }
 }

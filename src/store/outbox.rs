@@ -8,11 +8,10 @@
 
 use std::ops::Bound;
 
-use sled::transaction::TransactionalTree;
-use sled::Transactional;
-
-use super::records::{decode_account, decode_outbox, encode_account, encode_outbox};
-use super::{abort, append_audit, read_u64, tx_error, Store, TxResult};
+use super::records::{decode_outbox, encode_account, encode_outbox};
+use super::staging::{TreeId, View};
+use super::writes::{adjust, append_audit, current};
+use super::{read_u64, Store};
 use crate::audit::Event;
 use crate::error::Error;
 use crate::store::{ChannelKind, OutboxItem};
@@ -50,28 +49,19 @@ fn id_of(key: &[u8]) -> Option<u64> {
         .map(u64::from_be_bytes)
 }
 
-fn adjust(meta: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<()> {
-    if delta != 0 {
-        let count = read_u64(meta.get(key)?).saturating_add_signed(delta);
-        meta.insert(key, &count.to_be_bytes())?;
-    }
-    Ok(())
-}
-
-/// Queue a new message (its id already assigned) inside an account transaction.
-pub(super) fn queue(
-    outbox: &TransactionalTree,
-    due: &TransactionalTree,
-    meta: &TransactionalTree,
-    item: &OutboxItem,
-) -> TxResult<()> {
-    outbox.insert(&item.id.to_be_bytes(), encode_outbox(item))?;
+/// Queue a new message (its id already assigned) with an account change.
+pub(super) fn queue(view: &mut View<'_>, item: &OutboxItem) -> Result<(), Error> {
+    view.insert(
+        TreeId::Outbox,
+        &item.id.to_be_bytes()[..],
+        encode_outbox(item),
+    );
     match queued_key(item) {
         Some(key) => {
-            due.insert(&key[..], &[][..])?;
-            adjust(meta, META_QUEUED, 1)
+            view.insert(TreeId::OutboxDue, &key[..], &[][..]);
+            adjust(view, META_QUEUED, 1)
         }
-        None => adjust(meta, META_FAILED, 1),
+        None => adjust(view, META_FAILED, 1),
     }
 }
 
@@ -147,14 +137,20 @@ impl Store {
                 // from the index (the message, if any, stays for `authctl outbox`).
                 Some(Err(e)) => {
                     tracing::error!(error = %crate::error::DisplayChain(&e), "skipping an undecodable outbox message");
-                    self.outbox_due.remove(key)?;
+                    self.drop_due(&key)?;
                 }
-                None => {
-                    self.outbox_due.remove(key)?;
-                }
+                None => self.drop_due(&key)?,
             }
         }
         Ok(items)
+    }
+
+    /// Take `key` out of the due index (with the next commit).
+    fn drop_due(&self, key: &[u8]) -> Result<(), Error> {
+        self.staging.change(|view| {
+            view.remove(TreeId::OutboxDue, key);
+            Ok(())
+        })
     }
 
     /// When the earliest queued message on `kind` falls due, if any is queued.
@@ -174,8 +170,8 @@ impl Store {
     /// (queued, failed) message counts: two reads.
     pub fn outbox_counts(&self) -> Result<(u64, u64), Error> {
         Ok((
-            read_u64(self.meta.get(META_QUEUED)?),
-            read_u64(self.meta.get(META_FAILED)?),
+            read_u64(self.staging.get(TreeId::Meta, META_QUEUED)?),
+            read_u64(self.staging.get(TreeId::Meta, META_FAILED)?),
         ))
     }
 
@@ -190,58 +186,42 @@ impl Store {
         event: Option<&Event>,
         now: u64,
     ) -> Result<(), Error> {
-        let _writing = self.writing();
-        (
-            &self.accounts,
-            &self.audit,
-            &self.outbox,
-            &self.outbox_due,
-            &self.meta,
-        )
-            .transaction(|(accounts, audit, outbox, due, meta)| {
-                let old = match outbox.get(id.to_be_bytes())?.map(|b| decode_outbox(&b)) {
-                    Some(Ok(old)) => Some(old),
-                    Some(Err(e)) => return abort(e),
-                    None => None,
-                };
-                let (mut queued, mut failed) = (0i64, 0i64);
-                if let Some(old) = &old {
-                    match queued_key(old) {
+        self.staging.change(|view| {
+            let old = view
+                .get(TreeId::Outbox, &id.to_be_bytes())?
+                .map(|b| decode_outbox(&b))
+                .transpose()?;
+            let (mut queued, mut failed) = (0i64, 0i64);
+            if let Some(old) = &old {
+                match queued_key(old) {
+                    Some(key) => {
+                        view.remove(TreeId::OutboxDue, &key[..]);
+                        queued -= 1;
+                    }
+                    None => failed -= 1,
+                }
+            }
+            match item {
+                Some(item) => {
+                    view.insert(TreeId::Outbox, &id.to_be_bytes()[..], encode_outbox(item));
+                    match queued_key(item) {
                         Some(key) => {
-                            due.remove(&key[..])?;
-                            queued -= 1;
+                            view.insert(TreeId::OutboxDue, &key[..], &[][..]);
+                            queued += 1;
                         }
-                        None => failed -= 1,
+                        None => failed += 1,
                     }
                 }
-                match item {
-                    Some(item) => {
-                        outbox.insert(&id.to_be_bytes(), encode_outbox(item))?;
-                        match queued_key(item) {
-                            Some(key) => {
-                                due.insert(&key[..], &[][..])?;
-                                queued += 1;
-                            }
-                            None => failed += 1,
-                        }
-                    }
-                    None => {
-                        outbox.remove(&id.to_be_bytes())?;
-                    }
-                }
-                adjust(meta, META_QUEUED, queued)?;
-                adjust(meta, META_FAILED, failed)?;
-                if let (Some(event), Some(bytes)) = (event, accounts.get(account)?) {
-                    let mut acc = match decode_account(&bytes) {
-                        Ok(a) => a,
-                        Err(e) => return abort(e),
-                    };
-                    append_audit(audit, &mut acc, event, now)?;
-                    accounts.insert(account.as_bytes(), encode_account(&acc))?;
-                }
-                Ok(())
-            })
-            .map_err(tx_error)
+                None => view.remove(TreeId::Outbox, &id.to_be_bytes()[..]),
+            }
+            adjust(view, META_QUEUED, queued)?;
+            adjust(view, META_FAILED, failed)?;
+            if let (Some(event), Some(mut acc)) = (event, current(view, account)?) {
+                append_audit(view, &mut acc, event, now);
+                view.insert(TreeId::Accounts, account.as_bytes(), encode_account(&acc));
+            }
+            Ok(())
+        })
     }
 }
 
@@ -270,6 +250,7 @@ mod tests {
                 Ok(((), event.clone()))
             })
             .unwrap();
+        store.flush_offline().unwrap();
     }
 
     fn mail() -> Channel {
@@ -312,6 +293,7 @@ mod tests {
         store
             .outbox_settle(first.id, Some(&first), "a", None, 20)
             .unwrap();
+        store.flush_offline().unwrap();
         let order: Vec<u64> = store
             .outbox_due(ChannelKind::Mail, 100, 10)
             .unwrap()
@@ -325,9 +307,11 @@ mod tests {
         store
             .outbox_settle(second.id, Some(&second), "a", None, 20)
             .unwrap();
+        store.flush_offline().unwrap();
         store
             .outbox_settle(sms_due[0].id, None, "a", None, 20)
             .unwrap();
+        store.flush_offline().unwrap();
         assert_eq!(store.outbox_counts().unwrap(), (2, 1));
         assert_eq!(store.outbox_next_due(ChannelKind::Sms).unwrap(), None);
         assert_eq!(store.outbox(None, 10).unwrap().0.len(), 3);
@@ -351,6 +335,7 @@ mod tests {
             .unwrap();
         let due = store.outbox_due(ChannelKind::Mail, 100, 10).unwrap();
         assert_eq!(due.len(), 1);
+        store.flush_offline().unwrap();
         assert_eq!(store.outbox_next_due(ChannelKind::Mail).unwrap(), Some(10));
     }
 
@@ -370,6 +355,7 @@ mod tests {
             store
                 .outbox_settle(failed.id, Some(&failed), "a", None, 7)
                 .unwrap();
+            store.flush_offline().unwrap();
             // As a restored backup would be: no index, stale counts.
             store.outbox_due.clear().unwrap();
             store.meta.insert(META_QUEUED, &9u64.to_be_bytes()).unwrap();

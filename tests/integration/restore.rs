@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::daemon::*;
 
-const ACCOUNTS: u8 = Tree::Accounts.number();
-const META: u8 = Tree::Meta.number();
-const OUTBOX: u8 = Tree::Outbox.number();
+const ACCOUNTS: u8 = Tree::Accounts.backup_number().unwrap();
+const META: u8 = Tree::Meta.backup_number().unwrap();
+const OUTBOX: u8 = Tree::Outbox.backup_number().unwrap();
 
 /// A daemon with accounts of every kind, and a genuine backup of it.
 struct Source {

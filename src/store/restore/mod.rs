@@ -23,7 +23,7 @@ use crate::error::{DisplayChain, Error};
 use crate::vault::Vault;
 use rules::{check_account, check_audit, check_meta, check_outbox, check_token, describe};
 
-const META: u8 = Tree::Meta.number();
+const META: u8 = Tree::Meta.backup_number().unwrap();
 
 /// The first record that is not one the daemon could have written.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +85,7 @@ pub fn check(records: Vec<Record>, vault: &Vault) -> Result<Checked, BadRecord> 
             return Err(bad("out of order, or a key given twice".into()));
         }
         previous = Some((*tree, &key[..]));
-        match Tree::from_number(*tree) {
+        match Tree::from_backup_number(*tree) {
             Some(Tree::Accounts) => {
                 let account = check_account(key, value, vault).map_err(bad)?;
                 accounts.insert(account.name, account.audit_seq);
@@ -96,9 +96,9 @@ pub fn check(records: Vec<Record>, vault: &Vault) -> Result<Checked, BadRecord> 
                     counted = Some((i + 1, n));
                 }
             }
-            Some(Tree::ResetTokens) => check_token(key, value, &accounts).map_err(bad)?,
+            Some(Tree::Tokens) => check_token(key, value, &accounts).map_err(bad)?,
             Some(Tree::Outbox) => check_outbox(key, value, vault).map_err(bad)?,
-            None => return Err(bad("unknown tree".into())),
+            Some(Tree::OutboxDue) | None => return Err(bad("unknown tree".into())),
         }
     }
     let (record, count) = match counted {
@@ -133,22 +133,24 @@ impl Store {
                 dir.display()
             )));
         }
-        let mut batches: Vec<sled::Batch> =
-            Tree::ALL.iter().map(|_| sled::Batch::default()).collect();
+        let mut batches: HashMap<Tree, sled::Batch> = HashMap::new();
         let own = [
             integrity::META_STORE_ID,
             integrity::META_GENERATION,
             integrity::META_KEY_CHECK,
         ];
         let mut count = 0;
-        for (tree, key, value) in checked.records {
-            if tree == META && own.contains(&&key[..]) {
+        for (number, key, value) in checked.records {
+            if number == META && own.contains(&&key[..]) {
                 continue;
             }
-            batches[usize::from(tree)].insert(key, value);
+            // `check` let through only records of trees a backup holds.
+            let tree = Tree::from_backup_number(number)
+                .ok_or_else(|| Error::Internal(format!("a restored record in tree {number}")))?;
+            batches.entry(tree).or_default().insert(key, value);
             count += 1;
         }
-        for (tree, batch) in Tree::ALL.into_iter().zip(batches) {
+        for (tree, batch) in batches {
             store.tree(tree).apply_batch(batch)?;
         }
         store.record_key_check(vault)?;
@@ -195,6 +197,7 @@ mod tests {
         store
             .create(&Account::new("bob".into(), 1), &event, 1)
             .unwrap();
+        store.flush_offline().unwrap();
         let mut out = Vec::new();
         store.snapshot(&mut out, vault().backup_mac()).unwrap();
         read_all(&out[..], SCHEMA_VERSION).unwrap().records
@@ -203,7 +206,9 @@ mod tests {
     fn account_slot(records: &mut [Record], name: &str) -> usize {
         records
             .iter()
-            .position(|(t, k, _)| *t == Tree::Accounts.number() && k == name.as_bytes())
+            .position(|(t, k, _)| {
+                *t == Tree::Accounts.backup_number().unwrap() && k == name.as_bytes()
+            })
             .unwrap()
     }
 
@@ -275,7 +280,7 @@ mod tests {
         insert(
             &mut r,
             (
-                Tree::Audit.number(),
+                Tree::Audit.backup_number().unwrap(),
                 audit_key("zed", 1),
                 encode_audit(&entry),
             ),
@@ -290,7 +295,7 @@ mod tests {
         insert(
             &mut r,
             (
-                Tree::ResetTokens.number(),
+                Tree::Tokens.backup_number().unwrap(),
                 vec![7; 32],
                 encode_token(&token),
             ),
@@ -311,7 +316,7 @@ mod tests {
         let r = genuine();
         let i = r
             .iter()
-            .position(|(t, k, _)| *t == Tree::Accounts.number() && k == b"alice")
+            .position(|(t, k, _)| *t == Tree::Accounts.backup_number().unwrap() && k == b"alice")
             .unwrap();
         decode_account(&r[i].2).unwrap().totp
     }

@@ -39,19 +39,19 @@ fn audit_key(key: &[u8]) -> Option<(&str, u64)> {
 }
 
 pub(super) fn describe(number: usize, tree: u8, key: &[u8]) -> String {
-    let what = match Tree::from_number(tree) {
+    let what = match Tree::from_backup_number(tree) {
         Some(Tree::Accounts) => format!("accounts \"{}\"", shown(key)),
         Some(Tree::Audit) => match audit_key(key) {
             Some((name, seq)) => format!("audit \"{}\" #{seq}", shown(name.as_bytes())),
             None => format!("audit {}", hex(&key[..key.len().min(16)])),
         },
         Some(Tree::Meta) => format!("meta \"{}\"", shown(key)),
-        Some(Tree::ResetTokens) => format!("reset_tokens {}…", hex(&key[..key.len().min(4)])),
+        Some(Tree::Tokens) => format!("reset_tokens {}…", hex(&key[..key.len().min(4)])),
         Some(Tree::Outbox) => match <[u8; 8]>::try_from(key) {
             Ok(id) => format!("outbox #{}", u64::from_be_bytes(id)),
             Err(_) => format!("outbox {}", hex(&key[..key.len().min(16)])),
         },
-        None => format!("tree {tree}"),
+        Some(Tree::OutboxDue) | None => format!("tree {tree}"),
     };
     format!("record {number} ({what})")
 }

@@ -1,0 +1,187 @@
+//! What the service layer needs from storage, as one trait: sled (`Store`) is its first
+//! implementation, and another backend (PostgreSQL) implements the same.
+//!
+//! The model: reads see what is committed plus, for single records (`account`,
+//! `reset_token`, the counters), what is staged. A change (`create`, `change`, `remove`,
+//! `outbox_settle`) runs once against the records as they are now, serialized with every
+//! other change, and is staged whole or not at all. `durable` resolves once every change
+//! staged before it is committed and on disk; nothing may be acknowledged before that.
+//! No sled type appears here.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::records::AuditEntry;
+use super::{Account, ChannelKind, Effects, OutboxItem, ResetToken, Store};
+use crate::audit::Event;
+use crate::error::Error;
+use crate::vault::BackupMac;
+
+/// A future the backend resolves (the trait stays object safe).
+pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+
+/// One change to one account: runs once, may fill `Effects`, returns the audit event.
+pub type AccountChange<'a> = dyn FnMut(&mut Account, &mut Effects) -> Result<Event, Error> + 'a;
+
+/// Figures kept as counters, changed in the same commit as the records they count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub accounts: u64,
+    pub outbox_queued: u64,
+    pub outbox_failed: u64,
+}
+
+pub trait Backend: Send + Sync {
+    fn account(&self, name: &str) -> Result<Option<Account>, Error>;
+    /// Up to `limit` account names after `after`, in name order, and whether more follow.
+    fn list(&self, after: Option<&str>, limit: usize) -> Result<(Vec<String>, bool), Error>;
+    /// Up to `limit` history entries, newest first, with sequence below `before`.
+    fn history(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, bool), Error>;
+    fn reset_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error>;
+    fn counts(&self) -> Result<Counts, Error>;
+    /// One page of the outbox in id order, queued and failed.
+    fn outbox(&self, after: Option<u64>, limit: usize) -> Result<(Vec<OutboxItem>, bool), Error>;
+    /// Up to `limit` messages on `kind` due at `now`, the earliest first.
+    fn outbox_due(
+        &self,
+        kind: ChannelKind,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, Error>;
+    /// When the earliest queued message on `kind` falls due.
+    fn outbox_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error>;
+
+    /// Stage a new account with its first history entry; `Exists` if the name is taken.
+    fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error>;
+    /// Stage a change of the account `name` (`NoSuchUser` if there is none).
+    fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error>;
+    /// Stage the removal of an account, its history and its reset tokens.
+    fn remove(&self, name: &str) -> Result<(), Error>;
+    /// Stage what a delivery attempt did: `Some` replaces the message, `None` removes it;
+    /// `event` goes to the account's history if the account still exists.
+    fn outbox_settle(
+        &self,
+        id: u64,
+        item: Option<&OutboxItem>,
+        account: &str,
+        event: Option<&Event>,
+        now: u64,
+    ) -> Result<(), Error>;
+
+    /// Resolves once every change staged before the call is on disk.
+    fn durable(&self) -> Pending<'_>;
+    /// `durable`, and whatever the backend records of its own state says so (shutdown).
+    fn settle(&self) -> Pending<'_>;
+    /// Every record as of one moment, in the backup format, MACed; returns the count.
+    fn snapshot(&self, out: &mut dyn std::io::Write, mac: BackupMac) -> Result<u64, Error>;
+}
+
+impl dyn Backend + '_ {
+    /// Read-modify-write one account; `change` returns a value for the caller and the
+    /// event to append; an `Err` stages nothing.
+    pub fn update<T>(
+        &self,
+        name: &str,
+        now: u64,
+        change: impl FnOnce(&mut Account) -> Result<(T, Event), Error>,
+    ) -> Result<T, Error> {
+        self.update_with(name, now, |account, _| change(account))
+    }
+
+    /// `update`, plus the `Effects` the change asks for.
+    pub fn update_with<T>(
+        &self,
+        name: &str,
+        now: u64,
+        change: impl FnOnce(&mut Account, &mut Effects) -> Result<(T, Event), Error>,
+    ) -> Result<T, Error> {
+        let mut change = Some(change);
+        let mut value = None;
+        self.change(name, now, &mut |account, effects| {
+            let Some(change) = change.take() else {
+                return Err(Error::Internal("a store change ran twice".into()));
+            };
+            let (v, event) = change(account, effects)?;
+            value = Some(v);
+            Ok(event)
+        })?;
+        value.ok_or_else(|| Error::Internal("a store change did not run".into()))
+    }
+}
+
+impl Backend for Store {
+    fn account(&self, name: &str) -> Result<Option<Account>, Error> {
+        Store::account(self, name)
+    }
+    fn list(&self, after: Option<&str>, limit: usize) -> Result<(Vec<String>, bool), Error> {
+        Store::list(self, after, limit)
+    }
+    fn history(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, bool), Error> {
+        Store::history(self, name, before, limit)
+    }
+    fn reset_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error> {
+        Store::reset_token(self, hash)
+    }
+    fn counts(&self) -> Result<Counts, Error> {
+        let (outbox_queued, outbox_failed) = self.outbox_counts()?;
+        Ok(Counts {
+            accounts: self.account_count()?,
+            outbox_queued,
+            outbox_failed,
+        })
+    }
+    fn outbox(&self, after: Option<u64>, limit: usize) -> Result<(Vec<OutboxItem>, bool), Error> {
+        Store::outbox(self, after, limit)
+    }
+    fn outbox_due(
+        &self,
+        kind: ChannelKind,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, Error> {
+        Store::outbox_due(self, kind, now, limit)
+    }
+    fn outbox_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
+        Store::outbox_next_due(self, kind)
+    }
+    fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
+        Store::create(self, account, event, now)
+    }
+    fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error> {
+        self.update_with(name, now, |account, effects| {
+            Ok(((), change(account, effects)?))
+        })
+    }
+    fn remove(&self, name: &str) -> Result<(), Error> {
+        Store::remove(self, name)
+    }
+    fn outbox_settle(
+        &self,
+        id: u64,
+        item: Option<&OutboxItem>,
+        account: &str,
+        event: Option<&Event>,
+        now: u64,
+    ) -> Result<(), Error> {
+        Store::outbox_settle(self, id, item, account, event, now)
+    }
+    fn durable(&self) -> Pending<'_> {
+        Box::pin(Store::durable(self))
+    }
+    fn settle(&self) -> Pending<'_> {
+        Box::pin(Store::settle(self))
+    }
+    fn snapshot(&self, out: &mut dyn std::io::Write, mac: BackupMac) -> Result<u64, Error> {
+        Store::snapshot(self, out, mac)
+    }
+}
