@@ -66,11 +66,20 @@ pub struct Committer {
     generation: u64,
     /// The newest generation known to be on disk.
     durable: Arc<AtomicU64>,
+    /// Why a commit failed, once one has: from then on every commit fails. What a failed
+    /// write or flush left on disk is unknown (a full disk, an I/O error), so nothing
+    /// more is acknowledged until the daemon restarts and sled recovers its log.
+    failed: Option<String>,
 }
 
 impl Committer {
     /// Apply everything staged, with the next generation, and make it durable.
     pub fn commit(&mut self) -> Result<(), String> {
+        if let Some(first) = &self.failed {
+            return Err(format!(
+                "an earlier commit failed ({first}); no write is accepted until authd restarts"
+            ));
+        }
         let next = self.generation + 1;
         let generation = (
             super::integrity::META_GENERATION,
@@ -86,7 +95,13 @@ impl Committer {
                 self.generation = next;
                 self.durable.store(next, Ordering::Release);
             }
-            Err(e) => tracing::error!(error = %e, "committing to the store failed"),
+            Err(e) => {
+                tracing::error!(
+                    error = %e,
+                    "committing to the store failed; refusing every write until authd restarts"
+                );
+                self.failed = Some(e.clone());
+            }
         }
         result
     }
@@ -133,6 +148,7 @@ impl Flusher {
             staging: Arc::clone(&staging),
             generation,
             durable: Arc::clone(&durable),
+            failed: None,
         }));
         let queued = Arc::new(AtomicUsize::new(0));
         let work = Work {

@@ -9,6 +9,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod daemon;
+mod disk_full;
 mod email_rules;
 mod fairness;
 mod integrity;
