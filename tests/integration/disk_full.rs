@@ -1,6 +1,6 @@
 //! The disk under the store fills up: a write is never acknowledged unless it is on disk
 //! (a commit that fails refuses every later write with `internal`, exit 70, until
-//! authd restarts), and after space is freed and authd restarted, every acknowledged
+//! authd restarts) while reads go on, and after space is freed and authd restarted, every acknowledged
 //! change is there. Needs root (a small tmpfs holds the state directory).
 
 use std::io::Write;
@@ -87,6 +87,10 @@ fn a_full_disk_refuses_writes_and_keeps_what_was_acknowledged() {
         "300 writes on a full disk and none failed: {} acknowledged",
         acknowledged.len()
     );
+
+    // Reads go on.
+    assert_ok(&d.ctl(&["show", "before"]));
+    assert_ok(&d.ctl(&["status"]));
 
     // Space again; authd restarts (killed: it could not have flushed anything more).
     std::fs::remove_file(filler).unwrap();
