@@ -1,7 +1,7 @@
 //! The disk under the store fills up: a write is never acknowledged unless it is on disk
-//! (a commit that fails refuses every later write with `internal`, exit 70, until
-//! authd restarts) while reads go on, and after space is freed and authd restarted, every acknowledged
-//! change is there. Needs root (a small tmpfs holds the state directory).
+//! (a commit that fails refuses every later write with `internal`, exit 70, until authd
+//! restarts) while reads go on; after space is freed and authd restarted, every
+//! acknowledged change is there. Needs root (a small tmpfs holds the state directory).
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
