@@ -273,6 +273,7 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     outbox.start(&tasks, &shutdown);
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "authd ready");
+    service.prepare();
 
     loop {
         let accepted = tokio::select! {
