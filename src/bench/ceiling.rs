@@ -221,9 +221,9 @@ fn populate(trees: &Trees, db: &sled::Db, options: &Options) -> sled::Result<Vec
 pub fn run(options: &Options) -> Result<Report, BenchError> {
     let dir = dir(options.dir.as_deref())?;
     let store = |e: sled::Error| BenchError::Store(e.to_string());
-    let db = sled::Config::new()
-        .path(dir.path.join("db"))
-        .cache_capacity(crate::config::Config::default().cache_capacity_mib * 1024 * 1024)
+    // Opened as the daemon opens its store, with the default page cache.
+    let cache_capacity_mib = crate::config::Config::default().cache_capacity_mib;
+    let db = crate::store::sled_config(&dir.path, cache_capacity_mib)
         .open()
         .map_err(store)?;
     let trees = Trees {

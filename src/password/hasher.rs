@@ -242,8 +242,10 @@ impl Hasher {
     /// so the first unknown name does not wait for it.
     pub fn prepare(&self, share: Share) {
         let (params, dummy) = (self.params.clone(), Arc::clone(&self.dummy));
-        let job: Job = Box::new(move |memory| {
-            dummy.get(&params, memory);
+        // In memory of its own, freed after: a worker that has not hashed yet keeps
+        // holding none.
+        let job: Job = Box::new(move |_| {
+            dummy.get(&params, &mut Vec::new());
         });
         // Stopped workers: nothing will need the dummy either.
         let _ = self.jobs.push(share, job);

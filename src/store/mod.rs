@@ -14,6 +14,7 @@ pub mod backup;
 mod flusher;
 pub mod inspect;
 pub mod integrity;
+mod log;
 mod outbox;
 pub mod records;
 pub mod restore;
@@ -28,6 +29,7 @@ use sled::Transactional;
 use crate::audit::Event;
 use crate::error::Error;
 use crate::protocol::AuditEntry;
+pub use log::{config as sled_config, snapshot_closed};
 use records::{
     audit_key, decode_account, decode_audit, decode_token, encode_account, encode_audit,
     encode_token,
@@ -127,10 +129,7 @@ fn append_audit(
 impl Store {
     /// Open (or create) the database under `dir`, checking the schema version.
     pub fn open(dir: &Path, cache_capacity_mib: u64) -> Result<Store, Error> {
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(cache_capacity_mib * 1024 * 1024)
-            .open()?;
+        let db = log::config(dir, cache_capacity_mib).open()?;
         let meta = db.open_tree("meta")?;
         let generation = read_u64(meta.get(integrity::META_GENERATION)?);
         let store = Store {
