@@ -5,7 +5,9 @@
 #   1. start: time from exec until `authctl status` answers, and the RSS then;
 #   2. stop (SIGTERM), start again on the same copy: the same figures;
 #   3. `authd-bench --scenario show --no-setup --clients 64` for SECONDS on that daemon:
-#      p50, p99, requests/s, and the daemon's peak RSS (VmHWM) after it.
+#      p50, p99, requests/s, and the daemon's peak RSS (VmHWM) after it; then the same
+#      with one client (a lone request's latency: with 64 clients on 2 CPUs the p50 is
+#      mostly the wait behind the other 63).
 # Run from the project root; the page cache is warm (the copy was just written).
 # Usage: bench/start.sh STATE_DIR ACCOUNTS [SECONDS]    e.g. /work/bench-1m 1000000 10
 #        AUTHD=path/to/authd bench/start.sh ...           measure another daemon build
@@ -22,6 +24,7 @@ DPID=
 cleanup() { [ -z "$DPID" ] || kill "$DPID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"; }
 trap cleanup EXIT
 cp -a "$SRC" "$T/state"
+sync  # the copy written back first, so the start does not compete with it
 printf 'socket = "%s"\nstate_dir = "%s/state"\n' "$SOCK" "$T" > "$T/authd.toml"
 kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
@@ -48,8 +51,12 @@ echo "store: $SRC ($(du -sk "$T/state" | cut -f1) KiB), $(nproc) CPUs, load aver
 start "first start "
 stop
 start "second start"
-target/release/authd-bench --socket "$SOCK" --json --scenario show --no-setup \
-  --accounts "$N" --clients 64 --duration "${S}s" > "$T/show.json"
-python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("show, 64 clients, %d s: %.0f requests/s, p50 %d us, p99 %d us, %d errors; daemon peak RSS %d MiB" % (r["seconds"], r["requests_per_sec"], r["p50_us"], r["p99_us"], r["errors"], r["daemon_peak_rss_kib"] // 1024))' "$T/show.json"
+show() {
+  target/release/authd-bench --socket "$SOCK" --json --scenario show --no-setup \
+    --accounts "$N" --clients "$1" --duration "${S}s" > "$T/show.json"
+  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("show, %d clients, %d s: %.0f requests/s, p50 %d us, p99 %d us, %d errors; daemon peak RSS %d MiB" % (r["clients"], r["seconds"], r["requests_per_sec"], r["p50_us"], r["p99_us"], r["errors"], r["daemon_peak_rss_kib"] // 1024))' "$T/show.json"
+}
+show 64
+show 1
 stop
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
