@@ -94,7 +94,8 @@ struct Trees {
 }
 
 /// A TOTP account as enrolment leaves it: a password hash, a sealed secret, recovery
-/// codes, its first four history entries (added, password set, enrolled, confirmed).
+/// codes, and the history sequence of its four entries so far (added, password set,
+/// enrolled, confirmed; not written here: a login only appends).
 fn enrolled(name: String, now: u64) -> Account {
     let mut account = Account::new(name, now);
     account.password_hash = Some(format!(
@@ -200,13 +201,12 @@ fn dir(given: Option<&Path>) -> Result<Dir, BenchError> {
 /// Write `accounts` fresh enrolled accounts, spread over `clients` writers.
 fn populate(trees: &Trees, db: &sled::Db, options: &Options) -> sled::Result<Vec<Vec<Account>>> {
     let now = crate::time::now();
-    let run = now;
     let per_client = (options.accounts / options.clients).max(1);
     let mut shares = Vec::with_capacity(options.clients);
     for c in 0..options.clients {
         let mut batch = sled::Batch::default();
         let mine: Vec<Account> = (0..per_client)
-            .map(|k| enrolled(format!("bench-ceiling-{run}-{c:04}-{k:07}"), now))
+            .map(|k| enrolled(format!("bench-ceiling-{now}-{c:04}-{k:07}"), now))
             .collect();
         for account in &mine {
             batch.insert(account.name.as_bytes(), encode_account(account));
