@@ -118,8 +118,10 @@ pub fn enrol_totp(client: &mut Client, name: &str) -> Result<Enrolled, ClientErr
     };
     let raw = totp::base32_decode(secret.expose())
         .ok_or_else(|| ClientError::Unexpected("bad secret".into()))?;
+    // The oldest step the window takes now (and still will when authd checks it): the
+    // account then has the rest of the window for its logins.
     let config = TotpConfig::default();
-    let step = crate::time::now() / config.period - 1;
+    let step = *super::totp_pool::window(&config, crate::time::now()).start();
     let code = totp::code_at_step(&raw, &config, step);
     client.call(&Request::ConfirmTotp {
         name: name.into(),
