@@ -4,22 +4,23 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use authd::bench::{self, Scenario, Stop};
+use authd::bench::{self, Options, Scenario, Stop};
 use clap::Parser;
 
 /// Measure a running authd: throughput, latency percentiles, errors, daemon peak RSS.
 ///
 /// Needs an admin connection (it creates bench-* accounts). The flood-* scenarios are a
 /// hostile local user's load instead (run them as that user; they need no rights).
+/// store-ceiling needs no daemon: it measures bare sled, writing what logins write.
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Args {
-    /// authd's socket.
+    /// authd's socket (not for store-ceiling).
     #[arg(long, env = "AUTHD_SOCKET", value_name = "PATH")]
-    socket: PathBuf,
+    socket: Option<PathBuf>,
     #[arg(long, value_enum, required_unless_present = "populate")]
     scenario: Option<Scenario>,
-    /// Concurrent connections.
+    /// Concurrent connections (store-ceiling: writer threads).
     #[arg(long, default_value_t = 64)]
     clients: usize,
     /// How long to run, e.g. 10s.
@@ -28,9 +29,22 @@ struct Args {
     /// Stop after this many requests per client instead of after --duration.
     #[arg(long, value_name = "N")]
     requests: Option<u64>,
-    /// Accounts to create for `show` (bench-0000000...), or to spread verify-totp over.
-    #[arg(long, default_value_t = 1000)]
-    accounts: usize,
+    /// Accounts: for `show` and --populate, bench-0000000... (default 1000); for
+    /// verify-totp, accounts enrolled for this run, whose codes the clients take in turn
+    /// (default 20000; each account takes two logins at once, then one per 30 s step:
+    /// give it (logins per second x seconds) / 2 for runs up to 30 s; the report says how
+    /// long clients waited for fresh codes); for store-ceiling, the accounts written to
+    /// (default 20000).
+    #[arg(long)]
+    accounts: Option<usize>,
+    /// `show`: use the accounts bench-0000000.. as they are (made by --populate) instead
+    /// of creating them first, so the run measures `show` alone.
+    #[arg(long)]
+    no_setup: bool,
+    /// store-ceiling: the directory for the database (default: a new temporary one,
+    /// removed afterwards).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
     /// Only create --accounts accounts (no passwords), then exit.
     #[arg(long)]
     populate: bool,
@@ -39,44 +53,56 @@ struct Args {
     json: bool,
 }
 
+fn fail(e: &bench::BenchError) -> ExitCode {
+    eprintln!("authd-bench: {}", authd::error::DisplayChain(e));
+    ExitCode::from(e.exit_code())
+}
+
+fn print<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce(&T) -> String) {
+    if json {
+        println!("{}", serde_json::to_string(report).unwrap_or_default());
+    } else {
+        println!("{}", text(report));
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    // clap insists on a scenario unless --populate was given.
+    let scenario = args.scenario.unwrap_or(Scenario::Show);
+    let socket = match (&args.socket, args.populate || scenario.needs_daemon()) {
+        (Some(socket), _) => socket.clone(),
+        (None, false) => PathBuf::new(),
+        (None, true) => {
+            let e = bench::BenchError::Usage("--socket (or AUTHD_SOCKET) is needed".into());
+            return fail(&e);
+        }
+    };
     if args.populate {
-        return match bench::populate(&args.socket, args.accounts, args.clients) {
+        let accounts = args.accounts.unwrap_or(1_000);
+        return match bench::populate(&socket, accounts, args.clients) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("authd-bench: {}", authd::error::DisplayChain(&e));
-                ExitCode::from(e.exit_code())
-            }
+            Err(e) => fail(&e.into()),
         };
     }
-    let stop = args
-        .requests
-        .map_or(Stop::After(args.duration), Stop::Requests);
-    // clap insists on a scenario unless --populate was given.
-    let Some(scenario) = args.scenario else {
-        return ExitCode::from(2);
-    };
-    if let Some(report) = scenario.flood(&args.socket, args.clients, args.duration) {
-        if args.json {
-            println!("{}", serde_json::to_string(&report).unwrap_or_default());
-        } else {
-            println!("{}", report.to_text());
-        }
+    if let Some(report) = scenario.flood(&socket, args.clients, args.duration) {
+        print(args.json, &report, |r| r.to_text());
         return ExitCode::SUCCESS;
     }
-    match bench::run(&args.socket, scenario, args.clients, stop, args.accounts) {
+    let options = Options {
+        clients: args.clients,
+        stop: args
+            .requests
+            .map_or(Stop::After(args.duration), Stop::Requests),
+        accounts: args.accounts.unwrap_or(scenario.default_accounts()),
+        setup: !args.no_setup,
+        dir: args.dir,
+    };
+    match bench::run(args.socket.as_deref(), scenario, &options) {
         Ok(report) => {
-            if args.json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
-            } else {
-                println!("{}", report.to_text());
-            }
+            print(args.json, &report, |r| r.to_text());
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("authd-bench: {}", authd::error::DisplayChain(&e));
-            ExitCode::from(e.exit_code())
-        }
+        Err(e) => fail(&e),
     }
 }

@@ -50,7 +50,8 @@ pub struct Config {
     /// A frame must arrive whole within this long of its first byte.
     #[serde(deserialize_with = "duration")]
     pub frame_timeout: Duration,
-    /// sled page cache bound.
+    /// sled page cache bound. sled counts cached records at their encoded size; in memory
+    /// they take about 2.5 times that (docs/PERFORMANCE.md, one million accounts).
     pub cache_capacity_mib: u64,
     pub password: PasswordConfig,
     pub lockout: LockoutConfig,
@@ -324,7 +325,7 @@ impl Default for Config {
             hello_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(60),
             frame_timeout: Duration::from_secs(10),
-            cache_capacity_mib: 64,
+            cache_capacity_mib: 32,
             password: PasswordConfig::default(),
             lockout: LockoutConfig::default(),
             totp: TotpConfig::default(),

@@ -6,7 +6,7 @@
 //! a job and awaits a oneshot.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -35,7 +35,38 @@ pub struct Hasher {
     jobs: Arc<FairQueue<Job>>,
     params: Params,
     /// Verified against when there is no real hash, so unknown names cost the same time.
-    dummy: Arc<String>,
+    dummy: Arc<Dummy>,
+}
+
+/// The hash an unknown name is checked against: a random password and salt chosen at
+/// start, hashed on the pool once (`Hasher::prepare`, or the first check that needs it),
+/// never while the daemon starts.
+struct Dummy {
+    password: [u8; 32],
+    salt: [u8; 16],
+    /// `None` if hashing failed (it cannot with parameters that `Params::new` accepted).
+    hash: OnceLock<Option<String>>,
+}
+
+impl Dummy {
+    fn new() -> Result<Dummy, Error> {
+        Ok(Dummy {
+            password: crate::vault::random_bytes()?,
+            salt: crate::vault::random_bytes()?,
+            hash: OnceLock::new(),
+        })
+    }
+
+    /// The dummy hash, made in `memory` by the first caller; others wait for it.
+    fn get(&self, params: &Params, memory: &mut Vec<Block>) -> Option<&str> {
+        self.hash
+            .get_or_init(|| {
+                hash_salted(params, &self.password, &self.salt, memory)
+                    .inspect_err(|e| tracing::error!(error = %e, "cannot make the dummy hash"))
+                    .ok()
+            })
+            .as_deref()
+    }
 }
 
 /// Run argon2 for `params` into `out`, in the thread's reusable memory: each worker
@@ -61,18 +92,28 @@ fn raw_hash(
 
 fn hash_with(params: &Params, password: &[u8], memory: &mut Vec<Block>) -> Result<String, Error> {
     let salt: [u8; 16] = crate::vault::random_bytes()?;
+    hash_salted(params, password, &salt, memory)
+}
+
+/// The argon2id PHC string of `password` with `salt`.
+fn hash_salted(
+    params: &Params,
+    password: &[u8],
+    salt: &[u8; 16],
+    memory: &mut Vec<Block>,
+) -> Result<String, Error> {
     let mut out = [0u8; 32];
     raw_hash(
         Algorithm::Argon2id,
         Version::V0x13,
         params,
         password,
-        &salt,
+        salt,
         &mut out,
         memory,
     )?;
     let internal = |e: argon2::password_hash::Error| Error::Internal(e.to_string());
-    let salt = SaltString::encode_b64(&salt).map_err(internal)?;
+    let salt = SaltString::encode_b64(salt).map_err(internal)?;
     let out = Output::new(&out).map_err(internal)?;
     Ok(format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
@@ -190,13 +231,24 @@ impl Hasher {
                 return Err(Error::Internal(format!("cannot start hash worker: {e}")));
             }
         }
-        let dummy_password: [u8; 32] = crate::vault::random_bytes()?;
-        let dummy = Arc::new(hash_with(&params, &dummy_password, &mut Vec::new())?);
         Ok(Hasher {
             jobs,
             params,
-            dummy,
+            dummy: Arc::new(Dummy::new()?),
         })
+    }
+
+    /// Make the dummy hash now, on the pool, in `share`'s turn (once the daemon is ready),
+    /// so the first unknown name does not wait for it.
+    pub fn prepare(&self, share: Share) {
+        let (params, dummy) = (self.params.clone(), Arc::clone(&self.dummy));
+        // In memory of its own, freed after: a worker that has not hashed yet keeps
+        // holding none.
+        let job: Job = Box::new(move |_| {
+            dummy.get(&params, &mut Vec::new());
+        });
+        // Stopped workers: nothing will need the dummy either.
+        let _ = self.jobs.push(share, job);
     }
 
     async fn run<T: Send + 'static>(
@@ -241,7 +293,10 @@ impl Hasher {
             let pw = password.expose().as_bytes();
             match stored {
                 Some(stored) => verify_with(&params, pw, &stored, true, memory),
-                None => verify_with(&params, pw, &dummy, false, memory),
+                None => match dummy.get(&params, memory) {
+                    Some(dummy) => verify_with(&params, pw, dummy, false, memory),
+                    None => Verdict::Wrong,
+                },
             }
         })
         .await
@@ -314,6 +369,20 @@ mod tests {
             h.verify(ME, Secret::new("x"), None).await.unwrap(),
             Verdict::Wrong
         );
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_is_made_on_the_pool_when_asked_not_at_start() {
+        let h = Hasher::start(&cheap(64), 1).unwrap();
+        assert!(h.dummy.hash.get().is_none(), "hashed at start");
+        h.prepare(ME);
+        // The check queues behind `prepare` in the same share: the dummy is there by then.
+        assert_eq!(
+            h.verify(ME, Secret::new("x"), None).await.unwrap(),
+            Verdict::Wrong
+        );
+        let made = h.dummy.hash.get().cloned().flatten().unwrap();
+        assert!(made.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{made}");
     }
 
     #[tokio::test]

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::vault::Vault;
 
 pub(super) const META_STORE_ID: &[u8] = b"store_id";
-pub(super) const META_GENERATION: &[u8] = b"generation";
+pub const META_GENERATION: &[u8] = b"generation";
 pub(super) const META_KEY_CHECK: &[u8] = b"key_check";
 
 const RESTORE: &str = "restore the latest backup into a new state directory with `authd restore` \

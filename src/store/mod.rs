@@ -16,6 +16,7 @@ pub mod backup;
 mod flusher;
 pub mod inspect;
 pub mod integrity;
+mod log;
 mod outbox;
 pub mod records;
 pub mod restore;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 pub use backend::{Backend, Counts};
+pub use log::{config as sled_config, snapshot_closed};
 use records::AuditEntry;
 use records::{audit_key, decode_account, decode_audit, decode_token};
 pub use records::{
@@ -71,10 +73,7 @@ fn read_u64(bytes: Option<sled::IVec>) -> u64 {
 impl Store {
     /// Open (or create) the database under `dir`, checking the schema version.
     pub fn open(dir: &Path, cache_capacity_mib: u64) -> Result<Store, Error> {
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(cache_capacity_mib * 1024 * 1024)
-            .open()?;
+        let db = log::config(dir, cache_capacity_mib).open()?;
         let trees = Trees {
             accounts: db.open_tree(Tree::Accounts.name())?,
             audit: db.open_tree(Tree::Audit.name())?,

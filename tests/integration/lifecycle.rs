@@ -372,3 +372,31 @@ fn systemd_socket_activation_and_readiness_notification() {
     let n = notify.recv(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
 }
+
+/// The names of sled's page-table snapshots in the daemon's database, oldest first.
+fn snapshots(d: &Daemon) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(d.state_dir().join("db"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("snap."))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_clean_stop_snapshots_the_store_so_the_next_start_replays_nothing() {
+    let mut d = Daemon::start();
+    for name in ["alice", "bob"] {
+        assert_ok(&d.ctl(&["add-user", name]));
+    }
+    let before = snapshots(&d);
+    assert_eq!(d.terminate().code(), Some(0));
+    let after = snapshots(&d);
+    assert!(after.last() > before.last(), "{before:?} -> {after:?}");
+    assert!(d.log().contains("store log snapshotted"), "{}", d.log());
+    d.spawn();
+    assert_ok(&d.ctl(&["show", "bob"]));
+    // A start that had log records to replay would have written a newer snapshot.
+    assert_eq!(snapshots(&d), after);
+}
