@@ -51,7 +51,7 @@ pub struct Config {
     #[serde(deserialize_with = "duration")]
     pub frame_timeout: Duration,
     /// sled page cache bound. sled counts cached records at their encoded size; in memory
-    /// they take about 2.5 times that (docs/PERFORMANCE.md, one million accounts).
+    /// they take up to about twice that (docs/PERFORMANCE.md, one million accounts).
     pub cache_capacity_mib: u64,
     pub password: PasswordConfig,
     pub lockout: LockoutConfig,
