@@ -7,18 +7,11 @@ use crate::store::{records, SCHEMA_VERSION};
 
 /// A stored history entry as the wire shows it: the two types are separate so that a
 /// change to the protocol never changes what is on disk.
-fn on_the_wire(entry: records::AuditEntry) -> AuditEntry {
-    let records::AuditEntry {
-        seq,
-        at,
-        action,
-        outcome,
-        actor,
-        detail,
-    } = entry;
+fn on_the_wire(e: records::AuditEntry) -> AuditEntry {
+    let (action, outcome, actor, detail) = (e.action, e.outcome, e.actor, e.detail);
     AuditEntry {
-        seq,
-        at,
+        seq: e.seq,
+        at: e.at,
         action,
         outcome,
         actor,

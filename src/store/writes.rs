@@ -92,19 +92,9 @@ impl Store {
     }
 
     /// Read-modify-write one account. `change` runs once, on the account as it is now
-    /// (later changes to it wait); it returns a value for the caller and the audit
-    /// event to append; an `Err` stages nothing.
-    pub fn update<T>(
-        &self,
-        name: &str,
-        now: u64,
-        change: impl FnOnce(&mut Account) -> Result<(T, Event), Error>,
-    ) -> Result<T, Error> {
-        self.update_with(name, now, |account, _| change(account))
-    }
-
-    /// `update`, plus the `Effects` the change asks for (queued messages, reset
-    /// tokens), all staged together.
+    /// (later changes to it wait); it returns a value for the caller and the audit event
+    /// to append, and may ask for `Effects` (queued messages, reset tokens), all staged
+    /// together; an `Err` stages nothing. (The service calls it through `Backend`.)
     pub fn update_with<T>(
         &self,
         name: &str,

@@ -80,7 +80,7 @@ fn plant_email(d: &mut Daemon, name: &str, email: &str) {
         "planted".into(),
     );
     store
-        .update(name, 0, |acc| {
+        .update_with(name, 0, |acc, _| {
             acc.email = Some(email.to_string());
             Ok(((), event.clone()))
         })

@@ -56,7 +56,7 @@ fn plant(d: &mut Daemon) {
         HOSTILE.to_string(),
     );
     store
-        .update("mallory", 0, |acc| {
+        .update_with("mallory", 0, |acc, _| {
             acc.email = Some(format!("{HOSTILE}@example.org"));
             acc.phone = Some(format!("+4930901820{HOSTILE}"));
             acc.sso = Some(HOSTILE.to_string());

@@ -481,7 +481,7 @@ fn a_sealed_secret_moved_to_another_account_does_not_decrypt() {
         let store = authd::store::Store::open(&d.state_dir(), 8).unwrap();
         let hank = store.account("hank").unwrap().unwrap().totp.unwrap();
         store
-            .update("ivy", 0, |acc| {
+            .update_with("ivy", 0, |acc, _| {
                 let t = acc.totp.as_mut().unwrap();
                 t.sealed_secret = hank.sealed_secret.clone();
                 t.last_step = None;
