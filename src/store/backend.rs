@@ -158,9 +158,7 @@ impl Backend for Store {
         Store::create(self, account, event, now)
     }
     fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error> {
-        self.update_with(name, now, |account, effects| {
-            Ok(((), change(account, effects)?))
-        })
+        Store::change(self, name, now, change)
     }
     fn remove(&self, name: &str) -> Result<(), Error> {
         Store::remove(self, name)

@@ -266,7 +266,7 @@ mod tests {
         store
             .create(&Account::new("a".into(), 1), &event(), 1)
             .unwrap();
-        let r: Result<(), _> = store.update_with("a", 5, |acc, _| {
+        let r: Result<(), _> = (&store as &dyn Backend).update_with("a", 5, |acc, _| {
             acc.failures = 99;
             Err(Error::Denied)
         });
@@ -284,7 +284,7 @@ mod tests {
             .create(&Account::new("a".into(), 1), &event(), 1)
             .unwrap();
         for i in 0..(HISTORY_LIMIT + 20) {
-            store
+            (&store as &dyn Backend)
                 .update_with("a", 10 + i, |_, _| Ok(((), event())))
                 .unwrap();
         }

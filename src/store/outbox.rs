@@ -243,7 +243,7 @@ mod tests {
 
     fn queue_one(store: &Store, channel: Channel, now: u64) {
         let event = Event::new(Action::ResetRequested, Outcome::Ok, "test", String::new());
-        store
+        (store as &dyn crate::store::Backend)
             .update_with("a", now, |_, effects: &mut Effects| {
                 let item = OutboxItem::queued("a", channel.clone(), vec![1], now);
                 effects.messages.push(item);

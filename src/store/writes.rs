@@ -3,6 +3,7 @@
 //! against the records as they are now, staged changes included, and is staged whole
 //! or not at all (see `staging`); it is on disk once the caller's `durable` resolves.
 
+use super::backend::AccountChange;
 use super::records::AuditEntry;
 use super::records::{audit_key, decode_account, encode_account, encode_audit, encode_token};
 use super::staging::{TreeId, View};
@@ -91,22 +92,23 @@ impl Store {
         })
     }
 
-    /// Read-modify-write one account. `change` runs once, on the account as it is now
-    /// (later changes to it wait); it returns a value for the caller and the audit event
-    /// to append, and may ask for `Effects` (queued messages, reset tokens), all staged
-    /// together; an `Err` stages nothing. (The service calls it through `Backend`.)
-    pub fn update_with<T>(
+    /// Read-modify-write one account (`Backend::change`). `change` runs once, on the
+    /// account as it is now (later changes to it wait); it returns the audit event to
+    /// append and may ask for `Effects` (queued messages, reset tokens), all staged
+    /// together; an `Err` stages nothing. Callers use `Backend::update_with`, which
+    /// also returns a value.
+    pub fn change(
         &self,
         name: &str,
         now: u64,
-        change: impl FnOnce(&mut Account, &mut Effects) -> Result<(T, Event), Error>,
-    ) -> Result<T, Error> {
+        change: &mut AccountChange<'_>,
+    ) -> Result<(), Error> {
         self.staging.change(|view| {
             let Some(mut account) = current(view, name)? else {
                 return Err(Error::NoSuchUser(name.to_string()));
             };
             let mut effects = Effects::default();
-            let (value, event) = change(&mut account, &mut effects)?;
+            let event = change(&mut account, &mut effects)?;
             account.updated = now;
             append_audit(view, &mut account, &event, now);
             for extra in &effects.events {
@@ -126,7 +128,7 @@ impl Store {
                 };
                 outbox::queue(view, &item)?;
             }
-            Ok(value)
+            Ok(())
         })
     }
 

@@ -79,7 +79,7 @@ fn plant_email(d: &mut Daemon, name: &str, email: &str) {
         "test",
         "planted".into(),
     );
-    store
+    (&store as &dyn authd::store::Backend)
         .update_with(name, 0, |acc, _| {
             acc.email = Some(email.to_string());
             Ok(((), event.clone()))

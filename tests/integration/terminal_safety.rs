@@ -55,7 +55,7 @@ fn plant(d: &mut Daemon) {
         &format!("uid 0 ({HOSTILE})"),
         HOSTILE.to_string(),
     );
-    store
+    (&store as &dyn authd::store::Backend)
         .update_with("mallory", 0, |acc, _| {
             acc.email = Some(format!("{HOSTILE}@example.org"));
             acc.phone = Some(format!("+4930901820{HOSTILE}"));

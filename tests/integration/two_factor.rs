@@ -480,7 +480,7 @@ fn a_sealed_secret_moved_to_another_account_does_not_decrypt() {
     {
         let store = authd::store::Store::open(&d.state_dir(), 8).unwrap();
         let hank = store.account("hank").unwrap().unwrap().totp.unwrap();
-        store
+        (&store as &dyn authd::store::Backend)
             .update_with("ivy", 0, |acc, _| {
                 let t = acc.totp.as_mut().unwrap();
                 t.sealed_secret = hank.sealed_secret.clone();

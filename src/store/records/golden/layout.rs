@@ -108,7 +108,7 @@ fn a_store_writes_its_trees_keys_and_meta_values_as_before() {
         )
         .unwrap();
     let item = message(&vault);
-    store
+    (&store as &dyn crate::store::Backend)
         .update_with("alice", T + 1, |_, effects| {
             effects.messages.push(item.clone());
             Ok(((), event(Action::ResetRequested)))
