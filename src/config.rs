@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use authd_proto::paths::env_dir as non_empty_env;
+pub use authd_proto::paths::{default_socket, dir_is_trusted, user_socket, SYSTEM_SOCKET};
+
 /// Exit status for any configuration error (EX_CONFIG).
 pub const EXIT_CONFIG: u8 = 78;
 
@@ -582,43 +585,6 @@ impl Config {
 
 fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
-}
-
-fn non_empty_env(key: &str) -> Option<PathBuf> {
-    std::env::var_os(key)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-}
-
-/// The system socket, used by root daemons and as a client's last resort.
-pub const SYSTEM_SOCKET: &str = "/run/authd/authd.sock";
-
-/// Root: `/run/authd/authd.sock`; anyone else: `$XDG_RUNTIME_DIR/authd/authd.sock`,
-/// falling back to `/tmp/authd-$UID/authd.sock`.
-pub fn default_socket() -> PathBuf {
-    if is_root() {
-        PathBuf::from(SYSTEM_SOCKET)
-    } else {
-        user_socket()
-    }
-}
-
-/// The socket a non-root daemon of the current user listens on by default.
-pub fn user_socket() -> PathBuf {
-    match non_empty_env("XDG_RUNTIME_DIR") {
-        Some(dir) => dir.join("authd/authd.sock"),
-        None => PathBuf::from(format!("/tmp/authd-{}/authd.sock", nix::unistd::geteuid())),
-    }
-}
-
-/// Is `dir` safe to hold a socket we trust: owned by the current user or root, and not
-/// writable by group or others? (A `/tmp/authd-$UID` made by someone else is not.)
-pub fn dir_is_trusted(dir: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let me = nix::unistd::geteuid().as_raw();
-    std::fs::metadata(dir)
-        .is_ok_and(|m| m.is_dir() && (m.uid() == me || m.uid() == 0) && m.mode() & 0o022 == 0)
 }
 
 /// Root: `/var/lib/authd`; anyone else: `$XDG_STATE_HOME/authd`, falling back to

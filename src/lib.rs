@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Modules:
-//! - [`protocol`]: the `Request`/`Response` pair, error codes, redacted secrets.
-//! - [`codec`]: length-prefixed bincode frames with a hard size limit.
+//! - [`protocol`], [`codec`], [`client`], [`escape`], [`time`]: re-exported from the
+//!   `authd-proto` crate (the wire types, frames, the blocking client), which authctl
+//!   and pam_authd share with the daemon.
 //! - [`config`]: `authd.toml`, defaults and validation.
 //! - [`authz`]: peer credentials -> `Caller`, and the access table.
 //! - [`server`]: listener, connections, dispatch, shutdown.
@@ -21,30 +22,27 @@
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
 //!   delivered by one courier per channel.
-//! - [`client`]: blocking client for authctl, PAM and tests; [`bench`]: authd-bench.
-//! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment; [`escape`]: the
-//!   one rule for showing foreign text on a terminal (controls, bidi as visible escapes).
+//! - [`bench`]: `authd-bench`, the load generator.
+//! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
 //! - [`restore`]: `authd restore`, a backup into a new state directory (offline).
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).
+
+pub use authd_proto::{client, codec, escape, protocol, time};
 
 pub mod account;
 pub mod audit;
 pub mod authz;
 pub mod bench;
-pub mod client;
-pub mod codec;
 pub mod config;
 pub mod ctl;
 pub mod email;
 pub mod error;
-pub mod escape;
 pub mod lockout;
 pub mod log_limit;
 pub mod outbox;
 pub mod password;
 pub mod private_file;
-pub mod protocol;
 pub mod qr;
 pub mod recovery;
 pub mod reset;
@@ -53,6 +51,5 @@ pub mod server;
 pub mod service;
 pub mod sms;
 pub mod store;
-pub mod time;
 pub mod totp;
 pub mod vault;

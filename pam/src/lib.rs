@@ -1,7 +1,7 @@
 //! pam_authd: a PAM module that authenticates through authd, so sshd, sudo, login and
 //! screen lockers get authd's passwords, second factors, lockout and audit.
 //!
-//! It talks to the daemon with the blocking client from `authd::client` (no async
+//! It talks to the daemon with the blocking client from `authd_proto::client` (no async
 //! runtime inside PAM). The logic lives in `logic`, behind the `Pam` and `Authd` traits;
 //! this file is the FFI glue. No panic may cross the FFI boundary: the crate denies
 //! `unwrap`, `expect` and `panic!`, and pam-bindings catches unwinds at every entry point.
@@ -16,8 +16,8 @@ pub mod options;
 
 use std::ffi::{c_int, c_void, CStr, CString};
 
-use authd::client::{Client, ClientError};
-use authd::protocol::{Request, Response, Secret};
+use authd_proto::client::{Client, ClientError};
+use authd_proto::protocol::{Request, Response, Secret};
 use pam::constants::{PamFlag, PamResultCode, PAM_ERROR_MSG, PAM_PROMPT_ECHO_OFF, PAM_TEXT_INFO};
 use pam::conv::Conv;
 use pam::items::{AuthTok, OldAuthTok, RHost, Service};

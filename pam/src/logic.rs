@@ -5,8 +5,8 @@
 //! The password is sent once: when a second factor is due, the daemon's challenge is
 //! answered with just the code. Nothing here logs a password or code.
 
-use authd::client::ClientError;
-use authd::protocol::{ErrorCode, Origin, Request, Response, Secret};
+use authd_proto::client::ClientError;
+use authd_proto::protocol::{ErrorCode, Origin, Request, Response, Secret};
 use pam::constants::PamResultCode as Code;
 
 use crate::options::Options;
@@ -67,7 +67,7 @@ fn explain(pam: &mut impl Pam, error: &ClientError, options: &Options) {
         match wire.code {
             // Shown on the user's terminal: escaped like everything authctl prints.
             ErrorCode::Locked | ErrorCode::RateLimited | ErrorCode::WeakPassword => {
-                pam.error(&authd::escape::escaped(&wire.message))
+                pam.error(&authd_proto::escape::escaped(&wire.message))
             }
             ErrorCode::SsoAccount if !options.sso_ignore => {
                 pam.error("This is a single sign-on account: sign in at your SSO provider.")
@@ -97,7 +97,7 @@ fn password(pam: &mut impl Pam, options: &Options) -> Result<(Secret, bool), Cod
 /// Finish a second step: show that an SMS went out, ask for the code.
 fn ask_code(pam: &mut impl Pam, sms_sent_to: Option<&str>) -> Result<Secret, Code> {
     if let Some(to) = sms_sent_to {
-        let to = authd::escape::escaped(to);
+        let to = authd_proto::escape::escaped(to);
         pam.info(&format!("A verification code was sent by SMS to {to}."));
     }
     ask(pam, "Verification code: ")
@@ -183,7 +183,7 @@ pub fn account<A: Authd>(
             Some(until) => {
                 pam.error(&format!(
                     "Account locked until {} after failed attempts.",
-                    authd::time::format(until)
+                    authd_proto::time::format(until)
                 ));
                 Code::PAM_PERM_DENIED
             }
@@ -273,7 +273,7 @@ pub fn change_password<A: Authd>(
 mod tests {
     use std::collections::VecDeque;
 
-    use authd::protocol::{AccountInfo, FactorState, SecondFactor, WireError};
+    use authd_proto::protocol::{AccountInfo, FactorState, SecondFactor, WireError};
 
     use super::*;
 

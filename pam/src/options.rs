@@ -27,7 +27,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            socket: PathBuf::from(authd::config::SYSTEM_SOCKET),
+            socket: PathBuf::from(authd_proto::paths::SYSTEM_SOCKET),
             use_first_pass: false,
             try_first_pass: false,
             ignore_unknown_user: false,

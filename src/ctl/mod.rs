@@ -17,7 +17,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::client::{Client, DEFAULT_TIMEOUT};
-use crate::config::{dir_is_trusted, user_socket, SYSTEM_SOCKET};
 use crate::protocol::{Change, FactorChoice, Proof, Request, Response};
 use crate::qr::Grid;
 pub use args::Cli;
@@ -27,19 +26,11 @@ use output::Outcome;
 use secrets::{CodeArg, Secrets};
 use session::{Session, CODE_PROMPT};
 
-/// `--socket`/`AUTHD_SOCKET`, else (not root) your own daemon's socket if it exists in a
-/// directory only you (or root) control, else the system socket.
+/// `--socket`/`AUTHD_SOCKET`, else the default client socket (`paths::client_socket`).
 fn socket_path(cli: &Cli) -> PathBuf {
-    if let Some(path) = &cli.socket {
-        return path.clone();
-    }
-    if !nix::unistd::geteuid().is_root() {
-        let mine = user_socket();
-        if mine.exists() && mine.parent().is_some_and(dir_is_trusted) {
-            return mine;
-        }
-    }
-    PathBuf::from(SYSTEM_SOCKET)
+    cli.socket
+        .clone()
+        .unwrap_or_else(authd_proto::paths::client_socket)
 }
 
 fn unexpected(response: Response) -> CtlError {

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+#[cfg(feature = "tokio")]
 use tokio::io::{AsyncRead, AsyncReadExt};
 use zeroize::Zeroizing;
 
@@ -98,8 +99,9 @@ fn map_eof(e: io::Error) -> CodecError {
     }
 }
 
-/// Read one frame's payload. `Ok(None)` is a clean close before the first byte.
+/// Read one frame's payload (async, with the `tokio` feature). `Ok(None)` is a clean close before the first byte.
 /// The first byte may take `idle`; the rest of the frame must follow within `whole`.
+#[cfg(feature = "tokio")]
 pub async fn read_frame<R: AsyncRead + Unpin>(
     r: &mut R,
     idle: Duration,
@@ -370,6 +372,7 @@ mod tests {
         assert!(matches!(write_to(PermissionDenied), CodecError::Io(_)));
     }
 
+    #[cfg(feature = "tokio")]
     mod reads {
         use super::*;
         use tokio::io::AsyncWriteExt;
