@@ -37,7 +37,7 @@ impl Authd for Daemon {
 
 fn connect(options: &Options) -> Result<Daemon, ClientError> {
     let name = concat!("pam_authd ", env!("CARGO_PKG_VERSION"));
-    let client = Client::connect(&options.socket, name, options.timeout);
+    let client = Client::open(&options.socket, name, options.timeout);
     if let Err(e) = &client {
         debug(options, &format!("cannot reach authd: {e}"));
     }

@@ -3,6 +3,10 @@
 //!
 //! `Client::connect` performs the `Hello`/`Welcome` handshake; `Client::call` sends one
 //! request and returns its response, with `Response::Error` turned into `Err`.
+//! `Client::open` connects without waiting: its `Hello` goes out in the same write as the
+//! first request, saving a round trip (the PAM module's login). The daemon still answers
+//! the `Hello` first and reads nothing further unless the versions match, so a request
+//! never reaches a daemon that speaks another protocol.
 //!
 //! A request is sent again, on a new connection, only when the daemon certainly did not
 //! act on it: the connection was already closed before it was sent (a user slow to type
@@ -95,7 +99,10 @@ impl ClientError {
 
 pub struct Client {
     stream: UnixStream,
+    /// Empty until the daemon's `Welcome` has been read.
     server_version: String,
+    /// The `Hello` has not been sent yet: it goes out with the first request.
+    greet_first: bool,
     path: PathBuf,
     name: String,
     timeout: Duration,
@@ -170,23 +177,35 @@ impl Client {
         client_name: &str,
         timeout: Duration,
     ) -> Result<Client, ClientError> {
-        let mut client = Client {
-            stream: open(path, timeout)?,
-            server_version: String::new(),
-            path: path.into(),
-            name: client_name.chars().take(64).collect(),
-            timeout,
-        };
+        let mut client = Client::open(path, client_name, timeout)?;
         client.handshake()?;
         Ok(client)
     }
 
-    fn handshake(&mut self) -> Result<(), ClientError> {
-        let hello = Request::Hello {
+    /// Connect to `path` without a round trip: the `Hello` is sent together with the
+    /// first request (see `call`), and a version mismatch or a busy daemon is that
+    /// call's error.
+    pub fn open(path: &Path, client_name: &str, timeout: Duration) -> Result<Client, ClientError> {
+        Ok(Client {
+            stream: open(path, timeout)?,
+            server_version: String::new(),
+            greet_first: true,
+            path: path.into(),
+            name: client_name.chars().take(64).collect(),
+            timeout,
+        })
+    }
+
+    fn hello_frame(&self) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+        encode_request(&Request::Hello {
             protocol: PROTOCOL_VERSION,
             client: self.name.clone(),
-        };
-        let frame = encode_request(&hello)?;
+        })
+    }
+
+    fn handshake(&mut self) -> Result<(), ClientError> {
+        let frame = self.hello_frame()?;
+        self.greet_first = false;
         let payload = match self.exchange(&frame) {
             Ok(payload) => payload,
             // A daemon that refuses the connection (busy) says why before it closes.
@@ -196,7 +215,12 @@ impl Client {
             },
             Err(Failure::NotSent(e) | Failure::Unknown(e)) => return Err(ClientError::Codec(e)),
         };
-        match answer(&payload)? {
+        self.welcomed(&payload)
+    }
+
+    /// Take the answer to our `Hello`.
+    fn welcomed(&mut self, payload: &[u8]) -> Result<(), ClientError> {
+        match answer(payload)? {
             Response::Welcome { server_version, .. } => {
                 self.server_version = server_version;
                 Ok(())
@@ -208,6 +232,51 @@ impl Client {
     fn reconnect(&mut self) -> Result<(), ClientError> {
         self.stream = open(&self.path, self.timeout)?;
         self.handshake()
+    }
+
+    /// The first request of an `open`ed client: `Hello` and the request in one write,
+    /// then the `Welcome`, then the answer. The daemon acts on the request only after it
+    /// has welcomed us, so whatever ends the exchange before the `Welcome` arrives (a
+    /// version mismatch, a busy daemon, a close) left the request undone.
+    fn greet_with(&mut self, frame: &[u8]) -> Result<Response, ClientError> {
+        let hello = self.hello_frame()?;
+        self.greet_first = false;
+        let mut both = Zeroizing::new(Vec::with_capacity(hello.len() + frame.len()));
+        both.extend_from_slice(&hello);
+        both.extend_from_slice(frame);
+        let sent = codec::write_frame_blocking(&mut NoSignal(&self.stream), &both);
+        // Read the daemon's word on the `Hello` even when the write failed: a daemon
+        // that refuses the connection (busy) says why before it closes.
+        let welcome = codec::read_frame_blocking(&mut &self.stream);
+        match (sent, welcome) {
+            (_, Ok(payload)) => self.welcomed(&payload)?,
+            // The daemon closed without a `Welcome`: it did nothing. Once more on a fresh
+            // connection, the plain way (a daemon restarting, say).
+            (_, Err(CodecError::Closed | CodecError::Unread)) => {
+                self.reconnect()?;
+                return self
+                    .exchange(frame)
+                    .map_err(Failure::into_error)
+                    .and_then(|p| answer(&p));
+            }
+            (Err(e), Err(_)) => return Err(ClientError::Codec(e)),
+            // Sent whole, and no `Welcome` in time: the daemon may yet read and act on it.
+            (Ok(()), Err(e)) => return Err(ClientError::OutcomeUnknown(e)),
+        }
+        let payload = codec::read_frame_blocking(&mut &self.stream).map_err(|e| match e {
+            CodecError::Unread => Failure::Unread(e),
+            other => Failure::Unknown(other),
+        });
+        match payload {
+            Ok(payload) => answer(&payload),
+            Err(Failure::Unread(_)) => {
+                self.reconnect()?;
+                self.exchange(frame)
+                    .map_err(Failure::into_error)
+                    .and_then(|p| answer(&p))
+            }
+            Err(failure) => Err(failure.into_error()),
+        }
     }
 
     pub fn server_version(&self) -> &str {
@@ -229,6 +298,9 @@ impl Client {
     /// `ClientError::OutcomeUnknown`, and the request is not sent again.
     pub fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
         let frame = encode_request(request)?;
+        if self.greet_first {
+            return self.greet_with(&frame);
+        }
         if self.closed_by_daemon() {
             // Nothing was sent on this connection since its last answer: start afresh.
             self.reconnect()?;

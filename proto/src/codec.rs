@@ -9,6 +9,7 @@
 //! (`Zeroizing`), on both sides: encoded frames and read payloads.
 
 use std::io::{self, Read, Write};
+#[cfg(feature = "tokio")]
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;

@@ -27,6 +27,7 @@ mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
+mod pipelined;
 mod promises_access;
 mod promises_backup;
 mod promises_files;
