@@ -26,7 +26,7 @@ use nix::sys::socket::{recv, send, MsgFlags};
 use zeroize::Zeroizing;
 
 use crate::codec::{self, CodecError};
-use crate::protocol::{ErrorCode, Request, Response, WireError, PROTOCOL_VERSION};
+use crate::protocol::{ErrorCode, Hello, Request, Response, WireError, PROTOCOL_VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -197,10 +197,10 @@ impl Client {
     }
 
     fn hello_frame(&self) -> Result<Zeroizing<Vec<u8>>, ClientError> {
-        encode_request(&Request::Hello {
+        encode_request(&Request::Hello(Hello {
             protocol: PROTOCOL_VERSION,
             client: self.name.clone(),
-        })
+        }))
     }
 
     fn handshake(&mut self) -> Result<(), ClientError> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use authd_proto::client::{Client, ClientError};
 use authd_proto::codec;
-use authd_proto::protocol::{ErrorCode, Request, Response, WireError, PROTOCOL_VERSION};
+use authd_proto::protocol::{ErrorCode, Hello, Request, Response, WireError, PROTOCOL_VERSION};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -76,10 +76,10 @@ fn hello_and_first_request_travel_together() {
     let (hello, first, second) = daemon.join().unwrap();
     assert_eq!(
         hello,
-        Request::Hello {
+        Request::Hello(Hello {
             protocol: PROTOCOL_VERSION,
             client: "pipelined test".into(),
-        }
+        })
     );
     assert_eq!((first, second), (Request::Status, Request::Status));
 }

@@ -7,7 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use authd::codec;
-use authd::protocol::{ErrorCode, Request, Response, PROTOCOL_VERSION};
+use authd::protocol::{AddUser, ErrorCode, Hello, Request, Response, PROTOCOL_VERSION};
 
 use crate::daemon::*;
 
@@ -16,16 +16,16 @@ use crate::daemon::*;
 fn pipelined_add_user(d: &Daemon, protocol: u32, name: &str) -> Vec<Response> {
     let mut s = UnixStream::connect(&d.socket).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let hello = Request::Hello {
+    let hello = Request::Hello(Hello {
         protocol,
         client: "pipelined".into(),
-    };
-    let add = Request::AddUser {
+    });
+    let add = Request::AddUser(AddUser {
         name: name.into(),
         email: None,
         phone: None,
         sso: None,
-    };
+    });
     let mut both = codec::encode(&hello).unwrap().to_vec();
     both.extend_from_slice(&codec::encode(&add).unwrap());
     s.write_all(&both).unwrap();
