@@ -97,47 +97,44 @@ impl Service {
         let email = checked(email, check_email)?;
         let phone = checked(phone, check_phone)?;
         let sso = checked(sso, check_provider)?;
-        let event = self
-            .store
-            .update_with(&name, time::now(), |account, effects| {
-                let mut changed = Vec::new();
-                let email_changed = apply(&mut account.email, &email);
-                if email_changed {
-                    changed.push("email");
-                }
-                if phone != Change::Keep && account.sms.is_some() {
-                    return Err(Error::InvalidInput(format!(
-                        "SMS verification is set up for `{}`: turn it off first \
+        self.record(&name, time::now(), |account, effects| {
+            let mut changed = Vec::new();
+            let email_changed = apply(&mut account.email, &email);
+            if email_changed {
+                changed.push("email");
+            }
+            if phone != Change::Keep && account.sms.is_some() {
+                return Err(Error::InvalidInput(format!(
+                    "SMS verification is set up for `{}`: turn it off first \
                      (disable-2fa --method sms, or reset-2fa by an admin) to change the number",
-                        account.name
-                    )));
+                    account.name
+                )));
+            }
+            if apply(&mut account.phone, &phone) {
+                changed.push("phone");
+            }
+            let sso_changed = apply(&mut account.sso, &sso);
+            if sso_changed {
+                changed.push("sso");
+                // An SSO account authenticates at its provider: no local password.
+                if account.sso.is_some() && account.password_hash.take().is_some() {
+                    changed.push("password removed");
                 }
-                if apply(&mut account.phone, &phone) {
-                    changed.push("phone");
-                }
-                let sso_changed = apply(&mut account.sso, &sso);
-                if sso_changed {
-                    changed.push("sso");
-                    // An SSO account authenticates at its provider: no local password.
-                    if account.sso.is_some() && account.password_hash.take().is_some() {
-                        changed.push("password removed");
-                    }
-                }
-                // Links mailed to the old address must not outlive it, nor links for
-                // a password the account no longer has (or had none of, while SSO).
-                if (email_changed || sso_changed) && !account.reset_tokens.is_empty() {
-                    effects.dropped_tokens.append(&mut account.reset_tokens);
-                    changed.push("reset links voided");
-                }
-                let detail = if changed.is_empty() {
-                    "no change".to_string()
-                } else {
-                    changed.join(", ")
-                };
-                let event = Event::by(caller, Action::AccountChanged, Outcome::Ok, detail);
-                Ok((event.clone(), event))
-            })?;
-        self.commit(&name, &event).await?;
+            }
+            // Links mailed to the old address must not outlive it, nor links for
+            // a password the account no longer has (or had none of, while SSO).
+            if (email_changed || sso_changed) && !account.reset_tokens.is_empty() {
+                effects.dropped_tokens.append(&mut account.reset_tokens);
+                changed.push("reset links voided");
+            }
+            let detail = if changed.is_empty() {
+                "no change".to_string()
+            } else {
+                changed.join(", ")
+            };
+            Ok(Event::by(caller, Action::AccountChanged, Outcome::Ok, detail).into())
+        })
+        .await?;
         Ok(Response::Done)
     }
 }

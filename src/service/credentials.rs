@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::lockout;
 use crate::password::check_policy;
 use crate::protocol::{ChangePassword, Response, Secret, SetPassword, Unlock};
-use crate::store::Account;
+use crate::store::{Account, Decided};
 use crate::time;
 
 impl Service {
@@ -29,20 +29,21 @@ impl Service {
         action: Action,
     ) -> Result<(), Error> {
         let hash = self.hasher.hash(caller.hash_share(), new).await?;
-        let event = Event::by(caller, action, Outcome::Ok, String::new());
         let now = time::now();
-        let unsent = self.store.update_with(name, now, |acc, effects| {
-            refuse_sso(acc)?;
-            acc.password_hash = Some(hash.clone());
-            lockout::clear(acc);
-            let how = match action {
-                Action::PasswordChanged => "changed with the current password",
-                _ => "set by an administrator",
-            };
-            let unsent = self.after_password_change(acc, effects, how, now)?;
-            Ok((unsent, event.clone()))
-        })?;
-        self.commit(name, &event).await?;
+        let unsent = self
+            .record(name, now, |acc, effects| {
+                refuse_sso(acc)?;
+                acc.password_hash = Some(hash.clone());
+                lockout::clear(acc);
+                let how = match action {
+                    Action::PasswordChanged => "changed with the current password",
+                    _ => "set by an administrator",
+                };
+                let unsent = self.after_password_change(acc, effects, how, now)?;
+                let event = Event::by(caller, action, Outcome::Ok, String::new());
+                Ok(Decided::new(unsent, event))
+            })
+            .await?;
         self.report_unsent(name, unsent);
         self.wake_outbox();
         Ok(())
@@ -99,13 +100,12 @@ impl Service {
 
     pub async fn unlock(&self, caller: &Caller, req: Unlock) -> Result<Response, Error> {
         let Unlock { name } = req;
-        let event = self.store.update(&name, time::now(), |acc| {
+        self.record(&name, time::now(), |acc, _| {
             let detail = format!("cleared {} failures", acc.failures);
             lockout::clear(acc);
-            let event = Event::by(caller, Action::Unlocked, Outcome::Ok, detail);
-            Ok((event.clone(), event))
-        })?;
-        self.commit(&name, &event).await?;
+            Ok(Event::by(caller, Action::Unlocked, Outcome::Ok, detail).into())
+        })
+        .await?;
         Ok(Response::Done)
     }
 }

@@ -26,7 +26,7 @@ use crate::password::Verdict;
 use crate::protocol::{Origin, Proof, Response, SecondFactor, Secret, Verify, VerifyCode};
 use crate::recovery;
 use crate::sms::{self, SmsCheck};
-use crate::store::{Account, Effects};
+use crate::store::{Account, Decided, Effects};
 use crate::time;
 use crate::totp::{self, CodeCheck};
 
@@ -84,7 +84,7 @@ pub(super) enum Authn {
 }
 
 /// What one step of a login decided, and the audit event that says so.
-pub(super) type Step = (Result<Authn, Error>, Event);
+pub(super) type Step = Decided<Result<Authn, Error>>;
 
 /// What a login attempt brings.
 struct Attempt<'a> {
@@ -126,14 +126,14 @@ impl Service {
         acc: &Account,
         now: u64,
         context: &str,
-    ) -> Option<(Error, Event)> {
+    ) -> Option<Decided<Error>> {
         let until = lockout::locked_until(acc, now)?;
         let event = Event::by(caller, Action::Verify, Outcome::Locked, context.into());
         let error = Error::Locked {
             name: acc.name.clone(),
             until,
         };
-        Some((error, event))
+        Some(Decided::new(error, event))
     }
 
     /// Refuse (and audit) an attempt on a locked account, before any hashing.
@@ -144,13 +144,10 @@ impl Service {
         context: &str,
     ) -> Result<(), Error> {
         let now = time::now();
-        let Some((error, event)) = self.locked_step(caller, account, now, context) else {
+        let Some(locked) = self.locked_step(caller, account, now, context) else {
             return Ok(());
         };
-        self.store
-            .update(&account.name, now, |_| Ok(((), event.clone())))?;
-        self.commit(&account.name, &event).await?;
-        Err(error)
+        Err(self.record(&account.name, now, |_, _| Ok(locked)).await?)
     }
 
     /// The login decision, on the account as it is now. It may change the record
@@ -172,8 +169,8 @@ impl Service {
             // The password, SSO state or factors changed since the challenge was issued.
             return Err(Error::ChallengeExpired);
         }
-        if let Some((error, event)) = self.locked_step(caller, acc, now, context) {
-            return Ok((Err(error), event));
+        if let Some(locked) = self.locked_step(caller, acc, now, context) {
+            return Ok(locked.map(Err));
         }
         if let Some((verdict, checked)) = attempt.password {
             if acc.password_hash != *checked {
@@ -181,13 +178,13 @@ impl Service {
                 // nor a guess against the current one.
                 let what = detail_with(context, "password changed during the check");
                 let event = Event::by(caller, Action::Verify, Outcome::Denied, what);
-                return Ok((Err(Error::Denied), event));
+                return Ok(Decided::new(Err(Error::Denied), event));
             }
             match verdict {
                 Verdict::Wrong => {
                     let what = detail_with(context, "wrong password");
                     let event = self.failure(caller, acc, now, Outcome::Denied, &what);
-                    return Ok((Err(Error::Denied), event));
+                    return Ok(Decided::new(Err(Error::Denied), event));
                 }
                 Verdict::Right { rehash } => {
                     if let Some(fresh) = rehash {
@@ -200,7 +197,7 @@ impl Service {
         if methods.is_empty() {
             lockout::clear(acc);
             let event = Event::by(caller, Action::Verify, Outcome::Ok, context.into());
-            return Ok((Ok(Authn::Granted), event));
+            return Ok(Decided::new(Ok(Authn::Granted), event));
         }
         if let Some(code) = attempt.code {
             return self.second_factor(caller, acc, code, now, context);
@@ -227,7 +224,7 @@ impl Service {
             sms_sent_to,
             stamp: acc.credential_stamp(),
         };
-        Ok((Ok(needs), event))
+        Ok(Decided::new(Ok(needs), event))
     }
 
     /// Decide `attempt` on the current record and record the outcome durably. A half-way
@@ -243,8 +240,10 @@ impl Service {
         let current = self.existing(name)?;
         let mut probe = current.clone();
         let mut effects = Effects::default();
-        let (result, event) =
-            self.decide(caller, &mut probe, &mut effects, &attempt, now, context)?;
+        let Decided {
+            value: result,
+            event,
+        } = self.decide(caller, &mut probe, &mut effects, &attempt, now, context)?;
         // Only an app-only account's half-way step stays out of the history (authd(8),
         // LOGGING); with SMS on it is kept, also when the rate limit or the country list
         // allowed no code, so the owner sees that someone had the right password.
@@ -257,11 +256,11 @@ impl Service {
             event.log(name);
             return result;
         }
-        let (result, event) = self.store.update_with(name, now, |acc, effects| {
-            let (result, event) = self.decide(caller, acc, effects, &attempt, now, context)?;
-            Ok(((result, event.clone()), event))
-        })?;
-        self.commit(name, &event).await?;
+        let result = self
+            .record(name, now, |acc, effects| {
+                self.decide(caller, acc, effects, &attempt, now, context)
+            })
+            .await?;
         if matches!(
             result,
             Ok(Authn::NeedsCode {
@@ -408,12 +407,12 @@ impl Service {
                         lockout::clear(acc);
                         let detail = detail_with(context, "password and totp code");
                         let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
-                        return Ok((Ok(Authn::Granted), event));
+                        return Ok(Decided::new(Ok(Authn::Granted), event));
                     }
                     CodeCheck::Replayed => {
                         let what = detail_with(context, "totp code replayed");
                         let event = self.failure(caller, acc, now, Outcome::Replayed, &what);
-                        return Ok((Err(Error::CodeReused), event));
+                        return Ok(Decided::new(Err(Error::CodeReused), event));
                     }
                     CodeCheck::Wrong => {}
                 }
@@ -430,17 +429,17 @@ impl Service {
             lockout::clear(acc);
             let detail = detail_with(context, "password and sms code");
             let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
-            return Ok((Ok(Authn::Granted), event));
+            return Ok(Decided::new(Ok(Authn::Granted), event));
         }
         if recovery::spend(&self.vault, &name, &mut acc.recovery_codes, code) {
             lockout::clear(acc);
             let left = acc.recovery_codes.len();
             let detail = detail_with(context, &format!("{left} left"));
             let event = Event::by(caller, Action::RecoveryCodeUsed, Outcome::Ok, detail);
-            return Ok((Ok(Authn::Granted), event));
+            return Ok(Decided::new(Ok(Authn::Granted), event));
         }
         let what = detail_with(context, "wrong code");
         let event = self.failure(caller, acc, now, Outcome::Denied, &what);
-        Ok((Err(Error::Denied), event))
+        Ok(Decided::new(Err(Error::Denied), event))
     }
 }

@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::log_limit::LogLimit;
 use crate::outbox::Outbox;
 use crate::password::Hasher;
-use crate::store::Backend;
+use crate::store::{Account, Backend, Decided, Effects};
 use crate::vault::Vault;
 use challenge::Challenges;
 
@@ -98,6 +98,22 @@ impl Service {
         self.store.durable().await?;
         event.log(account);
         Ok(())
+    }
+
+    /// Change the account `name`: `change` decides on the record as it is now (with every
+    /// earlier change applied) and returns the decision with its audit event
+    /// (`Ok(event.into())` when the event is all there is). The change is staged whole or
+    /// not at all (an `Err` stages nothing); once it is durable the event is logged and
+    /// the decision returned. Every account change a handler makes goes through here.
+    async fn record<T>(
+        &self,
+        name: &str,
+        now: u64,
+        change: impl FnOnce(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
+    ) -> Result<T, Error> {
+        let Decided { value, event } = self.store.update_with(name, now, change)?;
+        self.commit(name, &event).await?;
+        Ok(value)
     }
 
     /// Make sure everything acknowledged is on disk and the store's sentinel says so

@@ -15,7 +15,7 @@ use crate::outbox::mask_address;
 use crate::password::check_policy;
 use crate::protocol::{ResetPassword, Response, SendReset};
 use crate::reset::{self, CHANGED_SUBJECT, MAX_OUTSTANDING, RESET_SUBJECT};
-use crate::store::{Account, Effects, ResetToken};
+use crate::store::{Account, Decided, Effects, ResetToken};
 use crate::time;
 
 impl Service {
@@ -85,7 +85,7 @@ impl Service {
         let now = time::now();
         let expires = now + self.config().reset.token_ttl.as_secs();
         let min_interval = self.config().reset.min_interval.as_secs();
-        let event = self.store.update_with(&name, now, |acc, effects| {
+        self.record(&name, now, |acc, effects| {
             refuse_sso(acc)?;
             if let Some(last) = acc.last_reset_request {
                 if now < last + min_interval {
@@ -112,10 +112,9 @@ impl Service {
             let body = reset::reset_body(&self.config().reset, &name, &token, expires);
             self.queue_mail(effects, &name, &email, RESET_SUBJECT, body, now)?;
             let detail = format!("mail queued to {}", mask_address(&email));
-            let event = Event::by(caller, Action::ResetRequested, Outcome::Ok, detail);
-            Ok((event.clone(), event))
-        })?;
-        self.commit(&name, &event).await?;
+            Ok(Event::by(caller, Action::ResetRequested, Outcome::Ok, detail).into())
+        })
+        .await?;
         self.wake_outbox();
         Ok(Response::ResetQueued { expires })
     }
@@ -148,37 +147,38 @@ impl Service {
                 Outcome::Denied,
                 "token expired".into(),
             );
-            self.store.update_with(&name, now, |acc, effects| {
+            self.record(&name, now, |acc, effects| {
                 if let Some(i) = acc.reset_tokens.iter().position(|h| *h == hash) {
                     effects.dropped_tokens.push(acc.reset_tokens.remove(i));
                 }
-                Ok(((), event.clone()))
-            })?;
-            self.commit(&name, &event).await?;
+                Ok(event.into())
+            })
+            .await?;
             return Err(Error::TokenInvalid);
         }
         refuse_sso(&self.existing(&name)?)?;
         check_policy(&self.config().password, &name, password.expose())?;
         let new_hash = self.hasher.hash(caller.hash_share(), password).await?;
         let now = time::now();
-        let (event, unsent) = self.store.update_with(&name, now, |acc, effects| {
-            refuse_sso(acc)?;
-            if !acc.reset_tokens.contains(&hash) {
-                return Err(Error::TokenInvalid);
-            }
-            acc.password_hash = Some(new_hash.clone());
-            lockout::clear(acc);
-            let unsent =
-                self.after_password_change(acc, effects, "with an emailed reset link", now)?;
-            let event = Event::by(
-                caller,
-                Action::PasswordReset,
-                Outcome::Ok,
-                "with emailed token".into(),
-            );
-            Ok(((event.clone(), unsent), event))
-        })?;
-        self.commit(&name, &event).await?;
+        let unsent = self
+            .record(&name, now, |acc, effects| {
+                refuse_sso(acc)?;
+                if !acc.reset_tokens.contains(&hash) {
+                    return Err(Error::TokenInvalid);
+                }
+                acc.password_hash = Some(new_hash.clone());
+                lockout::clear(acc);
+                let unsent =
+                    self.after_password_change(acc, effects, "with an emailed reset link", now)?;
+                let event = Event::by(
+                    caller,
+                    Action::PasswordReset,
+                    Outcome::Ok,
+                    "with emailed token".into(),
+                );
+                Ok(Decided::new(unsent, event))
+            })
+            .await?;
         self.report_unsent(&name, unsent);
         self.wake_outbox();
         Ok(Response::PasswordReset { name })

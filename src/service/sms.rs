@@ -9,7 +9,7 @@ use crate::authz::Caller;
 use crate::error::Error;
 use crate::protocol::{ConfirmSms, EnableSms, Response, Secret, SendCode};
 use crate::sms::{self, SmsCheck};
-use crate::store::{Account, Channel, Effects, OutboxItem, SmsEnrolment};
+use crate::store::{Account, Channel, Decided, Effects, OutboxItem, SmsEnrolment};
 use crate::time;
 use crate::vault::context;
 
@@ -43,14 +43,8 @@ impl Service {
         Ok((sms::mask_phone(&phone), expires))
     }
 
-    /// A code is queued: make it durable, wake the couriers, tell the client.
-    async fn code_sent(
-        &self,
-        name: &str,
-        event: &Event,
-        (to, expires): (String, u64),
-    ) -> Result<Response, Error> {
-        self.commit(name, event).await?;
+    /// A code is queued and durable: wake the couriers, tell the client.
+    fn code_sent(&self, (to, expires): (String, u64)) -> Result<Response, Error> {
         self.wake_outbox();
         Ok(Response::SmsSent { to, expires })
     }
@@ -64,7 +58,7 @@ impl Service {
         let phone = phone.as_deref().map(check_phone).transpose()?;
         self.prove_own(caller, &name, proof, "enable-sms").await?;
         let now = time::now();
-        let (sent, event) = self.store.update_with(&name, now, |acc, effects| {
+        let sent = self.record(&name, now, |acc, effects| {
             refuse_sso(acc)?;
             if acc.sms.as_ref().is_some_and(|s| s.active) {
                 return Err(Error::AlreadyEnrolled(format!(
@@ -93,9 +87,10 @@ impl Service {
             let sent = self.queue_sms_code(acc, effects, now)?;
             detail.push_str(&format!("pending; code sent to {}", sent.0));
             let event = Event::by(caller, Action::SmsEnrolled, Outcome::Ok, detail);
-            Ok(((sent, event.clone()), event))
-        })?;
-        self.code_sent(&name, &event, sent).await
+            Ok(Decided::new(sent, event))
+        })
+        .await?;
+        self.code_sent(sent)
     }
 
     pub async fn confirm_sms(&self, caller: &Caller, req: ConfirmSms) -> Result<Response, Error> {
@@ -103,53 +98,55 @@ impl Service {
         self.refuse_if_locked(caller, &self.existing(&name)?, "confirm-sms")
             .await?;
         let now = time::now();
-        let (result, event) = self.store.update(&name, now, |acc| {
-            match &acc.sms {
-                None => {
-                    return Err(Error::NotEnrolled(format!(
-                        "`{}` has no pending SMS enrolment; run enable-sms first",
-                        acc.name
-                    )))
+        let confirmed = self
+            .record(&name, now, |acc, _| {
+                match &acc.sms {
+                    None => {
+                        return Err(Error::NotEnrolled(format!(
+                            "`{}` has no pending SMS enrolment; run enable-sms first",
+                            acc.name
+                        )))
+                    }
+                    Some(s) if s.active => {
+                        return Err(Error::AlreadyEnrolled(format!(
+                            "SMS verification is already on for `{}`",
+                            acc.name
+                        )))
+                    }
+                    Some(_) => {}
                 }
-                Some(s) if s.active => {
-                    return Err(Error::AlreadyEnrolled(format!(
-                        "SMS verification is already on for `{}`",
-                        acc.name
-                    )))
+                if let Some(locked) = self.locked_step(caller, acc, now, "confirm-sms") {
+                    return Ok(locked.map(Err));
                 }
-                Some(_) => {}
-            }
-            if let Some((error, event)) = self.locked_step(caller, acc, now, "confirm-sms") {
-                return Ok(((Err(error), event.clone()), event));
-            }
-            let name = acc.name.clone();
-            match sms::check(&self.vault, &name, &mut acc.sms_code, code.expose(), now) {
-                SmsCheck::Valid => {}
-                outcome => {
-                    let what = if outcome == SmsCheck::Expired {
-                        "confirm-sms: no valid code (expired or used up)"
-                    } else {
-                        "confirm-sms: wrong code"
-                    };
-                    let event = self.failure(caller, acc, now, Outcome::Denied, what);
-                    let error = if outcome == SmsCheck::Expired {
-                        Error::SmsCodeExpired
-                    } else {
-                        Error::Denied
-                    };
-                    return Ok(((Err(error), event.clone()), event));
+                let name = acc.name.clone();
+                match sms::check(&self.vault, &name, &mut acc.sms_code, code.expose(), now) {
+                    SmsCheck::Valid => {}
+                    outcome => {
+                        let what = if outcome == SmsCheck::Expired {
+                            "confirm-sms: no valid code (expired or used up)"
+                        } else {
+                            "confirm-sms: wrong code"
+                        };
+                        let event = self.failure(caller, acc, now, Outcome::Denied, what);
+                        let error = if outcome == SmsCheck::Expired {
+                            Error::SmsCodeExpired
+                        } else {
+                            Error::Denied
+                        };
+                        return Ok(Decided::new(Err(error), event));
+                    }
                 }
-            }
-            let (codes, event) = self.activate(caller, acc, Action::SmsConfirmed, |acc| {
-                acc.sms = Some(SmsEnrolment {
-                    active: true,
-                    since: now,
-                });
-            })?;
-            Ok(((Ok(codes), event.clone()), event))
-        })?;
-        self.commit(&name, &event).await?;
-        let codes = result?;
+                let activated = self.activate(caller, acc, Action::SmsConfirmed, |acc| {
+                    acc.sms = Some(SmsEnrolment {
+                        active: true,
+                        since: now,
+                    });
+                })?;
+                Ok(activated.map(Ok))
+            })
+            .await?;
+        // Recorded either way: a refusal (a wrong code, a lockout) counts, then is answered.
+        let codes = confirmed?;
         Ok(Response::Confirmed {
             recovery_codes: codes.into_iter().map(Secret::new).collect(),
         })
@@ -161,18 +158,20 @@ impl Service {
         refuse_sso(&account)?;
         self.refuse_if_locked(caller, &account, "send-code").await?;
         let now = time::now();
-        let (sent, event) = self.store.update_with(&name, now, |acc, effects| {
-            if acc.sms.is_none() {
-                return Err(Error::NotEnrolled(format!(
-                    "`{}` has no SMS verification; run enable-sms first",
-                    acc.name
-                )));
-            }
-            let sent = self.queue_sms_code(acc, effects, now)?;
-            let detail = format!("code sent to {}", sent.0);
-            let event = Event::by(caller, Action::SmsCodeSent, Outcome::Ok, detail);
-            Ok(((sent, event.clone()), event))
-        })?;
-        self.code_sent(&name, &event, sent).await
+        let sent = self
+            .record(&name, now, |acc, effects| {
+                if acc.sms.is_none() {
+                    return Err(Error::NotEnrolled(format!(
+                        "`{}` has no SMS verification; run enable-sms first",
+                        acc.name
+                    )));
+                }
+                let sent = self.queue_sms_code(acc, effects, now)?;
+                let detail = format!("code sent to {}", sent.0);
+                let event = Event::by(caller, Action::SmsCodeSent, Outcome::Ok, detail);
+                Ok(Decided::new(sent, event))
+            })
+            .await?;
+        self.code_sent(sent)
     }
 }

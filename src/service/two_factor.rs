@@ -13,7 +13,7 @@ use crate::protocol::{
 };
 use crate::recovery;
 
-use crate::store::{Account, TotpEnrolment};
+use crate::store::{Account, Decided, TotpEnrolment};
 use crate::time;
 use crate::totp::{self, CodeCheck};
 use crate::vault::{context, random_bytes};
@@ -64,7 +64,7 @@ impl Service {
         acc: &mut Account,
         action: Action,
         turn_on: impl FnOnce(&mut Account),
-    ) -> Result<(Vec<String>, Event), Error> {
+    ) -> Result<Decided<Vec<String>>, Error> {
         let first = acc.second_factors().is_empty();
         turn_on(acc);
         let mut codes = Vec::new();
@@ -76,7 +76,10 @@ impl Service {
             detail = format!("{} recovery codes issued", fresh.len());
             codes = fresh;
         }
-        Ok((codes, Event::by(caller, action, Outcome::Ok, detail)))
+        Ok(Decided::new(
+            codes,
+            Event::by(caller, action, Outcome::Ok, detail),
+        ))
     }
 
     /// Proof for a change to one's own second factors (or recovery codes): the password,
@@ -106,7 +109,7 @@ impl Service {
         let secret = random_bytes::<{ totp::SECRET_LEN }>()?;
         let sealed = self.vault.seal(&totp_context(&name), &secret)?;
         let now = time::now();
-        let event = self.store.update(&name, now, |acc| {
+        self.record(&name, now, |acc, _| {
             if acc.sso.is_some() {
                 return Err(Error::SsoTwoFactor(acc.name.clone()));
             }
@@ -127,10 +130,9 @@ impl Service {
                 last_step: None,
                 since: now,
             });
-            let event = Event::by(caller, Action::TotpEnrolled, Outcome::Ok, detail.into());
-            Ok((event.clone(), event))
-        })?;
-        self.commit(&name, &event).await?;
+            Ok(Event::by(caller, Action::TotpEnrolled, Outcome::Ok, detail.into()).into())
+        })
+        .await?;
         Ok(Response::TotpEnrolment {
             secret: Secret::new(totp::base32(&secret)),
             otpauth_uri: Secret::new(totp::otpauth_uri(&self.config().totp, &name, &secret)),
@@ -142,53 +144,55 @@ impl Service {
         self.refuse_if_locked(caller, &self.existing(&name)?, "confirm-totp")
             .await?;
         let now = time::now();
-        let (result, event) = self.store.update(&name, now, |acc| {
-            let enrolment = match &acc.totp {
-                None => {
-                    return Err(Error::NotEnrolled(format!(
+        let confirmed = self
+            .record(&name, now, |acc, _| {
+                let enrolment = match &acc.totp {
+                    None => {
+                        return Err(Error::NotEnrolled(format!(
                         "`{}` has no pending authenticator-app enrolment; run enable-totp first",
                         acc.name
                     )))
+                    }
+                    Some(t) if t.active => {
+                        return Err(Error::AlreadyEnrolled(format!(
+                            "authenticator-app verification is already on for `{}`",
+                            acc.name
+                        )))
+                    }
+                    Some(t) => t.clone(),
+                };
+                if let Some(locked) = self.locked_step(caller, acc, now, "confirm-totp") {
+                    return Ok(locked.map(Err));
                 }
-                Some(t) if t.active => {
-                    return Err(Error::AlreadyEnrolled(format!(
-                        "authenticator-app verification is already on for `{}`",
-                        acc.name
-                    )))
-                }
-                Some(t) => t.clone(),
-            };
-            if let Some((error, event)) = self.locked_step(caller, acc, now, "confirm-totp") {
-                return Ok(((Err(error), event.clone()), event));
-            }
-            let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
-            let step = match totp::check(
-                &secret,
-                &self.config().totp,
-                code.expose().trim(),
-                now,
-                None,
-            ) {
-                CodeCheck::Valid { step } => step,
-                CodeCheck::Replayed | CodeCheck::Wrong => {
-                    // Failed codes count toward the lockout, here too.
-                    let what = "confirm-totp: wrong code";
-                    let event = self.failure(caller, acc, now, Outcome::Denied, what);
-                    return Ok(((Err(Error::Denied), event.clone()), event));
-                }
-            };
-            let (codes, event) = self.activate(caller, acc, Action::TotpConfirmed, |acc| {
-                acc.totp = Some(TotpEnrolment {
-                    active: true,
-                    last_step: Some(step),
-                    since: now,
-                    ..enrolment
-                });
-            })?;
-            Ok(((Ok(codes), event.clone()), event))
-        })?;
-        self.commit(&name, &event).await?;
-        let codes = result?;
+                let secret = self.totp_secret(acc, &enrolment.sealed_secret)?;
+                let step = match totp::check(
+                    &secret,
+                    &self.config().totp,
+                    code.expose().trim(),
+                    now,
+                    None,
+                ) {
+                    CodeCheck::Valid { step } => step,
+                    CodeCheck::Replayed | CodeCheck::Wrong => {
+                        // Failed codes count toward the lockout, here too.
+                        let what = "confirm-totp: wrong code";
+                        let event = self.failure(caller, acc, now, Outcome::Denied, what);
+                        return Ok(Decided::new(Err(Error::Denied), event));
+                    }
+                };
+                let activated = self.activate(caller, acc, Action::TotpConfirmed, |acc| {
+                    acc.totp = Some(TotpEnrolment {
+                        active: true,
+                        last_step: Some(step),
+                        since: now,
+                        ..enrolment
+                    });
+                })?;
+                Ok(activated.map(Ok))
+            })
+            .await?;
+        // Recorded either way: a refusal (a wrong code, a lockout) counts, then is answered.
+        let codes = confirmed?;
         Ok(Response::Confirmed {
             recovery_codes: codes.into_iter().map(Secret::new).collect(),
         })
@@ -220,7 +224,7 @@ impl Service {
         }
         self.require_proof(caller, &name, proof, "disable-2fa")
             .await?;
-        let event = self.store.update(&name, time::now(), |acc| {
+        self.record(&name, time::now(), |acc, _| {
             let mut removed = Vec::new();
             if totp && acc.totp.take().is_some() {
                 removed.push("totp");
@@ -234,10 +238,9 @@ impl Service {
                 removed.push("recovery codes");
             }
             let detail = format!("removed {}", removed.join(", "));
-            let event = Event::by(caller, Action::TwoFactorDisabled, Outcome::Ok, detail);
-            Ok((event.clone(), event))
-        })?;
-        self.commit(&name, &event).await?;
+            Ok(Event::by(caller, Action::TwoFactorDisabled, Outcome::Ok, detail).into())
+        })
+        .await?;
         Ok(Response::Done)
     }
 
@@ -247,7 +250,7 @@ impl Service {
         req: ResetTwoFactor,
     ) -> Result<Response, Error> {
         let ResetTwoFactor { name } = req;
-        let event = self.store.update(&name, time::now(), |acc| {
+        self.record(&name, time::now(), |acc, _| {
             let mut removed = Vec::new();
             if acc.totp.take().is_some() {
                 removed.push("totp".to_string());
@@ -265,10 +268,9 @@ impl Service {
             } else {
                 format!("lost device: removed {}", removed.join(", "))
             };
-            let event = Event::by(caller, Action::TwoFactorReset, Outcome::Ok, detail);
-            Ok((event.clone(), event))
-        })?;
-        self.commit(&name, &event).await?;
+            Ok(Event::by(caller, Action::TwoFactorReset, Outcome::Ok, detail).into())
+        })
+        .await?;
         Ok(Response::Done)
     }
 
@@ -287,7 +289,7 @@ impl Service {
         self.prove_own(caller, &name, proof, "recovery-codes")
             .await?;
         let (codes, hashes) = recovery::generate(&self.vault, &name, self.config().recovery.codes)?;
-        let event = self.store.update(&name, time::now(), |acc| {
+        self.record(&name, time::now(), |acc, _| {
             if acc.second_factors().is_empty() {
                 return Err(Error::NotEnrolled(format!(
                     "`{}` has no two-factor verification",
@@ -296,15 +298,10 @@ impl Service {
             }
             acc.recovery_codes = hashes.clone();
             let detail = format!("{} new codes; the old set is void", hashes.len());
-            let event = Event::by(
-                caller,
-                Action::RecoveryCodesRegenerated,
-                Outcome::Ok,
-                detail,
-            );
-            Ok((event.clone(), event))
-        })?;
-        self.commit(&name, &event).await?;
+            let action = Action::RecoveryCodesRegenerated;
+            Ok(Event::by(caller, action, Outcome::Ok, detail).into())
+        })
+        .await?;
         Ok(Response::RecoveryCodes {
             codes: codes.into_iter().map(Secret::new).collect(),
         })

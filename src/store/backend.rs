@@ -81,36 +81,60 @@ pub trait Backend: Send + Sync {
     fn snapshot(&self, out: &mut dyn std::io::Write, mac: BackupMac) -> Result<u64, Error>;
 }
 
-impl dyn Backend + '_ {
-    /// Read-modify-write one account; `change` returns a value for the caller and the
-    /// event to append; an `Err` stages nothing.
-    pub fn update<T>(
-        &self,
-        name: &str,
-        now: u64,
-        change: impl FnOnce(&mut Account) -> Result<(T, Event), Error>,
-    ) -> Result<T, Error> {
-        self.update_with(name, now, |account, _| change(account))
+/// What one account change decided, and the audit event that records it. The change
+/// returns both and `update_with` hands both back, so a handler builds its event once and
+/// never clones it to keep a copy; the decision may itself be a refusal that is still
+/// recorded (a wrong code counts toward the lockout).
+#[derive(Debug)]
+pub struct Decided<T> {
+    pub value: T,
+    pub event: Event,
+}
+
+impl<T> Decided<T> {
+    pub fn new(value: T, event: Event) -> Self {
+        Decided { value, event }
     }
 
-    /// `update`, plus the `Effects` the change asks for.
+    /// The same event with the decision put another way (`map(Err)` for a refusal).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decided<U> {
+        Decided::new(f(self.value), self.event)
+    }
+}
+
+/// A change whose only outcome is its event.
+impl From<Event> for Decided<()> {
+    fn from(event: Event) -> Self {
+        Decided::new((), event)
+    }
+}
+
+impl dyn Backend + '_ {
+    /// Read-modify-write one account: `change` may fill `Effects` and returns what it
+    /// decided with the event to append; both come back once the change is staged. An
+    /// `Err` stages nothing.
     pub fn update_with<T>(
         &self,
         name: &str,
         now: u64,
-        change: impl FnOnce(&mut Account, &mut Effects) -> Result<(T, Event), Error>,
-    ) -> Result<T, Error> {
+        change: impl FnOnce(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
+    ) -> Result<Decided<T>, Error> {
         let mut change = Some(change);
         let mut value = None;
+        let mut staged = None;
         self.change(name, now, &mut |account, effects| {
             let Some(change) = change.take() else {
                 return Err(Error::Internal("a store change ran twice".into()));
             };
-            let (v, event) = change(account, effects)?;
-            value = Some(v);
-            Ok(event)
+            let decided = change(account, effects)?;
+            staged = Some(decided.event.clone());
+            value = Some(decided.value);
+            Ok(decided.event)
         })?;
-        value.ok_or_else(|| Error::Internal("a store change did not run".into()))
+        match (value, staged) {
+            (Some(value), Some(event)) => Ok(Decided::new(value, event)),
+            _ => Err(Error::Internal("a store change did not run".into())),
+        }
     }
 }
 

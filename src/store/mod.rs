@@ -30,7 +30,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::Error;
-pub use backend::{Backend, Counts};
+pub use backend::{Backend, Counts, Decided};
 pub use log::{config as sled_config, snapshot_closed};
 use records::AuditEntry;
 use records::{audit_key, decode_account, decode_audit, decode_token};
@@ -266,7 +266,7 @@ mod tests {
         store
             .create(&Account::new("a".into(), 1), &event(), 1)
             .unwrap();
-        let r: Result<(), _> = (&store as &dyn Backend).update_with("a", 5, |acc, _| {
+        let r: Result<Decided<()>, _> = (&store as &dyn Backend).update_with("a", 5, |acc, _| {
             acc.failures = 99;
             Err(Error::Denied)
         });
@@ -285,7 +285,7 @@ mod tests {
             .unwrap();
         for i in 0..(HISTORY_LIMIT + 20) {
             (&store as &dyn Backend)
-                .update_with("a", 10 + i, |_, _| Ok(((), event())))
+                .update_with("a", 10 + i, |_, _| Ok(event().into()))
                 .unwrap();
         }
         store.flush_offline().unwrap();

@@ -247,7 +247,7 @@ mod tests {
             .update_with("a", now, |_, effects: &mut Effects| {
                 let item = OutboxItem::queued("a", channel.clone(), vec![1], now);
                 effects.messages.push(item);
-                Ok(((), event.clone()))
+                Ok(event.clone().into())
             })
             .unwrap();
         store.flush_offline().unwrap();

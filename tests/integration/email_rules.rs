@@ -82,7 +82,7 @@ fn plant_email(d: &mut Daemon, name: &str, email: &str) {
     (&store as &dyn authd::store::Backend)
         .update_with(name, 0, |acc, _| {
             acc.email = Some(email.to_string());
-            Ok(((), event.clone()))
+            Ok(event.clone().into())
         })
         .unwrap();
     store.flush_offline().unwrap();

@@ -60,7 +60,7 @@ fn plant(d: &mut Daemon) {
             acc.email = Some(format!("{HOSTILE}@example.org"));
             acc.phone = Some(format!("+4930901820{HOSTILE}"));
             acc.sso = Some(HOSTILE.to_string());
-            Ok(((), event.clone()))
+            Ok(event.clone().into())
         })
         .unwrap();
     store

@@ -493,7 +493,7 @@ fn a_sealed_secret_moved_to_another_account_does_not_decrypt() {
                     "test tampering",
                     String::new(),
                 );
-                Ok(((), event))
+                Ok(event.into())
             })
             .unwrap();
         store.flush_offline().unwrap();

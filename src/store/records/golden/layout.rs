@@ -111,7 +111,7 @@ fn a_store_writes_its_trees_keys_and_meta_values_as_before() {
     (&store as &dyn crate::store::Backend)
         .update_with("alice", T + 1, |_, effects| {
             effects.messages.push(item.clone());
-            Ok(((), event(Action::ResetRequested)))
+            Ok(event(Action::ResetRequested).into())
         })
         .unwrap();
     tokio::runtime::Builder::new_current_thread()
