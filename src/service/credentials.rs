@@ -1,7 +1,8 @@
 //! Passwords: set (admin), change (self, through the login path), and unlock — with the
 //! policy, the lockout and the audit. Logins themselves are decided in `login`.
 
-use super::login::{refuse_sso, Authn};
+use super::login::Authn;
+use super::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
@@ -9,16 +10,10 @@ use crate::error::Error;
 use crate::lockout;
 use crate::password::check_policy;
 use crate::protocol::{ChangePassword, Response, Secret, SetPassword, Unlock};
-use crate::store::{Account, Decided};
+use crate::store::Decided;
 use crate::time;
 
 impl Service {
-    pub(super) fn existing(&self, name: &str) -> Result<Account, Error> {
-        self.store
-            .account(name)?
-            .ok_or_else(|| Error::NoSuchUser(name.to_string()))
-    }
-
     /// Hash `new` (after the policy accepts it) and store it as `action`; outstanding
     /// reset tokens die and the account is mailed a notice.
     async fn store_password(

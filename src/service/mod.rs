@@ -7,7 +7,6 @@
 
 mod accounts;
 mod backup;
-mod challenge;
 mod credentials;
 mod info;
 mod login;
@@ -28,9 +27,17 @@ use crate::outbox::Outbox;
 use crate::password::Hasher;
 use crate::store::{Account, Backend, Decided, Effects};
 use crate::vault::Vault;
-use challenge::Challenges;
+use login::challenge::Challenges;
 
 pub use reload::Reloaded;
+
+/// An SSO account authenticates at its provider: nothing here may touch its credentials.
+fn refuse_sso(account: &Account) -> Result<(), Error> {
+    match account.sso {
+        Some(_) => Err(Error::SsoAccount(account.name.clone())),
+        None => Ok(()),
+    }
+}
 
 pub struct Service {
     /// Swapped whole on SIGHUP; each request reads the one in force when it asks.
@@ -91,6 +98,13 @@ impl Service {
             Ok(mut slot) => *slot = config,
             Err(poisoned) => *poisoned.into_inner() = config,
         }
+    }
+
+    /// The account `name` as it is now; `NoSuchUser` if there is none.
+    fn existing(&self, name: &str) -> Result<Account, Error> {
+        self.store
+            .account(name)?
+            .ok_or_else(|| Error::NoSuchUser(name.to_string()))
     }
 
     /// Wait until everything written so far is durable, then log the event.

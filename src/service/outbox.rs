@@ -1,11 +1,12 @@
-//! Queueing mail inside account transactions, waking the couriers, and the `outbox`
-//! listing. Delivery itself is the outbox's (`crate::outbox`).
+//! Queueing mail and SMS codes inside account transactions, waking the couriers, and
+//! the `outbox` listing. Delivery itself is the outbox's (`crate::outbox`).
 
 use super::Service;
 use crate::error::Error;
 use crate::outbox::mail::{self, ComposeError, Composed};
 use crate::protocol::{request, OutboxEntry, Response, MAX_PAGE};
-use crate::store::{Channel, Effects, OutboxItem};
+use crate::sms;
+use crate::store::{Account, Channel, Effects, OutboxItem};
 use crate::vault::context;
 
 impl Service {
@@ -60,6 +61,35 @@ impl Service {
             .messages
             .push(OutboxItem::queued(account, channel, sealed, now));
         Ok(())
+    }
+
+    /// Make a fresh code for `acc`, queue it by SMS (rate limits apply), and return the
+    /// masked number and when the code expires.
+    pub(super) fn queue_sms_code(
+        &self,
+        acc: &mut Account,
+        effects: &mut Effects,
+        now: u64,
+    ) -> Result<(String, u64), Error> {
+        let phone = acc.phone.clone().ok_or_else(|| {
+            Error::InvalidInput(format!("account `{}` has no phone number", acc.name))
+        })?;
+        // The policy may have changed since enrolment.
+        sms::check_country(&self.config().sms, &phone)?;
+        sms::rate_check(&self.config().sms, &mut acc.sms_sent, now)?;
+        let (code, pending) = sms::new_code(&self.vault, &acc.name, &self.config().sms, now)?;
+        let expires = pending.expires;
+        acc.sms_code = Some(pending);
+        let ttl_minutes = self.config().sms.code_ttl.as_secs().div_ceil(60);
+        let text = sms::message(&self.config().totp.issuer, &code, ttl_minutes);
+        let sealed = self
+            .vault
+            .seal(&context("sms", &acc.name), text.as_bytes())?;
+        let channel = Channel::Sms { to: phone.clone() };
+        effects
+            .messages
+            .push(OutboxItem::queued(&acc.name, channel, sealed, now));
+        Ok((sms::mask_phone(&phone), expires))
     }
 
     /// Tell the couriers there is something new (once it is durable).

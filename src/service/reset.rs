@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::login::refuse_sso;
+use super::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;

@@ -1,48 +1,17 @@
 //! SMS verification: enrolling a phone, confirming it with a code, and sending login
 //! codes — each send rate limited and queued through the durable outbox.
 
-use super::login::refuse_sso;
-use super::Service;
+use super::{refuse_sso, Service};
 use crate::account::check_phone;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
 use crate::protocol::{ConfirmSms, EnableSms, Response, Secret, SendCode};
 use crate::sms::{self, SmsCheck};
-use crate::store::{Account, Channel, Decided, Effects, OutboxItem, SmsEnrolment};
+use crate::store::{Decided, SmsEnrolment};
 use crate::time;
-use crate::vault::context;
 
 impl Service {
-    /// Make a fresh code for `acc`, queue it by SMS (rate limits apply), and return the
-    /// masked number and when the code expires.
-    pub(super) fn queue_sms_code(
-        &self,
-        acc: &mut Account,
-        effects: &mut Effects,
-        now: u64,
-    ) -> Result<(String, u64), Error> {
-        let phone = acc.phone.clone().ok_or_else(|| {
-            Error::InvalidInput(format!("account `{}` has no phone number", acc.name))
-        })?;
-        // The policy may have changed since enrolment.
-        sms::check_country(&self.config().sms, &phone)?;
-        sms::rate_check(&self.config().sms, &mut acc.sms_sent, now)?;
-        let (code, pending) = sms::new_code(&self.vault, &acc.name, &self.config().sms, now)?;
-        let expires = pending.expires;
-        acc.sms_code = Some(pending);
-        let ttl_minutes = self.config().sms.code_ttl.as_secs().div_ceil(60);
-        let text = sms::message(&self.config().totp.issuer, &code, ttl_minutes);
-        let sealed = self
-            .vault
-            .seal(&context("sms", &acc.name), text.as_bytes())?;
-        let channel = Channel::Sms { to: phone.clone() };
-        effects
-            .messages
-            .push(OutboxItem::queued(&acc.name, channel, sealed, now));
-        Ok((sms::mask_phone(&phone), expires))
-    }
-
     /// A code is queued and durable: wake the couriers, tell the client.
     fn code_sent(&self, (to, expires): (String, u64)) -> Result<Response, Error> {
         self.wake_outbox();

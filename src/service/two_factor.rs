@@ -2,60 +2,23 @@
 //! disabling with proof, and the admin's lost-device reset. Codes at login are checked
 //! in `login`.
 
-use super::login::refuse_sso;
-use super::Service;
+use super::login::totp_context;
+use super::{refuse_sso, Service};
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
 use crate::protocol::{
-    ConfirmTotp, DisableTwoFactor, EnableTotp, FactorChoice, Proof, RegenerateRecoveryCodes,
-    ResetTwoFactor, Response, SecondFactor, Secret,
+    ConfirmTotp, DisableTwoFactor, EnableTotp, FactorChoice, RegenerateRecoveryCodes,
+    ResetTwoFactor, Response, Secret,
 };
 use crate::recovery;
 
 use crate::store::{Account, Decided, TotpEnrolment};
 use crate::time;
 use crate::totp::{self, CodeCheck};
-use crate::vault::{context, random_bytes};
-use zeroize::Zeroizing;
-
-fn totp_context(name: &str) -> Vec<u8> {
-    context("totp", name)
-}
-
-impl Account {
-    /// The second factors that are active (confirmed) on this account, as the wire names
-    /// them: here, at the service boundary, so the store knows no wire type.
-    pub(super) fn second_factors(&self) -> Vec<SecondFactor> {
-        let mut methods = Vec::new();
-        if self.totp.as_ref().is_some_and(|t| t.active) {
-            methods.push(SecondFactor::Totp);
-        }
-        if self.sms.as_ref().is_some_and(|s| s.active) {
-            methods.push(SecondFactor::Sms);
-        }
-        methods
-    }
-}
+use crate::vault::random_bytes;
 
 impl Service {
-    /// Open an account's sealed TOTP secret; failure means tampering or a wrong key.
-    pub(super) fn totp_secret(
-        &self,
-        account: &Account,
-        sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        self.vault
-            .open(&totp_context(&account.name), sealed)
-            .map_err(|e| {
-                tracing::error!(account = %account.name, "TOTP secret does not decrypt: {e}");
-                Error::Internal(format!(
-                    "the TOTP secret of `{}` cannot be decrypted",
-                    account.name
-                ))
-            })
-    }
-
     /// Turn a confirmed second factor on; the account's first one also brings a new set
     /// of recovery codes (returned, to be shown once).
     pub(super) fn activate(
@@ -80,23 +43,6 @@ impl Service {
             codes,
             Event::by(caller, action, Outcome::Ok, detail),
         ))
-    }
-
-    /// Proof for a change to one's own second factors (or recovery codes): the password,
-    /// and a code when a factor is on already. Admins may act without; anyone else with
-    /// only a session on the account (a stolen terminal) may not.
-    pub(super) async fn prove_own(
-        &self,
-        caller: &Caller,
-        name: &str,
-        proof: Option<Proof>,
-        why: &str,
-    ) -> Result<(), Error> {
-        match proof {
-            Some(proof) => self.require_proof(caller, name, proof, why).await,
-            None if caller.is_admin() => Ok(()),
-            None => Err(Error::ProofRequired),
-        }
     }
 
     pub async fn enable_totp(&self, caller: &Caller, req: EnableTotp) -> Result<Response, Error> {

@@ -1,7 +1,12 @@
 //! The one login path: every outcome that depends on a password or a second-factor code
 //! (verify, the code step after a challenge, change-password, and the proof that
-//! disable-2fa, recovery-codes and send-reset ask for) is decided here, by [`decide`],
-//! against the account as it is *after* the password hash finished.
+//! enable-totp, enable-sms, disable-2fa, recovery-codes and send-reset ask for) is
+//! decided here, by [`decide`], against the account as it is *after* the password hash
+//! finished. Everything that decision needs lives here too: the password check, the
+//! challenge that lets the code follow (`challenge`: issue and take), the TOTP, SMS and
+//! recovery-code check, the failure count and the lock checks. Enrolment, passwords and
+//! resets call in (`authenticate`, `require_proof`, `prove_own`, `locked_step`,
+//! `failure`); nothing here calls back into them.
 //!
 //! Order: a locked account is refused before hashing (cheap); then argon2 runs on the
 //! worker pool (a dummy hash for unknown names); then the decision reads the current
@@ -14,10 +19,13 @@
 //!
 //! [`decide`]: Service::decide
 
+pub(super) mod challenge;
+
 use std::time::Instant;
 
-use super::challenge::Holder;
-use super::Service;
+use zeroize::Zeroizing;
+
+use super::{refuse_sso, Service};
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
@@ -29,6 +37,8 @@ use crate::sms::{self, SmsCheck};
 use crate::store::{Account, Decided, Effects};
 use crate::time;
 use crate::totp::{self, CodeCheck};
+use crate::vault::context;
+use challenge::Holder;
 
 /// How much of a client-supplied PAM service or remote host name goes into an audit
 /// detail: the client chose their size, and the detail keeps `audit::MAX_DETAIL`
@@ -54,7 +64,7 @@ fn origin_detail(origin: &Origin) -> String {
 }
 
 /// `context` (where the attempt came from), then what happened.
-pub(super) fn detail_with(context: &str, what: &str) -> String {
+fn detail_with(context: &str, what: &str) -> String {
     if context.is_empty() {
         what.to_string()
     } else {
@@ -62,10 +72,23 @@ pub(super) fn detail_with(context: &str, what: &str) -> String {
     }
 }
 
-pub(super) fn refuse_sso(account: &Account) -> Result<(), Error> {
-    match account.sso {
-        Some(_) => Err(Error::SsoAccount(account.name.clone())),
-        None => Ok(()),
+/// The vault context an account's TOTP secret is sealed under.
+pub(super) fn totp_context(name: &str) -> Vec<u8> {
+    context("totp", name)
+}
+
+impl Account {
+    /// The second factors that are active (confirmed) on this account, as the wire names
+    /// them: here, at the service boundary, so the store knows no wire type.
+    pub(super) fn second_factors(&self) -> Vec<SecondFactor> {
+        let mut methods = Vec::new();
+        if self.totp.as_ref().is_some_and(|t| t.active) {
+            methods.push(SecondFactor::Totp);
+        }
+        if self.sms.as_ref().is_some_and(|s| s.active) {
+            methods.push(SecondFactor::Sms);
+        }
+        methods
     }
 }
 
@@ -320,6 +343,40 @@ impl Service {
             Authn::Granted => Ok(()),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
+    }
+
+    /// Proof for a change to one's own second factors (or recovery codes): the password,
+    /// and a code when a factor is on already. Admins may act without; anyone else with
+    /// only a session on the account (a stolen terminal) may not.
+    pub(super) async fn prove_own(
+        &self,
+        caller: &Caller,
+        name: &str,
+        proof: Option<Proof>,
+        why: &str,
+    ) -> Result<(), Error> {
+        match proof {
+            Some(proof) => self.require_proof(caller, name, proof, why).await,
+            None if caller.is_admin() => Ok(()),
+            None => Err(Error::ProofRequired),
+        }
+    }
+
+    /// Open an account's sealed TOTP secret; failure means tampering or a wrong key.
+    pub(super) fn totp_secret(
+        &self,
+        account: &Account,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        self.vault
+            .open(&totp_context(&account.name), sealed)
+            .map_err(|e| {
+                tracing::error!(account = %account.name, "TOTP secret does not decrypt: {e}");
+                Error::Internal(format!(
+                    "the TOTP secret of `{}` cannot be decrypted",
+                    account.name
+                ))
+            })
     }
 
     pub async fn verify(&self, caller: &Caller, req: Verify) -> Result<Response, Error> {
