@@ -95,9 +95,10 @@ impl Service {
                 let enrolment = match &acc.totp {
                     None => {
                         return Err(Error::NotEnrolled(format!(
-                        "`{}` has no pending authenticator-app enrolment; run enable-totp first",
-                        acc.name
-                    )))
+                            "`{}` has no pending authenticator-app enrolment; \
+                             run enable-totp first",
+                            acc.name
+                        )))
                     }
                     Some(t) if t.active => {
                         return Err(Error::AlreadyEnrolled(format!(
