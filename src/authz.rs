@@ -66,29 +66,29 @@ pub enum Access {
 /// The authorization table: one arm per request.
 pub fn required(request: &Request) -> Access {
     match request {
-        Request::Hello { .. } | Request::Status | Request::ResetPassword { .. } => Access::Anyone,
-        Request::ShowUser { .. }
-        | Request::ChangePassword { .. }
-        | Request::Verify { .. }
-        | Request::VerifyCode { .. }
-        | Request::EnableTotp { .. }
-        | Request::ConfirmTotp { .. }
-        | Request::DisableTwoFactor { .. }
-        | Request::RegenerateRecoveryCodes { .. }
-        | Request::SendReset { .. }
-        | Request::EnableSms { .. }
-        | Request::ConfirmSms { .. }
-        | Request::SendCode { .. }
-        | Request::Log { .. } => Access::AdminOrSelf,
-        Request::AddUser { .. }
-        | Request::RemoveUser { .. }
-        | Request::ListUsers { .. }
-        | Request::SetUser { .. }
-        | Request::SetPassword { .. }
-        | Request::ResetTwoFactor { .. }
-        | Request::Outbox { .. }
-        | Request::Backup { .. }
-        | Request::Unlock { .. } => Access::Admin,
+        Request::Hello(_) | Request::Status | Request::ResetPassword(_) => Access::Anyone,
+        Request::ShowUser(_)
+        | Request::ChangePassword(_)
+        | Request::Verify(_)
+        | Request::VerifyCode(_)
+        | Request::EnableTotp(_)
+        | Request::ConfirmTotp(_)
+        | Request::DisableTwoFactor(_)
+        | Request::RegenerateRecoveryCodes(_)
+        | Request::SendReset(_)
+        | Request::EnableSms(_)
+        | Request::ConfirmSms(_)
+        | Request::SendCode(_)
+        | Request::Log(_) => Access::AdminOrSelf,
+        Request::AddUser(_)
+        | Request::RemoveUser(_)
+        | Request::ListUsers(_)
+        | Request::SetUser(_)
+        | Request::SetPassword(_)
+        | Request::ResetTwoFactor(_)
+        | Request::Outbox(_)
+        | Request::Backup(_)
+        | Request::Unlock(_) => Access::Admin,
     }
 }
 
