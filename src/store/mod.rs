@@ -278,6 +278,29 @@ mod tests {
     }
 
     #[test]
+    fn an_update_hands_back_its_decision_and_the_event_it_staged() {
+        let (_dir, store) = open();
+        store
+            .create(&Account::new("a".into(), 1), &event(), 1)
+            .unwrap();
+        let locked = Event::new(Action::LockedOut, Outcome::Denied, "test", "3".into());
+        let decided = (&store as &dyn Backend)
+            .update_with("a", 5, |acc, _| {
+                acc.failures = 3;
+                Ok(Decided::new(Err::<(), _>(Error::Denied), locked))
+            })
+            .unwrap();
+        assert!(matches!(decided.value, Err(Error::Denied)));
+        assert_eq!(decided.event.action, Action::LockedOut);
+        assert_eq!(decided.event.detail, "3");
+        store.flush_offline().unwrap();
+        assert_eq!(store.account("a").unwrap().unwrap().failures, 3);
+        let (history, _) = store.history("a", None, 10).unwrap();
+        assert_eq!(history[0].action, Action::LockedOut.as_str());
+        assert_eq!(history[0].detail, "3");
+    }
+
+    #[test]
     fn history_is_bounded_and_paged_newest_first() {
         let (_dir, store) = open();
         store
