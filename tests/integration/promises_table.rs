@@ -61,6 +61,7 @@ fn every_test_the_promise_table_names_exists() {
     let unit_sources: Vec<PathBuf> = sources(&root().join("src"))
         .into_iter()
         .chain(sources(&root().join("pam/src")))
+        .chain(sources(&root().join("proto/src")))
         .collect();
     let missing: Vec<&String> = names
         .iter()
