@@ -4,6 +4,8 @@
 # configured with the same secrets. Run as root from the project root; needs pamtester,
 # oathtool, libpam-google-authenticator, libpam-oath (apt-get install them first).
 # Usage: bench/pam-compare.sh [USERS]   (default 40 authentications per module)
+# With PAM_AUTHD_BEFORE=/path/to/libpam_authd.so (an older build), that module runs too,
+# interleaved with the others against the same daemon, as pamcmp-before.
 set -euo pipefail
 N=${1:-40}
 cargo build --release -q --bins
@@ -17,6 +19,9 @@ trap cleanup EXIT
 # authd-bench. pam_authd still does everything else (socket, challenge, durable replay
 # record, lockout bookkeeping, audit).
 printf 'socket = "%s"\nstate_dir = "%s/state"\n[password]\nargon2_m_kib = 8\nargon2_t = 1\n' "$SOCK" "$T" > "$T/authd.toml"
+# The older module logs in with the code of the step after next (a fresh step, as the
+# replay check requires): a window of two steps lets that code in.
+if [ -n "${PAM_AUTHD_BEFORE:-}" ]; then printf '[totp]\nskew = 2\n' >> "$T/authd.toml"; fi
 target/release/authd --config "$T/authd.toml" 2>"$T/authd.log" & DPID=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 ctl() { target/release/authctl --socket "$SOCK" "$@"; }
@@ -44,10 +49,17 @@ echo "auth required pam_permit.so" > /etc/pam.d/pamcmp-permit
 # machine noise hits all three alike; each user's code is fresh for every module.
 declare -A times fails
 modules="pamcmp-authd pamcmp-google pamcmp-oath pamcmp-permit"
+if [ -n "${PAM_AUTHD_BEFORE:-}" ]; then
+  echo "auth required $PAM_AUTHD_BEFORE socket=$SOCK" > /etc/pam.d/pamcmp-before
+  modules="$modules pamcmp-before"
+fi
 while read -r u secret; do
   code=$(oathtool --totp -b "$secret" --now="@$(( $(date +%s) + 30 ))")
+  later=$(oathtool --totp -b "$secret" --now="@$(( $(date +%s) + 60 ))")
   for svc in $modules; do
-    if [ "$svc" = pamcmp-authd ]; then input=$(printf '%s\n%s' "$PW" "$code"); else input=$code; fi
+    if [ "$svc" = pamcmp-authd ]; then input=$(printf '%s\n%s' "$PW" "$code")
+    elif [ "$svc" = pamcmp-before ]; then input=$(printf '%s\n%s' "$PW" "$later")
+    else input=$code; fi
     s=$(date +%s%N)
     pamtester "$svc" "$u" authenticate <<<"$input" >/dev/null 2>&1 || fails[$svc]=$(( ${fails[$svc]:-0} + 1 ))
     e=$(date +%s%N)
