@@ -237,7 +237,7 @@ impl Daemon {
 
     /// authctl run as another uid/gid (needs root), from a copy other users can execute.
     pub fn ctl_as(&self, ids: (u32, u32), input: &str, args: &[&str]) -> Output {
-        let bin = exposed_copy(&built("authctl"), self.dir.path());
+        let bin = exposed_copy(built("authctl"), self.dir.path());
         run_ctl(&bin, &self.socket, Some(ids), input, args)
     }
 
