@@ -32,11 +32,9 @@ use stack::*;
 
 #[test]
 fn a_stopped_authd_is_authinfo_unavail_never_success() {
-    if !ready() {
+    let Some((mut d, svc)) = daemon_and_stack("stopped") else {
         return;
-    }
-    let mut d = Daemon::start();
-    let svc = service(&d, "stopped", STACK);
+    };
     d.user_with_password("alice");
     d.kill9();
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &[GOOD_PW]);

@@ -10,11 +10,9 @@ use crate::stack::*;
 
 #[test]
 fn the_right_password_logs_in_and_a_wrong_one_is_auth_err() {
-    if !ready() {
+    let Some((d, svc)) = daemon_and_stack("password") else {
         return;
-    }
-    let d = Daemon::start();
-    let svc = service(&d, "password", STACK);
+    };
     d.user_with_password("alice");
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &[GOOD_PW]);
     assert!(ok, "{text}");
@@ -25,11 +23,9 @@ fn the_right_password_logs_in_and_a_wrong_one_is_auth_err() {
 
 #[test]
 fn an_app_code_follows_the_password_and_a_wrong_code_fails() {
-    if !ready() {
+    let Some((d, svc)) = daemon_and_stack("totp") else {
         return;
-    }
-    let d = Daemon::start();
-    let svc = service(&d, "totp", STACK);
+    };
     d.user_with_password("alice");
     let (secret, _) = enrol(&d, "alice");
     let (ok, text) = pamtester(
@@ -49,11 +45,9 @@ fn an_app_code_follows_the_password_and_a_wrong_code_fails() {
 
 #[test]
 fn a_recovery_code_logs_in_once() {
-    if !ready() {
+    let Some((d, svc)) = daemon_and_stack("recovery") else {
         return;
-    }
-    let d = Daemon::start();
-    let svc = service(&d, "recovery", STACK);
+    };
     d.user_with_password("alice");
     let (_, codes) = enrol(&d, "alice");
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &[GOOD_PW, &codes[0]]);
@@ -64,11 +58,9 @@ fn a_recovery_code_logs_in_once() {
 
 #[test]
 fn a_locked_account_is_maxtries_and_account_management_refuses_it() {
-    if !ready() {
+    let Some((d, svc)) = daemon_and_stack("lockout") else {
         return;
-    }
-    let d = Daemon::start();
-    let svc = service(&d, "lockout", STACK);
+    };
     d.user_with_password("alice");
     d.user_with_password("bob");
     for _ in 0..5 {
@@ -85,11 +77,9 @@ fn a_locked_account_is_maxtries_and_account_management_refuses_it() {
 
 #[test]
 fn unknown_users_are_user_unknown_or_left_to_the_stack_with_nullok() {
-    if !ready() {
+    let Some((d, svc)) = daemon_and_stack("unknown") else {
         return;
-    }
-    let d = Daemon::start();
-    let svc = service(&d, "unknown", STACK);
+    };
     let (ok, text) = pamtester(&svc, "nobody-here", "authenticate", &[GOOD_PW]);
     assert!(!ok && text.contains("User not known"), "{text}");
     let ignoring = service(
@@ -115,11 +105,9 @@ fn unknown_users_are_user_unknown_or_left_to_the_stack_with_nullok() {
 
 #[test]
 fn chauthtok_changes_the_password_with_a_code_and_refuses_a_wrong_current_one() {
-    if !ready() {
+    let Some((d, svc)) = daemon_and_stack("chauthtok") else {
         return;
-    }
-    let d = Daemon::start();
-    let svc = service(&d, "chauthtok", STACK);
+    };
     d.user_with_password("alice");
     let (_, codes) = enrol(&d, "alice");
     let new = "Purple-Monkey-Dishwasher-42";

@@ -26,6 +26,19 @@ pub fn ready() -> bool {
         )
 }
 
+/// What most tests start from: a fresh authd and a service with the module in every
+/// phase; `None` when the machine lacks what they need (the test returns: skipped
+/// visibly, or failed by `ready`).
+#[track_caller]
+pub fn daemon_and_stack(suffix: &str) -> Option<(Daemon, Service)> {
+    if !ready() {
+        return None;
+    }
+    let d = Daemon::start();
+    let svc = service(&d, suffix, STACK);
+    Some((d, svc))
+}
+
 /// The built module.
 pub fn module() -> PathBuf {
     built("libpam_authd.so")
