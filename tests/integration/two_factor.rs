@@ -579,12 +579,7 @@ fn a_systemd_credential_key_is_used_instead_of_the_state_dir() {
             .env("CREDENTIALS_DIRECTORY", &creds)
             .stderr(std::process::Stdio::null()),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let timeout = std::time::Duration::from_secs(5);
-    while authd::client::Client::connect(&socket, "test", timeout).is_err() {
-        assert!(std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_serving(&socket, &mut child, String::new);
     assert!(dir.path().join("state/db").exists(), "store not open yet");
     assert!(!dir.path().join("state/secret.key").exists());
     signal(child.id(), "TERM");

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -183,21 +183,11 @@ impl Daemon {
     }
 
     fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if Client::connect(&self.socket, "test", Duration::from_secs(5)).is_ok() {
-                return;
-            }
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("authd exited early ({status}):\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "authd not ready:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let log = self.dir.path().join("authd.log");
+        let child = self.child.as_mut().unwrap();
+        wait_serving(&self.socket, child, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        });
     }
 
     /// SIGKILL: no chance to clean up or flush.
@@ -319,6 +309,20 @@ pub fn wait_for_clock(at: u64) {
     wait_until("the expiry instant", || {
         (authd::time::now() >= at).then_some(())
     });
+}
+
+/// Wait until `child`, an authd starting up, answers on `socket`; the test fails, with
+/// `log()`, if it exits first or is not ready within 30 s.
+#[track_caller]
+pub fn wait_serving(socket: &Path, child: &mut Child, log: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Client::connect(socket, "test", Duration::from_secs(5)).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("authd exited early ({status}):\n{}", log());
+        }
+        assert!(Instant::now() < deadline, "authd not ready:\n{}", log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// `GOOD_PW` as typed on standard input.
