@@ -2,11 +2,11 @@
 //! phone is lost. 80 random bits as `XXXX-XXXX-XXXX-XXXX` in Crockford base32 (no I, L,
 //! O, U; input is case- and dash-insensitive), stored only as keyed hashes.
 
+use base32::Alphabet;
 use subtle::ConstantTimeEq;
 
 use crate::vault::{context, random_bytes, Vault, VaultError};
 
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_BYTES: usize = 10;
 const CODE_CHARS: usize = 16;
 
@@ -18,36 +18,24 @@ fn new_code() -> Result<String, VaultError> {
 /// 80 bits as four dash-separated groups of four Crockford base32 characters, most
 /// significant bits first.
 fn encode(bytes: [u8; CODE_BYTES]) -> String {
-    let mut wide = [0u8; 16];
-    wide[16 - CODE_BYTES..].copy_from_slice(&bytes);
-    let bits = u128::from_be_bytes(wide);
-    let mut out = String::with_capacity(CODE_CHARS + 3);
-    for i in 0..CODE_CHARS {
-        if i > 0 && i % 4 == 0 {
-            out.push('-');
-        }
-        let shift = 5 * (CODE_CHARS - 1 - i);
-        out.push(CROCKFORD[((bits >> shift) & 31) as usize] as char);
-    }
-    out
+    let compact = base32::encode(Alphabet::Crockford, &bytes);
+    let groups: Vec<&str> = (0..CODE_CHARS)
+        .step_by(4)
+        .filter_map(|i| compact.get(i..i + 4))
+        .collect();
+    groups.join("-")
 }
 
-/// The canonical form of typed input, or `None` if it cannot be a recovery code.
+/// The canonical form of typed input, or `None` if it cannot be a recovery code: dashes
+/// and spaces dropped, then Crockford's decoding (either case, O read as 0, I and L as 1)
+/// and encoding again.
 pub fn normalize(input: &str) -> Option<String> {
-    let mut out = String::with_capacity(CODE_CHARS);
-    for c in input.chars() {
-        let c = match c.to_ascii_uppercase() {
-            '-' | ' ' => continue,
-            'O' => '0',
-            'I' | 'L' => '1',
-            c => c,
-        };
-        if !c.is_ascii() || !CROCKFORD.contains(&(c as u8)) {
-            return None;
-        }
-        out.push(c);
+    let compact: String = input.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    if compact.len() != CODE_CHARS {
+        return None;
     }
-    (out.len() == CODE_CHARS).then_some(out)
+    let bytes = base32::decode(Alphabet::Crockford, &compact)?;
+    Some(base32::encode(Alphabet::Crockford, &bytes))
 }
 
 fn hash(vault: &Vault, account: &str, normalized: &str) -> [u8; 32] {
@@ -135,6 +123,28 @@ mod tests {
         );
         assert_eq!(normalize("ABCD-EFGH-JKMN-PQRU"), None); // U is not Crockford
         assert_eq!(normalize("123456"), None);
+    }
+
+    #[test]
+    fn every_ascii_character_reads_as_crockford_says() {
+        for c in (0u8..128)
+            .map(char::from)
+            .filter(|c| !matches!(c, '-' | ' '))
+        {
+            let expected = match c.to_ascii_uppercase() {
+                'O' => Some('0'),
+                'I' | 'L' => Some('1'),
+                u if "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(u) => Some(u),
+                _ => None,
+            };
+            for (i, input) in [format!("{c}ZZZZZZZZZZZZZZZ"), format!("ZZZZZZZZZZZZZZZ{c}")]
+                .iter()
+                .enumerate()
+            {
+                let read = normalize(input).and_then(|n| n.chars().nth(15 * i));
+                assert_eq!(read, expected, "{c:?} in {input:?}");
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,10 @@ pub const MAX_OUTSTANDING: usize = 5;
 
 /// A new token (52 base32 characters) and its keyed hash.
 pub fn new_token(vault: &Vault) -> Result<(String, [u8; 32]), VaultError> {
-    let token = crate::totp::base32(&random_bytes::<32>()?);
+    let token = base32::encode(
+        base32::Alphabet::Rfc4648 { padding: false },
+        &random_bytes::<32>()?,
+    );
     let hash = hash(vault, &token);
     Ok((token, hash))
 }

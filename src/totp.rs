@@ -4,6 +4,7 @@
 //!
 //! Pure functions of `now`; the caller decrypts the secret and persists `last_step`.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
@@ -66,63 +67,34 @@ pub fn check(
 }
 
 /// RFC 4648 base32 without padding, as authenticator apps take it for manual entry.
+const MANUAL_ENTRY: ::base32::Alphabet = ::base32::Alphabet::Rfc4648 { padding: false };
+
+/// What an otpauth label and issuer keep unescaped: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The secret as typed for manual entry: RFC 4648 base32, no padding.
 pub fn base32(secret: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(secret.len().div_ceil(5) * 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &byte in secret {
-        buffer = (buffer << 8) | byte as u32;
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
+    ::base32::encode(MANUAL_ENTRY, secret)
 }
 
-/// Decode RFC 4648 base32 (as shown for manual entry); `None` for anything else.
+/// Decode the secret as shown for manual entry; `None` for anything else.
 pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 5 / 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.trim_end_matches('=').bytes() {
-        let value = match c.to_ascii_uppercase() {
-            c @ b'A'..=b'Z' => c - b'A',
-            c @ b'2'..=b'7' => c - b'2' + 26,
-            _ => return None,
-        };
-        buffer = (buffer << 5) | value as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
-/// Percent-encode everything but RFC 3986 unreserved characters.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    ::base32::decode(MANUAL_ENTRY, text)
 }
 
 /// `otpauth://totp/ISSUER:USER?secret=...&issuer=ISSUER&algorithm=SHA1&digits=6&period=30`
+///
+/// Not totp-rs's `get_url`: that leaves out the parameters at their defaults and orders
+/// them otherwise, and this shape is documented in authctl(1) and checked byte for byte.
 pub fn otpauth_uri(config: &TotpConfig, account: &str, secret: &[u8]) -> String {
-    let issuer = percent_encode(&config.issuer);
+    let issuer = utf8_percent_encode(&config.issuer, UNRESERVED);
     format!(
         "otpauth://totp/{issuer}:{}?secret={}&issuer={issuer}&algorithm=SHA1&digits={}&period={}",
-        percent_encode(account),
+        utf8_percent_encode(account, UNRESERVED),
         base32(secret),
         config.digits,
         config.period
@@ -239,6 +211,20 @@ mod tests {
             uri,
             "otpauth://totp/authd:j.doe%40corp?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
              &issuer=authd&algorithm=SHA1&digits=6&period=30"
+        );
+    }
+
+    #[test]
+    fn issuer_and_label_keep_only_unreserved_characters() {
+        let config = TotpConfig {
+            issuer: "Acme & Co.".into(),
+            ..TotpConfig::default()
+        };
+        let uri = otpauth_uri(&config, "j doe:x/y?z#\u{e9}~_-", &[0u8; 5]);
+        assert_eq!(
+            uri,
+            "otpauth://totp/Acme%20%26%20Co.:j%20doe%3Ax%2Fy%3Fz%23%C3%A9~_-?secret=AAAAAAAA\
+             &issuer=Acme%20%26%20Co.&algorithm=SHA1&digits=6&period=30"
         );
     }
 }

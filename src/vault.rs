@@ -24,6 +24,8 @@ pub type BackupMac = Hmac<Sha256>;
 
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
+/// SHA-256's block size, the key size of HMAC-SHA256's infallible constructor.
+const HMAC_BLOCK: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -63,8 +65,17 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], VaultError> {
     Ok(buf)
 }
 
+/// HMAC-SHA256 under a 256-bit key, through the constructor that cannot fail: it takes
+/// a key of exactly one 64-byte block, and HMAC pads a shorter key with zeros to that
+/// block anyway (RFC 2104), so the MAC is the one of the 32-byte key.
+fn hmac(key: &[u8; KEY_LEN]) -> HmacSha256 {
+    let mut block = Zeroizing::new([0u8; HMAC_BLOCK]);
+    block[..KEY_LEN].copy_from_slice(key);
+    <HmacSha256 as KeyInit>::new((&*block).into())
+}
+
 fn derive(master: &[u8; KEY_LEN], purpose: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(master).expect("HMAC takes any key size");
+    let mut mac = hmac(master);
     mac.update(purpose);
     Zeroizing::new(mac.finalize().into_bytes().into())
 }
@@ -127,7 +138,7 @@ impl Vault {
     /// Encrypt `plaintext` bound to `context` (e.g. "totp\0alice"): nonce || ciphertext.
     pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         let nonce = random_bytes::<NONCE_LEN>()?;
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&*self.seal_key));
+        let cipher = ChaCha20Poly1305::new(<&Key>::from(&*self.seal_key));
         let sealed = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -145,7 +156,7 @@ impl Vault {
     /// Decrypt what `seal` produced for the same `context`.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Unsealed> {
         let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or(Unsealed)?;
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&*self.seal_key));
+        let cipher = ChaCha20Poly1305::new(<&Key>::from(&*self.seal_key));
         cipher
             .decrypt(
                 Nonce::from_slice(nonce),
@@ -168,13 +179,12 @@ impl Vault {
     /// restore can tell a backup this daemon wrote from a file made or changed by anyone
     /// else.
     pub fn backup_mac(&self) -> BackupMac {
-        <BackupMac as Mac>::new_from_slice(&*self.backup_key).expect("HMAC takes any key size")
+        hmac(&self.backup_key)
     }
 
     /// HMAC-SHA256 of `secret` under the MAC subkey, separated by `context`.
     pub fn keyed_hash(&self, context: &[u8], secret: &[u8]) -> [u8; 32] {
-        let mut mac =
-            <HmacSha256 as Mac>::new_from_slice(&*self.mac_key).expect("HMAC takes any key size");
+        let mut mac = hmac(&self.mac_key);
         mac.update(&(context.len() as u64).to_be_bytes());
         mac.update(context);
         mac.update(secret);
@@ -239,6 +249,35 @@ mod tests {
     fn contexts_bind_kind_and_account_unambiguously() {
         assert_eq!(context("totp", "alice"), b"totp\0alice");
         assert_ne!(context("totp", "alice"), context("totpa", "lice"));
+    }
+
+    #[test]
+    fn the_padded_key_block_gives_the_mac_of_the_key_itself() {
+        for key in [[0u8; KEY_LEN], [7u8; KEY_LEN], [0xffu8; KEY_LEN]] {
+            let mut padded = hmac(&key);
+            padded.update(b"message");
+            let mut plain = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
+            plain.update(b"message");
+            assert_eq!(
+                padded.finalize().into_bytes(),
+                plain.finalize().into_bytes()
+            );
+        }
+        // RFC 4231 test case 2: the key "Jefe", shorter than a block, padded the same way.
+        let mut jefe = [0u8; KEY_LEN];
+        jefe[..4].copy_from_slice(b"Jefe");
+        let mut mac = hmac(&jefe);
+        mac.update(b"what do ya want for nothing?");
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]

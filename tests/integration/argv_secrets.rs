@@ -9,10 +9,6 @@ fn lines(lines: &[&str]) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
-fn show(d: &Daemon, name: &str) -> serde_json::Value {
-    json(&d.ctl(&["--json", "show", name]))
-}
-
 /// Enrol the authenticator app for `name` with the code on stdin (`confirm-totp NAME -`);
 /// returns the secret and the recovery codes.
 fn enrol_with_stdin_code(d: &Daemon, name: &str) -> (String, Vec<String>) {

@@ -8,16 +8,24 @@ mod backup;
 mod bad_input;
 mod concurrency;
 mod crash;
-mod daemon;
+/// The shared daemon helper, and the built binaries as cargo names them to this
+/// package's tests.
+mod daemon {
+    pub use crate::shared_daemon::*;
+
+    pub const AUTHD: &str = env!("CARGO_BIN_EXE_authd");
+    pub const AUTHCTL: &str = env!("CARGO_BIN_EXE_authctl");
+}
 mod disk_full;
 mod email_rules;
 mod fairness;
 mod integrity;
-mod launch;
 mod lifecycle;
 mod lockout_race;
 mod log_flood;
 mod mail;
+#[path = "../support/oath.rs"]
+mod oath;
 mod old_store;
 mod other_uids;
 mod outbox;
@@ -42,6 +50,8 @@ mod reload;
 mod resend;
 mod restore;
 mod revocation;
+#[path = "../support/daemon.rs"]
+mod shared_daemon;
 mod sms;
 #[path = "../support/spawned.rs"]
 mod spawned;

@@ -61,10 +61,6 @@ fn open_old_store() -> (Daemon, Gateway, HashMap<String, String>) {
     (Daemon::from_existing(dir, config), gateway, known)
 }
 
-fn show(d: &Daemon, name: &str) -> Value {
-    json(&d.ctl(&["--json", "show", name]))
-}
-
 /// (seq, action, outcome, detail) of each entry of `name`'s history, oldest first.
 fn history(d: &Daemon, name: &str) -> Vec<(u64, String, String, String)> {
     let log = json(&d.ctl(&["--json", "log", name]));

@@ -179,12 +179,7 @@ fn the_user_who_runs_the_daemon_is_its_admin() {
             .unwrap(),
     );
     let socket = dir.path().join("run/authd/authd.sock");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Client::connect(&socket, "test", Duration::from_secs(5)).is_err() {
-        assert!(daemon.0.try_wait().unwrap().is_none(), "authd exited");
-        assert!(Instant::now() < deadline, "authd not ready");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_serving(&socket, &mut daemon.0, String::new);
     let ctl = |ids, args: &[&str]| run_ctl(&authctl, &socket, ids, "", args);
     assert_ok(&ctl(Some(NOBODY), &["add-user", "bob"]));
     let list = ctl(Some(NOBODY), &["--json", "list-users"]);

@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::daemon::*;
-use crate::launch::Launched;
 
 /// Every path below `dir` (itself included) with its metadata, without following links.
 fn walk(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
@@ -50,7 +49,7 @@ fn wait_for_files(dir: &Path, extension: &str, n: usize) {
 
 #[test]
 fn nothing_in_the_state_directory_is_open_to_others_even_under_umask_000() {
-    let mut d = Launched::start(TEST_CONFIG, "000", "info");
+    let mut d = Daemon::launch(TEST_CONFIG, "000", "info");
     let state = d.state_dir();
     // Everything that leaves a file: the key and the store at the first start, a
     // "password changed" notice and a reset mail, an SMS code; the sentinel at shutdown.

@@ -12,10 +12,6 @@ use crate::two_factor::{enrol, oathtool};
 
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
 
-fn show(d: &Daemon, name: &str) -> serde_json::Value {
-    json(&d.ctl(&["--json", "show", name]))
-}
-
 /// The login name of whoever runs the tests: authctl treats the account of that name as
 /// the caller's own (recovery-codes then asks for proof, as for any user).
 fn own_login() -> String {

@@ -10,7 +10,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::daemon::*;
-use crate::launch::Launched;
 use crate::promises_reset::next_token;
 use crate::two_factor::oathtool;
 
@@ -57,7 +56,7 @@ fn no_password_code_token_secret_or_key_reaches_the_log_the_history_or_the_store
     if !have("oathtool") {
         return;
     }
-    let mut d = Launched::start(
+    let mut d = Daemon::launch(
         &format!("[reset]\nmin_interval = \"0s\"\n{TEST_CONFIG}"),
         "077",
         "debug",

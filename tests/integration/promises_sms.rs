@@ -8,10 +8,6 @@ use std::time::{Duration, Instant};
 use crate::daemon::*;
 use crate::sms::{start, Gateway, PHONE};
 
-fn show(d: &Daemon, name: &str) -> serde_json::Value {
-    json(&d.ctl(&["--json", "show", name]))
-}
-
 /// Enrol `name` (with GOOD_PW) by SMS and confirm; returns the recovery codes.
 fn enrol_sms(d: &Daemon, gateway: &Gateway, name: &str) -> Vec<String> {
     let n = gateway.messages().len() + 1;

@@ -50,6 +50,11 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// A module of a PAM test binary (`pamtester::logins::NAME`).
+fn pam_module(binary: &str, module: &str) -> PathBuf {
+    root().join(format!("pam/tests/{binary}/{module}.rs"))
+}
+
 fn defines(file: &Path, test: &str) -> bool {
     std::fs::read_to_string(file).is_ok_and(|text| text.contains(&format!("fn {test}(")))
 }
@@ -77,6 +82,10 @@ fn every_test_the_promise_table_names_exists() {
                     !candidates
                         .iter()
                         .any(|f| f.exists() && (*test == "*" || defines(f, test)))
+                }
+                // A module of a PAM test binary: `pam/tests/BINARY/MODULE.rs`.
+                [binary, module, test] if pam_module(binary, module).exists() => {
+                    !defines(&pam_module(binary, module), test)
                 }
                 // A unit test: `module::tests::name` somewhere in the sources.
                 [.., test] => !unit_sources.iter().any(|f| defines(f, test)),

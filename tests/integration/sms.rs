@@ -86,14 +86,6 @@ pub(crate) fn start(extra_sms: &str, more: &str) -> (Daemon, Gateway, tempfile::
     (d, gateway, dir)
 }
 
-fn pw() -> String {
-    format!("{GOOD_PW}\n")
-}
-
-fn show(d: &Daemon, name: &str) -> serde_json::Value {
-    json(&d.ctl(&["--json", "show", name]))
-}
-
 #[test]
 fn enrol_confirm_and_log_in_with_sms_codes() {
     let (d, gw, _dir) = start("min_interval = \"0s\"", "");

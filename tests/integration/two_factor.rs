@@ -10,37 +10,8 @@ use authd::protocol::{
 
 use crate::daemon::*;
 
-/// The TOTP code oathtool computes for `secret`, `steps` periods from now.
-pub(crate) fn oathtool(secret: &str, steps: i64) -> String {
-    let at = authd::time::now() as i64 + 30 * steps;
-    let out = Command::new("oathtool")
-        .args(["--totp", "-b", secret, &format!("--now=@{at}")])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out).trim().to_string()
-}
-
-/// Enrol `name` (which has GOOD_PW) and confirm with the current code; returns the base32
-/// secret and the recovery codes.
-pub(crate) fn enrol(d: &Daemon, name: &str) -> (String, Vec<String>) {
-    // The password goes unread for someone else's account; our own (root's, for the
-    // self-service tests) needs it.
-    let enrolment = json(&d.ctl_stdin(&pw(), &["--json", "enable-totp", name]));
-    let secret = enrolment["secret"].as_str().unwrap().to_string();
-    let confirmed = d.ctl(&["--json", "confirm-totp", name, &oathtool(&secret, 0)]);
-    assert_ok(&confirmed);
-    let codes = serde_json::from_value(json(&confirmed)["recovery_codes"].clone()).unwrap();
-    (secret, codes)
-}
-
-fn pw() -> String {
-    format!("{GOOD_PW}\n")
-}
-
-fn show(d: &Daemon, name: &str) -> serde_json::Value {
-    json(&d.ctl(&["--json", "show", name]))
-}
+// Where the other tests have always imported them from.
+pub(crate) use crate::oath::{enrol, oathtool};
 
 #[test]
 fn enrol_with_oathtool_log_in_with_a_code_and_a_replay_is_refused() {
@@ -608,12 +579,7 @@ fn a_systemd_credential_key_is_used_instead_of_the_state_dir() {
             .env("CREDENTIALS_DIRECTORY", &creds)
             .stderr(std::process::Stdio::null()),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let timeout = std::time::Duration::from_secs(5);
-    while authd::client::Client::connect(&socket, "test", timeout).is_err() {
-        assert!(std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_serving(&socket, &mut child, String::new);
     assert!(dir.path().join("state/db").exists(), "store not open yet");
     assert!(!dir.path().join("state/secret.key").exists());
     signal(child.id(), "TERM");

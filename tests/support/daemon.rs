@@ -1,7 +1,11 @@
 //! One helper that starts the real `authd` binary on a temp socket and state dir, and
 //! runs the real `authctl` against it.
+//!
+//! Shared by the integration tests and the PAM tests (`#[path]`-included, with the
+//! `peers` support module beside it at the crate root); it includes `process.rs`.
 
-use std::io::Write;
+#![allow(dead_code)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -9,8 +13,24 @@ use std::time::{Duration, Instant};
 
 use authd::client::Client;
 
-pub const AUTHD: &str = env!("CARGO_BIN_EXE_authd");
-pub const AUTHCTL: &str = env!("CARGO_BIN_EXE_authctl");
+#[path = "process.rs"]
+mod process;
+pub use process::*;
+
+/// The built `authd` or `authctl`. Cargo names them to the tests of their own package;
+/// the PAM tests, in another package, find them in the target directory they run from
+/// (`target/debug/deps/TEST` -> `target/debug`), after `cargo build --workspace`.
+pub fn built(name: &str) -> PathBuf {
+    let named = match name {
+        "authd" => option_env!("CARGO_BIN_EXE_authd"),
+        "authctl" => option_env!("CARGO_BIN_EXE_authctl"),
+        _ => None,
+    };
+    named.map(PathBuf::from).unwrap_or_else(|| {
+        let exe = std::env::current_exe().unwrap();
+        exe.parent().unwrap().parent().unwrap().join(name)
+    })
+}
 
 /// A password the default policy accepts.
 pub const GOOD_PW: &str = "Correct-Horse-Battery-9";
@@ -22,7 +42,24 @@ pub struct Daemon {
     pub dir: tempfile::TempDir,
     pub socket: PathBuf,
     pub config: PathBuf,
+    launch: Launch,
     child: Option<Child>,
+}
+
+/// How authd is started: its log filter, and the umask it starts under (`None`: the
+/// test's own).
+struct Launch {
+    rust_log: String,
+    umask: Option<String>,
+}
+
+impl Default for Launch {
+    fn default() -> Launch {
+        Launch {
+            rust_log: "info".into(),
+            umask: None,
+        }
+    }
 }
 
 impl Daemon {
@@ -38,6 +75,31 @@ impl Daemon {
 
     /// Start with exactly this config body (socket and state_dir are added).
     pub fn start_with_config(body: &str) -> Daemon {
+        Daemon::start_launched(body, Launch::default())
+    }
+
+    /// Start the way a promise about the process itself needs it: with `body` as the
+    /// config, under `umask` and with `RUST_LOG=rust_log` (`start` always runs it with
+    /// the test's umask and `RUST_LOG=info`; a claim such as "authd sets its own umask"
+    /// or "no secret in any log line, even at debug level" needs the worst case).
+    pub fn launch(body: &str, umask: &str, rust_log: &str) -> Daemon {
+        let launch = Launch {
+            rust_log: rust_log.into(),
+            umask: Some(umask.into()),
+        };
+        Daemon::start_launched(body, launch)
+    }
+
+    /// `start_with_config`, logging at `rust_log` (e.g. `debug`, to see connections).
+    pub fn start_logging(body: &str, rust_log: &str) -> Daemon {
+        let launch = Launch {
+            rust_log: rust_log.into(),
+            umask: None,
+        };
+        Daemon::start_launched(body, launch)
+    }
+
+    fn start_launched(body: &str, launch: Launch) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         // Other uids (the authorization tests) must reach the socket; state stays 0700.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -48,11 +110,15 @@ impl Daemon {
             dir.path().join("state").display()
         );
         std::fs::write(&config, text).unwrap();
-        Daemon::from_existing(dir, config)
+        Daemon::from_existing_launched(dir, config, launch)
     }
 
     /// Start on a directory and config that already exist (e.g. a restored state).
     pub fn from_existing(dir: tempfile::TempDir, config: PathBuf) -> Daemon {
+        Daemon::from_existing_launched(dir, config, Launch::default())
+    }
+
+    fn from_existing_launched(dir: tempfile::TempDir, config: PathBuf, launch: Launch) -> Daemon {
         let text = std::fs::read_to_string(&config).unwrap();
         let socket = text
             .lines()
@@ -63,6 +129,7 @@ impl Daemon {
             dir,
             socket,
             config,
+            launch,
             child: None,
         };
         daemon.spawn();
@@ -93,11 +160,20 @@ impl Daemon {
             .append(true)
             .open(self.dir.path().join("authd.log"))
             .unwrap();
-        let child = Command::new(AUTHD)
+        let mut command = match &self.launch.umask {
+            None => Command::new(built("authd")),
+            Some(umask) => {
+                let mut sh = Command::new("/bin/sh");
+                sh.args(["-c", "umask \"$1\" && shift && exec \"$@\"", "sh", umask])
+                    .arg(built("authd"));
+                sh
+            }
+        };
+        let child = command
             .arg("--config")
             .arg(&self.config)
             .args(args)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", &self.launch.rust_log)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -107,21 +183,11 @@ impl Daemon {
     }
 
     fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if Client::connect(&self.socket, "test", Duration::from_secs(5)).is_ok() {
-                return;
-            }
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("authd exited early ({status}):\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "authd not ready:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let log = self.dir.path().join("authd.log");
+        let child = self.child.as_mut().unwrap();
+        wait_serving(&self.socket, child, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        });
     }
 
     /// SIGKILL: no chance to clean up or flush.
@@ -138,6 +204,13 @@ impl Daemon {
         wait_timeout(&mut child, Duration::from_secs(30))
     }
 
+    /// SIGTERM and wait for a clean exit.
+    #[track_caller]
+    pub fn stop(&mut self) {
+        let status = self.terminate();
+        assert!(status.success(), "{status}:\n{}", self.log());
+    }
+
     pub fn client(&self) -> Client {
         Client::connect(&self.socket, "test", Duration::from_secs(30)).unwrap()
     }
@@ -149,12 +222,12 @@ impl Daemon {
 
     /// `authctl --socket S --password-stdin ARGS...` with `input` on stdin.
     pub fn ctl_stdin(&self, input: &str, args: &[&str]) -> Output {
-        run_ctl(Path::new(AUTHCTL), &self.socket, None, input, args)
+        run_ctl(&built("authctl"), &self.socket, None, input, args)
     }
 
     /// authctl run as another uid/gid (needs root), from a copy other users can execute.
     pub fn ctl_as(&self, ids: (u32, u32), input: &str, args: &[&str]) -> Output {
-        let bin = exposed_copy(AUTHCTL, self.dir.path());
+        let bin = exposed_copy(built("authctl"), self.dir.path());
         run_ctl(&bin, &self.socket, Some(ids), input, args)
     }
 
@@ -202,120 +275,6 @@ impl Drop for Daemon {
     }
 }
 
-/// A copy of `bin` in `dir` (mode 0755), for running as another uid: the build tree
-/// may sit below a directory that uid cannot enter.
-pub fn exposed_copy(bin: &str, dir: &Path) -> PathBuf {
-    let name = Path::new(bin).file_name().unwrap();
-    let copy = dir.join(name);
-    if !copy.exists() {
-        // Copied by a child process: a descriptor open for writing in this (threaded)
-        // process would be inherited by children other tests fork meanwhile, and
-        // executing the copy would then fail with "Text file busy".
-        let status = Command::new("install")
-            .args(["-m", "0755"])
-            .arg(bin)
-            .arg(&copy)
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot copy {bin}");
-    }
-    copy
-}
-
-/// `bin` as it is, or as another uid/gid through `setpriv` (tests run as root).
-pub fn command_as(bin: &Path, as_uid: Option<(u32, u32)>) -> Command {
-    match as_uid {
-        None => Command::new(bin),
-        Some((uid, gid)) => {
-            let mut c = Command::new("setpriv");
-            c.arg(format!("--reuid={uid}"))
-                .arg(format!("--regid={gid}"))
-                .arg("--clear-groups")
-                .arg(bin);
-            c
-        }
-    }
-}
-
-/// Run authctl `bin` against `socket`, optionally as another uid.
-pub fn run_ctl(
-    bin: &Path,
-    socket: &Path,
-    as_uid: Option<(u32, u32)>,
-    input: &str,
-    args: &[&str],
-) -> Output {
-    let mut cmd = command_as(bin, as_uid);
-    cmd.arg("--socket").arg(socket);
-    if !input.is_empty() {
-        cmd.arg("--password-stdin");
-    }
-    let mut child = cmd
-        .args(args)
-        .env_remove("AUTHD_SOCKET")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // A large input may be refused before it is all read: a broken pipe is fine.
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().unwrap()
-}
-
-pub fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-pub fn wait_timeout(child: &mut Child, limit: Duration) -> ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("process did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-pub fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-pub fn assert_exit(out: &Output, want: i32) {
-    assert_eq!(
-        code(out),
-        want,
-        "stdout: {}\nstderr: {}",
-        stdout(out),
-        stderr(out)
-    );
-}
-
-#[track_caller]
-pub fn assert_ok(out: &Output) {
-    assert_exit(out, 0);
-}
-
 /// A `Verify` of `password` for `name`, with no code and no origin.
 pub fn verify_request(name: &str, password: &str) -> authd::protocol::Request {
     authd::protocol::Request::Verify(authd::protocol::Verify {
@@ -324,34 +283,6 @@ pub fn verify_request(name: &str, password: &str) -> authd::protocol::Request {
         code: None,
         origin: authd::protocol::Origin::default(),
     })
-}
-
-/// Exit status `exit` and, in the `--json` error object, the code `error` (the reason:
-/// `denied` and `second_factor_required` share exit 1, `locked` and `rate_limited` 75).
-/// The command must have run with `--json`.
-#[track_caller]
-pub fn assert_error(out: &Output, exit: i32, error: &str) {
-    assert_exit(out, exit);
-    assert_eq!(
-        json(out)["error"]["code"],
-        error,
-        "stdout: {}\nstderr: {}",
-        stdout(out),
-        stderr(out)
-    );
-}
-
-/// Poll `check` until it gives a value; a generous deadline, no fixed sleep.
-#[track_caller]
-pub fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// The instant printed after `expires at` in `out` (`send-reset`, `enable-sms`,
@@ -380,10 +311,28 @@ pub fn wait_for_clock(at: u64) {
     });
 }
 
-/// Parse `--json` output.
-pub fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
+/// Wait until `child`, an authd starting up, answers on `socket`; the test fails, with
+/// `log()`, if it exits first or is not ready within 30 s.
+#[track_caller]
+pub fn wait_serving(socket: &Path, child: &mut Child, log: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Client::connect(socket, "test", Duration::from_secs(5)).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("authd exited early ({status}):\n{}", log());
+        }
+        assert!(Instant::now() < deadline, "authd not ready:\n{}", log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `GOOD_PW` as typed on standard input.
+pub fn pw() -> String {
+    format!("{GOOD_PW}\n")
+}
+
+/// `authctl --json show NAME`.
+pub fn show(d: &Daemon, name: &str) -> serde_json::Value {
+    json(&d.ctl(&["--json", "show", name]))
 }
 
 /// Is the peer program `tool` installed? Missing: the test fails, or with
