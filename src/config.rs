@@ -13,9 +13,6 @@ use serde::{Deserialize, Deserializer};
 use authd_proto::paths::env_dir as non_empty_env;
 pub use authd_proto::paths::{default_socket, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 
-/// Exit status for any configuration error (EX_CONFIG).
-pub const EXIT_CONFIG: u8 = 78;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {}", .path.display())]

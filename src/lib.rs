@@ -38,6 +38,7 @@ pub mod config;
 pub mod ctl;
 pub mod email;
 pub mod error;
+pub mod exit;
 pub mod lockout;
 pub mod log_limit;
 pub mod outbox;

@@ -1,10 +1,11 @@
 //! authctl: parse the command line, make one or more requests through the blocking
 //! client, print the outcome (text or `--json`), and map failures to the documented exit
-//! statuses. All exit-code decisions are in `CtlError::exit_code` (error.rs).
+//! statuses. All exit-code decisions are in `exit.rs`.
 
 pub mod args;
 mod backup;
 mod error;
+pub mod exit;
 mod lists;
 mod output;
 mod secrets;
@@ -22,6 +23,7 @@ use crate::qr::Grid;
 pub use args::Cli;
 use args::{Command, MethodArg};
 pub use error::CtlError;
+use exit::Exit;
 use output::Outcome;
 use secrets::{CodeArg, Secrets};
 use session::{Session, CODE_PROMPT};
@@ -356,11 +358,17 @@ pub fn main() -> ExitCode {
             use clap::error::ErrorKind;
             let informational =
                 matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
-            if !informational && std::env::args().any(|a| a == "--json") {
+            if informational {
+                // Help and version are answers, not failures.
+                let _ = e.print();
+                return Exit::Success.into();
+            }
+            if std::env::args().any(|a| a == "--json") {
                 let usage = CtlError::Usage(e.kind().to_string());
                 println!("{}", output::error_json(&usage));
             }
-            e.exit();
+            let _ = e.print();
+            return Exit::Usage.into();
         }
     };
     let json = cli.json;
@@ -368,7 +376,7 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Streamed(message)) => {
             // Standard output carried the result itself: nothing else goes there.
             eprintln!("authctl: {}", crate::escape::escaped(&message));
-            ExitCode::SUCCESS
+            Exit::Success.into()
         }
         Ok(outcome) => {
             if json {
@@ -379,14 +387,14 @@ pub fn main() -> ExitCode {
                     println!("{text}");
                 }
             }
-            ExitCode::SUCCESS
+            Exit::Success.into()
         }
         Err(error) => {
             if json {
                 println!("{}", output::error_json(&error));
             }
             eprintln!("authctl: {}", output::error_text(&error));
-            ExitCode::from(error.exit_code())
+            exit::for_error(&error).into()
         }
     }
 }
