@@ -33,6 +33,7 @@ pub use authd_proto::{client, codec, escape, protocol, time};
 pub mod account;
 pub mod audit;
 pub mod authz;
+pub mod backup_file;
 pub mod bench;
 pub mod config;
 pub mod ctl;

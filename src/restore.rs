@@ -10,9 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::backup_file::{self, BackupError, Signature};
 use crate::error::DisplayChain;
 use crate::exit::{self, Exit};
-use crate::store::backup::{self, BackupError, Signature};
 use crate::store::restore::{check, other_key, BadRecord};
 use crate::store::{Store, SCHEMA_VERSION};
 use crate::vault::{Vault, VaultError};
@@ -197,7 +197,7 @@ pub fn run(options: &Options) -> Result<Restored, RestoreError> {
     let file = &options.file;
     let backup = std::fs::File::open(file)
         .map_err(BackupError::from)
-        .and_then(|f| backup::read_all(std::io::BufReader::new(f), SCHEMA_VERSION))
+        .and_then(|f| backup_file::read_all(std::io::BufReader::new(f), SCHEMA_VERSION))
         .map_err(|source| RestoreError::Backup {
             file: file.clone(),
             source,
