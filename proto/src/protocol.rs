@@ -463,6 +463,9 @@ pub struct WireError {
 }
 
 #[cfg(test)]
+mod golden;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
