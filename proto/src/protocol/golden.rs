@@ -63,101 +63,101 @@ const VARIANTS: usize = 25;
 
 fn requests() -> Vec<Request> {
     vec![
-        Request::Hello {
+        Request::Hello(Hello {
             protocol: PROTOCOL_VERSION,
             client: "pam".into(),
-        },
+        }),
         Request::Status,
-        Request::AddUser {
+        Request::AddUser(AddUser {
             name: "al".into(),
             email: Some("a@b".into()),
             phone: Some("+1".into()),
             sso: Some("idp".into()),
-        },
-        Request::RemoveUser { name: "al".into() },
-        Request::ListUsers {
+        }),
+        Request::RemoveUser(RemoveUser { name: "al".into() }),
+        Request::ListUsers(ListUsers {
             after: Some("al".into()),
             limit: 300,
-        },
-        Request::ShowUser { name: "al".into() },
-        Request::SetUser {
+        }),
+        Request::ShowUser(ShowUser { name: "al".into() }),
+        Request::SetUser(SetUser {
             name: "al".into(),
             email: Change::Set("a@b".into()),
             phone: Change::Clear,
             sso: Change::Keep,
-        },
-        Request::SetPassword {
+        }),
+        Request::SetPassword(SetPassword {
             name: "al".into(),
             password: s("pw"),
-        },
-        Request::ChangePassword {
+        }),
+        Request::ChangePassword(ChangePassword {
             name: "al".into(),
             current: s("old"),
             code: Some(s("123456")),
             new: s("new"),
-        },
-        Request::Verify {
+        }),
+        Request::Verify(Verify {
             name: "al".into(),
             password: s("pw"),
             code: Some(s("123456")),
             origin: origin(),
-        },
-        Request::VerifyCode {
+        }),
+        Request::VerifyCode(VerifyCode {
             name: "al".into(),
             challenge: s("ch"),
             code: s("123456"),
             origin: origin(),
-        },
-        Request::EnableTotp {
+        }),
+        Request::EnableTotp(EnableTotp {
             name: "al".into(),
             proof: Some(proof()),
-        },
-        Request::ConfirmTotp {
+        }),
+        Request::ConfirmTotp(ConfirmTotp {
             name: "al".into(),
             code: s("123456"),
-        },
-        Request::EnableSms {
+        }),
+        Request::EnableSms(EnableSms {
             name: "al".into(),
             phone: Some("+1".into()),
             proof: Some(proof()),
-        },
-        Request::ConfirmSms {
+        }),
+        Request::ConfirmSms(ConfirmSms {
             name: "al".into(),
             code: s("123456"),
-        },
-        Request::SendCode { name: "al".into() },
-        Request::DisableTwoFactor {
+        }),
+        Request::SendCode(SendCode { name: "al".into() }),
+        Request::DisableTwoFactor(DisableTwoFactor {
             name: "al".into(),
             method: FactorChoice::Sms,
             proof: proof(),
-        },
-        Request::ResetTwoFactor { name: "al".into() },
-        Request::RegenerateRecoveryCodes {
+        }),
+        Request::ResetTwoFactor(ResetTwoFactor { name: "al".into() }),
+        Request::RegenerateRecoveryCodes(RegenerateRecoveryCodes {
             name: "al".into(),
             proof: Some(proof()),
-        },
-        Request::SendReset {
+        }),
+        Request::SendReset(SendReset {
             name: "al".into(),
             proof: Some(proof()),
-        },
-        Request::ResetPassword {
+        }),
+        Request::ResetPassword(ResetPassword {
             token: s("tok"),
             password: s("pw"),
-        },
-        Request::Outbox {
+        }),
+        Request::Outbox(Outbox {
             after: Some(70_000),
             limit: 5,
-        },
-        Request::Backup {
+        }),
+        Request::Backup(Backup {
             session: Some(u64::MAX),
             offset: 1 << 20,
-        },
-        Request::Unlock { name: "al".into() },
-        Request::Log {
+        }),
+        Request::Unlock(Unlock { name: "al".into() }),
+        Request::Log(Log {
             name: "al".into(),
             before: Some(9),
             limit: 7,
-        },
+        }),
     ]
 }
 
