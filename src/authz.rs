@@ -185,7 +185,7 @@ fn member(group: &Group, peer: &Peer, user: Option<&User>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Secret;
+    use crate::protocol::{Secret, SetPassword, ShowUser, Verify};
 
     fn peer(uid: u32) -> Peer {
         Peer {
@@ -203,30 +203,30 @@ mod tests {
     }
 
     fn verify(name: &str) -> Request {
-        Request::Verify {
+        Request::Verify(Verify {
             name: name.into(),
             password: Secret::new("x"),
             code: None,
             origin: Default::default(),
-        }
+        })
     }
 
     #[test]
     fn self_service_reaches_only_its_own_account() {
         assert!(alice().authorize(&verify("alice")).is_ok());
         assert!(alice().authorize(&verify("bob")).is_err());
-        let show = Request::ShowUser {
+        let show = Request::ShowUser(ShowUser {
             name: "alice".into(),
-        };
+        });
         assert!(alice().authorize(&show).is_ok());
     }
 
     #[test]
     fn admin_only_requests_refuse_self_service_even_on_its_own_account() {
-        let set = Request::SetPassword {
+        let set = Request::SetPassword(SetPassword {
             name: "alice".into(),
             password: Secret::new("x"),
-        };
+        });
         assert!(matches!(
             alice().authorize(&set),
             Err(Error::PermissionDenied(_))

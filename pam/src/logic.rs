@@ -6,7 +6,9 @@
 //! answered with just the code. Nothing here logs a password or code.
 
 use authd_proto::client::ClientError;
-use authd_proto::protocol::{ErrorCode, Origin, Request, Response, Secret};
+use authd_proto::protocol::{
+    ChangePassword, ErrorCode, Origin, Request, Response, Secret, ShowUser, Verify, VerifyCode,
+};
 use pam::constants::PamResultCode as Code;
 
 use crate::options::Options;
@@ -124,12 +126,12 @@ pub fn authenticate<A: Authd>(
         service: pam.service(),
         remote_host: pam.remote_host(),
     };
-    let verify = Request::Verify {
+    let verify = Request::Verify(Verify {
         name: user.clone(),
         password: password.clone(),
         code: None,
         origin: origin.clone(),
-    };
+    });
     let outcome = match authd.call(&verify) {
         Ok(Response::SecondFactorRequired {
             challenge: Some(challenge),
@@ -140,12 +142,12 @@ pub fn authenticate<A: Authd>(
                 Ok(code) => code,
                 Err(code) => return code,
             };
-            authd.call(&Request::VerifyCode {
+            authd.call(&Request::VerifyCode(VerifyCode {
                 name: user,
                 challenge,
                 code,
                 origin,
-            })
+            }))
         }
         other => other,
     };
@@ -178,7 +180,7 @@ pub fn account<A: Authd>(
     let Ok(mut authd) = connect() else {
         return Code::PAM_AUTHINFO_UNAVAIL;
     };
-    match authd.call(&Request::ShowUser { name: user }) {
+    match authd.call(&Request::ShowUser(ShowUser { name: user })) {
         Ok(Response::Account(info)) => match info.locked_until {
             Some(until) => {
                 pam.error(&format!(
@@ -237,16 +239,16 @@ pub fn change_password<A: Authd>(
                 new
             }
         };
-        let mut request = Request::ChangePassword {
+        let mut request = Request::ChangePassword(ChangePassword {
             name: user.clone(),
             current: current.clone(),
             code: None,
             new: new.clone(),
-        };
+        });
         let mut answer = authd.call(&request);
         if let Ok(Response::SecondFactorRequired { sms_sent_to, .. }) = &answer {
             let code = ask_code(pam, sms_sent_to.as_deref())?;
-            if let Request::ChangePassword { code: slot, .. } = &mut request {
+            if let Request::ChangePassword(ChangePassword { code: slot, .. }) = &mut request {
                 *slot = Some(code);
             }
             answer = authd.call(&request);
@@ -273,7 +275,9 @@ pub fn change_password<A: Authd>(
 mod tests {
     use std::collections::VecDeque;
 
-    use authd_proto::protocol::{AccountInfo, FactorState, SecondFactor, WireError};
+    use authd_proto::protocol::{
+        AccountInfo, ChangePassword, FactorState, SecondFactor, Verify, VerifyCode, WireError,
+    };
 
     use super::*;
 
@@ -391,7 +395,7 @@ mod tests {
         assert_eq!(code, Code::PAM_SUCCESS);
         assert_eq!(pam.prompts, ["Password: "]);
         assert_eq!(pam.stored.as_ref().map(Secret::expose), Some("pw-right"));
-        let Request::Verify { origin, .. } = &d.seen[0] else {
+        let Request::Verify(Verify { origin, .. }) = &d.seen[0] else {
             panic!("not a verify")
         };
         assert_eq!(origin.service.as_deref(), Some("sshd"));
@@ -415,7 +419,7 @@ mod tests {
         assert!(pam.shown[0].contains("sent by SMS to +49*****820"));
         assert_eq!(d.seen.len(), 2);
         assert!(
-            matches!(&d.seen[1], Request::VerifyCode { code, .. } if code.expose() == "123456")
+            matches!(&d.seen[1], Request::VerifyCode(VerifyCode { code, .. }) if code.expose() == "123456")
         );
     }
 
@@ -597,7 +601,7 @@ mod tests {
             ]
         );
         assert!(
-            matches!(&d.seen[1], Request::ChangePassword { code: Some(c), .. } if c.expose() == "654321")
+            matches!(&d.seen[1], Request::ChangePassword(ChangePassword { code: Some(c), .. }) if c.expose() == "654321")
         );
 
         let mut pam = script(&["old", "a", "b"]);

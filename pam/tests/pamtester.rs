@@ -450,7 +450,7 @@ fn a_daemon_that_never_answers_is_given_up_after_timeout() {
 #[test]
 fn a_flood_of_guesses_never_shows_the_code_prompt() {
     use authd::codec;
-    use authd::protocol::{Origin, Request, Response, Secret};
+    use authd::protocol::{Hello, Origin, Request, Response, Secret, Verify};
     use std::sync::{mpsc, Arc, Barrier};
 
     if !ready() {
@@ -474,18 +474,18 @@ fn a_flood_of_guesses_never_shows_the_code_prompt() {
     let guesses: Vec<_> = (0..GUESSES)
         .map(|i| {
             let mut stream = std::os::unix::net::UnixStream::connect(&d.socket).unwrap();
-            let hello = Request::Hello {
+            let hello = Request::Hello(Hello {
                 protocol: authd::protocol::PROTOCOL_VERSION,
                 client: "flood".into(),
-            };
+            });
             codec::write_frame_blocking(&mut stream, &codec::encode(&hello).unwrap()).unwrap();
             codec::read_frame_blocking(&mut stream).unwrap();
-            let guess = Request::Verify {
+            let guess = Request::Verify(Verify {
                 name: "victim".into(),
                 password: Secret::new(format!("wrong-guess-number-{i}")),
                 code: None,
                 origin: Origin::default(),
-            };
+            });
             let start = Arc::clone(&start);
             let written = written.clone();
             std::thread::spawn(move || {

@@ -22,7 +22,7 @@ use nix::sys::socket::{recv, send, MsgFlags};
 use zeroize::Zeroizing;
 
 use crate::codec::{self, CodecError};
-use crate::protocol::{ErrorCode, Request, Response, WireError, PROTOCOL_VERSION};
+use crate::protocol::{ErrorCode, Hello, Request, Response, WireError, PROTOCOL_VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -168,10 +168,10 @@ impl Client {
     }
 
     fn handshake(&mut self) -> Result<(), ClientError> {
-        let hello = Request::Hello {
+        let hello = Request::Hello(Hello {
             protocol: PROTOCOL_VERSION,
             client: self.name.clone(),
-        };
+        });
         let frame = encode_request(&hello)?;
         let payload = match self.exchange(&frame) {
             Ok(payload) => payload,

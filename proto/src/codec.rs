@@ -164,14 +164,14 @@ pub fn write_frame_blocking<W: Write>(w: &mut W, frame: &[u8]) -> Result<(), Cod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Request, Secret};
+    use crate::protocol::{Request, Secret, SetPassword};
 
     #[test]
     fn round_trip() {
-        let req = Request::SetPassword {
+        let req = Request::SetPassword(SetPassword {
             name: "alice".into(),
             password: Secret::new("pw"),
-        };
+        });
         let frame = encode(&req).unwrap();
         assert_eq!(
             u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize,
@@ -184,10 +184,10 @@ mod tests {
     #[test]
     fn secret_carrying_buffers_are_allocated_once_at_their_final_size() {
         // A buffer that grows leaves its old copies behind, unzeroed.
-        let req = Request::SetPassword {
+        let req = Request::SetPassword(SetPassword {
             name: "alice".into(),
             password: Secret::new("p".repeat(5000)),
-        };
+        });
         let frame = encode(&req).unwrap();
         assert_eq!(frame.capacity(), frame.len());
         let payload = read_frame_blocking(&mut &frame[..]).unwrap();
@@ -204,10 +204,10 @@ mod tests {
 
     #[test]
     fn encoding_more_than_a_frame_is_refused() {
-        let req = Request::SetPassword {
+        let req = Request::SetPassword(SetPassword {
             name: "alice".into(),
             password: Secret::new("x".repeat(MAX_FRAME + 1)),
-        };
+        });
         assert!(matches!(encode(&req), Err(CodecError::TooLarge { .. })));
     }
 
@@ -237,9 +237,11 @@ mod tests {
 
     /// A request whose payload is exactly `size` bytes (for sizes near `MAX_FRAME`).
     fn request_of_size(size: usize) -> Request {
-        let with = |len: usize| Request::SetPassword {
-            name: "alice".into(),
-            password: Secret::new("x".repeat(len)),
+        let with = |len: usize| {
+            Request::SetPassword(SetPassword {
+                name: "alice".into(),
+                password: Secret::new("x".repeat(len)),
+            })
         };
         let base = encode(&with(60_000)).unwrap().len() - 4;
         with(60_000 + size - base)
@@ -431,7 +433,7 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::protocol::{Change, Origin, Response};
+        use crate::protocol::{Change, ListUsers, Origin, Response, SetUser, Verify};
         use proptest::prelude::*;
 
         proptest! {
@@ -449,19 +451,19 @@ mod tests {
             fn requests_round_trip(name in ".{0,64}", secret in ".{0,300}", code in proptest::option::of("[0-9]{6}"),
                                    email in proptest::option::of(".{0,80}")) {
                 let requests = [
-                    Request::Verify {
+                    Request::Verify(Verify {
                         name: name.clone(),
                         password: Secret::new(secret.clone()),
                         code: code.clone().map(Secret::new),
                         origin: Origin { service: email.clone(), remote_host: None },
-                    },
-                    Request::SetUser {
+                    }),
+                    Request::SetUser(SetUser {
                         name: name.clone(),
                         email: email.clone().map_or(Change::Clear, Change::Set),
                         phone: Change::Keep,
                         sso: Change::Keep,
-                    },
-                    Request::ListUsers { after: email.clone(), limit: name.len() as u32 },
+                    }),
+                    Request::ListUsers(ListUsers { after: email.clone(), limit: name.len() as u32 }),
                 ];
                 for request in requests {
                     let frame = encode(&request).unwrap();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::client::{Client, ClientError};
-use crate::protocol::{Origin, Request, Secret};
+use crate::protocol::{Origin, Request, Secret, ShowUser, Verify};
 
 /// Wait before trying a refused connection again.
 const RETRY: Duration = Duration::from_secs(1);
@@ -106,21 +106,21 @@ pub fn verify(socket: &std::path::Path, connections: usize, duration: Duration) 
         .ok()
         .flatten()
         .map_or_else(|| "nobody".to_string(), |u| u.name);
-    let guess = Request::Verify {
+    let guess = Request::Verify(Verify {
         name: login,
         password: Secret::new("not-the-password"),
         code: None,
         origin: Origin::default(),
-    };
+    });
     hammer(socket, connections, duration, guess, "FloodVerify")
 }
 
 /// `connections` clients asking about an account named with 60,000 escape characters,
 /// again and again, for `duration`: requests authd refuses, built to make its log large.
 pub fn refused(socket: &std::path::Path, connections: usize, duration: Duration) -> FloodReport {
-    let show = Request::ShowUser {
+    let show = Request::ShowUser(ShowUser {
         name: "\u{1b}".repeat(60_000),
-    };
+    });
     hammer(socket, connections, duration, show, "FloodRefused")
 }
 

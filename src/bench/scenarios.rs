@@ -9,7 +9,7 @@ use super::setup::{self, account, add, connect, enrol_totp, set_password, PASSWO
 use super::totp_pool::Pool;
 use super::{Options, Scenario, Stop};
 use crate::client::{Client, ClientError};
-use crate::protocol::{ErrorCode, Origin, Request, Response, Secret};
+use crate::protocol::{AddUser, ErrorCode, Origin, Request, Response, Secret, ShowUser, Verify};
 
 /// One client's requests: `plan(i)` gives request number i, or `None` when the client
 /// has nothing left to send.
@@ -39,12 +39,12 @@ pub fn verify(name: &str, code: Option<String>) -> Request {
 }
 
 fn verify_with(name: &str, password: &str, code: Option<String>) -> Request {
-    Request::Verify {
+    Request::Verify(Verify {
         name: name.into(),
         password: Secret::new(password),
         code: code.map(Secret::new),
         origin: Origin::default(),
-    }
+    })
 }
 
 /// A client on its own connection, sending its plan.
@@ -151,18 +151,18 @@ fn plans(
                 let accounts = options.accounts.max(1);
                 Box::new(move |i| {
                     let n = (i as usize).wrapping_mul(7919).wrapping_add(c * 104_729) % accounts;
-                    Some(Request::ShowUser { name: account(n) })
+                    Some(Request::ShowUser(ShowUser { name: account(n) }))
                 })
             }
             Scenario::AddUser => {
                 let run = crate::time::now();
                 Box::new(move |i| {
-                    Some(Request::AddUser {
+                    Some(Request::AddUser(AddUser {
                         name: format!("bench-add-{run}-{c}-{i}"),
                         email: None,
                         phone: None,
                         sso: None,
-                    })
+                    }))
                 })
             }
             Scenario::VerifyPassword | Scenario::VerifyNames => {

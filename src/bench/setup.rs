@@ -4,7 +4,9 @@
 
 use crate::client::{Client, ClientError, DEFAULT_TIMEOUT};
 use crate::config::TotpConfig;
-use crate::protocol::{ErrorCode, Request, Response, Secret, StatusInfo};
+use crate::protocol::{
+    AddUser, ConfirmTotp, EnableTotp, ErrorCode, Request, Response, Secret, SetPassword, StatusInfo,
+};
 use crate::totp;
 
 /// The password of every account the bench gives one.
@@ -25,12 +27,12 @@ pub fn status(client: &mut Client) -> Result<StatusInfo, ClientError> {
 
 /// Create account `name`; one that exists already is fine.
 pub fn add(client: &mut Client, name: &str) -> Setup {
-    let request = Request::AddUser {
+    let request = Request::AddUser(AddUser {
         name: name.into(),
         email: None,
         phone: None,
         sso: None,
-    };
+    });
     match client.call(&request) {
         Ok(_) => Ok(()),
         Err(ClientError::Remote(e)) if e.code == ErrorCode::Exists => Ok(()),
@@ -39,10 +41,10 @@ pub fn add(client: &mut Client, name: &str) -> Setup {
 }
 
 pub fn set_password(client: &mut Client, name: &str) -> Setup {
-    let request = Request::SetPassword {
+    let request = Request::SetPassword(SetPassword {
         name: name.into(),
         password: Secret::new(PASSWORD),
-    };
+    });
     client.call(&request).map(|_| ())
 }
 
@@ -109,10 +111,10 @@ pub struct Enrolled {
 pub fn enrol_totp(client: &mut Client, name: &str) -> Result<Enrolled, ClientError> {
     add(client, name)?;
     set_password(client, name)?;
-    let Response::TotpEnrolment { secret, .. } = client.call(&Request::EnableTotp {
+    let Response::TotpEnrolment { secret, .. } = client.call(&Request::EnableTotp(EnableTotp {
         name: name.into(),
         proof: None,
-    })?
+    }))?
     else {
         return Err(ClientError::Unexpected("enable-totp".into()));
     };
@@ -123,10 +125,10 @@ pub fn enrol_totp(client: &mut Client, name: &str) -> Result<Enrolled, ClientErr
     let config = TotpConfig::default();
     let step = *super::totp_pool::window(&config, crate::time::now()).start();
     let code = totp::code_at_step(&raw, &config, step);
-    client.call(&Request::ConfirmTotp {
+    client.call(&Request::ConfirmTotp(ConfirmTotp {
         name: name.into(),
         code: Secret::new(code),
-    })?;
+    }))?;
     Ok(Enrolled {
         name: name.into(),
         secret: raw,

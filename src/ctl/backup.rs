@@ -8,7 +8,7 @@ use std::path::Path;
 use super::output::Outcome;
 use super::{unexpected, CtlError, Session};
 use crate::private_file;
-use crate::protocol::{Request, Response};
+use crate::protocol::{Backup, Request, Response};
 
 /// Where `--output` sends the backup.
 enum Output<'a> {
@@ -65,7 +65,7 @@ fn fetch(s: &mut Session) -> Result<Vec<u8>, CtlError> {
     let mut offset = 0u64;
     let mut bytes = Vec::new();
     loop {
-        match s.call(Request::Backup { session, offset })? {
+        match s.call(Request::Backup(Backup { session, offset }))? {
             Response::BackupChunk {
                 session: id,
                 total,

@@ -4,16 +4,16 @@
 use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
-use crate::protocol::{Request, Response, MAX_PAGE};
+use crate::protocol::{ListUsers, Log, Outbox, Request, Response, MAX_PAGE};
 
 pub fn list_users(s: &mut Session) -> Result<Outcome, CtlError> {
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let request = Request::ListUsers {
+        let request = Request::ListUsers(ListUsers {
             after: after.take(),
             limit: MAX_PAGE,
-        };
+        });
         match s.call(request)? {
             Response::Users { names, next } => {
                 all.extend(names);
@@ -32,11 +32,11 @@ pub fn log(s: &mut Session, name: String, limit: u32) -> Result<Outcome, CtlErro
     let mut before = None;
     while events.len() < limit as usize {
         let want = (limit as usize - events.len()).min(MAX_PAGE as usize) as u32;
-        let request = Request::Log {
+        let request = Request::Log(Log {
             name: name.clone(),
             before,
             limit: want,
-        };
+        });
         match s.call(request)? {
             Response::Log { events: page, next } => {
                 events.extend(page);
@@ -56,10 +56,10 @@ pub fn outbox(s: &mut Session) -> Result<Outcome, CtlError> {
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let request = Request::Outbox {
+        let request = Request::Outbox(Outbox {
             after: after.take(),
             limit: MAX_PAGE,
-        };
+        });
         match s.call(request)? {
             Response::Outbox { messages, next } => {
                 all.extend(messages);

@@ -18,7 +18,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::client::{Client, DEFAULT_TIMEOUT};
-use crate::protocol::{Change, FactorChoice, Proof, Request, Response};
+use crate::protocol::{
+    AddUser, Change, ChangePassword, ConfirmSms, ConfirmTotp, DisableTwoFactor, EnableSms,
+    EnableTotp, FactorChoice, Proof, RegenerateRecoveryCodes, RemoveUser, Request, ResetPassword,
+    ResetTwoFactor, Response, SendCode, SendReset, SetPassword, SetUser, ShowUser, Unlock,
+};
 use crate::qr::Grid;
 pub use args::Cli;
 use args::{Command, MethodArg};
@@ -62,20 +66,20 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             sso,
         } => {
             let message = format!("added {}", user.name);
-            let request = Request::AddUser {
+            let request = Request::AddUser(AddUser {
                 name: user.name,
                 email,
                 phone,
                 sso,
-            };
+            });
             s.done(request, message)
         }
         Command::RemoveUser { user } => {
             let message = format!("removed {}", user.name);
-            s.done(Request::RemoveUser { name: user.name }, message)
+            s.done(Request::RemoveUser(RemoveUser { name: user.name }), message)
         }
         Command::ListUsers => lists::list_users(&mut s),
-        Command::Show { user } => match s.call(Request::ShowUser { name: user.name })? {
+        Command::Show { user } => match s.call(Request::ShowUser(ShowUser { name: user.name }))? {
             Response::Account(info) => Ok(Outcome::Account(info)),
             other => Err(unexpected(other)),
         },
@@ -88,18 +92,18 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             sso,
             no_sso,
         } => {
-            let request = Request::SetUser {
+            let request = Request::SetUser(SetUser {
                 name: user.name.clone(),
                 email: change(email, no_email),
                 phone: change(phone, no_phone),
                 sso: change(sso, no_sso),
-            };
-            if let Request::SetUser {
+            });
+            if let Request::SetUser(SetUser {
                 email: Change::Keep,
                 phone: Change::Keep,
                 sso: Change::Keep,
                 ..
-            } = request
+            }) = request
             {
                 return Err(CtlError::Usage(
                     "nothing to change: give --email, --phone, --sso or a --no-* flag".into(),
@@ -111,10 +115,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             let password = s.secrets.read_new("New password: ")?;
             let message = format!("password set for {}", user.name);
             s.done(
-                Request::SetPassword {
+                Request::SetPassword(SetPassword {
                     name: user.name,
                     password,
-                },
+                }),
                 message,
             )
         }
@@ -137,12 +141,12 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             } = s.proof(&user.name, CodeArg::new(code), "Current password: ")?;
             let new = s.secrets.read_new("New password: ")?;
             let message = format!("password changed for {}", user.name);
-            let request = Request::ChangePassword {
+            let request = Request::ChangePassword(ChangePassword {
                 name: user.name,
                 current,
                 code,
                 new,
-            };
+            });
             s.done(request, message)
         }
         Command::SendReset { user } => send_reset(&mut s, user.name, None),
@@ -152,7 +156,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 .secrets
                 .required_code(CodeArg::new(Some(token)), "Reset token: ")?;
             let password = s.secrets.read_new("New password: ")?;
-            let request = Request::ResetPassword { token, password };
+            let request = Request::ResetPassword(ResetPassword { token, password });
             match s.call(request)? {
                 Response::PasswordReset { name } => {
                     Ok(Outcome::Done(format!("password reset for {name}")))
@@ -174,10 +178,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 crate::private_file::check_target(path)?;
             }
             let proof = own_proof(&mut s, &user.name, code)?;
-            match s.call(Request::EnableTotp {
+            match s.call(Request::EnableTotp(EnableTotp {
                 name: user.name.clone(),
                 proof,
-            })? {
+            }))? {
                 Response::TotpEnrolment {
                     secret,
                     otpauth_uri,
@@ -209,10 +213,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             let code = s
                 .secrets
                 .required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
-            let request = Request::ConfirmTotp {
+            let request = Request::ConfirmTotp(ConfirmTotp {
                 name: user.name.clone(),
                 code,
-            };
+            });
             match s.call(request)? {
                 Response::Confirmed { recovery_codes } => Ok(Outcome::RecoveryCodes {
                     message: format!("authenticator-app verification is on for {}", user.name),
@@ -226,11 +230,11 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         }
         Command::EnableSms { user, phone, code } => {
             let proof = own_proof(&mut s, &user.name, code)?;
-            let request = Request::EnableSms {
+            let request = Request::EnableSms(EnableSms {
                 name: user.name.clone(),
                 phone,
                 proof,
-            };
+            });
             match s.call(request)? {
                 Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
                     "a code was sent by SMS to {to}; confirm it with: \
@@ -245,10 +249,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             let code = s
                 .secrets
                 .required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
-            let request = Request::ConfirmSms {
+            let request = Request::ConfirmSms(ConfirmSms {
                 name: user.name.clone(),
                 code,
-            };
+            });
             match s.call(request)? {
                 Response::Confirmed { recovery_codes } => Ok(Outcome::RecoveryCodes {
                     message: format!("SMS verification is on for {}", user.name),
@@ -260,13 +264,15 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 other => Err(unexpected(other)),
             }
         }
-        Command::SendCode { user } => match s.call(Request::SendCode { name: user.name })? {
-            Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
-                "a code was sent by SMS to {to}; it expires at {}",
-                crate::time::format(expires)
-            ))),
-            other => Err(unexpected(other)),
-        },
+        Command::SendCode { user } => {
+            match s.call(Request::SendCode(SendCode { name: user.name }))? {
+                Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
+                    "a code was sent by SMS to {to}; it expires at {}",
+                    crate::time::format(expires)
+                ))),
+                other => Err(unexpected(other)),
+            }
+        }
         Command::DisableTwoFactor { user, method, code } => {
             let proof = s.proof(&user.name, CodeArg::new(code), "Password: ")?;
             let method = match method {
@@ -275,11 +281,11 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 MethodArg::All => FactorChoice::All,
             };
             let message = format!("two-factor verification turned off for {}", user.name);
-            let request = Request::DisableTwoFactor {
+            let request = Request::DisableTwoFactor(DisableTwoFactor {
                 name: user.name,
                 method,
                 proof,
-            };
+            });
             s.done(request, message)
         }
         Command::ResetTwoFactor { user } => {
@@ -287,14 +293,17 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
                 "removed every second factor and the recovery codes of {}",
                 user.name
             );
-            s.done(Request::ResetTwoFactor { name: user.name }, message)
+            s.done(
+                Request::ResetTwoFactor(ResetTwoFactor { name: user.name }),
+                message,
+            )
         }
         Command::RecoveryCodes { user, code, .. } => {
             let proof = own_proof(&mut s, &user.name, code)?;
-            let request = Request::RegenerateRecoveryCodes {
+            let request = Request::RegenerateRecoveryCodes(RegenerateRecoveryCodes {
                 name: user.name.clone(),
                 proof,
-            };
+            });
             match s.call(request)? {
                 Response::RecoveryCodes { codes } => Ok(Outcome::RecoveryCodes {
                     message: format!(
@@ -308,7 +317,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         }
         Command::Unlock { user } => {
             let message = format!("unlocked {}", user.name);
-            s.done(Request::Unlock { name: user.name }, message)
+            s.done(Request::Unlock(Unlock { name: user.name }), message)
         }
         Command::Log { user, limit } => lists::log(&mut s, user.name, limit),
         Command::Status => match s.call(Request::Status)? {
@@ -319,10 +328,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
 }
 
 fn send_reset(s: &mut Session, name: String, proof: Option<Proof>) -> Result<Outcome, CtlError> {
-    match s.call(Request::SendReset {
+    match s.call(Request::SendReset(SendReset {
         name: name.clone(),
         proof,
-    })? {
+    }))? {
         Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
             "a mail with a password-reset link is on its way to {name}'s email address \
              (it may take a few minutes); the link expires at {}",

@@ -5,7 +5,9 @@ use super::output::Outcome;
 use super::secrets::{CodeArg, Secrets};
 use super::{unexpected, CtlError};
 use crate::client::Client;
-use crate::protocol::{FactorState, Origin, Proof, Request, Response};
+use crate::protocol::{
+    FactorState, Origin, Proof, Request, Response, SendCode, ShowUser, Verify, VerifyCode,
+};
 
 pub const CODE_PROMPT: &str = "Verification code: ";
 
@@ -29,7 +31,7 @@ impl Session {
     /// When SMS is its only one and we are about to ask on a terminal, a code is sent
     /// first, so there is something to type.
     pub fn has_second_factor(&mut self, name: &str, code_given: bool) -> Result<bool, CtlError> {
-        let account = match self.call(Request::ShowUser { name: name.into() })? {
+        let account = match self.call(Request::ShowUser(ShowUser { name: name.into() }))? {
             Response::Account(a) => a,
             other => return Err(unexpected(other)),
         };
@@ -40,7 +42,7 @@ impl Session {
         if sms && !totp && !code_given && self.secrets.interactive() {
             // Rate limited: the code sent a moment ago is still good.
             if let Ok(Response::SmsSent { to, .. }) =
-                self.call(Request::SendCode { name: name.into() })
+                self.call(Request::SendCode(SendCode { name: name.into() }))
             {
                 eprintln!(
                     "A verification code was sent by SMS to {}.",
@@ -73,12 +75,12 @@ impl Session {
 pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, CtlError> {
     let password = s.secrets.read("Password: ")?;
     let code = s.secrets.code(code, false, CODE_PROMPT)?;
-    let request = Request::Verify {
+    let request = Request::Verify(Verify {
         name: name.clone(),
         password,
         code,
         origin: Origin::default(),
-    };
+    });
     let (methods, challenge) = match s.client.call(&request)? {
         Response::Verified { name } => return Ok(Outcome::Verified(name)),
         Response::SecondFactorRequired {
@@ -99,12 +101,12 @@ pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, C
     let Some(code) = s.secrets.code(CodeArg::Absent, true, CODE_PROMPT)? else {
         return Err(CtlError::SecondFactorRequired(methods));
     };
-    let request = Request::VerifyCode {
+    let request = Request::VerifyCode(VerifyCode {
         name,
         challenge,
         code,
         origin: Origin::default(),
-    };
+    });
     match s.call(request)? {
         Response::Verified { name } => Ok(Outcome::Verified(name)),
         other => Err(unexpected(other)),

@@ -18,7 +18,7 @@ use super::slots::Slots;
 use crate::authz::Peer;
 use crate::codec::{self, CodecError};
 use crate::error::Error;
-use crate::protocol::{ErrorCode, Request, Response, WireError, PROTOCOL_VERSION};
+use crate::protocol::{ErrorCode, Hello, Request, Response, WireError, PROTOCOL_VERSION};
 use crate::server::dispatch::dispatch;
 use crate::service::Service;
 
@@ -85,14 +85,14 @@ impl Connection {
     /// The first frame must be a matching `Hello`.
     async fn handshake(&mut self) -> bool {
         match self.next_request().await {
-            Some(Request::Hello { protocol, .. }) if protocol == PROTOCOL_VERSION => {
+            Some(Request::Hello(Hello { protocol, .. })) if protocol == PROTOCOL_VERSION => {
                 let welcome = Response::Welcome {
                     protocol: PROTOCOL_VERSION,
                     server_version: env!("CARGO_PKG_VERSION").to_string(),
                 };
                 self.send(&welcome).await.is_ok()
             }
-            Some(Request::Hello { protocol, .. }) => {
+            Some(Request::Hello(Hello { protocol, .. })) => {
                 let message = format!(
                     "client speaks protocol {protocol}, this authd speaks {PROTOCOL_VERSION}"
                 );

@@ -1,4 +1,5 @@
-//! One exhaustive match from `Request` to a `Service` handler, after authorization.
+//! One exhaustive match from `Request` to a `Service` handler, after authorization; each
+//! handler takes its request's struct whole.
 //! Errors become wire errors here and nowhere else.
 
 use std::time::Instant;
@@ -47,85 +48,34 @@ fn refused(service: &Service, caller: &Caller, account: Option<&str>) {
 async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<Response, Error> {
     caller.authorize(&request)?;
     match request {
-        Request::Hello { .. } => Err(Error::BadRequest(
+        Request::Hello(_) => Err(Error::BadRequest(
             "hello is only valid as the first frame".into(),
         )),
         Request::Status => service.status(),
-        Request::AddUser {
-            name,
-            email,
-            phone,
-            sso,
-        } => service.add_user(caller, name, email, phone, sso).await,
-        Request::RemoveUser { name } => service.remove_user(caller, name).await,
-        Request::ListUsers { after, limit } => service.list_users(after, limit),
-        Request::ShowUser { name } => service.show_user(&name),
-        Request::SetUser {
-            name,
-            email,
-            phone,
-            sso,
-        } => service.set_user(caller, name, email, phone, sso).await,
-        Request::SetPassword { name, password } => {
-            service.set_password(caller, name, password).await
+        Request::AddUser(req) => service.add_user(caller, req).await,
+        Request::RemoveUser(req) => service.remove_user(caller, req).await,
+        Request::ListUsers(req) => service.list_users(req),
+        Request::ShowUser(req) => service.show_user(req),
+        Request::SetUser(req) => service.set_user(caller, req).await,
+        Request::SetPassword(req) => service.set_password(caller, req).await,
+        Request::ChangePassword(req) => service.change_password(caller, req).await,
+        Request::Verify(req) => service.verify(caller, req).await,
+        Request::VerifyCode(req) => service.verify_code(caller, req).await,
+        Request::EnableTotp(req) => service.enable_totp(caller, req).await,
+        Request::ConfirmTotp(req) => service.confirm_totp(caller, req).await,
+        Request::DisableTwoFactor(req) => service.disable_two_factor(caller, req).await,
+        Request::ResetTwoFactor(req) => service.reset_two_factor(caller, req).await,
+        Request::RegenerateRecoveryCodes(req) => {
+            service.regenerate_recovery_codes(caller, req).await
         }
-        Request::ChangePassword {
-            name,
-            current,
-            code,
-            new,
-        } => {
-            service
-                .change_password(caller, name, current, code, new)
-                .await
-        }
-        Request::Verify {
-            name,
-            password,
-            code,
-            origin,
-        } => service.verify(caller, name, password, code, origin).await,
-        Request::VerifyCode {
-            name,
-            challenge,
-            code,
-            origin,
-        } => {
-            service
-                .verify_code(caller, name, challenge, code, origin)
-                .await
-        }
-        Request::EnableTotp { name, proof } => service.enable_totp(caller, name, proof).await,
-        Request::ConfirmTotp { name, code } => service.confirm_totp(caller, name, code).await,
-        Request::DisableTwoFactor {
-            name,
-            method,
-            proof,
-        } => {
-            service
-                .disable_two_factor(caller, name, method, proof)
-                .await
-        }
-        Request::ResetTwoFactor { name } => service.reset_two_factor(caller, name).await,
-        Request::RegenerateRecoveryCodes { name, proof } => {
-            service.regenerate_recovery_codes(caller, name, proof).await
-        }
-        Request::EnableSms { name, phone, proof } => {
-            service.enable_sms(caller, name, phone, proof).await
-        }
-        Request::ConfirmSms { name, code } => service.confirm_sms(caller, name, code).await,
-        Request::SendCode { name } => service.send_code(caller, name).await,
-        Request::SendReset { name, proof } => service.send_reset(caller, name, proof).await,
-        Request::ResetPassword { token, password } => {
-            service.reset_password(caller, token, password).await
-        }
-        Request::Outbox { after, limit } => service.outbox(after, limit),
-        Request::Backup { session, offset } => service.backup(session, offset).await,
-        Request::Unlock { name } => service.unlock(caller, name).await,
-        Request::Log {
-            name,
-            before,
-            limit,
-        } => service.log(&name, before, limit),
+        Request::EnableSms(req) => service.enable_sms(caller, req).await,
+        Request::ConfirmSms(req) => service.confirm_sms(caller, req).await,
+        Request::SendCode(req) => service.send_code(caller, req).await,
+        Request::SendReset(req) => service.send_reset(caller, req).await,
+        Request::ResetPassword(req) => service.reset_password(caller, req).await,
+        Request::Outbox(req) => service.outbox(req),
+        Request::Backup(req) => service.backup(req).await,
+        Request::Unlock(req) => service.unlock(caller, req).await,
+        Request::Log(req) => service.log(req),
     }
 }

@@ -5,7 +5,9 @@ use crate::account::{check_email, check_name, check_phone, check_provider, info}
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
-use crate::protocol::{Change, Response, MAX_PAGE};
+use crate::protocol::{
+    AddUser, Change, ListUsers, RemoveUser, Response, SetUser, ShowUser, MAX_PAGE,
+};
 use crate::store::Account;
 use crate::time;
 
@@ -33,14 +35,13 @@ fn apply(field: &mut Option<String>, change: &Change<String>) -> bool {
 }
 
 impl Service {
-    pub async fn add_user(
-        &self,
-        caller: &Caller,
-        name: String,
-        email: Option<String>,
-        phone: Option<String>,
-        sso: Option<String>,
-    ) -> Result<Response, Error> {
+    pub async fn add_user(&self, caller: &Caller, req: AddUser) -> Result<Response, Error> {
+        let AddUser {
+            name,
+            email,
+            phone,
+            sso,
+        } = req;
         check_name(&name)?;
         let now = time::now();
         let mut account = Account::new(name, now);
@@ -57,36 +58,37 @@ impl Service {
         Ok(Response::Done)
     }
 
-    pub async fn remove_user(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+    pub async fn remove_user(&self, caller: &Caller, req: RemoveUser) -> Result<Response, Error> {
+        let RemoveUser { name } = req;
         self.store.remove(&name)?;
         let event = Event::by(caller, Action::AccountRemoved, Outcome::Ok, String::new());
         self.commit(&name, &event).await?;
         Ok(Response::Done)
     }
 
-    pub fn list_users(&self, after: Option<String>, limit: u32) -> Result<Response, Error> {
+    pub fn list_users(&self, req: ListUsers) -> Result<Response, Error> {
+        let ListUsers { after, limit } = req;
         let limit = limit.clamp(1, MAX_PAGE) as usize;
         let (names, more) = self.store.list(after.as_deref(), limit)?;
         let next = if more { names.last().cloned() } else { None };
         Ok(Response::Users { names, next })
     }
 
-    pub fn show_user(&self, name: &str) -> Result<Response, Error> {
+    pub fn show_user(&self, req: ShowUser) -> Result<Response, Error> {
         let account = self
             .store
-            .account(name)?
-            .ok_or_else(|| Error::NoSuchUser(name.to_string()))?;
+            .account(&req.name)?
+            .ok_or(Error::NoSuchUser(req.name))?;
         Ok(Response::Account(info(&account, time::now())))
     }
 
-    pub async fn set_user(
-        &self,
-        caller: &Caller,
-        name: String,
-        email: Change<String>,
-        phone: Change<String>,
-        sso: Change<String>,
-    ) -> Result<Response, Error> {
+    pub async fn set_user(&self, caller: &Caller, req: SetUser) -> Result<Response, Error> {
+        let SetUser {
+            name,
+            email,
+            phone,
+            sso,
+        } = req;
         if [&email, &phone, &sso].iter().all(|c| **c == Change::Keep) {
             return Err(Error::InvalidInput(
                 "nothing to change: give an email, phone or SSO change".into(),

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::Service;
 use crate::error::Error;
-use crate::protocol::{Response, BACKUP_CHUNK};
+use crate::protocol::{Backup, Response, BACKUP_CHUNK};
 use crate::vault::random_bytes;
 
 const PREFIX: &str = "backup-";
@@ -34,7 +34,8 @@ impl Service {
         }
     }
 
-    pub async fn backup(&self, session: Option<u64>, offset: u64) -> Result<Response, Error> {
+    pub async fn backup(&self, req: Backup) -> Result<Response, Error> {
+        let Backup { session, offset } = req;
         let io = |e: std::io::Error| Error::Internal(format!("backup file: {e}"));
         let session = match session {
             Some(s) => s,

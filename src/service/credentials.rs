@@ -8,7 +8,7 @@ use crate::authz::Caller;
 use crate::error::Error;
 use crate::lockout;
 use crate::password::check_policy;
-use crate::protocol::{Response, Secret};
+use crate::protocol::{ChangePassword, Response, Secret, SetPassword, Unlock};
 use crate::store::Account;
 use crate::time;
 
@@ -48,12 +48,8 @@ impl Service {
         Ok(())
     }
 
-    pub async fn set_password(
-        &self,
-        caller: &Caller,
-        name: String,
-        password: Secret,
-    ) -> Result<Response, Error> {
+    pub async fn set_password(&self, caller: &Caller, req: SetPassword) -> Result<Response, Error> {
+        let SetPassword { name, password } = req;
         refuse_sso(&self.existing(&name)?)?;
         check_policy(&self.config().password, &name, password.expose())?;
         self.store_password(caller, &name, password, Action::PasswordSet)
@@ -64,11 +60,14 @@ impl Service {
     pub async fn change_password(
         &self,
         caller: &Caller,
-        name: String,
-        current: Secret,
-        code: Option<Secret>,
-        new: Secret,
+        req: ChangePassword,
     ) -> Result<Response, Error> {
+        let ChangePassword {
+            name,
+            current,
+            code,
+            new,
+        } = req;
         refuse_sso(&self.existing(&name)?)?;
         check_policy(&self.config().password, &name, new.expose())?;
         if new == current {
@@ -98,7 +97,8 @@ impl Service {
         Ok(Response::Done)
     }
 
-    pub async fn unlock(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+    pub async fn unlock(&self, caller: &Caller, req: Unlock) -> Result<Response, Error> {
+        let Unlock { name } = req;
         let event = self.store.update(&name, time::now(), |acc| {
             let detail = format!("cleared {} failures", acc.failures);
             lockout::clear(acc);

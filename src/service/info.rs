@@ -2,7 +2,7 @@
 
 use super::Service;
 use crate::error::Error;
-use crate::protocol::{AuditEntry, Response, StatusInfo, MAX_PAGE, PROTOCOL_VERSION};
+use crate::protocol::{request, AuditEntry, Response, StatusInfo, MAX_PAGE, PROTOCOL_VERSION};
 use crate::store::{records, SCHEMA_VERSION};
 
 /// A stored history entry as the wire shows it: the two types are separate so that a
@@ -34,7 +34,13 @@ impl Service {
         }))
     }
 
-    pub fn log(&self, name: &str, before: Option<u64>, limit: u32) -> Result<Response, Error> {
+    pub fn log(&self, req: request::Log) -> Result<Response, Error> {
+        let request::Log {
+            name,
+            before,
+            limit,
+        } = req;
+        let name = name.as_str();
         if self.store.account(name)?.is_none() {
             return Err(Error::NoSuchUser(name.to_string()));
         }

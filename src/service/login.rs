@@ -23,7 +23,7 @@ use crate::authz::Caller;
 use crate::error::Error;
 use crate::lockout;
 use crate::password::Verdict;
-use crate::protocol::{Origin, Proof, Response, SecondFactor, Secret};
+use crate::protocol::{Origin, Proof, Response, SecondFactor, Secret, Verify, VerifyCode};
 use crate::recovery;
 use crate::sms::{self, SmsCheck};
 use crate::store::{Account, Effects};
@@ -323,14 +323,13 @@ impl Service {
         }
     }
 
-    pub async fn verify(
-        &self,
-        caller: &Caller,
-        name: String,
-        password: Secret,
-        code: Option<Secret>,
-        origin: Origin,
-    ) -> Result<Response, Error> {
+    pub async fn verify(&self, caller: &Caller, req: Verify) -> Result<Response, Error> {
+        let Verify {
+            name,
+            password,
+            code,
+            origin,
+        } = req;
         let context = origin_detail(&origin);
         match self
             .authenticate(caller, &name, password, code.as_ref(), &context)
@@ -359,14 +358,13 @@ impl Service {
     }
 
     /// The second step of a login: a code for a challenge from `verify`.
-    pub async fn verify_code(
-        &self,
-        caller: &Caller,
-        name: String,
-        challenge: Secret,
-        code: Secret,
-        origin: Origin,
-    ) -> Result<Response, Error> {
+    pub async fn verify_code(&self, caller: &Caller, req: VerifyCode) -> Result<Response, Error> {
+        let VerifyCode {
+            name,
+            challenge,
+            code,
+            origin,
+        } = req;
         let Some(stamp) =
             self.challenges
                 .take(&challenge, &name, caller.peer().uid, Instant::now())

@@ -4,7 +4,7 @@
 use super::Service;
 use crate::error::Error;
 use crate::outbox::mail::{self, ComposeError, Composed};
-use crate::protocol::{OutboxEntry, Response, MAX_PAGE};
+use crate::protocol::{request, OutboxEntry, Response, MAX_PAGE};
 use crate::store::{Channel, Effects, OutboxItem};
 use crate::vault::context;
 
@@ -67,7 +67,8 @@ impl Service {
         self.outbox.wake();
     }
 
-    pub fn outbox(&self, after: Option<u64>, limit: u32) -> Result<Response, Error> {
+    pub fn outbox(&self, req: request::Outbox) -> Result<Response, Error> {
+        let request::Outbox { after, limit } = req;
         let limit = limit.clamp(1, MAX_PAGE) as usize;
         let (items, more) = self.store.outbox(after, limit)?;
         let next = if more {

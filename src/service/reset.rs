@@ -13,7 +13,7 @@ use crate::lockout;
 use crate::outbox::mail::ComposeError;
 use crate::outbox::mask_address;
 use crate::password::check_policy;
-use crate::protocol::{Proof, Response, Secret};
+use crate::protocol::{ResetPassword, Response, SendReset};
 use crate::reset::{self, CHANGED_SUBJECT, MAX_OUTSTANDING, RESET_SUBJECT};
 use crate::store::{Account, Effects, ResetToken};
 use crate::time;
@@ -68,12 +68,8 @@ impl Service {
         }
     }
 
-    pub async fn send_reset(
-        &self,
-        caller: &Caller,
-        name: String,
-        proof: Option<Proof>,
-    ) -> Result<Response, Error> {
+    pub async fn send_reset(&self, caller: &Caller, req: SendReset) -> Result<Response, Error> {
+        let SendReset { name, proof } = req;
         let account = self.existing(&name)?;
         refuse_sso(&account)?;
         if account.email.is_none() {
@@ -127,9 +123,9 @@ impl Service {
     pub async fn reset_password(
         &self,
         caller: &Caller,
-        token: Secret,
-        password: Secret,
+        req: ResetPassword,
     ) -> Result<Response, Error> {
+        let ResetPassword { token, password } = req;
         let hash = reset::hash(&self.vault, token.expose());
         let now = time::now();
         let Some(record) = self.store.reset_token(&hash)? else {

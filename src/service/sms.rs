@@ -7,7 +7,7 @@ use crate::account::check_phone;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
-use crate::protocol::{Proof, Response, Secret};
+use crate::protocol::{ConfirmSms, EnableSms, Response, Secret, SendCode};
 use crate::sms::{self, SmsCheck};
 use crate::store::{Account, Channel, Effects, OutboxItem, SmsEnrolment};
 use crate::time;
@@ -55,13 +55,8 @@ impl Service {
         Ok(Response::SmsSent { to, expires })
     }
 
-    pub async fn enable_sms(
-        &self,
-        caller: &Caller,
-        name: String,
-        phone: Option<String>,
-        proof: Option<Proof>,
-    ) -> Result<Response, Error> {
+    pub async fn enable_sms(&self, caller: &Caller, req: EnableSms) -> Result<Response, Error> {
+        let EnableSms { name, phone, proof } = req;
         let account = self.existing(&name)?;
         if account.sso.is_some() {
             return Err(Error::SsoTwoFactor(name));
@@ -103,12 +98,8 @@ impl Service {
         self.code_sent(&name, &event, sent).await
     }
 
-    pub async fn confirm_sms(
-        &self,
-        caller: &Caller,
-        name: String,
-        code: Secret,
-    ) -> Result<Response, Error> {
+    pub async fn confirm_sms(&self, caller: &Caller, req: ConfirmSms) -> Result<Response, Error> {
+        let ConfirmSms { name, code } = req;
         self.refuse_if_locked(caller, &self.existing(&name)?, "confirm-sms")
             .await?;
         let now = time::now();
@@ -164,7 +155,8 @@ impl Service {
         })
     }
 
-    pub async fn send_code(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+    pub async fn send_code(&self, caller: &Caller, req: SendCode) -> Result<Response, Error> {
+        let SendCode { name } = req;
         let account = self.existing(&name)?;
         refuse_sso(&account)?;
         self.refuse_if_locked(caller, &account, "send-code").await?;

@@ -7,7 +7,10 @@ use super::Service;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
-use crate::protocol::{FactorChoice, Proof, Response, SecondFactor, Secret};
+use crate::protocol::{
+    ConfirmTotp, DisableTwoFactor, EnableTotp, FactorChoice, Proof, RegenerateRecoveryCodes,
+    ResetTwoFactor, Response, SecondFactor, Secret,
+};
 use crate::recovery;
 
 use crate::store::{Account, TotpEnrolment};
@@ -93,12 +96,8 @@ impl Service {
         }
     }
 
-    pub async fn enable_totp(
-        &self,
-        caller: &Caller,
-        name: String,
-        proof: Option<Proof>,
-    ) -> Result<Response, Error> {
+    pub async fn enable_totp(&self, caller: &Caller, req: EnableTotp) -> Result<Response, Error> {
+        let EnableTotp { name, proof } = req;
         let account = self.existing(&name)?;
         if account.sso.is_some() {
             return Err(Error::SsoTwoFactor(name));
@@ -138,12 +137,8 @@ impl Service {
         })
     }
 
-    pub async fn confirm_totp(
-        &self,
-        caller: &Caller,
-        name: String,
-        code: Secret,
-    ) -> Result<Response, Error> {
+    pub async fn confirm_totp(&self, caller: &Caller, req: ConfirmTotp) -> Result<Response, Error> {
+        let ConfirmTotp { name, code } = req;
         self.refuse_if_locked(caller, &self.existing(&name)?, "confirm-totp")
             .await?;
         let now = time::now();
@@ -202,10 +197,13 @@ impl Service {
     pub async fn disable_two_factor(
         &self,
         caller: &Caller,
-        name: String,
-        method: FactorChoice,
-        proof: Proof,
+        req: DisableTwoFactor,
     ) -> Result<Response, Error> {
+        let DisableTwoFactor {
+            name,
+            method,
+            proof,
+        } = req;
         let account = self.existing(&name)?;
         refuse_sso(&account)?;
         let totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
@@ -243,7 +241,12 @@ impl Service {
         Ok(Response::Done)
     }
 
-    pub async fn reset_two_factor(&self, caller: &Caller, name: String) -> Result<Response, Error> {
+    pub async fn reset_two_factor(
+        &self,
+        caller: &Caller,
+        req: ResetTwoFactor,
+    ) -> Result<Response, Error> {
+        let ResetTwoFactor { name } = req;
         let event = self.store.update(&name, time::now(), |acc| {
             let mut removed = Vec::new();
             if acc.totp.take().is_some() {
@@ -272,9 +275,9 @@ impl Service {
     pub async fn regenerate_recovery_codes(
         &self,
         caller: &Caller,
-        name: String,
-        proof: Option<Proof>,
+        req: RegenerateRecoveryCodes,
     ) -> Result<Response, Error> {
+        let RegenerateRecoveryCodes { name, proof } = req;
         let account = self.existing(&name)?;
         if account.second_factors().is_empty() {
             return Err(Error::NotEnrolled(format!(

@@ -1,6 +1,6 @@
 //! Accounts through authctl: the README story, validation, editing, removal, paging.
 
-use authd::protocol::{Request, Response};
+use authd::protocol::{AddUser, ListUsers, Request, Response};
 
 use crate::daemon::*;
 
@@ -185,12 +185,12 @@ fn list_users_pages_through_every_account_in_order() {
     let mut names: Vec<String> = (0..250).map(|i| format!("user{i:03}")).collect();
     names.reverse();
     for name in &names {
-        let request = Request::AddUser {
+        let request = Request::AddUser(AddUser {
             name: name.clone(),
             email: None,
             phone: None,
             sso: None,
-        };
+        });
         assert_eq!(client.call(&request).unwrap(), Response::Done);
     }
     names.sort();
@@ -201,10 +201,10 @@ fn list_users_pages_through_every_account_in_order() {
 
     // One raw page never exceeds the page limit.
     match client
-        .call(&Request::ListUsers {
+        .call(&Request::ListUsers(ListUsers {
             after: None,
             limit: 100_000,
-        })
+        }))
         .unwrap()
     {
         Response::Users { names, next } => {

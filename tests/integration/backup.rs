@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicBool, AtomicU8};
 use std::sync::{Arc, Mutex};
 
-use authd::protocol::{Request, Response};
+use authd::protocol::{AddUser, Request, Response};
 
 use crate::daemon::*;
 
@@ -85,12 +85,12 @@ fn a_backup_under_load_restores_every_account() {
                 let mut i = 0;
                 while !stop.load(SeqCst) {
                     let name = format!("w{w}-{i:05}");
-                    let add = Request::AddUser {
+                    let add = Request::AddUser(AddUser {
                         name: name.clone(),
                         email: None,
                         phone: None,
                         sso: None,
-                    };
+                    });
                     let sent = phase.load(SeqCst);
                     assert_eq!(client.call(&add).unwrap(), Response::Done);
                     let answered = phase.load(SeqCst);

@@ -7,7 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use authd::codec;
-use authd::protocol::{ErrorCode, Request, Response, PROTOCOL_VERSION};
+use authd::protocol::{ErrorCode, Hello, Request, Response, ShowUser, Verify, PROTOCOL_VERSION};
 use nix::errno::Errno;
 use nix::sys::socket::{recv, MsgFlags};
 
@@ -20,10 +20,10 @@ fn raw(d: &Daemon) -> UnixStream {
 }
 
 fn hello() -> Vec<u8> {
-    codec::encode(&Request::Hello {
+    codec::encode(&Request::Hello(Hello {
         protocol: PROTOCOL_VERSION,
         client: "raw".into(),
-    })
+    }))
     .unwrap()
     .to_vec()
 }
@@ -115,12 +115,12 @@ fn a_truncated_frame_or_a_mid_request_disconnect_is_just_closed() {
     // A client that sends a verify and vanishes before the answer.
     let mut gone = raw(&d);
     gone.write_all(&hello()).unwrap();
-    let verify = codec::encode(&Request::Verify {
+    let verify = codec::encode(&Request::Verify(Verify {
         name: "nobody-here".into(),
         password: authd::protocol::Secret::new("pw"),
         code: None,
         origin: Default::default(),
-    })
+    }))
     .unwrap();
     gone.write_all(&verify).unwrap();
     drop(gone);
@@ -207,10 +207,10 @@ fn a_client_left_idle_past_the_timeout_reconnects_transparently() {
 fn a_wrong_protocol_version_is_told_and_closed() {
     let d = Daemon::start();
     let mut s = raw(&d);
-    let old = codec::encode(&Request::Hello {
+    let old = codec::encode(&Request::Hello(Hello {
         protocol: PROTOCOL_VERSION + 1,
         client: "future".into(),
-    })
+    }))
     .unwrap();
     s.write_all(&old).unwrap();
     let seen = responses_until_close(&mut s);
@@ -233,10 +233,10 @@ fn a_request_before_hello_or_a_second_hello_is_a_bad_request() {
     );
 
     let mut client = d.client();
-    let again = client.call(&Request::Hello {
+    let again = client.call(&Request::Hello(Hello {
         protocol: PROTOCOL_VERSION,
         client: "x".into(),
-    });
+    }));
     assert_eq!(
         again.unwrap_err().remote_code(),
         Some(ErrorCode::BadRequest)
@@ -309,9 +309,9 @@ fn a_huge_request_is_refused_by_the_client_before_sending() {
     let d = Daemon::start();
     let mut client = d.client();
     let err = client
-        .call(&Request::ShowUser {
+        .call(&Request::ShowUser(ShowUser {
             name: "a".repeat(100_000),
-        })
+        }))
         .unwrap_err();
     assert_eq!(authd::ctl::exit::for_client(&err).code(), 65);
     assert!(matches!(

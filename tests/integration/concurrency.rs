@@ -4,7 +4,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use authd::protocol::{Change, Request, Response};
+use authd::protocol::{AddUser, Change, Request, Response, SetUser, ShowUser, Verify};
 
 use crate::daemon::*;
 
@@ -21,19 +21,19 @@ fn sixty_four_concurrent_writers_finish_and_every_write_is_durable() {
         std::thread::spawn(move || {
             for i in 0..EACH {
                 let name = format!("w{w:02}-{i:02}");
-                let add = Request::AddUser {
+                let add = Request::AddUser(AddUser {
                     name: name.clone(),
                     email: None,
                     phone: None,
                     sso: None,
-                };
+                });
                 assert_eq!(client.call(&add).unwrap(), Response::Done);
-                let edit = Request::SetUser {
+                let edit = Request::SetUser(SetUser {
                     name,
                     email: Change::Set(format!("w{w}i{i}@example.org")),
                     phone: Change::Keep,
                     sso: Change::Keep,
-                };
+                });
                 assert_eq!(client.call(&edit).unwrap(), Response::Done);
             }
             done.send(w).unwrap();
@@ -53,9 +53,9 @@ fn sixty_four_concurrent_writers_finish_and_every_write_is_durable() {
     for w in [0, WRITERS / 2, WRITERS - 1] {
         for i in [0, EACH - 1] {
             match client
-                .call(&Request::ShowUser {
+                .call(&Request::ShowUser(ShowUser {
                     name: format!("w{w:02}-{i:02}"),
-                })
+                }))
                 .unwrap()
             {
                 Response::Account(a) => {
@@ -76,12 +76,12 @@ fn concurrent_failures_are_all_counted() {
             let mut client = d.client();
             std::thread::spawn(move || {
                 client
-                    .call(&Request::Verify {
+                    .call(&Request::Verify(Verify {
                         name: "target".into(),
                         password: authd::protocol::Secret::new("wrong-password-1"),
                         code: None,
                         origin: Default::default(),
-                    })
+                    }))
                     .unwrap_err()
             })
         })
@@ -101,12 +101,12 @@ fn concurrent_guesses_get_exactly_max_failures_evaluations() {
             let mut client = d.client();
             std::thread::spawn(move || {
                 client
-                    .call(&Request::Verify {
+                    .call(&Request::Verify(Verify {
                         name: "victim".into(),
                         password: authd::protocol::Secret::new(format!("wrong-guess-{i}")),
                         code: None,
                         origin: Default::default(),
-                    })
+                    }))
                     .map_err(|e| e.remote_code())
             })
         })

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use authd::client::{Client, ClientError};
 use authd::config::TotpConfig;
-use authd::protocol::{Request, Response, Secret};
+use authd::protocol::{
+    AddUser, ConfirmTotp, EnableTotp, Request, Response, Secret, SendReset, SetPassword, ShowUser,
+};
 
 use crate::daemon::*;
 
@@ -30,41 +32,42 @@ fn work(client: &mut Client, name: &str, log: &Mutex<Vec<Acked>>) -> Result<(), 
         other => other,
     };
     let done = |r: Response| assert_eq!(r, Response::Done, "{name}");
-    done(ack(client.call(&Request::AddUser {
+    done(ack(client.call(&Request::AddUser(AddUser {
         name: name.into(),
         email: Some(format!("{name}@example.org")),
         phone: None,
         sso: None,
-    }))?);
+    })))?);
     log.lock().unwrap().push(Acked::Added(name.into()));
-    done(ack(client.call(&Request::SetPassword {
+    done(ack(client.call(&Request::SetPassword(SetPassword {
         name: name.into(),
         password: Secret::new(GOOD_PW),
-    }))?);
+    })))?);
     log.lock().unwrap().push(Acked::Password(name.into()));
-    let Response::TotpEnrolment { secret, .. } = ack(client.call(&Request::EnableTotp {
-        name: name.into(),
-        proof: None,
-    }))?
+    let Response::TotpEnrolment { secret, .. } =
+        ack(client.call(&Request::EnableTotp(EnableTotp {
+            name: name.into(),
+            proof: None,
+        })))?
     else {
         panic!("enable-totp for {name} did not answer an enrolment");
     };
     let raw = authd::totp::base32_decode(secret.expose()).unwrap();
     let step = authd::time::now() / 30;
     let code = authd::totp::code_at_step(&raw, &TotpConfig::default(), step);
-    let confirmed = ack(client.call(&Request::ConfirmTotp {
+    let confirmed = ack(client.call(&Request::ConfirmTotp(ConfirmTotp {
         name: name.into(),
         code: Secret::new(code),
-    }))?;
+    })))?;
     assert!(
         matches!(confirmed, Response::Confirmed { .. }),
         "{name}: {confirmed:?}"
     );
     log.lock().unwrap().push(Acked::Totp(name.into()));
-    let queued = ack(client.call(&Request::SendReset {
+    let queued = ack(client.call(&Request::SendReset(SendReset {
         name: name.into(),
         proof: None,
-    }))?;
+    })))?;
     assert!(
         matches!(queued, Response::ResetQueued { .. }),
         "{name}: {queued:?}"
@@ -76,7 +79,7 @@ fn work(client: &mut Client, name: &str, log: &Mutex<Vec<Acked>>) -> Result<(), 
 fn check(d: &Daemon, acked: &[Acked]) {
     let mut client = d.client();
     let show = |client: &mut Client, name: &str| match client
-        .call(&Request::ShowUser { name: name.into() })
+        .call(&Request::ShowUser(ShowUser { name: name.into() }))
     {
         Ok(Response::Account(a)) => a,
         other => panic!("acknowledged account {name} lost: {other:?}"),

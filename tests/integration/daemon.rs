@@ -318,12 +318,12 @@ pub fn assert_ok(out: &Output) {
 
 /// A `Verify` of `password` for `name`, with no code and no origin.
 pub fn verify_request(name: &str, password: &str) -> authd::protocol::Request {
-    authd::protocol::Request::Verify {
+    authd::protocol::Request::Verify(authd::protocol::Verify {
         name: name.into(),
         password: authd::protocol::Secret::new(password),
         code: None,
         origin: authd::protocol::Origin::default(),
-    }
+    })
 }
 
 /// Exit status `exit` and, in the `--json` error object, the code `error` (the reason:

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authd::protocol::{ErrorCode, Request, Response, Secret};
+use authd::protocol::{AddUser, ErrorCode, Request, Response, Secret, Verify};
 
 use crate::authz::NOBODY;
 use crate::daemon::*;
@@ -35,12 +35,12 @@ fn hello_all(streams: &mut Vec<std::os::unix::net::UnixStream>) -> (usize, usize
 }
 
 fn verify(name: &str, password: &str) -> Request {
-    Request::Verify {
+    Request::Verify(Verify {
         name: name.into(),
         password: Secret::new(password),
         code: None,
         origin: Default::default(),
-    }
+    })
 }
 
 /// Root's view while the flood holds its connections: status and a login both work,
@@ -159,11 +159,13 @@ fn an_admin_removed_from_admin_group_loses_its_rights_on_an_open_connection() {
         call(&mut conn, &hello()),
         Some(Response::Welcome { .. })
     ));
-    let add = |name: &str| Request::AddUser {
-        name: name.into(),
-        email: None,
-        phone: None,
-        sso: None,
+    let add = |name: &str| {
+        Request::AddUser(AddUser {
+            name: name.into(),
+            email: None,
+            phone: None,
+            sso: None,
+        })
     };
     assert_eq!(call(&mut conn, &add("made-by-admin")), Some(Response::Done));
 

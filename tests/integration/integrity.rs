@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authd::client::Client;
-use authd::protocol::Request;
+use authd::protocol::{AddUser, Request};
 
 use crate::daemon::*;
 use crate::spawned::Spawned;
@@ -254,12 +254,12 @@ fn sigkill_while_writing_never_makes_the_next_start_refuse() {
                     };
                     let mut i = 0;
                     while !stop.load(Ordering::Relaxed) {
-                        let add = Request::AddUser {
+                        let add = Request::AddUser(AddUser {
                             name: format!("r{round}w{w}n{i}"),
                             email: None,
                             phone: None,
                             sso: None,
-                        };
+                        });
                         if client.call(&add).is_err() {
                             return;
                         }

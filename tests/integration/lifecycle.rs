@@ -5,7 +5,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use authd::protocol::{Origin, Request, Response, Secret};
+use authd::protocol::{Origin, Request, Response, Secret, Verify};
 
 use crate::daemon::*;
 use crate::spawned::Spawned;
@@ -223,12 +223,12 @@ fn sigterm_lets_a_request_in_flight_finish() {
     // The set-password above is answered, so its hash is done: every worker is idle.
     assert!(!hashing(d.pid()), "a hash worker is busy before the verify");
     let worker = std::thread::spawn(move || {
-        client.call(&Request::Verify {
+        client.call(&Request::Verify(Verify {
             name: "slow".into(),
             password: Secret::new(GOOD_PW),
             code: None,
             origin: Origin::default(),
-        })
+        }))
     });
     // SIGTERM only once the daemon has read the request and is hashing its password.
     let pid = d.pid();

@@ -11,7 +11,9 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::time::Duration;
 
 use authd::codec;
-use authd::protocol::{ErrorCode, Request, Response, Secret, PROTOCOL_VERSION};
+use authd::protocol::{
+    ChangePassword, ErrorCode, Hello, Request, Response, Secret, PROTOCOL_VERSION,
+};
 
 use crate::daemon::*;
 
@@ -33,10 +35,10 @@ impl Raw {
             .set_read_timeout(Some(Duration::from_secs(300)))
             .unwrap();
         let mut raw = Raw(stream);
-        raw.send(&Request::Hello {
+        raw.send(&Request::Hello(Hello {
             protocol: PROTOCOL_VERSION,
             client: "lockout-race".into(),
-        });
+        }));
         assert!(matches!(raw.answer(), Response::Welcome { .. }));
         raw
     }
@@ -164,12 +166,12 @@ fn a_flood_of_guesses_never_confirms_the_password_to_change_password() {
     let d = Daemon::start_with_config(REAL_COST);
     d.user_with_password("victim");
     crate::two_factor::enrol(&d, "victim");
-    let change = Request::ChangePassword {
+    let change = Request::ChangePassword(ChangePassword {
         name: "victim".into(),
         current: Secret::new(GOOD_PW),
         code: None,
         new: Secret::new("Another-Horse-Battery-7"),
-    };
+    });
     let (answers, right) = flood_then(&d, "victim", change);
     assert_five_denied_rest_locked(&answers);
     assert_locked(&right);

@@ -5,7 +5,9 @@
 
 use std::os::unix::net::UnixStream;
 
-use authd::protocol::{ErrorCode, Origin, Request, Response, Secret};
+use authd::protocol::{
+    ErrorCode, Origin, Request, ResetPassword, Response, Secret, ShowUser, Verify,
+};
 
 use crate::daemon::*;
 use crate::other_uids::{call, can_connect_as_others, connections_as, hello};
@@ -42,7 +44,10 @@ fn huge_names_full_of_control_bytes_are_refused_before_anything_logs_them() {
     let name = "\u{1b}".repeat(60_000);
     let before = log_len(&d);
     for _ in 0..50 {
-        let code = code_of(call(&mut conn, &Request::ShowUser { name: name.clone() }));
+        let code = code_of(call(
+            &mut conn,
+            &Request::ShowUser(ShowUser { name: name.clone() }),
+        ));
         assert_eq!(code, ErrorCode::InvalidInput);
     }
     // Make sure the daemon has written whatever it was going to: one more request that
@@ -64,16 +69,16 @@ fn a_flood_of_refused_requests_is_logged_a_burst_a_minute() {
     d.user_with_password("alice");
     let mut conn = as_nobody(&d);
     for _ in 0..500 {
-        let show = Request::ShowUser {
+        let show = Request::ShowUser(ShowUser {
             name: "alice".into(),
-        };
+        });
         assert_eq!(code_of(call(&mut conn, &show)), ErrorCode::PermissionDenied);
     }
     for i in 0..200 {
-        let reset = Request::ResetPassword {
+        let reset = Request::ResetPassword(ResetPassword {
             token: Secret::new(format!("no-such-token-{i}")),
             password: Secret::new(GOOD_PW),
-        };
+        });
         assert_eq!(code_of(call(&mut conn, &reset)), ErrorCode::Denied);
     }
     // A logged request after the flood proves the log is written up to here.
@@ -89,7 +94,7 @@ fn a_huge_pam_service_does_not_push_the_remote_host_out_of_the_audit_detail() {
     let d = Daemon::start();
     d.user_with_password("alice");
     let mut client = d.client();
-    let verify = Request::Verify {
+    let verify = Request::Verify(Verify {
         name: "alice".into(),
         password: Secret::new(GOOD_PW),
         code: None,
@@ -97,7 +102,7 @@ fn a_huge_pam_service_does_not_push_the_remote_host_out_of_the_audit_detail() {
             service: Some("\u{1b}[2J".repeat(5_000)),
             remote_host: Some("h".repeat(30_000)),
         },
-    };
+    });
     assert!(matches!(
         client.call(&verify).unwrap(),
         Response::Verified { .. }

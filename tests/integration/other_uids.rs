@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use authd::codec;
-use authd::protocol::{Request, Response, PROTOCOL_VERSION};
+use authd::protocol::{Hello, Request, Response, PROTOCOL_VERSION};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 
 use crate::daemon::*;
@@ -113,10 +113,10 @@ pub fn call(s: &mut UnixStream, request: &Request) -> Option<Response> {
 }
 
 pub fn hello() -> Request {
-    Request::Hello {
+    Request::Hello(Hello {
         protocol: PROTOCOL_VERSION,
         client: "other-uid".into(),
-    }
+    })
 }
 
 /// Run a user/group admin command, retrying while another process holds the lock on

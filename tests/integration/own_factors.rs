@@ -3,7 +3,7 @@
 //! app or a phone of their own, and so lock the user out or take the factor over.
 //! Admins enrol for others without it.
 
-use authd::protocol::{ErrorCode, Request, Response};
+use authd::protocol::{EnableSms, EnableTotp, ErrorCode, Request, Response};
 
 use crate::authz::NOBODY;
 use crate::daemon::*;
@@ -22,15 +22,15 @@ fn a_session_alone_cannot_enrol_its_own_second_factor() {
         Some(Response::Welcome { .. })
     ));
     for request in [
-        Request::EnableTotp {
+        Request::EnableTotp(EnableTotp {
             name: "nobody".into(),
             proof: None,
-        },
-        Request::EnableSms {
+        }),
+        Request::EnableSms(EnableSms {
             name: "nobody".into(),
             phone: Some("+4930901820".into()),
             proof: None,
-        },
+        }),
     ] {
         match call(&mut conn, &request) {
             Some(Response::Error(e)) => assert_eq!(e.code, ErrorCode::Denied, "{e:?}"),

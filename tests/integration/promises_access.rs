@@ -197,30 +197,32 @@ fn the_user_who_runs_the_daemon_is_its_admin() {
 
 #[test]
 fn a_login_challenge_is_good_only_for_the_uid_that_asked() {
-    use authd::protocol::{Origin, Request, Response, Secret};
+    use authd::protocol::{Origin, Request, Response, Secret, Verify, VerifyCode};
     if !can_switch_uid() || !have("oathtool") {
         return;
     }
     let d = Daemon::start();
     d.user_with_password("nobody");
     let (secret, _) = crate::two_factor::enrol(&d, "nobody");
-    let password = Request::Verify {
+    let password = Request::Verify(Verify {
         name: "nobody".into(),
         password: Secret::new(GOOD_PW),
         code: None,
         origin: Origin::default(),
-    };
+    });
     let challenge_of = |answer| match answer {
         Some(Response::SecondFactorRequired {
             challenge: Some(c), ..
         }) => c,
         other => panic!("no challenge: {other:?}"),
     };
-    let code_for = |challenge| Request::VerifyCode {
-        name: "nobody".into(),
-        challenge,
-        code: Secret::new(crate::two_factor::oathtool(&secret, 1)),
-        origin: Origin::default(),
+    let code_for = |challenge| {
+        Request::VerifyCode(VerifyCode {
+            name: "nobody".into(),
+            challenge,
+            code: Secret::new(crate::two_factor::oathtool(&secret, 1)),
+            origin: Origin::default(),
+        })
     };
     // Root (PAM's uid) asked; nobody, whose account it is, may not redeem it.
     let roots = challenge_of(d.client().call(&password).ok());
@@ -313,19 +315,19 @@ fn authctl_takes_a_users_own_socket_only_from_a_directory_no_one_else_controls()
 
 #[test]
 fn a_login_challenge_dies_with_a_restart() {
-    use authd::protocol::{Origin, Request, Response, Secret};
+    use authd::protocol::{Origin, Request, Response, Secret, Verify, VerifyCode};
     if !have("oathtool") {
         return;
     }
     let mut d = Daemon::start();
     d.user_with_password("rory");
     let (secret, _) = crate::two_factor::enrol(&d, "rory");
-    let challenge = match d.client().call(&Request::Verify {
+    let challenge = match d.client().call(&Request::Verify(Verify {
         name: "rory".into(),
         password: Secret::new(GOOD_PW),
         code: None,
         origin: Origin::default(),
-    }) {
+    })) {
         Ok(Response::SecondFactorRequired {
             challenge: Some(c), ..
         }) => c,
@@ -333,12 +335,12 @@ fn a_login_challenge_dies_with_a_restart() {
     };
     assert!(d.terminate().success());
     d.spawn();
-    let redeemed = d.client().call(&Request::VerifyCode {
+    let redeemed = d.client().call(&Request::VerifyCode(VerifyCode {
         name: "rory".into(),
         challenge,
         code: Secret::new(crate::two_factor::oathtool(&secret, 1)),
         origin: Origin::default(),
-    });
+    }));
     assert_eq!(
         redeemed.unwrap_err().remote_code(),
         Some(ErrorCode::Denied),

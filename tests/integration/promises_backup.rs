@@ -8,7 +8,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use authd::protocol::{Request, Response, BACKUP_CHUNK};
+use authd::protocol::{AddUser, Backup, Request, Response, BACKUP_CHUNK};
 
 use crate::daemon::*;
 
@@ -21,12 +21,12 @@ fn fill(d: &Daemon, accounts: usize) {
                 let mut client = d.client();
                 for i in (t..accounts).step_by(4) {
                     let name = format!("filler-{i:05}");
-                    let request = Request::AddUser {
+                    let request = Request::AddUser(AddUser {
                         email: Some(format!("{name}-with-a-longer-address@example.org")),
                         name,
                         phone: None,
                         sso: None,
-                    };
+                    });
                     client.call(&request).unwrap();
                 }
             });
@@ -53,7 +53,10 @@ fn chunk(
     session: Option<u64>,
     offset: u64,
 ) -> (u64, u64, Vec<u8>) {
-    match client.call(&Request::Backup { session, offset }).unwrap() {
+    match client
+        .call(&Request::Backup(Backup { session, offset }))
+        .unwrap()
+    {
         Response::BackupChunk {
             session,
             total,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authd::protocol::{ErrorCode, Origin, Request, Response, Secret};
+use authd::protocol::{ErrorCode, Origin, Request, Response, Secret, Verify};
 
 use crate::daemon::*;
 
@@ -33,12 +33,12 @@ fn hash_worker_ticks(pid: u32) -> u64 {
 }
 
 fn verify(name: &str, password: &str) -> Request {
-    Request::Verify {
+    Request::Verify(Verify {
         name: name.into(),
         password: Secret::new(password),
         code: None,
         origin: Origin::default(),
-    }
+    })
 }
 
 #[test]

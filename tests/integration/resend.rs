@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use authd::client::Client;
 use authd::codec;
-use authd::protocol::{Request, Response, PROTOCOL_VERSION};
+use authd::protocol::{Request, Response, Unlock, PROTOCOL_VERSION};
 
 use crate::daemon::*;
 
@@ -168,9 +168,9 @@ impl Drop for Fake {
 }
 
 fn unlock() -> Request {
-    Request::Unlock {
+    Request::Unlock(Unlock {
         name: "alice".into(),
-    }
+    })
 }
 
 #[test]

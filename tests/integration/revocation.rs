@@ -4,7 +4,7 @@
 //! cannot push out another account's challenge.
 
 use authd::client::{Client, ClientError};
-use authd::protocol::{ErrorCode, Origin, Request, Response, Secret};
+use authd::protocol::{ErrorCode, Origin, Request, Response, Secret, VerifyCode};
 
 use crate::daemon::*;
 use crate::mail::{parse, token_in, wait_for_mails};
@@ -26,12 +26,12 @@ fn redeem(
     challenge: Secret,
     code: String,
 ) -> Result<Response, ClientError> {
-    client.call(&Request::VerifyCode {
+    client.call(&Request::VerifyCode(VerifyCode {
         name: name.into(),
         challenge,
         code: Secret::new(code),
         origin: Origin::default(),
-    })
+    }))
 }
 
 #[track_caller]

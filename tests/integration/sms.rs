@@ -139,12 +139,12 @@ fn enrol_confirm_and_log_in_with_sms_codes() {
 
     // Two steps through the challenge: password, then the code read from the gateway.
     let mut client = d.client();
-    let verify = authd::protocol::Request::Verify {
+    let verify = authd::protocol::Request::Verify(authd::protocol::Verify {
         name: "alice".into(),
         password: authd::protocol::Secret::new(GOOD_PW),
         code: None,
         origin: Default::default(),
-    };
+    });
     let authd::protocol::Response::SecondFactorRequired {
         challenge: Some(challenge),
         sms_sent_to: Some(_),
@@ -153,12 +153,12 @@ fn enrol_confirm_and_log_in_with_sms_codes() {
     else {
         panic!("expected a challenge and a sent code")
     };
-    let answer = authd::protocol::Request::VerifyCode {
+    let answer = authd::protocol::Request::VerifyCode(authd::protocol::VerifyCode {
         name: "alice".into(),
         challenge,
         code: authd::protocol::Secret::new(gw.code(3)),
         origin: Default::default(),
-    };
+    });
     assert!(matches!(
         client.call(&answer),
         Ok(authd::protocol::Response::Verified { .. })

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use authd::audit::{Action, Event, Outcome};
 use authd::codec;
 use authd::protocol::{
-    ErrorCode, Origin, Request, Response, Secret, StatusInfo, WireError, PROTOCOL_VERSION,
+    ErrorCode, Origin, Request, Response, Secret, StatusInfo, Verify, WireError, PROTOCOL_VERSION,
 };
 use authd::store::{Account, Store};
 use serde_json::Value;
@@ -164,7 +164,7 @@ fn a_gateway_error_with_escape_sequences_is_shown_escaped_by_outbox() {
 fn a_login_origin_with_escape_bytes_is_stored_and_shown_escaped() {
     let d = Daemon::start();
     d.user_with_password("carol");
-    let request = Request::Verify {
+    let request = Request::Verify(Verify {
         name: "carol".into(),
         password: Secret::new(GOOD_PW),
         code: None,
@@ -172,7 +172,7 @@ fn a_login_origin_with_escape_bytes_is_stored_and_shown_escaped() {
             service: Some("sshd\u{1b}[2J\u{202e}".into()),
             remote_host: Some("host\u{9b}31m\nforged".into()),
         },
-    };
+    });
     assert!(matches!(
         d.client().call(&request).unwrap(),
         Response::Verified { .. }

@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use authd::protocol::{ErrorCode, Origin, Request, Response, Secret};
+use authd::protocol::{
+    ChangePassword, ErrorCode, Origin, Request, Response, Secret, Verify, VerifyCode,
+};
 
 use crate::daemon::*;
 
@@ -123,12 +125,12 @@ fn two_step_login_uses_a_single_use_challenge() {
     assert_ok(&d.ctl_stdin(&both, &["verify", "bob"]));
 
     let mut client = d.client();
-    let verify = Request::Verify {
+    let verify = Request::Verify(Verify {
         name: "bob".into(),
         password: Secret::new(GOOD_PW),
         code: None,
         origin: Origin::default(),
-    };
+    });
     let Response::SecondFactorRequired {
         methods,
         challenge: Some(challenge),
@@ -138,23 +140,23 @@ fn two_step_login_uses_a_single_use_challenge() {
         panic!("expected a challenge")
     };
     assert_eq!(methods, [authd::protocol::SecondFactor::Totp]);
-    let wrong_account = Request::VerifyCode {
+    let wrong_account = Request::VerifyCode(VerifyCode {
         name: "alice".into(),
         challenge: challenge.clone(),
         code: Secret::new("000000"),
         origin: Origin::default(),
-    };
+    });
     assert_eq!(
         client.call(&wrong_account).unwrap_err().remote_code(),
         Some(ErrorCode::Denied)
     );
     // A challenge that failed once is spent, even with the right account and code.
-    let retry = Request::VerifyCode {
+    let retry = Request::VerifyCode(VerifyCode {
         name: "bob".into(),
         challenge,
         code: Secret::new(recovery[0].clone()),
         origin: Origin::default(),
-    };
+    });
     let spent = client.call(&retry).unwrap_err();
     assert_eq!(spent.remote_code(), Some(ErrorCode::Denied), "{spent}");
     assert!(spent.to_string().contains("challenge"), "{spent}");
@@ -166,12 +168,12 @@ fn two_step_login_uses_a_single_use_challenge() {
     else {
         panic!("expected a challenge")
     };
-    let with_fresh = Request::VerifyCode {
+    let with_fresh = Request::VerifyCode(VerifyCode {
         name: "bob".into(),
         challenge: fresh,
         code: Secret::new(recovery[0].clone()),
         origin: Origin::default(),
-    };
+    });
     assert_eq!(
         client.call(&with_fresh).unwrap(),
         Response::Verified { name: "bob".into() }
@@ -184,12 +186,12 @@ fn two_step_login_uses_a_single_use_challenge() {
     else {
         panic!("expected a challenge")
     };
-    let answer = Request::VerifyCode {
+    let answer = Request::VerifyCode(VerifyCode {
         name: "bob".into(),
         challenge,
         code: Secret::new(codes[0].clone()),
         origin: Origin::default(),
-    };
+    });
     assert_eq!(
         client.call(&answer).unwrap(),
         Response::Verified { name: "bob".into() }
@@ -552,12 +554,12 @@ fn change_password_on_a_2fa_account_needs_the_code_too() {
     let new = "Purple-Monkey-Dishwasher-42";
     // Without a code: the daemon asks for one and changes nothing.
     let mut client = d.client();
-    let no_code = Request::ChangePassword {
+    let no_code = Request::ChangePassword(ChangePassword {
         name: "jack".into(),
         current: Secret::new(GOOD_PW),
         code: None,
         new: Secret::new(new),
-    };
+    });
     assert!(matches!(
         client.call(&no_code).unwrap(),
         Response::SecondFactorRequired {
