@@ -12,7 +12,7 @@ use super::session::{Session, CODE_PROMPT};
 use super::{unexpected, CtlError};
 use crate::protocol::{
     ConfirmSms, ConfirmTotp, DisableTwoFactor, EnableSms, EnableTotp, FactorChoice, Proof,
-    RegenerateRecoveryCodes, Request, ResetTwoFactor, Response, SendCode,
+    RegenerateRecoveryCodes, Request, ResetTwoFactor, Response, SecondFactor, SendCode,
 };
 use crate::qr::Grid;
 
@@ -64,16 +64,43 @@ pub fn enable_totp(
     }
 }
 
-pub fn confirm_totp(s: &mut Session, name: String, code: String) -> Result<Outcome, CtlError> {
+/// `confirm-totp` and `confirm-sms`: the code that proves the enrolment works; the
+/// answer is the recovery codes, shown once.
+pub fn confirm(
+    s: &mut Session,
+    name: String,
+    code: String,
+    factor: SecondFactor,
+) -> Result<Outcome, CtlError> {
     let code = s
         .secrets
         .required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
-    let request = Request::ConfirmTotp(ConfirmTotp {
-        name: name.clone(),
-        code,
-    });
-    let message = format!("authenticator-app verification is on for {name}");
-    confirmed(s, request, message)
+    let (request, what) = match factor {
+        SecondFactor::Totp => (
+            Request::ConfirmTotp(ConfirmTotp {
+                name: name.clone(),
+                code,
+            }),
+            "authenticator-app",
+        ),
+        SecondFactor::Sms => (
+            Request::ConfirmSms(ConfirmSms {
+                name: name.clone(),
+                code,
+            }),
+            "SMS",
+        ),
+    };
+    match s.call(request)? {
+        Response::Confirmed { recovery_codes } => Ok(Outcome::RecoveryCodes {
+            message: format!("{what} verification is on for {name}"),
+            codes: recovery_codes
+                .iter()
+                .map(|c| c.expose().to_string())
+                .collect(),
+        }),
+        other => Err(unexpected(other)),
+    }
 }
 
 pub fn enable_sms(
@@ -95,32 +122,6 @@ pub fn enable_sms(
             name,
             crate::time::format(expires)
         ))),
-        other => Err(unexpected(other)),
-    }
-}
-
-pub fn confirm_sms(s: &mut Session, name: String, code: String) -> Result<Outcome, CtlError> {
-    let code = s
-        .secrets
-        .required_code(CodeArg::new(Some(code)), CODE_PROMPT)?;
-    let request = Request::ConfirmSms(ConfirmSms {
-        name: name.clone(),
-        code,
-    });
-    let message = format!("SMS verification is on for {name}");
-    confirmed(s, request, message)
-}
-
-/// A confirmed enrolment answers with the recovery codes to show once.
-fn confirmed(s: &mut Session, request: Request, message: String) -> Result<Outcome, CtlError> {
-    match s.call(request)? {
-        Response::Confirmed { recovery_codes } => Ok(Outcome::RecoveryCodes {
-            message,
-            codes: recovery_codes
-                .iter()
-                .map(|c| c.expose().to_string())
-                .collect(),
-        }),
         other => Err(unexpected(other)),
     }
 }

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::client::{Client, DEFAULT_TIMEOUT};
-use crate::protocol::{AddUser, Response, SetUser};
+use crate::protocol::{AddUser, Response, SecondFactor, SetUser};
 use accounts::change;
 pub use args::Cli;
 use args::Command;
@@ -103,9 +103,13 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::EnableTotp { user, qr_png, code } => {
             factors::enable_totp(s, user.name, qr_png, code)
         }
-        Command::ConfirmTotp { user, code } => factors::confirm_totp(s, user.name, code),
+        Command::ConfirmTotp { user, code } => {
+            factors::confirm(s, user.name, code, SecondFactor::Totp)
+        }
         Command::EnableSms { user, phone, code } => factors::enable_sms(s, user.name, phone, code),
-        Command::ConfirmSms { user, code } => factors::confirm_sms(s, user.name, code),
+        Command::ConfirmSms { user, code } => {
+            factors::confirm(s, user.name, code, SecondFactor::Sms)
+        }
         Command::SendCode { user } => factors::send_code(s, user.name),
         Command::DisableTwoFactor { user, method, code } => {
             factors::disable_two_factor(s, user.name, method, code)
