@@ -1,10 +1,11 @@
-//! authd: args -> config -> tracing -> server::run -> exit code.
+//! authd: args -> config -> tracing -> server::serve -> exit code (`authd::exit`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use authd::config::{Config, EXIT_CONFIG};
+use authd::config::Config;
 use authd::error::DisplayChain;
+use authd::exit;
 use clap::Parser;
 
 /// The authd daemon: accounts, passwords and lockout over a Unix socket.
@@ -74,52 +75,6 @@ enum Command {
     },
 }
 
-/// `authd restore`: exit 0 when every record is in place; otherwise the status
-/// `RestoreError::exit_code` gives (65 bad backup, 78 no usable key, 73 bad target).
-fn restore(options: authd::restore::Options) -> ExitCode {
-    use authd::store::backup::Signature;
-    // The restored store is as private as a running daemon's.
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    match authd::restore::run(&options) {
-        Ok(done) => {
-            match done.signature {
-                Signature::Verified => {}
-                Signature::Unsigned => eprintln!(
-                    "authd: warning: {} has no MAC; restored because of --trust-unsigned \
-                     (every record was checked)",
-                    options.file.display()
-                ),
-                Signature::Mismatch => eprintln!(
-                    "authd: warning: the MAC of {} does not verify; restored because of \
-                     --trust-unsigned (every record was checked)",
-                    options.file.display()
-                ),
-            }
-            let next = if done.key_in_place {
-                "the key is in place; start authd on it".to_string()
-            } else {
-                format!(
-                    "now copy {} there as secret.key (mode 0600), unless the service gets it \
-                     as the authd.key credential",
-                    done.key.display()
-                )
-            };
-            println!(
-                "restored {} records ({} accounts) into {}, checked with the key {}; {next}",
-                done.records,
-                done.accounts,
-                options.state_dir.display(),
-                done.key.display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("authd: {e}");
-            ExitCode::from(e.exit_code())
-        }
-    }
-}
-
 fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(socket) = &args.socket {
@@ -142,12 +97,13 @@ fn main() -> ExitCode {
         file,
     }) = args.command.take()
     {
-        return restore(authd::restore::Options {
+        return authd::restore::main(&authd::restore::Options {
             state_dir,
             file,
             key,
             trust_unsigned,
-        });
+        })
+        .into();
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -161,40 +117,12 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => {
             eprintln!("authd: {}", DisplayChain(&e));
-            return ExitCode::from(EXIT_CONFIG);
+            return exit::for_config(&e).into();
         }
     };
     if args.check_config {
-        use std::io::Write;
-        // Opening the database lets sled rewrite its own bookkeeping (a snapshot file, the
-        // log's length): keep that as private as the daemon keeps the store.
-        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-        let problems = authd::server::problems(&config);
-        // A closed pipe (`| head`) is not an error worth a panic.
-        let mut out = std::io::stdout();
-        let _ = writeln!(out, "{config:#?}");
-        for p in &problems {
-            let _ = writeln!(out, "problem: {p}");
-        }
-        if problems.is_empty() {
-            let _ = writeln!(out, "configuration ok");
-            return ExitCode::SUCCESS;
-        }
-        return ExitCode::from(EXIT_CONFIG);
+        return authd::server::check_config(&config).into();
     }
-    let runtime = match authd::server::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("authd: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let source: authd::server::ConfigSource = Box::new(move || load(&args));
-    match runtime.block_on(authd::server::run(config, source)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("authd: {}", DisplayChain(&e));
-            ExitCode::from(e.exit_code())
-        }
-    }
+    authd::server::serve(config, source).into()
 }

@@ -5,21 +5,17 @@
 //!
 //! The key is `--key FILE`, else `DIR/secret.key` when it is already in place, else
 //! `$CREDENTIALS_DIRECTORY/authd.key` (a restore run as a systemd unit with the key as a
-//! credential). This module never prints; the binary does, and maps `exit_code`.
+//! credential). `run` never prints; `main` is the `authd restore` command: it prints
+//! the outcome and returns the status `exit::for_restore` gives.
 
 use std::path::{Path, PathBuf};
 
-use crate::config::EXIT_CONFIG;
+use crate::backup_file::{self, BackupError, Signature};
 use crate::error::DisplayChain;
-use crate::store::backup::{self, BackupError, Signature};
+use crate::exit::{self, Exit};
 use crate::store::restore::{check, other_key, BadRecord};
 use crate::store::{Store, SCHEMA_VERSION};
 use crate::vault::{Vault, VaultError};
-
-/// Exit status for a backup that is refused (sysexits EX_DATAERR).
-pub const EXIT_BAD_BACKUP: u8 = 65;
-/// Exit status for a state directory that cannot take the restore (EX_CANTCREAT).
-pub const EXIT_TARGET: u8 = 73;
 
 /// The one file a state directory may hold before a restore: the key, copied in first.
 const KEY_FILE: &str = "secret.key";
@@ -98,20 +94,61 @@ pub enum RestoreError {
     Store(crate::error::Error),
 }
 
-impl RestoreError {
-    /// 65 for a backup that is refused, 78 for a key that cannot be used, 73 for a state
-    /// directory that cannot take the restore.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            RestoreError::Backup { .. }
-            | RestoreError::Unsigned { .. }
-            | RestoreError::OtherKey { .. }
-            | RestoreError::Mismatch { .. }
-            | RestoreError::Record { .. } => EXIT_BAD_BACKUP,
-            RestoreError::NoKey { .. } | RestoreError::Key(_) => EXIT_CONFIG,
-            RestoreError::Occupied(_) | RestoreError::Create { .. } | RestoreError::Store(_) => {
-                EXIT_TARGET
+impl Restored {
+    /// What the admin must know about a backup restored on `--trust-unsigned`.
+    pub fn warning(&self, file: &Path) -> Option<String> {
+        match self.signature {
+            Signature::Verified => None,
+            Signature::Unsigned => Some(format!(
+                "{} has no MAC; restored because of --trust-unsigned (every record was \
+                 checked)",
+                file.display()
+            )),
+            Signature::Mismatch => Some(format!(
+                "the MAC of {} does not verify; restored because of --trust-unsigned (every \
+                 record was checked)",
+                file.display()
+            )),
+        }
+    }
+
+    /// What was restored into `state_dir`, and what to do next about the key.
+    pub fn summary(&self, state_dir: &Path) -> String {
+        let next = if self.key_in_place {
+            "the key is in place; start authd on it".to_string()
+        } else {
+            format!(
+                "now copy {} there as secret.key (mode 0600), unless the service gets it as \
+                 the authd.key credential",
+                self.key.display()
+            )
+        };
+        format!(
+            "restored {} records ({} accounts) into {}, checked with the key {}; {next}",
+            self.records,
+            self.accounts,
+            state_dir.display(),
+            self.key.display()
+        )
+    }
+}
+
+/// `authd restore`: exit 0 when every record is in place; otherwise the status
+/// `exit::for_restore` gives (65 bad backup, 78 no usable key, 73 bad target).
+pub fn main(options: &Options) -> Exit {
+    // The restored store is as private as a running daemon's.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    match run(options) {
+        Ok(done) => {
+            if let Some(warning) = done.warning(&options.file) {
+                eprintln!("authd: warning: {warning}");
             }
+            println!("{}", done.summary(&options.state_dir));
+            Exit::Success
+        }
+        Err(e) => {
+            eprintln!("authd: {e}");
+            exit::for_restore(&e)
         }
     }
 }
@@ -160,7 +197,7 @@ pub fn run(options: &Options) -> Result<Restored, RestoreError> {
     let file = &options.file;
     let backup = std::fs::File::open(file)
         .map_err(BackupError::from)
-        .and_then(|f| backup::read_all(std::io::BufReader::new(f), SCHEMA_VERSION))
+        .and_then(|f| backup_file::read_all(std::io::BufReader::new(f), SCHEMA_VERSION))
         .map_err(|source| RestoreError::Backup {
             file: file.clone(),
             source,

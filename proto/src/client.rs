@@ -62,20 +62,6 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// The authctl exit status for this failure.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            ClientError::NotRunning { .. }
-            | ClientError::Connect { .. }
-            | ClientError::Dropped(_) => 69,
-            ClientError::TooLarge(_) => 65,
-            ClientError::Codec(_) | ClientError::Unexpected(_) | ClientError::OutcomeUnknown(_) => {
-                70
-            }
-            ClientError::Remote(e) => e.code.exit_code(),
-        }
-    }
-
     /// The stable code shown in `--json` error objects.
     pub fn code_name(&self) -> &'static str {
         match self {

@@ -28,6 +28,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::client::ClientError;
+use crate::ctl::exit::{self, Exit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
@@ -117,9 +118,9 @@ impl BenchError {
     /// The exit status (authctl's codes: 2 usage, 70 internal).
     pub fn exit_code(&self) -> u8 {
         match self {
-            BenchError::Client(e) => e.exit_code(),
-            BenchError::Usage(_) => 2,
-            BenchError::Store(_) => 70,
+            BenchError::Client(e) => exit::for_client(e).code(),
+            BenchError::Usage(_) => Exit::Usage.code(),
+            BenchError::Store(_) => Exit::Internal.code(),
         }
     }
 }

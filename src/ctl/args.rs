@@ -5,22 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub const EXIT_STATUS: &str = "\
-Exit status:
-  0   success
-  1   denied: wrong password or code, or a second factor is required
-  2   usage error
-  65  invalid input: bad name, email or phone, weak password, account exists, SSO account,
-      second factor not enrolled or already enrolled, an output FILE that is a symbolic
-      link or not a regular file, or whose directory does not exist
-  67  no such user
-  69  authd is not reachable (nothing was done)
-  70  internal error; also outcome_unknown: the connection broke after the request was
-      sent, so it may or may not have taken effect (check before running it again)
-  75  locked or rate limited (the message says until when)
-  77  permission denied (also: not allowed to write the output FILE)
-  78  configuration error (authd; authctl itself never returns it)";
-
 /// Manage and check accounts held by authd.
 ///
 /// Secrets (passwords, codes) are asked for on the terminal without echo, or read one per
@@ -29,7 +13,7 @@ Exit status:
 /// `confirm-totp USER -`, `--token -`) to have it read the same way, not on the command
 /// line.
 #[derive(Debug, Parser)]
-#[command(name = "authctl", version, about, long_about, after_help = EXIT_STATUS)]
+#[command(name = "authctl", version, about, long_about, after_help = super::exit::help_table())]
 pub struct Cli {
     /// authd's socket [default: your own daemon's socket if it exists, else /run/authd/authd.sock]
     #[arg(long, global = true, env = "AUTHD_SOCKET", value_name = "PATH")]

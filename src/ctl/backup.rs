@@ -34,7 +34,7 @@ pub fn backup(s: &mut Session, output: &Path) -> Result<Outcome, CtlError> {
     // A non-admin is refused here, before anything is written.
     let bytes = fetch(s)?;
     // The structure and checksum; the MAC needs the secret key (`authd restore` checks it).
-    let backup = crate::store::backup::read_all(&bytes[..], crate::store::SCHEMA_VERSION)
+    let backup = crate::backup_file::read_all(&bytes[..], crate::store::SCHEMA_VERSION)
         .map_err(|e| CtlError::Local(format!("the backup does not verify: {e}")))?;
     let count = backup.records.len();
     match output {

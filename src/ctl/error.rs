@@ -1,5 +1,5 @@
-//! authctl's failures and the one place they become exit statuses and `--json` codes
-//! (the table in authctl(1) and `args::EXIT_STATUS`).
+//! authctl's failures and the one place they become `--json` codes (their exit statuses
+//! are decided in `exit.rs`).
 
 use crate::client::ClientError;
 use crate::private_file::PrivateFileError;
@@ -42,22 +42,7 @@ fn methods_list(methods: &[SecondFactor]) -> String {
 }
 
 impl CtlError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CtlError::Client(e) => e.exit_code(),
-            CtlError::Usage(_) => 2,
-            CtlError::Input(_) => 65,
-            // A symlink, a directory, no such directory: a bad output path.
-            CtlError::Output(e) if e.is_bad_target() => 65,
-            CtlError::Output(e) if e.is_permission_denied() => 77,
-            CtlError::SecondFactorRequired(_) => 1,
-            CtlError::Unexpected(_)
-            | CtlError::Io(_)
-            | CtlError::Output(_)
-            | CtlError::Local(_) => 70,
-        }
-    }
-
+    /// The stable code shown in `--json` error objects.
     pub fn code_name(&self) -> &'static str {
         match self {
             CtlError::Client(e) => e.code_name(),

@@ -1,74 +1,78 @@
 //! The listings that take more than one page (`list-users`, `outbox`, `log`): fetched
-//! page by page until the daemon says there is no more, then shown at once.
+//! page by page (`pages`, the one paging loop) until the daemon says there is no more,
+//! then shown at once.
 
 use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
 use crate::protocol::{ListUsers, Log, Outbox, Request, Response, MAX_PAGE};
 
-pub fn list_users(s: &mut Session) -> Result<Outcome, CtlError> {
+/// Up to `limit` items, a page at a time: `request` asks for the page after `cursor`
+/// (`None`: the first) of at most the given size; `page` takes the items and the next
+/// cursor out of the answer (no cursor: that was the last page).
+fn pages<T, C>(
+    s: &mut Session,
+    limit: usize,
+    mut request: impl FnMut(Option<C>, u32) -> Request,
+    mut page: impl FnMut(Response) -> Result<(Vec<T>, Option<C>), CtlError>,
+) -> Result<Vec<T>, CtlError> {
     let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let request = Request::ListUsers(ListUsers {
-            after: after.take(),
-            limit: MAX_PAGE,
-        });
-        match s.call(request)? {
-            Response::Users { names, next } => {
-                all.extend(names);
-                match next {
-                    Some(n) => after = Some(n),
-                    None => return Ok(Outcome::Users(all)),
-                }
-            }
-            other => return Err(unexpected(other)),
+    let mut cursor = None;
+    while all.len() < limit {
+        let want = (limit - all.len()).min(MAX_PAGE as usize) as u32;
+        let (items, next) = page(s.call(request(cursor.take(), want))?)?;
+        all.extend(items);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
         }
     }
+    Ok(all)
 }
 
+pub fn list_users(s: &mut Session) -> Result<Outcome, CtlError> {
+    let users = pages(
+        s,
+        usize::MAX,
+        |after, limit| Request::ListUsers(ListUsers { after, limit }),
+        |response| match response {
+            Response::Users { names, next } => Ok((names, next)),
+            other => Err(unexpected(other)),
+        },
+    )?;
+    Ok(Outcome::Users(users))
+}
+
+/// The newest `limit` events, shown oldest first.
 pub fn log(s: &mut Session, name: String, limit: u32) -> Result<Outcome, CtlError> {
-    let mut events = Vec::new();
-    let mut before = None;
-    while events.len() < limit as usize {
-        let want = (limit as usize - events.len()).min(MAX_PAGE as usize) as u32;
-        let request = Request::Log(Log {
-            name: name.clone(),
-            before,
-            limit: want,
-        });
-        match s.call(request)? {
-            Response::Log { events: page, next } => {
-                events.extend(page);
-                match next {
-                    Some(seq) => before = Some(seq),
-                    None => break,
-                }
-            }
-            other => return Err(unexpected(other)),
-        }
-    }
+    let mut events = pages(
+        s,
+        limit as usize,
+        |before, limit| {
+            Request::Log(Log {
+                name: name.clone(),
+                before,
+                limit,
+            })
+        },
+        |response| match response {
+            Response::Log { events, next } => Ok((events, next)),
+            other => Err(unexpected(other)),
+        },
+    )?;
     events.reverse();
     Ok(Outcome::Log(name, events))
 }
 
 pub fn outbox(s: &mut Session) -> Result<Outcome, CtlError> {
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let request = Request::Outbox(Outbox {
-            after: after.take(),
-            limit: MAX_PAGE,
-        });
-        match s.call(request)? {
-            Response::Outbox { messages, next } => {
-                all.extend(messages);
-                match next {
-                    Some(n) => after = Some(n),
-                    None => return Ok(Outcome::Outbox(all)),
-                }
-            }
-            other => return Err(unexpected(other)),
-        }
-    }
+    let messages = pages(
+        s,
+        usize::MAX,
+        |after, limit| Request::Outbox(Outbox { after, limit }),
+        |response| match response {
+            Response::Outbox { messages, next } => Ok((messages, next)),
+            other => Err(unexpected(other)),
+        },
+    )?;
+    Ok(Outcome::Outbox(messages))
 }

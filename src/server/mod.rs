@@ -7,6 +7,7 @@
 
 mod connection;
 mod dispatch;
+mod entry;
 mod listener;
 mod rights;
 mod slots;
@@ -30,6 +31,8 @@ use connection::Shared;
 use listener::Listener;
 use rights::Rights;
 use slots::Slots;
+
+pub use entry::{check_config, serve};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -70,17 +73,6 @@ pub enum ServerError {
     Mail(#[source] crate::config::ConfigError),
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
-}
-
-impl ServerError {
-    /// authd's exit status: 78 for what the admin must fix in the setup, else 1.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            ServerError::Key(_) | ServerError::Mail(_) => crate::config::EXIT_CONFIG,
-            ServerError::Integrity(e) if e.is_refusal() => crate::config::EXIT_CONFIG,
-            _ => 1,
-        }
-    }
 }
 
 /// Threads for blocking work (user/group lookups, mail delivery). Bounded, so a flood of

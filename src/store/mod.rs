@@ -12,7 +12,6 @@
 //! `sentinel`'s. Nothing here knows about policy, callers or the wire.
 
 pub mod backend;
-pub mod backup;
 mod flusher;
 pub mod inspect;
 pub mod integrity;
@@ -153,7 +152,8 @@ impl Store {
     ) -> Result<u64, Error> {
         self.flusher.exclusive(|| {
             let io = |e: std::io::Error| Error::Internal(format!("writing the backup: {e}"));
-            let mut writer = backup::Writer::new(out, SCHEMA_VERSION, mac).map_err(io)?;
+            let mut writer =
+                crate::backup_file::Writer::new(out, SCHEMA_VERSION, mac).map_err(io)?;
             for (number, tree) in Tree::backed_up() {
                 for entry in self.tree(tree).iter() {
                     let (key, value) = entry?;

@@ -313,7 +313,7 @@ fn a_huge_request_is_refused_by_the_client_before_sending() {
             name: "a".repeat(100_000),
         }))
         .unwrap_err();
-    assert_eq!(err.exit_code(), 65);
+    assert_eq!(authd::ctl::exit::for_client(&err).code(), 65);
     assert!(matches!(
         client.call(&Request::Status),
         Ok(Response::Status(_))

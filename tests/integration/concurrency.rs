@@ -87,7 +87,7 @@ fn concurrent_failures_are_all_counted() {
         })
         .collect();
     for t in threads {
-        assert_eq!(t.join().unwrap().exit_code(), 1);
+        assert_eq!(authd::ctl::exit::for_client(&t.join().unwrap()).code(), 1);
     }
     assert_eq!(json(&d.ctl(&["--json", "show", "target"]))["failures"], 4);
 }

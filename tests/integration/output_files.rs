@@ -176,7 +176,7 @@ fn a_backup_never_writes_through_files_planted_in_a_shared_directory() {
 
     // Each backup verifies, and no temporary is left behind.
     let bytes = std::fs::read(sh.path("theirs.backup")).unwrap();
-    authd::store::backup::read_all(&bytes[..], authd::store::SCHEMA_VERSION).unwrap();
+    authd::backup_file::read_all(&bytes[..], authd::store::SCHEMA_VERSION).unwrap();
     let mut left: Vec<String> = std::fs::read_dir(&sh.dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -250,7 +250,7 @@ fn backup_output_dash_is_standard_output() {
         let out = d.ctl(args);
         assert_ok(&out);
         let backup =
-            authd::store::backup::read_all(&out.stdout[..], authd::store::SCHEMA_VERSION).unwrap();
+            authd::backup_file::read_all(&out.stdout[..], authd::store::SCHEMA_VERSION).unwrap();
         assert!(!backup.records.is_empty());
         assert!(
             stderr(&out).contains("written to standard output"),

@@ -65,6 +65,7 @@ fn every_test_the_promise_table_names_exists() {
     assert!(names.len() > 100, "only {} names found", names.len());
     let unit_sources: Vec<PathBuf> = sources(&root().join("src"))
         .into_iter()
+        .chain(sources(&root().join("proto/src")))
         .chain(sources(&root().join("pam/src")))
         .chain(sources(&root().join("proto/src")))
         .collect();

@@ -178,7 +178,8 @@ fn a_request_the_daemon_read_is_never_sent_twice() {
     let fake = Fake::start(&[Act::ReadThenClose, Act::Answer]);
     let mut client = fake.client(Duration::from_secs(30));
     let err = client.call(&unlock()).unwrap_err();
-    assert_eq!((err.code_name(), err.exit_code()), ("outcome_unknown", 70));
+    let code = authd::ctl::exit::for_client(&err).code();
+    assert_eq!((err.code_name(), code), ("outcome_unknown", 70));
     assert!(err.to_string().contains("may or may not"), "{err}");
     let (conns, seen) = fake.finish();
     assert_eq!((conns, seen.len()), (1, 1), "{seen:?}");

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use authd::store::backup::{self, Record};
+use authd::backup_file::{self as backup, Record};
 use authd::store::records::{decode_account, encode_account, encode_outbox};
 use authd::store::trees::Tree;
 use authd::store::{Channel, OutboxItem, SCHEMA_VERSION};

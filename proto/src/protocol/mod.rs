@@ -222,7 +222,7 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Stable error codes; each maps to one authctl exit status.
+/// Stable error codes; authctl maps each to one exit status (`authd::ctl::exit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorCode {
     /// Wrong password or code.
@@ -264,24 +264,6 @@ impl ErrorCode {
             ErrorCode::PermissionDenied => "permission_denied",
             ErrorCode::Busy => "busy",
             ErrorCode::Internal => "internal",
-        }
-    }
-
-    /// The authctl exit status documented in authctl(1).
-    pub fn exit_code(self) -> u8 {
-        match self {
-            ErrorCode::Denied | ErrorCode::SecondFactorRequired => 1,
-            ErrorCode::BadRequest => 2,
-            ErrorCode::InvalidInput
-            | ErrorCode::WeakPassword
-            | ErrorCode::Exists
-            | ErrorCode::SsoAccount
-            | ErrorCode::NotEnrolled => 65,
-            ErrorCode::NoSuchUser => 67,
-            ErrorCode::Busy => 69,
-            ErrorCode::VersionMismatch | ErrorCode::Internal => 70,
-            ErrorCode::Locked | ErrorCode::RateLimited => 75,
-            ErrorCode::PermissionDenied => 77,
         }
     }
 }

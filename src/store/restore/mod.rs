@@ -16,9 +16,9 @@ use std::path::Path;
 
 use subtle::ConstantTimeEq;
 
-use super::backup::Record;
 use super::trees::Tree;
 use super::{integrity, Store, META_ACCOUNTS};
+use crate::backup_file::Record;
 use crate::error::{DisplayChain, Error};
 use crate::vault::Vault;
 use rules::{check_account, check_audit, check_meta, check_outbox, check_token, describe};
@@ -165,7 +165,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audit::{Action, Event, Outcome};
-    use crate::store::backup::read_all;
+    use crate::backup_file::read_all;
     use crate::store::records::{
         audit_key, decode_account, encode_account, encode_audit, encode_token,
     };

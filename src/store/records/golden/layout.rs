@@ -10,7 +10,7 @@
 
 use super::hex;
 use crate::audit::{Action, Event, Outcome};
-use crate::store::backup::{read_all, Record};
+use crate::backup_file::{read_all, Record};
 use crate::store::records::{encode_account, encode_audit, encode_outbox, AuditEntry};
 use crate::store::{restore, Account, Channel, ChannelKind, OutboxItem, Store, SCHEMA_VERSION};
 use crate::vault::{context, Vault};

@@ -1,0 +1,132 @@
+//! The account commands: create, change, show and remove accounts, and set, change or
+//! reset their passwords (secrets asked for through `Session`).
+
+use super::output::Outcome;
+use super::secrets::CodeArg;
+use super::session::Session;
+use super::{unexpected, CtlError};
+use crate::protocol::{
+    AddUser, Change, ChangePassword, Proof, RemoveUser, Request, ResetPassword, Response,
+    SendReset, SetPassword, SetUser, ShowUser, Unlock,
+};
+
+pub fn add_user(s: &mut Session, request: AddUser) -> Result<Outcome, CtlError> {
+    let message = format!("added {}", request.name);
+    s.done(Request::AddUser(request), message)
+}
+
+pub fn remove_user(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
+    let message = format!("removed {name}");
+    s.done(Request::RemoveUser(RemoveUser { name }), message)
+}
+
+pub fn show(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
+    match s.call(Request::ShowUser(ShowUser { name }))? {
+        Response::Account(info) => Ok(Outcome::Account(info)),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// `--email`/`--no-email` and the like, as one change of a field.
+pub fn change(set: Option<String>, clear: bool) -> Change<String> {
+    match (set, clear) {
+        (Some(v), _) => Change::Set(v),
+        (None, true) => Change::Clear,
+        (None, false) => Change::Keep,
+    }
+}
+
+pub fn set_user(s: &mut Session, request: SetUser) -> Result<Outcome, CtlError> {
+    if let SetUser {
+        email: Change::Keep,
+        phone: Change::Keep,
+        sso: Change::Keep,
+        ..
+    } = request
+    {
+        return Err(CtlError::Usage(
+            "nothing to change: give --email, --phone, --sso or a --no-* flag".into(),
+        ));
+    }
+    let message = format!("updated {}", request.name);
+    s.done(Request::SetUser(request), message)
+}
+
+pub fn set_password(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
+    let password = s.secrets.read_new("New password: ")?;
+    let message = format!("password set for {name}");
+    s.done(
+        Request::SetPassword(SetPassword { name, password }),
+        message,
+    )
+}
+
+/// `change-password`: the current password (and a code) proves it is you, then the new
+/// one; with `--email-link`, the proof asks for a reset mail instead.
+pub fn change_password(
+    s: &mut Session,
+    name: String,
+    code: Option<String>,
+    email_link: bool,
+) -> Result<Outcome, CtlError> {
+    if email_link {
+        let proof = s.proof(&name, CodeArg::new(code), "Password: ")?;
+        return send_reset(s, name, Some(proof));
+    }
+    let Proof {
+        password: current,
+        code,
+    } = s.proof(&name, CodeArg::new(code), "Current password: ")?;
+    let new = s.secrets.read_new("New password: ")?;
+    let message = format!("password changed for {name}");
+    let request = Request::ChangePassword(ChangePassword {
+        name,
+        current,
+        code,
+        new,
+    });
+    s.done(request, message)
+}
+
+pub fn send_reset(
+    s: &mut Session,
+    name: String,
+    proof: Option<Proof>,
+) -> Result<Outcome, CtlError> {
+    match s.call(Request::SendReset(SendReset {
+        name: name.clone(),
+        proof,
+    }))? {
+        Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
+            "a mail with a password-reset link is on its way to {name}'s email address \
+             (it may take a few minutes); the link expires at {}",
+            crate::time::format(expires)
+        ))),
+        other => Err(unexpected(other)),
+    }
+}
+
+pub fn reset_password(s: &mut Session, token: String) -> Result<Outcome, CtlError> {
+    // `-`: ask for it (or take the first stdin line), out of sight of `ps`.
+    let token = s
+        .secrets
+        .required_code(CodeArg::new(Some(token)), "Reset token: ")?;
+    let password = s.secrets.read_new("New password: ")?;
+    let request = Request::ResetPassword(ResetPassword { token, password });
+    match s.call(request)? {
+        Response::PasswordReset { name } => Ok(Outcome::Done(format!("password reset for {name}"))),
+        other => Err(unexpected(other)),
+    }
+}
+
+pub fn unlock(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
+    let message = format!("unlocked {name}");
+    s.done(Request::Unlock(Unlock { name }), message)
+}
+
+pub fn status(s: &mut Session) -> Result<Outcome, CtlError> {
+    match s.call(Request::Status)? {
+        Response::Status(info) => Ok(Outcome::Status(info)),
+        other => Err(unexpected(other)),
+    }
+}
