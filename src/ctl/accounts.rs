@@ -5,7 +5,7 @@ use super::output::Outcome;
 use super::secrets::CodeArg;
 use super::session::Session;
 use super::{unexpected, CtlError};
-use crate::protocol::{
+use authd_proto::protocol::{
     AddUser, Change, ChangePassword, Proof, RemoveUser, Request, ResetPassword, Response,
     SendReset, SetPassword, SetUser, ShowUser, Unlock,
 };
@@ -100,7 +100,7 @@ pub fn send_reset(
         Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
             "a mail with a password-reset link is on its way to {name}'s email address \
              (it may take a few minutes); the link expires at {}",
-            crate::time::format(expires)
+            authd_proto::time::format(expires)
         ))),
         other => Err(unexpected(other)),
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::output::Outcome;
 use super::{unexpected, CtlError, Session};
 use crate::private_file;
-use crate::protocol::{Backup, Request, Response};
+use authd_proto::protocol::{Backup, Request, Response};
 
 /// Where `--output` sends the backup.
 enum Output<'a> {

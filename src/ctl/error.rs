@@ -1,9 +1,9 @@
 //! authctl's failures and the one place they become `--json` codes (their exit statuses
 //! are decided in `exit.rs`).
 
-use crate::client::ClientError;
 use crate::private_file::PrivateFileError;
-use crate::protocol::SecondFactor;
+use authd_proto::client::ClientError;
+use authd_proto::protocol::SecondFactor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CtlError {

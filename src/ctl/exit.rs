@@ -4,8 +4,8 @@
 //!
 //! The numbers are a contract (scripts test them): never renumber one.
 
-use crate::client::ClientError;
-use crate::protocol::ErrorCode;
+use authd_proto::client::ClientError;
+use authd_proto::protocol::ErrorCode;
 
 use super::error::CtlError;
 

@@ -10,11 +10,11 @@ use super::output::Outcome;
 use super::secrets::CodeArg;
 use super::session::{Session, CODE_PROMPT};
 use super::{unexpected, CtlError};
-use crate::protocol::{
+use crate::qr::Grid;
+use authd_proto::protocol::{
     ConfirmSms, ConfirmTotp, DisableTwoFactor, EnableSms, EnableTotp, FactorChoice, Proof,
     RegenerateRecoveryCodes, Request, ResetTwoFactor, Response, SecondFactor, SendCode,
 };
-use crate::qr::Grid;
 
 pub fn enable_totp(
     s: &mut Session,
@@ -120,7 +120,7 @@ pub fn enable_sms(
             "a code was sent by SMS to {to}; confirm it with: \
              authctl confirm-sms {} CODE (it expires at {})",
             name,
-            crate::time::format(expires)
+            authd_proto::time::format(expires)
         ))),
         other => Err(unexpected(other)),
     }
@@ -130,7 +130,7 @@ pub fn send_code(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
     match s.call(Request::SendCode(SendCode { name }))? {
         Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
             "a code was sent by SMS to {to}; it expires at {}",
-            crate::time::format(expires)
+            authd_proto::time::format(expires)
         ))),
         other => Err(unexpected(other)),
     }

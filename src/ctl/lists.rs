@@ -5,7 +5,7 @@
 use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
-use crate::protocol::{ListUsers, Log, Outbox, Request, Response, MAX_PAGE};
+use authd_proto::protocol::{ListUsers, Log, Outbox, Request, Response, MAX_PAGE};
 
 /// Up to `limit` items, a page at a time: `request` asks for the page after `cursor`
 /// (`None`: the first) of at most the given size; `page` takes the items and the next

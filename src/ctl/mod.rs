@@ -23,11 +23,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::client::{Client, DEFAULT_TIMEOUT};
-use crate::protocol::{AddUser, Response, SecondFactor, SetUser};
 use accounts::change;
 pub use args::Cli;
 use args::Command;
+use authd_proto::client::{Client, DEFAULT_TIMEOUT};
+use authd_proto::protocol::{AddUser, Response, SecondFactor, SetUser};
 pub use error::CtlError;
 use exit::Exit;
 use output::Outcome;
@@ -147,7 +147,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Streamed(message)) => {
             // Standard output carried the result itself: nothing else goes there.
-            eprintln!("authctl: {}", crate::escape::escaped(&message));
+            eprintln!("authctl: {}", authd_proto::escape::escaped(&message));
             Exit::Success.into()
         }
         Ok(outcome) => {

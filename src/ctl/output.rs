@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::CtlError;
-use crate::escape::escaped;
-use crate::protocol::{AccountInfo, AuditEntry, OutboxEntry, StatusInfo};
-use crate::time;
+use authd_proto::escape::escaped;
+use authd_proto::protocol::{AccountInfo, AuditEntry, OutboxEntry, StatusInfo};
+use authd_proto::time;
 
 /// What a command produced, before it is rendered.
 pub enum Outcome {

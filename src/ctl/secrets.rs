@@ -8,7 +8,7 @@
 use std::io::{BufRead, IsTerminal, Read};
 
 use super::CtlError;
-use crate::protocol::Secret;
+use authd_proto::protocol::Secret;
 
 /// Longest secret accepted from any source; the daemon's policy is stricter.
 pub const MAX_SECRET_BYTES: usize = 4096;

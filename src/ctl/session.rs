@@ -4,8 +4,8 @@
 use super::output::Outcome;
 use super::secrets::{CodeArg, Secrets};
 use super::{unexpected, CtlError};
-use crate::client::Client;
-use crate::protocol::{
+use authd_proto::client::Client;
+use authd_proto::protocol::{
     FactorState, Origin, Proof, Request, Response, SendCode, ShowUser, Verify, VerifyCode,
 };
 
@@ -46,7 +46,7 @@ impl Session {
             {
                 eprintln!(
                     "A verification code was sent by SMS to {}.",
-                    crate::escape::escaped(&to)
+                    authd_proto::escape::escaped(&to)
                 );
             }
         }
@@ -91,7 +91,7 @@ pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, C
             if let Some(to) = sms_sent_to {
                 eprintln!(
                     "A verification code was sent by SMS to {}.",
-                    crate::escape::escaped(&to)
+                    authd_proto::escape::escaped(&to)
                 );
             }
             (methods, challenge)

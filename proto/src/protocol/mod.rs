@@ -9,6 +9,11 @@
 //!   [len][Request] ──▶                   ◀── [len][Response]      (any number, in order)
 //! ```
 //!
+//! A client may send its first request right behind the `Hello`, without waiting for the
+//! `Welcome` (`Client::open` does, saving a round trip): authd answers the `Hello` first
+//! and reads nothing further on a mismatch, so no request reaches a daemon of another
+//! protocol.
+//!
 //! Payloads are bincode 2 (`config::standard()`, serde); framing lives in `codec`.
 //! Every secret travels as a [`Secret`], whose `Debug` is `<redacted>`, so a derived
 //! `Debug` of `Request` can be logged without ever showing a password, code or token.
