@@ -44,11 +44,24 @@ fn refusal(code: ErrorCode) -> Response {
     })
 }
 
-/// Was a second connection made after the first closed? (The client has returned by
-/// the time this is asked, so any reconnect is already queued on the listener.)
-fn connected_again(listener: &UnixListener) -> bool {
-    listener.set_nonblocking(true).unwrap();
-    listener.accept().is_ok()
+/// Play one connection with `serve`, close it, and let `client` call once: its error,
+/// and whether it connected a second time (it has returned by the time this is asked,
+/// so any reconnect is already queued on the listener).
+fn once_then_call(serve: impl FnOnce(&mut UnixStream) + Send + 'static) -> (ClientError, bool) {
+    let (_dir, path, listener) = listener();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let daemon = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        serve(&mut s);
+        drop(s);
+        rx.recv().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        listener.accept().is_ok()
+    });
+    let mut client = Client::open(&path, "pipelined test", TIMEOUT).unwrap();
+    let err = client.call(&Request::Status).unwrap_err();
+    tx.send(()).unwrap();
+    (err, daemon.join().unwrap())
 }
 
 /// The daemon reads the `Hello` and the request before it has written a byte: one
@@ -88,25 +101,16 @@ fn hello_and_first_request_travel_together() {
 /// call fails with its `version_mismatch`, and no second connection is tried.
 #[test]
 fn a_version_mismatch_is_the_first_calls_error() {
-    let (_dir, path, listener) = listener();
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let daemon = thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let _hello = read(&mut s);
-        send(&mut s, &refusal(ErrorCode::VersionMismatch));
-        drop(s);
-        rx.recv().unwrap();
-        connected_again(&listener)
+    let (err, again) = once_then_call(|s| {
+        let _hello = read(s);
+        send(s, &refusal(ErrorCode::VersionMismatch));
     });
-    let mut client = Client::open(&path, "pipelined test", TIMEOUT).unwrap();
-    let err = client.call(&Request::Status).unwrap_err();
-    tx.send(()).unwrap();
     assert_eq!(
         err.remote_code(),
         Some(ErrorCode::VersionMismatch),
         "{err:?}"
     );
-    assert!(!daemon.join().unwrap(), "the client connected again");
+    assert!(!again, "the client connected again");
 }
 
 /// A daemon that closes before welcoming (a restart) did nothing: the request is sent
@@ -136,22 +140,13 @@ fn closed_before_the_welcome_is_sent_again() {
 /// so the client says so and does not send it again.
 #[test]
 fn broken_after_the_welcome_is_an_unknown_outcome() {
-    let (_dir, path, listener) = listener();
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let daemon = thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let _hello = read(&mut s);
-        let _request = read(&mut s);
-        send(&mut s, &welcome());
-        drop(s);
-        rx.recv().unwrap();
-        connected_again(&listener)
+    let (err, again) = once_then_call(|s| {
+        let _hello = read(s);
+        let _request = read(s);
+        send(s, &welcome());
     });
-    let mut client = Client::open(&path, "pipelined test", TIMEOUT).unwrap();
-    let err = client.call(&Request::Status).unwrap_err();
-    tx.send(()).unwrap();
     assert!(matches!(err, ClientError::OutcomeUnknown(_)), "{err:?}");
-    assert!(!daemon.join().unwrap(), "the request was sent again");
+    assert!(!again, "the request was sent again");
 }
 
 /// A busy daemon refuses at once, before reading anything; its reason is the error.
