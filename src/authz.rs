@@ -1,6 +1,13 @@
 //! Who is calling, and what they may do: peer credentials -> `Caller`, and the one table
 //! that says which requests need an admin.
 //!
+//! Roles: root and the daemon's own uid are admins, always. A uid that `portal_users`
+//! names (by name, number or `@group`) is the portal (authd-web): it may do what anyone
+//! may and nothing else, not even self-service on an account named like its own login,
+//! and it is never an admin, also when it is in `admin_group` (the front end facing the
+//! network gets the narrowest rights, whatever groups it ends up in). Everyone else is an
+//! admin by `admin_group`, self for the account named like their login, or anonymous.
+//!
 //! The kernel vouches for the peer's uid/gid/pid (SO_PEERCRED); names and groups come
 //! from the system's user database. This module never looks at passwords or the store.
 
@@ -24,27 +31,42 @@ pub enum Caller {
     Admin { peer: Peer, login: Option<String> },
     /// A user acting on the account named like their Unix login.
     SelfService { peer: Peer, login: String },
+    /// A uid `portal_users` names (authd-web): what anyone may, and no account of its own.
+    Portal { peer: Peer, login: Option<String> },
     /// A uid with no entry in the user database.
     Anonymous { peer: Peer },
 }
 
-/// What the user database says about a uid: is it an admin, and its login name. It does
-/// not depend on the connection, so it may be cached per uid and gid (briefly: group
-/// membership changes while connections stay open).
+/// Who holds a role beyond self-service, as the configuration names them (`admin_group`,
+/// `portal_users`); changed by a reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub admin_group: String,
+    /// User names, numeric uids, or `@group` for a group's members.
+    pub portal_users: Vec<String>,
+}
+
+/// What the user database says about a uid: is it an admin or the portal, and its login
+/// name. It does not depend on the connection, so it may be cached per uid and gid
+/// (briefly: group membership changes while connections stay open).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
     pub admin: bool,
+    pub portal: bool,
     pub login: Option<String>,
 }
 
 impl Standing {
-    /// Ask the user database (NSS) about `peer`'s uid and gid.
-    pub fn lookup(peer: Peer, daemon_uid: u32, admin_group: &str) -> Standing {
+    /// Ask the user database (NSS) about `peer`'s uid and gid. Root and the daemon's uid
+    /// are admins and never the portal; a uid `portal_users` names is never an admin.
+    pub fn lookup(peer: Peer, daemon_uid: u32, roles: &Roles) -> Standing {
         let user = User::from_uid(Uid::from_raw(peer.uid)).ok().flatten();
-        let admin = Standing::admin_by_uid(peer.uid, daemon_uid)
-            || in_admin_group(&peer, user.as_ref(), admin_group);
+        let by_uid = Standing::admin_by_uid(peer.uid, daemon_uid);
+        let portal = !by_uid && in_portal_users(&peer, user.as_ref(), &roles.portal_users);
+        let admin = by_uid || (!portal && in_admin_group(&peer, user.as_ref(), &roles.admin_group));
         Standing {
             admin,
+            portal,
             login: user.map(|u| u.name),
         }
     }
@@ -93,21 +115,27 @@ pub fn required(request: &Request) -> Access {
 }
 
 impl Caller {
-    /// Resolve a peer into a caller: admin by uid or group, otherwise by login name.
-    /// Asks the user database (NSS): call it off the async runtime.
-    pub fn identify(peer: Peer, daemon_uid: u32, admin_group: &str) -> Caller {
-        Caller::with(peer, Standing::lookup(peer, daemon_uid, admin_group))
+    /// Resolve a peer into a caller: admin by uid, the portal, admin by group, otherwise
+    /// by login name. Asks the user database (NSS): call it off the async runtime.
+    pub fn identify(peer: Peer, daemon_uid: u32, roles: &Roles) -> Caller {
+        Caller::with(peer, Standing::lookup(peer, daemon_uid, roles))
     }
 
     /// The caller `peer` is, given its standing (looked up earlier, perhaps cached).
     pub fn with(peer: Peer, standing: Standing) -> Caller {
         match standing {
-            Standing { admin: true, login } => Caller::Admin { peer, login },
             Standing {
-                admin: false,
-                login: Some(login),
+                admin: true, login, ..
+            } => Caller::Admin { peer, login },
+            Standing {
+                portal: true,
+                login,
+                ..
+            } => Caller::Portal { peer, login },
+            Standing {
+                login: Some(login), ..
             } => Caller::SelfService { peer, login },
-            Standing { admin: false, .. } => Caller::Anonymous { peer },
+            Standing { .. } => Caller::Anonymous { peer },
         }
     }
 
@@ -115,11 +143,12 @@ impl Caller {
         match self {
             Caller::Admin { peer, .. }
             | Caller::SelfService { peer, .. }
+            | Caller::Portal { peer, .. }
             | Caller::Anonymous { peer } => *peer,
         }
     }
 
-    /// For audit records: `uid 1000 (alice) pid 4242`.
+    /// For audit records: `uid 1000 (alice) pid 4242`, `uid 998 (authd-web, portal)`.
     pub fn describe(&self) -> String {
         let peer = self.peer();
         let mut s = format!("uid {}", peer.uid);
@@ -128,7 +157,11 @@ impl Caller {
                 login: Some(login), ..
             }
             | Caller::SelfService { login, .. } => s.push_str(&format!(" ({login})")),
-            _ => {}
+            Caller::Portal {
+                login: Some(login), ..
+            } => s.push_str(&format!(" ({login}, portal)")),
+            Caller::Portal { login: None, .. } => s.push_str(" (portal)"),
+            Caller::Admin { login: None, .. } | Caller::Anonymous { .. } => {}
         }
         if let Some(pid) = peer.pid {
             s.push_str(&format!(" pid {pid}"));
@@ -160,12 +193,27 @@ impl Caller {
         if allowed {
             Ok(())
         } else {
-            Err(Error::PermissionDenied(match request.account() {
-                Some(name) => format!("{} may not do this to account `{name}`", self.describe()),
-                None => format!("{} is not an authd admin", self.describe()),
+            Err(Error::PermissionDenied(match (self, request.account()) {
+                (Caller::Portal { .. }, Some(name)) => format!(
+                    "{} acts for account `{name}` only inside a portal session",
+                    self.describe()
+                ),
+                (_, Some(name)) => {
+                    format!("{} may not do this to account `{name}`", self.describe())
+                }
+                (_, None) => format!("{} is not an authd admin", self.describe()),
             }))
         }
     }
+}
+
+/// Does an entry of `portal_users` name `peer`: its uid as a number, its user's name, or
+/// (`@group`) a group it is in?
+fn in_portal_users(peer: &Peer, user: Option<&User>, entries: &[String]) -> bool {
+    entries.iter().any(|entry| match entry.strip_prefix('@') {
+        Some(group) => matches!(Group::from_name(group), Ok(Some(g)) if member(&g, peer, user)),
+        None => entry.parse::<u32>() == Ok(peer.uid) || user.is_some_and(|u| u.name == *entry),
+    })
 }
 
 fn in_admin_group(peer: &Peer, user: Option<&User>, admin_group: &str) -> bool {
@@ -192,6 +240,20 @@ mod tests {
             uid,
             gid: uid,
             pid: Some(1),
+        }
+    }
+
+    fn roles(admin_group: &str, portal_users: &[&str]) -> Roles {
+        Roles {
+            admin_group: admin_group.into(),
+            portal_users: portal_users.iter().map(|u| u.to_string()).collect(),
+        }
+    }
+
+    fn portal() -> Caller {
+        Caller::Portal {
+            peer: peer(998),
+            login: Some("authd-web".into()),
         }
     }
 
@@ -247,14 +309,14 @@ mod tests {
 
     #[test]
     fn root_and_the_daemon_uid_are_admins() {
-        assert!(Caller::identify(peer(0), 999, "no-such-group-here").is_admin());
-        assert!(Caller::identify(peer(999), 999, "no-such-group-here").is_admin());
+        assert!(Caller::identify(peer(0), 999, &roles("no-such-group-here", &[])).is_admin());
+        assert!(Caller::identify(peer(999), 999, &roles("no-such-group-here", &[])).is_admin());
     }
 
     #[test]
     fn a_uid_that_is_not_root_nor_the_daemon_is_not_an_admin_by_uid() {
         assert!(!Standing::admin_by_uid(4242, 999));
-        let nobody = Caller::identify(peer(4242), 999, "no-such-group-here");
+        let nobody = Caller::identify(peer(4242), 999, &roles("no-such-group-here", &[]));
         assert!(!nobody.is_admin());
         assert_eq!(nobody, Caller::Anonymous { peer: peer(4242) });
         assert!(!alice().is_admin());
@@ -316,8 +378,8 @@ mod tests {
         assert!(!in_admin_group(&p, None, "no-such-group-here"));
         let other = Peer { gid: 4242, ..p };
         assert!(!in_admin_group(&other, None, "root"));
-        assert!(Caller::identify(p, 999, "root").is_admin());
-        assert!(!Caller::identify(p, 999, "no-such-group-here").is_admin());
+        assert!(Caller::identify(p, 999, &roles("root", &[])).is_admin());
+        assert!(!Caller::identify(p, 999, &roles("no-such-group-here", &[])).is_admin());
     }
 
     #[test]
@@ -348,10 +410,92 @@ mod tests {
 
     #[test]
     fn only_admins_are_uncapped_in_the_hash_pool() {
-        let root = Caller::identify(peer(0), 999, "no-such-group-here");
+        let root = Caller::identify(peer(0), 999, &roles("no-such-group-here", &[]));
         assert_eq!(root.hash_share(), Share::exempt(0));
         assert_eq!(alice().hash_share(), Share::ordinary(1000));
         let anon = Caller::Anonymous { peer: peer(4242) };
         assert_eq!(anon.hash_share(), Share::ordinary(4242));
+    }
+
+    #[test]
+    fn the_portal_may_reset_with_a_token_and_ask_status_but_act_for_no_account() {
+        let reset = Request::ResetPassword(crate::protocol::ResetPassword {
+            token: Secret::new("t"),
+            password: Secret::new("p"),
+        });
+        assert!(portal().authorize(&reset).is_ok());
+        assert!(portal().authorize(&Request::Status).is_ok());
+        for request in [
+            verify("alice"),
+            verify("authd-web"),
+            Request::ShowUser(ShowUser {
+                name: "authd-web".into(),
+            }),
+            Request::ListUsers(crate::protocol::ListUsers {
+                after: None,
+                limit: 1,
+            }),
+        ] {
+            let refused = portal().authorize(&request);
+            assert!(
+                matches!(refused, Err(Error::PermissionDenied(_))),
+                "{request:?}: {refused:?}"
+            );
+        }
+        let err = portal()
+            .authorize(&verify("alice"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("(authd-web, portal)"), "{err}");
+        assert!(err.contains("portal session"), "{err}");
+    }
+
+    #[test]
+    fn portal_users_name_a_uid_by_number_name_or_group() {
+        let p = Peer {
+            uid: 4242,
+            gid: 4242,
+            pid: None,
+        };
+        let web = user("authd-web", 4242);
+        let entries = |e: &[&str]| e.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(in_portal_users(&p, None, &entries(&["4242"])));
+        assert!(in_portal_users(&p, Some(&web), &entries(&["authd-web"])));
+        assert!(!in_portal_users(&p, None, &entries(&["authd-web", "4243"])));
+        assert!(!in_portal_users(&p, Some(&web), &entries(&[])));
+        // Group `root` (gid 0) exists on every Linux system.
+        let in_root = Peer { gid: 0, ..p };
+        assert!(in_portal_users(&in_root, None, &entries(&["@root"])));
+        assert!(!in_portal_users(&p, None, &entries(&["@root"])));
+        assert!(!in_portal_users(
+            &p,
+            None,
+            &entries(&["@no-such-group-here"])
+        ));
+    }
+
+    #[test]
+    fn a_portal_uid_is_never_an_admin_and_root_is_never_the_portal() {
+        let web = Peer {
+            uid: 4242,
+            gid: 0,
+            pid: None,
+        };
+        // In `admin_group` (gid 0 = root) and named a portal: the portal, not an admin.
+        let caller = Caller::identify(web, 999, &roles("root", &["4242"]));
+        assert_eq!(
+            caller,
+            Caller::Portal {
+                peer: web,
+                login: None
+            }
+        );
+        assert!(!caller.is_admin());
+        assert!(Caller::identify(web, 999, &roles("root", &[])).is_admin());
+        // Root and the daemon's uid stay admins whatever `portal_users` says.
+        let all = roles("no-such-group-here", &["0", "999", "@root"]);
+        assert!(Caller::identify(peer(0), 999, &all).is_admin());
+        assert!(Caller::identify(peer(999), 999, &all).is_admin());
+        assert_eq!(portal().hash_share(), Share::ordinary(998));
     }
 }

@@ -19,6 +19,7 @@ mod mail;
 mod outbox;
 mod password;
 mod paths;
+mod roles;
 mod sms;
 
 pub use login::{LockoutConfig, RecoveryConfig, TotpConfig, MAX_RECOVERY_CODES};
@@ -52,6 +53,9 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Members of this group (and uid 0, and the daemon's own uid) are admins.
     pub admin_group: String,
+    /// User names, uids or `@group`s that hold the portal role (authd-web): see
+    /// `crate::authz`.
+    pub portal_users: Vec<String>,
     /// Connections served at once; more are told `busy` and closed. A quarter of them
     /// is kept for root, the daemon's uid and admins.
     pub max_connections: usize,
@@ -90,6 +94,7 @@ impl Default for Config {
             socket: default_socket(),
             state_dir: default_state_dir(),
             admin_group: "authd-admin".into(),
+            portal_users: Vec::new(),
             max_connections: 1024,
             max_connections_per_uid: 16,
             hello_timeout: Duration::from_secs(5),
@@ -160,6 +165,7 @@ impl Config {
         if self.admin_group.is_empty() {
             return bad("admin_group", "must not be empty");
         }
+        roles::validate_portal_users(&self.portal_users)?;
         if self.max_connections == 0 {
             return bad("max_connections", "must be at least 1");
         }
@@ -187,6 +193,14 @@ impl Config {
         self.sms.validate()?;
         self.outbox.validate()?;
         Ok(())
+    }
+
+    /// Who holds the admin and portal roles, for `crate::authz`.
+    pub fn roles(&self) -> crate::authz::Roles {
+        crate::authz::Roles {
+            admin_group: self.admin_group.clone(),
+            portal_users: self.portal_users.clone(),
+        }
     }
 
     /// `hash_workers` with 0 resolved to the number of CPUs.

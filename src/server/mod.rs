@@ -234,7 +234,7 @@ fn reload(shared: &Shared, source: &ConfigSource) {
             "configuration not reloaded; the running configuration stays in force"
         ),
         Ok(outcome) => {
-            shared.rights.set_admin_group(&service.config().admin_group);
+            shared.rights.set_roles(service.config().roles());
             tracing::info!(
                 applied = %outcome.applied.join(", "),
                 "configuration reloaded{}",
@@ -263,7 +263,7 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     // The socket first: a second daemon is told so before it touches the locked store.
     let listener = Listener::open(&config.socket)?;
     let slots = Slots::new(config.max_connections, config.max_connections_per_uid);
-    let rights = Rights::new(config.admin_group.clone(), nix::unistd::geteuid().as_raw());
+    let rights = Rights::new(config.roles(), nix::unistd::geteuid().as_raw());
     let (service, outbox, store) = match open_service(config) {
         Ok((service, outbox, store)) => {
             service.remove_stale_backups();

@@ -1,8 +1,8 @@
 //! Rights decided per request: a caller's `Standing` (admin? login name?) looked up in
 //! the user database, cached for at most `FRESH_FOR` per uid and gid.
 //!
-//! A uid removed from `admin_group` therefore loses admin rights on its open connections
-//! within a second. Lookups run on the blocking pool, one at a time per uid and gid
+//! A uid removed from `admin_group` (or added to `portal_users`) therefore loses admin
+//! rights on its open connections within a second. Lookups run on the blocking pool, one at a time per uid and gid
 //! however many connections ask, so a flood of connections from one uid costs at most one
 //! lookup per second and never queues other callers' lookups behind it. This module
 //! never decides what a standing allows; `crate::authz` does.
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::authz::{Caller, Peer, Standing};
+use crate::authz::{Caller, Peer, Roles, Standing};
 
 /// How long a looked-up standing is trusted.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
@@ -23,25 +23,26 @@ type Entry = Arc<tokio::sync::Mutex<Option<(Instant, Standing)>>>;
 
 pub struct Rights {
     /// Changed by a configuration reload; the cache is emptied with it.
-    admin_group: Mutex<String>,
+    roles: Mutex<Roles>,
     daemon_uid: u32,
     cache: Mutex<HashMap<(u32, u32), Entry>>,
 }
 
 impl Rights {
-    pub fn new(admin_group: String, daemon_uid: u32) -> Rights {
+    pub fn new(roles: Roles, daemon_uid: u32) -> Rights {
         Rights {
-            admin_group: Mutex::new(admin_group),
+            roles: Mutex::new(roles),
             daemon_uid,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    /// A reload changed `admin_group`: decide everyone's standing afresh.
-    pub fn set_admin_group(&self, group: &str) {
-        let mut current = self.admin_group.lock().unwrap_or_else(|e| e.into_inner());
-        if *current != group {
-            *current = group.to_string();
+    /// A reload changed `admin_group` or `portal_users`: decide everyone's standing
+    /// afresh.
+    pub fn set_roles(&self, roles: Roles) {
+        let mut current = self.roles.lock().unwrap_or_else(|e| e.into_inner());
+        if *current != roles {
+            *current = roles;
             drop(current);
             self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
@@ -84,14 +85,10 @@ impl Rights {
                 return standing.clone();
             }
         }
-        let group = self
-            .admin_group
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let roles = self.roles.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let daemon_uid = self.daemon_uid;
         let looked_up =
-            tokio::task::spawn_blocking(move || Standing::lookup(peer, daemon_uid, &group)).await;
+            tokio::task::spawn_blocking(move || Standing::lookup(peer, daemon_uid, &roles)).await;
         match looked_up {
             Ok(standing) => {
                 *cached = Some((Instant::now(), standing.clone()));
@@ -100,6 +97,7 @@ impl Rights {
             // The lookup died: no rights beyond those the uid alone gives, not cached.
             Err(_) => Standing {
                 admin: Standing::admin_by_uid(peer.uid, daemon_uid),
+                portal: false,
                 login: None,
             },
         }
@@ -118,9 +116,33 @@ mod tests {
         }
     }
 
+    fn nobody() -> Roles {
+        Roles {
+            admin_group: "no-such-group-here".into(),
+            portal_users: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reload_that_names_a_portal_takes_effect_at_once() {
+        let rights = Rights::new(nobody(), 4321);
+        assert!(!matches!(
+            rights.caller(peer(4322)).await,
+            Caller::Portal { .. }
+        ));
+        rights.set_roles(Roles {
+            portal_users: vec!["4322".into()],
+            ..nobody()
+        });
+        assert!(matches!(
+            rights.caller(peer(4322)).await,
+            Caller::Portal { .. }
+        ));
+    }
+
     #[tokio::test]
     async fn root_and_the_daemon_uid_are_exempt_others_are_not() {
-        let rights = Rights::new("no-such-group-here".into(), 4321);
+        let rights = Rights::new(nobody(), 4321);
         assert!(rights.exempt(peer(0)).await);
         assert!(rights.exempt(peer(4321)).await);
         assert!(!rights.exempt(peer(4322)).await);
@@ -130,7 +152,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_cache_stays_bounded() {
-        let rights = Rights::new("no-such-group-here".into(), 4321);
+        let rights = Rights::new(nobody(), 4321);
         for uid in 0..3 * PRUNE_ABOVE as u32 {
             let _ = rights.entry(peer(100_000 + uid));
         }

@@ -169,7 +169,13 @@ mod tests {
     #[tokio::test]
     async fn root_is_admitted_beyond_any_quota() {
         let slots = Slots::new(100, 1);
-        let rights = Rights::new("no-such-group-here".into(), 4321);
+        let rights = Rights::new(
+            crate::authz::Roles {
+                admin_group: "no-such-group-here".into(),
+                portal_users: Vec::new(),
+            },
+            4321,
+        );
         let peer = |uid| Peer {
             uid,
             gid: uid,

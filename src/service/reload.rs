@@ -53,6 +53,7 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     fixed!("password.argon2_p", password.argon2_p);
     fixed!("password.hash_workers", password.hash_workers);
     live!("admin_group", admin_group);
+    live!("portal_users", portal_users);
     live!("idle_timeout", idle_timeout);
     live!("hello_timeout", hello_timeout);
     live!("frame_timeout", frame_timeout);
