@@ -34,6 +34,8 @@ pub enum Action {
     SmsCodeSent,
     SmsDelivered,
     SmsFailed,
+    PortalSignIn,
+    PortalSessionEnded,
 }
 
 impl Action {
@@ -62,6 +64,8 @@ impl Action {
             Action::SmsCodeSent => "sms-code-sent",
             Action::SmsDelivered => "sms-delivered",
             Action::SmsFailed => "sms-failed",
+            Action::PortalSignIn => "portal-sign-in",
+            Action::PortalSessionEnded => "portal-session-ended",
         }
     }
 }

@@ -83,6 +83,9 @@ pub enum Access {
     Anyone,
     AdminOrSelf,
     Admin,
+    /// Only a portal uid; the account is then decided by the portal's credentials or
+    /// session (`service::portal`), never by the uid.
+    Portal,
 }
 
 /// The authorization table: one arm per request.
@@ -101,7 +104,9 @@ pub fn required(request: &Request) -> Access {
         | Request::EnableSms(_)
         | Request::ConfirmSms(_)
         | Request::SendCode(_)
-        | Request::Log(_) => Access::AdminOrSelf,
+        | Request::Log(_)
+        | Request::ListSessions(_)
+        | Request::Logout(_) => Access::AdminOrSelf,
         Request::AddUser(_)
         | Request::RemoveUser(_)
         | Request::ListUsers(_)
@@ -111,6 +116,10 @@ pub fn required(request: &Request) -> Access {
         | Request::Outbox(_)
         | Request::Backup(_)
         | Request::Unlock(_) => Access::Admin,
+        Request::PortalSignIn(_)
+        | Request::PortalCode(_)
+        | Request::PortalProve(_)
+        | Request::PortalAct(_) => Access::Portal,
     }
 }
 
@@ -184,7 +193,10 @@ impl Caller {
     /// Allow or refuse `request` for this caller.
     pub fn authorize(&self, request: &Request) -> Result<(), Error> {
         let allowed = match (required(request), self) {
-            (Access::Anyone, _) | (_, Caller::Admin { .. }) => true,
+            (Access::Anyone, _) | (Access::Portal, Caller::Portal { .. }) => true,
+            // Admins may do anything but speak for the portal.
+            (Access::Portal, _) => false,
+            (_, Caller::Admin { .. }) => true,
             (Access::AdminOrSelf, Caller::SelfService { login, .. }) => {
                 request.account() == Some(login.as_str())
             }
@@ -200,6 +212,9 @@ impl Caller {
                 ),
                 (_, Some(name)) => {
                     format!("{} may not do this to account `{name}`", self.describe())
+                }
+                (_, None) if required(request) == Access::Portal => {
+                    format!("{} is not a portal (`portal_users`)", self.describe())
                 }
                 (_, None) => format!("{} is not an authd admin", self.describe()),
             }))

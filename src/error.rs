@@ -43,6 +43,10 @@ pub enum Error {
     SmsCodeExpired,
     #[error("the reset token is unknown, already used or expired; request a new one")]
     TokenInvalid,
+    #[error("the portal session is unknown, ended or expired; sign in again")]
+    SessionInvalid,
+    #[error("this change needs a fresh proof: give the password (and a code) again")]
+    FreshProofRequired,
     #[error("too soon: try again after {}", crate::time::format(*.until))]
     RateLimited { until: u64 },
     #[error("account `{name}` is locked until {}", crate::time::format(*.until))]
@@ -81,6 +85,8 @@ impl Error {
             | Error::SmsCodeExpired
             | Error::ProofRequired => ErrorCode::Denied,
             Error::CodeRequired => ErrorCode::SecondFactorRequired,
+            Error::SessionInvalid => ErrorCode::SessionInvalid,
+            Error::FreshProofRequired => ErrorCode::FreshProofRequired,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,
             Error::AlreadyEnrolled(_) => ErrorCode::Exists,

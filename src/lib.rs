@@ -20,6 +20,7 @@
 //! - [`store`]: the only code that touches sled.
 //! - [`account`], [`email`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
+//! - [`portal`]: portal sessions (authd-web): tokens, expiry, fresh proofs.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
 //!   delivered by one courier per channel.
 //! - [`bench`]: `authd-bench`, the load generator.
@@ -44,6 +45,7 @@ pub mod lockout;
 pub mod log_limit;
 pub mod outbox;
 pub mod password;
+pub mod portal;
 pub mod private_file;
 pub mod qr;
 pub mod recovery;

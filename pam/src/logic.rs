@@ -46,7 +46,9 @@ fn code_for(error: &ClientError, options: &Options) -> Code {
         ErrorCode::Denied
         | ErrorCode::SecondFactorRequired
         | ErrorCode::PermissionDenied
-        | ErrorCode::SsoAccount => Code::PAM_AUTH_ERR,
+        | ErrorCode::SsoAccount
+        | ErrorCode::SessionInvalid
+        | ErrorCode::FreshProofRequired => Code::PAM_AUTH_ERR,
         ErrorCode::Locked | ErrorCode::RateLimited => Code::PAM_MAXTRIES,
         // A name authd cannot hold is a user it does not know.
         ErrorCode::NoSuchUser | ErrorCode::InvalidInput if options.ignore_unknown_user => {

@@ -159,7 +159,10 @@ pub fn for_client(error: &ClientError) -> Exit {
 /// The status for each stable error code the daemon answers with.
 pub fn for_wire(code: ErrorCode) -> Exit {
     match code {
-        ErrorCode::Denied | ErrorCode::SecondFactorRequired => Exit::Denied,
+        ErrorCode::Denied
+        | ErrorCode::SecondFactorRequired
+        | ErrorCode::SessionInvalid
+        | ErrorCode::FreshProofRequired => Exit::Denied,
         ErrorCode::BadRequest => Exit::Usage,
         ErrorCode::InvalidInput
         | ErrorCode::WeakPassword

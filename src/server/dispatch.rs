@@ -77,5 +77,11 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::Backup(req) => service.backup(req).await,
         Request::Unlock(req) => service.unlock(caller, req).await,
         Request::Log(req) => service.log(req),
+        Request::PortalSignIn(req) => service.portal_sign_in(caller, req).await,
+        Request::PortalCode(req) => service.portal_code(caller, req).await,
+        Request::PortalProve(req) => service.portal_prove(caller, req).await,
+        Request::PortalAct(req) => service.portal_act(caller, req).await,
+        Request::ListSessions(req) => service.list_sessions(req),
+        Request::Logout(req) => service.logout(caller, req).await,
     }
 }

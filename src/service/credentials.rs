@@ -16,7 +16,7 @@ use crate::time;
 impl Service {
     /// Hash `new` (after the policy accepts it) and store it as `action`; outstanding
     /// reset tokens die and the account is mailed a notice.
-    async fn store_password(
+    pub(super) async fn store_password(
         &self,
         caller: &Caller,
         name: &str,

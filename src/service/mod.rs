@@ -11,6 +11,7 @@ mod credentials;
 mod info;
 mod login;
 mod outbox;
+mod portal;
 mod reload;
 mod reset;
 mod sms;
@@ -48,6 +49,8 @@ pub struct Service {
     /// Delivery is the outbox's own (its couriers); the service queues and wakes.
     outbox: Arc<Outbox>,
     challenges: Challenges,
+    /// Portal sessions (authd-web), in memory.
+    sessions: crate::portal::Sessions,
     /// Warnings callers can cause, counted per uid (`log_limit`).
     warnings: LogLimit,
     started: Instant,
@@ -68,6 +71,7 @@ impl Service {
             vault,
             outbox,
             challenges: Challenges::default(),
+            sessions: crate::portal::Sessions::default(),
             warnings: LogLimit::default(),
             started: Instant::now(),
         }

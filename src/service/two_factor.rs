@@ -52,6 +52,13 @@ impl Service {
             return Err(Error::SsoTwoFactor(name));
         }
         self.prove_own(caller, &name, proof, "enable-totp").await?;
+        self.start_totp(caller, &name).await
+    }
+
+    /// A new pending enrolment, once the caller has proved itself (or is an admin, or a
+    /// portal session with a fresh proof).
+    pub(super) async fn start_totp(&self, caller: &Caller, name: &str) -> Result<Response, Error> {
+        let name = name.to_string();
         let secret = random_bytes::<{ totp::SECRET_LEN }>()?;
         let sealed = self.vault.seal(&totp_context(&name), &secret)?;
         let now = time::now();
@@ -155,7 +162,15 @@ impl Service {
             method,
             proof,
         } = req;
-        let account = self.existing(&name)?;
+        self.factors_to_disable(&name, method)?;
+        self.require_proof(caller, &name, proof, "disable-2fa")
+            .await?;
+        self.remove_factors(caller, &name, method).await
+    }
+
+    /// Refuse to disable what `name` does not have (before any proof is checked).
+    pub(super) fn factors_to_disable(&self, name: &str, method: FactorChoice) -> Result<(), Error> {
+        let account = self.existing(name)?;
         refuse_sso(&account)?;
         let totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
         let sms = matches!(method, FactorChoice::Sms | FactorChoice::All);
@@ -169,9 +184,19 @@ impl Service {
                 }
             )));
         }
-        self.require_proof(caller, &name, proof, "disable-2fa")
-            .await?;
-        self.record(&name, time::now(), |acc, _| {
+        Ok(())
+    }
+
+    /// Remove the factors `method` names, once the caller has proved itself.
+    pub(super) async fn remove_factors(
+        &self,
+        caller: &Caller,
+        name: &str,
+        method: FactorChoice,
+    ) -> Result<Response, Error> {
+        let totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
+        let sms = matches!(method, FactorChoice::Sms | FactorChoice::All);
+        self.record(name, time::now(), |acc, _| {
             let mut removed = Vec::new();
             if totp && acc.totp.take().is_some() {
                 removed.push("totp");
@@ -227,16 +252,31 @@ impl Service {
         req: RegenerateRecoveryCodes,
     ) -> Result<Response, Error> {
         let RegenerateRecoveryCodes { name, proof } = req;
-        let account = self.existing(&name)?;
-        if account.second_factors().is_empty() {
+        self.has_second_factor(&name)?;
+        self.prove_own(caller, &name, proof, "recovery-codes")
+            .await?;
+        self.new_recovery_codes(caller, &name).await
+    }
+
+    /// Recovery codes come with a second factor: refuse before any proof when there is
+    /// none.
+    pub(super) fn has_second_factor(&self, name: &str) -> Result<(), Error> {
+        if self.existing(name)?.second_factors().is_empty() {
             return Err(Error::NotEnrolled(format!(
                 "`{name}` has no two-factor verification; recovery codes come with it"
             )));
         }
-        self.prove_own(caller, &name, proof, "recovery-codes")
-            .await?;
-        let (codes, hashes) = recovery::generate(&self.vault, &name, self.config().recovery.codes)?;
-        self.record(&name, time::now(), |acc, _| {
+        Ok(())
+    }
+
+    /// A new set of recovery codes, once the caller has proved itself.
+    pub(super) async fn new_recovery_codes(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<Response, Error> {
+        let (codes, hashes) = recovery::generate(&self.vault, name, self.config().recovery.codes)?;
+        self.record(name, time::now(), |acc, _| {
             if acc.second_factors().is_empty() {
                 return Err(Error::NotEnrolled(format!(
                     "`{}` has no two-factor verification",

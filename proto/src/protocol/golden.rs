@@ -55,11 +55,17 @@ fn kind(request: &Request) -> &'static str {
         Request::Backup { .. } => "Backup",
         Request::Unlock { .. } => "Unlock",
         Request::Log { .. } => "Log",
+        Request::PortalSignIn { .. } => "PortalSignIn",
+        Request::PortalCode { .. } => "PortalCode",
+        Request::PortalProve { .. } => "PortalProve",
+        Request::PortalAct { .. } => "PortalAct",
+        Request::ListSessions { .. } => "ListSessions",
+        Request::Logout { .. } => "Logout",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 25;
+const VARIANTS: usize = 31;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -158,6 +164,32 @@ fn requests() -> Vec<Request> {
             before: Some(9),
             limit: 7,
         }),
+        Request::PortalSignIn(PortalSignIn {
+            name: "al".into(),
+            password: s("pw"),
+            origin: origin(),
+        }),
+        Request::PortalCode(PortalCode {
+            name: "al".into(),
+            challenge: s("ch"),
+            code: s("123456"),
+            origin: origin(),
+        }),
+        Request::PortalProve(PortalProve {
+            session: s("se"),
+            proof: proof(),
+        }),
+        Request::PortalAct(PortalAct {
+            session: s("se"),
+            action: PortalAction::DisableTwoFactor {
+                method: FactorChoice::Totp,
+            },
+        }),
+        Request::ListSessions(ListSessions { name: "al".into() }),
+        Request::Logout(Logout {
+            name: "al".into(),
+            id: Some(3),
+        }),
     ]
 }
 
@@ -207,6 +239,15 @@ const GOLDEN: &[(&str, &str)] = &[
     ("Backup", "000000101601fdfffffffffffffffffc00001000"),
     ("Unlock", "000000041702616c"),
     ("Log", "000000071802616c010907"),
+    ("PortalSignIn", "000000101902616c027077010473736864010168"),
+    (
+        "PortalCode",
+        "000000171a02616c02636806313233343536010473736864010168",
+    ),
+    ("PortalProve", "0000000f1b0273650270770106313233343536"),
+    ("PortalAct", "000000061c0273650400"),
+    ("ListSessions", "000000041d02616c"),
+    ("Logout", "000000061e02616c0103"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -24,6 +24,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+pub mod portal;
 pub mod request;
 
 pub use request::{
@@ -31,6 +32,11 @@ pub use request::{
     EnableTotp, FactorChoice, Hello, ListUsers, Log, Origin, Outbox, Proof,
     RegenerateRecoveryCodes, RemoveUser, Request, ResetPassword, ResetTwoFactor, SendCode,
     SendReset, SetPassword, SetUser, ShowUser, Unlock, Verify, VerifyCode,
+};
+
+pub use portal::{
+    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalProve, PortalSignIn,
+    SessionInfo,
 };
 
 /// Bumped on any incompatible change to `Request` or `Response`.
@@ -144,6 +150,23 @@ pub enum Response {
         next: Option<u64>,
     },
     Error(WireError),
+    // Appended after protocol 2's responses.
+    /// A portal session for `name`: `token` goes with every `PortalAct`; `expires` (unix
+    /// seconds) is when it ends if unused (the absolute limit may come first).
+    SessionIssued {
+        name: String,
+        id: u64,
+        token: Secret,
+        expires: u64,
+    },
+    /// An account's portal sessions, oldest first (at most a few per account).
+    Sessions {
+        sessions: Vec<SessionInfo>,
+    },
+    /// How many sessions `Logout` ended.
+    SessionsEnded {
+        count: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,6 +271,11 @@ pub enum ErrorCode {
     PermissionDenied,
     Busy,
     Internal,
+    // Appended after protocol 2's codes.
+    /// The portal session is unknown, ended or expired: sign in again.
+    SessionInvalid,
+    /// A sensitive portal act needs a proof given within the last minutes: `PortalProve`.
+    FreshProofRequired,
 }
 
 impl ErrorCode {
@@ -269,6 +297,8 @@ impl ErrorCode {
             ErrorCode::PermissionDenied => "permission_denied",
             ErrorCode::Busy => "busy",
             ErrorCode::Internal => "internal",
+            ErrorCode::SessionInvalid => "session_invalid",
+            ErrorCode::FreshProofRequired => "fresh_proof_required",
         }
     }
 }
@@ -349,6 +379,32 @@ mod tests {
                 token: s(),
                 password: s(),
             }),
+            Request::PortalSignIn(PortalSignIn {
+                name: "alice".into(),
+                password: s(),
+                origin: Origin::default(),
+            }),
+            Request::PortalCode(PortalCode {
+                name: "alice".into(),
+                challenge: s(),
+                code: s(),
+                origin: Origin::default(),
+            }),
+            Request::PortalProve(PortalProve {
+                session: s(),
+                proof: Proof {
+                    password: s(),
+                    code: Some(s()),
+                },
+            }),
+            Request::PortalAct(PortalAct {
+                session: s(),
+                action: PortalAction::ChangePassword { new: s() },
+            }),
+            Request::PortalAct(PortalAct {
+                session: s(),
+                action: PortalAction::ConfirmTotp { code: s() },
+            }),
         ]
     }
 
@@ -374,6 +430,12 @@ mod tests {
                 recovery_codes: vec![s()],
             },
             Response::RecoveryCodes { codes: vec![s()] },
+            Response::SessionIssued {
+                name: "alice".into(),
+                id: 1,
+                token: s(),
+                expires: 0,
+            },
             Response::SecondFactorRequired {
                 methods: vec![SecondFactor::Totp],
                 challenge: Some(s()),
@@ -402,6 +464,8 @@ mod tests {
             ErrorCode::PermissionDenied,
             ErrorCode::Busy,
             ErrorCode::Internal,
+            ErrorCode::SessionInvalid,
+            ErrorCode::FreshProofRequired,
         ];
         let names: std::collections::HashSet<_> = all.iter().map(|c| c.as_str()).collect();
         assert_eq!(names.len(), all.len());

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::portal::{ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSignIn};
 use super::Secret;
 
 /// An edit to an optional account field.
@@ -107,6 +108,20 @@ pub enum Request {
     Unlock(Unlock),
     /// The account's audit events, newest first (admin or self). -> `Log`.
     Log(Log),
+    // Appended after protocol 2's requests, so that their bytes stay as they were.
+    /// Portal only: sign in with the password. -> `SessionIssued` or
+    /// `SecondFactorRequired`.
+    PortalSignIn(PortalSignIn),
+    /// Portal only: the code after `PortalSignIn`. -> `SessionIssued`.
+    PortalCode(PortalCode),
+    /// Portal only: prove again inside a session. -> `Done`.
+    PortalProve(PortalProve),
+    /// Portal only: act for the session's account. -> see `PortalAction`.
+    PortalAct(PortalAct),
+    /// An account's portal sessions (admin or self). -> `Sessions`.
+    ListSessions(ListSessions),
+    /// End an account's portal sessions (admin or self). -> `SessionsEnded`.
+    Logout(Logout),
 }
 
 impl Request {
@@ -118,7 +133,9 @@ impl Request {
             | Request::ListUsers(_)
             | Request::ResetPassword(_)
             | Request::Outbox(_)
-            | Request::Backup(_) => None,
+            | Request::Backup(_)
+            | Request::PortalProve(_)
+            | Request::PortalAct(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
@@ -137,7 +154,11 @@ impl Request {
             | Request::ConfirmSms(ConfirmSms { name, .. })
             | Request::SendCode(SendCode { name })
             | Request::Unlock(Unlock { name })
-            | Request::Log(Log { name, .. }) => Some(name),
+            | Request::Log(Log { name, .. })
+            | Request::PortalSignIn(PortalSignIn { name, .. })
+            | Request::PortalCode(PortalCode { name, .. })
+            | Request::ListSessions(ListSessions { name })
+            | Request::Logout(Logout { name, .. }) => Some(name),
         }
     }
 }

@@ -46,7 +46,7 @@ use challenge::Holder;
 const ORIGIN_MAX: usize = 48;
 
 /// Where an attempt came from, for the audit detail: clipped and escaped.
-fn origin_detail(origin: &Origin) -> String {
+pub(super) fn origin_detail(origin: &Origin) -> String {
     let mut parts = Vec::new();
     if let Some(service) = &origin.service {
         parts.push(format!(

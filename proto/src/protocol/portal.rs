@@ -1,0 +1,96 @@
+//! The portal's requests (authd-web, the uids `portal_users` names) and the admin/self
+//! requests about portal sessions.
+//!
+//! A portal signs an account in with the account's own password and second factor
+//! (`PortalSignIn`, then `PortalCode`), and gets a session token that authd keeps only as
+//! a keyed hash. Every later act for that account carries the token (`PortalAct`); the
+//! account is the session's, never one the portal names. Sensitive acts need a proof
+//! given within the last minutes in that session (at sign-in, or `PortalProve`).
+
+use serde::{Deserialize, Serialize};
+
+use super::request::{FactorChoice, Origin, Proof};
+use super::Secret;
+
+/// Sign in through the portal: the password. -> `SessionIssued` (no second factor) or
+/// `SecondFactorRequired` with a challenge for `PortalCode`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalSignIn {
+    pub name: String,
+    pub password: Secret,
+    pub origin: Origin,
+}
+
+/// The second step of a portal sign-in: the code for the challenge. -> `SessionIssued`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalCode {
+    pub name: String,
+    pub challenge: Secret,
+    pub code: Secret,
+    pub origin: Origin,
+}
+
+/// Prove again inside a session (the password, and a code when 2FA is on), so that
+/// sensitive acts are allowed for a few minutes. -> `Done`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalProve {
+    pub session: Secret,
+    pub proof: Proof,
+}
+
+/// Act for the session's account. -> what `action` says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalAct {
+    pub session: Secret,
+    pub action: PortalAction,
+}
+
+/// What the settings pages may do inside a session. Those marked *fresh* need a proof
+/// given within the last minutes in this session; without one they answer the error
+/// `fresh_proof_required` (ask for the password again, `PortalProve`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PortalAction {
+    /// -> `Account`.
+    Show,
+    /// *fresh*: set a new password; every session of the account ends, this one too.
+    /// -> `Done`.
+    ChangePassword { new: Secret },
+    /// *fresh*: start (or restart) an authenticator-app enrolment. -> `TotpEnrolment`.
+    EnableTotp,
+    /// Activate the pending enrolment with a current code. -> `Confirmed`.
+    ConfirmTotp { code: Secret },
+    /// *fresh*: remove second factors. -> `Done`.
+    DisableTwoFactor { method: FactorChoice },
+    /// *fresh*: a new set of recovery codes. -> `RecoveryCodes`.
+    RegenerateRecoveryCodes,
+    /// The account's portal sessions. -> `Sessions`.
+    Sessions,
+    /// End this session (`None`) or another of the account's. -> `SessionsEnded`.
+    Logout { id: Option<u64> },
+}
+
+/// The account's portal sessions (admin or self). -> `Sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListSessions {
+    pub name: String,
+}
+
+/// End one (`id`) or all of an account's portal sessions (admin or self).
+/// -> `SessionsEnded`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logout {
+    pub name: String,
+    pub id: Option<u64>,
+}
+
+/// One portal session as `authctl sessions` shows it (never its token). Times are unix
+/// seconds; `expires` is the earlier of the idle and the absolute limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: u64,
+    pub created: u64,
+    pub last_used: u64,
+    pub expires: u64,
+    /// Where the sign-in came from, as the portal said (escaped, clipped).
+    pub origin: String,
+}
