@@ -252,6 +252,21 @@ pub enum Command {
     },
     /// Show the daemon's version, uptime and counts (anyone).
     Status,
+    /// List an account's portal sessions (authd-web sign-ins): id, created, last used,
+    /// expires, origin (admin, or the user themself).
+    Sessions {
+        #[command(flatten)]
+        user: User,
+    },
+    /// End one portal session of an account, or all of them (admin, or the user
+    /// themself).
+    Logout {
+        #[command(flatten)]
+        user: User,
+        /// The session to end, as `sessions` lists it; without it, every session ends.
+        #[arg(value_name = "ID")]
+        id: Option<u64>,
+    },
 }
 
 /// `disable-2fa --method`.

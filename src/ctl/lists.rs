@@ -1,11 +1,14 @@
 //! The listings that take more than one page (`list-users`, `outbox`, `log`): fetched
 //! page by page (`pages`, the one paging loop) until the daemon says there is no more,
-//! then shown at once.
+//! then shown at once. Also the portal sessions (`sessions`, one page: an account holds
+//! a few at most) and ending them (`logout`).
 
 use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
-use authd_proto::protocol::{ListUsers, Log, Outbox, Request, Response, MAX_PAGE};
+use authd_proto::protocol::{
+    ListSessions, ListUsers, Log, Logout, Outbox, Request, Response, MAX_PAGE,
+};
 
 /// Up to `limit` items, a page at a time: `request` asks for the page after `cursor`
 /// (`None`: the first) of at most the given size; `page` takes the items and the next
@@ -75,4 +78,27 @@ pub fn outbox(s: &mut Session) -> Result<Outcome, CtlError> {
         },
     )?;
     Ok(Outcome::Outbox(messages))
+}
+
+pub fn sessions(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
+    let request = Request::ListSessions(ListSessions { name: name.clone() });
+    match s.call(request)? {
+        Response::Sessions { sessions } => Ok(Outcome::Sessions(name, sessions)),
+        other => Err(unexpected(other)),
+    }
+}
+
+pub fn logout(s: &mut Session, name: String, id: Option<u64>) -> Result<Outcome, CtlError> {
+    let request = Request::Logout(Logout {
+        name: name.clone(),
+        id,
+    });
+    match s.call(request)? {
+        Response::SessionsEnded { count } => Ok(Outcome::Done(match (id, count) {
+            (Some(id), _) => format!("ended portal session {id} of {name}"),
+            (None, 1) => format!("ended 1 portal session of {name}"),
+            (None, n) => format!("ended {n} portal sessions of {name}"),
+        })),
+        other => Err(unexpected(other)),
+    }
 }

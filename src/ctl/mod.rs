@@ -119,6 +119,8 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::Unlock { user } => accounts::unlock(s, user.name),
         Command::Log { user, limit } => lists::log(s, user.name, limit),
         Command::Status => accounts::status(s),
+        Command::Sessions { user } => lists::sessions(s, user.name),
+        Command::Logout { user, id } => lists::logout(s, user.name, id),
     }
 }
 

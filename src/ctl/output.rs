@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::CtlError;
 use authd_proto::escape::escaped;
-use authd_proto::protocol::{AccountInfo, AuditEntry, OutboxEntry, StatusInfo};
+use authd_proto::protocol::{AccountInfo, AuditEntry, OutboxEntry, SessionInfo, StatusInfo};
 use authd_proto::time;
 
 /// What a command produced, before it is rendered.
@@ -40,6 +40,30 @@ pub enum Outcome {
         codes: Vec<String>,
     },
     Outbox(Vec<OutboxEntry>),
+    /// An account's portal sessions.
+    Sessions(String, Vec<SessionInfo>),
+}
+
+fn session_json(s: &SessionInfo) -> Value {
+    json!({
+        "id": s.id,
+        "created": time::format(s.created),
+        "last_used": time::format(s.last_used),
+        "expires": time::format(s.expires),
+        "origin": s.origin,
+    })
+}
+
+fn session_text(s: &SessionInfo) -> String {
+    format!(
+        "{:>6}  created {}  last used {}  expires {}{}{}",
+        s.id,
+        time::format(s.created),
+        time::format(s.last_used),
+        time::format(s.expires),
+        if s.origin.is_empty() { "" } else { "  " },
+        escaped(&s.origin)
+    )
 }
 
 fn outbox_json(m: &OutboxEntry) -> Value {
@@ -182,6 +206,10 @@ impl Outcome {
             Outcome::Outbox(messages) => json!({
                 "messages": messages.iter().map(outbox_json).collect::<Vec<_>>(),
             }),
+            Outcome::Sessions(name, sessions) => json!({
+                "name": name,
+                "sessions": sessions.iter().map(session_json).collect::<Vec<_>>(),
+            }),
         }
     }
 
@@ -248,6 +276,14 @@ impl Outcome {
             Outcome::Outbox(messages) => messages
                 .iter()
                 .map(outbox_text)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Outcome::Sessions(name, sessions) if sessions.is_empty() => {
+                format!("{} has no portal sessions", escaped(name))
+            }
+            Outcome::Sessions(_, sessions) => sessions
+                .iter()
+                .map(session_text)
                 .collect::<Vec<_>>()
                 .join("\n"),
             Outcome::RecoveryCodes { message, codes } => {
