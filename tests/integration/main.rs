@@ -36,6 +36,7 @@ mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
 mod pipelined;
+mod portal;
 mod promises_access;
 mod promises_backup;
 mod promises_files;
