@@ -49,6 +49,9 @@ _authctl() {
             authctl,log)
                 cmd="authctl__subcmd__log"
                 ;;
+            authctl,logout)
+                cmd="authctl__subcmd__logout"
+                ;;
             authctl,outbox)
                 cmd="authctl__subcmd__outbox"
                 ;;
@@ -69,6 +72,9 @@ _authctl() {
                 ;;
             authctl,send-reset)
                 cmd="authctl__subcmd__send__subcmd__reset"
+                ;;
+            authctl,sessions)
+                cmd="authctl__subcmd__sessions"
                 ;;
             authctl,set-password)
                 cmd="authctl__subcmd__set__subcmd__password"
@@ -121,6 +127,9 @@ _authctl() {
             authctl__subcmd__help,log)
                 cmd="authctl__subcmd__help__subcmd__log"
                 ;;
+            authctl__subcmd__help,logout)
+                cmd="authctl__subcmd__help__subcmd__logout"
+                ;;
             authctl__subcmd__help,outbox)
                 cmd="authctl__subcmd__help__subcmd__outbox"
                 ;;
@@ -141,6 +150,9 @@ _authctl() {
                 ;;
             authctl__subcmd__help,send-reset)
                 cmd="authctl__subcmd__help__subcmd__send__subcmd__reset"
+                ;;
+            authctl__subcmd__help,sessions)
+                cmd="authctl__subcmd__help__subcmd__sessions"
                 ;;
             authctl__subcmd__help,set-password)
                 cmd="authctl__subcmd__help__subcmd__set__subcmd__password"
@@ -167,7 +179,7 @@ _authctl() {
 
     case "${cmd}" in
         authctl)
-            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help"
+            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status sessions logout help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -373,7 +385,7 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help)
-            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status help"
+            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status sessions logout help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +552,20 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__help__subcmd__outbox)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -625,6 +651,20 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help__subcmd__send__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__sessions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -762,6 +802,24 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__logout)
+            opts="-h --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__outbox)
             opts="-h --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -879,6 +937,24 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__send__subcmd__reset)
+            opts="-h --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__sessions)
             opts="-h --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
