@@ -85,7 +85,10 @@ pub enum Refused {
     /// Another portal uid opened it.
     OtherUid,
     /// It expired at `now`, or the account's credentials changed: removed now.
-    Gone { session: Session, why: &'static str },
+    Gone {
+        session: Box<Session>,
+        why: &'static str,
+    },
 }
 
 #[derive(Default)]
@@ -180,7 +183,10 @@ impl Sessions {
         };
         if let Some(why) = why {
             let session = table.by_hash.remove(hash).ok_or(Error::SessionInvalid)?;
-            return Ok(Err(Refused::Gone { session, why }));
+            return Ok(Err(Refused::Gone {
+                session: Box::new(session),
+                why,
+            }));
         }
         let session = table.by_hash.get_mut(hash).ok_or(Error::SessionInvalid)?;
         session.last_used = now;
