@@ -10,6 +10,8 @@ use authd::protocol::{
     Request, Response, Secret,
 };
 
+use authd::protocol::{PortalProve, Proof};
+
 use crate::authz::{can_switch_uid, NOBODY};
 use crate::daemon::*;
 use crate::oath::{enrol, oathtool};
@@ -258,5 +260,62 @@ fn authctl_lists_portal_sessions_and_ends_one_or_all() {
         &d.ctl(&["--json", "sessions", "nobody-here"]),
         67,
         "no_such_user",
+    );
+}
+
+#[test]
+fn a_session_proves_again_enrols_the_app_and_outlives_its_own_change_only() {
+    if !can_switch_uid() || !have("oathtool") {
+        return;
+    }
+    let d = daemon_with_portal(&[]);
+    d.user_with_password("alice");
+    let mut web = connect_as(NOBODY, &d);
+    let mine = session(&mut web, "alice", GOOD_PW);
+    let other = session(&mut web, "alice", GOOD_PW);
+    let prove = |password: &str| {
+        Request::PortalProve(PortalProve {
+            session: mine.clone(),
+            proof: Proof {
+                password: Secret::new(password),
+                code: None,
+            },
+        })
+    };
+    assert_eq!(
+        error_code(ask(&mut web, prove("not-the-password-1"))),
+        ErrorCode::Denied
+    );
+    assert_eq!(ask(&mut web, prove(GOOD_PW)), Response::Done);
+
+    let secret = match ask(&mut web, act(&mine, PortalAction::EnableTotp)) {
+        Response::TotpEnrolment { secret, .. } => secret,
+        other => panic!("no enrolment: {other:?}"),
+    };
+    let confirm = act(
+        &mine,
+        PortalAction::ConfirmTotp {
+            code: Secret::new(oathtool(secret.expose(), 0)),
+        },
+    );
+    match ask(&mut web, confirm) {
+        Response::Confirmed { recovery_codes } => assert!(!recovery_codes.is_empty()),
+        other => panic!("not confirmed: {other:?}"),
+    }
+    // The session that made the change goes on; the account's other one has ended.
+    assert_eq!(shown(&mut web, &mine).totp, FactorState::On);
+    assert_eq!(
+        error_code(ask(&mut web, act(&other, PortalAction::Show))),
+        ErrorCode::SessionInvalid
+    );
+    // An admin's lost-device reset ends the rest.
+    assert_ok(&d.ctl(&["reset-2fa", "alice"]));
+    assert_eq!(
+        error_code(ask(&mut web, act(&mine, PortalAction::Show))),
+        ErrorCode::SessionInvalid
+    );
+    assert!(
+        !d.log().contains(secret.expose()),
+        "the TOTP secret is in the log"
     );
 }

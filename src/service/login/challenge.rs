@@ -23,8 +23,8 @@ use crate::vault::random_bytes;
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(180);
 /// Outstanding challenges per account.
 pub const PER_ACCOUNT: usize = 4;
-/// Outstanding challenges per ordinary uid (admins, and root running PAM for everyone,
-/// are bounded per account only).
+/// Outstanding challenges per ordinary uid (admins, root running PAM for everyone, and
+/// the portal signing in everyone through the web are bounded per account only).
 pub const PER_UID: usize = 8;
 /// Outstanding challenges at most: a memory bound, never a reason to evict.
 const MAX_PENDING: usize = 100_000;
