@@ -6,11 +6,9 @@
 use std::os::unix::net::UnixStream;
 
 use authd::protocol::{
-    AccountInfo, ErrorCode, FactorState, Origin, PortalAct, PortalAction, PortalCode, PortalSignIn,
-    Request, Response, Secret,
+    AccountInfo, ErrorCode, FactorState, Origin, PortalAct, PortalAction, PortalCode, PortalProve,
+    PortalSignIn, Proof, Request, Response, Secret,
 };
-
-use authd::protocol::{PortalProve, Proof};
 
 use crate::authz::{can_switch_uid, NOBODY};
 use crate::daemon::*;
