@@ -317,3 +317,30 @@ fn a_session_proves_again_enrols_the_app_and_outlives_its_own_change_only() {
         "the TOTP secret is in the log"
     );
 }
+
+#[test]
+fn a_reload_that_names_the_portal_applies_on_an_open_connection() {
+    if !can_switch_uid() {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("alice");
+    let mut web = connect_as(NOBODY, &d);
+    assert_eq!(
+        error_code(ask(&mut web, sign_in("alice", GOOD_PW))),
+        ErrorCode::PermissionDenied
+    );
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(&d.config, format!("portal_users = [\"nobody\"]\n{config}")).unwrap();
+    signal(d.pid(), "HUP");
+    let answer = wait_until("the reload names nobody the portal", || {
+        match ask(&mut web, sign_in("alice", GOOD_PW)) {
+            Response::Error(e) if e.code == ErrorCode::PermissionDenied => None,
+            other => Some(other),
+        }
+    });
+    assert!(
+        matches!(answer, Response::SessionIssued { .. }),
+        "{answer:?}"
+    );
+}
