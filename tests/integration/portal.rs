@@ -121,6 +121,10 @@ fn the_portal_cannot_act_for_an_account_without_that_accounts_credentials() {
     assert_eq!(wrong, ErrorCode::Denied);
     let unknown = error_code(ask(&mut web, sign_in("no-such-user", GOOD_PW)));
     assert_eq!(unknown, ErrorCode::Denied);
+    // An SSO account signs in at its provider, never here.
+    assert_ok(&d.ctl(&["add-user", "carol", "--sso", "idp"]));
+    let sso = error_code(ask(&mut web, sign_in("carol", GOOD_PW)));
+    assert_eq!(sso, ErrorCode::SsoAccount);
 
     // With alice's password, a session for alice, and it shows alice only.
     let alices = session(&mut web, "alice", GOOD_PW);
