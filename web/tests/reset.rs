@@ -254,7 +254,7 @@ fn browser_sets_a_new_password_from_a_real_mail() {
     let d = daemon_for(port, "");
     let web = Web::start(&d, port, &[]);
     let link = alice_asks_for_a_reset(&d, 1);
-    browser::reset_in_chromium(&driver, &link, NEW_PW);
+    browser::reset_in_chromium(&driver, &link, NEW_PW, &web.base);
     assert!(
         verifies(&d, NEW_PW),
         "the password set in the browser works"
