@@ -1,6 +1,6 @@
 //! Flags, and the settings derived from them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -23,6 +23,10 @@ pub struct Args {
     /// POST requests one client address may make per minute.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub posts_per_minute: u32,
+    /// A reverse proxy whose `X-Forwarded-For` names the client (repeatable); from any
+    /// other peer the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// What the service runs with.
@@ -32,6 +36,7 @@ pub struct Settings {
     pub socket: PathBuf,
     pub public: PublicUrl,
     pub posts_per_minute: u32,
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Args {
@@ -52,6 +57,7 @@ impl Args {
                 .unwrap_or_else(authd_proto::paths::client_socket),
             public,
             posts_per_minute: self.posts_per_minute,
+            trusted_proxies: self.trusted_proxies.clone(),
         })
     }
 }

@@ -51,6 +51,31 @@ pub async fn headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// The client's address: the peer's, or, when the peer is a trusted reverse proxy, the
+/// address that proxy put last in `X-Forwarded-For` (read from the right, past further
+/// trusted proxies). Entries to the left of it are the client's own words and ignored;
+/// an entry that is not an address ends the search at the peer.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for entry in entries.into_iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
 /// Why a POST is refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -132,6 +157,22 @@ mod tests {
         assert!(check(&evil, "abc").is_err(), "another origin");
         let cross = request(&[cookie, ("sec-fetch-site", "cross-site")]);
         assert!(check(&cross, "abc").is_err(), "a cross-site request");
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let client: IpAddr = "192.0.2.7".parse().unwrap();
+        let h = request(&[("x-forwarded-for", "203.0.113.9, 192.0.2.7")]);
+        assert_eq!(client_ip(proxy, &h, &[proxy]), client, "the proxy's word");
+        assert_eq!(client_ip(client, &h, &[proxy]), client, "an untrusted peer");
+        assert_eq!(client_ip(proxy, &h, &[]), proxy, "no trusted proxy");
+        let two = request(&[("x-forwarded-for", "192.0.2.7, 10.0.0.2")]);
+        let both: [IpAddr; 2] = [proxy, "10.0.0.2".parse().unwrap()];
+        assert_eq!(client_ip(proxy, &two, &both), client, "through two proxies");
+        let junk = request(&[("x-forwarded-for", "192.0.2.7, unknown")]);
+        assert_eq!(client_ip(proxy, &junk, &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, &request(&[]), &[proxy]), proxy);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use zeroize::Zeroize;
 
 use crate::app::App;
 use crate::cookies;
-use crate::guard::{check_post, Refusal};
+use crate::guard::{check_post, client_ip, Refusal};
 use crate::pages::{self, Message};
 
 /// A reset token as authd issues it: base32, and never longer than this.
@@ -147,7 +147,8 @@ pub async fn submit(
     Form(mut sent): Form<ResetForm>,
 ) -> Response {
     let public = &app.settings.public;
-    match check_post(&headers, public, &app.rate, peer.ip(), &sent.csrf) {
+    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    match check_post(&headers, public, &app.rate, ip, &sent.csrf) {
         Ok(()) => {}
         Err(Refusal::Forbidden(why)) => {
             tracing::warn!("reset form refused: {why}");
@@ -155,7 +156,7 @@ pub async fn submit(
             return html(StatusCode::FORBIDDEN, page);
         }
         Err(Refusal::TooMany(seconds)) => {
-            tracing::warn!(ip = %peer.ip(), "reset form refused: rate limited");
+            tracing::warn!(%ip, "reset form refused: rate limited");
             let why =
                 format!("Too many attempts from your address: try again in {seconds} seconds.");
             let mut response = html(

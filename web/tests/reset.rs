@@ -203,7 +203,11 @@ fn posts_without_the_csrf_token_or_from_another_origin_are_refused() {
 fn every_answer_carries_the_security_headers() {
     let port = free_port();
     let d = daemon_for(port, "");
-    let web = Web::start(&d, port, &["--posts-per-minute", "2"]);
+    let web = Web::start(
+        &d,
+        port,
+        &["--posts-per-minute", "2", "--trusted-proxy", "127.0.0.1"],
+    );
     let mut b = Browser::default();
     let form = b.get(&format!("{}/reset", web.base));
     let css = b.get(&format!("{}/static/style.css", web.base));
@@ -243,6 +247,20 @@ fn every_answer_carries_the_security_headers() {
     assert_eq!(third.status, 429);
     assert!(third.body.contains(r#"role="alert""#));
     assert!(!third.header("retry-after").is_empty());
+    // Behind a trusted proxy, each forwarded client has its own count.
+    let other = [("x-forwarded-for", "198.51.100.1, 192.0.2.9")];
+    assert_eq!(b.post(&url, &f, &other).status, 400, "another client");
+    let forged = [("x-forwarded-for", "192.0.2.9, 127.0.0.1")];
+    assert_eq!(
+        b.post(&url, &f, &forged).status,
+        400,
+        "the proxy's own entry passed over"
+    );
+    assert_eq!(
+        b.post(&url, &f, &other).status,
+        429,
+        "192.0.2.9's two are used up"
+    );
 }
 
 #[test]
