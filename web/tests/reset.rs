@@ -282,3 +282,27 @@ fn browser_sets_a_new_password_from_a_real_mail() {
         "the token is in authd-web's log"
     );
 }
+
+#[test]
+fn an_unreachable_authd_is_a_page_that_says_try_again_later() {
+    let port = free_port();
+    let mut d = daemon_for(port, "");
+    let web = Web::start(&d, port, &[]);
+    let link = alice_asks_for_a_reset(&d, 1);
+    let mut b = Browser::default();
+    let csrf = open_link(&mut b, &link, &web.base);
+    d.stop();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("password", NEW_PW),
+        ("password2", NEW_PW),
+    ];
+    let down = b.post(&format!("{}/reset", web.base), &form, &[]);
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert!(down.body.contains(r#"role="alert""#) && down.body.contains("try again"));
+    assert!(
+        b.cookies.contains_key("authd-reset"),
+        "the link stays usable"
+    );
+    assert!(!web.log().contains(&token_of(&link)));
+}
