@@ -46,11 +46,15 @@ install:
 	sed 's|/usr/bin/authd|$(BINDIR)/authd|' systemd/authd.service \
 		> $(DESTDIR)$(UNITDIR)/authd.service
 	$(INSTALL) -m 0644 systemd/authd.socket $(DESTDIR)$(UNITDIR)/
+	# authd-web (its binary when it was built; the unit and man page always).
+	[ ! -e $(BUILD)/authd-web ] || $(INSTALL) -m 0755 $(BUILD)/authd-web $(DESTDIR)$(BINDIR)/
+	sed 's|/usr/bin/authd-web|$(BINDIR)/authd-web|' systemd/authd-web.service \
+		> $(DESTDIR)$(UNITDIR)/authd-web.service
 	$(INSTALL) -m 0644 systemd/sysusers.d/authd.conf $(DESTDIR)$(LIBDIR)/sysusers.d/authd.conf
 	$(INSTALL) -m 0644 systemd/tmpfiles.d/authd.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/authd.conf
 	$(INSTALL) -m 0644 man/authctl.1 man/authctl-*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 man/authd.toml.5 $(DESTDIR)$(MANDIR)/man5/
-	$(INSTALL) -m 0644 man/authd.8 man/pam_authd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 man/authd.8 man/pam_authd.8 man/authd-web.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 completions/authctl.bash \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/authctl
 	$(INSTALL) -m 0644 completions/_authctl $(DESTDIR)$(DATADIR)/zsh/site-functions/
@@ -61,9 +65,10 @@ install:
 		$(INSTALL) -m 0644 authd.toml.example $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/authd $(DESTDIR)$(BINDIR)/authctl \
+	rm -f $(DESTDIR)$(BINDIR)/authd $(DESTDIR)$(BINDIR)/authctl $(DESTDIR)$(BINDIR)/authd-web \
 		$(DESTDIR)$(PAMDIR)/pam_authd.so \
 		$(DESTDIR)$(UNITDIR)/authd.service $(DESTDIR)$(UNITDIR)/authd.socket \
+		$(DESTDIR)$(UNITDIR)/authd-web.service $(DESTDIR)$(MANDIR)/man8/authd-web.8 \
 		$(DESTDIR)$(LIBDIR)/sysusers.d/authd.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/authd.conf \
 		$(DESTDIR)$(MANDIR)/man1/authctl.1 $(DESTDIR)$(MANDIR)/man1/authctl-*.1 \
 		$(DESTDIR)$(MANDIR)/man5/authd.toml.5 \

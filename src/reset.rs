@@ -2,7 +2,7 @@
 //! only in the mail and stored only as a keyed hash; it expires, is single use, and every
 //! password change voids all of an account's tokens.
 
-use crate::config::ResetConfig;
+use crate::config::{ResetConfig, WebConfig};
 use crate::vault::{random_bytes, Vault, VaultError};
 
 /// Outstanding tokens kept per account; requesting more drops the oldest.
@@ -26,15 +26,25 @@ pub fn hash(vault: &Vault, token: &str) -> [u8; 32] {
 pub const RESET_SUBJECT: &str = "Reset your password";
 pub const CHANGED_SUBJECT: &str = "Your password was changed";
 
-/// The reset mail: the link when one is configured, always the authctl command line,
-/// and when it expires.
-pub fn reset_body(config: &ResetConfig, account: &str, token: &str, expires: u64) -> String {
+/// The reset mail: the link when one is configured (`[reset] url`, else authd-web's
+/// landing page under `[web] public_url`), always the authctl command line, and when it
+/// expires.
+pub fn reset_body(
+    config: &ResetConfig,
+    web: &WebConfig,
+    account: &str,
+    token: &str,
+    expires: u64,
+) -> String {
     let mut body =
         format!("Someone (hopefully you) asked to reset the password of account {account}.\n\n");
-    if let Some(url) = &config.url {
+    let link = match &config.url {
+        Some(url) => Some(url.replace("{token}", token)),
+        None => web.reset_link(token),
+    };
+    if let Some(link) = link {
         body.push_str(&format!(
-            "Follow this link to set a new password:\n\n  {}\n\nor run:\n\n",
-            url.replace("{token}", token)
+            "Follow this link to set a new password:\n\n  {link}\n\nor run:\n\n"
         ));
     } else {
         body.push_str("To set a new password, run:\n\n");
@@ -89,11 +99,35 @@ mod tests {
             url: Some("https://id.example.org/reset?t={token}".into()),
             ..ResetConfig::default()
         };
-        let body = reset_body(&config, "alice", "TOKEN123", 0);
-        assert!(body.contains("https://id.example.org/reset?t=TOKEN123"));
+        let web = WebConfig {
+            public_url: Some("https://web.example.org".into()),
+        };
+        let body = reset_body(&config, &web, "alice", "TOKEN123", 0);
+        assert!(
+            body.contains("https://id.example.org/reset?t=TOKEN123"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("web.example.org"),
+            "[reset] url comes first: {body}"
+        );
         assert!(body.contains("authctl reset-password --token TOKEN123"));
         assert!(body.contains("1970-01-01T00:00:00Z"));
-        let plain = reset_body(&ResetConfig::default(), "alice", "T", 0);
+        let plain = reset_body(
+            &ResetConfig::default(),
+            &WebConfig::default(),
+            "alice",
+            "T",
+            0,
+        );
         assert!(!plain.contains("link:") && plain.contains("--token T"));
+        let landing = reset_body(&ResetConfig::default(), &web, "alice", "T", 0);
+        let link = landing
+            .find("https://web.example.org/reset/link?token=T")
+            .unwrap();
+        assert!(
+            link < landing.find("authctl reset-password").unwrap(),
+            "{landing}"
+        );
     }
 }

@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 # setpriv (util-linux) runs clients as other uids; procps: kill/ps; python3 + aiosmtpd: a
 # real SMTP server; systemd: systemd-socket-activate/-analyze; oathtool computes TOTP
 # codes; zbarimg (zbar-tools) reads QR codes; libpam0g-dev + pamtester: the PAM module
-# through the real PAM stack; groff renders the man pages; make: the install test.
+# through the real PAM stack; groff renders the man pages; make: the install test;
+# chromium + chromium-driver: authd-web's browser test (headless, over WebDriver).
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
-libpam0g-dev pamtester make groff"
+libpam0g-dev pamtester make groff chromium chromium-driver"
 
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
   | grep -q 'install ok installed' || echo "$p"; done)

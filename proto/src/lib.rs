@@ -4,6 +4,7 @@
 //! - [`codec`]: length-prefixed bincode frames with a hard size limit (blocking; the
 //!   async reader behind the `tokio` feature).
 //! - [`client`]: the blocking client (handshake, timeouts, safe resend).
+//! - `async_client` (the `tokio` feature): the async client authd-web uses.
 //! - [`paths`]: default socket paths and which socket directory a client trusts.
 //! - [`escape`]: the one rule for showing foreign text on a terminal.
 //! - [`time`]: unix seconds, and how they are shown.
@@ -16,6 +17,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "tokio")]
+pub mod async_client;
 pub mod client;
 pub mod codec;
 pub mod escape;

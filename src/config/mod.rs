@@ -21,6 +21,7 @@ mod password;
 mod paths;
 mod roles;
 mod sms;
+mod web;
 
 pub use login::{LockoutConfig, RecoveryConfig, TotpConfig, MAX_RECOVERY_CODES};
 pub use mail::{MailConfig, MailTransportKind, ResetConfig, Tls};
@@ -30,6 +31,7 @@ pub use password::{
 };
 pub use paths::{default_socket, default_state_dir, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 pub use sms::{SmsConfig, SmsTransportKind};
+pub use web::WebConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -82,6 +84,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub sms: SmsConfig,
     pub outbox: OutboxConfig,
+    pub web: WebConfig,
     /// Set by `authd --force-open`, never by the file: open a store that its sentinel or
     /// key check would refuse (audited), and rewrite the sentinel.
     #[serde(skip)]
@@ -109,6 +112,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             sms: SmsConfig::default(),
             outbox: OutboxConfig::default(),
+            web: WebConfig::default(),
             force_open: false,
         }
     }
@@ -192,6 +196,7 @@ impl Config {
         self.mail.validate()?;
         self.sms.validate()?;
         self.outbox.validate()?;
+        self.web.validate()?;
         Ok(())
     }
 
@@ -292,6 +297,17 @@ mod tests {
         assert_eq!(invalid_key("[totp]\ndigits = 4"), "totp.digits");
         assert_eq!(invalid_key("[recovery]\ncodes = 0"), "recovery.codes");
         assert_eq!(invalid_key("[reset]\nurl = \"https://x/\""), "reset.url");
+        for url in [
+            "id.example.org",
+            "ftp://x",
+            "https://",
+            "https://x/?t=1",
+            "https://a b",
+        ] {
+            let text = format!("[web]\npublic_url = \"{url}\"");
+            assert_eq!(invalid_key(&text), "web.public_url", "{url}");
+        }
+        assert!(Config::parse("[web]\npublic_url = \"https://id.example.org/auth\"").is_ok());
         assert_eq!(invalid_key("[mail]\nfrom = \"nope\""), "mail.from");
         for from in [
             "'\"a,b\"@example.org'",

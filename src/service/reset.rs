@@ -109,7 +109,8 @@ impl Service {
                     expires,
                 },
             ));
-            let body = reset::reset_body(&self.config().reset, &name, &token, expires);
+            let config = self.config();
+            let body = reset::reset_body(&config.reset, &config.web, &name, &token, expires);
             self.queue_mail(effects, &name, &email, RESET_SUBJECT, body, now)?;
             let detail = format!("mail queued to {}", mask_address(&email));
             Ok(Event::by(caller, Action::ResetRequested, Outcome::Ok, detail).into())

@@ -132,9 +132,12 @@ fn the_man_page_names_every_command_and_option() {
 
 /// Copy the units into `dir`, pointing ExecStart at an existing binary.
 fn units_in(dir: &Path) {
-    for unit in ["authd.service", "authd.socket"] {
+    for unit in ["authd.service", "authd.socket", "authd-web.service"] {
         let text = std::fs::read_to_string(root().join("systemd").join(unit)).unwrap();
-        std::fs::write(dir.join(unit), text.replace("/usr/bin/authd", "/bin/true")).unwrap();
+        let text = text
+            .replace("/usr/bin/authd-web", "/bin/true")
+            .replace("/usr/bin/authd", "/bin/true");
+        std::fs::write(dir.join(unit), text).unwrap();
     }
 }
 
@@ -149,6 +152,7 @@ fn systemd_accepts_the_units_and_rates_the_sandbox_ok() {
         .arg("verify")
         .arg(dir.path().join("authd.service"))
         .arg(dir.path().join("authd.socket"))
+        .arg(dir.path().join("authd-web.service"))
         .env("SYSTEMD_LOG_LEVEL", "warning")
         .output()
         .unwrap();
@@ -159,20 +163,22 @@ fn systemd_accepts_the_units_and_rates_the_sandbox_ok() {
         .map(str::to_string)
         .collect();
     assert!(complaints.is_empty(), "{complaints:#?}");
-    let security = Command::new("systemd-analyze")
-        .args(["security", "--offline=true"])
-        .arg(dir.path().join("authd.service"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&security.stdout);
-    let overall = text
-        .lines()
-        .find(|l| l.contains("Overall exposure level"))
-        .unwrap_or_else(|| panic!("no score: {text}"));
-    assert!(
-        overall.contains(" OK") || overall.contains("SAFE"),
-        "{overall}"
-    );
+    for service in ["authd.service", "authd-web.service"] {
+        let security = Command::new("systemd-analyze")
+            .args(["security", "--offline=true"])
+            .arg(dir.path().join(service))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&security.stdout);
+        let overall = text
+            .lines()
+            .find(|l| l.contains("Overall exposure level"))
+            .unwrap_or_else(|| panic!("no score: {text}"));
+        assert!(
+            overall.contains(" OK") || overall.contains("SAFE"),
+            "{service}: {overall}"
+        );
+    }
 }
 
 #[test]
@@ -215,6 +221,8 @@ fn make_install_puts_every_file_in_place() {
         "usr/share/man/man5/authd.toml.5",
         "usr/share/man/man8/authd.8",
         "usr/share/man/man8/pam_authd.8",
+        "usr/share/man/man8/authd-web.8",
+        "usr/lib/systemd/system/authd-web.service",
         "usr/share/bash-completion/completions/authctl",
         "usr/share/zsh/site-functions/_authctl",
         "usr/share/fish/vendor_completions.d/authctl.fish",

@@ -1,0 +1,86 @@
+//! The router, its shared state and the listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::args::Settings;
+use crate::pages::STYLE_CSS;
+use crate::rate::RateLimit;
+use crate::{guard, reset};
+
+/// The largest request body accepted: a form with two passwords and a token fits many
+/// times over.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// What every handler shares.
+pub struct App {
+    pub settings: Settings,
+    pub rate: RateLimit,
+    /// For each exchange with authd (connect, each request).
+    pub timeout: Duration,
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/reset/link", get(reset::link))
+        .route("/reset", get(reset::show).post(reset::submit))
+        .route("/static/style.css", get(style))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(guard::headers))
+        .with_state(app)
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE_CSS,
+    )
+}
+
+/// Serve until SIGTERM or SIGINT.
+pub fn run(settings: Settings) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        tracing::info!(
+            listen = %listener.local_addr()?,
+            public_url = %format!("{}{}", settings.public.origin, settings.public.prefix),
+            socket = %settings.socket.display(),
+            "authd-web serving"
+        );
+        let app = Arc::new(App {
+            rate: RateLimit::new(settings.posts_per_minute),
+            settings,
+            timeout: Duration::from_secs(30),
+        });
+        let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown())
+            .await
+    })
+}
+
+async fn shutdown() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("authd-web stopping");
+}

@@ -1,0 +1,130 @@
+//! The HTML pages, compiled into the binary (maud escapes every interpolated value), and
+//! the one stylesheet. No script, no inline style, no external font or file: the
+//! Content-Security-Policy allows only this origin's own files.
+//!
+//! Test contract (scripts and browser tests rely on these): the reset form is
+//! `#reset-form` with inputs `password` and `password2`; every message is in an element
+//! with `role=status` (success) or `role=alert` (a problem).
+
+use maud::{html, Markup, DOCTYPE};
+
+use crate::args::PublicUrl;
+
+pub const STYLE_CSS: &str = include_str!("../assets/style.css");
+
+/// A message shown above a form or as a page's answer.
+pub enum Message {
+    /// Something went wrong: `role=alert`.
+    Alert(String),
+    /// Done: `role=status`.
+    Status(String),
+}
+
+fn message(m: &Message) -> Markup {
+    match m {
+        Message::Alert(text) => html! { p role="alert" { (text) } },
+        Message::Status(text) => html! { p role="status" { (text) } },
+    }
+}
+
+fn layout(public: &PublicUrl, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) }
+                link rel="stylesheet" href=(public.path("/static/style.css"));
+            }
+            body {
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// The form for a new password, typed twice.
+pub fn reset_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Markup {
+    let body = html! {
+        @if let Some(note) = note { (message(note)) }
+        form #reset-form method="post" action=(public.path("/reset")) {
+            input type="hidden" name="csrf" value=(csrf);
+            div .field {
+                label for="password" { "New password" }
+                input #password type="password" name="password" autocomplete="new-password"
+                    required aria-describedby="password-hint";
+                p #password-hint .hint {
+                    "At least 10 characters, hard to guess: several unrelated words work well."
+                }
+            }
+            div .field {
+                label for="password2" { "New password again" }
+                input #password2 type="password" name="password2" autocomplete="new-password"
+                    required;
+            }
+            button type="submit" { "Set new password" }
+        }
+    };
+    layout(public, "Choose a new password", body)
+}
+
+/// The password was changed.
+pub fn reset_done(public: &PublicUrl, account: &str) -> Markup {
+    let text = format!(
+        "The password of account {account} was changed. You can now sign in with your new password."
+    );
+    layout(public, "Password changed", message(&Message::Status(text)))
+}
+
+/// How to get a new mail; said wherever a link no longer works.
+fn ask_again() -> Markup {
+    html! {
+        p {
+            "To get a new link, ask your administrator to send you a new reset mail, or, \
+             if you can sign in to the host, run "
+            code { "authctl send-reset YOUR-ACCOUNT" } "."
+        }
+    }
+}
+
+/// The link's token is unknown, used or expired (or the page was not opened from one).
+pub fn reset_invalid(public: &PublicUrl, why: &str) -> Markup {
+    let body = html! {
+        (message(&Message::Alert(why.to_string())))
+        (ask_again())
+    };
+    layout(public, "This reset link does not work", body)
+}
+
+/// A refused or failed request (403, 429, 503) explained.
+pub fn problem(public: &PublicUrl, title: &str, why: &str) -> Markup {
+    layout(public, title, message(&Message::Alert(why.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_keeps_the_test_contract_and_escapes_what_it_shows() {
+        let public = PublicUrl::parse("https://id.example.org/auth").unwrap();
+        let note = Message::Alert("<b>too short</b>".into());
+        let page = reset_form(&public, "tok\"en", Some(&note)).into_string();
+        assert!(page.contains(r#"<form id="reset-form" method="post" action="/auth/reset">"#));
+        assert!(page.contains(r#"name="password""#) && page.contains(r#"name="password2""#));
+        assert!(page.contains(r#"<label for="password2">"#));
+        assert!(page.contains(r#"value="tok&quot;en""#));
+        assert!(page.contains(r#"<p role="alert">&lt;b&gt;too short&lt;/b&gt;</p>"#));
+        assert!(page.contains(r#"href="/auth/static/style.css""#));
+        assert!(!page.contains("<script") && !page.contains("style="));
+        let done = reset_done(&public, "alice").into_string();
+        assert!(done.contains(r#"role="status""#) && done.contains("account alice"));
+        let gone = reset_invalid(&public, "expired").into_string();
+        assert!(gone.contains("authctl send-reset"));
+    }
+}

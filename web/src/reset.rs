@@ -1,0 +1,239 @@
+//! The reset landing page: the link from the mail, the form, its submission.
+//!
+//! `GET /reset/link?token=T` (the mail's link) keeps no trace of the token in the URL
+//! the user then sees: it puts the token in a short-lived `HttpOnly`, `SameSite=Strict`
+//! cookie and answers 303 to `/reset`. So the token is never in a Referer (none is sent
+//! anyway), never in a later request's URL, and, with `access_log off` for the link's
+//! path at the reverse proxy, in no access log. `GET /reset` shows the form; `POST
+//! /reset` sends the token and the new password to authd (`ResetPassword`, which anyone
+//! may call: the token is the proof) and shows what authd said: done, the password
+//! policy's reasons (the token stays usable), or a token that is unknown, used or
+//! expired, with how to get a new mail.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use authd_proto::async_client::AsyncClient;
+use authd_proto::client::ClientError;
+use authd_proto::protocol::{ErrorCode, Request, ResetPassword, Response as Reply, Secret};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use zeroize::Zeroize;
+
+use crate::app::App;
+use crate::cookies;
+use crate::guard::{check_post, client_ip, Refusal};
+use crate::pages::{self, Message};
+
+/// A reset token as authd issues it: base32, and never longer than this.
+const MAX_TOKEN: usize = 128;
+
+#[derive(Deserialize)]
+pub struct Link {
+    #[serde(default)]
+    token: String,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.token.zeroize();
+    }
+}
+
+/// The submitted form; absent fields are empty, so a form without its CSRF token is
+/// refused by the check (403), not by the parser.
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+}
+
+impl Drop for ResetForm {
+    fn drop(&mut self) {
+        self.password.zeroize();
+        self.password2.zeroize();
+    }
+}
+
+fn html(status: StatusCode, page: maud::Markup) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page.into_string(),
+    )
+        .into_response()
+}
+
+fn plausible_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= MAX_TOKEN
+        && token.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `GET /reset/link?token=T`: the token into a cookie, then 303 to the form.
+pub async fn link(State(app): State<Arc<App>>, Query(link): Query<Link>) -> Response {
+    let public = &app.settings.public;
+    if !plausible_token(&link.token) {
+        let why = "This link is incomplete: copy the whole link from the mail.";
+        return html(StatusCode::BAD_REQUEST, pages::reset_invalid(public, why));
+    }
+    let cookie = cookies::set(public, cookies::RESET, &link.token, cookies::RESET_MAX_AGE);
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, public.path("/reset")),
+            (header::SET_COOKIE, cookie),
+        ],
+    )
+        .into_response()
+}
+
+/// The form, with a CSRF token bound to a cookie (the one the browser has, or a new one).
+fn form(app: &App, headers: &HeaderMap, status: StatusCode, note: Option<&Message>) -> Response {
+    let public = &app.settings.public;
+    let (csrf, fresh) = match cookies::get(headers, public, cookies::CSRF) {
+        Some(csrf) => (csrf, false),
+        None => match cookies::random_token() {
+            Ok(csrf) => (csrf, true),
+            Err(_) => return unavailable(app, "no randomness"),
+        },
+    };
+    let mut response = html(status, pages::reset_form(public, &csrf, note));
+    if fresh {
+        let cookie = cookies::set(public, cookies::CSRF, &csrf, 2 * cookies::RESET_MAX_AGE);
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// `GET /reset`: the form.
+pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    form(&app, &headers, StatusCode::OK, None)
+}
+
+fn unavailable(app: &App, why: &str) -> Response {
+    tracing::error!("cannot serve a reset: {why}");
+    let page = pages::problem(
+        &app.settings.public,
+        "Try again later",
+        "The password service cannot be reached right now. Please try again in a few minutes.",
+    );
+    html(StatusCode::SERVICE_UNAVAILABLE, page)
+}
+
+/// The reset cookie cleared: the token was used or is no good.
+fn forget_token(app: &App, mut response: Response) -> Response {
+    let clear = cookies::set(&app.settings.public, cookies::RESET, "", 0);
+    if let Ok(value) = clear.parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `POST /reset`: the guard's checks, then authd.
+pub async fn submit(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(mut sent): Form<ResetForm>,
+) -> Response {
+    let public = &app.settings.public;
+    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    match check_post(&headers, public, &app.rate, ip, &sent.csrf) {
+        Ok(()) => {}
+        Err(Refusal::Forbidden(why)) => {
+            tracing::warn!("reset form refused: {why}");
+            let page = pages::problem(public, "Request refused", why);
+            return html(StatusCode::FORBIDDEN, page);
+        }
+        Err(Refusal::TooMany(seconds)) => {
+            tracing::warn!(%ip, "reset form refused: rate limited");
+            let why =
+                format!("Too many attempts from your address: try again in {seconds} seconds.");
+            let mut response = html(
+                StatusCode::TOO_MANY_REQUESTS,
+                pages::problem(public, "Slow down", &why),
+            );
+            if let Ok(value) = seconds.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+    }
+    let Some(token) = cookies::get(&headers, public, cookies::RESET) else {
+        let why = "This page was not opened from a reset link, or the link was opened too \
+                   long ago. Open the link from your mail again.";
+        return html(StatusCode::BAD_REQUEST, pages::reset_invalid(public, why));
+    };
+    if sent.password.is_empty() || sent.password != sent.password2 {
+        let why =
+            Message::Alert("The two passwords differ: type the same new password twice.".into());
+        return form(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some(&why));
+    }
+    let request = Request::ResetPassword(ResetPassword {
+        token: Secret::new(token),
+        password: Secret::new(std::mem::take(&mut sent.password)),
+    });
+    match call(&app, &request).await {
+        Ok(Reply::PasswordReset { name }) => {
+            tracing::info!(account = %name, "password reset through the web");
+            forget_token(&app, html(StatusCode::OK, pages::reset_done(public, &name)))
+        }
+        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
+        Err(e) => match e.remote_code() {
+            Some(ErrorCode::WeakPassword) => {
+                tracing::info!("reset refused by the password policy");
+                let why = Message::Alert(e.to_string());
+                form(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some(&why))
+            }
+            Some(ErrorCode::Denied | ErrorCode::NoSuchUser) => {
+                tracing::info!("reset refused: unknown, used or expired token");
+                let why = "This reset link has expired or was already used.";
+                forget_token(
+                    &app,
+                    html(StatusCode::BAD_REQUEST, pages::reset_invalid(public, why)),
+                )
+            }
+            Some(
+                ErrorCode::SsoAccount
+                | ErrorCode::InvalidInput
+                | ErrorCode::RateLimited
+                | ErrorCode::Locked,
+            ) => {
+                tracing::info!(code = e.code_name(), "reset refused");
+                let page = pages::problem(public, "The password was not changed", &e.to_string());
+                html(StatusCode::UNPROCESSABLE_ENTITY, page)
+            }
+            _ => unavailable(&app, &e.to_string()),
+        },
+    }
+}
+
+async fn call(app: &App, request: &Request) -> Result<Reply, ClientError> {
+    let name = concat!("authd-web ", env!("CARGO_PKG_VERSION"));
+    let mut client = AsyncClient::connect(&app.settings.socket, name, app.timeout).await?;
+    client.call(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plausible_tokens_reach_a_cookie() {
+        assert!(plausible_token("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"));
+        assert!(!plausible_token(""));
+        assert!(!plausible_token("AB;CD"));
+        assert!(!plausible_token("AB CD"));
+        assert!(!plausible_token(&"A".repeat(MAX_TOKEN + 1)));
+    }
+}

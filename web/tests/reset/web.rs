@@ -1,0 +1,211 @@
+//! The real authd-web binary next to a real authd, and a plain HTTP client for it
+//! (ureq, no redirects followed, cookies kept by hand).
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::daemon::{Daemon, TEST_CONFIG};
+use crate::spawned::Spawned;
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A daemon whose reset mails go to files and link to authd-web on `port`.
+pub fn daemon_for(port: u16, extra: &str) -> Daemon {
+    Daemon::start_with_config(&format!(
+        "[web]\npublic_url = \"http://127.0.0.1:{port}\"\n{extra}\n{TEST_CONFIG}"
+    ))
+}
+
+pub struct Web {
+    child: Spawned,
+    pub base: String,
+    log: PathBuf,
+}
+
+impl Web {
+    /// Start authd-web on `port` against `daemon`, logging at trace level (the worst
+    /// case for a secret in the log), and wait until it accepts connections.
+    pub fn start(daemon: &Daemon, port: u16, extra: &[&str]) -> Web {
+        let log = daemon.dir.path().join("authd-web.log");
+        let base = format!("http://127.0.0.1:{port}");
+        let child = Spawned::spawn(
+            Command::new(env!("CARGO_BIN_EXE_authd-web"))
+                .args(["--listen", &format!("127.0.0.1:{port}")])
+                .arg("--socket")
+                .arg(&daemon.socket)
+                .args(["--public-url", &base])
+                .args(extra)
+                .env("RUST_LOG", "trace")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap()),
+        );
+        let mut web = Web { child, base, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = web.child.try_wait().unwrap() {
+                panic!("authd-web exited early ({status}):\n{}", web.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "authd-web not ready:\n{}",
+                web.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        web
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// The reset link of the `n`th reset mail (from 1) of `daemon`'s file transport,
+/// waiting for it (other mails, such as "your password was changed", are passed over).
+pub fn link_in_mail(daemon: &Daemon, n: usize) -> String {
+    let dir = daemon.state_dir().join("outbox/mail");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let links = links_in(&dir);
+        if links.len() >= n {
+            return links[n - 1].clone();
+        }
+        assert!(Instant::now() < deadline, "reset mail {n} did not arrive");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The reset links in the mails in `dir`, oldest mail first.
+fn links_in(dir: &Path) -> Vec<String> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|(_, file)| {
+            let raw = std::fs::read(file).unwrap();
+            let body = mailparse::parse_mail(&raw).unwrap().get_body().unwrap();
+            body.lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("http://") && l.contains("/reset/link?token="))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// The token a link carries.
+pub fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).unwrap().to_string()
+}
+
+/// One answer: status, headers (lower-case names, repeated ones joined by "\n"), body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// A browser-like client: keeps cookies, follows no redirect by itself.
+#[derive(Default)]
+pub struct Browser {
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn agent() -> ureq::Agent {
+        ureq::AgentBuilder::new().redirects(0).build()
+    }
+
+    fn take(&mut self, r: ureq::Response) -> Answer {
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        for name in r.headers_names() {
+            let all = r.all(&name).join("\n");
+            headers.insert(name.to_ascii_lowercase(), all);
+        }
+        for set in r.all("set-cookie") {
+            let pair = set.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || set.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let status = r.status();
+        let body = r.into_string().unwrap();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        let pairs: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        pairs.join("; ")
+    }
+
+    fn send(&mut self, result: Result<ureq::Response, ureq::Error>) -> Answer {
+        match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => self.take(r),
+            Err(e) => panic!("HTTP request failed: {e}"),
+        }
+    }
+
+    pub fn get(&mut self, url: &str) -> Answer {
+        let r = Self::agent()
+            .get(url)
+            .set("cookie", &self.cookie_header())
+            .call();
+        self.send(r)
+    }
+
+    /// POST a form, with extra headers (e.g. `Origin`).
+    pub fn post(&mut self, url: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Answer {
+        let mut req = Self::agent().post(url).set("cookie", &self.cookie_header());
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let r = req.send_form(form);
+        self.send(r)
+    }
+}
+
+/// The CSRF token in a page's form.
+pub fn csrf_in(page: &str) -> String {
+    let at = page
+        .find(r#"name="csrf" value=""#)
+        .unwrap_or_else(|| panic!("no CSRF field in:\n{page}"));
+    let rest = &page[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// The repository root (for docs/screenshots).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
