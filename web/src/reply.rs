@@ -1,5 +1,5 @@
 //! What the handlers share: an HTML answer, a refused POST explained (403, 429), authd
-//! unreachable (503), the CSRF token for a form, and one call to authd.
+//! unreachable (503), a page with a form and its CSRF token, and one call to authd.
 
 use authd_proto::async_client::AsyncClient;
 use authd_proto::client::ClientError;
@@ -79,34 +79,23 @@ pub fn unavailable(app: &App, why: &str) -> Response {
     html(StatusCode::SERVICE_UNAVAILABLE, page)
 }
 
-/// The CSRF token for a form: the browser's, or a new one with the cookie to set.
-pub fn csrf(headers: &HeaderMap, app: &App) -> Result<(String, Option<String>), Response> {
-    let public = &app.settings.public;
-    if let Some(csrf) = cookies::get(headers, public, cookies::CSRF) {
-        return Ok((csrf, None));
-    }
-    let csrf = cookies::random_token().map_err(|_| unavailable(app, "no randomness"))?;
-    let cookie = cookies::set(public, cookies::CSRF, &csrf, CSRF_MAX_AGE);
-    Ok((csrf, Some(cookie)))
-}
-
-/// A page with a form: its CSRF token made by `csrf`, the cookie set when new.
+/// A page with a form, given the CSRF token bound to a cookie: the browser's, or a new
+/// one (and the cookie is set).
 pub fn form_page(
     app: &App,
     headers: &HeaderMap,
     status: StatusCode,
     page: impl FnOnce(&str) -> maud::Markup,
 ) -> Response {
-    match csrf(headers, app) {
-        Ok((token, cookie)) => {
-            let response = html(status, page(&token));
-            match cookie {
-                Some(cookie) => with_cookie(response, cookie),
-                None => response,
-            }
-        }
-        Err(response) => response,
+    let public = &app.settings.public;
+    if let Some(csrf) = cookies::get(headers, public, cookies::CSRF) {
+        return html(status, page(&csrf));
     }
+    let Ok(csrf) = cookies::random_token() else {
+        return unavailable(app, "no randomness");
+    };
+    let cookie = cookies::set(public, cookies::CSRF, &csrf, CSRF_MAX_AGE);
+    with_cookie(html(status, page(&csrf)), cookie)
 }
 
 /// One request to authd on a new connection.
