@@ -205,4 +205,17 @@ mod tests {
         let gone = reset_invalid(&public, "expired").into_string();
         assert!(gone.contains("authctl send-reset"));
     }
+
+    #[test]
+    fn the_sign_in_pages_keep_the_test_contract() {
+        let public = PublicUrl::parse("https://id.example.org").unwrap();
+        let login = login_form(&public, "t", None).into_string();
+        assert!(login.contains(r#"<form id="login-form" method="post" action="/login">"#));
+        assert!(login.contains(r#"name="user""#) && login.contains(r#"name="password""#));
+        assert!(login.contains(r#"<label for="user">"#));
+        let code = code_form(&public, "t", Some("+49 *** 12"), None).into_string();
+        assert!(code.contains(r#"<form id="code-form" method="post" action="/login/code">"#));
+        assert!(code.contains(r#"name="code""#) && code.contains("+49 *** 12"));
+        assert!(!code.contains("<script") && !login.contains("style="));
+    }
 }

@@ -43,6 +43,10 @@ fn login_form(b: &mut Browser, web: &Web) -> String {
     let form = b.get(&format!("{}/login", web.base));
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(form.body.contains(r#"id="login-form""#), "{}", form.body);
+    let csp = form.header("content-security-policy");
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(form.header("referrer-policy"), "no-referrer");
+    assert_eq!(form.header("cache-control"), "no-store");
     assert!(form.body.contains(r#"name="user""#) && form.body.contains(r#"name="password""#));
     csrf_in(&form.body)
 }
@@ -203,5 +207,36 @@ fn sign_in_posts_without_the_csrf_token_are_refused() {
         &[],
     );
     assert_eq!(code.status, 403, "{}", code.body);
+    assert_eq!(sessions(&d, "bob"), 0);
+}
+
+#[test]
+fn sso_accounts_go_to_their_provider_and_locked_accounts_are_told() {
+    let Some((d, web)) = portal() else { return };
+    assert_ok(&d.ctl(&["add-user", "erin", "--sso", "corp-oidc"]));
+    let mut b = Browser::default();
+    let sso = sign_in(&mut b, &web, "erin", GOOD_PW);
+    assert_eq!(sso.status, 422, "{}", sso.body);
+    assert!(sso.body.contains(r#"role="alert""#), "{}", sso.body);
+    assert!(
+        sso.body.contains("single sign-on (SSO) provider"),
+        "{}",
+        sso.body
+    );
+
+    // The default lockout: five wrong passwords, then even the right one is refused.
+    d.user_with_password("bob");
+    for _ in 0..5 {
+        let wrong = sign_in(&mut b, &web, "bob", "not-the-password-1");
+        assert!(wrong.body.contains("is not right"), "{}", wrong.body);
+    }
+    let locked = sign_in(&mut b, &web, "bob", GOOD_PW);
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert!(locked.body.contains(r#"role="alert""#), "{}", locked.body);
+    assert!(
+        locked.body.to_lowercase().contains("locked"),
+        "{}",
+        locked.body
+    );
     assert_eq!(sessions(&d, "bob"), 0);
 }
