@@ -61,6 +61,12 @@ fn sign_in(b: &mut Browser, web: &Web, user: &str, password: &str) -> Answer {
     )
 }
 
+/// alice, with GOOD_PW and an authenticator app: its secret and recovery codes.
+fn alice_with_app(d: &Daemon) -> (String, Vec<String>) {
+    d.user_with_password("alice");
+    enrol(d, "alice")
+}
+
 fn sessions(d: &Daemon, name: &str) -> usize {
     let listed = json(&d.ctl(&["--json", "sessions", name]));
     listed["sessions"].as_array().unwrap().len()
@@ -91,8 +97,7 @@ fn a_wrong_name_or_password_gets_one_generic_alert() {
 #[test]
 fn password_and_app_code_lead_to_the_settings_and_sign_out_ends_the_session() {
     let Some((d, web)) = portal() else { return };
-    d.user_with_password("alice");
-    let (secret, _codes) = enrol(&d, "alice");
+    let (secret, _codes) = alice_with_app(&d);
     let mut b = Browser::default();
 
     // Not signed in: the settings send the browser to the sign-in page.
@@ -168,10 +173,9 @@ fn password_and_app_code_lead_to_the_settings_and_sign_out_ends_the_session() {
 }
 
 #[test]
-fn a_wrong_code_means_signing_in_again() {
+fn a_wrong_code_means_signing_in_again_and_a_recovery_code_works() {
     let Some((d, web)) = portal() else { return };
-    d.user_with_password("alice");
-    let (secret, _codes) = enrol(&d, "alice");
+    let (secret, codes) = alice_with_app(&d);
     let mut b = Browser::default();
     let asked = sign_in(&mut b, &web, "alice", GOOD_PW);
     let csrf = csrf_in(&asked.body);
@@ -190,6 +194,18 @@ fn a_wrong_code_means_signing_in_again() {
     assert!(refused.body.contains(r#"id="login-form""#));
     assert!(!b.cookies.contains_key("authd-signin"));
     assert_eq!(sessions(&d, "alice"), 0);
+
+    let asked = sign_in(&mut b, &web, "alice", GOOD_PW);
+    let csrf = csrf_in(&asked.body);
+    let recovered = b.post(
+        &format!("{}/login/code", web.base),
+        &[("csrf", &csrf), ("code", &codes[0])],
+        &[],
+    );
+    assert_eq!(recovered.status, 303, "{}", recovered.body);
+    assert_eq!(recovered.header("location"), "/settings");
+    assert_eq!(sessions(&d, "alice"), 1);
+    assert!(!web.log().contains(&codes[0]));
 }
 
 #[test]
