@@ -7,13 +7,13 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::args::Settings;
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
-use crate::{guard, reset};
+use crate::{account, guard, reset, signin};
 
 /// The largest request body accepted: a form with two passwords and a token fits many
 /// times over.
@@ -31,6 +31,10 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/reset/link", get(reset::link))
         .route("/reset", get(reset::show).post(reset::submit))
+        .route("/login", get(signin::show).post(signin::submit))
+        .route("/login/code", post(signin::code))
+        .route("/settings", get(account::show))
+        .route("/logout", post(account::logout))
         .route("/static/style.css", get(style))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(guard::headers))

@@ -1,5 +1,6 @@
-//! The cookies authd-web sets: a CSRF token and, between the reset link and the form
-//! submission, the reset token. All are `HttpOnly`, `SameSite=Strict` and `Path=/`;
+//! The cookies authd-web sets: a CSRF token; between the reset link and the form
+//! submission, the reset token; between the password and the code of a sign-in, authd's
+//! challenge; and, once signed in, the portal session token. All are `HttpOnly`, `SameSite=Strict` and `Path=/`;
 //! behind https they are also `Secure` and named with the `__Host-` prefix (so no other
 //! host or path can set them), which browsers refuse on plain http (loopback tests).
 
@@ -11,6 +12,16 @@ use crate::args::PublicUrl;
 pub const CSRF: &str = "authd-csrf";
 /// The reset token, carried from the mail link to the form submission.
 pub const RESET: &str = "authd-reset";
+
+/// authd's challenge (and the account name) between the password and the code.
+pub const SIGNIN: &str = "authd-signin";
+/// The portal session token authd issued.
+pub const SESSION: &str = "authd-session";
+
+/// How long the sign-in cookie lives: authd's challenge lifetime; authd decides.
+pub const SIGNIN_MAX_AGE: u32 = 3 * 60;
+/// How long the session cookie lives: authd's absolute session limit; authd decides.
+pub const SESSION_MAX_AGE: u32 = 8 * 60 * 60;
 
 /// How long the reset cookie lives: authd's default token lifetime; authd decides.
 pub const RESET_MAX_AGE: u32 = 30 * 60;

@@ -1,7 +1,8 @@
 //! authd-web: the browser side of authd, an unprivileged front end that talks to the
 //! daemon over its socket (`authd_proto::async_client`). Today it serves the
-//! password-reset landing page: the link in a reset mail leads to a form for the new
-//! password, so a user who forgot theirs needs no shell.
+//! password-reset landing page (the link in a reset mail leads to a form for the new
+//! password, so a user who forgot theirs needs no shell) and signing in (password, then
+//! second factor, then a portal session authd issued).
 //!
 //! - [`args`]: flags, and the settings derived from them (the public URL's origin, which
 //!   cookies are `Secure`).
@@ -12,14 +13,22 @@
 //! - [`rate`]: the per-IP POST limit.
 //! - [`pages`]: the HTML, compiled in (maud), and the one embedded stylesheet.
 //! - [`reset`]: the reset link, form and submission.
+//! - [`signin`]: the sign-in form, the second-factor code, the session cookie.
+//! - [`account`]: the signed-in settings page and signing out.
+//! - [`reply`]: what the handlers share (HTML answers, refusals, the CSRF form token,
+//!   one call to authd).
 //!
-//! No secret (reset token, password, CSRF token) is ever logged: the request log line
+//! No secret (reset token, password, code, challenge, session token, CSRF token) is
+//! ever logged: the request log line
 //! has the method, the path without its query, and the status.
 
+pub mod account;
 pub mod app;
 pub mod args;
 pub mod cookies;
 pub mod guard;
 pub mod pages;
 pub mod rate;
+pub mod reply;
 pub mod reset;
+pub mod signin;

@@ -4,9 +4,12 @@
 //!
 //! Test contract (scripts and browser tests rely on these): the reset form is
 //! `#reset-form` with inputs `password` and `password2`; every message is in an element
-//! with `role=status` (success) or `role=alert` (a problem).
+//! with `role=status` (success) or `role=alert` (a problem). Sign-in: `#login-form`
+//! (`user`, `password`), `#code-form` (`code`); signed in: `#settings`, `#logout`.
 
 use maud::{html, Markup, DOCTYPE};
+
+use authd_proto::protocol::AccountInfo;
 
 use crate::args::PublicUrl;
 
@@ -101,6 +104,81 @@ pub fn reset_invalid(public: &PublicUrl, why: &str) -> Markup {
     layout(public, "This reset link does not work", body)
 }
 
+/// The sign-in form: name and password.
+pub fn login_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Markup {
+    let body = html! {
+        @if let Some(note) = note { (message(note)) }
+        form #login-form method="post" action=(public.path("/login")) {
+            input type="hidden" name="csrf" value=(csrf);
+            div .field {
+                label for="user" { "Account name" }
+                input #user type="text" name="user" autocomplete="username" required
+                    autocapitalize="none" spellcheck="false";
+            }
+            div .field {
+                label for="password" { "Password" }
+                input #password type="password" name="password"
+                    autocomplete="current-password" required;
+            }
+            button type="submit" { "Sign in" }
+        }
+    };
+    layout(public, "Sign in", body)
+}
+
+/// The second step of a sign-in: a code from the app, an SMS or a recovery code.
+pub fn code_form(
+    public: &PublicUrl,
+    csrf: &str,
+    sms_sent_to: Option<&str>,
+    note: Option<&Message>,
+) -> Markup {
+    let body = html! {
+        @if let Some(note) = note { (message(note)) }
+        @if let Some(to) = sms_sent_to {
+            (message(&Message::Status(format!("A code was sent by SMS to {to}."))))
+        }
+        form #code-form method="post" action=(public.path("/login/code")) {
+            input type="hidden" name="csrf" value=(csrf);
+            div .field {
+                label for="code" { "Verification code" }
+                input #code type="text" name="code" autocomplete="one-time-code"
+                    inputmode="text" required aria-describedby="code-hint";
+                p #code-hint .hint {
+                    "The code your authenticator app shows now, the code from the SMS, \
+                     or one of your recovery codes."
+                }
+            }
+            button type="submit" { "Verify" }
+        }
+    };
+    layout(public, "Enter your verification code", body)
+}
+
+/// The signed-in account, and the way out.
+pub fn settings(public: &PublicUrl, csrf: &str, account: &AccountInfo) -> Markup {
+    let body = html! {
+        section #settings {
+            dl {
+                dt { "Account" } dd { (account.name) }
+                @if let Some(email) = &account.email { dt { "Email" } dd { (email) } }
+                @if let Some(sso) = &account.sso {
+                    dt { "Single sign-on" } dd { (sso) }
+                } @else {
+                    dt { "Authenticator app" } dd { (account.totp.as_str()) }
+                    dt { "SMS verification" } dd { (account.sms.as_str()) }
+                    dt { "Recovery codes left" } dd { (account.recovery_codes_left) }
+                }
+            }
+        }
+        form method="post" action=(public.path("/logout")) {
+            input type="hidden" name="csrf" value=(csrf);
+            button #logout type="submit" { "Sign out" }
+        }
+    };
+    layout(public, "Security settings", body)
+}
+
 /// A refused or failed request (403, 429, 503) explained.
 pub fn problem(public: &PublicUrl, title: &str, why: &str) -> Markup {
     layout(public, title, message(&Message::Alert(why.to_string())))
@@ -126,5 +204,18 @@ mod tests {
         assert!(done.contains(r#"role="status""#) && done.contains("account alice"));
         let gone = reset_invalid(&public, "expired").into_string();
         assert!(gone.contains("authctl send-reset"));
+    }
+
+    #[test]
+    fn the_sign_in_pages_keep_the_test_contract() {
+        let public = PublicUrl::parse("https://id.example.org").unwrap();
+        let login = login_form(&public, "t", None).into_string();
+        assert!(login.contains(r#"<form id="login-form" method="post" action="/login">"#));
+        assert!(login.contains(r#"name="user""#) && login.contains(r#"name="password""#));
+        assert!(login.contains(r#"<label for="user">"#));
+        let code = code_form(&public, "t", Some("+49 *** 12"), None).into_string();
+        assert!(code.contains(r#"<form id="code-form" method="post" action="/login/code">"#));
+        assert!(code.contains(r#"name="code""#) && code.contains("+49 *** 12"));
+        assert!(!code.contains("<script") && !login.contains("style="));
     }
 }

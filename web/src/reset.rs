@@ -13,8 +13,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use authd_proto::async_client::AsyncClient;
-use authd_proto::client::ClientError;
 use authd_proto::protocol::{ErrorCode, Request, ResetPassword, Response as Reply, Secret};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -25,8 +23,9 @@ use zeroize::Zeroize;
 
 use crate::app::App;
 use crate::cookies;
-use crate::guard::{check_post, client_ip, Refusal};
+use crate::guard::{check_post, client_ip};
 use crate::pages::{self, Message};
+use crate::reply::{call, form_page, html, refused, unavailable};
 
 /// A reset token as authd issues it: base32, and never longer than this.
 const MAX_TOKEN: usize = 128;
@@ -62,15 +61,6 @@ impl Drop for ResetForm {
     }
 }
 
-fn html(status: StatusCode, page: maud::Markup) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        page.into_string(),
-    )
-        .into_response()
-}
-
 fn plausible_token(token: &str) -> bool {
     !token.is_empty()
         && token.len() <= MAX_TOKEN
@@ -98,36 +88,14 @@ pub async fn link(State(app): State<Arc<App>>, Query(link): Query<Link>) -> Resp
 /// The form, with a CSRF token bound to a cookie (the one the browser has, or a new one).
 fn form(app: &App, headers: &HeaderMap, status: StatusCode, note: Option<&Message>) -> Response {
     let public = &app.settings.public;
-    let (csrf, fresh) = match cookies::get(headers, public, cookies::CSRF) {
-        Some(csrf) => (csrf, false),
-        None => match cookies::random_token() {
-            Ok(csrf) => (csrf, true),
-            Err(_) => return unavailable(app, "no randomness"),
-        },
-    };
-    let mut response = html(status, pages::reset_form(public, &csrf, note));
-    if fresh {
-        let cookie = cookies::set(public, cookies::CSRF, &csrf, 2 * cookies::RESET_MAX_AGE);
-        if let Ok(value) = cookie.parse() {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    response
+    form_page(app, headers, status, |csrf| {
+        pages::reset_form(public, csrf, note)
+    })
 }
 
 /// `GET /reset`: the form.
 pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     form(&app, &headers, StatusCode::OK, None)
-}
-
-fn unavailable(app: &App, why: &str) -> Response {
-    tracing::error!("cannot serve a reset: {why}");
-    let page = pages::problem(
-        &app.settings.public,
-        "Try again later",
-        "The password service cannot be reached right now. Please try again in a few minutes.",
-    );
-    html(StatusCode::SERVICE_UNAVAILABLE, page)
 }
 
 /// The reset cookie cleared: the token was used or is no good.
@@ -148,26 +116,8 @@ pub async fn submit(
 ) -> Response {
     let public = &app.settings.public;
     let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
-    match check_post(&headers, public, &app.rate, ip, &sent.csrf) {
-        Ok(()) => {}
-        Err(Refusal::Forbidden(why)) => {
-            tracing::warn!("reset form refused: {why}");
-            let page = pages::problem(public, "Request refused", why);
-            return html(StatusCode::FORBIDDEN, page);
-        }
-        Err(Refusal::TooMany(seconds)) => {
-            tracing::warn!(%ip, "reset form refused: rate limited");
-            let why =
-                format!("Too many attempts from your address: try again in {seconds} seconds.");
-            let mut response = html(
-                StatusCode::TOO_MANY_REQUESTS,
-                pages::problem(public, "Slow down", &why),
-            );
-            if let Ok(value) = seconds.to_string().parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return response;
-        }
+    if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
+        return refused(&app, "reset form", refusal);
     }
     let Some(token) = cookies::get(&headers, public, cookies::RESET) else {
         let why = "This page was not opened from a reset link, or the link was opened too \
@@ -216,12 +166,6 @@ pub async fn submit(
             _ => unavailable(&app, &e.to_string()),
         },
     }
-}
-
-async fn call(app: &App, request: &Request) -> Result<Reply, ClientError> {
-    let name = concat!("authd-web ", env!("CARGO_PKG_VERSION"));
-    let mut client = AsyncClient::connect(&app.settings.socket, name, app.timeout).await?;
-    client.call(request).await
 }
 
 #[cfg(test)]

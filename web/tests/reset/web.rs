@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::daemon::{Daemon, TEST_CONFIG};
+use crate::daemon::{command_as, exposed_copy, Daemon, TEST_CONFIG};
 use crate::spawned::Spawned;
 
 pub fn free_port() -> u16 {
@@ -35,10 +35,20 @@ impl Web {
     /// Start authd-web on `port` against `daemon`, logging at trace level (the worst
     /// case for a secret in the log), and wait until it accepts connections.
     pub fn start(daemon: &Daemon, port: u16, extra: &[&str]) -> Web {
+        Web::start_as(daemon, port, extra, None)
+    }
+
+    /// As `start`, but as uid/gid `ids` (through setpriv, needs root) when given: the
+    /// portal uid authd's `portal_users` names.
+    pub fn start_as(daemon: &Daemon, port: u16, extra: &[&str], ids: Option<(u32, u32)>) -> Web {
         let log = daemon.dir.path().join("authd-web.log");
         let base = format!("http://127.0.0.1:{port}");
+        let bin = match ids {
+            Some(_) => exposed_copy(env!("CARGO_BIN_EXE_authd-web"), daemon.dir.path()),
+            None => PathBuf::from(env!("CARGO_BIN_EXE_authd-web")),
+        };
         let child = Spawned::spawn(
-            Command::new(env!("CARGO_BIN_EXE_authd-web"))
+            command_as(&bin, ids)
                 .args(["--listen", &format!("127.0.0.1:{port}")])
                 .arg("--socket")
                 .arg(&daemon.socket)

@@ -1,0 +1,253 @@
+//! Signing in: `GET /login` shows the form for name and password; `POST /login` sends
+//! them to authd (`PortalSignIn`). When the account has a second factor, authd answers
+//! with a single-use challenge: it goes, with the account name, into a short-lived
+//! `HttpOnly`, `SameSite=Strict` cookie (never into a URL) and the code form is shown;
+//! `POST /login/code` sends the code (`PortalCode`). When authd issues a session, its
+//! token goes into the session cookie and the browser is sent (303) to `/settings`.
+//!
+//! A wrong name and a wrong password get the same message (authd answers both alike).
+//! SSO accounts are told to sign in at their provider; a locked account or a rate limit
+//! is said as authd says it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use authd_proto::client::ClientError;
+use authd_proto::protocol::{
+    ErrorCode, Origin, PortalCode, PortalSignIn, Request, Response as Reply, Secret,
+};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use zeroize::Zeroize;
+
+use crate::app::App;
+use crate::cookies;
+use crate::guard::{check_post, client_ip};
+use crate::pages::{self, Message};
+use crate::reply::{call, form_page, refused, see_other, unavailable, with_cookie};
+
+/// The one message for a wrong name or password.
+pub const WRONG: &str = "The account name or the password is not right.";
+
+/// Longest account name sent on to authd.
+const MAX_NAME: usize = 256;
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl Drop for LoginForm {
+    fn drop(&mut self) {
+        self.password.zeroize();
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+impl Drop for CodeForm {
+    fn drop(&mut self) {
+        self.code.zeroize();
+    }
+}
+
+fn login_page(
+    app: &App,
+    headers: &HeaderMap,
+    status: StatusCode,
+    note: Option<&Message>,
+) -> Response {
+    let public = &app.settings.public;
+    form_page(app, headers, status, |csrf| {
+        pages::login_form(public, csrf, note)
+    })
+}
+
+/// `GET /login`.
+pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    login_page(&app, &headers, StatusCode::OK, None)
+}
+
+fn origin(ip: std::net::IpAddr) -> Origin {
+    Origin {
+        service: Some("authd-web".into()),
+        remote_host: Some(ip.to_string()),
+    }
+}
+
+/// `POST /login`: the password.
+pub async fn submit(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(mut sent): Form<LoginForm>,
+) -> Response {
+    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    if let Err(refusal) = check_post(&headers, &app.settings.public, &app.rate, ip, &sent.csrf) {
+        return refused(&app, "sign-in", refusal);
+    }
+    let name = sent.user.trim().to_string();
+    if name.is_empty() || name.len() > MAX_NAME || sent.password.is_empty() {
+        let why = Message::Alert(WRONG.into());
+        return login_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some(&why));
+    }
+    let request = Request::PortalSignIn(PortalSignIn {
+        name: name.clone(),
+        password: Secret::new(std::mem::take(&mut sent.password)),
+        origin: origin(ip),
+    });
+    match call(&app, &request).await {
+        Ok(Reply::SecondFactorRequired {
+            challenge: Some(challenge),
+            sms_sent_to,
+            ..
+        }) => {
+            let value = format!("{}.{}", hex(&name), challenge.expose());
+            let cookie = cookies::set(
+                &app.settings.public,
+                cookies::SIGNIN,
+                &value,
+                cookies::SIGNIN_MAX_AGE,
+            );
+            let public = &app.settings.public;
+            let to = sms_sent_to.as_deref();
+            let page = form_page(&app, &headers, StatusCode::OK, |csrf| {
+                pages::code_form(public, csrf, to, None)
+            });
+            with_cookie(page, cookie)
+        }
+        answer => signed_in(&app, &headers, answer),
+    }
+}
+
+/// `POST /login/code`: the second factor.
+pub async fn code(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(mut sent): Form<CodeForm>,
+) -> Response {
+    let public = &app.settings.public;
+    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
+        return refused(&app, "sign-in code", refusal);
+    }
+    let pending = cookies::get(&headers, public, cookies::SIGNIN).and_then(|v| parse_pending(&v));
+    let Some((name, challenge)) = pending else {
+        let why = Message::Alert("The sign-in took too long: please sign in again.".into());
+        return login_page(&app, &headers, StatusCode::BAD_REQUEST, Some(&why));
+    };
+    let request = Request::PortalCode(PortalCode {
+        name,
+        challenge: Secret::new(challenge),
+        code: Secret::new(std::mem::take(&mut sent.code).trim().to_string()),
+        origin: origin(ip),
+    });
+    let answer = call(&app, &request).await;
+    // The challenge is single use: whatever authd said, it is spent.
+    let clear = cookies::set(public, cookies::SIGNIN, "", 0);
+    let answer = match answer {
+        Err(e) if e.remote_code() == Some(ErrorCode::Denied) => {
+            tracing::info!("sign-in code refused");
+            let why = Message::Alert(
+                "That code is not right or has expired: please sign in again.".into(),
+            );
+            login_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some(&why))
+        }
+        other => signed_in(&app, &headers, other),
+    };
+    with_cookie(answer, clear)
+}
+
+/// What authd answered a sign-in step, other than a challenge.
+fn signed_in(app: &App, headers: &HeaderMap, answer: Result<Reply, ClientError>) -> Response {
+    let public = &app.settings.public;
+    let again =
+        |status, text: String| login_page(app, headers, status, Some(&Message::Alert(text)));
+    match answer {
+        Ok(Reply::SessionIssued {
+            name, id, token, ..
+        }) => {
+            tracing::info!(account = %name, session = id, "signed in through the web");
+            let cookie = cookies::set(
+                public,
+                cookies::SESSION,
+                token.expose(),
+                cookies::SESSION_MAX_AGE,
+            );
+            with_cookie(see_other(app, "/settings"), cookie)
+        }
+        Ok(other) => unavailable(app, &format!("unexpected answer {other:?}")),
+        Err(e) => match e.remote_code() {
+            Some(ErrorCode::Denied | ErrorCode::NoSuchUser | ErrorCode::InvalidInput) => {
+                tracing::info!("sign-in refused");
+                again(StatusCode::UNPROCESSABLE_ENTITY, WRONG.into())
+            }
+            Some(ErrorCode::SsoAccount) => {
+                tracing::info!("sign-in refused: an SSO account");
+                let text = "This account signs in with its single sign-on (SSO) provider: \
+                            sign in there instead.";
+                again(StatusCode::UNPROCESSABLE_ENTITY, text.into())
+            }
+            Some(ErrorCode::Locked | ErrorCode::RateLimited) => {
+                tracing::info!(code = e.code_name(), "sign-in refused");
+                again(StatusCode::TOO_MANY_REQUESTS, e.to_string())
+            }
+            _ => unavailable(app, &e.to_string()),
+        },
+    }
+}
+
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The account name and challenge in the sign-in cookie.
+fn parse_pending(value: &str) -> Option<(String, String)> {
+    let (name, challenge) = value.split_once('.')?;
+    if name.len() % 2 != 0 || challenge.is_empty() || challenge.len() > 128 {
+        return None;
+    }
+    if !challenge.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..name.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(name.get(i..i + 2)?, 16).ok())
+        .collect();
+    let name = String::from_utf8(bytes?).ok()?;
+    Some((name, challenge.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pending_sign_in_survives_its_cookie_and_junk_does_not() {
+        let value = format!("{}.{}", hex("älice"), "ABC234");
+        assert_eq!(
+            parse_pending(&value),
+            Some(("älice".to_string(), "ABC234".to_string()))
+        );
+        assert_eq!(parse_pending("616.ABC"), None);
+        assert_eq!(parse_pending("61.AB;C"), None);
+        assert_eq!(parse_pending("61."), None);
+        assert_eq!(parse_pending("zz.ABC"), None);
+        assert_eq!(parse_pending("nodot"), None);
+    }
+}
