@@ -28,14 +28,14 @@ pub struct LogoutForm {
 }
 
 /// The session token the browser holds, if it is plausible (authd's are base32).
-fn session(app: &App, headers: &HeaderMap) -> Option<Secret> {
+pub(crate) fn session(app: &App, headers: &HeaderMap) -> Option<Secret> {
     cookies::get(headers, &app.settings.public, cookies::SESSION)
         .filter(|t| t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
         .map(Secret::new)
 }
 
 /// To the sign-in page, the session cookie cleared.
-fn to_login(app: &App) -> Response {
+pub(crate) fn to_login(app: &App) -> Response {
     let clear = cookies::set(&app.settings.public, cookies::SESSION, "", 0);
     with_cookie(see_other(app, "/login"), clear)
 }

@@ -13,7 +13,7 @@ use axum::Router;
 use crate::args::Settings;
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
-use crate::{account, guard, reset, signin};
+use crate::{account, guard, reset, settings, signin};
 
 /// The largest request body accepted: a form with two passwords and a token fits many
 /// times over.
@@ -34,6 +34,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", get(signin::show).post(signin::submit))
         .route("/login/code", post(signin::code))
         .route("/settings", get(account::show))
+        .route("/settings/password", post(settings::change_password))
+        .route("/settings/totp", post(settings::enable_totp))
+        .route("/settings/totp/confirm", post(settings::confirm_totp))
+        .route("/settings/recorded", post(settings::recorded))
         .route("/logout", post(account::logout))
         .route("/static/style.css", get(style))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -1,7 +1,8 @@
 //! What every response carries and what every POST must pass.
 //!
 //! Every response: a Content-Security-Policy that allows only this origin's own files
-//! (no inline script, no framing), no Referer sent anywhere, no MIME sniffing, and
+//! (no inline script, no framing; a page may set a wider one of its own, as the
+//! enrolment page does for its inline QR image), no Referer sent anywhere, no MIME sniffing, and
 //! `Cache-Control: no-store` unless the response set its own (the stylesheet). Each
 //! request is logged as method, path (never the query, where a reset link carries its
 //! token) and status.
@@ -36,8 +37,14 @@ pub async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     tracing::info!(%method, path, status = response.status().as_u16(), "request");
     let h = response.headers_mut();
+    // A page may widen the policy for itself (the enrolment page's `data:` image).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     let fixed = [
-        (header::CONTENT_SECURITY_POLICY, CSP),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

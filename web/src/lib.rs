@@ -15,6 +15,8 @@
 //! - [`reset`]: the reset link, form and submission.
 //! - [`signin`]: the sign-in form, the second-factor code, the session cookie.
 //! - [`account`]: the signed-in settings page and signing out.
+//! - [`settings`], [`settings_pages`]: changing the password, turning on app
+//!   verification, the recovery codes shown once; [`qr`]: the QR code as a PNG `data:` URL.
 //! - [`reply`]: what the handlers share (HTML answers, refusals, the CSRF form token,
 //!   one call to authd).
 //!
@@ -28,7 +30,10 @@ pub mod args;
 pub mod cookies;
 pub mod guard;
 pub mod pages;
+pub mod qr;
 pub mod rate;
 pub mod reply;
 pub mod reset;
+pub mod settings;
+pub mod settings_pages;
 pub mod signin;

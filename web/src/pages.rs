@@ -9,7 +9,7 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use authd_proto::protocol::AccountInfo;
+use authd_proto::protocol::{AccountInfo, FactorState};
 
 use crate::args::PublicUrl;
 
@@ -23,14 +23,14 @@ pub enum Message {
     Status(String),
 }
 
-fn message(m: &Message) -> Markup {
+pub(crate) fn message(m: &Message) -> Markup {
     match m {
         Message::Alert(text) => html! { p role="alert" { (text) } },
         Message::Status(text) => html! { p role="status" { (text) } },
     }
 }
 
-fn layout(public: &PublicUrl, title: &str, body: Markup) -> Markup {
+pub(crate) fn layout(public: &PublicUrl, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -171,12 +171,23 @@ pub fn settings(public: &PublicUrl, csrf: &str, account: &AccountInfo) -> Markup
                 }
             }
         }
+        @if account.sso.is_none() {
+            (crate::settings_pages::change_password_form(public, csrf, two_factor(account), None))
+            @if account.totp != FactorState::On {
+                (crate::settings_pages::enable_totp_form(public, csrf))
+            }
+        }
         form method="post" action=(public.path("/logout")) {
             input type="hidden" name="csrf" value=(csrf);
             button #logout type="submit" { "Sign out" }
         }
     };
     layout(public, "Security settings", body)
+}
+
+/// Does a proof of this account need a code as well as the password?
+pub fn two_factor(account: &AccountInfo) -> bool {
+    account.totp == FactorState::On || account.sms == FactorState::On
 }
 
 /// A refused or failed request (403, 429, 503) explained.

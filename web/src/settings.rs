@@ -1,0 +1,311 @@
+//! Signed in, the security settings' POSTs: `/settings/password` (the current password
+//! proves, `PortalProve`, then `ChangePassword`; authd then ends every session of the
+//! account, so the cookie is cleared and the user signs in again), `/settings/totp`
+//! (`EnableTotp`; when authd wants a fresh proof, the password form, whose POST proves
+//! and retries), `/settings/totp/confirm` (`ConfirmTotp`, then the recovery codes shown
+//! once) and `/settings/recorded` (refused until the "recorded" box is ticked).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use authd_proto::client::ClientError;
+use authd_proto::protocol::{
+    ErrorCode, PortalAct, PortalAction, PortalProve, Proof, Request, Response as Reply, Secret,
+};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use zeroize::Zeroize;
+
+use crate::account::{session, to_login};
+use crate::app::App;
+use crate::cookies;
+use crate::guard::{check_post, client_ip};
+use crate::pages::Message;
+use crate::reply::{call, form_page, refused, see_other, unavailable, with_cookie};
+use crate::{qr, settings_pages as view};
+
+/// Every settings form: its fields, all optional (each handler reads its own).
+#[derive(Deserialize, Default)]
+pub struct SettingsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    codes: String,
+    #[serde(default)]
+    recorded: String,
+}
+
+impl Drop for SettingsForm {
+    fn drop(&mut self) {
+        for s in [
+            &mut self.current,
+            &mut self.password,
+            &mut self.password2,
+            &mut self.code,
+            &mut self.codes,
+        ] {
+            s.zeroize();
+        }
+    }
+}
+
+/// The guard's checks and the session cookie: the token, or the answer to give instead.
+fn admit(
+    app: &App,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    sent: &SettingsForm,
+    what: &str,
+) -> Result<Secret, Response> {
+    let ip = client_ip(peer.ip(), headers, &app.settings.trusted_proxies);
+    check_post(headers, &app.settings.public, &app.rate, ip, &sent.csrf)
+        .map_err(|refusal| refused(app, what, refusal))?;
+    session(app, headers).ok_or_else(|| to_login(app))
+}
+
+fn act(token: &Secret, action: PortalAction) -> Request {
+    Request::PortalAct(PortalAct {
+        session: token.clone(),
+        action,
+    })
+}
+
+/// Prove with the password (and the code, if given) in this session.
+async fn prove(
+    app: &App,
+    token: &Secret,
+    password: String,
+    code: String,
+) -> Result<(), ClientError> {
+    let code = code.trim().to_string();
+    let request = Request::PortalProve(PortalProve {
+        session: token.clone(),
+        proof: Proof {
+            password: Secret::new(password),
+            code: (!code.is_empty()).then(|| Secret::new(code)),
+        },
+    });
+    call(app, &request).await.map(|_| ())
+}
+
+/// What an error from authd means to the person at the form; `None`: not theirs to mend.
+fn said(e: &ClientError) -> Option<String> {
+    match e.remote_code()? {
+        ErrorCode::Denied | ErrorCode::SecondFactorRequired => {
+            Some("The current password (or the verification code) is not right.".into())
+        }
+        ErrorCode::WeakPassword | ErrorCode::Locked | ErrorCode::RateLimited => Some(e.to_string()),
+        ErrorCode::InvalidInput => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// The settings page again, with `note` above the change-password form.
+fn password_again(app: &App, headers: &HeaderMap, with_code: bool, note: Message) -> Response {
+    let public = &app.settings.public;
+    form_page(app, headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
+        crate::pages::layout(
+            public,
+            "Change password",
+            view::change_password_form(public, csrf, with_code, Some(&note)),
+        )
+    })
+}
+
+/// `POST /settings/password`.
+pub async fn change_password(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(mut sent): Form<SettingsForm>,
+) -> Response {
+    let token = match admit(&app, peer, &headers, &sent, "password change") {
+        Ok(token) => token,
+        Err(answer) => return answer,
+    };
+    let with_code = !sent.code.is_empty();
+    if sent.password != sent.password2 {
+        let why = Message::Alert("The two new passwords are not the same.".into());
+        return password_again(&app, &headers, with_code, why);
+    }
+    let current = std::mem::take(&mut sent.current);
+    let code = std::mem::take(&mut sent.code);
+    let answer = match prove(&app, &token, current, code).await {
+        Ok(()) => {
+            let new = Secret::new(std::mem::take(&mut sent.password));
+            call(&app, &act(&token, PortalAction::ChangePassword { new })).await
+        }
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(Reply::Done) => {
+            tracing::info!("password changed through the web");
+            let public = &app.settings.public;
+            let clear = cookies::set(public, cookies::SESSION, "", 0);
+            let page = crate::reply::html(StatusCode::OK, view::password_changed(public));
+            with_cookie(page, clear)
+        }
+        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
+        Err(e) if e.remote_code() == Some(ErrorCode::SessionInvalid) => to_login(&app),
+        Err(e) => match said(&e) {
+            Some(text) => {
+                tracing::info!(code = e.code_name(), "password change refused");
+                let with_code =
+                    with_code || e.remote_code() == Some(ErrorCode::SecondFactorRequired);
+                password_again(&app, &headers, with_code, Message::Alert(text))
+            }
+            None => unavailable(&app, &e.to_string()),
+        },
+    }
+}
+
+/// `POST /settings/totp`: start the enrolment; with a password in the form, prove first.
+pub async fn enable_totp(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(mut sent): Form<SettingsForm>,
+) -> Response {
+    let token = match admit(&app, peer, &headers, &sent, "app verification") {
+        Ok(token) => token,
+        Err(answer) => return answer,
+    };
+    let public = &app.settings.public;
+    let prove_again = |status, note: Option<Message>| {
+        form_page(&app, &headers, status, |csrf| {
+            view::prove_form(public, csrf, note.as_ref())
+        })
+    };
+    if !sent.password.is_empty() {
+        let password = std::mem::take(&mut sent.password);
+        let code = std::mem::take(&mut sent.code);
+        if let Err(e) = prove(&app, &token, password, code).await {
+            if e.remote_code() == Some(ErrorCode::SessionInvalid) {
+                return to_login(&app);
+            }
+            let Some(text) = said(&e) else {
+                return unavailable(&app, &e.to_string());
+            };
+            tracing::info!(code = e.code_name(), "proof refused");
+            return prove_again(StatusCode::UNPROCESSABLE_ENTITY, Some(Message::Alert(text)));
+        }
+    }
+    match call(&app, &act(&token, PortalAction::EnableTotp)).await {
+        Ok(Reply::TotpEnrolment {
+            secret,
+            otpauth_uri,
+        }) => {
+            tracing::info!("app verification enrolment started through the web");
+            let image = qr::data_url(otpauth_uri.expose());
+            let mut page = form_page(&app, &headers, StatusCode::OK, |csrf| {
+                view::enrolment(
+                    public,
+                    csrf,
+                    image.as_deref(),
+                    secret.expose(),
+                    otpauth_uri.expose(),
+                )
+            });
+            page.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(qr::IMG_CSP),
+            );
+            page
+        }
+        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
+        Err(e) => match e.remote_code() {
+            Some(ErrorCode::SessionInvalid) => to_login(&app),
+            Some(ErrorCode::FreshProofRequired) => prove_again(StatusCode::OK, None),
+            _ => match said(&e) {
+                Some(text) => {
+                    prove_again(StatusCode::UNPROCESSABLE_ENTITY, Some(Message::Alert(text)))
+                }
+                None => unavailable(&app, &e.to_string()),
+            },
+        },
+    }
+}
+
+/// `POST /settings/totp/confirm`.
+pub async fn confirm_totp(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(mut sent): Form<SettingsForm>,
+) -> Response {
+    let token = match admit(&app, peer, &headers, &sent, "app verification code") {
+        Ok(token) => token,
+        Err(answer) => return answer,
+    };
+    let public = &app.settings.public;
+    let code = Secret::new(std::mem::take(&mut sent.code).trim().to_string());
+    match call(&app, &act(&token, PortalAction::ConfirmTotp { code })).await {
+        Ok(Reply::Confirmed { recovery_codes }) => {
+            tracing::info!("app verification turned on through the web");
+            let codes: Vec<String> = recovery_codes
+                .iter()
+                .map(|c| c.expose().to_string())
+                .collect();
+            form_page(&app, &headers, StatusCode::OK, |csrf| {
+                view::recovery_codes(public, csrf, &codes, None)
+            })
+        }
+        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
+        Err(e) => match e.remote_code() {
+            Some(ErrorCode::SessionInvalid) => to_login(&app),
+            Some(ErrorCode::Denied | ErrorCode::InvalidInput | ErrorCode::NotEnrolled) => {
+                tracing::info!(code = e.code_name(), "app verification code refused");
+                let why = match e.remote_code() {
+                    Some(ErrorCode::NotEnrolled) => {
+                        "No app verification is waiting to be turned on: start again."
+                    }
+                    _ => "That code is not right: enter the code the app shows now.",
+                };
+                form_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
+                    view::confirm_again(public, csrf, why)
+                })
+            }
+            _ => unavailable(&app, &e.to_string()),
+        },
+    }
+}
+
+/// `POST /settings/recorded`: on to the settings once the box is ticked.
+pub async fn recorded(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(sent): Form<SettingsForm>,
+) -> Response {
+    if let Err(answer) = admit(&app, peer, &headers, &sent, "recovery codes") {
+        return answer;
+    }
+    if sent.recorded == "yes" {
+        return see_other(&app, "/settings");
+    }
+    let public = &app.settings.public;
+    let codes: Vec<String> = sent
+        .codes
+        .split_ascii_whitespace()
+        .filter(|c| c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .take(32)
+        .map(str::to_string)
+        .collect();
+    let why = Message::Alert(
+        "Tick \"I have safely recorded these codes\" first: they will not be shown again.".into(),
+    );
+    form_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
+        view::recovery_codes(public, csrf, &codes, Some(&why))
+    })
+}
