@@ -67,11 +67,11 @@ fn admit(
     headers: &HeaderMap,
     sent: &SettingsForm,
     what: &str,
-) -> Result<Secret, Response> {
+) -> Result<Secret, Box<Response>> {
     let ip = client_ip(peer.ip(), headers, &app.settings.trusted_proxies);
     check_post(headers, &app.settings.public, &app.rate, ip, &sent.csrf)
-        .map_err(|refusal| refused(app, what, refusal))?;
-    session(app, headers).ok_or_else(|| to_login(app))
+        .map_err(|refusal| Box::new(refused(app, what, refusal)))?;
+    session(app, headers).ok_or_else(|| Box::new(to_login(app)))
 }
 
 fn act(token: &Secret, action: PortalAction) -> Request {
@@ -132,7 +132,7 @@ pub async fn change_password(
 ) -> Response {
     let token = match admit(&app, peer, &headers, &sent, "password change") {
         Ok(token) => token,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let with_code = !sent.code.is_empty();
     if sent.password != sent.password2 {
@@ -179,7 +179,7 @@ pub async fn enable_totp(
 ) -> Response {
     let token = match admit(&app, peer, &headers, &sent, "app verification") {
         Ok(token) => token,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let public = &app.settings.public;
     let prove_again = |status, note: Option<Message>| {
@@ -246,7 +246,7 @@ pub async fn confirm_totp(
 ) -> Response {
     let token = match admit(&app, peer, &headers, &sent, "app verification code") {
         Ok(token) => token,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let public = &app.settings.public;
     let code = Secret::new(std::mem::take(&mut sent.code).trim().to_string());
@@ -289,7 +289,7 @@ pub async fn recorded(
     Form(sent): Form<SettingsForm>,
 ) -> Response {
     if let Err(answer) = admit(&app, peer, &headers, &sent, "recovery codes") {
-        return answer;
+        return *answer;
     }
     if sent.recorded == "yes" {
         return see_other(&app, "/settings");

@@ -8,7 +8,6 @@
 #[path = "../../tests/support/daemon.rs"]
 mod daemon;
 #[path = "../../tests/support/oath.rs"]
-#[allow(dead_code)]
 mod oath;
 #[path = "../../tests/support/peers.rs"]
 mod peers;
