@@ -193,3 +193,40 @@ pub fn recovery_codes(
     };
     layout(public, "App verification is on", body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_forms_keep_the_test_contract() {
+        let public = PublicUrl::parse("https://id.example.org").unwrap();
+        let form = change_password_form(&public, "t", false, None).into_string();
+        assert!(form.contains(r#"<form id="change-password-form" method="post""#));
+        for name in ["current", "password", "password2"] {
+            assert!(form.contains(&format!(r#"name="{name}""#)), "{name}");
+        }
+        assert!(!form.contains(r#"name="code""#));
+        let with_code = change_password_form(&public, "t", true, None).into_string();
+        assert!(with_code.contains(r#"name="code""#));
+        let enrol = enrolment(
+            &public,
+            "t",
+            Some("data:image/png;base64,AA"),
+            "SECRET",
+            "otpauth://x",
+        )
+        .into_string();
+        assert!(enrol.contains(r#"<img id="totp-qr" src="data:image/png;base64,AA""#));
+        assert!(enrol.contains(r#"<code id="totp-secret">SECRET</code>"#));
+        assert!(enrol.contains(r#"id="confirm-totp-form""#) && enrol.contains(r#"name="code""#));
+        let codes = ["ab-cd".to_string(), "<x>".to_string()];
+        let shown = recovery_codes(&public, "t", &codes, None).into_string();
+        assert!(shown.contains(r#"<ul id="recovery-codes"><li><code>ab-cd</code></li>"#));
+        assert!(shown.contains("&lt;x&gt;") && !shown.contains("<x>"));
+        assert!(
+            shown.contains(r#"id="recorded" type="checkbox" name="recorded" value="yes" required"#)
+        );
+        assert!(!shown.contains("<script"));
+    }
+}

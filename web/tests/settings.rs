@@ -37,7 +37,13 @@ fn portal() -> Option<(Daemon, Web)> {
         return None;
     }
     let d = Daemon::start_with("portal_users = [\"nobody\"]");
-    let web = Web::start_as(&d, free_port(), &[], Some(NOBODY));
+    // These stories post more than the default per-address limit allows in a minute.
+    let web = Web::start_as(
+        &d,
+        free_port(),
+        &["--posts-per-minute", "100"],
+        Some(NOBODY),
+    );
     Some((d, web))
 }
 
@@ -199,6 +205,20 @@ fn app_verification_from_the_qr_code_then_recovery_codes_once() {
 
     let forged = b.post(&url, &[], &[]);
     assert_eq!(forged.status, 403, "{}", forged.body);
+
+    // The password form's POST (what a stale proof leads to) proves first: a wrong
+    // password is said and the form shown again.
+    let wrong = b.post(
+        &url,
+        &[("csrf", &csrf), ("password", "not-the-password-1")],
+        &[],
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains(r#"id="prove-form""#), "{}", wrong.body);
+    assert!(wrong
+        .body
+        .contains(r#"<p role="alert">The current password"#));
+    assert_eq!(json(&d.ctl(&["--json", "show", "dora"]))["totp"], "off");
 
     // Just signed in: the proof is fresh, the enrolment starts at once.
     let shown = b.post(&url, &[("csrf", &csrf)], &[]);
