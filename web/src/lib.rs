@@ -2,7 +2,8 @@
 //! daemon over its socket (`authd_proto::async_client`). Today it serves the
 //! password-reset landing page (the link in a reset mail leads to a form for the new
 //! password, so a user who forgot theirs needs no shell) and signing in (password, then
-//! second factor, then a portal session authd issued).
+//! second factor, then a portal session authd issued), and the security settings
+//! (change the password, turn on app verification, the recovery codes shown once).
 //!
 //! - [`args`]: flags, and the settings derived from them (the public URL's origin, which
 //!   cookies are `Secure`).

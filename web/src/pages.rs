@@ -5,7 +5,8 @@
 //! Test contract (scripts and browser tests rely on these): the reset form is
 //! `#reset-form` with inputs `password` and `password2`; every message is in an element
 //! with `role=status` (success) or `role=alert` (a problem). Sign-in: `#login-form`
-//! (`user`, `password`), `#code-form` (`code`); signed in: `#settings`, `#logout`.
+//! (`user`, `password`), `#code-form` (`code`); signed in: `#settings`, `#logout`, and
+//! the forms of [`crate::settings_pages`].
 
 use maud::{html, Markup, DOCTYPE};
 
