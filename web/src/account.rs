@@ -1,5 +1,5 @@
 //! Signed in: `GET /settings` shows the account of the session in the session cookie
-//! (`PortalAct` `Show`); without a live session it sends the browser (303) to `/login`.
+//! (`PortalAct` `Show`) and its sessions (`Sessions`); without a live session it sends the browser (303) to `/login`.
 //! `POST /logout` ends the session at authd (`PortalAct` `Logout`), clears the cookie
 //! and sends the browser to `/login`.
 
@@ -34,6 +34,13 @@ pub(crate) fn session(app: &App, headers: &HeaderMap) -> Option<Secret> {
         .map(Secret::new)
 }
 
+/// The number of this browser's session, as the sign-in left it (a label only).
+pub(crate) fn current_id(app: &App, headers: &HeaderMap) -> Option<u64> {
+    cookies::get(headers, &app.settings.public, cookies::SESSION_ID)?
+        .parse()
+        .ok()
+}
+
 /// To the sign-in page, the session cookie cleared.
 pub(crate) fn to_login(app: &App) -> Response {
     let clear = cookies::set(&app.settings.public, cookies::SESSION, "", 0);
@@ -46,14 +53,27 @@ pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
         return to_login(&app);
     };
     let request = Request::PortalAct(PortalAct {
-        session: token,
+        session: token.clone(),
         action: PortalAction::Show,
     });
     match call(&app, &request).await {
         Ok(Reply::Account(account)) => {
+            let listed = Request::PortalAct(PortalAct {
+                session: token,
+                action: PortalAction::Sessions,
+            });
+            let sessions = match call(&app, &listed).await {
+                Ok(Reply::Sessions { sessions }) => sessions,
+                Ok(other) => return unavailable(&app, &format!("unexpected answer {other:?}")),
+                Err(e) if e.remote_code() == Some(ErrorCode::SessionInvalid) => {
+                    return to_login(&app)
+                }
+                Err(e) => return unavailable(&app, &e.to_string()),
+            };
             let public = &app.settings.public;
+            let here = current_id(&app, &headers);
             form_page(&app, &headers, StatusCode::OK, |csrf| {
-                pages::settings(public, csrf, &account)
+                pages::settings(public, csrf, &account, &sessions, here)
             })
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),

@@ -13,7 +13,7 @@ use axum::Router;
 use crate::args::Settings;
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
-use crate::{account, guard, reset, settings, signin};
+use crate::{account, guard, reset, settings, settings_more, signin};
 
 /// The largest request body accepted: a form with two passwords and a token fits many
 /// times over.
@@ -38,6 +38,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/settings/totp", post(settings::enable_totp))
         .route("/settings/totp/confirm", post(settings::confirm_totp))
         .route("/settings/recorded", post(settings::recorded))
+        .route(
+            "/settings/2fa/disable",
+            post(settings_more::disable_two_factor),
+        )
+        .route(
+            "/settings/recovery-codes",
+            post(settings_more::regenerate_codes),
+        )
+        .route("/settings/sessions/end", post(settings_more::end_session))
         .route("/logout", post(account::logout))
         .route("/static/style.css", get(style))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -17,6 +17,8 @@ pub const RESET: &str = "authd-reset";
 pub const SIGNIN: &str = "authd-signin";
 /// The portal session token authd issued.
 pub const SESSION: &str = "authd-session";
+/// The number of that session (not a secret): marks "this browser" in the sessions list.
+pub const SESSION_ID: &str = "authd-session-id";
 
 /// How long the sign-in cookie lives: authd's challenge lifetime; authd decides.
 pub const SIGNIN_MAX_AGE: u32 = 3 * 60;

@@ -36,5 +36,7 @@ pub mod rate;
 pub mod reply;
 pub mod reset;
 pub mod settings;
+pub mod settings_more;
+pub mod settings_more_pages;
 pub mod settings_pages;
 pub mod signin;

@@ -10,7 +10,7 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use authd_proto::protocol::{AccountInfo, FactorState};
+use authd_proto::protocol::{AccountInfo, FactorState, SessionInfo};
 
 use crate::args::PublicUrl;
 
@@ -157,7 +157,13 @@ pub fn code_form(
 }
 
 /// The signed-in account, and the way out.
-pub fn settings(public: &PublicUrl, csrf: &str, account: &AccountInfo) -> Markup {
+pub fn settings(
+    public: &PublicUrl,
+    csrf: &str,
+    account: &AccountInfo,
+    sessions: &[SessionInfo],
+    current: Option<u64>,
+) -> Markup {
     let body = html! {
         section #settings {
             dl {
@@ -177,7 +183,12 @@ pub fn settings(public: &PublicUrl, csrf: &str, account: &AccountInfo) -> Markup
             @if account.totp != FactorState::On {
                 (crate::settings_pages::enable_totp_form(public, csrf))
             }
+            @if two_factor(account) {
+                (crate::settings_more_pages::regenerate_form(public, csrf, None))
+                (crate::settings_more_pages::disable_form(public, csrf, None))
+            }
         }
+        (crate::settings_more_pages::sessions(public, csrf, sessions, current))
         form method="post" action=(public.path("/logout")) {
             input type="hidden" name="csrf" value=(csrf);
             button #logout type="submit" { "Sign out" }

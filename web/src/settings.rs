@@ -31,19 +31,22 @@ use crate::{qr, settings_pages as view};
 #[derive(Deserialize, Default)]
 pub struct SettingsForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
     #[serde(default)]
-    current: String,
+    pub(crate) current: String,
     #[serde(default)]
-    password: String,
+    pub(crate) password: String,
     #[serde(default)]
-    password2: String,
+    pub(crate) password2: String,
     #[serde(default)]
-    code: String,
+    pub(crate) code: String,
     #[serde(default)]
-    codes: String,
+    pub(crate) codes: String,
     #[serde(default)]
-    recorded: String,
+    pub(crate) recorded: String,
+    /// Which session to end (`/settings/sessions/end`): a number, or `all`.
+    #[serde(default)]
+    pub(crate) id: String,
 }
 
 impl Drop for SettingsForm {
@@ -61,7 +64,7 @@ impl Drop for SettingsForm {
 }
 
 /// The guard's checks and the session cookie: the token, or the answer to give instead.
-fn admit(
+pub(crate) fn admit(
     app: &App,
     peer: SocketAddr,
     headers: &HeaderMap,
@@ -74,7 +77,7 @@ fn admit(
     session(app, headers).ok_or_else(|| Box::new(to_login(app)))
 }
 
-fn act(token: &Secret, action: PortalAction) -> Request {
+pub(crate) fn act(token: &Secret, action: PortalAction) -> Request {
     Request::PortalAct(PortalAct {
         session: token.clone(),
         action,
@@ -82,7 +85,7 @@ fn act(token: &Secret, action: PortalAction) -> Request {
 }
 
 /// Prove with the password (and the code, if given) in this session.
-async fn prove(
+pub(crate) async fn prove(
     app: &App,
     token: &Secret,
     password: String,
@@ -100,7 +103,7 @@ async fn prove(
 }
 
 /// What an error from authd means to the person at the form; `None`: not theirs to mend.
-fn said(e: &ClientError) -> Option<String> {
+pub(crate) fn said(e: &ClientError) -> Option<String> {
     match e.remote_code()? {
         ErrorCode::Denied | ErrorCode::SecondFactorRequired => {
             Some("The current password (or the verification code) is not right.".into())

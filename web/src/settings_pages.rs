@@ -168,9 +168,26 @@ pub fn recovery_codes(
     codes: &[String],
     note: Option<&Message>,
 ) -> Markup {
+    let on = Message::Status("App verification is on.".into());
+    recovery_codes_page(
+        public,
+        csrf,
+        codes,
+        note.unwrap_or(&on),
+        "App verification is on",
+    )
+}
+
+/// The recovery codes shown once (after app verification or new ones), `note` above.
+pub fn recovery_codes_page(
+    public: &PublicUrl,
+    csrf: &str,
+    codes: &[String],
+    note: &Message,
+    title: &str,
+) -> Markup {
     let body = html! {
-        @if let Some(note) = note { (message(note)) }
-        @else { (message(&Message::Status("App verification is on.".into()))) }
+        (message(note))
         @if !codes.is_empty() {
             p {
                 "These recovery codes let you sign in if you lose your device. Each works once. "
@@ -191,7 +208,7 @@ pub fn recovery_codes(
             p { a href=(public.path("/settings")) { "Back to security settings" } }
         }
     };
-    layout(public, "App verification is on", body)
+    layout(public, title, body)
 }
 
 #[cfg(test)]

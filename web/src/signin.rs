@@ -189,7 +189,13 @@ fn signed_in(app: &App, headers: &HeaderMap, answer: Result<Reply, ClientError>)
                 token.expose(),
                 cookies::SESSION_MAX_AGE,
             );
-            with_cookie(see_other(app, "/settings"), cookie)
+            let number = cookies::set(
+                public,
+                cookies::SESSION_ID,
+                &id.to_string(),
+                cookies::SESSION_MAX_AGE,
+            );
+            with_cookie(with_cookie(see_other(app, "/settings"), cookie), number)
         }
         Ok(other) => unavailable(app, &format!("unexpected answer {other:?}")),
         Err(e) => match e.remote_code() {
