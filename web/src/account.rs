@@ -41,10 +41,11 @@ pub(crate) fn current_id(app: &App, headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// To the sign-in page, the session cookie cleared.
+/// To the sign-in page, the session cookies cleared.
 pub(crate) fn to_login(app: &App) -> Response {
     let clear = cookies::set(&app.settings.public, cookies::SESSION, "", 0);
-    with_cookie(see_other(app, "/login"), clear)
+    let number = cookies::set(&app.settings.public, cookies::SESSION_ID, "", 0);
+    with_cookie(with_cookie(see_other(app, "/login"), clear), number)
 }
 
 /// `GET /settings`.
