@@ -28,9 +28,6 @@ use oath::oathtool;
 use web::*;
 use webdriver::{Driver, Session};
 
-/// The uid/gid authd-web runs as, and the portal authd.toml names.
-const NOBODY: (u32, u32) = (65534, 65534);
-
 /// authd with `nobody` as its portal, authd-web running as `nobody`, and chromedriver;
 /// `None` (the test skipped, when allowed) when a peer is missing.
 fn portal() -> Option<(Daemon, Web, Driver)> {
@@ -42,8 +39,7 @@ fn portal() -> Option<(Daemon, Web, Driver)> {
         return None;
     }
     let driver = Driver::start()?;
-    let d = Daemon::start_with("portal_users = [\"nobody\"]");
-    let web = Web::start_as(&d, free_port(), &[], Some(NOBODY));
+    let (d, web) = portal_as_nobody(&[]);
     Some((d, web, driver))
 }
 
