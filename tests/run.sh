@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # real SMTP server; systemd: systemd-socket-activate/-analyze; oathtool computes TOTP
 # codes; zbarimg (zbar-tools) reads QR codes; libpam0g-dev + pamtester: the PAM module
 # through the real PAM stack; groff renders the man pages; make: the install test;
-# chromium + chromium-driver: authd-web's browser test (headless, over WebDriver).
+# chromium + chromium-driver: authd-web's browser tests (headless, over WebDriver).
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
 libpam0g-dev pamtester make groff chromium chromium-driver"
 

@@ -1,7 +1,8 @@
 //! The reset landing page end to end: a real authd mails a real link (file transport),
 //! a real authd-web answers it, and the new password works with `authctl verify`.
 //! Needs `cargo build --workspace` first (authd and authctl are another package's
-//! binaries). `reset/browser.rs` drives headless Chromium through the same path.
+//! binaries). `reset/browser.rs` drives headless Chromium through the same path
+//! (tests/support/webdriver.rs).
 
 #[path = "../../tests/support/daemon.rs"]
 mod daemon;
@@ -14,6 +15,8 @@ mod spawned;
 mod browser;
 #[path = "reset/web.rs"]
 mod web;
+#[path = "support/webdriver.rs"]
+mod webdriver;
 
 use daemon::*;
 use web::*;
@@ -265,7 +268,7 @@ fn every_answer_carries_the_security_headers() {
 
 #[test]
 fn browser_sets_a_new_password_from_a_real_mail() {
-    let Some(driver) = browser::Driver::start() else {
+    let Some(driver) = webdriver::Driver::start() else {
         return;
     };
     let port = free_port();

@@ -25,6 +25,19 @@ pub fn daemon_for(port: u16, extra: &str) -> Daemon {
     ))
 }
 
+/// The uid/gid authd-web runs as in the portal tests, and the portal authd.toml names.
+#[allow(dead_code)]
+pub const NOBODY: (u32, u32) = (65534, 65534);
+
+/// authd with `nobody` as its portal, and authd-web running as `nobody` (through
+/// setpriv: needs root) with `extra` arguments.
+#[allow(dead_code)]
+pub fn portal_as_nobody(extra: &[&str]) -> (Daemon, Web) {
+    let d = Daemon::start_with("portal_users = [\"nobody\"]");
+    let web = Web::start_as(&d, free_port(), extra, Some(NOBODY));
+    (d, web)
+}
+
 pub struct Web {
     child: Spawned,
     pub base: String,

@@ -1,0 +1,190 @@
+//! Signing in and turning on app verification in real headless Chromium, driven over
+//! WebDriver (tests/support/webdriver.rs): a real authd whose portal is `nobody`, a real
+//! authd-web running as `nobody` (setpriv). The QR code is read from a screenshot of the
+//! page by zbarimg, the codes are computed by oathtool. Needs root, setpriv, chromium,
+//! chromedriver, oathtool and zbarimg (missing ones fail the test unless
+//! `AUTHD_TEST_ALLOW_SKIP=1`), and `cargo build --workspace` first. With
+//! `AUTHD_REGENERATE=1` the screenshots are written to docs/screenshots/.
+
+#[path = "../../tests/support/daemon.rs"]
+mod daemon;
+#[path = "../../tests/support/oath.rs"]
+mod oath;
+#[path = "../../tests/support/peers.rs"]
+mod peers;
+#[path = "../../tests/support/spawned.rs"]
+mod spawned;
+
+#[path = "reset/web.rs"]
+#[allow(dead_code)]
+mod web;
+#[path = "support/webdriver.rs"]
+mod webdriver;
+
+use std::process::Command;
+
+use daemon::*;
+use oath::oathtool;
+use web::*;
+use webdriver::{Driver, Session};
+
+/// authd with `nobody` as its portal, authd-web running as `nobody`, and chromedriver;
+/// `None` (the test skipped, when allowed) when a peer is missing.
+fn portal() -> Option<(Daemon, Web, Driver)> {
+    let able = peers::root()
+        && peers::program("setpriv", "util-linux")
+        && peers::program("oathtool", "oathtool")
+        && peers::program("zbarimg", "zbar-tools");
+    if !able {
+        return None;
+    }
+    let driver = Driver::start()?;
+    let (d, web) = portal_as_nobody(&[]);
+    Some((d, web, driver))
+}
+
+/// The cookie `name` as the browser keeps it (WebDriver's view, not the page's), if any.
+fn cookie(s: &Session, name: &str) -> Option<serde_json::Value> {
+    let all = s.get("cookie");
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .cloned()
+}
+
+/// The browser holds the cookie `name`, `HttpOnly` and `SameSite=Strict`, and the page's
+/// script cannot read it.
+fn assert_hidden_cookie(s: &Session, name: &str) {
+    let kept = cookie(s, name).unwrap_or_else(|| panic!("no {name} cookie"));
+    assert_eq!(kept["httpOnly"], true, "{kept}");
+    assert_eq!(kept["sameSite"], "Strict", "{kept}");
+    let seen = s.script("return document.cookie");
+    let seen = seen.as_str().unwrap();
+    assert!(!seen.contains(name), "script reads {name}: {seen}");
+}
+
+/// Open the sign-in page, type `user` and `password`, submit (a screenshot first, as
+/// `shot`, when given).
+fn sign_in(s: &Session, web: &Web, user: &str, password: &str, shot: Option<&str>) {
+    s.open(&format!("{}/login", web.base));
+    s.find("#login-form");
+    s.assert_same_origin(&web.base);
+    s.type_into("#login-form input[name=user]", user);
+    s.type_into("#login-form input[name=password]", password);
+    if let Some(name) = shot {
+        s.screenshot(name);
+    }
+    s.click("#login-form button[type=submit]");
+}
+
+/// The settings page is shown, for `user`, and only loaded from its own origin.
+fn on_settings(s: &Session, web: &Web, user: &str) {
+    s.find("#settings");
+    assert_eq!(s.url(), format!("{}/settings", web.base));
+    let shown = s.text("#settings");
+    assert!(shown.contains(user), "{shown}");
+    s.assert_same_origin(&web.base);
+    assert_hidden_cookie(s, "authd-session");
+}
+
+/// The first element of `css` (a selector list) on the page, by id, waiting for one.
+fn first_of(s: &Session, css: &str) -> String {
+    let script = format!("const e = document.querySelector('{css}'); return e ? e.id : null");
+    wait_until(css, || s.script(&script).as_str().map(str::to_string))
+}
+
+/// What zbarimg reads in the PNG `png` (a whole-window screenshot).
+fn scan(d: &Daemon, png: &[u8]) -> String {
+    let file = d.dir.path().join("screenshot.png");
+    std::fs::write(&file, png).unwrap();
+    let out = Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zbarimg found no code in the screenshot"
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The value of the query parameter `name` in `uri`.
+fn param<'a>(uri: &'a str, name: &str) -> &'a str {
+    let query = uri.split_once('?').map_or("", |(_, q)| q);
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in {uri}"))
+}
+
+/// The TOTP time step now.
+fn step() -> u64 {
+    authd::time::now() / 30
+}
+
+#[test]
+fn sign_in_turn_on_app_verification_from_a_screenshot_and_sign_in_with_a_code() {
+    let Some((d, web, driver)) = portal() else {
+        return;
+    };
+    d.user_with_password("frida");
+    let s = Session::new(&driver);
+
+    // No second factor yet: name and password lead straight to the settings.
+    sign_in(&s, &web, "frida", GOOD_PW, Some("signin.png"));
+    on_settings(&s, &web, "frida");
+    s.assert_fits_320();
+    s.screenshot("settings.png");
+
+    s.click("#enable-totp");
+    if first_of(&s, "#totp-qr, #prove-form") == "prove-form" {
+        s.type_into("#prove-form input[name=password]", GOOD_PW);
+        s.click("#prove-form button[type=submit]");
+    }
+    s.find("#totp-qr");
+    s.assert_same_origin(&web.base);
+    let scanned = scan(&d, &s.screenshot("settings-totp.png"));
+    let secret = s.text("#totp-secret");
+    assert!(scanned.starts_with("otpauth://totp/"), "{scanned}");
+    assert_eq!(param(&scanned, "secret"), secret, "the QR code's secret");
+    assert_eq!(scanned, s.attribute("#totp-link", "href"));
+
+    s.type_into("#confirm-totp-form input[name=code]", &oathtool(&secret, 0));
+    let confirmed = step();
+    s.click("#confirm-totp-form button[type=submit]");
+    let codes = s.text("#recovery-codes");
+    assert!(!codes.trim().is_empty(), "no recovery codes shown");
+    assert_eq!(json(&d.ctl(&["--json", "show", "frida"]))["totp"], "on");
+    s.click("#recorded");
+    s.click("#recorded-form button[type=submit]");
+    on_settings(&s, &web, "frida");
+    let gone = s.script("return document.getElementById('enable-totp') === null");
+    assert_eq!(gone, true, "app verification is still offered");
+
+    s.click("#logout");
+    s.find("#login-form");
+    assert_eq!(s.url(), format!("{}/login", web.base));
+    assert!(
+        cookie(&s, "authd-session").is_none(),
+        "the cookie is cleared"
+    );
+
+    // Now the password leads to the code form; a code of a later time step than the one
+    // that confirmed the enrolment (authd takes each step once) leads to the settings.
+    sign_in(&s, &web, "frida", GOOD_PW, None);
+    s.find("#code-form");
+    s.assert_same_origin(&web.base);
+    assert_hidden_cookie(&s, "authd-signin");
+    s.screenshot("signin-code.png");
+    wait_until("the next TOTP time step", || {
+        (step() > confirmed).then_some(())
+    });
+    s.type_into("#code-form input[name=code]", &oathtool(&secret, 0));
+    s.click("#code-form button[type=submit]");
+    on_settings(&s, &web, "frida");
+
+    let log = web.log();
+    assert!(!log.contains(&secret), "the secret is in authd-web's log");
+}
