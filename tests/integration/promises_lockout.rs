@@ -304,19 +304,21 @@ fn wait_unlocked(d: &Daemon, name: &str) {
 #[test]
 fn non_default_lockout_settings_take_effect() {
     let d = Daemon::start_with_config(&format!(
-        "[lockout]\nmax_failures = 2\nbase = \"1s\"\nmax = \"3s\"\n{TEST_CONFIG}"
+        "[lockout]\nmax_failures = 2\nbase = \"4s\"\nmax = \"10s\"\n{TEST_CONFIG}"
     ));
     d.user_with_password("lena");
     lock(&d, "lena", 2);
+    // The right password within the lock is refused. (The lock is a few seconds long
+    // so that a loaded machine still gets this check in before it runs out.)
     assert_locked(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["--json", "verify", "lena"]));
-    assert_eq!(lock_length(&d, "lena", 2), 1);
-    // Each further failure doubles the lock, up to `max`: 2 s, then 3 s (not 4).
+    assert_eq!(lock_length(&d, "lena", 2), 4);
+    // Each further failure doubles the lock, up to `max`: 8 s, then 10 s (not 16).
     wait_unlocked(&d, "lena");
     assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "lena"]), 1);
-    assert_eq!(lock_length(&d, "lena", 3), 2);
+    assert_eq!(lock_length(&d, "lena", 3), 8);
     wait_unlocked(&d, "lena");
     assert_exit(&d.ctl_stdin("wrong-password-1\n", &["verify", "lena"]), 1);
-    assert_eq!(lock_length(&d, "lena", 4), 3);
+    assert_eq!(lock_length(&d, "lena", 4), 10);
     wait_unlocked(&d, "lena");
     assert_ok(&d.ctl_stdin(&format!("{GOOD_PW}\n"), &["verify", "lena"]));
     assert_eq!(show(&d, "lena")["failures"], 0);
