@@ -90,10 +90,10 @@ pub fn sessions(
                     @for s in sessions {
                         @let here = current == Some(s.id);
                         tr .current[here] {
-                            td { (s.id) @if here { " (this browser)" } }
-                            td { (time::format(s.created)) }
-                            td { (time::format(s.last_used)) }
-                            td { (time::format(s.expires)) }
+                            td data-label="Session" { (s.id) @if here { " (this browser)" } }
+                            td data-label="Signed in" { (time::format(s.created)) }
+                            td data-label="Last used" { (time::format(s.last_used)) }
+                            td data-label="Ends" { (time::format(s.expires)) }
                             td {
                                 form method="post" action=(action) {
                                     input type="hidden" name="csrf" value=(csrf);
@@ -141,8 +141,11 @@ mod tests {
             ..one.clone()
         };
         let list = sessions(&public, "t", &[one, two], Some(8)).into_string();
-        assert!(list.contains(r#"<tr class="current"><td>8 (this browser)"#));
-        assert!(list.contains(r#"<td>7</td>"#), "{list}");
+        assert!(list.contains(r#"<tr class="current"><td data-label="Session">8 (this browser)"#));
+        assert!(
+            list.contains(r#"<td data-label="Session">7</td>"#),
+            "{list}"
+        );
         assert!(list.contains(r#"name="id" value="all""#));
         assert!(!list.contains("<script"));
     }

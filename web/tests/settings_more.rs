@@ -225,9 +225,11 @@ fn the_sessions_are_listed_and_another_one_can_be_signed_out() {
             page.body
         );
     }
-    let marked = format!(r#"<td>{mine} (this browser)</td>"#);
+    let marked = format!(r#"<td data-label="Session">{mine} (this browser)</td>"#);
     assert!(page.body.contains(&marked), "{}", page.body);
-    assert!(!page.body.contains(&format!("<td>{theirs} (this browser)")));
+    assert!(!page.body.contains(&format!(
+        r#"<td data-label="Session">{theirs} (this browser)"#
+    )));
     assert!(page.body.contains(r#"id="sign-out-everywhere""#));
 
     let url = format!("{}/settings/sessions/end", web.base);
