@@ -25,7 +25,6 @@ use daemon::*;
 use oath::oathtool;
 use web::*;
 
-const NOBODY: (u32, u32) = (65534, 65534);
 const NEW_PW: &str = "Purple-Otter-Lantern-42";
 
 fn portal() -> Option<(Daemon, Web)> {
@@ -33,18 +32,8 @@ fn portal() -> Option<(Daemon, Web)> {
         && peers::program("setpriv", "util-linux")
         && peers::program("oathtool", "oathtool")
         && peers::program("zbarimg", "zbar-tools");
-    if !able {
-        return None;
-    }
-    let d = Daemon::start_with("portal_users = [\"nobody\"]");
     // These stories post more than the default per-address limit allows in a minute.
-    let web = Web::start_as(
-        &d,
-        free_port(),
-        &["--posts-per-minute", "100"],
-        Some(NOBODY),
-    );
-    Some((d, web))
+    able.then(|| portal_as_nobody(&["--posts-per-minute", "100"]))
 }
 
 /// Sign `name` in with `password` (no second factor): the settings page.

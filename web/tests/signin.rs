@@ -20,22 +20,13 @@ use daemon::*;
 use oath::{enrol, oathtool};
 use web::*;
 
-/// The uid/gid authd-web runs as, and the portal authd.toml names.
-const NOBODY: (u32, u32) = (65534, 65534);
-
 /// authd with `nobody` as its portal and authd-web running as `nobody`; `None` (the
 /// test skipped, when allowed) without root, setpriv or oathtool.
 fn portal() -> Option<(Daemon, Web)> {
     let able = peers::root()
         && peers::program("setpriv", "util-linux")
         && peers::program("oathtool", "oathtool");
-    if !able {
-        return None;
-    }
-    let port = free_port();
-    let d = Daemon::start_with("portal_users = [\"nobody\"]");
-    let web = Web::start_as(&d, port, &[], Some(NOBODY));
-    Some((d, web))
+    able.then(|| portal_as_nobody(&[]))
 }
 
 /// Load the sign-in form: its CSRF token.
