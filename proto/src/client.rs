@@ -215,6 +215,14 @@ impl Client {
         }
     }
 
+    /// Send `frame` once more, on a new connection with its own handshake: the daemon
+    /// certainly did not act on it the first time. No third try.
+    fn again(&mut self, frame: &[u8]) -> Result<Response, ClientError> {
+        self.reconnect()?;
+        let payload = self.exchange(frame).map_err(Failure::into_error)?;
+        answer(&payload)
+    }
+
     fn reconnect(&mut self) -> Result<(), ClientError> {
         self.stream = open(&self.path, self.timeout)?;
         self.handshake()
@@ -239,11 +247,7 @@ impl Client {
             // The daemon closed without a `Welcome`: it did nothing. Once more on a fresh
             // connection, the plain way (a daemon restarting, say).
             (_, Err(CodecError::Closed | CodecError::Unread)) => {
-                self.reconnect()?;
-                return self
-                    .exchange(frame)
-                    .map_err(Failure::into_error)
-                    .and_then(|p| answer(&p));
+                return self.again(frame);
             }
             (Err(e), Err(_)) => return Err(ClientError::Codec(e)),
             // Sent whole, and no `Welcome` in time: the daemon may yet read and act on it.
@@ -255,12 +259,7 @@ impl Client {
         });
         match payload {
             Ok(payload) => answer(&payload),
-            Err(Failure::Unread(_)) => {
-                self.reconnect()?;
-                self.exchange(frame)
-                    .map_err(Failure::into_error)
-                    .and_then(|p| answer(&p))
-            }
+            Err(Failure::Unread(_)) => self.again(frame),
             Err(failure) => Err(failure.into_error()),
         }
     }
@@ -291,15 +290,11 @@ impl Client {
             // Nothing was sent on this connection since its last answer: start afresh.
             self.reconnect()?;
         }
-        let payload = match self.exchange(&frame) {
-            Ok(payload) => payload,
-            Err(Failure::Unread(_)) => {
-                self.reconnect()?;
-                self.exchange(&frame).map_err(Failure::into_error)?
-            }
-            Err(failure) => return Err(failure.into_error()),
-        };
-        answer(&payload)
+        match self.exchange(&frame) {
+            Ok(payload) => answer(&payload),
+            Err(Failure::Unread(_)) => self.again(&frame),
+            Err(failure) => Err(failure.into_error()),
+        }
     }
 
     /// Has the daemon closed (or begun to close) this connection while it sat idle?
