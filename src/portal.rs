@@ -1,9 +1,13 @@
 //! Portal sessions: what authd-web holds after an account signed in through it with the
-//! account's own password and second factor. The rules live here, with time as an
-//! argument: a session ends after `IDLE` unused or `ABSOLUTE` after sign-in, whichever
-//! comes first; a sensitive act needs a proof given within `FRESH`; a session is bound
-//! to the portal uid that opened it and to the account's credential stamp, so a password
-//! change, a reset or any change of the second factors made elsewhere ends it.
+//! account's own password and second factor. The rules live here, with time and the
+//! limits in force as arguments (`At`): a session ends `Limits::idle` unused or
+//! `Limits::lifetime` after sign-in, whichever comes first; a sensitive act needs a proof
+//! given within `Limits::fresh`; a session is bound to the portal uid that opened it and
+//! to the account's credential stamp, so a password change, a reset or any change of the
+//! second factors made elsewhere ends it.
+//!
+//! The limits come from `[web]` in authd.toml at each decision, not when a session opens:
+//! after a `reload`, every session, old or new, is judged by the new ones.
 //!
 //! The token is 256 random bits, handed out once; the table keeps only its keyed hash
 //! (`Vault::keyed_hash`), so a memory dump cannot replay one. Sessions are held in memory:
@@ -17,12 +21,36 @@ use crate::error::Error;
 use crate::protocol::{Secret, SessionInfo};
 use crate::vault::{random_bytes, Vault};
 
-/// A session unused this long (seconds) is over.
-pub const IDLE: u64 = 15 * 60;
-/// A session is over this long (seconds) after its sign-in, used or not.
-pub const ABSOLUTE: u64 = 8 * 60 * 60;
-/// A proof (sign-in or `PortalProve`) allows sensitive acts this long (seconds).
-pub const FRESH: u64 = 5 * 60;
+/// How long sessions and proofs last, in seconds (`[web] session_idle`,
+/// `session_lifetime`, `fresh_proof`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A session unused this long is over.
+    pub idle: u64,
+    /// A session is over this long after its sign-in, used or not.
+    pub lifetime: u64,
+    /// A proof (sign-in or `PortalProve`) allows sensitive acts this long.
+    pub fresh: u64,
+}
+
+impl Default for Limits {
+    /// 15 minutes idle, 8 hours in all, a proof good for 5 minutes.
+    fn default() -> Limits {
+        Limits {
+            idle: 15 * 60,
+            lifetime: 8 * 60 * 60,
+            fresh: 5 * 60,
+        }
+    }
+}
+
+/// A decision's instant (unix seconds) and the limits in force at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    pub now: u64,
+    pub limits: Limits,
+}
+
 /// Sessions one account may have at once; a new sign-in ends the oldest.
 pub const PER_ACCOUNT: usize = 8;
 /// Sessions held at most: a memory bound; a sign-in beyond it is refused.
@@ -51,26 +79,26 @@ pub struct Session {
 }
 
 impl Session {
-    /// When it ends if not used again.
-    pub fn expires(&self) -> u64 {
-        (self.last_used + IDLE).min(self.created + ABSOLUTE)
+    /// When it ends if not used again, under `limits`.
+    pub fn expires(&self, limits: &Limits) -> u64 {
+        (self.last_used + limits.idle).min(self.created + limits.lifetime)
     }
 
-    pub fn live(&self, now: u64) -> bool {
-        now < self.expires()
+    pub fn live(&self, at: At) -> bool {
+        at.now < self.expires(&at.limits)
     }
 
-    /// May a sensitive act go ahead at `now`?
-    pub fn fresh(&self, now: u64) -> bool {
-        now < self.proved + FRESH
+    /// May a sensitive act go ahead at `at`?
+    pub fn fresh(&self, at: At) -> bool {
+        at.now < self.proved + at.limits.fresh
     }
 
-    pub fn info(&self) -> SessionInfo {
+    pub fn info(&self, limits: &Limits) -> SessionInfo {
         SessionInfo {
             id: self.id,
             created: self.created,
             last_used: self.last_used,
-            expires: self.expires(),
+            expires: self.expires(limits),
             origin: self.origin.clone(),
         }
     }
@@ -119,15 +147,16 @@ impl Sessions {
         uid: u32,
         stamp: [u8; 32],
         origin: String,
-        now: u64,
+        at: At,
     ) -> Result<(Secret, Session, Option<Session>), Error> {
+        let now = at.now;
         let token = base32::encode(
             base32::Alphabet::Rfc4648 { padding: false },
             &random_bytes::<32>()?,
         );
         let hash = token_hash(vault, &token);
         let mut table = self.table()?;
-        table.by_hash.retain(|_, s| s.live(now));
+        table.by_hash.retain(|_, s| s.live(at));
         let mut own: Vec<([u8; 32], u64)> = table
             .by_hash
             .iter()
@@ -140,7 +169,9 @@ impl Sessions {
             pushed_out = table.by_hash.remove(&own[0].0);
         }
         if table.by_hash.len() >= MAX_SESSIONS {
-            return Err(Error::RateLimited { until: now + IDLE });
+            return Err(Error::RateLimited {
+                until: now + at.limits.idle,
+            });
         }
         table.next_id += 1;
         let session = Session {
@@ -157,7 +188,7 @@ impl Sessions {
         Ok((Secret::new(token), session, pushed_out))
     }
 
-    /// The session `hash` names, used at `now` by `uid`, if it is live and the account's
+    /// The session `hash` names, used at `at` by `uid`, if it is live and the account's
     /// credentials are still those it was opened under (`stamp` of the account now, or
     /// `None` when the account is gone). Counts as a use (the idle clock restarts).
     pub fn touch(
@@ -165,7 +196,7 @@ impl Sessions {
         hash: &[u8; 32],
         uid: u32,
         stamp: impl FnOnce(&str) -> Option<[u8; 32]>,
-        now: u64,
+        at: At,
     ) -> Result<Result<Session, Refused>, Error> {
         let mut table = self.table()?;
         let Some(session) = table.by_hash.get(hash) else {
@@ -174,7 +205,7 @@ impl Sessions {
         if session.uid != uid {
             return Ok(Err(Refused::OtherUid));
         }
-        let why = if !session.live(now) {
+        let why = if !session.live(at) {
             Some("expired")
         } else if stamp(&session.account) != Some(session.stamp) {
             Some("the account's credentials changed")
@@ -189,7 +220,7 @@ impl Sessions {
             }));
         }
         let session = table.by_hash.get_mut(hash).ok_or(Error::SessionInvalid)?;
-        session.last_used = now;
+        session.last_used = at.now;
         Ok(Ok(session.clone()))
     }
 
@@ -213,9 +244,9 @@ impl Sessions {
     }
 
     /// The account's live sessions under its current `stamp`, oldest first.
-    pub fn list(&self, account: &str, stamp: [u8; 32], now: u64) -> Result<Vec<Session>, Error> {
+    pub fn list(&self, account: &str, stamp: [u8; 32], at: At) -> Result<Vec<Session>, Error> {
         let mut table = self.table()?;
-        table.by_hash.retain(|_, s| s.live(now));
+        table.by_hash.retain(|_, s| s.live(at));
         let mut own: Vec<Session> = table
             .by_hash
             .values()
@@ -250,6 +281,18 @@ mod tests {
 
     const WEB: u32 = 998;
     const T0: u64 = 1_000_000;
+    const IDLE: u64 = 15 * 60;
+    const ABSOLUTE: u64 = 8 * 60 * 60;
+    const FRESH: u64 = 5 * 60;
+
+    /// `now` under the default limits.
+    fn at(now: u64) -> At {
+        at_with(now, Limits::default())
+    }
+
+    fn at_with(now: u64, limits: Limits) -> At {
+        At { now, limits }
+    }
 
     fn vault() -> Vault {
         Vault::from_key(&[9u8; 32])
@@ -257,14 +300,66 @@ mod tests {
 
     fn open(sessions: &Sessions, account: &str, now: u64) -> (Secret, Session) {
         let (token, session, _) = sessions
-            .open(&vault(), account, WEB, [1; 32], "rhost=h".into(), now)
+            .open(&vault(), account, WEB, [1; 32], "rhost=h".into(), at(now))
             .unwrap();
         (token, session)
     }
 
     fn touch(sessions: &Sessions, token: &Secret, now: u64) -> Result<Session, Refused> {
+        touch_at(sessions, token, at(now))
+    }
+
+    fn touch_at(sessions: &Sessions, token: &Secret, at: At) -> Result<Session, Refused> {
         let hash = token_hash(&vault(), token.expose());
-        sessions.touch(&hash, WEB, |_| Some([1; 32]), now).unwrap()
+        sessions.touch(&hash, WEB, |_| Some([1; 32]), at).unwrap()
+    }
+
+    #[test]
+    fn the_default_limits_are_fifteen_minutes_eight_hours_and_five_minutes() {
+        let limits = Limits::default();
+        assert_eq!(
+            (limits.idle, limits.lifetime, limits.fresh),
+            (IDLE, ABSOLUTE, FRESH)
+        );
+    }
+
+    #[test]
+    fn the_limits_in_force_at_each_decision_apply_to_every_session() {
+        let short = Limits {
+            idle: 2,
+            lifetime: 5,
+            fresh: 1,
+        };
+        let sessions = Sessions::default();
+        let (token, session) = open(&sessions, "alice", T0);
+        assert_eq!(session.expires(&short), T0 + 2);
+        assert!(session.fresh(at_with(T0, short)));
+        assert!(
+            !session.fresh(at_with(T0 + 1, short)),
+            "the proof went stale"
+        );
+        for now in T0 + 1..T0 + 5 {
+            assert!(touch_at(&sessions, &token, at_with(now, short)).is_ok());
+        }
+        assert!(
+            touch_at(&sessions, &token, at(T0 + 5)).is_ok(),
+            "a reload back to the defaults applies to it"
+        );
+        assert_eq!(
+            sessions
+                .list("alice", [1; 32], at_with(T0 + 5, short))
+                .unwrap(),
+            vec![],
+            "five seconds after its sign-in, however busy"
+        );
+        let (token, _) = open(&sessions, "alice", T0);
+        assert!(
+            matches!(
+                touch_at(&sessions, &token, at_with(T0 + 2, short)),
+                Err(Refused::Gone { .. })
+            ),
+            "two idle seconds"
+        );
     }
 
     #[test]
@@ -323,14 +418,14 @@ mod tests {
     fn sensitive_acts_need_a_proof_from_the_last_five_minutes() {
         let sessions = Sessions::default();
         let (token, session) = open(&sessions, "alice", T0);
-        assert!(session.fresh(T0 + FRESH - 1), "the sign-in is a proof");
+        assert!(session.fresh(at(T0 + FRESH - 1)), "the sign-in is a proof");
         let later = touch(&sessions, &token, T0 + FRESH).unwrap();
-        assert!(!later.fresh(T0 + FRESH), "a use is not a proof");
+        assert!(!later.fresh(at(T0 + FRESH)), "a use is not a proof");
         let hash = token_hash(&vault(), token.expose());
         sessions.proved(&hash, T0 + FRESH).unwrap();
         assert!(touch(&sessions, &token, T0 + FRESH + 1)
             .unwrap()
-            .fresh(T0 + FRESH + 1));
+            .fresh(at(T0 + FRESH + 1)));
     }
 
     #[test]
@@ -339,20 +434,22 @@ mod tests {
         let (token, _) = open(&sessions, "alice", T0);
         let hash = token_hash(&vault(), token.expose());
         let other = sessions
-            .touch(&hash, WEB + 1, |_| Some([1; 32]), T0)
+            .touch(&hash, WEB + 1, |_| Some([1; 32]), at(T0))
             .unwrap();
         assert_eq!(other, Err(Refused::OtherUid));
         let made_up = token_hash(&vault(), "AAAA");
         let unknown = sessions
-            .touch(&made_up, WEB, |_| Some([1; 32]), T0)
+            .touch(&made_up, WEB, |_| Some([1; 32]), at(T0))
             .unwrap();
         assert_eq!(unknown, Err(Refused::Unknown));
-        let changed = sessions.touch(&hash, WEB, |_| Some([2; 32]), T0).unwrap();
+        let changed = sessions
+            .touch(&hash, WEB, |_| Some([2; 32]), at(T0))
+            .unwrap();
         assert!(matches!(changed, Err(Refused::Gone { why, .. }) if why.contains("credentials")));
         assert_eq!(touch(&sessions, &token, T0), Err(Refused::Unknown));
         let (token, _) = open(&sessions, "alice", T0);
         let hash = token_hash(&vault(), token.expose());
-        let removed = sessions.touch(&hash, WEB, |_| None, T0).unwrap();
+        let removed = sessions.touch(&hash, WEB, |_| None, at(T0)).unwrap();
         assert!(
             matches!(removed, Err(Refused::Gone { .. })),
             "account removed"
@@ -365,14 +462,14 @@ mod tests {
         let (mine, _) = open(&sessions, "alice", T0);
         let (_, _) = open(&sessions, "alice", T0);
         let (_, _) = open(&sessions, "bob", T0);
-        assert_eq!(sessions.list("alice", [1; 32], T0).unwrap().len(), 2);
+        assert_eq!(sessions.list("alice", [1; 32], at(T0)).unwrap().len(), 2);
         sessions
             .restamp(&token_hash(&vault(), mine.expose()), [2; 32])
             .unwrap();
-        let listed = sessions.list("alice", [2; 32], T0).unwrap();
+        let listed = sessions.list("alice", [2; 32], at(T0)).unwrap();
         assert_eq!(listed.len(), 1);
         assert!(sessions
-            .list("alice", [1; 32], T0 + IDLE)
+            .list("alice", [1; 32], at(T0 + IDLE))
             .unwrap()
             .is_empty());
     }
@@ -400,12 +497,12 @@ mod tests {
             open(&sessions, "alice", T0 + i);
         }
         let (_, _, pushed) = sessions
-            .open(&vault(), "alice", WEB, [1; 32], String::new(), T0 + 99)
+            .open(&vault(), "alice", WEB, [1; 32], String::new(), at(T0 + 99))
             .unwrap();
         assert!(pushed.is_some());
         assert_eq!(touch(&sessions, &oldest, T0 + 100), Err(Refused::Unknown));
         assert_eq!(
-            sessions.list("alice", [1; 32], T0 + 100).unwrap().len(),
+            sessions.list("alice", [1; 32], at(T0 + 100)).unwrap().len(),
             PER_ACCOUNT
         );
     }

@@ -101,6 +101,7 @@ mod tests {
         };
         let web = WebConfig {
             public_url: Some("https://web.example.org".into()),
+            ..WebConfig::default()
         };
         let body = reset_body(&config, &web, "alice", "TOKEN123", 0);
         assert!(

@@ -31,7 +31,7 @@ pub use password::{
 };
 pub use paths::{default_socket, default_state_dir, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 pub use sms::{SmsConfig, SmsTransportKind};
-pub use web::WebConfig;
+pub use web::{WebConfig, MAX_SESSION_LIFETIME};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -333,6 +333,46 @@ mod tests {
         assert_eq!(invalid_key("[sms]\ncountries = [\"ZZ\"]"), "sms.countries");
         assert_eq!(invalid_key("[sms]\ndaily_limit = 0"), "sms.daily_limit");
         parse_ok("[sms]\ncountries = [\"de\", \"FR\"]\ncode_ttl = \"2m\"");
+    }
+
+    #[test]
+    fn the_portal_session_limits_are_validated() {
+        let c = parse_ok("[web]\nsession_idle = 2\nsession_lifetime = 5\nfresh_proof = 1");
+        assert_eq!(
+            (
+                c.web.session_idle,
+                c.web.session_lifetime,
+                c.web.fresh_proof
+            ),
+            (2, 5, 1)
+        );
+        for key in ["session_idle", "session_lifetime", "fresh_proof"] {
+            assert_eq!(
+                invalid_key(&format!("[web]\n{key} = 0")),
+                format!("web.{key}")
+            );
+        }
+        let e = Config::parse("[web]\nsession_idle = -1").unwrap_err();
+        assert!(e.contains("session_idle"), "{e}");
+        assert_eq!(
+            invalid_key("[web]\nsession_idle = 600\nsession_lifetime = 300\nfresh_proof = 60"),
+            "web.session_idle"
+        );
+        assert_eq!(
+            invalid_key("[web]\nsession_idle = 60\nsession_lifetime = 300\nfresh_proof = 600"),
+            "web.fresh_proof"
+        );
+        assert_eq!(
+            invalid_key("[web]\nsession_lifetime = 604801"),
+            "web.session_lifetime"
+        );
+        let Err(e) = Config::parse("[web]\nfresh_proof = 0").unwrap().validate() else {
+            panic!("accepted");
+        };
+        assert_eq!(
+            e.to_string(),
+            "invalid value for `web.fresh_proof`: must be at least 1 (seconds)"
+        );
     }
 
     #[test]

@@ -1,19 +1,43 @@
-//! `[web]`: where authd-web, the browser front end, is reached, so mails can link to it.
+//! `[web]`: where authd-web, the browser front end, is reached, so mails can link to it;
+//! and how long its portal sessions and their proofs last (`crate::portal::Limits`).
 
 use serde::Deserialize;
 
 use super::{bad, ConfigError};
+use crate::portal::Limits;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// The longest `session_lifetime`: a week (authd-web's session cookie lasts this long).
+pub const MAX_SESSION_LIFETIME: u64 = 7 * 24 * 60 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// authd-web's public URL (e.g. `https://id.example.org`); when set, reset mails
     /// link to its landing page, `{public_url}/reset/link?token=...`.
     pub public_url: Option<String>,
+    /// Seconds a portal session may go unused before it ends.
+    pub session_idle: u64,
+    /// Seconds after its sign-in a portal session ends, however busy.
+    pub session_lifetime: u64,
+    /// Seconds a proof (the sign-in, or the password again) allows sensitive acts.
+    pub fresh_proof: u64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        let limits = Limits::default();
+        WebConfig {
+            public_url: None,
+            session_idle: limits.idle,
+            session_lifetime: limits.lifetime,
+            fresh_proof: limits.fresh,
+        }
+    }
 }
 
 impl WebConfig {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_limits()?;
         let Some(url) = &self.public_url else {
             return Ok(());
         };
@@ -37,6 +61,46 @@ impl WebConfig {
         Ok(())
     }
 
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("web.session_idle", self.session_idle),
+            ("web.session_lifetime", self.session_lifetime),
+            ("web.fresh_proof", self.fresh_proof),
+        ] {
+            if value == 0 {
+                return bad(key, "must be at least 1 (seconds)");
+            }
+        }
+        if self.session_lifetime > MAX_SESSION_LIFETIME {
+            return bad(
+                "web.session_lifetime",
+                "must be at most 604800 seconds (a week)",
+            );
+        }
+        if self.session_idle > self.session_lifetime {
+            return bad(
+                "web.session_idle",
+                "must not be longer than web.session_lifetime",
+            );
+        }
+        if self.fresh_proof > self.session_lifetime {
+            return bad(
+                "web.fresh_proof",
+                "must not be longer than web.session_lifetime",
+            );
+        }
+        Ok(())
+    }
+
+    /// The portal session limits these keys set.
+    pub fn session_limits(&self) -> Limits {
+        Limits {
+            idle: self.session_idle,
+            lifetime: self.session_lifetime,
+            fresh: self.fresh_proof,
+        }
+    }
+
     /// The reset landing page's link for `token`, when a public URL is set.
     pub fn reset_link(&self, token: &str) -> Option<String> {
         self.public_url
@@ -53,11 +117,22 @@ mod tests {
     fn the_link_goes_under_the_public_url() {
         let web = WebConfig {
             public_url: Some("https://id.example.org/auth/".into()),
+            ..WebConfig::default()
         };
         assert_eq!(
             web.reset_link("TOK").as_deref(),
             Some("https://id.example.org/auth/reset/link?token=TOK")
         );
         assert_eq!(WebConfig::default().reset_link("TOK"), None);
+    }
+
+    #[test]
+    fn the_session_limits_default_to_fifteen_minutes_eight_hours_five_minutes() {
+        let limits = WebConfig::default().session_limits();
+        assert_eq!(limits, Limits::default());
+        assert_eq!(
+            (limits.idle, limits.lifetime, limits.fresh),
+            (900, 28800, 300)
+        );
     }
 }

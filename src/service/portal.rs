@@ -4,8 +4,9 @@
 //! The portal never names the account it acts for: a session token does, and a session
 //! exists only after that account's password and second factor passed `verify` and
 //! `verify_code` here. Sensitive acts need a proof from the last minutes
-//! (`portal::FRESH`). The rules of a session (expiry, freshness, binding) live in
-//! `crate::portal`; this file applies them and records every session event.
+//! (`[web] fresh_proof`). The rules of a session (expiry, freshness, binding) live in
+//! `crate::portal`; this file applies them, under the limits of the config in force at
+//! each request (so a `reload` applies at once), and records every session event.
 
 use std::time::Instant;
 
@@ -31,6 +32,14 @@ fn hide_unknown(error: Error) -> Error {
 }
 
 impl Service {
+    /// Now, under the session limits of the config in force.
+    fn at(&self) -> portal::At {
+        portal::At {
+            now: time::now(),
+            limits: self.config().web.session_limits(),
+        }
+    }
+
     pub async fn portal_sign_in(
         &self,
         caller: &Caller,
@@ -80,12 +89,13 @@ impl Service {
         origin: &Origin,
     ) -> Result<Response, Error> {
         let stamp = self.existing(&name)?.credential_stamp();
-        let now = time::now();
+        let at = self.at();
+        let now = at.now;
         let origin = origin_detail(origin);
         let uid = caller.peer().uid;
         let (token, session, pushed_out) =
             self.sessions
-                .open(&self.vault, &name, uid, stamp, origin.clone(), now)?;
+                .open(&self.vault, &name, uid, stamp, origin.clone(), at)?;
         let mut detail = format!("session {} opened", session.id);
         if !origin.is_empty() {
             detail.push_str(&format!("; {origin}"));
@@ -103,7 +113,7 @@ impl Service {
             name,
             id: session.id,
             token,
-            expires: session.expires(),
+            expires: session.expires(&at.limits),
         })
     }
 
@@ -112,7 +122,8 @@ impl Service {
     /// recorded as ended.
     async fn session(&self, caller: &Caller, token: &Secret) -> Result<([u8; 32], Session), Error> {
         let hash = portal::token_hash(&self.vault, token.expose());
-        let now = time::now();
+        let at = self.at();
+        let now = at.now;
         let stamp_of = |account: &str| {
             self.store
                 .account(account)
@@ -122,7 +133,7 @@ impl Service {
         };
         match self
             .sessions
-            .touch(&hash, caller.peer().uid, stamp_of, now)?
+            .touch(&hash, caller.peer().uid, stamp_of, at)?
         {
             Ok(session) => Ok((hash, session)),
             Err(Refused::Gone { session, why }) => {
@@ -173,7 +184,7 @@ impl Service {
         let PortalAct { session, action } = req;
         let (hash, session) = self.session(caller, &session).await?;
         let name = session.account.clone();
-        let fresh = || match session.fresh(time::now()) {
+        let fresh = || match session.fresh(self.at()) {
             true => Ok(()),
             false => Err(Error::FreshProofRequired),
         };
@@ -225,9 +236,10 @@ impl Service {
 
     fn sessions_of(&self, name: &str) -> Result<Response, Error> {
         let stamp = self.existing(name)?.credential_stamp();
-        let sessions = self.sessions.list(name, stamp, time::now())?;
+        let at = self.at();
+        let sessions = self.sessions.list(name, stamp, at)?;
         Ok(Response::Sessions {
-            sessions: sessions.iter().map(Session::info).collect(),
+            sessions: sessions.iter().map(|s| s.info(&at.limits)).collect(),
         })
     }
 
