@@ -352,8 +352,12 @@ mod tests {
                 format!("web.{key}")
             );
         }
-        let e = Config::parse("[web]\nsession_idle = -1").unwrap_err();
-        assert!(e.contains("session_idle"), "{e}");
+        let c = parse_ok("[web]\nsession_idle = \"10m\"\nsession_lifetime = \"1h 30m\"");
+        assert_eq!((c.web.session_idle, c.web.session_lifetime), (600, 5400));
+        for bad in ["-1", "\"soon\"", "\"1500ms\"", "1.5"] {
+            let e = Config::parse(&format!("[web]\nsession_idle = {bad}")).unwrap_err();
+            assert!(e.contains("session_idle"), "{e}");
+        }
         assert_eq!(
             invalid_key("[web]\nsession_idle = 600\nsession_lifetime = 300\nfresh_proof = 60"),
             "web.session_idle"

@@ -1,6 +1,9 @@
 //! `[web]`: where authd-web, the browser front end, is reached, so mails can link to it;
 //! and how long its portal sessions and their proofs last (`crate::portal::Limits`).
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use super::{bad, ConfigError};
@@ -16,11 +19,40 @@ pub struct WebConfig {
     /// link to its landing page, `{public_url}/reset/link?token=...`.
     pub public_url: Option<String>,
     /// Seconds a portal session may go unused before it ends.
+    #[serde(deserialize_with = "seconds")]
     pub session_idle: u64,
     /// Seconds after its sign-in a portal session ends, however busy.
+    #[serde(deserialize_with = "seconds")]
     pub session_lifetime: u64,
     /// Seconds a proof (the sign-in, or the password again) allows sensitive acts.
+    #[serde(deserialize_with = "seconds")]
     pub fresh_proof: u64,
+}
+
+/// Seconds: a whole number (`900`), or a duration as the other keys take it (`"15m"`).
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    struct Seconds;
+    impl Visitor<'_> for Seconds {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a whole number of seconds or a duration such as \"15m\"")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom(format!("{v} is not a number of seconds")))
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<u64, E> {
+            let d = humantime::parse_duration(text)
+                .map_err(|e| E::custom(format!("`{text}` is not a duration ({e})")))?;
+            match d.subsec_nanos() {
+                0 => Ok(d.as_secs()),
+                _ => Err(E::custom(format!("`{text}` is not whole seconds"))),
+            }
+        }
+    }
+    d.deserialize_any(Seconds)
 }
 
 impl Default for WebConfig {

@@ -1,6 +1,6 @@
 //! SIGHUP: take a freshly loaded configuration while running. What the running daemon
 //! can change in place (lockout, password policy, TOTP skew, rate limits, timeouts, the
-//! admin group, the mail and SMS transports, ...) takes effect for the next request or
+//! admin group, the mail and SMS transports, the portal session limits, ...) takes effect for the next request or
 //! delivery attempt; what was fixed at start (the socket, the state directory, the
 //! connection limit, the cache, the argon2 parameters and hash workers) keeps its
 //! running value and is named as needing a restart. Connections stay open throughout.
@@ -73,6 +73,9 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     live!("sms.min_interval", sms.min_interval);
     live!("sms.daily_limit", sms.daily_limit);
     live!("outbox", outbox);
+    live!("web.session_idle", web.session_idle);
+    live!("web.session_lifetime", web.session_lifetime);
+    live!("web.fresh_proof", web.fresh_proof);
     // A key added to the config but to neither list above keeps its running value and is
     // reported, never silently half-applied.
     if next != loaded {
@@ -114,11 +117,18 @@ mod tests {
         loaded.password.argon2_t = 9;
         loaded.max_connections = 7;
         loaded.sms.countries = vec!["DE".into()];
+        loaded.web.session_idle = 60;
         let (next, out) = reconcile(&running, loaded);
         assert_eq!(
             out.applied,
-            ["password.min_length", "lockout", "sms.countries"]
+            [
+                "password.min_length",
+                "lockout",
+                "sms.countries",
+                "web.session_idle"
+            ]
         );
+        assert_eq!(next.web.session_limits().idle, 60);
         assert_eq!(out.need_restart, ["max_connections", "password.argon2_t"]);
         assert_eq!(next.lockout.max_failures, 2);
         assert_eq!(next.password.min_length, 12);

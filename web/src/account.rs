@@ -1,7 +1,9 @@
 //! Signed in: `GET /settings` shows the account of the session in the session cookie
 //! (`PortalAct` `Show`) and its sessions (`Sessions`); without a live session it sends the browser (303) to `/login`.
 //! `POST /logout` ends the session at authd (`PortalAct` `Logout`), clears the cookie
-//! and sends the browser to `/login`.
+//! and sends the browser to `/login`. A session that authd no longer knows (it expired,
+//! was signed out elsewhere or its password changed) leads there too, and the sign-in
+//! page then says once that the session ended (the notice cookie).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,17 +43,68 @@ pub(crate) fn current_id(app: &App, headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// To the sign-in page, the session cookies cleared.
+/// Why the browser was sent to the sign-in page, said there once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    /// authd no longer knows the session.
+    Ended,
+    /// The user signed out.
+    SignedOut,
+}
+
+impl Notice {
+    fn word(self) -> &'static str {
+        match self {
+            Notice::Ended => "ended",
+            Notice::SignedOut => "signed-out",
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Notice::Ended => "Your session has ended. Sign in again to go on.",
+            Notice::SignedOut => "You are signed out.",
+        }
+    }
+}
+
+/// To the sign-in page, the session cookies cleared, with `notice` for it.
+fn leave(app: &App, notice: Notice) -> Response {
+    let public = &app.settings.public;
+    let clear = cookies::set(public, cookies::SESSION, "", 0);
+    let number = cookies::set(public, cookies::SESSION_ID, "", 0);
+    let note = cookies::set(
+        public,
+        cookies::NOTICE,
+        notice.word(),
+        cookies::NOTICE_MAX_AGE,
+    );
+    let away = with_cookie(with_cookie(see_other(app, "/login"), clear), number);
+    with_cookie(away, note)
+}
+
+/// To the sign-in page: the session has ended (authd refused it, or the browser no
+/// longer holds it); the session cookies cleared.
 pub(crate) fn to_login(app: &App) -> Response {
-    let clear = cookies::set(&app.settings.public, cookies::SESSION, "", 0);
-    let number = cookies::set(&app.settings.public, cookies::SESSION_ID, "", 0);
-    with_cookie(with_cookie(see_other(app, "/login"), clear), number)
+    leave(app, Notice::Ended)
+}
+
+/// The notice the sign-in page shows, if the browser was sent there with one; and the
+/// cookie that clears it (it is said once).
+pub(crate) fn notice(app: &App, headers: &HeaderMap) -> Option<(pages::Message, String)> {
+    let public = &app.settings.public;
+    let word = cookies::get(headers, public, cookies::NOTICE)?;
+    let notice = [Notice::Ended, Notice::SignedOut]
+        .into_iter()
+        .find(|n| n.word() == word)?;
+    let clear = cookies::set(public, cookies::NOTICE, "", 0);
+    Some((pages::Message::Status(notice.text().into()), clear))
 }
 
 /// `GET /settings`.
 pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let Some(token) = session(&app, &headers) else {
-        return to_login(&app);
+        return see_other(&app, "/login");
     };
     let request = Request::PortalAct(PortalAct {
         session: token.clone(),
@@ -104,7 +157,7 @@ pub async fn logout(
     match call(&app, &request).await {
         Ok(Reply::SessionsEnded { count }) => {
             tracing::info!(count, "signed out through the web");
-            to_login(&app)
+            leave(&app, Notice::SignedOut)
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
         Err(e) if e.remote_code() == Some(ErrorCode::SessionInvalid) => to_login(&app),

@@ -1,6 +1,7 @@
 //! The cookies authd-web sets: a CSRF token; between the reset link and the form
 //! submission, the reset token; between the password and the code of a sign-in, authd's
-//! challenge; and, once signed in, the portal session token. All are `HttpOnly`, `SameSite=Strict` and `Path=/`;
+//! challenge; once signed in, the portal session token; and, on the way to the sign-in
+//! page, why the browser was sent there (the notice shown once). All are `HttpOnly`, `SameSite=Strict` and `Path=/`;
 //! behind https they are also `Secure` and named with the `__Host-` prefix (so no other
 //! host or path can set them), which browsers refuse on plain http (loopback tests).
 
@@ -19,11 +20,16 @@ pub const SIGNIN: &str = "authd-signin";
 pub const SESSION: &str = "authd-session";
 /// The number of that session (not a secret): marks "this browser" in the sessions list.
 pub const SESSION_ID: &str = "authd-session-id";
+/// Why the browser was sent to the sign-in page (a fixed word, not a secret).
+pub const NOTICE: &str = "authd-notice";
 
 /// How long the sign-in cookie lives: authd's challenge lifetime; authd decides.
 pub const SIGNIN_MAX_AGE: u32 = 3 * 60;
-/// How long the session cookie lives: authd's absolute session limit; authd decides.
-pub const SESSION_MAX_AGE: u32 = 8 * 60 * 60;
+/// How long the session cookie lives: the longest `[web] session_lifetime` authd takes
+/// (a week); authd decides when the session itself ends.
+pub const SESSION_MAX_AGE: u32 = 7 * 24 * 60 * 60;
+/// How long the notice cookie lives: the way from one page to the sign-in page.
+pub const NOTICE_MAX_AGE: u32 = 60;
 
 /// How long the reset cookie lives: authd's default token lifetime; authd decides.
 pub const RESET_MAX_AGE: u32 = 30 * 60;

@@ -77,9 +77,15 @@ fn login_page(
     })
 }
 
-/// `GET /login`.
+/// `GET /login`, with the notice the browser was sent here with (said once).
 pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    login_page(&app, &headers, StatusCode::OK, None)
+    match crate::account::notice(&app, &headers) {
+        Some((note, clear)) => {
+            let page = login_page(&app, &headers, StatusCode::OK, Some(&note));
+            with_cookie(page, clear)
+        }
+        None => login_page(&app, &headers, StatusCode::OK, None),
+    }
 }
 
 fn origin(ip: std::net::IpAddr) -> Origin {

@@ -33,7 +33,13 @@ pub const NOBODY: (u32, u32) = (65534, 65534);
 /// setpriv: needs root) with `extra` arguments.
 #[allow(dead_code)]
 pub fn portal_as_nobody(extra: &[&str]) -> (Daemon, Web) {
-    let d = Daemon::start_with("portal_users = [\"nobody\"]");
+    portal_as_nobody_with("", extra)
+}
+
+/// As `portal_as_nobody`, with `config` (tables such as `[web]`) added to authd.toml.
+#[allow(dead_code)]
+pub fn portal_as_nobody_with(config: &str, extra: &[&str]) -> (Daemon, Web) {
+    let d = Daemon::start_with(&format!("portal_users = [\"nobody\"]\n{config}"));
     let web = Web::start_as(&d, free_port(), extra, Some(NOBODY));
     (d, web)
 }
@@ -217,6 +223,31 @@ impl Browser {
         let r = req.send_form(form);
         self.send(r)
     }
+}
+
+/// Sign `name` in through the forms with `password` and, when the account has a second
+/// factor, `code`: the settings page (200).
+pub fn sign_in_as(
+    b: &mut Browser,
+    web: &Web,
+    name: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Answer {
+    let url = format!("{}/login", web.base);
+    let csrf = csrf_in(&b.get(&url).body);
+    let fields = [("csrf", &*csrf), ("user", name), ("password", password)];
+    let mut issued = b.post(&url, &fields, &[]);
+    if let Some(code) = code {
+        assert_eq!(issued.status, 200, "{}", issued.body);
+        let csrf = csrf_in(&issued.body);
+        let url = format!("{}/login/code", web.base);
+        issued = b.post(&url, &[("csrf", &csrf), ("code", code)], &[]);
+    }
+    assert_eq!(issued.status, 303, "{}", issued.body);
+    let page = b.get(&format!("{}/settings", web.base));
+    assert_eq!(page.status, 200, "{}", page.body);
+    page
 }
 
 /// The CSRF token in a page's form.
