@@ -15,6 +15,8 @@ mod peers;
 #[path = "../../tests/support/spawned.rs"]
 mod spawned;
 
+#[path = "support/browse.rs"]
+mod browse;
 #[path = "reset/web.rs"]
 #[allow(dead_code)]
 mod web;
@@ -23,6 +25,7 @@ mod webdriver;
 
 use std::process::Command;
 
+use browse::*;
 use daemon::*;
 use oath::oathtool;
 use web::*;
@@ -41,57 +44,6 @@ fn portal() -> Option<(Daemon, Web, Driver)> {
     let driver = Driver::start()?;
     let (d, web) = portal_as_nobody(&[]);
     Some((d, web, driver))
-}
-
-/// The cookie `name` as the browser keeps it (WebDriver's view, not the page's), if any.
-fn cookie(s: &Session, name: &str) -> Option<serde_json::Value> {
-    let all = s.get("cookie");
-    all.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .cloned()
-}
-
-/// The browser holds the cookie `name`, `HttpOnly` and `SameSite=Strict`, and the page's
-/// script cannot read it.
-fn assert_hidden_cookie(s: &Session, name: &str) {
-    let kept = cookie(s, name).unwrap_or_else(|| panic!("no {name} cookie"));
-    assert_eq!(kept["httpOnly"], true, "{kept}");
-    assert_eq!(kept["sameSite"], "Strict", "{kept}");
-    let seen = s.script("return document.cookie");
-    let seen = seen.as_str().unwrap();
-    assert!(!seen.contains(name), "script reads {name}: {seen}");
-}
-
-/// Open the sign-in page, type `user` and `password`, submit (a screenshot first, as
-/// `shot`, when given).
-fn sign_in(s: &Session, web: &Web, user: &str, password: &str, shot: Option<&str>) {
-    s.open(&format!("{}/login", web.base));
-    s.find("#login-form");
-    s.assert_same_origin(&web.base);
-    s.type_into("#login-form input[name=user]", user);
-    s.type_into("#login-form input[name=password]", password);
-    if let Some(name) = shot {
-        s.screenshot(name);
-    }
-    s.click("#login-form button[type=submit]");
-}
-
-/// The settings page is shown, for `user`, and only loaded from its own origin.
-fn on_settings(s: &Session, web: &Web, user: &str) {
-    s.find("#settings");
-    assert_eq!(s.url(), format!("{}/settings", web.base));
-    let shown = s.text("#settings");
-    assert!(shown.contains(user), "{shown}");
-    s.assert_same_origin(&web.base);
-    assert_hidden_cookie(s, "authd-session");
-}
-
-/// The first element of `css` (a selector list) on the page, by id, waiting for one.
-fn first_of(s: &Session, css: &str) -> String {
-    let script = format!("const e = document.querySelector('{css}'); return e ? e.id : null");
-    wait_until(css, || s.script(&script).as_str().map(str::to_string))
 }
 
 /// What zbarimg reads in the PNG `png` (a whole-window screenshot).

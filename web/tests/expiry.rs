@@ -29,25 +29,6 @@ fn portal(config: &str) -> Option<(Daemon, Web)> {
     able.then(|| portal_as_nobody_with(config, &[]))
 }
 
-/// `name`'s portal sessions as `authctl --json sessions` lists them.
-fn sessions(d: &Daemon, name: &str) -> Vec<Value> {
-    let out = d.ctl(&["--json", "sessions", name]);
-    assert_ok(&out);
-    json(&out)["sessions"].as_array().unwrap().clone()
-}
-
-/// The instant `field` of the one session `name` has, as unix seconds.
-fn instant(d: &Daemon, name: &str, field: &str) -> u64 {
-    let listed = sessions(d, name);
-    assert_eq!(listed.len(), 1, "{listed:?}");
-    let text = listed[0][field].as_str().unwrap();
-    humantime::parse_rfc3339(text)
-        .unwrap()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 /// The settings page now sends the browser to the sign-in page, which says (once) that
 /// the session ended; authd lists no session and recorded why it ended.
 fn ended(d: &Daemon, b: &mut Browser, web: &Web, name: &str, why: &str) {
@@ -66,7 +47,7 @@ fn ended(d: &Daemon, b: &mut Browser, web: &Web, name: &str, why: &str) {
     assert!(login.body.contains(r#"id="login-form""#));
     let again = b.get(&format!("{}/login", web.base));
     assert!(!again.body.contains("has ended"), "said once only");
-    assert_eq!(sessions(d, name), Vec::<Value>::new());
+    assert_eq!(portal_sessions(d, name), Vec::<Value>::new());
     let events = d.events(name, "portal-session-ended");
     let said = events.iter().any(|e| e.to_string().contains(why));
     assert!(said, "no {why:?} in {events:?}");
@@ -80,8 +61,8 @@ fn an_idle_session_ends_and_the_sign_in_page_says_so() {
     d.user_with_password("ida");
     let mut b = Browser::default();
     sign_in_as(&mut b, &web, "ida", GOOD_PW, None);
-    let expires = instant(&d, "ida", "expires");
-    let last_used = instant(&d, "ida", "last_used");
+    let expires = session_instant(&d, "ida", "expires");
+    let last_used = session_instant(&d, "ida", "last_used");
     assert_eq!(expires, last_used + 2, "session_idle = 2");
     wait_for_clock(expires);
     ended(&d, &mut b, &web, "ida", "expired");
@@ -96,7 +77,7 @@ fn a_busy_session_ends_at_its_lifetime() {
     d.user_with_password("bea");
     let mut b = Browser::default();
     sign_in_as(&mut b, &web, "bea", GOOD_PW, None);
-    let created = instant(&d, "bea", "created");
+    let created = session_instant(&d, "bea", "created");
     // Used again and again: each use restarts the idle clock, until the lifetime is up.
     let mut last_ok = created;
     let end = wait_until("the session's end", || {
@@ -124,7 +105,7 @@ fn a_busy_session_ends_at_its_lifetime() {
         "{}",
         login.body
     );
-    assert_eq!(sessions(&d, "bea"), Vec::<Value>::new());
+    assert_eq!(portal_sessions(&d, "bea"), Vec::<Value>::new());
     let events = d.events("bea", "portal-session-ended");
     assert!(events.iter().any(|e| e.to_string().contains("expired")));
 }
@@ -135,8 +116,8 @@ fn a_reload_applies_new_limits_to_open_sessions() {
     d.user_with_password("rhea");
     let mut b = Browser::default();
     sign_in_as(&mut b, &web, "rhea", GOOD_PW, None);
-    let before = instant(&d, "rhea", "expires");
-    let last_used = instant(&d, "rhea", "last_used");
+    let before = session_instant(&d, "rhea", "expires");
+    let last_used = session_instant(&d, "rhea", "last_used");
     assert_eq!(before, last_used + 15 * 60, "the default idle limit");
 
     let mut config = std::fs::read_to_string(&d.config).unwrap();
@@ -147,7 +128,7 @@ fn a_reload_applies_new_limits_to_open_sessions() {
         d.log().contains("configuration reloaded").then_some(())
     });
     assert!(d.log().contains("web.session_idle"), "{}", d.log());
-    let after = instant(&d, "rhea", "expires");
+    let after = session_instant(&d, "rhea", "expires");
     assert_eq!(after, last_used + 2, "the open session is judged anew");
     wait_for_clock(after);
     ended(&d, &mut b, &web, "rhea", "expired");
@@ -157,7 +138,7 @@ fn a_reload_applies_new_limits_to_open_sessions() {
 /// (`fresh_proof = 2`); the settings page's CSRF token.
 fn stale(d: &Daemon, b: &mut Browser, web: &Web, name: &str) -> String {
     let page = sign_in_as(b, web, name, GOOD_PW, None);
-    wait_for_clock(instant(d, name, "created") + 2);
+    wait_for_clock(session_instant(d, name, "created") + 2);
     csrf_in(&page.body)
 }
 

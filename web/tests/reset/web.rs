@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::daemon::{command_as, exposed_copy, Daemon, TEST_CONFIG};
+use crate::daemon::{assert_ok, command_as, exposed_copy, json, Daemon, TEST_CONFIG};
 use crate::spawned::Spawned;
 
 pub fn free_port() -> u16 {
@@ -248,6 +248,26 @@ pub fn sign_in_as(
     let page = b.get(&format!("{}/settings", web.base));
     assert_eq!(page.status, 200, "{}", page.body);
     page
+}
+
+/// `name`'s portal sessions as `authctl --json sessions` lists them.
+pub fn portal_sessions(d: &Daemon, name: &str) -> Vec<serde_json::Value> {
+    let out = d.ctl(&["--json", "sessions", name]);
+    assert_ok(&out);
+    json(&out)["sessions"].as_array().unwrap().clone()
+}
+
+/// The instant `field` (`created`, `last_used`, `expires`) of the one portal session
+/// `name` has, as unix seconds.
+pub fn session_instant(d: &Daemon, name: &str, field: &str) -> u64 {
+    let listed = portal_sessions(d, name);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let text = listed[0][field].as_str().unwrap();
+    humantime::parse_rfc3339(text)
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// The CSRF token in a page's form.

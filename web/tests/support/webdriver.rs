@@ -173,6 +173,12 @@ impl<'a> Session<'a> {
         self.post("execute/sync", json!({"script": code, "args": []}))
     }
 
+    /// Scroll so that the element `css` selects is at the top of the window.
+    pub fn scroll_to(&self, css: &str) {
+        self.find(css);
+        self.script(&format!("document.querySelector('{css}').scrollIntoView()"));
+    }
+
     /// Resize the window.
     pub fn resize(&self, width: u32, height: u32) {
         self.post("window/rect", json!({"width": width, "height": height}));
