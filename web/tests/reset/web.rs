@@ -227,6 +227,7 @@ impl Browser {
 
 /// Sign `name` in through the forms with `password` and, when the account has a second
 /// factor, `code`: the settings page (200).
+#[allow(dead_code)]
 pub fn sign_in_as(
     b: &mut Browser,
     web: &Web,
@@ -251,6 +252,7 @@ pub fn sign_in_as(
 }
 
 /// `name`'s portal sessions as `authctl --json sessions` lists them.
+#[allow(dead_code)]
 pub fn portal_sessions(d: &Daemon, name: &str) -> Vec<serde_json::Value> {
     let out = d.ctl(&["--json", "sessions", name]);
     assert_ok(&out);
@@ -259,6 +261,7 @@ pub fn portal_sessions(d: &Daemon, name: &str) -> Vec<serde_json::Value> {
 
 /// The instant `field` (`created`, `last_used`, `expires`) of the one portal session
 /// `name` has, as unix seconds.
+#[allow(dead_code)]
 pub fn session_instant(d: &Daemon, name: &str, field: &str) -> u64 {
     let listed = portal_sessions(d, name);
     assert_eq!(listed.len(), 1, "{listed:?}");
