@@ -32,24 +32,7 @@ fn portal() -> Option<(Daemon, Web)> {
 
 /// Sign `name` in with GOOD_PW and `code` (when asked for one): the settings page.
 fn signed_in(b: &mut Browser, web: &Web, name: &str, code: Option<&str>) -> Answer {
-    let form = b.get(&format!("{}/login", web.base));
-    let csrf = csrf_in(&form.body);
-    let url = format!("{}/login", web.base);
-    let mut issued = b.post(
-        &url,
-        &[("csrf", &csrf), ("user", name), ("password", GOOD_PW)],
-        &[],
-    );
-    if let Some(code) = code {
-        assert_eq!(issued.status, 200, "{}", issued.body);
-        let csrf = csrf_in(&issued.body);
-        let url = format!("{}/login/code", web.base);
-        issued = b.post(&url, &[("csrf", &csrf), ("code", code)], &[]);
-    }
-    assert_eq!(issued.status, 303, "{}", issued.body);
-    let page = b.get(&format!("{}/settings", web.base));
-    assert_eq!(page.status, 200, "{}", page.body);
-    page
+    sign_in_as(b, web, name, GOOD_PW, code)
 }
 
 fn verifies_with(d: &Daemon, name: &str, code: &str) -> bool {
