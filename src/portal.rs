@@ -281,6 +281,7 @@ mod tests {
 
     const WEB: u32 = 998;
     const T0: u64 = 1_000_000;
+    // The defaults (`config::web` checks that they are `Limits::default()`).
     const IDLE: u64 = 15 * 60;
     const ABSOLUTE: u64 = 8 * 60 * 60;
     const FRESH: u64 = 5 * 60;
@@ -312,15 +313,6 @@ mod tests {
     fn touch_at(sessions: &Sessions, token: &Secret, at: At) -> Result<Session, Refused> {
         let hash = token_hash(&vault(), token.expose());
         sessions.touch(&hash, WEB, |_| Some([1; 32]), at).unwrap()
-    }
-
-    #[test]
-    fn the_default_limits_are_fifteen_minutes_eight_hours_and_five_minutes() {
-        let limits = Limits::default();
-        assert_eq!(
-            (limits.idle, limits.lifetime, limits.fresh),
-            (IDLE, ABSOLUTE, FRESH)
-        );
     }
 
     #[test]
