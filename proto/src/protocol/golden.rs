@@ -61,11 +61,17 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalAct { .. } => "PortalAct",
         Request::ListSessions { .. } => "ListSessions",
         Request::Logout { .. } => "Logout",
+        Request::KeyRegisterStart { .. } => "KeyRegisterStart",
+        Request::KeyRegisterFinish { .. } => "KeyRegisterFinish",
+        Request::ListKeys { .. } => "ListKeys",
+        Request::RemoveKey { .. } => "RemoveKey",
+        Request::KeyLoginStart { .. } => "KeyLoginStart",
+        Request::KeyLoginFinish { .. } => "KeyLoginFinish",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 31;
+const VARIANTS: usize = 37;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -190,6 +196,38 @@ fn requests() -> Vec<Request> {
             name: "al".into(),
             id: Some(3),
         }),
+        // Appended: security keys.
+        Request::KeyRegisterStart(KeyRegisterStart {
+            name: "al".into(),
+            key_name: "yk".into(),
+            proof: Some(FactorProof::Key(KeyAssertion {
+                challenge: s("ch"),
+                assertion: s("{}"),
+            })),
+        }),
+        Request::KeyRegisterFinish(KeyRegisterFinish {
+            name: "al".into(),
+            challenge: s("ch"),
+            credential: "{}".into(),
+        }),
+        Request::ListKeys(ListKeys { name: "al".into() }),
+        Request::RemoveKey(RemoveKey {
+            name: "al".into(),
+            id: "0a1b2c3d".into(),
+            proof: FactorProof::Code(proof()),
+        }),
+        Request::KeyLoginStart(KeyLoginStart {
+            name: "al".into(),
+            challenge: s("ch"),
+        }),
+        Request::KeyLoginFinish(KeyLoginFinish {
+            name: "al".into(),
+            key: KeyAssertion {
+                challenge: s("ch"),
+                assertion: s("{}"),
+            },
+            origin: origin(),
+        }),
     ]
 }
 
@@ -248,6 +286,18 @@ const GOLDEN: &[(&str, &str)] = &[
     ("PortalAct", "000000061c0273650400"),
     ("ListSessions", "000000041d02616c"),
     ("Logout", "000000061e02616c0103"),
+    ("KeyRegisterStart", "0000000f1f02616c02796b0101026368027b7d"),
+    ("KeyRegisterFinish", "0000000a2002616c026368027b7d"),
+    ("ListKeys", "000000042102616c"),
+    (
+        "RemoveKey",
+        "000000192202616c083061316232633364000270770106313233343536",
+    ),
+    ("KeyLoginStart", "000000072302616c026368"),
+    (
+        "KeyLoginFinish",
+        "000000132402616c026368027b7d010473736864010168",
+    ),
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -24,6 +24,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+pub mod keys;
 pub mod portal;
 pub mod request;
 
@@ -32,6 +33,11 @@ pub use request::{
     EnableTotp, FactorChoice, Hello, ListUsers, Log, Origin, Outbox, Proof,
     RegenerateRecoveryCodes, RemoveUser, Request, ResetPassword, ResetTwoFactor, SendCode,
     SendReset, SetPassword, SetUser, ShowUser, Unlock, Verify, VerifyCode,
+};
+
+pub use keys::{
+    FactorProof, KeyAssertion, KeyInfo, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish,
+    KeyRegisterStart, ListKeys, RemoveKey,
 };
 
 pub use portal::{
@@ -50,6 +56,10 @@ pub const BACKUP_CHUNK: usize = 60 * 1024;
 
 /// Largest page a list request may ask for; keeps every response under `MAX_FRAME`.
 pub const MAX_PAGE: u32 = 100;
+
+/// Most security keys one account may register; keeps the assertion options and the
+/// key list far under `MAX_FRAME`.
+pub const MAX_KEYS: usize = 16;
 
 /// A password, one-time code or token. Zeroed on drop, never shown by `Debug`.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -78,6 +88,9 @@ impl fmt::Debug for Secret {
 pub enum SecondFactor {
     Totp,
     Sms,
+    // Appended after protocol 2's factors.
+    /// A FIDO2/WebAuthn security key (`keys`).
+    SecurityKey,
 }
 
 /// Everything the daemon may answer.
@@ -166,6 +179,25 @@ pub enum Response {
     /// How many sessions `Logout` ended.
     SessionsEnded {
         count: u32,
+    },
+    // Appended: security keys (`keys`).
+    /// A key registration under way: hand `options` (`CreationChallengeResponse` JSON)
+    /// to the key, presenting `origin` (native clients), then `KeyRegisterFinish` with
+    /// `challenge`.
+    KeyRegistration {
+        challenge: Secret,
+        options: String,
+        origin: String,
+    },
+    /// Hand `options` (`RequestChallengeResponse` JSON) to the key, presenting `origin`
+    /// (native clients), then `KeyLoginFinish`.
+    KeyAssertionOptions {
+        options: String,
+        origin: String,
+    },
+    /// An account's security keys, oldest first (at most `MAX_KEYS`).
+    Keys {
+        keys: Vec<KeyInfo>,
     },
 }
 
@@ -404,6 +436,22 @@ mod tests {
             Request::PortalAct(PortalAct {
                 session: s(),
                 action: PortalAction::ConfirmTotp { code: s() },
+            }),
+            Request::RemoveKey(RemoveKey {
+                name: "alice".into(),
+                id: "0a1b2c3d".into(),
+                proof: FactorProof::Code(Proof {
+                    password: s(),
+                    code: Some(s()),
+                }),
+            }),
+            Request::KeyLoginFinish(KeyLoginFinish {
+                name: "alice".into(),
+                key: KeyAssertion {
+                    challenge: s(),
+                    assertion: s(),
+                },
+                origin: Origin::default(),
             }),
         ]
     }

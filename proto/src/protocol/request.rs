@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keys::{
+    KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
+};
 use super::portal::{ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSignIn};
 use super::Secret;
 
@@ -27,6 +30,9 @@ pub enum FactorChoice {
     Totp,
     Sms,
     All,
+    // Appended after protocol 2's choices.
+    /// Every security key.
+    SecurityKey,
 }
 
 /// Proof that the caller is the account holder: the password and a current code.
@@ -122,6 +128,21 @@ pub enum Request {
     ListSessions(ListSessions),
     /// End an account's portal sessions (admin or self). -> `SessionsEnded`.
     Logout(Logout),
+    // Appended: security keys (`keys`).
+    /// Start registering a security key (admin or self; self needs proof).
+    /// -> `KeyRegistration`.
+    KeyRegisterStart(KeyRegisterStart),
+    /// Finish a key registration (admin or self). -> `Confirmed`.
+    KeyRegisterFinish(KeyRegisterFinish),
+    /// An account's security keys (admin or self). -> `Keys`.
+    ListKeys(ListKeys),
+    /// Remove a security key; needs proof, from admins too (admin or self). -> `Done`.
+    RemoveKey(RemoveKey),
+    /// Assertion options for a pending login challenge (admin, self or portal).
+    /// -> `KeyAssertionOptions`.
+    KeyLoginStart(KeyLoginStart),
+    /// The key step of a login (admin or self). -> `Verified`.
+    KeyLoginFinish(KeyLoginFinish),
 }
 
 impl Request {
@@ -158,7 +179,13 @@ impl Request {
             | Request::PortalSignIn(PortalSignIn { name, .. })
             | Request::PortalCode(PortalCode { name, .. })
             | Request::ListSessions(ListSessions { name })
-            | Request::Logout(Logout { name, .. }) => Some(name),
+            | Request::Logout(Logout { name, .. })
+            | Request::KeyRegisterStart(KeyRegisterStart { name, .. })
+            | Request::KeyRegisterFinish(KeyRegisterFinish { name, .. })
+            | Request::ListKeys(ListKeys { name })
+            | Request::RemoveKey(RemoveKey { name, .. })
+            | Request::KeyLoginStart(KeyLoginStart { name, .. })
+            | Request::KeyLoginFinish(KeyLoginFinish { name, .. }) => Some(name),
         }
     }
 }
