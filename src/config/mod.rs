@@ -22,6 +22,7 @@ mod paths;
 mod roles;
 mod sms;
 mod web;
+mod webauthn;
 
 pub use login::{LockoutConfig, RecoveryConfig, TotpConfig, MAX_RECOVERY_CODES};
 pub use mail::{MailConfig, MailTransportKind, ResetConfig, Tls};
@@ -32,6 +33,7 @@ pub use password::{
 pub use paths::{default_socket, default_state_dir, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 pub use sms::{SmsConfig, SmsTransportKind};
 pub use web::{WebConfig, MAX_SESSION_LIFETIME};
+pub use webauthn::{RelyingParty, UserVerification, WebauthnConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -85,6 +87,7 @@ pub struct Config {
     pub sms: SmsConfig,
     pub outbox: OutboxConfig,
     pub web: WebConfig,
+    pub webauthn: WebauthnConfig,
     /// Set by `authd --force-open`, never by the file: open a store that its sentinel or
     /// key check would refuse (audited), and rewrite the sentinel.
     #[serde(skip)]
@@ -113,6 +116,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             outbox: OutboxConfig::default(),
             web: WebConfig::default(),
+            webauthn: WebauthnConfig::default(),
             force_open: false,
         }
     }
@@ -197,6 +201,7 @@ impl Config {
         self.sms.validate()?;
         self.outbox.validate()?;
         self.web.validate()?;
+        self.webauthn.validate(&self.web)?;
         Ok(())
     }
 

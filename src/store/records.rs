@@ -44,6 +44,31 @@ pub struct Account {
     pub sms_code: Option<PendingCode>,
     /// When SMS codes were sent in the last day, for the rate limits.
     pub sms_sent: Vec<u64>,
+    /// Registered security keys, oldest first (record version 2; see `v1`).
+    pub security_keys: Vec<SecurityKeyRecord>,
+}
+
+/// One registered FIDO2/WebAuthn security key. The credential itself (webauthn-rs's
+/// `SecurityKey`: the public key, the credential id, its counter and flags, as JSON) is
+/// sealed by the vault and bound to the account, like the TOTP secret: it holds no
+/// secret, but sealed it cannot be moved to another account or edited in place. The
+/// fields beside it are what `keys` lists and what the login checks without opening it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityKeyRecord {
+    /// What users name it by: 8 hex digits of a hash of the credential id.
+    pub id: String,
+    /// The name its owner gave it.
+    pub name: String,
+    /// The WebAuthn credential id, in the clear, to refuse a second registration.
+    pub credential_id: Vec<u8>,
+    pub sealed_credential: Vec<u8>,
+    /// The highest signature counter seen; an assertion at or below it (but not 0 with
+    /// 0) is refused as a possible clone.
+    pub counter: u32,
+    /// "usb", "nfc", "ble", "internal", "hybrid", as the key said at registration.
+    pub transports: Vec<String>,
+    pub created: u64,
+    pub last_used: Option<u64>,
 }
 
 /// The SMS code an account is waiting for: a keyed hash of it, never the code. The SMS
@@ -180,6 +205,7 @@ impl std::fmt::Debug for Account {
             .field("totp_active", &self.totp.as_ref().map(|t| t.active))
             .field("recovery_codes", &self.recovery_codes.len())
             .field("sms_active", &self.sms.as_ref().map(|s| s.active))
+            .field("security_keys", &self.security_keys.len())
             .finish_non_exhaustive()
     }
 }
@@ -216,6 +242,12 @@ impl Account {
             None => field(b"\0none"),
         }
         field(self.phone.as_deref().unwrap_or("").as_bytes());
+        // Keys only when there are any, so that the stamp of an account without keys
+        // stays what it was before keys existed.
+        for key in &self.security_keys {
+            field(key.id.as_bytes());
+            field(&key.credential_id);
+        }
         h.finalize().into()
     }
 
@@ -238,13 +270,18 @@ impl Account {
             sms: None,
             sms_code: None,
             sms_sent: Vec::new(),
+            security_keys: Vec::new(),
         }
     }
 }
 
+/// Version 1 is written for every account without security keys, so that the bytes
+/// of such an account stay exactly what they were (an older authd still reads them);
+/// version 2 adds the keys.
 #[derive(Serialize, Deserialize)]
 enum AccountRecord {
-    V1(Account),
+    V1(v1::AccountV1),
+    V2(Account),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -278,12 +315,17 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T,
 }
 
 pub fn encode_account(account: &Account) -> Vec<u8> {
-    encode(&AccountRecord::V1(account.clone()))
+    if account.security_keys.is_empty() {
+        encode(&AccountRecord::V1(v1::AccountV1::from(account.clone())))
+    } else {
+        encode(&AccountRecord::V2(account.clone()))
+    }
 }
 
 pub fn decode_account(bytes: &[u8]) -> Result<Account, Error> {
     match decode(bytes, "account")? {
-        AccountRecord::V1(a) => Ok(a),
+        AccountRecord::V1(a) => Ok(a.into()),
+        AccountRecord::V2(a) => Ok(a),
     }
 }
 
@@ -364,3 +406,5 @@ mod tests {
 
 #[cfg(test)]
 mod golden;
+
+mod v1;

@@ -83,6 +83,7 @@ fn full_account() -> Account {
             tries: 2,
         }),
         sms_sent: vec![T + 30, T + 90],
+        security_keys: Vec::new(),
     }
 }
 
@@ -229,6 +230,43 @@ fn a_pending_sms_code_inside_an_account() {
         encode_account,
         decode_account,
     );
+}
+
+/// Record version 2: an account with a security key (the only thing version 1 lacks).
+const ACCOUNT_WITH_KEY: &str = "
+    01                                  # AccountRecord::V2
+    03 626f62                           # name
+    00 00 00 00                         # email, phone, sso, password_hash
+    fc 00f15365                         # created
+    fc 00f15365                         # updated
+    00 00 00 00                         # failures, locked_until, audit_seq, totp
+    00 00 00                            # recovery_codes, reset_tokens, last_reset_request
+    00 00 00                            # sms, sms_code, sms_sent
+    01                                  # security_keys: 1
+       08 3061316232633364              #   id
+       02 796b                          #   name
+       03 c1c2c3                        #   credential_id
+       02 d1d2                          #   sealed_credential
+       07                               #   counter
+       01 03 757362                     #   transports
+       fc 0af15365                      #   created
+       01 fc 14f15365                   #   last_used
+";
+
+#[test]
+fn an_account_with_a_security_key() {
+    let mut account = Account::new("bob".into(), T);
+    account.security_keys.push(SecurityKeyRecord {
+        id: "0a1b2c3d".into(),
+        name: "yk".into(),
+        credential_id: vec![0xc1, 0xc2, 0xc3],
+        sealed_credential: vec![0xd1, 0xd2],
+        counter: 7,
+        transports: vec!["usb".into()],
+        created: T + 10,
+        last_used: Some(T + 20),
+    });
+    golden(&account, ACCOUNT_WITH_KEY, encode_account, decode_account);
 }
 
 #[test]
