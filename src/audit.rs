@@ -36,6 +36,10 @@ pub enum Action {
     SmsFailed,
     PortalSignIn,
     PortalSessionEnded,
+    KeyRegistered,
+    KeyRemoved,
+    /// A key's signature counter went backwards: possibly a cloned key.
+    KeyCloneSuspected,
 }
 
 impl Action {
@@ -66,6 +70,9 @@ impl Action {
             Action::SmsFailed => "sms-failed",
             Action::PortalSignIn => "portal-sign-in",
             Action::PortalSessionEnded => "portal-session-ended",
+            Action::KeyRegistered => "key-registered",
+            Action::KeyRemoved => "key-removed",
+            Action::KeyCloneSuspected => "key-clone-suspected",
         }
     }
 }

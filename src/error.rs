@@ -39,6 +39,8 @@ pub enum Error {
     AlreadyEnrolled(String),
     #[error("{0}")]
     NotEnrolled(String),
+    #[error("the security key's answer was refused: {0}")]
+    KeyRefused(String),
     #[error("no valid SMS code: it expired or was used up; request a new one")]
     SmsCodeExpired,
     #[error("the reset token is unknown, already used or expired; request a new one")]
@@ -83,6 +85,7 @@ impl Error {
             | Error::ChallengeExpired
             | Error::TokenInvalid
             | Error::SmsCodeExpired
+            | Error::KeyRefused(_)
             | Error::ProofRequired => ErrorCode::Denied,
             Error::CodeRequired => ErrorCode::SecondFactorRequired,
             Error::SessionInvalid => ErrorCode::SessionInvalid,

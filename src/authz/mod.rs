@@ -106,7 +106,13 @@ pub fn required(request: &Request) -> Access {
         | Request::SendCode(_)
         | Request::Log(_)
         | Request::ListSessions(_)
-        | Request::Logout(_) => Access::AdminOrSelf,
+        | Request::Logout(_)
+        | Request::KeyRegisterStart(_)
+        | Request::KeyRegisterFinish(_)
+        | Request::ListKeys(_)
+        | Request::RemoveKey(_)
+        | Request::KeyLoginStart(_)
+        | Request::KeyLoginFinish(_) => Access::AdminOrSelf,
         Request::AddUser(_)
         | Request::RemoveUser(_)
         | Request::ListUsers(_)

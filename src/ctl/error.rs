@@ -36,6 +36,7 @@ fn methods_list(methods: &[SecondFactor]) -> String {
         .map(|m| match m {
             SecondFactor::Totp => "totp",
             SecondFactor::Sms => "sms",
+            SecondFactor::SecurityKey => "security key",
         })
         .collect::<Vec<_>>()
         .join(", ")

@@ -90,6 +90,11 @@ pub fn confirm(
             }),
             "SMS",
         ),
+        SecondFactor::SecurityKey => {
+            return Err(CtlError::Usage(
+                "a security key is confirmed by touching it during add-key".into(),
+            ))
+        }
     };
     match s.call(request)? {
         Response::Confirmed { recovery_codes } => Ok(Outcome::RecoveryCodes {

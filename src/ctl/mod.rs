@@ -17,6 +17,7 @@ mod lists;
 mod output;
 mod secrets;
 mod session;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -83,5 +83,11 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalAct(req) => service.portal_act(caller, req).await,
         Request::ListSessions(req) => service.list_sessions(req),
         Request::Logout(req) => service.logout(caller, req).await,
+        Request::KeyRegisterStart(req) => service.key_register_start(caller, req).await,
+        Request::KeyRegisterFinish(req) => service.key_register_finish(caller, req).await,
+        Request::ListKeys(req) => service.list_keys(req),
+        Request::RemoveKey(req) => service.remove_key(caller, req).await,
+        Request::KeyLoginStart(req) => service.key_login_start(caller, req).await,
+        Request::KeyLoginFinish(req) => service.key_login_finish(caller, req).await,
     }
 }

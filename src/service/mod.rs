@@ -9,6 +9,7 @@ mod accounts;
 mod backup;
 mod credentials;
 mod info;
+mod keys;
 mod login;
 mod outbox;
 mod portal;

@@ -18,6 +18,16 @@ use crate::time;
 use crate::totp::{self, CodeCheck};
 use crate::vault::random_bytes;
 
+/// Which factors `method` names: (app, SMS, security keys).
+fn chosen(method: FactorChoice) -> (bool, bool, bool) {
+    match method {
+        FactorChoice::Totp => (true, false, false),
+        FactorChoice::Sms => (false, true, false),
+        FactorChoice::SecurityKey => (false, false, true),
+        FactorChoice::All => (true, true, true),
+    }
+}
+
 impl Service {
     /// Turn a confirmed second factor on; the account's first one also brings a new set
     /// of recovery codes (returned, to be shown once).
@@ -172,14 +182,17 @@ impl Service {
     pub(super) fn factors_to_disable(&self, name: &str, method: FactorChoice) -> Result<(), Error> {
         let account = self.existing(name)?;
         refuse_sso(&account)?;
-        let totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
-        let sms = matches!(method, FactorChoice::Sms | FactorChoice::All);
-        if !(totp && account.totp.is_some() || sms && account.sms.is_some()) {
+        let (totp, sms, keys) = chosen(method);
+        if !(totp && account.totp.is_some()
+            || sms && account.sms.is_some()
+            || keys && !account.security_keys.is_empty())
+        {
             return Err(Error::NotEnrolled(format!(
                 "`{name}` has no {} verification to disable",
                 match method {
                     FactorChoice::Sms => "SMS",
                     FactorChoice::Totp => "authenticator-app",
+                    FactorChoice::SecurityKey => "security-key",
                     FactorChoice::All => "two-factor",
                 }
             )));
@@ -194,8 +207,7 @@ impl Service {
         name: &str,
         method: FactorChoice,
     ) -> Result<Response, Error> {
-        let totp = matches!(method, FactorChoice::Totp | FactorChoice::All);
-        let sms = matches!(method, FactorChoice::Sms | FactorChoice::All);
+        let (totp, sms, keys) = chosen(method);
         self.record(name, time::now(), |acc, _| {
             let mut removed = Vec::new();
             if totp && acc.totp.take().is_some() {
@@ -204,6 +216,9 @@ impl Service {
             if sms && acc.sms.take().is_some() {
                 acc.sms_code = None;
                 removed.push("sms");
+            }
+            if keys && !std::mem::take(&mut acc.security_keys).is_empty() {
+                removed.push("security keys");
             }
             if acc.second_factors().is_empty() && !acc.recovery_codes.is_empty() {
                 acc.recovery_codes.clear();
@@ -230,6 +245,10 @@ impl Service {
             if acc.sms.take().is_some() {
                 acc.sms_code = None;
                 removed.push("sms".to_string());
+            }
+            let keys = std::mem::take(&mut acc.security_keys);
+            if !keys.is_empty() {
+                removed.push(format!("{} security keys", keys.len()));
             }
             if !acc.recovery_codes.is_empty() {
                 removed.push(format!("{} recovery codes", acc.recovery_codes.len()));

@@ -8,6 +8,12 @@
 //! new challenge is refused rather than evicting another's. A challenge also carries the
 //! account's credential stamp: once the password, SSO state or second factors change
 //! (or the account is removed and created again), it no longer redeems.
+//!
+//! A challenge may also carry a security key's ceremony (`keys::Ceremony`: the
+//! webauthn-rs state of a registration or an assertion under way), under the same
+//! rules: single use, bound to account and uid, the same expiry. At most
+//! `MAX_CEREMONIES` carry one at a time (the states hold the account's credentials and
+//! are larger than a challenge).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -15,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
+use super::super::keys::Ceremony;
 use crate::error::Error;
 use crate::protocol::Secret;
 use crate::vault::random_bytes;
@@ -28,6 +35,8 @@ pub const PER_ACCOUNT: usize = 4;
 pub const PER_UID: usize = 8;
 /// Outstanding challenges at most: a memory bound, never a reason to evict.
 const MAX_PENDING: usize = 100_000;
+/// Challenges carrying a key ceremony at most (a few KiB each).
+const MAX_CEREMONIES: usize = 10_000;
 
 struct Pending {
     token: [u8; 32],
@@ -37,10 +46,13 @@ struct Pending {
     limited: bool,
     stamp: [u8; 32],
     expires: Instant,
+    ceremony: Option<Ceremony>,
 }
 
 #[derive(Default)]
 struct Table {
+    /// How many pending challenges carry a ceremony.
+    ceremonies: usize,
     pending: HashMap<u64, Pending>,
     /// Ids in the order issued, which is the order they expire in (one fixed TTL).
     order: VecDeque<u64>,
@@ -51,6 +63,9 @@ struct Table {
 impl Table {
     fn remove(&mut self, id: u64) -> Option<Pending> {
         let p = self.pending.remove(&id)?;
+        if p.ceremony.is_some() {
+            self.ceremonies -= 1;
+        }
         unlist(&mut self.by_account, &p.account, id);
         if p.limited {
             unlist(&mut self.by_uid, &p.uid, id);
@@ -127,6 +142,13 @@ fn unhex(s: &str) -> Option<[u8; 40]> {
     Some(out)
 }
 
+/// A challenge's id and token, from its wire form.
+fn parse(challenge: &Secret) -> Option<(u64, [u8; 32])> {
+    let bytes = unhex(challenge.expose())?;
+    let (id, token) = bytes.split_at(8);
+    Some((u64::from_be_bytes(id.try_into().ok()?), token.try_into().ok()?))
+}
+
 /// Who asks for a challenge, and for which state of the account.
 pub struct Holder<'a> {
     pub account: &'a str,
@@ -146,6 +168,16 @@ impl Challenges {
 
     /// A new challenge for `holder.account`, redeemable only by `holder.uid`.
     pub fn issue(&self, holder: Holder<'_>, now: Instant) -> Result<Secret, Error> {
+        self.issue_with(holder, now, None)
+    }
+
+    /// A new challenge that carries `ceremony` from the start (a key registration).
+    pub fn issue_with(
+        &self,
+        holder: Holder<'_>,
+        now: Instant,
+        ceremony: Option<Ceremony>,
+    ) -> Result<Secret, Error> {
         let id = u64::from_be_bytes(random_bytes::<8>()?);
         let token = random_bytes::<32>()?;
         let mut table = self.table()?;
@@ -159,10 +191,15 @@ impl Challenges {
                 table.remove(oldest);
             }
         }
-        if table.pending.len() >= self.max_pending {
+        if table.pending.len() >= self.max_pending
+            || (ceremony.is_some() && table.ceremonies >= MAX_CEREMONIES)
+        {
             return Err(Error::RateLimited {
                 until: crate::time::now() + CHALLENGE_TTL.as_secs(),
             });
+        }
+        if ceremony.is_some() {
+            table.ceremonies += 1;
         }
         table.order.push_back(id);
         table
@@ -182,6 +219,7 @@ impl Challenges {
                 limited: holder.limited,
                 stamp: holder.stamp,
                 expires: now + CHALLENGE_TTL,
+                ceremony,
             },
         );
         let mut wire = id.to_be_bytes().to_vec();
@@ -191,7 +229,7 @@ impl Challenges {
 
     /// Redeem a challenge: once, for the same account and uid, before it expires. Gives
     /// the credential stamp it was issued for; the caller compares it with the account's
-    /// current one.
+    /// current one. A ceremony it carried is dropped.
     pub fn take(
         &self,
         challenge: &Secret,
@@ -199,15 +237,67 @@ impl Challenges {
         uid: u32,
         now: Instant,
     ) -> Option<[u8; 32]> {
-        let bytes = unhex(challenge.expose())?;
-        let (id, token) = bytes.split_at(8);
-        let id = u64::from_be_bytes(id.try_into().ok()?);
+        self.take_with(challenge, account, uid, now)
+            .map(|(stamp, _)| stamp)
+    }
+
+    /// Redeem a challenge as `take` does, with the ceremony it carries.
+    pub fn take_with(
+        &self,
+        challenge: &Secret,
+        account: &str,
+        uid: u32,
+        now: Instant,
+    ) -> Option<([u8; 32], Option<Ceremony>)> {
+        let (id, token) = parse(challenge)?;
         let p = self.table().ok()?.remove(id)?;
-        let valid = bool::from(p.token.ct_eq(token))
+        let valid = bool::from(p.token.ct_eq(&token))
             && p.account == account
             && p.uid == uid
             && p.expires > now;
-        valid.then_some(p.stamp)
+        valid.then_some((p.stamp, p.ceremony))
+    }
+
+    /// Let an outstanding challenge carry `ceremony` (replacing one it carried), without
+    /// redeeming it: it still redeems once, by `take` or `take_with`. A challenge that is
+    /// not the caller's, or expired, is burnt as a failed `take` would burn it. Gives
+    /// the stamp it was issued for.
+    pub fn attach(
+        &self,
+        challenge: &Secret,
+        account: &str,
+        uid: u32,
+        now: Instant,
+        ceremony: Ceremony,
+    ) -> Result<[u8; 32], Error> {
+        let (id, token) = parse(challenge).ok_or(Error::ChallengeExpired)?;
+        let mut table = self.table()?;
+        let Some(p) = table.pending.get(&id) else {
+            return Err(Error::ChallengeExpired);
+        };
+        let valid = bool::from(p.token.ct_eq(&token))
+            && p.account == account
+            && p.uid == uid
+            && p.expires > now;
+        if !valid {
+            table.remove(id);
+            return Err(Error::ChallengeExpired);
+        }
+        let carries = p.ceremony.is_some();
+        if !carries && table.ceremonies >= MAX_CEREMONIES {
+            return Err(Error::RateLimited {
+                until: crate::time::now() + CHALLENGE_TTL.as_secs(),
+            });
+        }
+        let Some(p) = table.pending.get_mut(&id) else {
+            return Err(Error::ChallengeExpired);
+        };
+        let stamp = p.stamp;
+        p.ceremony = Some(ceremony);
+        if !carries {
+            table.ceremonies += 1;
+        }
+        Ok(stamp)
     }
 
     #[cfg(test)]

@@ -20,6 +20,7 @@
 //! [`decide`]: Service::decide
 
 pub(super) mod challenge;
+mod key;
 
 use std::time::Instant;
 
@@ -88,6 +89,7 @@ impl Account {
         if self.sms.as_ref().is_some_and(|s| s.active) {
             methods.push(SecondFactor::Sms);
         }
+        self.key_factor(&mut methods);
         methods
     }
 }
@@ -115,6 +117,8 @@ struct Attempt<'a> {
     /// challenge already proved the password.
     password: Option<(&'a Verdict, &'a Option<String>)>,
     code: Option<&'a Secret>,
+    /// A security key's answer (`key`), instead of a code.
+    key: Option<&'a key::KeyAnswer>,
     /// For the code step: the credential stamp the challenge was issued for.
     stamp: Option<[u8; 32]>,
 }
@@ -225,6 +229,9 @@ impl Service {
         if let Some(code) = attempt.code {
             return self.second_factor(caller, acc, code, now, context);
         }
+        if let Some(answer) = attempt.key {
+            return self.key_answer(caller, acc, answer, now, context);
+        }
         // SMS-only accounts get a fresh code now (with an app too, the app code is asked
         // for; send-code sends one on request). If the rate limit says no, the code sent
         // a moment ago is still good.
@@ -323,6 +330,7 @@ impl Service {
         let attempt = Attempt {
             password: Some((&verdict, &checked)),
             code,
+            key: None,
             stamp: None,
         };
         self.settle(caller, name, attempt, context).await
@@ -435,6 +443,7 @@ impl Service {
         let attempt = Attempt {
             password: None,
             code: Some(&code),
+            key: None,
             stamp: Some(stamp),
         };
         match self.settle(caller, &name, attempt, &context).await? {
