@@ -267,6 +267,39 @@ pub enum Command {
         #[arg(value_name = "ID")]
         id: Option<u64>,
     },
+    /// Register a FIDO2 security key as a second factor: touch it when asked (admin, or
+    /// the user themself with the password and a current code or a touch of a key
+    /// already registered). The account's first second factor brings recovery codes.
+    AddKey {
+        #[command(flatten)]
+        user: User,
+        /// What to call the key (shown by `keys`) [default: security key].
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Prove with a current code (app or SMS) or a recovery code instead of a
+        /// touch; `-` reads it after the password.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
+    /// List an account's security keys: id, name, when registered and last used (admin,
+    /// or the user themself).
+    Keys {
+        #[command(flatten)]
+        user: User,
+    },
+    /// Remove a security key; needs the password and a touch of a registered key (or a
+    /// current code), from admins too (admin, or the user themself).
+    RemoveKey {
+        #[command(flatten)]
+        user: User,
+        /// The key's id, as `keys` lists it.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Prove with a current code (app or SMS) or a recovery code instead of a
+        /// touch; `-` reads it after the password.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+    },
 }
 
 /// `disable-2fa --method`.
@@ -275,4 +308,6 @@ pub enum MethodArg {
     Totp,
     Sms,
     All,
+    /// Every security key.
+    Key,
 }

@@ -152,6 +152,7 @@ pub fn disable_two_factor(
         MethodArg::Totp => FactorChoice::Totp,
         MethodArg::Sms => FactorChoice::Sms,
         MethodArg::All => FactorChoice::All,
+        MethodArg::Key => FactorChoice::SecurityKey,
     };
     let message = format!("two-factor verification turned off for {name}");
     let request = Request::DisableTwoFactor(DisableTwoFactor {
@@ -197,7 +198,7 @@ fn own_proof(s: &mut Session, name: &str, code: Option<String>) -> Result<Option
     }
 }
 
-fn is_own_account(name: &str) -> bool {
+pub(super) fn is_own_account(name: &str) -> bool {
     nix::unistd::User::from_uid(nix::unistd::geteuid())
         .ok()
         .flatten()

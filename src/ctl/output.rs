@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 
 use super::CtlError;
 use authd_proto::escape::escaped;
-use authd_proto::protocol::{AccountInfo, AuditEntry, OutboxEntry, SessionInfo, StatusInfo};
+use authd_proto::protocol::{
+    AccountInfo, AuditEntry, KeyInfo, OutboxEntry, SessionInfo, StatusInfo,
+};
 use authd_proto::time;
 
 /// What a command produced, before it is rendered.
@@ -42,6 +44,31 @@ pub enum Outcome {
     Outbox(Vec<OutboxEntry>),
     /// An account's portal sessions.
     Sessions(String, Vec<SessionInfo>),
+    /// An account's security keys.
+    Keys(String, Vec<KeyInfo>),
+}
+
+fn key_json(k: &KeyInfo) -> Value {
+    json!({
+        "id": k.id,
+        "name": k.name,
+        "created": time::format(k.created),
+        "last_used": k.last_used.map(time::format),
+        "counter": k.counter,
+        "transports": k.transports,
+    })
+}
+
+fn key_text(k: &KeyInfo) -> String {
+    let last = k.last_used.map_or("never used".to_string(), |t| {
+        format!("last used {}", time::format(t))
+    });
+    format!(
+        "{}  {}  registered {}, {last}",
+        escaped(&k.id),
+        escaped(&k.name),
+        time::format(k.created)
+    )
 }
 
 fn session_json(s: &SessionInfo) -> Value {
@@ -210,6 +237,10 @@ impl Outcome {
                 "name": name,
                 "sessions": sessions.iter().map(session_json).collect::<Vec<_>>(),
             }),
+            Outcome::Keys(name, keys) => json!({
+                "name": name,
+                "keys": keys.iter().map(key_json).collect::<Vec<_>>(),
+            }),
         }
     }
 
@@ -286,6 +317,10 @@ impl Outcome {
                 .map(session_text)
                 .collect::<Vec<_>>()
                 .join("\n"),
+            Outcome::Keys(name, keys) if keys.is_empty() => {
+                format!("{} has no security keys", escaped(name))
+            }
+            Outcome::Keys(_, keys) => keys.iter().map(key_text).collect::<Vec<_>>().join("\n"),
             Outcome::RecoveryCodes { message, codes } => {
                 let message = escaped(message);
                 if codes.is_empty() {

@@ -6,7 +6,8 @@ use super::secrets::{CodeArg, Secrets};
 use super::{unexpected, CtlError};
 use authd_proto::client::Client;
 use authd_proto::protocol::{
-    FactorState, Origin, Proof, Request, Response, SendCode, ShowUser, Verify, VerifyCode,
+    FactorState, Origin, Proof, Request, Response, SecondFactor, SendCode, ShowUser, Verify,
+    VerifyCode,
 };
 
 pub const CODE_PROMPT: &str = "Verification code: ";
@@ -71,7 +72,8 @@ impl Session {
 }
 
 /// Password first (with the code when given or `-`); when a code is due and not given,
-/// ask for it and answer the challenge, so the password is sent (and hashed) once.
+/// ask for it and answer the challenge, so the password is sent (and hashed) once. With a
+/// security key on the account, the key is asked for a touch first (`keys`).
 pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, CtlError> {
     let password = s.secrets.read("Password: ")?;
     let code = s.secrets.code(code, false, CODE_PROMPT)?;
@@ -98,6 +100,9 @@ pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, C
         }
         other => return Err(unexpected(other)),
     };
+    if methods.contains(&SecondFactor::SecurityKey) {
+        return super::keys::verify_second_step(s, name, challenge, methods);
+    }
     let Some(code) = s.secrets.code(CodeArg::Absent, true, CODE_PROMPT)? else {
         return Err(CtlError::SecondFactorRequired(methods));
     };
