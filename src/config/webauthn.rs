@@ -137,20 +137,29 @@ mod tests {
 
     #[test]
     fn an_rp_id_must_cover_the_origin() {
-        let r = rp("rp_id = \"example.org\"\norigin = \"https://id.example.org\"", None);
+        let r = rp(
+            "rp_id = \"example.org\"\norigin = \"https://id.example.org\"",
+            None,
+        );
         assert_eq!(r.unwrap().rp_id, "example.org");
         for bad in ["other.org", "xample.org", "id.example.org.evil"] {
             let text = format!("rp_id = \"{bad}\"\norigin = \"https://id.example.org\"");
             assert!(matches!(
                 rp(&text, None),
-                Err(ConfigError::Invalid { key: "webauthn.rp_id", .. })
+                Err(ConfigError::Invalid {
+                    key: "webauthn.rp_id",
+                    ..
+                })
             ));
         }
         for origin in ["id.example.org", "https://10.0.0.1", "ftp://id.example.org"] {
             let text = format!("origin = \"{origin}\"");
             assert!(matches!(
                 rp(&text, None),
-                Err(ConfigError::Invalid { key: "webauthn.origin", .. })
+                Err(ConfigError::Invalid {
+                    key: "webauthn.origin",
+                    ..
+                })
             ));
         }
         let text = "user_verification = \"sometimes\"";

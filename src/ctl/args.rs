@@ -274,8 +274,8 @@ pub enum Command {
         #[command(flatten)]
         user: User,
         /// What to call the key (shown by `keys`) [default: security key].
-        #[arg(long, value_name = "NAME")]
-        name: Option<String>,
+        #[arg(long = "name", id = "key_name", value_name = "NAME")]
+        key_name: Option<String>,
         /// Prove with a current code (app or SMS) or a recovery code instead of a
         /// touch; `-` reads it after the password.
         #[arg(long, value_name = "CODE")]

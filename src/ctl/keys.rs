@@ -9,9 +9,9 @@ use super::session::{Session, CODE_PROMPT};
 use super::token::{self, KeyFailure};
 use super::{unexpected, CtlError};
 use authd_proto::protocol::{
-    FactorProof, KeyAssertion, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish,
-    KeyRegisterStart, ListKeys, Origin, Proof, RemoveKey, Request, Response, SecondFactor,
-    Secret, Verify, VerifyCode,
+    FactorProof, KeyAssertion, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart,
+    ListKeys, Origin, Proof, RemoveKey, Request, Response, SecondFactor, Secret, Verify,
+    VerifyCode,
 };
 
 /// What a key is called when `add-key` is given no `--name`.

@@ -123,7 +123,11 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::Status => accounts::status(s),
         Command::Sessions { user } => lists::sessions(s, user.name),
         Command::Logout { user, id } => lists::logout(s, user.name, id),
-        Command::AddKey { user, name, code } => keys::add_key(s, user.name, name, code),
+        Command::AddKey {
+            user,
+            key_name,
+            code,
+        } => keys::add_key(s, user.name, key_name, code),
         Command::Keys { user } => keys::keys(s, user.name),
         Command::RemoveKey { user, id, code } => keys::remove_key(s, user.name, id, code),
     }

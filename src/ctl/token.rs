@@ -73,9 +73,15 @@ pub fn assert(origin: &str, options: &str) -> Result<String, KeyFailure> {
     }
     with_key(move |key| {
         let answer = key.do_authentication(origin, options).map_err(|e| {
+            use webauthn_authenticator_rs::error::CtapError;
             use webauthn_authenticator_rs::prelude::WebauthnCError as E;
             match e {
-                E::NoSelectedToken | E::Cancelled => {
+                E::NoSelectedToken | E::Cancelled | E::Ctap(CtapError::Ctap2NoCredentials) => {
+                    KeyFailure::NoKey("none of the account's security keys answered".into())
+                }
+                // The soft token's answer when it holds none of the credentials.
+                #[cfg(feature = "softtoken")]
+                E::Internal => {
                     KeyFailure::NoKey("none of the account's security keys answered".into())
                 }
                 e => KeyFailure::Failed(format!("the security key refused: {e:?}")),

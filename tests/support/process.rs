@@ -54,7 +54,20 @@ pub fn run_ctl(
     input: &str,
     args: &[&str],
 ) -> Output {
+    run_ctl_env(bin, socket, as_uid, &[], input, args)
+}
+
+/// `run_ctl` with `env` set for authctl (e.g. the test build's soft token).
+pub fn run_ctl_env(
+    bin: &Path,
+    socket: &Path,
+    as_uid: Option<(u32, u32)>,
+    env: &[(&str, &str)],
+    input: &str,
+    args: &[&str],
+) -> Output {
     let mut cmd = command_as(bin, as_uid);
+    cmd.envs(env.iter().copied());
     cmd.arg("--socket").arg(socket);
     if !input.is_empty() {
         cmd.arg("--password-stdin");

@@ -15,8 +15,7 @@ use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
 use crate::protocol::{
-    KeyInfo, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey, Response, Secret,
-    MAX_KEYS,
+    KeyInfo, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey, Response, Secret, MAX_KEYS,
 };
 use crate::store::{Account, SecurityKeyRecord};
 use crate::time;
@@ -69,7 +68,10 @@ impl Service {
         refuse_sso_keys(&account)?;
         refuse_full(&account)?;
         match proof {
-            Some(proof) => self.require_factor_proof(caller, &name, proof, "add-key").await?,
+            Some(proof) => {
+                self.require_factor_proof(caller, &name, proof, "add-key")
+                    .await?
+            }
             None if caller.is_admin() => {}
             None => return Err(Error::ProofRequired),
         }

@@ -146,7 +146,10 @@ fn unhex(s: &str) -> Option<[u8; 40]> {
 fn parse(challenge: &Secret) -> Option<(u64, [u8; 32])> {
     let bytes = unhex(challenge.expose())?;
     let (id, token) = bytes.split_at(8);
-    Some((u64::from_be_bytes(id.try_into().ok()?), token.try_into().ok()?))
+    Some((
+        u64::from_be_bytes(id.try_into().ok()?),
+        token.try_into().ok()?,
+    ))
 }
 
 /// Who asks for a challenge, and for which state of the account.
