@@ -28,8 +28,11 @@ all:
 	cargo build --release --bins
 	cargo build --release -p pam_authd
 
-# Bring the test peers (Debian packages, installed when run as root), then build and run
-# every test of the workspace; prints the number of skipped tests (tests/run.sh).
+# Bring the test peers (Debian packages, installed when run as root: also libssl-dev,
+# libudev-dev, libclang-dev and pkg-config, which authd's security keys build with), then
+# build and run every test of the workspace with authd's test-only `softtoken` feature
+# (security keys answered by a software token); prints the number of skipped tests
+# (tests/run.sh). Release builds (`make`) never have that feature.
 test:
 	./tests/run.sh
 

@@ -12,9 +12,12 @@ cd "$(dirname "$0")/.."
 # real SMTP server; systemd: systemd-socket-activate/-analyze; oathtool computes TOTP
 # codes; zbarimg (zbar-tools) reads QR codes; libpam0g-dev + pamtester: the PAM module
 # through the real PAM stack; groff renders the man pages; make: the install test;
-# chromium + chromium-driver: authd-web's browser tests (headless, over WebDriver).
+# chromium + chromium-driver: authd-web's browser tests (headless, over WebDriver);
+# libssl-dev (webauthn-rs), libudev-dev + libclang-dev + pkg-config
+# (webauthn-authenticator-rs's USB support): to build authd's security keys.
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
-libpam0g-dev pamtester make groff chromium chromium-driver"
+libpam0g-dev pamtester make groff chromium chromium-driver \
+libssl-dev libudev-dev libclang-dev pkg-config"
 
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
   | grep -q 'install ok installed' || echo "$p"; done)
@@ -34,10 +37,13 @@ skips=$(mktemp)
 trap 'rm -f "$skips"' EXIT
 export AUTHD_TEST_SKIP_LOG="$skips"
 
-echo "== cargo build --workspace (the PAM tests load the built module)"
-cargo build --workspace || exit 1
-echo "== cargo test --workspace"
-cargo test --workspace
+# authd's test-only `softtoken` feature: authctl answers security-key requests with a
+# software CTAP2 token (tests/integration/keys.rs); release builds never have it.
+FEATURES="authd/softtoken"
+echo "== cargo build --workspace --features $FEATURES (the PAM tests load the built module)"
+cargo build --workspace --features "$FEATURES" || exit 1
+echo "== cargo test --workspace --features $FEATURES"
+cargo test --workspace --features "$FEATURES"
 status=$?
 
 skipped=$(wc -l < "$skips")

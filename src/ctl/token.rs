@@ -229,3 +229,7 @@ fn with_key<T>(
 ) -> Result<T, KeyFailure> {
     device::with(act)
 }
+
+// The software token is for test builds only: a release build must reach real keys.
+#[cfg(all(feature = "softtoken", not(debug_assertions)))]
+compile_error!("the `softtoken` feature is for test builds only, never for release builds");
