@@ -267,3 +267,66 @@ fn a_portal_uid_is_never_an_admin_and_root_is_never_the_portal() {
     assert!(Caller::identify(peer(999), 999, &all).is_admin());
     assert_eq!(portal().hash_share(), Share::ordinary(998));
 }
+
+#[test]
+fn security_key_requests_are_for_admins_and_the_account_itself() {
+    use crate::protocol::{
+        FactorProof, KeyAssertion, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish,
+        KeyRegisterStart, ListKeys, RemoveKey,
+    };
+    let key = || KeyAssertion {
+        challenge: Secret::new("c"),
+        assertion: Secret::new("{}"),
+    };
+    let requests = |name: &str| {
+        vec![
+            Request::KeyRegisterStart(KeyRegisterStart {
+                name: name.into(),
+                key_name: "yk".into(),
+                proof: None,
+            }),
+            Request::KeyRegisterFinish(KeyRegisterFinish {
+                name: name.into(),
+                challenge: Secret::new("c"),
+                credential: "{}".into(),
+            }),
+            Request::ListKeys(ListKeys { name: name.into() }),
+            Request::RemoveKey(RemoveKey {
+                name: name.into(),
+                id: "0a1b2c3d".into(),
+                proof: FactorProof::Key(key()),
+            }),
+            Request::KeyLoginStart(KeyLoginStart {
+                name: name.into(),
+                challenge: Secret::new("c"),
+            }),
+            Request::KeyLoginFinish(KeyLoginFinish {
+                name: name.into(),
+                key: key(),
+                origin: Default::default(),
+            }),
+        ]
+    };
+    let admin = Caller::Admin {
+        peer: peer(0),
+        login: Some("root".into()),
+    };
+    let anon = Caller::Anonymous { peer: peer(4242) };
+    for request in requests("alice") {
+        assert_eq!(required(&request), Access::AdminOrSelf, "{request:?}");
+        assert!(alice().authorize(&request).is_ok(), "{request:?}");
+        assert!(admin.authorize(&request).is_ok(), "{request:?}");
+        for refused in [portal(), anon.clone()] {
+            assert!(
+                matches!(refused.authorize(&request), Err(Error::PermissionDenied(_))),
+                "{request:?}"
+            );
+        }
+    }
+    for request in requests("bob") {
+        assert!(
+            matches!(alice().authorize(&request), Err(Error::PermissionDenied(_))),
+            "{request:?}"
+        );
+    }
+}

@@ -34,6 +34,7 @@ fn a_user_acts_on_its_own_account_only() {
     assert_ok(&as_nobody(&d, "", &["show", "nobody"]));
     assert_ok(&as_nobody(&d, &pw, &["verify", "nobody"]));
     assert_ok(&as_nobody(&d, "", &["log", "nobody"]));
+    assert_ok(&as_nobody(&d, "", &["keys", "nobody"]));
 
     let denied = as_nobody(&d, "", &["--json", "show", "alice"]);
     assert_exit(&denied, 77);
@@ -47,6 +48,9 @@ fn a_user_acts_on_its_own_account_only() {
         ("", vec!["unlock", "nobody"]),
         (pw.as_str(), vec!["set-password", "nobody"]),
         ("", vec!["set-user", "nobody", "--email", "n@example.org"]),
+        ("", vec!["keys", "alice"]),
+        (pw.as_str(), vec!["remove-key", "alice", "0a1b2c3d"]),
+        ("", vec!["add-key", "alice"]),
     ] {
         let out = as_nobody(&d, input, &[&["--json"][..], &args].concat());
         assert_error(&out, 77, "permission_denied");
