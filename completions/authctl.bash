@@ -16,6 +16,9 @@ _authctl() {
             ",$1")
                 cmd="authctl"
                 ;;
+            authctl,add-key)
+                cmd="authctl__subcmd__add__subcmd__key"
+                ;;
             authctl,add-user)
                 cmd="authctl__subcmd__add__subcmd__user"
                 ;;
@@ -43,6 +46,9 @@ _authctl() {
             authctl,help)
                 cmd="authctl__subcmd__help"
                 ;;
+            authctl,keys)
+                cmd="authctl__subcmd__keys"
+                ;;
             authctl,list-users)
                 cmd="authctl__subcmd__list__subcmd__users"
                 ;;
@@ -57,6 +63,9 @@ _authctl() {
                 ;;
             authctl,recovery-codes)
                 cmd="authctl__subcmd__recovery__subcmd__codes"
+                ;;
+            authctl,remove-key)
+                cmd="authctl__subcmd__remove__subcmd__key"
                 ;;
             authctl,remove-user)
                 cmd="authctl__subcmd__remove__subcmd__user"
@@ -94,6 +103,9 @@ _authctl() {
             authctl,verify)
                 cmd="authctl__subcmd__verify"
                 ;;
+            authctl__subcmd__help,add-key)
+                cmd="authctl__subcmd__help__subcmd__add__subcmd__key"
+                ;;
             authctl__subcmd__help,add-user)
                 cmd="authctl__subcmd__help__subcmd__add__subcmd__user"
                 ;;
@@ -121,6 +133,9 @@ _authctl() {
             authctl__subcmd__help,help)
                 cmd="authctl__subcmd__help__subcmd__help"
                 ;;
+            authctl__subcmd__help,keys)
+                cmd="authctl__subcmd__help__subcmd__keys"
+                ;;
             authctl__subcmd__help,list-users)
                 cmd="authctl__subcmd__help__subcmd__list__subcmd__users"
                 ;;
@@ -135,6 +150,9 @@ _authctl() {
                 ;;
             authctl__subcmd__help,recovery-codes)
                 cmd="authctl__subcmd__help__subcmd__recovery__subcmd__codes"
+                ;;
+            authctl__subcmd__help,remove-key)
+                cmd="authctl__subcmd__help__subcmd__remove__subcmd__key"
                 ;;
             authctl__subcmd__help,remove-user)
                 cmd="authctl__subcmd__help__subcmd__remove__subcmd__user"
@@ -179,12 +197,38 @@ _authctl() {
 
     case "${cmd}" in
         authctl)
-            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status sessions logout help"
+            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status sessions logout add-key keys remove-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__add__subcmd__key)
+            opts="-h --name --code --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -314,7 +358,7 @@ _authctl() {
             fi
             case "${prev}" in
                 --method)
-                    COMPREPLY=($(compgen -W "totp sms all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "totp sms all key" -- "${cur}"))
                     return 0
                     ;;
                 --code)
@@ -385,8 +429,22 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help)
-            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status sessions logout help"
+            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status sessions logout add-key keys remove-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__add__subcmd__key)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -524,6 +582,20 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__help__subcmd__keys)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__help__subcmd__list__subcmd__users)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -581,6 +653,20 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help__subcmd__recovery__subcmd__codes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__remove__subcmd__key)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -762,6 +848,24 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__keys)
+            opts="-h --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__list__subcmd__users)
             opts="-h --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -840,6 +944,28 @@ _authctl() {
             ;;
         authctl__subcmd__recovery__subcmd__codes)
             opts="-h --regenerate --code --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__remove__subcmd__key)
+            opts="-h --code --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
