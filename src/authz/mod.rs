@@ -125,7 +125,9 @@ pub fn required(request: &Request) -> Access {
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)
-        | Request::PortalAct(_) => Access::Portal,
+        | Request::PortalAct(_)
+        | Request::PortalKeyStart(_)
+        | Request::PortalKey(_) => Access::Portal,
     }
 }
 

@@ -329,4 +329,20 @@ fn security_key_requests_are_for_admins_and_the_account_itself() {
             "{request:?}"
         );
     }
+    // The portal's own key step, and nobody else's.
+    let start = KeyLoginStart {
+        name: "alice".into(),
+        challenge: Secret::new("c"),
+    };
+    let finish = KeyLoginFinish {
+        name: "alice".into(),
+        key: key(),
+        origin: Default::default(),
+    };
+    for request in [Request::PortalKeyStart(start), Request::PortalKey(finish)] {
+        assert!(portal().authorize(&request).is_ok(), "{request:?}");
+        for refused in [alice(), admin.clone(), anon.clone()] {
+            assert!(refused.authorize(&request).is_err(), "{request:?}");
+        }
+    }
 }

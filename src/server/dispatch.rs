@@ -89,5 +89,7 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::RemoveKey(req) => service.remove_key(caller, req).await,
         Request::KeyLoginStart(req) => service.key_login_start(caller, req).await,
         Request::KeyLoginFinish(req) => service.key_login_finish(caller, req).await,
+        Request::PortalKeyStart(req) => service.portal_key_start(caller, req).await,
+        Request::PortalKey(req) => service.portal_key(caller, req).await,
     }
 }

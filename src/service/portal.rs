@@ -18,8 +18,9 @@ use crate::error::Error;
 use crate::password::check_policy;
 use crate::portal::{self, Refused, Session};
 use crate::protocol::{
-    ConfirmTotp, ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode, PortalProve,
-    PortalSignIn, Response, Secret, ShowUser, Verify, VerifyCode,
+    ConfirmTotp, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, ListKeys, ListSessions, Logout,
+    Origin, PortalAct, PortalAction, PortalCode, PortalProve, PortalSignIn, Response, Secret,
+    ShowUser, Verify, VerifyCode,
 };
 use crate::time;
 
@@ -76,6 +77,34 @@ impl Service {
             origin: origin.clone(),
         };
         match self.verify_code(caller, step).await.map_err(hide_unknown)? {
+            Response::Verified { name } => self.open_session(caller, name, &origin).await,
+            other => Ok(other),
+        }
+    }
+
+    /// Assertion options for the challenge a portal sign-in gave.
+    pub async fn portal_key_start(
+        &self,
+        caller: &Caller,
+        req: KeyLoginStart,
+    ) -> Result<Response, Error> {
+        self.key_login_start(caller, req)
+            .await
+            .map_err(hide_unknown)
+    }
+
+    /// The key step of a portal sign-in: a session once the key's answer is right.
+    pub async fn portal_key(
+        &self,
+        caller: &Caller,
+        req: KeyLoginFinish,
+    ) -> Result<Response, Error> {
+        let origin = req.origin.clone();
+        match self
+            .key_login_finish(caller, req)
+            .await
+            .map_err(hide_unknown)?
+        {
             Response::Verified { name } => self.open_session(caller, name, &origin).await,
             other => Ok(other),
         }
@@ -226,6 +255,31 @@ impl Service {
                 self.new_recovery_codes(caller, &name).await
             }
             PortalAction::Sessions => self.sessions_of(&name),
+            PortalAction::AddKey { key_name } => {
+                fresh()?;
+                self.start_key_registration(caller, &name, key_name)
+            }
+            PortalAction::FinishKey {
+                challenge,
+                credential,
+            } => {
+                let request = KeyRegisterFinish {
+                    name,
+                    challenge,
+                    credential,
+                };
+                let confirmed = self.key_register_finish(caller, request).await?;
+                self.restamp(&hash, &session.account)?;
+                Ok(confirmed)
+            }
+            PortalAction::Keys => self.list_keys(ListKeys { name }),
+            PortalAction::RemoveKey { id } => {
+                self.has_key(&name, &id)?;
+                fresh()?;
+                let done = self.drop_key(caller, &name, &id).await?;
+                self.restamp(&hash, &name)?;
+                Ok(done)
+            }
             PortalAction::Logout { id } => {
                 let id = id.unwrap_or(session.id);
                 self.end_sessions(caller, &name, Some(id), "signed out")

@@ -45,7 +45,7 @@ fn options(
 }
 
 /// The soft token in `file` answers `options`.
-fn answer(file: &Path, options: serde_json::Value) -> Secret {
+pub(crate) fn answer(file: &Path, options: serde_json::Value) -> Secret {
     let file = OpenOptions::new()
         .read(true)
         .write(true)

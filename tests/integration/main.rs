@@ -24,6 +24,8 @@ mod integrity;
 #[cfg(feature = "softtoken")]
 mod keys;
 #[cfg(feature = "softtoken")]
+mod keys_portal;
+#[cfg(feature = "softtoken")]
 mod keys_wire;
 #[cfg(not(feature = "softtoken"))]
 #[test]

@@ -28,7 +28,7 @@ fn daemon_with_portal(also: &[u32]) -> Daemon {
 }
 
 /// A connection as `ids`, past the handshake.
-fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
+pub(crate) fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
     let mut s = connections_as(ids, d, 1).pop().unwrap();
     assert!(matches!(
         call(&mut s, &hello()),
@@ -37,19 +37,19 @@ fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
     s
 }
 
-fn ask(s: &mut UnixStream, request: Request) -> Response {
+pub(crate) fn ask(s: &mut UnixStream, request: Request) -> Response {
     call(s, &request).expect("the daemon answered")
 }
 
 #[track_caller]
-fn error_code(response: Response) -> ErrorCode {
+pub(crate) fn error_code(response: Response) -> ErrorCode {
     match response {
         Response::Error(e) => e.code,
         other => panic!("expected an error, got {other:?}"),
     }
 }
 
-fn sign_in(name: &str, password: &str) -> Request {
+pub(crate) fn sign_in(name: &str, password: &str) -> Request {
     Request::PortalSignIn(PortalSignIn {
         name: name.into(),
         password: Secret::new(password),
@@ -60,7 +60,7 @@ fn sign_in(name: &str, password: &str) -> Request {
     })
 }
 
-fn act(token: &Secret, action: PortalAction) -> Request {
+pub(crate) fn act(token: &Secret, action: PortalAction) -> Request {
     Request::PortalAct(PortalAct {
         session: token.clone(),
         action,

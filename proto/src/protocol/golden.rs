@@ -67,11 +67,13 @@ fn kind(request: &Request) -> &'static str {
         Request::RemoveKey { .. } => "RemoveKey",
         Request::KeyLoginStart { .. } => "KeyLoginStart",
         Request::KeyLoginFinish { .. } => "KeyLoginFinish",
+        Request::PortalKeyStart { .. } => "PortalKeyStart",
+        Request::PortalKey { .. } => "PortalKey",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 37;
+const VARIANTS: usize = 39;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -228,6 +230,18 @@ fn requests() -> Vec<Request> {
             },
             origin: origin(),
         }),
+        Request::PortalKeyStart(KeyLoginStart {
+            name: "al".into(),
+            challenge: s("ch"),
+        }),
+        Request::PortalKey(KeyLoginFinish {
+            name: "al".into(),
+            key: KeyAssertion {
+                challenge: s("ch"),
+                assertion: s("{}"),
+            },
+            origin: origin(),
+        }),
     ]
 }
 
@@ -297,6 +311,11 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "KeyLoginFinish",
         "000000132402616c026368027b7d010473736864010168",
+    ),
+    ("PortalKeyStart", "000000072502616c026368"),
+    (
+        "PortalKey",
+        "000000132602616c026368027b7d010473736864010168",
     ),
 ];
 

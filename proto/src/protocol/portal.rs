@@ -13,7 +13,8 @@ use super::request::{FactorChoice, Origin, Proof};
 use super::Secret;
 
 /// Sign in through the portal: the password. -> `SessionIssued` (no second factor) or
-/// `SecondFactorRequired` with a challenge for `PortalCode`.
+/// `SecondFactorRequired` with a challenge for `PortalCode`, or (with a security key among
+/// the methods) for `PortalKeyStart` and `PortalKey`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalSignIn {
     pub name: String,
@@ -67,6 +68,20 @@ pub enum PortalAction {
     Sessions,
     /// End this session (`None`) or another of the account's. -> `SessionsEnded`.
     Logout { id: Option<u64> },
+    // Appended: security keys (`keys`).
+    /// *fresh*: start registering a security key named `key_name`; hand the options to
+    /// `navigator.credentials.create`. -> `KeyRegistration`.
+    AddKey { key_name: String },
+    /// Finish it with the browser's `RegisterPublicKeyCredential` JSON and the
+    /// challenge `KeyRegistration` gave. -> `Confirmed`.
+    FinishKey {
+        challenge: Secret,
+        credential: String,
+    },
+    /// The account's security keys. -> `Keys`.
+    Keys,
+    /// *fresh*: remove the key `id`. -> `Done`.
+    RemoveKey { id: String },
 }
 
 /// The account's portal sessions (admin or self). -> `Sessions`.

@@ -143,6 +143,11 @@ pub enum Request {
     KeyLoginStart(KeyLoginStart),
     /// The key step of a login (admin or self). -> `Verified`.
     KeyLoginFinish(KeyLoginFinish),
+    /// Portal only: assertion options for the challenge `PortalSignIn` gave.
+    /// -> `KeyAssertionOptions`.
+    PortalKeyStart(KeyLoginStart),
+    /// Portal only: the key step of a portal sign-in. -> `SessionIssued`.
+    PortalKey(KeyLoginFinish),
 }
 
 impl Request {
@@ -185,7 +190,9 @@ impl Request {
             | Request::ListKeys(ListKeys { name })
             | Request::RemoveKey(RemoveKey { name, .. })
             | Request::KeyLoginStart(KeyLoginStart { name, .. })
-            | Request::KeyLoginFinish(KeyLoginFinish { name, .. }) => Some(name),
+            | Request::KeyLoginFinish(KeyLoginFinish { name, .. })
+            | Request::PortalKeyStart(KeyLoginStart { name, .. })
+            | Request::PortalKey(KeyLoginFinish { name, .. }) => Some(name),
         }
     }
 }

@@ -63,7 +63,7 @@ impl Service {
             key_name,
             proof,
         } = req;
-        let key_name = check_key_name(&key_name)?;
+        check_key_name(&key_name)?;
         let account = self.existing(&name)?;
         refuse_sso_keys(&account)?;
         refuse_full(&account)?;
@@ -75,8 +75,22 @@ impl Service {
             None if caller.is_admin() => {}
             None => return Err(Error::ProofRequired),
         }
+        self.start_key_registration(caller, &name, key_name)
+    }
+
+    /// The creation options and the challenge carrying the ceremony, once the caller has
+    /// proved itself (or is an admin, or a portal session with a fresh proof).
+    pub(in crate::service) fn start_key_registration(
+        &self,
+        caller: &Caller,
+        name: &str,
+        key_name: String,
+    ) -> Result<Response, Error> {
+        let key_name = check_key_name(&key_name)?;
         // The proof may have changed the record (a spent recovery code): start from now.
-        let account = self.existing(&name)?;
+        let account = self.existing(name)?;
+        refuse_sso_keys(&account)?;
+        refuse_full(&account)?;
         let party = self.party()?;
         let exclude = account
             .security_keys
@@ -87,17 +101,18 @@ impl Service {
             .webauthn
             .start_securitykey_registration(
                 user_handle(&account),
-                &name,
-                &name,
+                name,
+                name,
                 Some(exclude),
                 None,
                 None,
             )
             .map_err(|e| Error::Internal(format!("starting a key registration: {e}")))?;
         let holder = Holder {
-            account: &name,
+            account: name,
             uid: caller.peer().uid,
-            limited: !caller.is_admin(),
+            // As for login challenges: the portal registers for many accounts.
+            limited: !matches!(caller, Caller::Admin { .. } | Caller::Portal { .. }),
             stamp: account.credential_stamp(),
         };
         let ceremony = Ceremony::Register {
@@ -246,17 +261,33 @@ impl Service {
 
     pub async fn remove_key(&self, caller: &Caller, req: RemoveKey) -> Result<Response, Error> {
         let RemoveKey { name, id, proof } = req;
-        let account = self.existing(&name)?;
+        self.has_key(&name, &id)?;
+        self.require_factor_proof(caller, &name, proof, "remove-key")
+            .await?;
+        self.drop_key(caller, &name, &id).await
+    }
+
+    /// Refuse (before any proof) to remove a key the account does not have.
+    pub(in crate::service) fn has_key(&self, name: &str, id: &str) -> Result<(), Error> {
+        let account = self.existing(name)?;
         refuse_sso(&account)?;
         if !account.security_keys.iter().any(|k| k.id == id) {
             return Err(Error::NotEnrolled(format!(
                 "`{name}` has no security key `{}`",
-                crate::escape::clipped(&id, 16)
+                crate::escape::clipped(id, 16)
             )));
         }
-        self.require_factor_proof(caller, &name, proof, "remove-key")
-            .await?;
-        self.record(&name, time::now(), |acc, _| {
+        Ok(())
+    }
+
+    /// Remove the key `id`, once the caller has proved itself.
+    pub(in crate::service) async fn drop_key(
+        &self,
+        caller: &Caller,
+        name: &str,
+        id: &str,
+    ) -> Result<Response, Error> {
+        self.record(name, time::now(), |acc, _| {
             let Some(at) = acc.security_keys.iter().position(|k| k.id == id) else {
                 return Err(Error::NotEnrolled(format!(
                     "`{}` has no security key `{id}`",
