@@ -95,7 +95,7 @@ impl Service {
         let exclude = account
             .security_keys
             .iter()
-            .map(|k| k.credential_id.clone().into())
+            .map(|k| k.credential_id.clone())
             .collect();
         let (options, state) = party
             .webauthn
