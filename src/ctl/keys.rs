@@ -11,7 +11,6 @@ use super::{unexpected, CtlError};
 use authd_proto::protocol::{
     FactorProof, KeyAssertion, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart,
     ListKeys, Origin, Proof, RemoveKey, Request, Response, SecondFactor, Secret, Verify,
-    VerifyCode,
 };
 
 /// What a key is called when `add-key` is given no `--name`.
@@ -177,19 +176,7 @@ pub fn verify_second_step(
         }
         Err(TouchFailed::Key(KeyFailure::NoKey(why))) => {
             eprintln!("authctl: {why}; enter a code instead (app, SMS or recovery code)");
-            let Some(code) = s.secrets.code(CodeArg::Absent, true, CODE_PROMPT)? else {
-                return Err(CtlError::SecondFactorRequired(methods));
-            };
-            let request = Request::VerifyCode(VerifyCode {
-                name,
-                challenge,
-                code,
-                origin: Origin::default(),
-            });
-            match s.call(request)? {
-                Response::Verified { name } => Ok(Outcome::Verified(name)),
-                other => Err(unexpected(other)),
-            }
+            super::session::code_step(s, name, challenge, methods)
         }
         Err(e) => Err(e.into()),
     }

@@ -6,8 +6,8 @@ use super::secrets::{CodeArg, Secrets};
 use super::{unexpected, CtlError};
 use authd_proto::client::Client;
 use authd_proto::protocol::{
-    FactorState, Origin, Proof, Request, Response, SecondFactor, SendCode, ShowUser, Verify,
-    VerifyCode,
+    FactorState, Origin, Proof, Request, Response, SecondFactor, Secret, SendCode, ShowUser,
+    Verify, VerifyCode,
 };
 
 pub const CODE_PROMPT: &str = "Verification code: ";
@@ -103,6 +103,16 @@ pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, C
     if methods.contains(&SecondFactor::SecurityKey) {
         return super::keys::verify_second_step(s, name, challenge, methods);
     }
+    code_step(s, name, challenge, methods)
+}
+
+/// The code for a login challenge: asked for (or the next stdin line), then sent.
+pub fn code_step(
+    s: &mut Session,
+    name: String,
+    challenge: Secret,
+    methods: Vec<SecondFactor>,
+) -> Result<Outcome, CtlError> {
     let Some(code) = s.secrets.code(CodeArg::Absent, true, CODE_PROMPT)? else {
         return Err(CtlError::SecondFactorRequired(methods));
     };

@@ -53,6 +53,16 @@ pub fn add_key(d: &Daemon, user: &str, token: &Path) -> String {
         .to_string()
 }
 
+/// alice and bob, each with a password and a key of their own: their tokens.
+pub fn two_with_keys(d: &Daemon) -> (PathBuf, PathBuf) {
+    d.user_with_password("alice");
+    d.user_with_password("bob");
+    let (ta, tb) = (token(d, "alice"), token(d, "bob"));
+    add_key(d, "alice", &ta);
+    add_key(d, "bob", &tb);
+    (ta, tb)
+}
+
 fn verify(d: &Daemon, token: &Path, env: &[(&str, &str)]) -> Output {
     with_token(d, token, env, &pw(), &["--json", "verify", "alice"])
 }
@@ -152,11 +162,7 @@ fn an_older_copy_of_the_key_is_refused_as_a_clone() {
 #[test]
 fn another_accounts_key_does_not_log_in() {
     let d = start("");
-    d.user_with_password("alice");
-    d.user_with_password("bob");
-    let (ta, tb) = (token(&d, "alice"), token(&d, "bob"));
-    add_key(&d, "alice", &ta);
-    add_key(&d, "bob", &tb);
+    let (ta, tb) = two_with_keys(&d);
     // alice's token holds none of bob's credentials: no key answers, no code follows.
     let out = with_token(&d, &ta, &[], &pw(), &["--json", "verify", "bob"]);
     assert_error(&out, 1, "second_factor_required");

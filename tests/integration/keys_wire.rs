@@ -13,7 +13,7 @@ use webauthn_authenticator_rs::prelude::{RequestChallengeResponse, Url, Webauthn
 use webauthn_authenticator_rs::softtoken::SoftTokenFile;
 
 use crate::daemon::*;
-use crate::keys::{add_key, start, token};
+use crate::keys::{add_key, start, token, two_with_keys};
 
 /// The password step: the challenge for the key step.
 fn challenge(client: &mut authd::client::Client, name: &str) -> Secret {
@@ -120,11 +120,7 @@ fn a_replayed_assertion_is_refused() {
 #[test]
 fn a_key_registered_to_another_account_is_refused() {
     let d = start("");
-    d.user_with_password("alice");
-    d.user_with_password("bob");
-    let (ta, tb) = (token(&d, "alice"), token(&d, "bob"));
-    add_key(&d, "alice", &ta);
-    add_key(&d, "bob", &tb);
+    let (ta, _) = two_with_keys(&d);
     let mut client = d.client();
     // alice's credential, offered for bob's challenge.
     let first = challenge(&mut client, "alice");
