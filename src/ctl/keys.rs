@@ -87,7 +87,7 @@ pub fn remove_key(
 /// Proof of holding the account: with a key (and no `--code`), the password and a
 /// touch; else (or when no key answers) the password and a code when 2FA is on.
 fn factor_proof(s: &mut Session, name: &str, code: CodeArg) -> Result<FactorProof, CtlError> {
-    if matches!(code, CodeArg::Absent) && !list(s, name)?.is_empty() {
+    if matches!(code, CodeArg::Absent) && s.has_keys(name)? {
         let password = s.secrets.read("Password: ")?;
         let request = Request::Verify(Verify {
             name: name.into(),

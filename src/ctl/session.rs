@@ -6,8 +6,8 @@ use super::secrets::{CodeArg, Secrets};
 use super::{unexpected, CtlError};
 use authd_proto::client::Client;
 use authd_proto::protocol::{
-    FactorState, Origin, Proof, Request, Response, SecondFactor, Secret, SendCode, ShowUser,
-    Verify, VerifyCode,
+    FactorState, ListKeys, Origin, Proof, Request, Response, SecondFactor, Secret, SendCode,
+    ShowUser, Verify, VerifyCode,
 };
 
 pub const CODE_PROMPT: &str = "Verification code: ";
@@ -40,6 +40,11 @@ impl Session {
             account.totp == FactorState::On,
             account.sms == FactorState::On,
         );
+        if !totp && !sms && self.has_keys(name)? {
+            // A key's touch proves only where the request takes a key proof
+            // (`keys`); elsewhere a recovery code stands in for it.
+            return Ok(true);
+        }
         if sms && !totp && !code_given && self.secrets.interactive() {
             // Rate limited: the code sent a moment ago is still good.
             if let Ok(Response::SmsSent { to, .. }) =
@@ -52,6 +57,14 @@ impl Session {
             }
         }
         Ok(totp || sms)
+    }
+
+    /// Does the account have a security key?
+    pub fn has_keys(&mut self, name: &str) -> Result<bool, CtlError> {
+        match self.call(Request::ListKeys(ListKeys { name: name.into() }))? {
+            Response::Keys { keys } => Ok(!keys.is_empty()),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// The password, then a code if the account has a second factor (or `--code -`

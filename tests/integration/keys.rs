@@ -254,6 +254,13 @@ fn a_key_as_the_only_factor_falls_back_to_a_recovery_code() {
         stderr(&out)
     );
     assert_eq!(show(&d, "alice")["recovery_codes_left"], 9);
+    // Where a request takes no touch, a recovery code stands in: authctl asks for one.
+    let input = format!("{GOOD_PW}\n{}\n", codes[1].as_str().unwrap());
+    assert_ok(&d.ctl_stdin(&input, &["disable-2fa", "alice", "--method", "key"]));
+    assert_eq!(
+        json(&d.ctl(&["--json", "keys", "alice"]))["keys"],
+        serde_json::json!([])
+    );
 }
 
 #[test]
