@@ -429,6 +429,63 @@ mod tests {
     }
 
     #[test]
+    fn a_ceremony_rides_on_a_challenge_that_still_redeems_once() {
+        use webauthn_rs::prelude::{Url, WebauthnBuilder};
+        let origin = Url::parse("https://login.example.test").unwrap();
+        let webauthn = WebauthnBuilder::new("login.example.test", &origin)
+            .unwrap()
+            .build()
+            .unwrap();
+        let ceremony = || {
+            let (_, state) = webauthn
+                .start_securitykey_registration(
+                    webauthn_rs::prelude::Uuid::nil(),
+                    "alice",
+                    "alice",
+                    None,
+                    None,
+                    None,
+                )
+                .unwrap();
+            Ceremony::Register {
+                state: Box::new(state),
+                key_name: "yk".into(),
+            }
+        };
+        let c = Challenges::default();
+        let now = Instant::now();
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert!(c.attach(&t, "alice", 1000, now, ceremony()).is_ok());
+        assert!(
+            c.attach(&t, "alice", 1000, now, ceremony()).is_ok(),
+            "replaced"
+        );
+        assert_eq!(c.table().unwrap().ceremonies, 1);
+        let (stamp, carried) = c.take_with(&t, "alice", 1000, now).unwrap();
+        assert_eq!(stamp, STAMP);
+        assert!(matches!(carried, Some(Ceremony::Register { .. })));
+        assert!(c.take_with(&t, "alice", 1000, now).is_none(), "second use");
+        assert_eq!(c.table().unwrap().ceremonies, 0);
+
+        // Another uid's attempt burns it, as a failed take would.
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert!(matches!(
+            c.attach(&t, "alice", 1001, now, ceremony()),
+            Err(Error::ChallengeExpired)
+        ));
+        assert!(c.take(&t, "alice", 1000, now).is_none());
+        // Expired: refused.
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        let late = now + CHALLENGE_TTL;
+        assert!(c.attach(&t, "alice", 1000, late, ceremony()).is_err());
+        // A code still redeems a challenge that carries a ceremony (no key answered).
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        c.attach(&t, "alice", 1000, now, ceremony()).unwrap();
+        assert_eq!(c.take(&t, "alice", 1000, now), Some(STAMP));
+        assert_eq!(c.table().unwrap().ceremonies, 0);
+    }
+
+    #[test]
     fn expired_challenges_make_room() {
         let c = Challenges::default();
         let now = Instant::now();
