@@ -9,7 +9,7 @@
 //! else `https://` and the machine's host name.
 
 use serde::Deserialize;
-use webauthn_rs::prelude::Url;
+use webauthn_rs::prelude::{Url, Uuid};
 
 use super::{ConfigError, WebConfig};
 
@@ -44,6 +44,8 @@ pub struct WebauthnConfig {
     /// The origin assertions must come from, e.g. `https://id.example.org`.
     pub origin: Option<String>,
     pub user_verification: UserVerification,
+    /// Key models (AAGUIDs) that may register; empty: any.
+    pub allowed_aaguids: Vec<String>,
 }
 
 /// The relying party in force: rp_id and origin with the defaults applied.
@@ -52,6 +54,7 @@ pub struct RelyingParty {
     pub rp_id: String,
     pub origin: Url,
     pub user_verification: UserVerification,
+    pub allowed_aaguids: Vec<Uuid>,
 }
 
 impl WebauthnConfig {
@@ -86,10 +89,22 @@ impl WebauthnConfig {
                 &format!("must be the origin's host `{host}` or a parent domain of it"),
             ));
         }
+        let allowed_aaguids = self
+            .allowed_aaguids
+            .iter()
+            .map(|text| Uuid::parse_str(text.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| {
+                invalid(
+                    "webauthn.allowed_aaguids",
+                    "must list AAGUIDs such as \"cb69481e-8ff7-4039-93ec-0a2729a154a8\"",
+                )
+            })?;
         Ok(RelyingParty {
             rp_id,
             origin,
             user_verification: self.user_verification,
+            allowed_aaguids,
         })
     }
 }
@@ -164,5 +179,14 @@ mod tests {
         }
         let text = "user_verification = \"sometimes\"";
         assert!(toml::from_str::<WebauthnConfig>(text).is_err());
+        let text = "allowed_aaguids = [\"0fb9bcbc-a0d4-4042-bbb0-559bc1631e28\"]";
+        assert_eq!(rp(text, None).unwrap().allowed_aaguids.len(), 1);
+        assert!(matches!(
+            rp("allowed_aaguids = [\"yubikey\"]", None),
+            Err(ConfigError::Invalid {
+                key: "webauthn.allowed_aaguids",
+                ..
+            })
+        ));
     }
 }

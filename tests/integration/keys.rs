@@ -314,3 +314,24 @@ fn failed_assertions_count_toward_the_lockout() {
     assert_ok(&d.ctl(&["unlock", "alice"]));
     assert_ok(&verify(&d, &t, &[]));
 }
+
+#[test]
+fn only_the_key_models_allowed_may_register() {
+    // The soft token reports webauthn-authenticator-rs's AAGUID.
+    let soft = "0fb9bcbc-a0d4-4042-bbb0-559bc1631e28";
+    let other = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
+    let d = start(&format!("allowed_aaguids = [\"{other}\"]\n"));
+    d.user_with_password("alice");
+    let t = token(&d, "alice");
+    let out = with_token(&d, &t, &[], "", &["--json", "add-key", "alice"]);
+    assert_error(&out, 1, "denied");
+    assert!(stderr(&out).contains(soft), "{}", stderr(&out));
+    assert_eq!(
+        json(&d.ctl(&["--json", "keys", "alice"]))["keys"],
+        serde_json::json!([])
+    );
+
+    let d = start(&format!("allowed_aaguids = [\"{other}\", \"{soft}\"]\n"));
+    d.user_with_password("alice");
+    add_key(&d, "alice", &token(&d, "alice"));
+}

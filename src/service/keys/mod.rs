@@ -8,6 +8,7 @@
 //! Never here: a software token, or any trust in what a client says about a key beyond
 //! what webauthn-rs verifies (origin, rp_id hash, challenge, signature, counter).
 
+mod aaguid;
 mod register;
 
 use std::time::Duration;

@@ -152,6 +152,7 @@ impl Service {
             .webauthn
             .finish_securitykey_registration(&answer, &state)
             .map_err(|e| Error::KeyRefused(e.to_string()))?;
+        super::aaguid::check(&party.rp.allowed_aaguids, &answer)?;
         let json = serde_json::to_value(&key)
             .map_err(|e| Error::Internal(format!("a key credential does not serialise: {e}")))?;
         if party.requires_verification() && json["cred"]["user_verified"] != true {
