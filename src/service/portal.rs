@@ -14,11 +14,12 @@ use super::login::origin_detail;
 use super::{refuse_sso, Service};
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
+use crate::account::check_phone;
 use crate::error::Error;
 use crate::password::check_policy;
 use crate::portal::{self, Refused, Session};
 use crate::protocol::{
-    ConfirmTotp, ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode, PortalProve,
+    ConfirmSms, ConfirmTotp, ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode, PortalProve,
     PortalSignIn, Response, Secret, ShowUser, Verify, VerifyCode,
 };
 use crate::time;
@@ -210,6 +211,19 @@ impl Service {
                 let confirmed = self
                     .confirm_totp(caller, ConfirmTotp { name, code })
                     .await?;
+                self.restamp(&hash, &session.account)?;
+                Ok(confirmed)
+            }
+            PortalAction::EnableSms { phone } => {
+                refuse_sso(&self.existing(&name)?)?;
+                let phone = phone.as_deref().map(check_phone).transpose()?;
+                fresh()?;
+                let sent = self.start_sms(caller, &name, phone).await?;
+                self.restamp(&hash, &name)?;
+                Ok(sent)
+            }
+            PortalAction::ConfirmSms { code } => {
+                let confirmed = self.confirm_sms(caller, ConfirmSms { name, code }).await?;
                 self.restamp(&hash, &session.account)?;
                 Ok(confirmed)
             }

@@ -61,11 +61,12 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalAct { .. } => "PortalAct",
         Request::ListSessions { .. } => "ListSessions",
         Request::Logout { .. } => "Logout",
+        Request::PortalSendCode { .. } => "PortalSendCode",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 31;
+const VARIANTS: usize = 32;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -190,6 +191,10 @@ fn requests() -> Vec<Request> {
             name: "al".into(),
             id: Some(3),
         }),
+        Request::PortalSendCode(PortalSendCode {
+            name: "al".into(),
+            challenge: s("ch"),
+        }),
     ]
 }
 
@@ -248,6 +253,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ("PortalAct", "000000061c0273650400"),
     ("ListSessions", "000000041d02616c"),
     ("Logout", "000000061e02616c0103"),
+    ("PortalSendCode", "000000071f02616c026368"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

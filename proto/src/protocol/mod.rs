@@ -35,8 +35,8 @@ pub use request::{
 };
 
 pub use portal::{
-    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalProve, PortalSignIn,
-    SessionInfo,
+    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalProve, PortalSendCode,
+    PortalSignIn, SessionInfo,
 };
 
 /// Bumped on any incompatible change to `Request` or `Response`.
@@ -404,6 +404,14 @@ mod tests {
             Request::PortalAct(PortalAct {
                 session: s(),
                 action: PortalAction::ConfirmTotp { code: s() },
+            }),
+            Request::PortalAct(PortalAct {
+                session: s(),
+                action: PortalAction::ConfirmSms { code: s() },
+            }),
+            Request::PortalSendCode(PortalSendCode {
+                name: "alice".into(),
+                challenge: s(),
             }),
         ]
     }

@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::portal::{ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSignIn};
+use super::portal::{
+    ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSendCode, PortalSignIn,
+};
 use super::Secret;
 
 /// An edit to an optional account field.
@@ -122,6 +124,9 @@ pub enum Request {
     ListSessions(ListSessions),
     /// End an account's portal sessions (admin or self). -> `SessionsEnded`.
     Logout(Logout),
+    /// Portal only: text a login code for a pending sign-in (its challenge, not spent).
+    /// -> `SmsSent`.
+    PortalSendCode(PortalSendCode),
 }
 
 impl Request {
@@ -157,6 +162,7 @@ impl Request {
             | Request::Log(Log { name, .. })
             | Request::PortalSignIn(PortalSignIn { name, .. })
             | Request::PortalCode(PortalCode { name, .. })
+            | Request::PortalSendCode(PortalSendCode { name, .. })
             | Request::ListSessions(ListSessions { name })
             | Request::Logout(Logout { name, .. }) => Some(name),
         }

@@ -199,15 +199,44 @@ impl Challenges {
         uid: u32,
         now: Instant,
     ) -> Option<[u8; 32]> {
+        self.check(challenge, account, uid, now, true)
+    }
+
+    /// Look at a challenge without spending it (sending an SMS code for a pending
+    /// sign-in): the same checks as `take`, and the stamp. A challenge that fails them
+    /// is spent all the same, as by `take`.
+    pub fn peek(
+        &self,
+        challenge: &Secret,
+        account: &str,
+        uid: u32,
+        now: Instant,
+    ) -> Option<[u8; 32]> {
+        self.check(challenge, account, uid, now, false)
+    }
+
+    fn check(
+        &self,
+        challenge: &Secret,
+        account: &str,
+        uid: u32,
+        now: Instant,
+        spend: bool,
+    ) -> Option<[u8; 32]> {
         let bytes = unhex(challenge.expose())?;
         let (id, token) = bytes.split_at(8);
         let id = u64::from_be_bytes(id.try_into().ok()?);
-        let p = self.table().ok()?.remove(id)?;
+        let mut table = self.table().ok()?;
+        let p = table.pending.get(&id)?;
         let valid = bool::from(p.token.ct_eq(token))
             && p.account == account
             && p.uid == uid
             && p.expires > now;
-        valid.then_some(p.stamp)
+        let stamp = p.stamp;
+        if spend || !valid {
+            table.remove(id);
+        }
+        valid.then_some(stamp)
     }
 
     #[cfg(test)]
@@ -262,6 +291,25 @@ mod tests {
         assert_eq!(c.take(&t, "alice", 1000, now + CHALLENGE_TTL), None);
 
         assert_eq!(c.take(&Secret::new("zz"), "alice", 1000, now), None);
+    }
+
+    #[test]
+    fn a_peek_spends_nothing_but_a_failed_one_burns_it() {
+        let c = Challenges::default();
+        let now = Instant::now();
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "alice", 1000, now), Some(STAMP));
+        assert_eq!(c.peek(&t, "alice", 1000, now), Some(STAMP), "still there");
+        assert_eq!(c.take(&t, "alice", 1000, now), Some(STAMP));
+        assert_eq!(c.peek(&t, "alice", 1000, now), None, "spent by take");
+
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "bob", 1000, now), None, "another account's");
+        assert_eq!(c.take(&t, "alice", 1000, now), None, "a failed peek burns it");
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "alice", 1001, now), None, "another uid");
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "alice", 1000, now + CHALLENGE_TTL), None);
     }
 
     #[test]
