@@ -33,6 +33,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/reset", get(reset::show).post(reset::submit))
         .route("/login", get(signin::show).post(signin::submit))
         .route("/login/code", post(signin::code))
+        .route("/login/sms", post(signin::send_sms))
         .route("/settings", get(account::show))
         .route("/settings/password", post(settings::change_password))
         .route("/settings/totp", post(settings::enable_totp))

@@ -127,16 +127,19 @@ pub fn login_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Mar
     layout(public, "Sign in", body)
 }
 
+/// What the code page says about SMS: where a code was just sent, and whether the
+/// account has SMS verification (then `#send-sms-form` offers to send one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmsStep<'a> {
+    pub sent_to: Option<&'a str>,
+    pub offer: bool,
+}
+
 /// The second step of a sign-in: a code from the app, an SMS or a recovery code.
-pub fn code_form(
-    public: &PublicUrl,
-    csrf: &str,
-    sms_sent_to: Option<&str>,
-    note: Option<&Message>,
-) -> Markup {
+pub fn code_form(public: &PublicUrl, csrf: &str, sms: SmsStep<'_>, note: Option<&Message>) -> Markup {
     let body = html! {
         @if let Some(note) = note { (message(note)) }
-        @if let Some(to) = sms_sent_to {
+        @if let Some(to) = sms.sent_to {
             (message(&Message::Status(format!("A code was sent by SMS to {to}."))))
         }
         form #code-form method="post" action=(public.path("/login/code")) {
@@ -151,6 +154,15 @@ pub fn code_form(
                 }
             }
             button type="submit" { "Verify" }
+        }
+        @if sms.offer {
+            form #send-sms-form method="post" action=(public.path("/login/sms")) {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" {
+                    @if sms.sent_to.is_some() { "Send me a new code by SMS" }
+                    @else { "Send me a code by SMS" }
+                }
+            }
         }
     };
     layout(public, "Enter your verification code", body)
@@ -236,9 +248,20 @@ mod tests {
         assert!(login.contains(r#"<form id="login-form" method="post" action="/login">"#));
         assert!(login.contains(r#"name="user""#) && login.contains(r#"name="password""#));
         assert!(login.contains(r#"<label for="user">"#));
-        let code = code_form(&public, "t", Some("+49 *** 12"), None).into_string();
+        let sms = SmsStep {
+            sent_to: Some("+49 *** 12"),
+            offer: false,
+        };
+        let code = code_form(&public, "t", sms, None).into_string();
         assert!(code.contains(r#"<form id="code-form" method="post" action="/login/code">"#));
         assert!(code.contains(r#"name="code""#) && code.contains("+49 *** 12"));
+        assert!(!code.contains("send-sms-form"));
+        let offer = SmsStep {
+            sent_to: None,
+            offer: true,
+        };
+        let offered = code_form(&public, "t", offer, None).into_string();
+        assert!(offered.contains(r#"<form id="send-sms-form" method="post" action="/login/sms">"#));
         assert!(!code.contains("<script") && !login.contains("style="));
     }
 }
