@@ -12,15 +12,15 @@ use std::time::Instant;
 
 use super::login::origin_detail;
 use super::{refuse_sso, Service};
+use crate::account::check_phone;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
-use crate::account::check_phone;
 use crate::error::Error;
 use crate::password::check_policy;
 use crate::portal::{self, Refused, Session};
 use crate::protocol::{
-    ConfirmSms, ConfirmTotp, ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode, PortalProve,
-    PortalSignIn, Response, Secret, ShowUser, Verify, VerifyCode,
+    ConfirmSms, ConfirmTotp, ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode,
+    PortalProve, PortalSignIn, Response, Secret, ShowUser, Verify, VerifyCode,
 };
 use crate::time;
 

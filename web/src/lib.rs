@@ -18,6 +18,9 @@
 //! - [`account`]: the signed-in settings page and signing out.
 //! - [`settings`], [`settings_pages`]: changing the password, turning on app
 //!   verification, the recovery codes shown once; [`qr`]: the QR code as a PNG `data:` URL.
+//! - [`settings_sms`], [`settings_sms_pages`]: turning on SMS verification.
+//! - [`settings_more`], [`settings_more_pages`]: turning 2FA off (all of it, or the app
+//!   or SMS alone), new recovery codes, the sessions list.
 //! - [`reply`]: what the handlers share (HTML answers, refusals, the CSRF form token,
 //!   one call to authd).
 //!
@@ -39,4 +42,6 @@ pub mod settings;
 pub mod settings_more;
 pub mod settings_more_pages;
 pub mod settings_pages;
+pub mod settings_sms;
+pub mod settings_sms_pages;
 pub mod signin;

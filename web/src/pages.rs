@@ -136,7 +136,12 @@ pub struct SmsStep<'a> {
 }
 
 /// The second step of a sign-in: a code from the app, an SMS or a recovery code.
-pub fn code_form(public: &PublicUrl, csrf: &str, sms: SmsStep<'_>, note: Option<&Message>) -> Markup {
+pub fn code_form(
+    public: &PublicUrl,
+    csrf: &str,
+    sms: SmsStep<'_>,
+    note: Option<&Message>,
+) -> Markup {
     let body = html! {
         @if let Some(note) = note { (message(note)) }
         @if let Some(to) = sms.sent_to {
@@ -195,9 +200,12 @@ pub fn settings(
             @if account.totp != FactorState::On {
                 (crate::settings_pages::enable_totp_form(public, csrf))
             }
+            @if account.sms != FactorState::On {
+                (crate::settings_sms_pages::enable_form(public, csrf, account.phone.as_deref(), None))
+            }
             @if two_factor(account) {
                 (crate::settings_more_pages::regenerate_form(public, csrf, None))
-                (crate::settings_more_pages::disable_form(public, csrf, None))
+                (crate::settings_more_pages::disable_form(public, csrf, both_factors(account), None))
             }
         }
         (crate::settings_more_pages::sessions(public, csrf, sessions, current))
@@ -212,6 +220,11 @@ pub fn settings(
 /// Does a proof of this account need a code as well as the password?
 pub fn two_factor(account: &AccountInfo) -> bool {
     account.totp == FactorState::On || account.sms == FactorState::On
+}
+
+/// Are both the app and SMS on (so that turning 2FA off asks which)?
+pub fn both_factors(account: &AccountInfo) -> bool {
+    account.totp == FactorState::On && account.sms == FactorState::On
 }
 
 /// A refused or failed request (403, 429, 503) explained.

@@ -47,6 +47,12 @@ pub struct SettingsForm {
     /// Which session to end (`/settings/sessions/end`): a number, or `all`.
     #[serde(default)]
     pub(crate) id: String,
+    /// The number SMS codes go to (`/settings/sms`); empty: the account's own.
+    #[serde(default)]
+    pub(crate) phone: String,
+    /// Which second factor to turn off (`/settings/2fa/disable`): `app`, `sms` or `all`.
+    #[serde(default)]
+    pub(crate) method: String,
 }
 
 impl Drop for SettingsForm {
@@ -100,6 +106,49 @@ pub(crate) async fn prove(
         },
     });
     call(app, &request).await.map(|_| ())
+}
+
+/// The proof form again (`note` above it), posting back to `proving.action`.
+pub(crate) fn prove_again(
+    app: &App,
+    headers: &HeaderMap,
+    status: StatusCode,
+    proving: &view::Proving<'_>,
+    note: Option<Message>,
+) -> Response {
+    let public = &app.settings.public;
+    form_page(app, headers, status, |csrf| {
+        view::prove_form(public, csrf, proving, note.as_ref())
+    })
+}
+
+/// A sensitive act's form came back with a password (from `#prove-form`): prove with
+/// it (and the code) first. A refused proof: the proof form again, with why.
+pub(crate) async fn prove_if_given(
+    app: &App,
+    headers: &HeaderMap,
+    token: &Secret,
+    sent: &mut SettingsForm,
+    proving: &view::Proving<'_>,
+) -> Result<(), Box<Response>> {
+    if sent.password.is_empty() {
+        return Ok(());
+    }
+    let password = std::mem::take(&mut sent.password);
+    let code = std::mem::take(&mut sent.code);
+    let Err(e) = prove(app, token, password, code).await else {
+        return Ok(());
+    };
+    if e.remote_code() == Some(ErrorCode::SessionInvalid) {
+        return Err(Box::new(to_login(app)));
+    }
+    let Some(text) = said(&e) else {
+        return Err(Box::new(unavailable(app, &e.to_string())));
+    };
+    tracing::info!(code = e.code_name(), "proof refused");
+    let note = Some(Message::Alert(text));
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    Err(Box::new(prove_again(app, headers, status, proving, note)))
 }
 
 /// What an error from authd means to the person at the form; `None`: not theirs to mend.
@@ -186,23 +235,11 @@ pub async fn enable_totp(
     };
     let public = &app.settings.public;
     let prove_again = |status, note: Option<Message>| {
-        form_page(&app, &headers, status, |csrf| {
-            view::prove_form(public, csrf, note.as_ref())
-        })
+        prove_again(&app, &headers, status, &view::PROVE_TOTP, note)
     };
-    if !sent.password.is_empty() {
-        let password = std::mem::take(&mut sent.password);
-        let code = std::mem::take(&mut sent.code);
-        if let Err(e) = prove(&app, &token, password, code).await {
-            if e.remote_code() == Some(ErrorCode::SessionInvalid) {
-                return to_login(&app);
-            }
-            let Some(text) = said(&e) else {
-                return unavailable(&app, &e.to_string());
-            };
-            tracing::info!(code = e.code_name(), "proof refused");
-            return prove_again(StatusCode::UNPROCESSABLE_ENTITY, Some(Message::Alert(text)));
-        }
+    let proving = &view::PROVE_TOTP;
+    if let Err(answer) = prove_if_given(&app, &headers, &token, &mut sent, proving).await {
+        return *answer;
     }
     match call(&app, &act(&token, PortalAction::EnableTotp)).await {
         Ok(Reply::TotpEnrolment {
@@ -260,8 +297,9 @@ pub async fn confirm_totp(
                 .iter()
                 .map(|c| c.expose().to_string())
                 .collect();
+            let on = Message::Status("App verification is on.".into());
             form_page(&app, &headers, StatusCode::OK, |csrf| {
-                view::recovery_codes(public, csrf, &codes, None)
+                view::recovery_codes(public, csrf, &codes, Some(&on))
             })
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),

@@ -207,7 +207,12 @@ fn pending(app: &App, headers: &HeaderMap) -> Result<(String, String), Box<Respo
         .and_then(|v| parse_pending(&v))
         .ok_or_else(|| {
             let why = Message::Alert(TOO_LONG.into());
-            Box::new(login_page(app, headers, StatusCode::BAD_REQUEST, Some(&why)))
+            Box::new(login_page(
+                app,
+                headers,
+                StatusCode::BAD_REQUEST,
+                Some(&why),
+            ))
         })
 }
 
@@ -253,18 +258,36 @@ pub async fn send_sms(
                      for a new one later ({e})."
                 );
                 let why = Message::Alert(text);
-                code_page(&app, &headers, StatusCode::TOO_MANY_REQUESTS, offer, Some(&why))
+                code_page(
+                    &app,
+                    &headers,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    offer,
+                    Some(&why),
+                )
             }
             Some(ErrorCode::Locked | ErrorCode::InvalidInput) => {
                 tracing::info!(code = e.code_name(), "sign-in SMS refused");
                 let why = Message::Alert(e.to_string());
-                code_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, offer, Some(&why))
+                code_page(
+                    &app,
+                    &headers,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    offer,
+                    Some(&why),
+                )
             }
             Some(ErrorCode::NotEnrolled) => {
                 tracing::info!("sign-in SMS refused: no SMS verification");
                 let why = Message::Alert("This account does not use SMS codes.".into());
                 let none = SmsStep::default();
-                code_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, none, Some(&why))
+                code_page(
+                    &app,
+                    &headers,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    none,
+                    Some(&why),
+                )
             }
             Some(ErrorCode::Denied) => {
                 tracing::info!("sign-in SMS refused: the sign-in is no longer pending");

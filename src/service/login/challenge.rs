@@ -305,7 +305,11 @@ mod tests {
 
         let t = c.issue(holder("alice", 1000), now).unwrap();
         assert_eq!(c.peek(&t, "bob", 1000, now), None, "another account's");
-        assert_eq!(c.take(&t, "alice", 1000, now), None, "a failed peek burns it");
+        assert_eq!(
+            c.take(&t, "alice", 1000, now),
+            None,
+            "a failed peek burns it"
+        );
         let t = c.issue(holder("alice", 1000), now).unwrap();
         assert_eq!(c.peek(&t, "alice", 1001, now), None, "another uid");
         let t = c.issue(holder("alice", 1000), now).unwrap();
