@@ -88,7 +88,7 @@ pub async fn enable_sms(
                 }
                 Some(ErrorCode::RateLimited) => refused(
                     StatusCode::TOO_MANY_REQUESTS,
-                    format!("A code was sent by SMS less than a minute ago ({e})."),
+                    format!("A code was already sent a short while ago ({e})."),
                 ),
                 Some(ErrorCode::Exists) => refused(
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -254,8 +254,8 @@ pub async fn send_sms(
             Some(ErrorCode::RateLimited) => {
                 tracing::info!("sign-in SMS refused: rate limited");
                 let text = format!(
-                    "A code was sent by SMS less than a minute ago: use that one, or ask \
-                     for a new one later ({e})."
+                    "A code was already sent a short while ago: use that one. A new one \
+                     can be sent later ({e})."
                 );
                 let why = Message::Alert(text);
                 code_page(
