@@ -256,3 +256,48 @@ fn a_second_code_within_the_minute_is_refused_with_when() {
     assert_eq!(alone.status, 400, "{}", alone.body);
     says(&alone, "alert", "please sign in again");
 }
+
+#[test]
+fn a_stale_proof_asks_for_the_password_and_keeps_the_number() {
+    let Some((d, web, gw, _dir)) = portal("min_interval = \"0s\"\n[web]\nfresh_proof = 2") else {
+        return;
+    };
+    d.user_with_password("fay");
+    let mut b = Browser::default();
+    let settings = sign_in_as(&mut b, &web, "fay", GOOD_PW, None);
+    wait_for_clock(session_instant(&d, "fay", "created") + 2);
+
+    let asked = post(
+        &mut b,
+        &web,
+        &settings,
+        "/settings/sms",
+        &[("phone", PHONE)],
+    );
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked
+        .body
+        .contains(r#"<form id="prove-form" method="post" action="/settings/sms">"#));
+    assert!(asked
+        .body
+        .contains(&format!(r#"name="phone" value="{PHONE}""#)));
+    assert!(gw.messages().is_empty(), "texted without a fresh proof");
+
+    let wrong = [("phone", PHONE), ("password", "not-the-password-1")];
+    let refused = post(&mut b, &web, &asked, "/settings/sms", &wrong);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    says(&refused, "alert", "The current password");
+    assert!(gw.messages().is_empty());
+
+    let right = [("phone", PHONE), ("password", GOOD_PW)];
+    let sent = post(&mut b, &web, &asked, "/settings/sms", &right);
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    says(
+        &sent,
+        "status",
+        &format!("A code was sent by SMS to {MASKED}"),
+    );
+    assert!(sent.body.contains(r#"id="confirm-sms-form""#));
+    gw.code(1);
+    assert_eq!(show(&d, "fay")["phone"], PHONE);
+}
