@@ -28,7 +28,7 @@ fn daemon_with_portal(also: &[u32]) -> Daemon {
 }
 
 /// A connection as `ids`, past the handshake.
-fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
+pub(crate) fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
     let mut s = connections_as(ids, d, 1).pop().unwrap();
     assert!(matches!(
         call(&mut s, &hello()),
@@ -37,12 +37,12 @@ fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
     s
 }
 
-fn ask(s: &mut UnixStream, request: Request) -> Response {
+pub(crate) fn ask(s: &mut UnixStream, request: Request) -> Response {
     call(s, &request).expect("the daemon answered")
 }
 
 #[track_caller]
-fn error_code(response: Response) -> ErrorCode {
+pub(crate) fn error_code(response: Response) -> ErrorCode {
     match response {
         Response::Error(e) => e.code,
         other => panic!("expected an error, got {other:?}"),

@@ -11,20 +11,8 @@ use authd::protocol::{
 
 use crate::authz::{can_switch_uid, NOBODY};
 use crate::daemon::*;
-use crate::other_uids::{call, connections_as, hello};
+use crate::portal::{ask, connect_as, error_code as refused};
 use crate::sms_gateway::{Gateway, PHONE};
-
-fn ask(s: &mut UnixStream, request: Request) -> Response {
-    call(s, &request).expect("the daemon answered")
-}
-
-#[track_caller]
-fn refused(response: Response) -> ErrorCode {
-    match response {
-        Response::Error(e) => e.code,
-        other => panic!("expected an error, got {other:?}"),
-    }
-}
 
 fn origin() -> Origin {
     Origin {
@@ -73,11 +61,7 @@ fn only_the_live_challenge_of_that_accounts_sign_in_sends_a_code() {
     assert_ok(&d.ctl(&["confirm-sms", "alice", &gw.code(1)]));
     assert_ok(&d.ctl(&["confirm-sms", "bob", &gw.code(2)]));
     d.user_with_password("carol");
-    let mut web = connections_as(NOBODY, &d, 1).pop().unwrap();
-    assert!(matches!(
-        call(&mut web, &hello()),
-        Some(Response::Welcome { .. })
-    ));
+    let mut web = connect_as(NOBODY, &d);
 
     // SMS-only: the password step texts a code (3 for alice, 4 for bob).
     let alices = challenge(&mut web, "alice");

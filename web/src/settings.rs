@@ -289,20 +289,12 @@ pub async fn confirm_totp(
         Err(answer) => return *answer,
     };
     let public = &app.settings.public;
-    let code = Secret::new(std::mem::take(&mut sent.code).trim().to_string());
-    match call(&app, &act(&token, PortalAction::ConfirmTotp { code })).await {
-        Ok(Reply::Confirmed { recovery_codes }) => {
+    let action = |code| PortalAction::ConfirmTotp { code };
+    match confirm(&app, &token, &mut sent, action).await {
+        Ok(codes) => {
             tracing::info!("app verification turned on through the web");
-            let codes: Vec<String> = recovery_codes
-                .iter()
-                .map(|c| c.expose().to_string())
-                .collect();
-            let on = Message::Status("App verification is on.".into());
-            form_page(&app, &headers, StatusCode::OK, |csrf| {
-                view::recovery_codes(public, csrf, &codes, Some(&on))
-            })
+            codes_shown(&app, &headers, &codes, "App verification is on.")
         }
-        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
         Err(e) => match e.remote_code() {
             Some(ErrorCode::SessionInvalid) => to_login(&app),
             Some(ErrorCode::Denied | ErrorCode::InvalidInput | ErrorCode::NotEnrolled) => {
@@ -320,6 +312,33 @@ pub async fn confirm_totp(
             _ => unavailable(&app, &e.to_string()),
         },
     }
+}
+
+/// Turn a pending second factor on with the form's code (`action` carries it): the
+/// recovery codes authd answers (none unless it is the account's first factor).
+pub(crate) async fn confirm(
+    app: &App,
+    token: &Secret,
+    sent: &mut SettingsForm,
+    action: impl FnOnce(Secret) -> PortalAction,
+) -> Result<Vec<String>, ClientError> {
+    let code = Secret::new(std::mem::take(&mut sent.code).trim().to_string());
+    match call(app, &act(token, action(code))).await? {
+        Reply::Confirmed { recovery_codes } => Ok(recovery_codes
+            .iter()
+            .map(|c| c.expose().to_string())
+            .collect()),
+        other => Err(ClientError::Unexpected(format!("{other:?}"))),
+    }
+}
+
+/// A second factor is on (`on` says which): the recovery codes, if any, shown once.
+pub(crate) fn codes_shown(app: &App, headers: &HeaderMap, codes: &[String], on: &str) -> Response {
+    let public = &app.settings.public;
+    let on = Message::Status(on.into());
+    form_page(app, headers, StatusCode::OK, |csrf| {
+        view::recovery_codes(public, csrf, codes, Some(&on))
+    })
 }
 
 /// `POST /settings/recorded`: on to the settings once the box is ticked.

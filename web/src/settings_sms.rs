@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use authd_proto::protocol::{ErrorCode, PortalAction, Response as Reply, Secret};
+use authd_proto::protocol::{ErrorCode, PortalAction, Response as Reply};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -19,8 +19,10 @@ use crate::account::to_login;
 use crate::app::App;
 use crate::pages::Message;
 use crate::reply::{call, form_page, unavailable};
-use crate::settings::{act, admit, prove_again, prove_if_given, said, SettingsForm};
-use crate::settings_pages::{self, Proving};
+use crate::settings::{
+    act, admit, codes_shown, confirm, prove_again, prove_if_given, said, SettingsForm,
+};
+use crate::settings_pages::Proving;
 use crate::settings_sms_pages as view;
 
 /// Longest phone number passed on (authd checks the format).
@@ -119,20 +121,12 @@ pub async fn confirm_sms(
         Err(answer) => return *answer,
     };
     let public = &app.settings.public;
-    let code = Secret::new(std::mem::take(&mut sent.code).trim().to_string());
-    match call(&app, &act(&token, PortalAction::ConfirmSms { code })).await {
-        Ok(Reply::Confirmed { recovery_codes }) => {
+    let action = |code| PortalAction::ConfirmSms { code };
+    match confirm(&app, &token, &mut sent, action).await {
+        Ok(codes) => {
             tracing::info!("SMS verification turned on through the web");
-            let codes: Vec<String> = recovery_codes
-                .iter()
-                .map(|c| c.expose().to_string())
-                .collect();
-            let on = Message::Status("SMS verification is on.".into());
-            form_page(&app, &headers, StatusCode::OK, |csrf| {
-                settings_pages::recovery_codes(public, csrf, &codes, Some(&on))
-            })
+            codes_shown(&app, &headers, &codes, "SMS verification is on.")
         }
-        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
         Err(e) => {
             let why = match e.remote_code() {
                 Some(ErrorCode::SessionInvalid) => return to_login(&app),
