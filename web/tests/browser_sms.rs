@@ -89,6 +89,7 @@ fn turn_on_sms_verification_and_sign_in_with_texted_codes() {
     s.type_into("#code-form input[name=code]", &gw.code(3));
     s.click("#code-form button[type=submit]");
     on_settings(&s, &web, "greta");
+    s.assert_fits_320();
     assert!(
         !web.log().contains(&gw.code(3)),
         "a code in authd-web's log"
