@@ -149,17 +149,23 @@ impl Service {
                 }
             }
             Err(Refused::Unknown | Refused::OtherUid) => {
-                if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
-                    tracing::warn!(
-                        target: "audit",
-                        actor = %caller.describe(),
-                        outcome = "denied",
-                        "portal request with an unknown session{}",
-                        crate::log_limit::note(left_out)
-                    );
-                }
+                self.warn_denied(caller, "an unknown session");
                 Err(Error::SessionInvalid)
             }
+        }
+    }
+
+    /// Log (rate limited per uid) a portal request refused for `what` it carried: no
+    /// account is known to record it for.
+    pub(super) fn warn_denied(&self, caller: &Caller, what: &str) {
+        if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
+            tracing::warn!(
+                target: "audit",
+                actor = %caller.describe(),
+                outcome = "denied",
+                "portal request with {what}{}",
+                crate::log_limit::note(left_out)
+            );
         }
     }
 

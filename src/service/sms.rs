@@ -174,6 +174,7 @@ impl Service {
         let PortalSendCode { name, challenge } = req;
         let uid = caller.peer().uid;
         let Some(stamp) = self.challenges.peek(&challenge, &name, uid, Instant::now()) else {
+            self.warn_denied(caller, "an unknown, spent or another account's challenge");
             return Err(Error::ChallengeExpired);
         };
         let account = self.existing(&name)?;

@@ -96,6 +96,12 @@ fn only_the_live_challenge_of_that_accounts_sign_in_sends_a_code() {
         ErrorCode::Denied
     );
     assert_eq!(gw.messages().len(), 4, "nothing was sent");
+    let log = d.log();
+    assert!(
+        log.contains("portal request with an unknown, spent or another account's challenge"),
+        "{log}"
+    );
+    assert!(!log.contains(alices.expose()), "a challenge in the log");
 
     // A live challenge: a new code, and the challenge still takes it.
     let alices = challenge(&mut web, "alice");
