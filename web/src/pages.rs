@@ -277,4 +277,36 @@ mod tests {
         assert!(offered.contains(r#"<form id="send-sms-form" method="post" action="/login/sms">"#));
         assert!(!code.contains("<script") && !login.contains("style="));
     }
+
+    #[test]
+    fn the_settings_offer_sms_until_it_is_on_and_never_to_sso_accounts() {
+        let public = PublicUrl::parse("https://id.example.org").unwrap();
+        let account = |sms, totp, sso: Option<&str>| AccountInfo {
+            name: "alice".into(),
+            email: None,
+            phone: Some("+4930901820".into()),
+            sso: sso.map(str::to_string),
+            password_set: true,
+            totp,
+            sms,
+            recovery_codes_left: 0,
+            sms_number: None,
+            locked_until: None,
+            failures: 0,
+            created: 0,
+        };
+        let page = |a: &AccountInfo| settings(&public, "t", a, &[], None).into_string();
+        let off = page(&account(FactorState::Off, FactorState::Off, None));
+        assert!(off.contains(r#"id="enable-sms-form""#));
+        assert!(off.contains(r#"value="+4930901820""#), "prefilled");
+        let pending = page(&account(FactorState::Pending, FactorState::Off, None));
+        assert!(pending.contains(r#"id="enable-sms-form""#));
+        let on = page(&account(FactorState::On, FactorState::Off, None));
+        assert!(!on.contains("enable-sms-form"));
+        assert!(on.contains(r#"id="disable-2fa-form""#) && !on.contains(r#"name="method""#));
+        let both = page(&account(FactorState::On, FactorState::On, None));
+        assert!(both.contains(r#"name="method" value="sms""#));
+        let sso = page(&account(FactorState::Off, FactorState::Off, Some("idp")));
+        assert!(!sso.contains("enable-sms-form") && !sso.contains("enable-totp"));
+    }
 }
