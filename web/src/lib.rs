@@ -2,8 +2,9 @@
 //! daemon over its socket (`authd_proto::async_client`). Today it serves the
 //! password-reset landing page (the link in a reset mail leads to a form for the new
 //! password, so a user who forgot theirs needs no shell) and signing in (password, then
-//! second factor, then a portal session authd issued), and the security settings
-//! (change the password, turn on app verification, the recovery codes shown once).
+//! second factor, an SMS code texted on request, then a portal session authd issued), and
+//! the security settings (change the password, turn on app or SMS verification, the
+//! recovery codes shown once, turn 2FA off, the sessions).
 //!
 //! - [`args`]: flags, and the settings derived from them (the public URL's origin, which
 //!   cookies are `Secure`).

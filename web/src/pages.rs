@@ -5,8 +5,9 @@
 //! Test contract (scripts and browser tests rely on these): the reset form is
 //! `#reset-form` with inputs `password` and `password2`; every message is in an element
 //! with `role=status` (success) or `role=alert` (a problem). Sign-in: `#login-form`
-//! (`user`, `password`), `#code-form` (`code`); signed in: `#settings`, `#logout`, and
-//! the forms of [`crate::settings_pages`].
+//! (`user`, `password`), `#code-form` (`code`), `#send-sms-form`; signed in:
+//! `#settings`, `#logout`, and the forms of [`crate::settings_pages`],
+//! [`crate::settings_sms_pages`] and [`crate::settings_more_pages`].
 
 use maud::{html, Markup, DOCTYPE};
 
