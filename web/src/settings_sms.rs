@@ -90,7 +90,7 @@ pub async fn enable_sms(
                 }
                 Some(ErrorCode::RateLimited) => refused(
                     StatusCode::TOO_MANY_REQUESTS,
-                    format!("A code was already sent a short while ago ({e})."),
+                    format!("No new code was sent ({e})."),
                 ),
                 Some(ErrorCode::Exists) => refused(
                     StatusCode::UNPROCESSABLE_ENTITY,

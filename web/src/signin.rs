@@ -253,10 +253,7 @@ pub async fn send_sms(
         Err(e) => match e.remote_code() {
             Some(ErrorCode::RateLimited) => {
                 tracing::info!("sign-in SMS refused: rate limited");
-                let text = format!(
-                    "A code was already sent a short while ago: use that one. A new one \
-                     can be sent later ({e})."
-                );
+                let text = format!("No new code was sent ({e}). Use the code you already have.");
                 let why = Message::Alert(text);
                 code_page(
                     &app,

@@ -243,8 +243,12 @@ fn a_second_code_within_the_minute_is_refused_with_when() {
     );
     let asked = post(&mut b, &web, &page, "/login/sms", &[]);
     assert_eq!(asked.status, 429, "{}", asked.body);
-    says(&asked, "alert", "A code was already sent a short while ago");
-    says(&asked, "alert", "try again after");
+    says(
+        &asked,
+        "alert",
+        "No new code was sent (an SMS code was sent at ",
+    );
+    says(&asked, "alert", "a new one can be sent after");
     assert!(asked.body.contains(r#"id="code-form""#));
     assert!(asked.body.contains(r#"id="send-sms-form""#));
     assert_eq!(gw.messages().len(), 1, "nothing more was sent");
