@@ -8,8 +8,6 @@
 //! `crate::portal`; this file applies them, under the limits of the config in force at
 //! each request (so a `reload` applies at once), and records every session event.
 
-use std::time::Instant;
-
 use super::login::origin_detail;
 use super::{refuse_sso, Service};
 use crate::account::check_phone;
@@ -149,23 +147,9 @@ impl Service {
                 }
             }
             Err(Refused::Unknown | Refused::OtherUid) => {
-                self.warn_denied(caller, "an unknown session");
+                self.warn_denied(caller, "portal request with an unknown session");
                 Err(Error::SessionInvalid)
             }
-        }
-    }
-
-    /// Log (rate limited per uid) a portal request refused for `what` it carried: no
-    /// account is known to record it for.
-    pub(super) fn warn_denied(&self, caller: &Caller, what: &str) {
-        if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
-            tracing::warn!(
-                target: "audit",
-                actor = %caller.describe(),
-                outcome = "denied",
-                "portal request with {what}{}",
-                crate::log_limit::note(left_out)
-            );
         }
     }
 

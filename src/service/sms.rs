@@ -174,7 +174,8 @@ impl Service {
         let PortalSendCode { name, challenge } = req;
         let uid = caller.peer().uid;
         let Some(stamp) = self.challenges.peek(&challenge, &name, uid, Instant::now()) else {
-            self.warn_denied(caller, "an unknown, spent or another account's challenge");
+            let what = "portal request with an unknown, spent or another account's challenge";
+            self.warn_denied(caller, what);
             return Err(Error::ChallengeExpired);
         };
         let account = self.existing(&name)?;

@@ -51,11 +51,7 @@ fn turn_on_sms_verification_and_sign_in_with_texted_codes() {
     s.scroll_to("#enable-sms-form");
     s.type_into("#enable-sms-form input[name=phone]", PHONE);
     s.click("#enable-sms");
-    if first_of(&s, "#confirm-sms-form, #prove-form") == "prove-form" {
-        s.type_into("#prove-form input[name=password]", GOOD_PW);
-        s.click("#prove-form button[type=submit]");
-    }
-    s.find("#confirm-sms-form");
+    prove_if_asked(&s, "#confirm-sms-form");
     s.assert_same_origin(&web.base);
     let said = s.text("[role=status]");
     assert!(
