@@ -51,6 +51,13 @@ pub enum Error {
     FreshProofRequired,
     #[error("too soon: try again after {}", crate::time::format(*.until))]
     RateLimited { until: u64 },
+    /// A second SMS code within `[sms] min_interval`: says when the last one went.
+    #[error(
+        "an SMS code was sent at {}: a new one can be sent after {}",
+        crate::time::format(*.last),
+        crate::time::format(*.until)
+    )]
+    SmsTooSoon { last: u64, until: u64 },
     #[error("account `{name}` is locked until {}", crate::time::format(*.until))]
     Locked { name: String, until: u64 },
     #[error("permission denied: {0}")]
@@ -90,7 +97,7 @@ impl Error {
             Error::CodeRequired => ErrorCode::SecondFactorRequired,
             Error::SessionInvalid => ErrorCode::SessionInvalid,
             Error::FreshProofRequired => ErrorCode::FreshProofRequired,
-            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::RateLimited { .. } | Error::SmsTooSoon { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,
             Error::AlreadyEnrolled(_) => ErrorCode::Exists,
             Error::NotEnrolled(_) => ErrorCode::NotEnrolled,
@@ -119,7 +126,9 @@ impl Error {
             self.to_string()
         };
         let retry_at = match self {
-            Error::Locked { until, .. } | Error::RateLimited { until } => Some(*until),
+            Error::Locked { until, .. }
+            | Error::RateLimited { until }
+            | Error::SmsTooSoon { until, .. } => Some(*until),
             _ => None,
         };
         WireError {

@@ -88,7 +88,7 @@ pub fn rate_check(config: &SmsConfig, sent: &mut Vec<u64>, now: u64) -> Result<(
     if let Some(&last) = sent.last() {
         let next = last + config.min_interval.as_secs();
         if now < next {
-            return Err(Error::RateLimited { until: next });
+            return Err(Error::SmsTooSoon { last, until: next });
         }
     }
     if sent.len() >= config.daily_limit as usize {
@@ -226,7 +226,10 @@ mod tests {
         rate_check(&config, &mut sent, 1000).unwrap();
         assert!(matches!(
             rate_check(&config, &mut sent, 1030),
-            Err(Error::RateLimited { until: 1060 })
+            Err(Error::SmsTooSoon {
+                last: 1000,
+                until: 1060
+            })
         ));
         rate_check(&config, &mut sent, 1060).unwrap();
         rate_check(&config, &mut sent, 1120).unwrap();

@@ -126,6 +126,7 @@ pub fn required(request: &Request) -> Access {
         | Request::PortalCode(_)
         | Request::PortalProve(_)
         | Request::PortalAct(_)
+        | Request::PortalSendCode(_)
         | Request::PortalKeyStart(_)
         | Request::PortalKey(_) => Access::Portal,
     }

@@ -81,6 +81,7 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalCode(req) => service.portal_code(caller, req).await,
         Request::PortalProve(req) => service.portal_prove(caller, req).await,
         Request::PortalAct(req) => service.portal_act(caller, req).await,
+        Request::PortalSendCode(req) => service.portal_send_code(caller, req).await,
         Request::ListSessions(req) => service.list_sessions(req),
         Request::Logout(req) => service.logout(caller, req).await,
         Request::KeyRegisterStart(req) => service.key_register_start(caller, req).await,

@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use crate::audit::Event;
+use crate::authz::Caller;
 use crate::config::Config;
 use crate::error::Error;
 use crate::log_limit::LogLimit;
@@ -139,5 +140,19 @@ impl Service {
     /// (used at shutdown).
     pub async fn flush(&self) -> Result<(), Error> {
         self.store.settle().await
+    }
+
+    /// Log (rate limited per uid) a request refused for `what` it carried, when no
+    /// account is known to record it for.
+    fn warn_denied(&self, caller: &Caller, what: &str) {
+        if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
+            tracing::warn!(
+                target: "audit",
+                actor = %caller.describe(),
+                outcome = "denied",
+                "{what}{}",
+                crate::log_limit::note(left_out)
+            );
+        }
     }
 }

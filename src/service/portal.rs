@@ -8,19 +8,18 @@
 //! `crate::portal`; this file applies them, under the limits of the config in force at
 //! each request (so a `reload` applies at once), and records every session event.
 
-use std::time::Instant;
-
 use super::login::origin_detail;
 use super::{refuse_sso, Service};
+use crate::account::check_phone;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
 use crate::password::check_policy;
 use crate::portal::{self, Refused, Session};
 use crate::protocol::{
-    ConfirmTotp, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, ListKeys, ListSessions, Logout,
-    Origin, PortalAct, PortalAction, PortalCode, PortalProve, PortalSignIn, Response, Secret,
-    ShowUser, Verify, VerifyCode,
+    ConfirmSms, ConfirmTotp, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, ListKeys,
+    ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode, PortalProve, PortalSignIn,
+    Response, Secret, ShowUser, Verify, VerifyCode,
 };
 use crate::time;
 
@@ -177,15 +176,7 @@ impl Service {
                 }
             }
             Err(Refused::Unknown | Refused::OtherUid) => {
-                if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
-                    tracing::warn!(
-                        target: "audit",
-                        actor = %caller.describe(),
-                        outcome = "denied",
-                        "portal request with an unknown session{}",
-                        crate::log_limit::note(left_out)
-                    );
-                }
+                self.warn_denied(caller, "portal request with an unknown session");
                 Err(Error::SessionInvalid)
             }
         }
@@ -239,6 +230,19 @@ impl Service {
                 let confirmed = self
                     .confirm_totp(caller, ConfirmTotp { name, code })
                     .await?;
+                self.restamp(&hash, &session.account)?;
+                Ok(confirmed)
+            }
+            PortalAction::EnableSms { phone } => {
+                refuse_sso(&self.existing(&name)?)?;
+                let phone = phone.as_deref().map(check_phone).transpose()?;
+                fresh()?;
+                let sent = self.start_sms(caller, &name, phone).await?;
+                self.restamp(&hash, &name)?;
+                Ok(sent)
+            }
+            PortalAction::ConfirmSms { code } => {
+                let confirmed = self.confirm_sms(caller, ConfirmSms { name, code }).await?;
                 self.restamp(&hash, &session.account)?;
                 Ok(confirmed)
             }

@@ -1,12 +1,19 @@
 //! SMS verification: enrolling a phone, confirming it with a code, and sending login
-//! codes — each send rate limited and queued through the durable outbox.
+//! codes — each send rate limited and queued through the durable outbox. The portal
+//! sends a login code for a pending sign-in (`PortalSendCode`): the challenge its
+//! `PortalSignIn` got must be live and bound to that account and portal uid; it is
+//! looked at, not spent, so the code then goes with it in `PortalCode`.
+
+use std::time::Instant;
 
 use super::{refuse_sso, Service};
 use crate::account::check_phone;
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
-use crate::protocol::{ConfirmSms, EnableSms, Response, Secret, SendCode};
+use crate::protocol::{
+    ConfirmSms, EnableSms, PortalSendCode, Response, SecondFactor, Secret, SendCode,
+};
 use crate::sms::{self, SmsCheck};
 use crate::store::{Decided, SmsEnrolment};
 use crate::time;
@@ -26,8 +33,20 @@ impl Service {
         }
         let phone = phone.as_deref().map(check_phone).transpose()?;
         self.prove_own(caller, &name, proof, "enable-sms").await?;
+        self.start_sms(caller, &name, phone).await
+    }
+
+    /// A pending SMS enrolment (to `phone`, or the account's number) and its code, once
+    /// the caller has proved itself (or is an admin, or a portal session with a fresh
+    /// proof). `phone` is already checked.
+    pub(super) async fn start_sms(
+        &self,
+        caller: &Caller,
+        name: &str,
+        phone: Option<String>,
+    ) -> Result<Response, Error> {
         let now = time::now();
-        let sent = self.record(&name, now, |acc, effects| {
+        let sent = self.record(name, now, |acc, effects| {
             refuse_sso(acc)?;
             if acc.sms.as_ref().is_some_and(|s| s.active) {
                 return Err(Error::AlreadyEnrolled(format!(
@@ -142,5 +161,32 @@ impl Service {
             })
             .await?;
         self.code_sent(sent)
+    }
+
+    /// The portal asks for a login code for a pending sign-in: only with the live
+    /// challenge of that account's sign-in through this portal uid, for an account whose
+    /// SMS verification is on. Anything else is `denied` and sends nothing.
+    pub async fn portal_send_code(
+        &self,
+        caller: &Caller,
+        req: PortalSendCode,
+    ) -> Result<Response, Error> {
+        let PortalSendCode { name, challenge } = req;
+        let uid = caller.peer().uid;
+        let Some(stamp) = self.challenges.peek(&challenge, &name, uid, Instant::now()) else {
+            let what = "portal request with an unknown, spent or another account's challenge";
+            self.warn_denied(caller, what);
+            return Err(Error::ChallengeExpired);
+        };
+        let account = self.existing(&name)?;
+        if account.credential_stamp() != stamp {
+            return Err(Error::ChallengeExpired);
+        }
+        if !account.second_factors().contains(&SecondFactor::Sms) {
+            return Err(Error::NotEnrolled(format!(
+                "`{name}` has no SMS verification"
+            )));
+        }
+        self.send_code(caller, SendCode { name }).await
     }
 }

@@ -52,6 +52,7 @@ mod passwords;
 mod peers;
 mod pipelined;
 mod portal;
+mod portal_sms;
 mod promises_access;
 mod promises_backup;
 mod promises_files;
@@ -69,6 +70,8 @@ mod revocation;
 #[path = "../support/daemon.rs"]
 mod shared_daemon;
 mod sms;
+#[path = "../support/sms_gateway.rs"]
+mod sms_gateway;
 #[path = "../support/spawned.rs"]
 mod spawned;
 mod terminal;

@@ -74,11 +74,12 @@ fn every_test_the_promise_table_names_exists() {
         .filter(|name| {
             let parts: Vec<&str> = name.split("::").collect();
             match parts.as_slice() {
-                // An integration test file, or the PAM tests.
+                // An integration test file, the PAM tests or authd-web's.
                 [file, test] => {
                     let candidates = [
                         root().join(format!("tests/integration/{file}.rs")),
                         root().join(format!("pam/tests/{file}.rs")),
+                        root().join(format!("web/tests/{file}.rs")),
                     ];
                     !candidates
                         .iter()

@@ -13,7 +13,7 @@ use axum::Router;
 use crate::args::Settings;
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
-use crate::{account, guard, reset, settings, settings_more, signin};
+use crate::{account, guard, reset, settings, settings_more, settings_sms, signin};
 
 /// The largest request body accepted: a form with two passwords and a token fits many
 /// times over.
@@ -33,10 +33,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/reset", get(reset::show).post(reset::submit))
         .route("/login", get(signin::show).post(signin::submit))
         .route("/login/code", post(signin::code))
+        .route("/login/sms", post(signin::send_sms))
         .route("/settings", get(account::show))
         .route("/settings/password", post(settings::change_password))
         .route("/settings/totp", post(settings::enable_totp))
         .route("/settings/totp/confirm", post(settings::confirm_totp))
+        .route("/settings/sms", post(settings_sms::enable_sms))
+        .route("/settings/sms/confirm", post(settings_sms::confirm_sms))
         .route("/settings/recorded", post(settings::recorded))
         .route(
             "/settings/2fa/disable",

@@ -2,8 +2,9 @@
 //! daemon over its socket (`authd_proto::async_client`). Today it serves the
 //! password-reset landing page (the link in a reset mail leads to a form for the new
 //! password, so a user who forgot theirs needs no shell) and signing in (password, then
-//! second factor, then a portal session authd issued), and the security settings
-//! (change the password, turn on app verification, the recovery codes shown once).
+//! second factor, an SMS code texted on request, then a portal session authd issued), and
+//! the security settings (change the password, turn on app or SMS verification, the
+//! recovery codes shown once, turn 2FA off, the sessions).
 //!
 //! - [`args`]: flags, and the settings derived from them (the public URL's origin, which
 //!   cookies are `Secure`).
@@ -18,6 +19,9 @@
 //! - [`account`]: the signed-in settings page and signing out.
 //! - [`settings`], [`settings_pages`]: changing the password, turning on app
 //!   verification, the recovery codes shown once; [`qr`]: the QR code as a PNG `data:` URL.
+//! - [`settings_sms`], [`settings_sms_pages`]: turning on SMS verification.
+//! - [`settings_more`], [`settings_more_pages`]: turning 2FA off (all of it, or the app
+//!   or SMS alone), new recovery codes, the sessions list.
 //! - [`reply`]: what the handlers share (HTML answers, refusals, the CSRF form token,
 //!   one call to authd).
 //!
@@ -39,4 +43,6 @@ pub mod settings;
 pub mod settings_more;
 pub mod settings_more_pages;
 pub mod settings_pages;
+pub mod settings_sms;
+pub mod settings_sms_pages;
 pub mod signin;

@@ -5,8 +5,9 @@
 //! Test contract (scripts and browser tests rely on these): the reset form is
 //! `#reset-form` with inputs `password` and `password2`; every message is in an element
 //! with `role=status` (success) or `role=alert` (a problem). Sign-in: `#login-form`
-//! (`user`, `password`), `#code-form` (`code`); signed in: `#settings`, `#logout`, and
-//! the forms of [`crate::settings_pages`].
+//! (`user`, `password`), `#code-form` (`code`), `#send-sms-form`; signed in:
+//! `#settings`, `#logout`, and the forms of [`crate::settings_pages`],
+//! [`crate::settings_sms_pages`] and [`crate::settings_more_pages`].
 
 use maud::{html, Markup, DOCTYPE};
 
@@ -127,16 +128,24 @@ pub fn login_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Mar
     layout(public, "Sign in", body)
 }
 
+/// What the code page says about SMS: where a code was just sent, and whether the
+/// account has SMS verification (then `#send-sms-form` offers to send one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmsStep<'a> {
+    pub sent_to: Option<&'a str>,
+    pub offer: bool,
+}
+
 /// The second step of a sign-in: a code from the app, an SMS or a recovery code.
 pub fn code_form(
     public: &PublicUrl,
     csrf: &str,
-    sms_sent_to: Option<&str>,
+    sms: SmsStep<'_>,
     note: Option<&Message>,
 ) -> Markup {
     let body = html! {
         @if let Some(note) = note { (message(note)) }
-        @if let Some(to) = sms_sent_to {
+        @if let Some(to) = sms.sent_to {
             (message(&Message::Status(format!("A code was sent by SMS to {to}."))))
         }
         form #code-form method="post" action=(public.path("/login/code")) {
@@ -151,6 +160,15 @@ pub fn code_form(
                 }
             }
             button type="submit" { "Verify" }
+        }
+        @if sms.offer {
+            form #send-sms-form method="post" action=(public.path("/login/sms")) {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" {
+                    @if sms.sent_to.is_some() { "Send me a new code by SMS" }
+                    @else { "Send me a code by SMS" }
+                }
+            }
         }
     };
     layout(public, "Enter your verification code", body)
@@ -183,9 +201,12 @@ pub fn settings(
             @if account.totp != FactorState::On {
                 (crate::settings_pages::enable_totp_form(public, csrf))
             }
+            @if account.sms != FactorState::On {
+                (crate::settings_sms_pages::enable_form(public, csrf, account.phone.as_deref(), None))
+            }
             @if two_factor(account) {
                 (crate::settings_more_pages::regenerate_form(public, csrf, None))
-                (crate::settings_more_pages::disable_form(public, csrf, None))
+                (crate::settings_more_pages::disable_form(public, csrf, both_factors(account), None))
             }
         }
         (crate::settings_more_pages::sessions(public, csrf, sessions, current))
@@ -200,6 +221,11 @@ pub fn settings(
 /// Does a proof of this account need a code as well as the password?
 pub fn two_factor(account: &AccountInfo) -> bool {
     account.totp == FactorState::On || account.sms == FactorState::On
+}
+
+/// Are both the app and SMS on (so that turning 2FA off asks which)?
+pub fn both_factors(account: &AccountInfo) -> bool {
+    account.totp == FactorState::On && account.sms == FactorState::On
 }
 
 /// A refused or failed request (403, 429, 503) explained.
@@ -236,9 +262,52 @@ mod tests {
         assert!(login.contains(r#"<form id="login-form" method="post" action="/login">"#));
         assert!(login.contains(r#"name="user""#) && login.contains(r#"name="password""#));
         assert!(login.contains(r#"<label for="user">"#));
-        let code = code_form(&public, "t", Some("+49 *** 12"), None).into_string();
+        let sms = SmsStep {
+            sent_to: Some("+49 *** 12"),
+            offer: false,
+        };
+        let code = code_form(&public, "t", sms, None).into_string();
         assert!(code.contains(r#"<form id="code-form" method="post" action="/login/code">"#));
         assert!(code.contains(r#"name="code""#) && code.contains("+49 *** 12"));
+        assert!(!code.contains("send-sms-form"));
+        let offer = SmsStep {
+            sent_to: None,
+            offer: true,
+        };
+        let offered = code_form(&public, "t", offer, None).into_string();
+        assert!(offered.contains(r#"<form id="send-sms-form" method="post" action="/login/sms">"#));
         assert!(!code.contains("<script") && !login.contains("style="));
+    }
+
+    #[test]
+    fn the_settings_offer_sms_until_it_is_on_and_never_to_sso_accounts() {
+        let public = PublicUrl::parse("https://id.example.org").unwrap();
+        let account = |sms, totp, sso: Option<&str>| AccountInfo {
+            name: "alice".into(),
+            email: None,
+            phone: Some("+4930901820".into()),
+            sso: sso.map(str::to_string),
+            password_set: true,
+            totp,
+            sms,
+            recovery_codes_left: 0,
+            sms_number: None,
+            locked_until: None,
+            failures: 0,
+            created: 0,
+        };
+        let page = |a: &AccountInfo| settings(&public, "t", a, &[], None).into_string();
+        let off = page(&account(FactorState::Off, FactorState::Off, None));
+        assert!(off.contains(r#"id="enable-sms-form""#));
+        assert!(off.contains(r#"value="+4930901820""#), "prefilled");
+        let pending = page(&account(FactorState::Pending, FactorState::Off, None));
+        assert!(pending.contains(r#"id="enable-sms-form""#));
+        let on = page(&account(FactorState::On, FactorState::Off, None));
+        assert!(!on.contains("enable-sms-form"));
+        assert!(on.contains(r#"id="disable-2fa-form""#) && !on.contains(r#"name="method""#));
+        let both = page(&account(FactorState::On, FactorState::On, None));
+        assert!(both.contains(r#"name="method" value="sms""#));
+        let sso = page(&account(FactorState::Off, FactorState::Off, Some("idp")));
+        assert!(!sso.contains("enable-sms-form") && !sso.contains("enable-totp"));
     }
 }

@@ -47,6 +47,12 @@ pub struct SettingsForm {
     /// Which session to end (`/settings/sessions/end`): a number, or `all`.
     #[serde(default)]
     pub(crate) id: String,
+    /// The number SMS codes go to (`/settings/sms`); empty: the account's own.
+    #[serde(default)]
+    pub(crate) phone: String,
+    /// Which second factor to turn off (`/settings/2fa/disable`): `app`, `sms` or `all`.
+    #[serde(default)]
+    pub(crate) method: String,
 }
 
 impl Drop for SettingsForm {
@@ -100,6 +106,49 @@ pub(crate) async fn prove(
         },
     });
     call(app, &request).await.map(|_| ())
+}
+
+/// The proof form again (`note` above it), posting back to `proving.action`.
+pub(crate) fn prove_again(
+    app: &App,
+    headers: &HeaderMap,
+    status: StatusCode,
+    proving: &view::Proving<'_>,
+    note: Option<Message>,
+) -> Response {
+    let public = &app.settings.public;
+    form_page(app, headers, status, |csrf| {
+        view::prove_form(public, csrf, proving, note.as_ref())
+    })
+}
+
+/// A sensitive act's form came back with a password (from `#prove-form`): prove with
+/// it (and the code) first. A refused proof: the proof form again, with why.
+pub(crate) async fn prove_if_given(
+    app: &App,
+    headers: &HeaderMap,
+    token: &Secret,
+    sent: &mut SettingsForm,
+    proving: &view::Proving<'_>,
+) -> Result<(), Box<Response>> {
+    if sent.password.is_empty() {
+        return Ok(());
+    }
+    let password = std::mem::take(&mut sent.password);
+    let code = std::mem::take(&mut sent.code);
+    let Err(e) = prove(app, token, password, code).await else {
+        return Ok(());
+    };
+    if e.remote_code() == Some(ErrorCode::SessionInvalid) {
+        return Err(Box::new(to_login(app)));
+    }
+    let Some(text) = said(&e) else {
+        return Err(Box::new(unavailable(app, &e.to_string())));
+    };
+    tracing::info!(code = e.code_name(), "proof refused");
+    let note = Some(Message::Alert(text));
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    Err(Box::new(prove_again(app, headers, status, proving, note)))
 }
 
 /// What an error from authd means to the person at the form; `None`: not theirs to mend.
@@ -186,23 +235,11 @@ pub async fn enable_totp(
     };
     let public = &app.settings.public;
     let prove_again = |status, note: Option<Message>| {
-        form_page(&app, &headers, status, |csrf| {
-            view::prove_form(public, csrf, note.as_ref())
-        })
+        prove_again(&app, &headers, status, &view::PROVE_TOTP, note)
     };
-    if !sent.password.is_empty() {
-        let password = std::mem::take(&mut sent.password);
-        let code = std::mem::take(&mut sent.code);
-        if let Err(e) = prove(&app, &token, password, code).await {
-            if e.remote_code() == Some(ErrorCode::SessionInvalid) {
-                return to_login(&app);
-            }
-            let Some(text) = said(&e) else {
-                return unavailable(&app, &e.to_string());
-            };
-            tracing::info!(code = e.code_name(), "proof refused");
-            return prove_again(StatusCode::UNPROCESSABLE_ENTITY, Some(Message::Alert(text)));
-        }
+    let proving = &view::PROVE_TOTP;
+    if let Err(answer) = prove_if_given(&app, &headers, &token, &mut sent, proving).await {
+        return *answer;
     }
     match call(&app, &act(&token, PortalAction::EnableTotp)).await {
         Ok(Reply::TotpEnrolment {
@@ -252,19 +289,12 @@ pub async fn confirm_totp(
         Err(answer) => return *answer,
     };
     let public = &app.settings.public;
-    let code = Secret::new(std::mem::take(&mut sent.code).trim().to_string());
-    match call(&app, &act(&token, PortalAction::ConfirmTotp { code })).await {
-        Ok(Reply::Confirmed { recovery_codes }) => {
+    let action = |code| PortalAction::ConfirmTotp { code };
+    match confirm(&app, &token, &mut sent, action).await {
+        Ok(codes) => {
             tracing::info!("app verification turned on through the web");
-            let codes: Vec<String> = recovery_codes
-                .iter()
-                .map(|c| c.expose().to_string())
-                .collect();
-            form_page(&app, &headers, StatusCode::OK, |csrf| {
-                view::recovery_codes(public, csrf, &codes, None)
-            })
+            codes_shown(&app, &headers, &codes, "App verification is on.")
         }
-        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
         Err(e) => match e.remote_code() {
             Some(ErrorCode::SessionInvalid) => to_login(&app),
             Some(ErrorCode::Denied | ErrorCode::InvalidInput | ErrorCode::NotEnrolled) => {
@@ -282,6 +312,33 @@ pub async fn confirm_totp(
             _ => unavailable(&app, &e.to_string()),
         },
     }
+}
+
+/// Turn a pending second factor on with the form's code (`action` carries it): the
+/// recovery codes authd answers (none unless it is the account's first factor).
+pub(crate) async fn confirm(
+    app: &App,
+    token: &Secret,
+    sent: &mut SettingsForm,
+    action: impl FnOnce(Secret) -> PortalAction,
+) -> Result<Vec<String>, ClientError> {
+    let code = Secret::new(std::mem::take(&mut sent.code).trim().to_string());
+    match call(app, &act(token, action(code))).await? {
+        Reply::Confirmed { recovery_codes } => Ok(recovery_codes
+            .iter()
+            .map(|c| c.expose().to_string())
+            .collect()),
+        other => Err(ClientError::Unexpected(format!("{other:?}"))),
+    }
+}
+
+/// A second factor is on (`on` says which): the recovery codes, if any, shown once.
+pub(crate) fn codes_shown(app: &App, headers: &HeaderMap, codes: &[String], on: &str) -> Response {
+    let public = &app.settings.public;
+    let on = Message::Status(on.into());
+    form_page(app, headers, StatusCode::OK, |csrf| {
+        view::recovery_codes(public, csrf, codes, Some(&on))
+    })
 }
 
 /// `POST /settings/recorded`: on to the settings once the box is ticked.

@@ -1,5 +1,6 @@
 //! Signed in, the rest of the security settings' POSTs: `/settings/2fa/disable` (the
-//! password and a current code prove, `PortalProve`, then `DisableTwoFactor`),
+//! password and a current code prove, `PortalProve`, then `DisableTwoFactor` of every
+//! factor, or, when both are on, of the one the form's `method` names: `app`, `sms`),
 //! `/settings/recovery-codes` (the same proof, then `RegenerateRecoveryCodes`, the new
 //! codes shown once with the "recorded" box) and `/settings/sessions/end` (`Logout` of
 //! one session by number, or of every session: "sign out everywhere").
@@ -40,7 +41,7 @@ fn refused_act(
     headers: &HeaderMap,
     e: &ClientError,
     title: &str,
-    form: fn(&crate::args::PublicUrl, &str, Option<&Message>) -> maud::Markup,
+    form: impl Fn(&str, Option<&Message>) -> maud::Markup,
 ) -> Response {
     if e.remote_code() == Some(ErrorCode::SessionInvalid) {
         return to_login(app);
@@ -57,7 +58,7 @@ fn refused_act(
     let note = Message::Alert(text);
     form_page(app, headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
         let body = maud::html! {
-            (form(public, csrf, Some(&note)))
+            (form(csrf, Some(&note)))
             p { a href=(public.path("/settings")) { "Back to security settings" } }
         };
         layout(public, title, body)
@@ -75,24 +76,44 @@ pub async fn disable_two_factor(
         Ok(token) => token,
         Err(answer) => return *answer,
     };
-    let action = PortalAction::DisableTwoFactor {
-        method: FactorChoice::All,
-    };
     let title = "Turn off two-step verification";
+    let public = &app.settings.public;
+    // A choice is offered only when both factors are on: the refused form offers it again.
+    let both = !sent.method.is_empty();
+    let form = |csrf: &str, note: Option<&Message>| view::disable_form(public, csrf, both, note);
+    let (method, done) = match sent.method.as_str() {
+        "" | "all" => (
+            FactorChoice::All,
+            "Two-step verification is off. Your account is now protected by your \
+             password alone.",
+        ),
+        "app" => (
+            FactorChoice::Totp,
+            "App verification is off. SMS verification stays on.",
+        ),
+        "sms" => (
+            FactorChoice::Sms,
+            "SMS verification is off. App verification stays on.",
+        ),
+        _ => {
+            let note = Message::Alert("Choose which verification to turn off.".into());
+            return form_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
+                layout(public, title, form(csrf, Some(&note)))
+            });
+        }
+    };
+    let action = PortalAction::DisableTwoFactor { method };
     match proved(&app, &token, &mut sent, action).await {
         Ok(Reply::Done) => {
-            tracing::info!("two-step verification turned off through the web");
-            let public = &app.settings.public;
+            tracing::info!(?method, "two-step verification turned off through the web");
             let body = maud::html! {
-                (crate::pages::message(&Message::Status(
-                    "Two-step verification is off. Your account is now protected by your \
-                     password alone.".into())))
+                (crate::pages::message(&Message::Status(done.into())))
                 p { a href=(public.path("/settings")) { "Back to security settings" } }
             };
             crate::reply::html(StatusCode::OK, layout(public, title, body))
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
-        Err(e) => refused_act(&app, &headers, &e, title, view::disable_form),
+        Err(e) => refused_act(&app, &headers, &e, title, form),
     }
 }
 
@@ -126,7 +147,12 @@ pub async fn regenerate_codes(
             })
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
-        Err(e) => refused_act(&app, &headers, &e, title, view::regenerate_form),
+        Err(e) => {
+            let public = &app.settings.public;
+            let form =
+                |csrf: &str, note: Option<&Message>| view::regenerate_form(public, csrf, note);
+            refused_act(&app, &headers, &e, title, form)
+        }
     }
 }
 

@@ -32,8 +32,9 @@ fn proof_fields(prefix: &str) -> Markup {
     }
 }
 
-/// Turn every second factor off: a warning, then the proof.
-pub fn disable_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Markup {
+/// Turn second factors off: a warning, then the proof; with both the app and SMS on,
+/// the choice of which (`method`: `app`, `sms` or `all`).
+pub fn disable_form(public: &PublicUrl, csrf: &str, both: bool, note: Option<&Message>) -> Markup {
     html! {
         section aria-labelledby="disable-2fa-title" {
             h2 #disable-2fa-title { "Turn off two-step verification" }
@@ -45,12 +46,31 @@ pub fn disable_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> M
             }
             form #disable-2fa-form method="post" action=(public.path("/settings/2fa/disable")) {
                 input type="hidden" name="csrf" value=(csrf);
+                @if both {
+                    fieldset {
+                        legend { "Which verification to turn off" }
+                        @for (value, label, checked) in CHOICES {
+                            div .choice {
+                                input id={"disable-" (value)} type="radio" name="method"
+                                    value=(value) checked[checked];
+                                label for={"disable-" (value)} { (label) }
+                            }
+                        }
+                    }
+                }
                 (proof_fields("disable"))
                 button type="submit" { "Turn off two-step verification" }
             }
         }
     }
 }
+
+/// The choices of `#disable-2fa-form` when both factors are on: value, label, checked.
+const CHOICES: [(&str, &str, bool); 3] = [
+    ("app", "The authenticator app only (SMS stays on)", false),
+    ("sms", "SMS only (the app stays on)", false),
+    ("all", "Both: all two-step verification", true),
+];
 
 /// Replace the recovery codes: the proof, then the new codes shown once.
 pub fn regenerate_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Markup {
@@ -123,8 +143,16 @@ mod tests {
     #[test]
     fn the_forms_keep_the_test_contract() {
         let public = PublicUrl::parse("https://id.example.org").unwrap();
-        let off = disable_form(&public, "t", None).into_string();
+        let off = disable_form(&public, "t", false, None).into_string();
         assert!(off.contains(r#"<form id="disable-2fa-form" method="post""#));
+        assert!(!off.contains(r#"name="method""#));
+        let choose = disable_form(&public, "t", true, None).into_string();
+        for value in ["app", "sms", "all"] {
+            let radio =
+                format!(r#"id="disable-{value}" type="radio" name="method" value="{value}""#);
+            assert!(choose.contains(&radio), "{value}");
+            assert!(choose.contains(&format!(r#"<label for="disable-{value}">"#)));
+        }
         assert!(off.contains("lowers the protection"));
         assert!(off.contains(r#"name="password""#) && off.contains(r#"name="code""#));
         let again = regenerate_form(&public, "t", None).into_string();

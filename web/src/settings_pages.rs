@@ -91,13 +91,36 @@ pub fn password_changed(public: &PublicUrl) -> Markup {
     layout(public, "Password changed", body)
 }
 
-/// Turning on app verification needs the password again (and a code, with 2FA on).
-pub fn prove_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Markup {
+/// What a proof form is for: where it posts back to (the act is retried there after the
+/// proof), the words for it, and the phone number to carry over (turning on SMS).
+pub struct Proving<'a> {
+    pub action: &'a str,
+    pub what: &'a str,
+    pub phone: Option<&'a str>,
+}
+
+/// Turning on app verification.
+pub const PROVE_TOTP: Proving<'static> = Proving {
+    action: "/settings/totp",
+    what: "turn on app verification",
+    phone: None,
+};
+
+/// A sensitive act needs the password again (and a code, with 2FA on): `#prove-form`.
+pub fn prove_form(
+    public: &PublicUrl,
+    csrf: &str,
+    proving: &Proving<'_>,
+    note: Option<&Message>,
+) -> Markup {
     let body = html! {
         @if let Some(note) = note { (message(note)) }
-        p { "For your security, confirm your password to turn on app verification." }
-        form #prove-form method="post" action=(public.path("/settings/totp")) {
+        p { "For your security, confirm your password to " (proving.what) "." }
+        form #prove-form method="post" action=(public.path(proving.action)) {
             input type="hidden" name="csrf" value=(csrf);
+            @if let Some(phone) = proving.phone {
+                input type="hidden" name="phone" value=(phone);
+            }
             div .field {
                 label for="password" { "Password" }
                 input #password type="password" name="password"
@@ -159,22 +182,22 @@ pub fn confirm_again(public: &PublicUrl, csrf: &str, why: &str) -> Markup {
     layout(public, "Turn on app verification", body)
 }
 
-/// App verification is on; the recovery codes, if any, shown once, with the box that must
-/// be ticked before going on. The codes ride in the form so that a refusal (box not
-/// ticked) can show them again.
+/// A second factor is on; the recovery codes, if any (the first factor's), shown once,
+/// with the box that must be ticked before going on. The codes ride in the form so that
+/// a refusal (box not ticked) can show them again.
 pub fn recovery_codes(
     public: &PublicUrl,
     csrf: &str,
     codes: &[String],
     note: Option<&Message>,
 ) -> Markup {
-    let on = Message::Status("App verification is on.".into());
+    let on = Message::Status("Two-step verification is on.".into());
     recovery_codes_page(
         public,
         csrf,
         codes,
         note.unwrap_or(&on),
-        "App verification is on",
+        "Two-step verification is on",
     )
 }
 

@@ -2,7 +2,11 @@
 //! them to authd (`PortalSignIn`). When the account has a second factor, authd answers
 //! with a single-use challenge: it goes, with the account name, into a short-lived
 //! `HttpOnly`, `SameSite=Strict` cookie (never into a URL) and the code form is shown;
-//! `POST /login/code` sends the code (`PortalCode`). When authd issues a session, its
+//! `POST /login/code` sends the code (`PortalCode`). When the account has SMS
+//! verification, the code page offers `#send-sms-form`: `POST /login/sms` asks authd to
+//! text a code for the pending sign-in (`PortalSendCode`, the challenge checked but not
+//! spent) and shows the code page again with the masked number, or authd's refusal (a
+//! code sent less than a minute ago: rate limited). When authd issues a session, its
 //! token goes into the session cookie and the browser is sent (303) to `/settings`.
 //!
 //! A wrong name and a wrong password get the same message (authd answers both alike).
@@ -14,7 +18,8 @@ use std::sync::Arc;
 
 use authd_proto::client::ClientError;
 use authd_proto::protocol::{
-    ErrorCode, Origin, PortalCode, PortalSignIn, Request, Response as Reply, Secret,
+    ErrorCode, Origin, PortalCode, PortalSendCode, PortalSignIn, Request, Response as Reply,
+    SecondFactor, Secret,
 };
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -26,11 +31,14 @@ use zeroize::Zeroize;
 use crate::app::App;
 use crate::cookies;
 use crate::guard::{check_post, client_ip};
-use crate::pages::{self, Message};
+use crate::pages::{self, Message, SmsStep};
 use crate::reply::{call, form_page, refused, see_other, unavailable, with_cookie};
 
 /// The one message for a wrong name or password.
 pub const WRONG: &str = "The account name or the password is not right.";
+
+/// The sign-in under way is gone (its cookie or its challenge expired).
+const TOO_LONG: &str = "The sign-in took too long: please sign in again.";
 
 /// Longest account name sent on to authd.
 const MAX_NAME: usize = 256;
@@ -120,7 +128,7 @@ pub async fn submit(
         Ok(Reply::SecondFactorRequired {
             challenge: Some(challenge),
             sms_sent_to,
-            ..
+            methods,
         }) => {
             let value = format!("{}.{}", hex(&name), challenge.expose());
             let cookie = cookies::set(
@@ -129,11 +137,11 @@ pub async fn submit(
                 &value,
                 cookies::SIGNIN_MAX_AGE,
             );
-            let public = &app.settings.public;
-            let to = sms_sent_to.as_deref();
-            let page = form_page(&app, &headers, StatusCode::OK, |csrf| {
-                pages::code_form(public, csrf, to, None)
-            });
+            let sms = SmsStep {
+                sent_to: sms_sent_to.as_deref(),
+                offer: methods.contains(&SecondFactor::Sms),
+            };
+            let page = code_page(&app, &headers, StatusCode::OK, sms, None);
             with_cookie(page, cookie)
         }
         answer => signed_in(&app, &headers, answer),
@@ -152,10 +160,9 @@ pub async fn code(
     if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "sign-in code", refusal);
     }
-    let pending = cookies::get(&headers, public, cookies::SIGNIN).and_then(|v| parse_pending(&v));
-    let Some((name, challenge)) = pending else {
-        let why = Message::Alert("The sign-in took too long: please sign in again.".into());
-        return login_page(&app, &headers, StatusCode::BAD_REQUEST, Some(&why));
+    let (name, challenge) = match pending(&app, &headers) {
+        Ok(pending) => pending,
+        Err(answer) => return *answer,
     };
     let request = Request::PortalCode(PortalCode {
         name,
@@ -177,6 +184,118 @@ pub async fn code(
         other => signed_in(&app, &headers, other),
     };
     with_cookie(answer, clear)
+}
+
+fn code_page(
+    app: &App,
+    headers: &HeaderMap,
+    status: StatusCode,
+    sms: SmsStep<'_>,
+    note: Option<&Message>,
+) -> Response {
+    let public = &app.settings.public;
+    form_page(app, headers, status, |csrf| {
+        pages::code_form(public, csrf, sms, note)
+    })
+}
+
+/// The account name and challenge of the sign-in under way, from its cookie; or the
+/// sign-in page that says to start again.
+fn pending(app: &App, headers: &HeaderMap) -> Result<(String, String), Box<Response>> {
+    let public = &app.settings.public;
+    cookies::get(headers, public, cookies::SIGNIN)
+        .and_then(|v| parse_pending(&v))
+        .ok_or_else(|| {
+            let why = Message::Alert(TOO_LONG.into());
+            Box::new(login_page(
+                app,
+                headers,
+                StatusCode::BAD_REQUEST,
+                Some(&why),
+            ))
+        })
+}
+
+/// `POST /login/sms`: text a code for the sign-in under way.
+pub async fn send_sms(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(sent): Form<CodeForm>,
+) -> Response {
+    let public = &app.settings.public;
+    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
+        return refused(&app, "sign-in SMS", refusal);
+    }
+    let (name, challenge) = match pending(&app, &headers) {
+        Ok(pending) => pending,
+        Err(answer) => return *answer,
+    };
+    let request = Request::PortalSendCode(PortalSendCode {
+        name,
+        challenge: Secret::new(challenge),
+    });
+    let offer = SmsStep {
+        sent_to: None,
+        offer: true,
+    };
+    match call(&app, &request).await {
+        Ok(Reply::SmsSent { to, .. }) => {
+            tracing::info!("sign-in code sent by SMS");
+            let sms = SmsStep {
+                sent_to: Some(&to),
+                offer: true,
+            };
+            code_page(&app, &headers, StatusCode::OK, sms, None)
+        }
+        Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
+        Err(e) => match e.remote_code() {
+            Some(ErrorCode::RateLimited) => {
+                tracing::info!("sign-in SMS refused: rate limited");
+                let text = format!("No new code was sent ({e}). Use the code you already have.");
+                let why = Message::Alert(text);
+                code_page(
+                    &app,
+                    &headers,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    offer,
+                    Some(&why),
+                )
+            }
+            Some(ErrorCode::Locked | ErrorCode::InvalidInput) => {
+                tracing::info!(code = e.code_name(), "sign-in SMS refused");
+                let why = Message::Alert(e.to_string());
+                code_page(
+                    &app,
+                    &headers,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    offer,
+                    Some(&why),
+                )
+            }
+            Some(ErrorCode::NotEnrolled) => {
+                tracing::info!("sign-in SMS refused: no SMS verification");
+                let why = Message::Alert("This account does not use SMS codes.".into());
+                let none = SmsStep::default();
+                code_page(
+                    &app,
+                    &headers,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    none,
+                    Some(&why),
+                )
+            }
+            Some(ErrorCode::Denied) => {
+                tracing::info!("sign-in SMS refused: the sign-in is no longer pending");
+                let clear = cookies::set(public, cookies::SIGNIN, "", 0);
+                let why = Message::Alert(TOO_LONG.into());
+                let page = login_page(&app, &headers, StatusCode::BAD_REQUEST, Some(&why));
+                with_cookie(page, clear)
+            }
+            _ => unavailable(&app, &e.to_string()),
+        },
+    }
 }
 
 /// What authd answered a sign-in step, other than a challenge.

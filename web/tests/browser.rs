@@ -91,11 +91,7 @@ fn sign_in_turn_on_app_verification_from_a_screenshot_and_sign_in_with_a_code() 
     s.screenshot("settings.png");
 
     s.click("#enable-totp");
-    if first_of(&s, "#totp-qr, #prove-form") == "prove-form" {
-        s.type_into("#prove-form input[name=password]", GOOD_PW);
-        s.click("#prove-form button[type=submit]");
-    }
-    s.find("#totp-qr");
+    prove_if_asked(&s, "#totp-qr");
     s.assert_same_origin(&web.base);
     let scanned = scan(&d, &s.screenshot("settings-totp.png"));
     let secret = s.text("#totp-secret");

@@ -61,6 +61,7 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalAct { .. } => "PortalAct",
         Request::ListSessions { .. } => "ListSessions",
         Request::Logout { .. } => "Logout",
+        Request::PortalSendCode { .. } => "PortalSendCode",
         Request::KeyRegisterStart { .. } => "KeyRegisterStart",
         Request::KeyRegisterFinish { .. } => "KeyRegisterFinish",
         Request::ListKeys { .. } => "ListKeys",
@@ -73,7 +74,7 @@ fn kind(request: &Request) -> &'static str {
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 39;
+const VARIANTS: usize = 40;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -198,6 +199,10 @@ fn requests() -> Vec<Request> {
             name: "al".into(),
             id: Some(3),
         }),
+        Request::PortalSendCode(PortalSendCode {
+            name: "al".into(),
+            challenge: s("ch"),
+        }),
         // Appended: security keys.
         Request::KeyRegisterStart(KeyRegisterStart {
             name: "al".into(),
@@ -300,22 +305,23 @@ const GOLDEN: &[(&str, &str)] = &[
     ("PortalAct", "000000061c0273650400"),
     ("ListSessions", "000000041d02616c"),
     ("Logout", "000000061e02616c0103"),
-    ("KeyRegisterStart", "0000000f1f02616c02796b0101026368027b7d"),
-    ("KeyRegisterFinish", "0000000a2002616c026368027b7d"),
-    ("ListKeys", "000000042102616c"),
+    ("PortalSendCode", "000000071f02616c026368"),
+    ("KeyRegisterStart", "0000000f2002616c02796b0101026368027b7d"),
+    ("KeyRegisterFinish", "0000000a2102616c026368027b7d"),
+    ("ListKeys", "000000042202616c"),
     (
         "RemoveKey",
-        "000000192202616c083061316232633364000270770106313233343536",
+        "000000192302616c083061316232633364000270770106313233343536",
     ),
-    ("KeyLoginStart", "000000072302616c026368"),
+    ("KeyLoginStart", "000000072402616c026368"),
     (
         "KeyLoginFinish",
-        "000000132402616c026368027b7d010473736864010168",
+        "000000132502616c026368027b7d010473736864010168",
     ),
-    ("PortalKeyStart", "000000072502616c026368"),
+    ("PortalKeyStart", "000000072602616c026368"),
     (
         "PortalKey",
-        "000000132602616c026368027b7d010473736864010168",
+        "000000132702616c026368027b7d010473736864010168",
     ),
 ];
 

@@ -41,8 +41,8 @@ pub use keys::{
 };
 
 pub use portal::{
-    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalProve, PortalSignIn,
-    SessionInfo,
+    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalProve, PortalSendCode,
+    PortalSignIn, SessionInfo,
 };
 
 /// Bumped on any incompatible change to `Request` or `Response`.
@@ -436,6 +436,14 @@ mod tests {
             Request::PortalAct(PortalAct {
                 session: s(),
                 action: PortalAction::ConfirmTotp { code: s() },
+            }),
+            Request::PortalAct(PortalAct {
+                session: s(),
+                action: PortalAction::ConfirmSms { code: s() },
+            }),
+            Request::PortalSendCode(PortalSendCode {
+                name: "alice".into(),
+                challenge: s(),
             }),
             Request::RemoveKey(RemoveKey {
                 name: "alice".into(),

@@ -31,6 +31,16 @@ pub struct PortalCode {
     pub origin: Origin,
 }
 
+/// Text a login code for a pending portal sign-in: `challenge` is the one
+/// `PortalSignIn` handed out for `name`, still unused (it is checked, not spent, and the
+/// code then goes with it in `PortalCode`). Same rate limit as `SendCode`.
+/// -> `SmsSent` (the masked number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalSendCode {
+    pub name: String,
+    pub challenge: Secret,
+}
+
 /// Prove again inside a session (the password, and a code when 2FA is on), so that
 /// sensitive acts are allowed for a few minutes. -> `Done`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +78,13 @@ pub enum PortalAction {
     Sessions,
     /// End this session (`None`) or another of the account's. -> `SessionsEnded`.
     Logout { id: Option<u64> },
+    // Appended: the variants above keep their encodings.
+    /// *fresh*: start SMS verification, with a new number or the account's own; a code
+    /// is sent to confirm it. Numbers outside `[sms] countries` are refused
+    /// (`invalid_input`, "not available"). -> `SmsSent`.
+    EnableSms { phone: Option<String> },
+    /// Activate the pending SMS enrolment with the code that was sent. -> `Confirmed`.
+    ConfirmSms { code: Secret },
     // Appended: security keys (`keys`).
     /// *fresh*: start registering a security key named `key_name`; hand the options to
     /// `navigator.credentials.create`. -> `KeyRegistration`.

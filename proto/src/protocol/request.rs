@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
-use super::portal::{ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSignIn};
+use super::portal::{
+    ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSendCode, PortalSignIn,
+};
 use super::Secret;
 
 /// An edit to an optional account field.
@@ -128,6 +130,9 @@ pub enum Request {
     ListSessions(ListSessions),
     /// End an account's portal sessions (admin or self). -> `SessionsEnded`.
     Logout(Logout),
+    /// Portal only: text a login code for a pending sign-in (its challenge, not spent).
+    /// -> `SmsSent`.
+    PortalSendCode(PortalSendCode),
     // Appended: security keys (`keys`).
     /// Start registering a security key (admin or self; self needs proof).
     /// -> `KeyRegistration`.
@@ -183,6 +188,7 @@ impl Request {
             | Request::Log(Log { name, .. })
             | Request::PortalSignIn(PortalSignIn { name, .. })
             | Request::PortalCode(PortalCode { name, .. })
+            | Request::PortalSendCode(PortalSendCode { name, .. })
             | Request::ListSessions(ListSessions { name })
             | Request::Logout(Logout { name, .. })
             | Request::KeyRegisterStart(KeyRegisterStart { name, .. })

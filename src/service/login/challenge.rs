@@ -49,6 +49,16 @@ struct Pending {
     ceremony: Option<Ceremony>,
 }
 
+impl Pending {
+    /// Is this the caller's challenge (`token`, account, uid), still in time?
+    fn holds(&self, token: &[u8; 32], account: &str, uid: u32, now: Instant) -> bool {
+        bool::from(self.token.ct_eq(token))
+            && self.account == account
+            && self.uid == uid
+            && self.expires > now
+    }
+}
+
 #[derive(Default)]
 struct Table {
     /// How many pending challenges carry a ceremony.
@@ -254,11 +264,28 @@ impl Challenges {
     ) -> Option<([u8; 32], Option<Ceremony>)> {
         let (id, token) = parse(challenge)?;
         let p = self.table().ok()?.remove(id)?;
-        let valid = bool::from(p.token.ct_eq(&token))
-            && p.account == account
-            && p.uid == uid
-            && p.expires > now;
-        valid.then_some((p.stamp, p.ceremony))
+        p.holds(&token, account, uid, now)
+            .then_some((p.stamp, p.ceremony))
+    }
+
+    /// Look at a challenge without spending it (sending an SMS code for a pending
+    /// sign-in): the same checks as `take`, and the stamp. A challenge that fails them
+    /// is spent all the same, as by `take`.
+    pub fn peek(
+        &self,
+        challenge: &Secret,
+        account: &str,
+        uid: u32,
+        now: Instant,
+    ) -> Option<[u8; 32]> {
+        let (id, token) = parse(challenge)?;
+        let mut table = self.table().ok()?;
+        let p = table.pending.get(&id)?;
+        if p.holds(&token, account, uid, now) {
+            return Some(p.stamp);
+        }
+        table.remove(id);
+        None
     }
 
     /// Let an outstanding challenge carry `ceremony` (replacing one it carried), without
@@ -278,11 +305,7 @@ impl Challenges {
         let Some(p) = table.pending.get(&id) else {
             return Err(Error::ChallengeExpired);
         };
-        let valid = bool::from(p.token.ct_eq(&token))
-            && p.account == account
-            && p.uid == uid
-            && p.expires > now;
-        if !valid {
+        if !p.holds(&token, account, uid, now) {
             table.remove(id);
             return Err(Error::ChallengeExpired);
         }
@@ -355,6 +378,29 @@ mod tests {
         assert_eq!(c.take(&t, "alice", 1000, now + CHALLENGE_TTL), None);
 
         assert_eq!(c.take(&Secret::new("zz"), "alice", 1000, now), None);
+    }
+
+    #[test]
+    fn a_peek_spends_nothing_but_a_failed_one_burns_it() {
+        let c = Challenges::default();
+        let now = Instant::now();
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "alice", 1000, now), Some(STAMP));
+        assert_eq!(c.peek(&t, "alice", 1000, now), Some(STAMP), "still there");
+        assert_eq!(c.take(&t, "alice", 1000, now), Some(STAMP));
+        assert_eq!(c.peek(&t, "alice", 1000, now), None, "spent by take");
+
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "bob", 1000, now), None, "another account's");
+        assert_eq!(
+            c.take(&t, "alice", 1000, now),
+            None,
+            "a failed peek burns it"
+        );
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "alice", 1001, now), None, "another uid");
+        let t = c.issue(holder("alice", 1000), now).unwrap();
+        assert_eq!(c.peek(&t, "alice", 1000, now + CHALLENGE_TTL), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 #![allow(dead_code)]
 
-use crate::daemon::wait_until;
+use crate::daemon::{wait_until, GOOD_PW};
 use crate::web::Web;
 use crate::webdriver::Session;
 
@@ -59,4 +59,14 @@ pub fn on_settings(s: &Session, web: &Web, user: &str) {
 pub fn first_of(s: &Session, css: &str) -> String {
     let script = format!("const e = document.querySelector('{css}'); return e ? e.id : null");
     wait_until(css, || s.script(&script).as_str().map(str::to_string))
+}
+
+/// After a click that leads to `css`, or to `#prove-form` when authd wants a fresh
+/// proof: prove with the password there, and wait for `css`.
+pub fn prove_if_asked(s: &Session, css: &str) {
+    if first_of(s, &format!("{css}, #prove-form")) == "prove-form" {
+        s.type_into("#prove-form input[name=password]", GOOD_PW);
+        s.click("#prove-form button[type=submit]");
+    }
+    s.find(css);
 }
