@@ -119,7 +119,8 @@ pub fn required(request: &Request) -> Access {
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)
-        | Request::PortalAct(_) => Access::Portal,
+        | Request::PortalAct(_)
+        | Request::PortalForgot(_) => Access::Portal,
     }
 }
 

@@ -83,5 +83,6 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalAct(req) => service.portal_act(caller, req).await,
         Request::ListSessions(req) => service.list_sessions(req),
         Request::Logout(req) => service.logout(caller, req).await,
+        Request::PortalForgot(req) => service.portal_forgot(caller, req).await,
     }
 }

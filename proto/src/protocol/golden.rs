@@ -61,11 +61,12 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalAct { .. } => "PortalAct",
         Request::ListSessions { .. } => "ListSessions",
         Request::Logout { .. } => "Logout",
+        Request::PortalForgot { .. } => "PortalForgot",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 31;
+const VARIANTS: usize = 32;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -190,6 +191,10 @@ fn requests() -> Vec<Request> {
             name: "al".into(),
             id: Some(3),
         }),
+        Request::PortalForgot(PortalForgot {
+            name: "al".into(),
+            origin: origin(),
+        }),
     ]
 }
 
@@ -248,6 +253,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ("PortalAct", "000000061c0273650400"),
     ("ListSessions", "000000041d02616c"),
     ("Logout", "000000061e02616c0103"),
+    ("PortalForgot", "0000000d1f02616c010473736864010168"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

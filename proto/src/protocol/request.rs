@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::portal::{ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSignIn};
+use super::portal::{
+    ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalSignIn,
+};
 use super::Secret;
 
 /// An edit to an optional account field.
@@ -122,6 +124,9 @@ pub enum Request {
     ListSessions(ListSessions),
     /// End an account's portal sessions (admin or self). -> `SessionsEnded`.
     Logout(Logout),
+    /// Portal only: "forgot your password?", a reset mail if the account can get one.
+    /// -> `Done`, whatever the name (see `PortalForgot`).
+    PortalForgot(PortalForgot),
 }
 
 impl Request {
@@ -158,7 +163,8 @@ impl Request {
             | Request::PortalSignIn(PortalSignIn { name, .. })
             | Request::PortalCode(PortalCode { name, .. })
             | Request::ListSessions(ListSessions { name })
-            | Request::Logout(Logout { name, .. }) => Some(name),
+            | Request::Logout(Logout { name, .. })
+            | Request::PortalForgot(PortalForgot { name, .. }) => Some(name),
         }
     }
 }
