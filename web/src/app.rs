@@ -1,6 +1,5 @@
 //! The router, its shared state and the listener.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::args::Settings;
+use crate::listen::{bind_unix, Listen, Peer};
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
 use crate::{account, guard, reset, settings, settings_more, signin};
@@ -22,7 +22,10 @@ pub const MAX_BODY: usize = 16 * 1024;
 /// What every handler shares.
 pub struct App {
     pub settings: Settings,
-    pub rate: RateLimit,
+    /// POSTs per client address.
+    pub rate: RateLimit<std::net::IpAddr>,
+    /// Sign-in and reset-mail POSTs per account name, whatever the address.
+    pub account_rate: RateLimit<String>,
     /// For each exchange with authd (connect, each request).
     pub timeout: Duration,
 }
@@ -71,22 +74,36 @@ pub fn run(settings: Settings) -> std::io::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        let listen = settings.listen.clone();
         tracing::info!(
-            listen = %listener.local_addr()?,
+            listen = %listen,
             public_url = %format!("{}{}", settings.public.origin, settings.public.prefix),
             socket = %settings.socket.display(),
             "authd-web serving"
         );
         let app = Arc::new(App {
             rate: RateLimit::new(settings.posts_per_minute),
+            account_rate: RateLimit::new(settings.posts_per_account_per_minute),
             settings,
             timeout: Duration::from_secs(30),
         });
-        let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown())
-            .await
+        let service = router(app).into_make_service_with_connect_info::<Peer>();
+        match listen {
+            Listen::Tcp(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown())
+                    .await
+            }
+            Listen::Unix(path) => {
+                let listener = bind_unix(&path)?;
+                let served = axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown())
+                    .await;
+                let _ = std::fs::remove_file(&path);
+                served
+            }
+        }
     })
 }
 

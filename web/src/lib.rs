@@ -8,6 +8,7 @@
 //! - [`args`]: flags, and the settings derived from them (the public URL's origin, which
 //!   cookies are `Secure`).
 //! - [`app`]: the router, its state, the listener.
+//! - [`listen`]: `--listen` (TCP, or a Unix socket for a reverse proxy) and the peer.
 //! - [`guard`]: what every response carries (security headers) and what every POST must
 //!   pass (same origin, CSRF token, rate limit).
 //! - [`cookies`]: reading and writing the few cookies, with the `__Host-` rules.
@@ -30,6 +31,7 @@ pub mod app;
 pub mod args;
 pub mod cookies;
 pub mod guard;
+pub mod listen;
 pub mod pages;
 pub mod qr;
 pub mod rate;

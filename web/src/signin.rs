@@ -9,7 +9,7 @@
 //! SSO accounts are told to sign in at their provider; a locked account or a rate limit
 //! is said as authd says it.
 
-use std::net::SocketAddr;
+use crate::listen::Peer;
 use std::sync::Arc;
 
 use authd_proto::client::ClientError;
@@ -98,11 +98,11 @@ fn origin(ip: std::net::IpAddr) -> Origin {
 /// `POST /login`: the password.
 pub async fn submit(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<LoginForm>,
 ) -> Response {
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
     if let Err(refusal) = check_post(&headers, &app.settings.public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "sign-in", refusal);
     }
@@ -143,12 +143,12 @@ pub async fn submit(
 /// `POST /login/code`: the second factor.
 pub async fn code(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<CodeForm>,
 ) -> Response {
     let public = &app.settings.public;
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
     if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "sign-in code", refusal);
     }
