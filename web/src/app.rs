@@ -13,7 +13,7 @@ use crate::args::Settings;
 use crate::listen::{bind_unix, Listen, Peer};
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
-use crate::{account, guard, reset, settings, settings_more, signin};
+use crate::{account, forgot, guard, reset, settings, settings_mail, settings_more, signin};
 
 /// The largest request body accepted: a form with two passwords and a token fits many
 /// times over.
@@ -36,8 +36,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/reset", get(reset::show).post(reset::submit))
         .route("/login", get(signin::show).post(signin::submit))
         .route("/login/code", post(signin::code))
+        .route("/forgot", get(forgot::show).post(forgot::submit))
         .route("/settings", get(account::show))
         .route("/settings/password", post(settings::change_password))
+        .route("/settings/password/email", post(settings_mail::send))
         .route("/settings/totp", post(settings::enable_totp))
         .route("/settings/totp/confirm", post(settings::confirm_totp))
         .route("/settings/recorded", post(settings::recorded))

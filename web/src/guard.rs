@@ -96,6 +96,15 @@ pub enum Refusal {
     Forbidden(&'static str),
     /// 429: this many seconds until the address may post again.
     TooMany(u64),
+    /// 429: this many seconds until anyone may post for this account name again.
+    TooManyForAccount(u64),
+}
+
+/// The per-account-name limit on sign-in and reset-mail POSTs, after `check_post`.
+pub fn check_account(limit: &RateLimit<String>, name: &str) -> Result<(), Refusal> {
+    limit
+        .allow(name.to_string(), Instant::now())
+        .map_err(Refusal::TooManyForAccount)
 }
 
 /// The checks every POST passes before its form is looked at.

@@ -19,6 +19,9 @@
 //! - [`account`]: the signed-in settings page and signing out.
 //! - [`settings`], [`settings_pages`]: changing the password, turning on app
 //!   verification, the recovery codes shown once; [`qr`]: the QR code as a PNG `data:` URL.
+//! - [`forgot`], [`help_pages`]: "Forgot your password?" (a reset mail from the sign-in
+//!   page) and the "Lost your device?" help line; [`settings_mail`]: "email me a link
+//!   instead" when signed in.
 //! - [`reply`]: what the handlers share (HTML answers, refusals, the CSRF form token,
 //!   one call to authd).
 //!
@@ -30,7 +33,9 @@ pub mod account;
 pub mod app;
 pub mod args;
 pub mod cookies;
+pub mod forgot;
 pub mod guard;
+pub mod help_pages;
 pub mod listen;
 pub mod pages;
 pub mod qr;
@@ -38,6 +43,7 @@ pub mod rate;
 pub mod reply;
 pub mod reset;
 pub mod settings;
+pub mod settings_mail;
 pub mod settings_more;
 pub mod settings_more_pages;
 pub mod settings_pages;

@@ -25,7 +25,7 @@ use zeroize::Zeroize;
 
 use crate::app::App;
 use crate::cookies;
-use crate::guard::{check_post, client_ip};
+use crate::guard::{check_account, check_post, client_ip};
 use crate::pages::{self, Message};
 use crate::reply::{call, form_page, refused, see_other, unavailable, with_cookie};
 
@@ -33,7 +33,7 @@ use crate::reply::{call, form_page, refused, see_other, unavailable, with_cookie
 pub const WRONG: &str = "The account name or the password is not right.";
 
 /// Longest account name sent on to authd.
-const MAX_NAME: usize = 256;
+pub(crate) const MAX_NAME: usize = 256;
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -88,7 +88,8 @@ pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     }
 }
 
-fn origin(ip: std::net::IpAddr) -> Origin {
+/// Where a request came from, as authd records it.
+pub(crate) fn origin(ip: std::net::IpAddr) -> Origin {
     Origin {
         service: Some("authd-web".into()),
         remote_host: Some(ip.to_string()),
@@ -111,6 +112,9 @@ pub async fn submit(
         let why = Message::Alert(WRONG.into());
         return login_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some(&why));
     }
+    if let Err(refusal) = check_account(&app.account_rate, &name) {
+        return refused(&app, "sign-in", refusal);
+    }
     let request = Request::PortalSignIn(PortalSignIn {
         name: name.clone(),
         password: Secret::new(std::mem::take(&mut sent.password)),
@@ -132,7 +136,7 @@ pub async fn submit(
             let public = &app.settings.public;
             let to = sms_sent_to.as_deref();
             let page = form_page(&app, &headers, StatusCode::OK, |csrf| {
-                pages::code_form(public, csrf, to, None)
+                pages::code_form(public, csrf, to, None, &app.settings.support)
             });
             with_cookie(page, cookie)
         }
@@ -157,6 +161,9 @@ pub async fn code(
         let why = Message::Alert("The sign-in took too long: please sign in again.".into());
         return login_page(&app, &headers, StatusCode::BAD_REQUEST, Some(&why));
     };
+    if let Err(refusal) = check_account(&app.account_rate, &name) {
+        return refused(&app, "sign-in code", refusal);
+    }
     let request = Request::PortalCode(PortalCode {
         name,
         challenge: Secret::new(challenge),
