@@ -24,6 +24,8 @@ mod lifecycle;
 mod lockout_race;
 mod log_flood;
 mod mail;
+#[path = "../support/mailbox.rs"]
+mod mailbox;
 #[path = "../support/oath.rs"]
 mod oath;
 mod old_store;

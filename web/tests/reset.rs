@@ -8,6 +8,8 @@
 mod daemon;
 #[path = "../../tests/support/peers.rs"]
 mod peers;
+#[path = "../../tests/support/mailbox.rs"]
+mod mailbox;
 #[path = "../../tests/support/spawned.rs"]
 mod spawned;
 

@@ -11,6 +11,8 @@ mod daemon;
 mod oath;
 #[path = "../../tests/support/peers.rs"]
 mod peers;
+#[path = "../../tests/support/mailbox.rs"]
+mod mailbox;
 #[path = "../../tests/support/spawned.rs"]
 mod spawned;
 
