@@ -5,12 +5,12 @@
 
 #[path = "../../tests/support/daemon.rs"]
 mod daemon;
+#[path = "../../tests/support/mailbox.rs"]
+mod mailbox;
 #[path = "../../tests/support/oath.rs"]
 mod oath;
 #[path = "../../tests/support/peers.rs"]
 mod peers;
-#[path = "../../tests/support/mailbox.rs"]
-mod mailbox;
 #[path = "../../tests/support/spawned.rs"]
 mod spawned;
 
