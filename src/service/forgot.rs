@@ -8,8 +8,6 @@
 //! nothing about which names exist; what happened is in that account's audit log (an
 //! unknown name only in the daemon's log, without the name).
 
-use std::time::Instant;
-
 use super::login::origin_detail;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
@@ -51,19 +49,10 @@ impl Service {
         }
     }
 
-    /// A forgot-password request for a name that is no account: logged (rate limited,
-    /// without the name, which may be a password typed into the wrong field), answered
-    /// as any other.
+    /// A forgot-password request for a name that is no account: logged (without the
+    /// name, which may be a password typed into the wrong field), answered as any other.
     fn forgot_unknown(&self, caller: &Caller) -> Result<Response, Error> {
-        if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
-            tracing::info!(
-                target: "audit",
-                actor = %caller.describe(),
-                outcome = "denied",
-                "forgot-password request for an unknown account{}",
-                crate::log_limit::note(left_out)
-            );
-        }
+        self.warn_unknown(caller, "forgot-password request for an unknown account");
         Ok(Response::Done)
     }
 }

@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use crate::audit::Event;
+use crate::authz::Caller;
 use crate::config::Config;
 use crate::error::Error;
 use crate::log_limit::LogLimit;
@@ -102,6 +103,20 @@ impl Service {
         match self.config.write() {
             Ok(mut slot) => *slot = config,
             Err(poisoned) => *poisoned.into_inner() = config,
+        }
+    }
+
+    /// A denied request about no account (an unknown token, session or name): an audit
+    /// warning, at most so often per uid (a flood of them is one line and a count).
+    fn warn_unknown(&self, caller: &Caller, what: &str) {
+        if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
+            tracing::warn!(
+                target: "audit",
+                actor = %caller.describe(),
+                outcome = "denied",
+                "{what}{}",
+                crate::log_limit::note(left_out)
+            );
         }
     }
 

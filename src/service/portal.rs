@@ -8,8 +8,6 @@
 //! `crate::portal`; this file applies them, under the limits of the config in force at
 //! each request (so a `reload` applies at once), and records every session event.
 
-use std::time::Instant;
-
 use super::login::origin_detail;
 use super::{refuse_sso, Service};
 use crate::audit::{Action, Event, Outcome};
@@ -148,15 +146,7 @@ impl Service {
                 }
             }
             Err(Refused::Unknown | Refused::OtherUid) => {
-                if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
-                    tracing::warn!(
-                        target: "audit",
-                        actor = %caller.describe(),
-                        outcome = "denied",
-                        "portal request with an unknown session{}",
-                        crate::log_limit::note(left_out)
-                    );
-                }
+                self.warn_unknown(caller, "portal request with an unknown session");
                 Err(Error::SessionInvalid)
             }
         }

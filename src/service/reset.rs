@@ -1,8 +1,6 @@
 //! Forgotten passwords: queue a mail with a single-use token, and set a new password
 //! with it. Any password change voids the account's tokens and mails a notice.
 
-use std::time::Instant;
-
 use super::refuse_sso;
 use super::Service;
 use crate::audit::{Action, Event, Outcome};
@@ -151,15 +149,7 @@ impl Service {
         let hash = reset::hash(&self.vault, token.expose());
         let now = time::now();
         let Some(record) = self.store.reset_token(&hash)? else {
-            if let Some(left_out) = self.warnings.allow(caller.peer().uid, Instant::now()) {
-                tracing::warn!(
-                    target: "audit",
-                    actor = %caller.describe(),
-                    outcome = "denied",
-                    "reset with an unknown token{}",
-                    crate::log_limit::note(left_out)
-                );
-            }
+            self.warn_unknown(caller, "reset with an unknown token");
             return Err(Error::TokenInvalid);
         };
         let name = record.account;
