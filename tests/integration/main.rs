@@ -39,6 +39,7 @@ mod passwords;
 mod peers;
 mod pipelined;
 mod portal;
+mod portal_forgot;
 mod promises_access;
 mod promises_backup;
 mod promises_files;

@@ -18,17 +18,17 @@ use crate::other_uids::{call, connections_as, hello};
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
 
 /// A uid (and gid) with no entry in the user database: not the portal.
-const STRANGER: (u32, u32) = (54_329, 54_329);
+pub(crate) const STRANGER: (u32, u32) = (54_329, 54_329);
 
 /// A daemon whose portal is `nobody` (and, by number, `also`).
-fn daemon_with_portal(also: &[u32]) -> Daemon {
+pub(crate) fn daemon_with_portal(also: &[u32]) -> Daemon {
     let mut users = vec!["\"nobody\"".to_string()];
     users.extend(also.iter().map(|uid| format!("\"{uid}\"")));
     Daemon::start_with(&format!("portal_users = [{}]", users.join(", ")))
 }
 
 /// A connection as `ids`, past the handshake.
-fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
+pub(crate) fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
     let mut s = connections_as(ids, d, 1).pop().unwrap();
     assert!(matches!(
         call(&mut s, &hello()),
@@ -37,12 +37,12 @@ fn connect_as(ids: (u32, u32), d: &Daemon) -> UnixStream {
     s
 }
 
-fn ask(s: &mut UnixStream, request: Request) -> Response {
+pub(crate) fn ask(s: &mut UnixStream, request: Request) -> Response {
     call(s, &request).expect("the daemon answered")
 }
 
 #[track_caller]
-fn error_code(response: Response) -> ErrorCode {
+pub(crate) fn error_code(response: Response) -> ErrorCode {
     match response {
         Response::Error(e) => e.code,
         other => panic!("expected an error, got {other:?}"),
@@ -60,7 +60,7 @@ fn sign_in(name: &str, password: &str) -> Request {
     })
 }
 
-fn act(token: &Secret, action: PortalAction) -> Request {
+pub(crate) fn act(token: &Secret, action: PortalAction) -> Request {
     Request::PortalAct(PortalAct {
         session: token.clone(),
         action,
@@ -69,7 +69,7 @@ fn act(token: &Secret, action: PortalAction) -> Request {
 
 /// Sign `name` (no second factor) in: its session token.
 #[track_caller]
-fn session(s: &mut UnixStream, name: &str, password: &str) -> Secret {
+pub(crate) fn session(s: &mut UnixStream, name: &str, password: &str) -> Secret {
     match ask(s, sign_in(name, password)) {
         Response::SessionIssued { token, .. } => token,
         other => panic!("no session: {other:?}"),
