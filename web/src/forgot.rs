@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use authd_proto::protocol::{PortalForgot, Request, Response as Reply};
+use authd_proto::protocol::{ErrorCode, PortalForgot, Request, Response as Reply};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -74,6 +74,12 @@ pub async fn submit(
             )
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
+        // A name no account can have (authd's name rules): saying so tells nothing.
+        Err(e) if e.remote_code() == Some(ErrorCode::InvalidInput) => {
+            tracing::info!("forgot-password request refused: not an account name");
+            let why = Message::Alert(format!("That is not an account name: {e}"));
+            form(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some(&why))
+        }
         Err(e) => unavailable(&app, &e.to_string()),
     }
 }

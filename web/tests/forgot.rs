@@ -154,9 +154,16 @@ fn forgot_mails_a_link_and_answers_every_name_alike() {
 
     reset_through(&mut b, &link);
     assert!(verifies(&d, "alice", NEW_PW));
-    let empty = forgot(&mut b, &web, " ");
-    assert_eq!(empty.status, 422);
-    assert!(empty.body.contains(r#"role="alert""#));
+    for bad in [" ", "../etc"] {
+        let refused = forgot(&mut b, &web, bad);
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(
+            refused.body.contains(r#"<p role="alert">"#),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains(r#"id="forgot-form""#));
+    }
 }
 
 #[test]
