@@ -93,13 +93,7 @@ fn support_url(url: &str) -> Result<String, String> {
         return Err("must have no spaces or control characters".into());
     }
     let lower = url.to_ascii_lowercase();
-    let (secure, rest) = if let Some(rest) = lower.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = lower.strip_prefix("http://") {
-        (false, rest)
-    } else {
-        return Err("must start with https:// (or http:// for a loopback address)".into());
-    };
+    let (secure, rest) = scheme(&lower)?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.is_empty() || authority.contains('@') {
         return Err("must name a host, with no user".into());
@@ -108,6 +102,18 @@ fn support_url(url: &str) -> Result<String, String> {
         return Err("must be https:// unless the host is a loopback address".into());
     }
     Ok(url.to_string())
+}
+
+/// `https://` (true) or `http://` (false), and what follows it; any other scheme is
+/// refused.
+fn scheme(url: &str) -> Result<(bool, &str), String> {
+    if let Some(rest) = url.strip_prefix("https://") {
+        Ok((true, rest))
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        Ok((false, rest))
+    } else {
+        Err("must start with https:// (or http:// for a loopback address)".into())
+    }
 }
 
 /// Is the host of `authority` (`host[:port]`, `[v6][:port]`) a loopback one?
@@ -165,13 +171,7 @@ pub struct PublicUrl {
 
 impl PublicUrl {
     pub fn parse(url: &str) -> Result<PublicUrl, String> {
-        let (secure, rest) = if let Some(rest) = url.strip_prefix("https://") {
-            (true, rest)
-        } else if let Some(rest) = url.strip_prefix("http://") {
-            (false, rest)
-        } else {
-            return Err("must start with https:// (or http:// for a loopback address)".into());
-        };
+        let (secure, rest) = scheme(url)?;
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         if authority.is_empty() || authority.contains(['@', '?', '#', ' ']) {
             return Err("must name a host, with no user, query or fragment".into());
