@@ -67,7 +67,7 @@ fn every_test_the_promise_table_names_exists() {
         .into_iter()
         .chain(sources(&root().join("proto/src")))
         .chain(sources(&root().join("pam/src")))
-        .chain(sources(&root().join("proto/src")))
+        .chain(sources(&root().join("web/src")))
         .collect();
     let missing: Vec<&String> = names
         .iter()
@@ -79,6 +79,7 @@ fn every_test_the_promise_table_names_exists() {
                     let candidates = [
                         root().join(format!("tests/integration/{file}.rs")),
                         root().join(format!("pam/tests/{file}.rs")),
+                        root().join(format!("web/tests/{file}.rs")),
                     ];
                     !candidates
                         .iter()
