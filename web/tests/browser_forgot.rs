@@ -17,7 +17,6 @@ mod peers;
 mod spawned;
 
 #[path = "support/browse.rs"]
-#[allow(dead_code)]
 mod browse;
 #[path = "reset/web.rs"]
 #[allow(dead_code)]
