@@ -367,3 +367,40 @@ fn the_reset_page_from_a_mail_an_smtp_server_received() {
     assert!(verifies(&d, "alice", NEW_PW));
     assert!(!verifies(&d, "alice", GOOD_PW));
 }
+
+#[test]
+fn a_support_link_that_is_not_https_and_a_socket_without_a_public_url_are_refused() {
+    let web = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_authd-web"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (args, said) in [
+        (
+            &["--support-url", "javascript:alert(1)"][..],
+            "--support-url javascript:alert(1): must start with https://",
+        ),
+        (
+            &["--support-url", "http://help.example.org"][..],
+            "loopback",
+        ),
+        (
+            &["--support-text", ""][..],
+            "--support-text must not be empty",
+        ),
+        (
+            &["--listen", "unix:/run/x.sock"][..],
+            "--public-url is needed",
+        ),
+        (&["--posts-per-account-per-minute", "0"][..], "at least 1"),
+    ] {
+        let out = web(args);
+        assert_eq!(out.status.code(), Some(78), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+    let relative = web(&["--listen", "unix:relative.sock"]);
+    assert!(!relative.status.success());
+    assert!(String::from_utf8_lossy(&relative.stderr).contains("absolute path"));
+}
