@@ -120,7 +120,8 @@ pub fn required(request: &Request) -> Access {
         | Request::PortalCode(_)
         | Request::PortalProve(_)
         | Request::PortalAct(_)
-        | Request::PortalSendCode(_) => Access::Portal,
+        | Request::PortalSendCode(_)
+        | Request::PortalForgot(_) => Access::Portal,
     }
 }
 

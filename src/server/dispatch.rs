@@ -84,5 +84,6 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalSendCode(req) => service.portal_send_code(caller, req).await,
         Request::ListSessions(req) => service.list_sessions(req),
         Request::Logout(req) => service.logout(caller, req).await,
+        Request::PortalForgot(req) => service.portal_forgot(caller, req).await,
     }
 }

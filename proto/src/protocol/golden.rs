@@ -62,11 +62,12 @@ fn kind(request: &Request) -> &'static str {
         Request::ListSessions { .. } => "ListSessions",
         Request::Logout { .. } => "Logout",
         Request::PortalSendCode { .. } => "PortalSendCode",
+        Request::PortalForgot { .. } => "PortalForgot",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 32;
+const VARIANTS: usize = 33;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -195,6 +196,10 @@ fn requests() -> Vec<Request> {
             name: "al".into(),
             challenge: s("ch"),
         }),
+        Request::PortalForgot(PortalForgot {
+            name: "al".into(),
+            origin: origin(),
+        }),
     ]
 }
 
@@ -254,6 +259,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ("ListSessions", "000000041d02616c"),
     ("Logout", "000000061e02616c0103"),
     ("PortalSendCode", "000000071f02616c026368"),
+    ("PortalForgot", "0000000d2002616c010473736864010168"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -35,8 +35,8 @@ pub use request::{
 };
 
 pub use portal::{
-    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalProve, PortalSendCode,
-    PortalSignIn, SessionInfo,
+    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,
+    PortalSendCode, PortalSignIn, SessionInfo,
 };
 
 /// Bumped on any incompatible change to `Request` or `Response`.
@@ -166,6 +166,12 @@ pub enum Response {
     /// How many sessions `Logout` ended.
     SessionsEnded {
         count: u32,
+    },
+    /// A reset mail is queued to `to` (masked); its link expires at `expires` (unix
+    /// seconds). The answer to `PortalAction::SendReset`.
+    ResetMailed {
+        to: String,
+        expires: u64,
     },
 }
 

@@ -10,7 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::portal::{
-    ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSendCode, PortalSignIn,
+    ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalSendCode,
+    PortalSignIn,
 };
 use super::Secret;
 
@@ -127,6 +128,9 @@ pub enum Request {
     /// Portal only: text a login code for a pending sign-in (its challenge, not spent).
     /// -> `SmsSent`.
     PortalSendCode(PortalSendCode),
+    /// Portal only: "forgot your password?", a reset mail if the account can get one.
+    /// -> `Done`, whatever the name (see `PortalForgot`).
+    PortalForgot(PortalForgot),
 }
 
 impl Request {
@@ -164,7 +168,8 @@ impl Request {
             | Request::PortalCode(PortalCode { name, .. })
             | Request::PortalSendCode(PortalSendCode { name, .. })
             | Request::ListSessions(ListSessions { name })
-            | Request::Logout(Logout { name, .. }) => Some(name),
+            | Request::Logout(Logout { name, .. })
+            | Request::PortalForgot(PortalForgot { name, .. }) => Some(name),
         }
     }
 }
