@@ -127,6 +127,7 @@ pub fn required(request: &Request) -> Access {
         | Request::PortalProve(_)
         | Request::PortalAct(_)
         | Request::PortalSendCode(_)
+        | Request::PortalForgot(_)
         | Request::PortalKeyStart(_)
         | Request::PortalKey(_) => Access::Portal,
     }

@@ -84,6 +84,7 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalSendCode(req) => service.portal_send_code(caller, req).await,
         Request::ListSessions(req) => service.list_sessions(req),
         Request::Logout(req) => service.logout(caller, req).await,
+        Request::PortalForgot(req) => service.portal_forgot(caller, req).await,
         Request::KeyRegisterStart(req) => service.key_register_start(caller, req).await,
         Request::KeyRegisterFinish(req) => service.key_register_finish(caller, req).await,
         Request::ListKeys(req) => service.list_keys(req),

@@ -8,6 +8,7 @@
 mod accounts;
 mod backup;
 mod credentials;
+mod forgot;
 mod info;
 mod keys;
 mod login;

@@ -289,6 +289,11 @@ impl Service {
                 self.end_sessions(caller, &name, Some(id), "signed out")
                     .await
             }
+            PortalAction::SendReset => {
+                self.can_mail_reset(&name)?;
+                let (expires, to) = self.queue_reset(caller, &name, "; settings page").await?;
+                Ok(Response::ResetMailed { to, expires })
+            }
         }
     }
 

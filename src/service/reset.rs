@@ -68,54 +68,76 @@ impl Service {
 
     pub async fn send_reset(&self, caller: &Caller, req: SendReset) -> Result<Response, Error> {
         let SendReset { name, proof } = req;
-        let account = self.existing(&name)?;
+        self.can_mail_reset(&name)?;
+        if let Some(proof) = proof {
+            self.require_proof(caller, &name, proof, "change-password --email-link")
+                .await?;
+        }
+        let (expires, _) = self.queue_reset(caller, &name, "").await?;
+        Ok(Response::ResetQueued { expires })
+    }
+
+    /// Can `name` be sent a reset mail at all: it exists, is not SSO, has an address.
+    pub(super) fn can_mail_reset(&self, name: &str) -> Result<(), Error> {
+        let account = self.existing(name)?;
         refuse_sso(&account)?;
         if account.email.is_none() {
             return Err(Error::InvalidInput(format!(
                 "account `{name}` has no email address to send a reset link to; ask an admin"
             )));
         }
-        if let Some(proof) = proof {
-            self.require_proof(caller, &name, proof, "change-password --email-link")
-                .await?;
-        }
+        Ok(())
+    }
+
+    /// Queue a reset mail with a new token for `name`, under the reset mails' rate
+    /// limit, and record it (`how` is added to the audit detail). -> when the token
+    /// expires, and the masked address the mail goes to.
+    pub(super) async fn queue_reset(
+        &self,
+        caller: &Caller,
+        name: &str,
+        how: &str,
+    ) -> Result<(u64, String), Error> {
         let (token, hash) = reset::new_token(&self.vault)?;
         let now = time::now();
         let expires = now + self.config().reset.token_ttl.as_secs();
         let min_interval = self.config().reset.min_interval.as_secs();
-        self.record(&name, now, |acc, effects| {
-            refuse_sso(acc)?;
-            if let Some(last) = acc.last_reset_request {
-                if now < last + min_interval {
-                    return Err(Error::RateLimited {
-                        until: last + min_interval,
-                    });
+        let masked = self
+            .record(name, now, |acc, effects| {
+                refuse_sso(acc)?;
+                if let Some(last) = acc.last_reset_request {
+                    if now < last + min_interval {
+                        return Err(Error::RateLimited {
+                            until: last + min_interval,
+                        });
+                    }
                 }
-            }
-            let email = acc.email.clone().ok_or_else(|| {
-                Error::InvalidInput(format!("account `{name}` has no email address"))
-            })?;
-            acc.last_reset_request = Some(now);
-            while acc.reset_tokens.len() >= MAX_OUTSTANDING {
-                effects.dropped_tokens.push(acc.reset_tokens.remove(0));
-            }
-            acc.reset_tokens.push(hash);
-            effects.new_tokens.push((
-                hash,
-                ResetToken {
-                    account: name.clone(),
-                    expires,
-                },
-            ));
-            let config = self.config();
-            let body = reset::reset_body(&config.reset, &config.web, &name, &token, expires);
-            self.queue_mail(effects, &name, &email, RESET_SUBJECT, body, now)?;
-            let detail = format!("mail queued to {}", mask_address(&email));
-            Ok(Event::by(caller, Action::ResetRequested, Outcome::Ok, detail).into())
-        })
-        .await?;
+                let email = acc.email.clone().ok_or_else(|| {
+                    Error::InvalidInput(format!("account `{name}` has no email address"))
+                })?;
+                acc.last_reset_request = Some(now);
+                while acc.reset_tokens.len() >= MAX_OUTSTANDING {
+                    effects.dropped_tokens.push(acc.reset_tokens.remove(0));
+                }
+                acc.reset_tokens.push(hash);
+                effects.new_tokens.push((
+                    hash,
+                    ResetToken {
+                        account: name.to_string(),
+                        expires,
+                    },
+                ));
+                let config = self.config();
+                let body = reset::reset_body(&config.reset, &config.web, name, &token, expires);
+                self.queue_mail(effects, name, &email, RESET_SUBJECT, body, now)?;
+                let masked = mask_address(&email);
+                let detail = format!("mail queued to {masked}{how}");
+                let event = Event::by(caller, Action::ResetRequested, Outcome::Ok, detail);
+                Ok(Decided::new(masked, event))
+            })
+            .await?;
         self.wake_outbox();
-        Ok(Response::ResetQueued { expires })
+        Ok((expires, masked))
     }
 
     pub async fn reset_password(

@@ -2,27 +2,15 @@
 //! default file transport: the mail is a real RFC 5322 message, the token works once,
 //! and the durable outbox survives an SMTP outage and SIGKILL, delivering exactly once.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mailparse::MailHeaderMap;
 
 use crate::daemon::*;
-use crate::spawned::Spawned;
+pub(crate) use crate::mailbox::{aiosmtpd_available, mails, wait_for_mails, SmtpSink};
 
-const PYTHON: &str = "/usr/bin/python3";
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
-
-#[track_caller]
-pub(crate) fn aiosmtpd_available() -> bool {
-    let found = Command::new(PYTHON)
-        .args(["-c", "import aiosmtpd"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    crate::peers::need(found, "aiosmtpd (Debian package python3-aiosmtpd)")
-}
 
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -32,93 +20,12 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-/// A real SMTP server that saves every message it accepts into `dir`; stopped when
-/// dropped.
-pub(crate) struct SmtpSink {
-    child: Spawned,
-}
-
-impl SmtpSink {
-    pub(crate) fn start(port: u16, dir: &Path) -> SmtpSink {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-        // Guarded from the start: if it never says "ready", the failing test kills it.
-        let mut child = Spawned::spawn(
-            Command::new(PYTHON)
-                .arg(script)
-                .arg(port.to_string())
-                .arg(dir)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "ready", "SMTP sink did not start");
-        SmtpSink { child }
-    }
-}
-
-impl Drop for SmtpSink {
-    /// SIGTERM and a short wait, so aiosmtpd closes its port; then `Spawned` kills
-    /// whatever is left. Nothing here may panic (it runs while a failed test unwinds),
-    /// and a failing test does not wait.
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
-        }
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_err() {
-            return;
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            match self.child.try_wait() {
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Ok(Some(_)) | Err(_) => return,
-            }
-        }
-    }
-}
-
 pub(crate) fn smtp_config(port: u16, extra: &str) -> String {
     format!(
         "[mail]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n\
          from = \"authd@example.org\"\n\
          [reset]\nurl = \"https://id.example.org/reset?token={{token}}\"\n{extra}\n{TEST_CONFIG}"
     )
-}
-
-/// The .eml files in `dir`, oldest first (by modification time: the file transport
-/// names files by UUID).
-pub(crate) fn mails(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-                .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files.into_iter().map(|(_, p)| p).collect()
-}
-
-/// Wait until `dir` holds at least `n` mails.
-pub(crate) fn wait_for_mails(dir: &Path, n: usize) -> Vec<PathBuf> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let found = mails(dir);
-        if found.len() >= n {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {} of {n} mails arrived",
-            found.len()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 pub(crate) struct Mail {

@@ -39,6 +39,8 @@ mod lifecycle;
 mod lockout_race;
 mod log_flood;
 mod mail;
+#[path = "../support/mailbox.rs"]
+mod mailbox;
 #[path = "../support/oath.rs"]
 mod oath;
 mod old_store;
@@ -52,6 +54,7 @@ mod passwords;
 mod peers;
 mod pipelined;
 mod portal;
+mod portal_forgot;
 mod portal_sms;
 mod promises_access;
 mod promises_backup;

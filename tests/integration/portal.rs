@@ -18,10 +18,10 @@ use crate::other_uids::{call, connections_as, hello};
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
 
 /// A uid (and gid) with no entry in the user database: not the portal.
-const STRANGER: (u32, u32) = (54_329, 54_329);
+pub(crate) const STRANGER: (u32, u32) = (54_329, 54_329);
 
 /// A daemon whose portal is `nobody` (and, by number, `also`).
-fn daemon_with_portal(also: &[u32]) -> Daemon {
+pub(crate) fn daemon_with_portal(also: &[u32]) -> Daemon {
     let mut users = vec!["\"nobody\"".to_string()];
     users.extend(also.iter().map(|uid| format!("\"{uid}\"")));
     Daemon::start_with(&format!("portal_users = [{}]", users.join(", ")))
@@ -69,7 +69,7 @@ pub(crate) fn act(token: &Secret, action: PortalAction) -> Request {
 
 /// Sign `name` (no second factor) in: its session token.
 #[track_caller]
-fn session(s: &mut UnixStream, name: &str, password: &str) -> Secret {
+pub(crate) fn session(s: &mut UnixStream, name: &str, password: &str) -> Secret {
     match ask(s, sign_in(name, password)) {
         Response::SessionIssued { token, .. } => token,
         other => panic!("no session: {other:?}"),

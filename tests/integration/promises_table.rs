@@ -67,7 +67,7 @@ fn every_test_the_promise_table_names_exists() {
         .into_iter()
         .chain(sources(&root().join("proto/src")))
         .chain(sources(&root().join("pam/src")))
-        .chain(sources(&root().join("proto/src")))
+        .chain(sources(&root().join("web/src")))
         .collect();
     let missing: Vec<&String> = names
         .iter()

@@ -5,7 +5,7 @@
 //! was signed out elsewhere or its password changed) leads there too, and the sign-in
 //! page then says once that the session ended (the notice cookie).
 
-use std::net::SocketAddr;
+use crate::listen::Peer;
 use std::sync::Arc;
 
 use authd_proto::protocol::{
@@ -139,11 +139,11 @@ pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
 /// `POST /logout`.
 pub async fn logout(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(sent): Form<LogoutForm>,
 ) -> Response {
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
     if let Err(refusal) = check_post(&headers, &app.settings.public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "sign-out", refusal);
     }

@@ -1,6 +1,5 @@
 //! The router, its shared state and the listener.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,9 +10,12 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::args::Settings;
+use crate::listen::{bind_unix, Listen, Peer};
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
-use crate::{account, guard, reset, settings, settings_more, settings_sms, signin};
+use crate::{
+    account, forgot, guard, reset, settings, settings_mail, settings_more, settings_sms, signin,
+};
 
 /// The largest request body accepted: a form with two passwords and a token fits many
 /// times over.
@@ -22,7 +24,10 @@ pub const MAX_BODY: usize = 16 * 1024;
 /// What every handler shares.
 pub struct App {
     pub settings: Settings,
-    pub rate: RateLimit,
+    /// POSTs per client address.
+    pub rate: RateLimit<std::net::IpAddr>,
+    /// Sign-in and reset-mail POSTs per account name, whatever the address.
+    pub account_rate: RateLimit<String>,
     /// For each exchange with authd (connect, each request).
     pub timeout: Duration,
 }
@@ -34,8 +39,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", get(signin::show).post(signin::submit))
         .route("/login/code", post(signin::code))
         .route("/login/sms", post(signin::send_sms))
+        .route("/forgot", get(forgot::show).post(forgot::submit))
         .route("/settings", get(account::show))
         .route("/settings/password", post(settings::change_password))
+        .route("/settings/password/email", post(settings_mail::send))
         .route("/settings/totp", post(settings::enable_totp))
         .route("/settings/totp/confirm", post(settings::confirm_totp))
         .route("/settings/sms", post(settings_sms::enable_sms))
@@ -74,22 +81,36 @@ pub fn run(settings: Settings) -> std::io::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        let listen = settings.listen.clone();
         tracing::info!(
-            listen = %listener.local_addr()?,
+            listen = %listen,
             public_url = %format!("{}{}", settings.public.origin, settings.public.prefix),
             socket = %settings.socket.display(),
             "authd-web serving"
         );
         let app = Arc::new(App {
             rate: RateLimit::new(settings.posts_per_minute),
+            account_rate: RateLimit::new(settings.posts_per_account_per_minute),
             settings,
             timeout: Duration::from_secs(30),
         });
-        let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown())
-            .await
+        let service = router(app).into_make_service_with_connect_info::<Peer>();
+        match listen {
+            Listen::Tcp(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown())
+                    .await
+            }
+            Listen::Unix(path) => {
+                let listener = bind_unix(&path)?;
+                let served = axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown())
+                    .await;
+                let _ = std::fs::remove_file(&path);
+                served
+            }
+        }
     })
 }
 

@@ -25,6 +25,7 @@ use subtle::ConstantTimeEq;
 
 use crate::args::PublicUrl;
 use crate::cookies;
+use crate::listen::Peer;
 use crate::rate::RateLimit;
 
 pub const CSP: &str =
@@ -61,11 +62,16 @@ pub async fn headers(request: Request, next: Next) -> Response {
 /// The client's address: the peer's, or, when the peer is a trusted reverse proxy, the
 /// address that proxy put last in `X-Forwarded-For` (read from the right, past further
 /// trusted proxies). Entries to the left of it are the client's own words and ignored;
-/// an entry that is not an address ends the search at the peer.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
-        return peer;
-    }
+/// an entry that is not an address ends the search at the peer. Over the Unix socket
+/// the peer is always the proxy (`Peer(None)`): its header is believed, and without one
+/// every client counts as the one address `0.0.0.0`.
+pub fn client_ip(peer: Peer, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let unix = IpAddr::from([0, 0, 0, 0]);
+    let peer = match peer.0 {
+        Some(ip) if !trusted.contains(&ip) => return ip,
+        Some(ip) => ip,
+        None => unix,
+    };
     let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
@@ -90,13 +96,22 @@ pub enum Refusal {
     Forbidden(&'static str),
     /// 429: this many seconds until the address may post again.
     TooMany(u64),
+    /// 429: this many seconds until anyone may post for this account name again.
+    TooManyForAccount(u64),
+}
+
+/// The per-account-name limit on sign-in and reset-mail POSTs, after `check_post`.
+pub fn check_account(limit: &RateLimit<String>, name: &str) -> Result<(), Refusal> {
+    limit
+        .allow(name.to_string(), Instant::now())
+        .map_err(Refusal::TooManyForAccount)
 }
 
 /// The checks every POST passes before its form is looked at.
 pub fn check_post(
     headers: &HeaderMap,
     public: &PublicUrl,
-    limit: &RateLimit,
+    limit: &RateLimit<IpAddr>,
     ip: IpAddr,
     form_csrf: &str,
 ) -> Result<(), Refusal> {
@@ -171,15 +186,38 @@ mod tests {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let client: IpAddr = "192.0.2.7".parse().unwrap();
         let h = request(&[("x-forwarded-for", "203.0.113.9, 192.0.2.7")]);
-        assert_eq!(client_ip(proxy, &h, &[proxy]), client, "the proxy's word");
-        assert_eq!(client_ip(client, &h, &[proxy]), client, "an untrusted peer");
-        assert_eq!(client_ip(proxy, &h, &[]), proxy, "no trusted proxy");
+        assert_eq!(
+            client_ip(Peer(Some(proxy)), &h, &[proxy]),
+            client,
+            "the proxy's word"
+        );
+        assert_eq!(
+            client_ip(Peer(Some(client)), &h, &[proxy]),
+            client,
+            "an untrusted peer"
+        );
+        assert_eq!(
+            client_ip(Peer(Some(proxy)), &h, &[]),
+            proxy,
+            "no trusted proxy"
+        );
         let two = request(&[("x-forwarded-for", "192.0.2.7, 10.0.0.2")]);
         let both: [IpAddr; 2] = [proxy, "10.0.0.2".parse().unwrap()];
-        assert_eq!(client_ip(proxy, &two, &both), client, "through two proxies");
+        assert_eq!(
+            client_ip(Peer(Some(proxy)), &two, &both),
+            client,
+            "through two proxies"
+        );
         let junk = request(&[("x-forwarded-for", "192.0.2.7, unknown")]);
-        assert_eq!(client_ip(proxy, &junk, &[proxy]), proxy);
-        assert_eq!(client_ip(proxy, &request(&[]), &[proxy]), proxy);
+        assert_eq!(client_ip(Peer(Some(proxy)), &junk, &[proxy]), proxy);
+        assert_eq!(client_ip(Peer(Some(proxy)), &request(&[]), &[proxy]), proxy);
+        assert_eq!(
+            client_ip(Peer(None), &h, &[]),
+            client,
+            "the Unix socket's proxy"
+        );
+        let none: IpAddr = [0, 0, 0, 0].into();
+        assert_eq!(client_ip(Peer(None), &request(&[]), &[]), none);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`args`]: flags, and the settings derived from them (the public URL's origin, which
 //!   cookies are `Secure`).
 //! - [`app`]: the router, its state, the listener.
+//! - [`listen`]: `--listen` (TCP, or a Unix socket for a reverse proxy) and the peer.
 //! - [`guard`]: what every response carries (security headers) and what every POST must
 //!   pass (same origin, CSRF token, rate limit).
 //! - [`cookies`]: reading and writing the few cookies, with the `__Host-` rules.
@@ -22,6 +23,9 @@
 //! - [`settings_sms`], [`settings_sms_pages`]: turning on SMS verification.
 //! - [`settings_more`], [`settings_more_pages`]: turning 2FA off (all of it, or the app
 //!   or SMS alone), new recovery codes, the sessions list.
+//! - [`forgot`], [`help_pages`]: "Forgot your password?" (a reset mail from the sign-in
+//!   page) and the "Lost your device?" help line; [`settings_mail`]: "email me a link
+//!   instead" when signed in.
 //! - [`reply`]: what the handlers share (HTML answers, refusals, the CSRF form token,
 //!   one call to authd).
 //!
@@ -33,13 +37,17 @@ pub mod account;
 pub mod app;
 pub mod args;
 pub mod cookies;
+pub mod forgot;
 pub mod guard;
+pub mod help_pages;
+pub mod listen;
 pub mod pages;
 pub mod qr;
 pub mod rate;
 pub mod reply;
 pub mod reset;
 pub mod settings;
+pub mod settings_mail;
 pub mod settings_more;
 pub mod settings_more_pages;
 pub mod settings_pages;

@@ -13,7 +13,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use authd_proto::protocol::{AccountInfo, FactorState, SessionInfo};
 
-use crate::args::PublicUrl;
+use crate::args::{PublicUrl, Support};
 
 pub const STYLE_CSS: &str = include_str!("../assets/style.css");
 
@@ -86,12 +86,17 @@ pub fn reset_done(public: &PublicUrl, account: &str) -> Markup {
     layout(public, "Password changed", message(&Message::Status(text)))
 }
 
-/// How to get a new mail; said wherever a link no longer works.
-fn ask_again() -> Markup {
+/// How to get a new mail; said wherever a link no longer works: the forgot page first,
+/// then the ways that need someone else or a shell.
+fn ask_again(public: &PublicUrl) -> Markup {
     html! {
         p {
-            "To get a new link, ask your administrator to send you a new reset mail, or, \
-             if you can sign in to the host, run "
+            "To get a new link, use "
+            a #forgot-link href=(public.path("/forgot")) { "Forgot your password?" } "."
+        }
+        p .hint {
+            "Your administrator can also send you a new reset mail, or, if you can sign in \
+             to the host, run "
             code { "authctl send-reset YOUR-ACCOUNT" } "."
         }
     }
@@ -101,7 +106,7 @@ fn ask_again() -> Markup {
 pub fn reset_invalid(public: &PublicUrl, why: &str) -> Markup {
     let body = html! {
         (message(&Message::Alert(why.to_string())))
-        (ask_again())
+        (ask_again(public))
     };
     layout(public, "This reset link does not work", body)
 }
@@ -124,6 +129,7 @@ pub fn login_form(public: &PublicUrl, csrf: &str, note: Option<&Message>) -> Mar
             }
             button type="submit" { "Sign in" }
         }
+        (crate::help_pages::forgot_link(public))
     };
     layout(public, "Sign in", body)
 }
@@ -142,6 +148,7 @@ pub fn code_form(
     csrf: &str,
     sms: SmsStep<'_>,
     note: Option<&Message>,
+    help: &Support,
 ) -> Markup {
     let body = html! {
         @if let Some(note) = note { (message(note)) }
@@ -170,6 +177,7 @@ pub fn code_form(
                 }
             }
         }
+        (crate::help_pages::support(help))
     };
     layout(public, "Enter your verification code", body)
 }
@@ -198,6 +206,9 @@ pub fn settings(
         }
         @if account.sso.is_none() {
             (crate::settings_pages::change_password_form(public, csrf, two_factor(account), None))
+            @if account.email.is_some() {
+                (crate::settings_mail::email_link_form(public, csrf, None))
+            }
             @if account.totp != FactorState::On {
                 (crate::settings_pages::enable_totp_form(public, csrf))
             }
@@ -253,6 +264,7 @@ mod tests {
         assert!(done.contains(r#"role="status""#) && done.contains("account alice"));
         let gone = reset_invalid(&public, "expired").into_string();
         assert!(gone.contains("authctl send-reset"));
+        assert!(gone.contains(r#"<a id="forgot-link" href="/auth/forgot">"#));
     }
 
     #[test]
@@ -262,11 +274,12 @@ mod tests {
         assert!(login.contains(r#"<form id="login-form" method="post" action="/login">"#));
         assert!(login.contains(r#"name="user""#) && login.contains(r#"name="password""#));
         assert!(login.contains(r#"<label for="user">"#));
+        assert!(login.contains(r#"<a id="forgot-link" href="/forgot">"#));
         let sms = SmsStep {
             sent_to: Some("+49 *** 12"),
             offer: false,
         };
-        let code = code_form(&public, "t", sms, None).into_string();
+        let code = code_form(&public, "t", sms, None, &Support::default()).into_string();
         assert!(code.contains(r#"<form id="code-form" method="post" action="/login/code">"#));
         assert!(code.contains(r#"name="code""#) && code.contains("+49 *** 12"));
         assert!(!code.contains("send-sms-form"));
@@ -274,8 +287,9 @@ mod tests {
             sent_to: None,
             offer: true,
         };
-        let offered = code_form(&public, "t", offer, None).into_string();
+        let offered = code_form(&public, "t", offer, None, &Support::default()).into_string();
         assert!(offered.contains(r#"<form id="send-sms-form" method="post" action="/login/sms">"#));
+        assert!(code.contains("Lost your device?"));
         assert!(!code.contains("<script") && !login.contains("style="));
     }
 

@@ -52,10 +52,14 @@ pub fn refused(app: &App, what: &str, refusal: Refusal) -> Response {
                 pages::problem(public, "Request refused", why),
             )
         }
-        Refusal::TooMany(seconds) => {
-            tracing::warn!("{what} refused: rate limited");
-            let why =
-                format!("Too many attempts from your address: try again in {seconds} seconds.");
+        Refusal::TooMany(seconds) | Refusal::TooManyForAccount(seconds) => {
+            let whose = match refusal {
+                Refusal::TooMany(_) => "from your address",
+                _ => "for this account",
+            };
+            // Never the name itself: it may be a password typed into the wrong field.
+            tracing::warn!("{what} refused: rate limited ({whose})");
+            let why = format!("Too many attempts {whose}: try again in {seconds} seconds.");
             let mut response = html(
                 StatusCode::TOO_MANY_REQUESTS,
                 pages::problem(public, "Slow down", &why),

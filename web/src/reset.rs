@@ -10,7 +10,7 @@
 //! policy's reasons (the token stays usable), or a token that is unknown, used or
 //! expired, with how to get a new mail.
 
-use std::net::SocketAddr;
+use crate::listen::Peer;
 use std::sync::Arc;
 
 use authd_proto::protocol::{ErrorCode, Request, ResetPassword, Response as Reply, Secret};
@@ -110,12 +110,12 @@ fn forget_token(app: &App, mut response: Response) -> Response {
 /// `POST /reset`: the guard's checks, then authd.
 pub async fn submit(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<ResetForm>,
 ) -> Response {
     let public = &app.settings.public;
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
     if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "reset form", refusal);
     }

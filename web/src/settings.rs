@@ -5,7 +5,7 @@
 //! and retries), `/settings/totp/confirm` (`ConfirmTotp`, then the recovery codes shown
 //! once) and `/settings/recorded` (refused until the "recorded" box is ticked).
 
-use std::net::SocketAddr;
+use crate::listen::Peer;
 use std::sync::Arc;
 
 use authd_proto::client::ClientError;
@@ -72,12 +72,12 @@ impl Drop for SettingsForm {
 /// The guard's checks and the session cookie: the token, or the answer to give instead.
 pub(crate) fn admit(
     app: &App,
-    peer: SocketAddr,
+    peer: Peer,
     headers: &HeaderMap,
     sent: &SettingsForm,
     what: &str,
 ) -> Result<Secret, Box<Response>> {
-    let ip = client_ip(peer.ip(), headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, headers, &app.settings.trusted_proxies);
     check_post(headers, &app.settings.public, &app.rate, ip, &sent.csrf)
         .map_err(|refusal| Box::new(refused(app, what, refusal)))?;
     session(app, headers).ok_or_else(|| Box::new(to_login(app)))
@@ -178,7 +178,7 @@ fn password_again(app: &App, headers: &HeaderMap, with_code: bool, note: Message
 /// `POST /settings/password`.
 pub async fn change_password(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<SettingsForm>,
 ) -> Response {
@@ -225,7 +225,7 @@ pub async fn change_password(
 /// `POST /settings/totp`: start the enrolment; with a password in the form, prove first.
 pub async fn enable_totp(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<SettingsForm>,
 ) -> Response {
@@ -280,7 +280,7 @@ pub async fn enable_totp(
 /// `POST /settings/totp/confirm`.
 pub async fn confirm_totp(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<SettingsForm>,
 ) -> Response {
@@ -344,7 +344,7 @@ pub(crate) fn codes_shown(app: &App, headers: &HeaderMap, codes: &[String], on: 
 /// `POST /settings/recorded`: on to the settings once the box is ticked.
 pub async fn recorded(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(sent): Form<SettingsForm>,
 ) -> Response {

@@ -5,7 +5,7 @@
 //! codes shown once with the "recorded" box) and `/settings/sessions/end` (`Logout` of
 //! one session by number, or of every session: "sign out everywhere").
 
-use std::net::SocketAddr;
+use crate::listen::Peer;
 use std::sync::Arc;
 
 use authd_proto::client::ClientError;
@@ -68,7 +68,7 @@ fn refused_act(
 /// `POST /settings/2fa/disable`.
 pub async fn disable_two_factor(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<SettingsForm>,
 ) -> Response {
@@ -120,7 +120,7 @@ pub async fn disable_two_factor(
 /// `POST /settings/recovery-codes`.
 pub async fn regenerate_codes(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<SettingsForm>,
 ) -> Response {
@@ -160,7 +160,7 @@ pub async fn regenerate_codes(
 /// browser's own session leads to the sign-in page.
 pub async fn end_session(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(sent): Form<SettingsForm>,
 ) -> Response {

@@ -6,7 +6,7 @@
 //! for the app). A number in a country outside authd's `[sms] countries` is told to use
 //! the authenticator app.
 
-use std::net::SocketAddr;
+use crate::listen::Peer;
 use std::sync::Arc;
 
 use authd_proto::protocol::{ErrorCode, PortalAction, Response as Reply};
@@ -32,7 +32,7 @@ const MAX_PHONE: usize = 32;
 /// first.
 pub async fn enable_sms(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<SettingsForm>,
 ) -> Response {
@@ -112,7 +112,7 @@ pub async fn enable_sms(
 /// `POST /settings/sms/confirm`.
 pub async fn confirm_sms(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<SettingsForm>,
 ) -> Response {

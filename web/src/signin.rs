@@ -13,7 +13,7 @@
 //! SSO accounts are told to sign in at their provider; a locked account or a rate limit
 //! is said as authd says it.
 
-use std::net::SocketAddr;
+use crate::listen::Peer;
 use std::sync::Arc;
 
 use authd_proto::client::ClientError;
@@ -30,7 +30,7 @@ use zeroize::Zeroize;
 
 use crate::app::App;
 use crate::cookies;
-use crate::guard::{check_post, client_ip};
+use crate::guard::{check_account, check_post, client_ip};
 use crate::pages::{self, Message, SmsStep};
 use crate::reply::{call, form_page, refused, see_other, unavailable, with_cookie};
 
@@ -41,7 +41,7 @@ pub const WRONG: &str = "The account name or the password is not right.";
 const TOO_LONG: &str = "The sign-in took too long: please sign in again.";
 
 /// Longest account name sent on to authd.
-const MAX_NAME: usize = 256;
+pub(crate) const MAX_NAME: usize = 256;
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -96,7 +96,8 @@ pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     }
 }
 
-fn origin(ip: std::net::IpAddr) -> Origin {
+/// Where a request came from, as authd records it.
+pub(crate) fn origin(ip: std::net::IpAddr) -> Origin {
     Origin {
         service: Some("authd-web".into()),
         remote_host: Some(ip.to_string()),
@@ -106,11 +107,11 @@ fn origin(ip: std::net::IpAddr) -> Origin {
 /// `POST /login`: the password.
 pub async fn submit(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<LoginForm>,
 ) -> Response {
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
     if let Err(refusal) = check_post(&headers, &app.settings.public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "sign-in", refusal);
     }
@@ -118,6 +119,9 @@ pub async fn submit(
     if name.is_empty() || name.len() > MAX_NAME || sent.password.is_empty() {
         let why = Message::Alert(WRONG.into());
         return login_page(&app, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some(&why));
+    }
+    if let Err(refusal) = check_account(&app.account_rate, &name) {
+        return refused(&app, "sign-in", refusal);
     }
     let request = Request::PortalSignIn(PortalSignIn {
         name: name.clone(),
@@ -151,12 +155,12 @@ pub async fn submit(
 /// `POST /login/code`: the second factor.
 pub async fn code(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(mut sent): Form<CodeForm>,
 ) -> Response {
     let public = &app.settings.public;
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
     if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "sign-in code", refusal);
     }
@@ -164,6 +168,9 @@ pub async fn code(
         Ok(pending) => pending,
         Err(answer) => return *answer,
     };
+    if let Err(refusal) = check_account(&app.account_rate, &name) {
+        return refused(&app, "sign-in code", refusal);
+    }
     let request = Request::PortalCode(PortalCode {
         name,
         challenge: Secret::new(challenge),
@@ -195,7 +202,7 @@ fn code_page(
 ) -> Response {
     let public = &app.settings.public;
     form_page(app, headers, status, |csrf| {
-        pages::code_form(public, csrf, sms, note)
+        pages::code_form(public, csrf, sms, note, &app.settings.support)
     })
 }
 
@@ -219,12 +226,12 @@ fn pending(app: &App, headers: &HeaderMap) -> Result<(String, String), Box<Respo
 /// `POST /login/sms`: text a code for the sign-in under way.
 pub async fn send_sms(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(sent): Form<CodeForm>,
 ) -> Response {
     let public = &app.settings.public;
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
     if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
         return refused(&app, "sign-in SMS", refusal);
     }
@@ -232,6 +239,9 @@ pub async fn send_sms(
         Ok(pending) => pending,
         Err(answer) => return *answer,
     };
+    if let Err(refusal) = check_account(&app.account_rate, &name) {
+        return refused(&app, "sign-in sms", refusal);
+    }
     let request = Request::PortalSendCode(PortalSendCode {
         name,
         challenge: Secret::new(challenge),

@@ -9,6 +9,8 @@
 
 #[path = "../../tests/support/daemon.rs"]
 mod daemon;
+#[path = "../../tests/support/mailbox.rs"]
+mod mailbox;
 #[path = "../../tests/support/oath.rs"]
 mod oath;
 #[path = "../../tests/support/peers.rs"]

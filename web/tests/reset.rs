@@ -6,6 +6,8 @@
 
 #[path = "../../tests/support/daemon.rs"]
 mod daemon;
+#[path = "../../tests/support/mailbox.rs"]
+mod mailbox;
 #[path = "../../tests/support/peers.rs"]
 mod peers;
 #[path = "../../tests/support/spawned.rs"]

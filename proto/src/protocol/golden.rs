@@ -62,6 +62,7 @@ fn kind(request: &Request) -> &'static str {
         Request::ListSessions { .. } => "ListSessions",
         Request::Logout { .. } => "Logout",
         Request::PortalSendCode { .. } => "PortalSendCode",
+        Request::PortalForgot { .. } => "PortalForgot",
         Request::KeyRegisterStart { .. } => "KeyRegisterStart",
         Request::KeyRegisterFinish { .. } => "KeyRegisterFinish",
         Request::ListKeys { .. } => "ListKeys",
@@ -74,7 +75,7 @@ fn kind(request: &Request) -> &'static str {
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 40;
+const VARIANTS: usize = 41;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -203,6 +204,10 @@ fn requests() -> Vec<Request> {
             name: "al".into(),
             challenge: s("ch"),
         }),
+        Request::PortalForgot(PortalForgot {
+            name: "al".into(),
+            origin: origin(),
+        }),
         // Appended: security keys.
         Request::KeyRegisterStart(KeyRegisterStart {
             name: "al".into(),
@@ -306,22 +311,23 @@ const GOLDEN: &[(&str, &str)] = &[
     ("ListSessions", "000000041d02616c"),
     ("Logout", "000000061e02616c0103"),
     ("PortalSendCode", "000000071f02616c026368"),
-    ("KeyRegisterStart", "0000000f2002616c02796b0101026368027b7d"),
-    ("KeyRegisterFinish", "0000000a2102616c026368027b7d"),
-    ("ListKeys", "000000042202616c"),
+    ("PortalForgot", "0000000d2002616c010473736864010168"),
+    ("KeyRegisterStart", "0000000f2102616c02796b0101026368027b7d"),
+    ("KeyRegisterFinish", "0000000a2202616c026368027b7d"),
+    ("ListKeys", "000000042302616c"),
     (
         "RemoveKey",
-        "000000192302616c083061316232633364000270770106313233343536",
+        "000000192402616c083061316232633364000270770106313233343536",
     ),
-    ("KeyLoginStart", "000000072402616c026368"),
+    ("KeyLoginStart", "000000072502616c026368"),
     (
         "KeyLoginFinish",
-        "000000132502616c026368027b7d010473736864010168",
+        "000000132602616c026368027b7d010473736864010168",
     ),
-    ("PortalKeyStart", "000000072602616c026368"),
+    ("PortalKeyStart", "000000072702616c026368"),
     (
         "PortalKey",
-        "000000132702616c026368027b7d010473736864010168",
+        "000000132802616c026368027b7d010473736864010168",
     ),
 ];
 

@@ -41,8 +41,8 @@ pub use keys::{
 };
 
 pub use portal::{
-    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalProve, PortalSendCode,
-    PortalSignIn, SessionInfo,
+    ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,
+    PortalSendCode, PortalSignIn, SessionInfo,
 };
 
 /// Bumped on any incompatible change to `Request` or `Response`.
@@ -179,6 +179,12 @@ pub enum Response {
     /// How many sessions `Logout` ended.
     SessionsEnded {
         count: u32,
+    },
+    /// A reset mail is queued to `to` (masked); its link expires at `expires` (unix
+    /// seconds). The answer to `PortalAction::SendReset`.
+    ResetMailed {
+        to: String,
+        expires: u64,
     },
     // Appended: security keys (`keys`).
     /// A key registration under way: hand `options` (`CreationChallengeResponse` JSON)

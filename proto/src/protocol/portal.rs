@@ -85,6 +85,9 @@ pub enum PortalAction {
     EnableSms { phone: Option<String> },
     /// Activate the pending SMS enrolment with the code that was sent. -> `Confirmed`.
     ConfirmSms { code: Secret },
+    /// Mail the account a password-reset link ("email me a link instead"), under the
+    /// reset mails' rate limit. -> `ResetMailed`.
+    SendReset,
     // Appended: security keys (`keys`).
     /// *fresh*: start registering a security key named `key_name`; hand the options to
     /// `navigator.credentials.create`. -> `KeyRegistration`.
@@ -99,6 +102,16 @@ pub enum PortalAction {
     Keys,
     /// *fresh*: remove the key `id`. -> `Done`.
     RemoveKey { id: String },
+}
+
+/// "Forgot your password?": queue the reset mail `SendReset` would, when the account
+/// exists, has an email address and is not SSO, and its reset mails are not rate
+/// limited. -> `Done` in every one of those cases alike (the portal must not learn which
+/// names exist or have an address); what happened goes to that account's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalForgot {
+    pub name: String,
+    pub origin: Origin,
 }
 
 /// The account's portal sessions (admin or self). -> `Sessions`.

@@ -13,7 +13,8 @@ use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
 use super::portal::{
-    ListSessions, Logout, PortalAct, PortalCode, PortalProve, PortalSendCode, PortalSignIn,
+    ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalSendCode,
+    PortalSignIn,
 };
 use super::Secret;
 
@@ -133,6 +134,9 @@ pub enum Request {
     /// Portal only: text a login code for a pending sign-in (its challenge, not spent).
     /// -> `SmsSent`.
     PortalSendCode(PortalSendCode),
+    /// Portal only: "forgot your password?", a reset mail if the account can get one.
+    /// -> `Done`, whatever the name (see `PortalForgot`).
+    PortalForgot(PortalForgot),
     // Appended: security keys (`keys`).
     /// Start registering a security key (admin or self; self needs proof).
     /// -> `KeyRegistration`.
@@ -191,6 +195,7 @@ impl Request {
             | Request::PortalSendCode(PortalSendCode { name, .. })
             | Request::ListSessions(ListSessions { name })
             | Request::Logout(Logout { name, .. })
+            | Request::PortalForgot(PortalForgot { name, .. })
             | Request::KeyRegisterStart(KeyRegisterStart { name, .. })
             | Request::KeyRegisterFinish(KeyRegisterFinish { name, .. })
             | Request::ListKeys(ListKeys { name })

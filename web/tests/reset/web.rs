@@ -101,40 +101,7 @@ impl Web {
 /// The reset link of the `n`th reset mail (from 1) of `daemon`'s file transport,
 /// waiting for it (other mails, such as "your password was changed", are passed over).
 pub fn link_in_mail(daemon: &Daemon, n: usize) -> String {
-    let dir = daemon.state_dir().join("outbox/mail");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let links = links_in(&dir);
-        if links.len() >= n {
-            return links[n - 1].clone();
-        }
-        assert!(Instant::now() < deadline, "reset mail {n} did not arrive");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The reset links in the mails in `dir`, oldest mail first.
-fn links_in(dir: &Path) -> Vec<String> {
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-                .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .filter_map(|(_, file)| {
-            let raw = std::fs::read(file).unwrap();
-            let body = mailparse::parse_mail(&raw).unwrap().get_body().unwrap();
-            body.lines()
-                .map(str::trim)
-                .find(|l| l.starts_with("http://") && l.contains("/reset/link?token="))
-                .map(str::to_string)
-        })
-        .collect()
+    crate::mailbox::wait_for_reset_link(&daemon.state_dir().join("outbox/mail"), n)
 }
 
 /// The token a link carries.
