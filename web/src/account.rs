@@ -113,7 +113,7 @@ pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     match call(&app, &request).await {
         Ok(Reply::Account(account)) => {
             let listed = Request::PortalAct(PortalAct {
-                session: token,
+                session: token.clone(),
                 action: PortalAction::Sessions,
             });
             let sessions = match call(&app, &listed).await {
@@ -124,10 +124,18 @@ pub async fn show(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
                 }
                 Err(e) => return unavailable(&app, &e.to_string()),
             };
+            let keys = if account.sso.is_none() {
+                match crate::keys::list(&app, &token).await {
+                    Ok(keys) => keys,
+                    Err(answer) => return *answer,
+                }
+            } else {
+                Vec::new()
+            };
             let public = &app.settings.public;
             let here = current_id(&app, &headers);
             form_page(&app, &headers, StatusCode::OK, |csrf| {
-                pages::settings(public, csrf, &account, &sessions, here)
+                pages::settings(public, csrf, &account, &sessions, here, &keys)
             })
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),

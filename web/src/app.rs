@@ -10,11 +10,13 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::args::Settings;
+use crate::keys_pages::KEYS_JS;
 use crate::listen::{bind_unix, Listen, Peer};
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
 use crate::{
-    account, forgot, guard, reset, settings, settings_mail, settings_more, settings_sms, signin,
+    account, forgot, guard, keys, reset, settings, settings_mail, settings_more, settings_sms,
+    signin,
 };
 
 /// The largest request body accepted: a form with two passwords and a token fits many
@@ -57,8 +59,13 @@ pub fn router(app: Arc<App>) -> Router {
             post(settings_more::regenerate_codes),
         )
         .route("/settings/sessions/end", post(settings_more::end_session))
+        .route("/settings/keys", post(keys::add_key))
+        .route("/settings/keys/finish", post(keys::finish_key))
+        .route("/settings/keys/remove", post(keys::remove_key))
+        .route("/login/key", post(keys::login_key))
         .route("/logout", post(account::logout))
         .route("/static/style.css", get(style))
+        .route("/static/keys.js", get(script))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(guard::headers))
         .with_state(app)
@@ -71,6 +78,16 @@ async fn style() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLE_CSS,
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        KEYS_JS,
     )
 }
 

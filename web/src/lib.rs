@@ -26,6 +26,9 @@
 //! - [`forgot`], [`help_pages`]: "Forgot your password?" (a reset mail from the sign-in
 //!   page) and the "Lost your device?" help line; [`settings_mail`]: "email me a link
 //!   instead" when signed in.
+//! - [`keys`], [`keys_pages`]: security keys (WebAuthn): adding, listing and removing
+//!   them in the settings, and the key step of a sign-in; the one script,
+//!   `/static/keys.js`, talks to the authenticator.
 //! - [`reply`]: what the handlers share (HTML answers, refusals, the CSRF form token,
 //!   one call to authd).
 //!
@@ -40,6 +43,8 @@ pub mod cookies;
 pub mod forgot;
 pub mod guard;
 pub mod help_pages;
+pub mod keys;
+pub mod keys_pages;
 pub mod listen;
 pub mod pages;
 pub mod qr;

@@ -1,6 +1,8 @@
 //! The HTML pages, compiled into the binary (maud escapes every interpolated value), and
-//! the one stylesheet. No script, no inline style, no external font or file: the
+//! the one stylesheet. No inline script, no inline style, no external font or file: the
 //! Content-Security-Policy allows only this origin's own files.
+//!
+//! The one script, for security keys only, is [`crate::keys_pages::KEYS_JS`].
 //!
 //! Test contract (scripts and browser tests rely on these): the reset form is
 //! `#reset-form` with inputs `password` and `password2`; every message is in an element
@@ -11,7 +13,7 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use authd_proto::protocol::{AccountInfo, FactorState, SessionInfo};
+use authd_proto::protocol::{AccountInfo, FactorState, KeyInfo, SessionInfo};
 
 use crate::args::{PublicUrl, Support};
 
@@ -147,11 +149,13 @@ pub fn code_form(
     public: &PublicUrl,
     csrf: &str,
     sms: SmsStep<'_>,
+    key: Option<&str>,
     note: Option<&Message>,
     help: &Support,
 ) -> Markup {
     let body = html! {
         @if let Some(note) = note { (message(note)) }
+        @if let Some(options) = key { (crate::keys_pages::signin_step(public, csrf, options)) }
         @if let Some(to) = sms.sent_to {
             (message(&Message::Status(format!("A code was sent by SMS to {to}."))))
         }
@@ -189,6 +193,7 @@ pub fn settings(
     account: &AccountInfo,
     sessions: &[SessionInfo],
     current: Option<u64>,
+    keys: &[KeyInfo],
 ) -> Markup {
     let body = html! {
         section #settings {
@@ -215,6 +220,7 @@ pub fn settings(
             @if account.sms != FactorState::On {
                 (crate::settings_sms_pages::enable_form(public, csrf, account.phone.as_deref(), None))
             }
+            (crate::keys_pages::section(public, csrf, keys, two_factor(account) || !keys.is_empty(), None))
             @if two_factor(account) {
                 (crate::settings_more_pages::regenerate_form(public, csrf, None))
                 (crate::settings_more_pages::disable_form(public, csrf, both_factors(account), None))
@@ -279,7 +285,7 @@ mod tests {
             sent_to: Some("+49 *** 12"),
             offer: false,
         };
-        let code = code_form(&public, "t", sms, None, &Support::default()).into_string();
+        let code = code_form(&public, "t", sms, None, None, &Support::default()).into_string();
         assert!(code.contains(r#"<form id="code-form" method="post" action="/login/code">"#));
         assert!(code.contains(r#"name="code""#) && code.contains("+49 *** 12"));
         assert!(!code.contains("send-sms-form"));
@@ -287,7 +293,7 @@ mod tests {
             sent_to: None,
             offer: true,
         };
-        let offered = code_form(&public, "t", offer, None, &Support::default()).into_string();
+        let offered = code_form(&public, "t", offer, None, None, &Support::default()).into_string();
         assert!(offered.contains(r#"<form id="send-sms-form" method="post" action="/login/sms">"#));
         assert!(code.contains("Lost your device?"));
         assert!(!code.contains("<script") && !login.contains("style="));
@@ -310,7 +316,7 @@ mod tests {
             failures: 0,
             created: 0,
         };
-        let page = |a: &AccountInfo| settings(&public, "t", a, &[], None).into_string();
+        let page = |a: &AccountInfo| settings(&public, "t", a, &[], None, &[]).into_string();
         let off = page(&account(FactorState::Off, FactorState::Off, None));
         assert!(off.contains(r#"id="enable-sms-form""#));
         assert!(off.contains(r#"value="+4930901820""#), "prefilled");

@@ -53,6 +53,15 @@ pub struct SettingsForm {
     /// Which second factor to turn off (`/settings/2fa/disable`): `app`, `sms` or `all`.
     #[serde(default)]
     pub(crate) method: String,
+    /// The name for a new security key (`/settings/keys`).
+    #[serde(default)]
+    pub(crate) key_name: String,
+    /// The registration under way (`/settings/keys/finish`), as `KeyRegistration` gave it.
+    #[serde(default)]
+    pub(crate) challenge: String,
+    /// The browser's answer, JSON (`/settings/keys/finish`).
+    #[serde(default)]
+    pub(crate) credential: String,
 }
 
 impl Drop for SettingsForm {
@@ -63,6 +72,7 @@ impl Drop for SettingsForm {
             &mut self.password2,
             &mut self.code,
             &mut self.codes,
+            &mut self.challenge,
         ] {
             s.zeroize();
         }

@@ -38,7 +38,7 @@ use crate::reply::{call, form_page, refused, see_other, unavailable, with_cookie
 pub const WRONG: &str = "The account name or the password is not right.";
 
 /// The sign-in under way is gone (its cookie or its challenge expired).
-const TOO_LONG: &str = "The sign-in took too long: please sign in again.";
+pub(crate) const TOO_LONG: &str = "The sign-in took too long: please sign in again.";
 
 /// Longest account name sent on to authd.
 pub(crate) const MAX_NAME: usize = 256;
@@ -73,7 +73,7 @@ impl Drop for CodeForm {
     }
 }
 
-fn login_page(
+pub(crate) fn login_page(
     app: &App,
     headers: &HeaderMap,
     status: StatusCode,
@@ -145,7 +145,12 @@ pub async fn submit(
                 sent_to: sms_sent_to.as_deref(),
                 offer: methods.contains(&SecondFactor::Sms),
             };
-            let page = code_page(&app, &headers, StatusCode::OK, sms, None);
+            let key = if methods.contains(&SecondFactor::SecurityKey) {
+                crate::keys::assertion_options(&app, &name, &challenge).await
+            } else {
+                None
+            };
+            let page = code_page(&app, &headers, StatusCode::OK, sms, key.as_deref(), None);
             with_cookie(page, cookie)
         }
         answer => signed_in(&app, &headers, answer),
@@ -198,17 +203,18 @@ fn code_page(
     headers: &HeaderMap,
     status: StatusCode,
     sms: SmsStep<'_>,
+    key: Option<&str>,
     note: Option<&Message>,
 ) -> Response {
     let public = &app.settings.public;
     form_page(app, headers, status, |csrf| {
-        pages::code_form(public, csrf, sms, note, &app.settings.support)
+        pages::code_form(public, csrf, sms, key, note, &app.settings.support)
     })
 }
 
 /// The account name and challenge of the sign-in under way, from its cookie; or the
 /// sign-in page that says to start again.
-fn pending(app: &App, headers: &HeaderMap) -> Result<(String, String), Box<Response>> {
+pub(crate) fn pending(app: &App, headers: &HeaderMap) -> Result<(String, String), Box<Response>> {
     let public = &app.settings.public;
     cookies::get(headers, public, cookies::SIGNIN)
         .and_then(|v| parse_pending(&v))
@@ -257,7 +263,7 @@ pub async fn send_sms(
                 sent_to: Some(&to),
                 offer: true,
             };
-            code_page(&app, &headers, StatusCode::OK, sms, None)
+            code_page(&app, &headers, StatusCode::OK, sms, None, None)
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
         Err(e) => match e.remote_code() {
@@ -270,6 +276,7 @@ pub async fn send_sms(
                     &headers,
                     StatusCode::TOO_MANY_REQUESTS,
                     offer,
+                    None,
                     Some(&why),
                 )
             }
@@ -281,6 +288,7 @@ pub async fn send_sms(
                     &headers,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     offer,
+                    None,
                     Some(&why),
                 )
             }
@@ -293,6 +301,7 @@ pub async fn send_sms(
                     &headers,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     none,
+                    None,
                     Some(&why),
                 )
             }
@@ -309,7 +318,11 @@ pub async fn send_sms(
 }
 
 /// What authd answered a sign-in step, other than a challenge.
-fn signed_in(app: &App, headers: &HeaderMap, answer: Result<Reply, ClientError>) -> Response {
+pub(crate) fn signed_in(
+    app: &App,
+    headers: &HeaderMap,
+    answer: Result<Reply, ClientError>,
+) -> Response {
     let public = &app.settings.public;
     let again =
         |status, text: String| login_page(app, headers, status, Some(&Message::Alert(text)));
