@@ -39,6 +39,7 @@
   button.addEventListener("click", function () {
     var options = JSON.parse(box.getAttribute("data-options")).publicKey;
     options.challenge = toBuffer(options.challenge);
+    delete options.extensions;
     var ask;
     if (box.getAttribute("data-kind") === "create") {
       options.user.id = toBuffer(options.user.id);

@@ -84,7 +84,8 @@ fn key_error(app: &App, what: &str, e: authd_proto::client::ClientError) -> Resp
     match code {
         Some(ErrorCode::SessionInvalid) => to_login(app),
         Some(ErrorCode::FreshProofRequired) => {
-            let text = "Confirm your current password (and code) to change your keys.";
+            let text = "For your security, type your current password (and a code, with \
+                        verification on) to change your keys.";
             said_page(
                 app,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -98,6 +99,23 @@ fn key_error(app: &App, what: &str, e: authd_proto::client::ClientError) -> Resp
         }
         None => unavailable(app, &e.to_string()),
     }
+}
+
+/// Prove with the form's password (and code) when one was typed; without, the
+/// session's sign-in may still be fresh enough (authd says when it is not).
+async fn prove_given(
+    app: &App,
+    token: &Secret,
+    sent: &mut SettingsForm,
+) -> Result<(), Box<Response>> {
+    if sent.password.is_empty() {
+        return Ok(());
+    }
+    let password = std::mem::take(&mut sent.password);
+    let code = std::mem::take(&mut sent.code);
+    prove(app, token, password, code)
+        .await
+        .map_err(|e| Box::new(key_error(app, "security key proof", e)))
 }
 
 /// `POST /settings/keys`: prove, then start registering a key.
@@ -116,10 +134,8 @@ pub async fn add_key(
         let text = format!("Give the key a name of 1 to {MAX_KEY_NAME} characters.");
         return said_page(&app, StatusCode::UNPROCESSABLE_ENTITY, Message::Alert(text));
     }
-    let password = std::mem::take(&mut sent.password);
-    let code = std::mem::take(&mut sent.code);
-    if let Err(e) = prove(&app, &token, password, code).await {
-        return key_error(&app, "security key proof", e);
+    if let Err(answer) = prove_given(&app, &token, &mut sent).await {
+        return *answer;
     }
     let action = PortalAction::AddKey {
         key_name: key_name.clone(),
@@ -197,10 +213,8 @@ pub async fn remove_key(
             Message::Alert(text.into()),
         );
     }
-    let password = std::mem::take(&mut sent.password);
-    let code = std::mem::take(&mut sent.code);
-    if let Err(e) = prove(&app, &token, password, code).await {
-        return key_error(&app, "security key proof", e);
+    if let Err(answer) = prove_given(&app, &token, &mut sent).await {
+        return *answer;
     }
     match call(&app, &act(&token, PortalAction::RemoveKey { id })).await {
         Ok(Reply::Done) => {

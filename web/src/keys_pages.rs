@@ -26,7 +26,10 @@ fn proof_fields(id: &str, with_code: bool) -> Markup {
         div .field {
             label for={(id) "-password"} { "Current password" }
             input id={(id) "-password"} type="password" name="password"
-                autocomplete="current-password" required;
+                autocomplete="current-password" aria-describedby={(id) "-password-hint"};
+            p id={(id) "-password-hint"} .hint {
+                "Needed when you signed in more than a few minutes ago."
+            }
         }
         @if with_code {
             div .field {

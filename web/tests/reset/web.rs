@@ -60,8 +60,20 @@ impl Web {
     /// As `start`, but as uid/gid `ids` (through setpriv, needs root) when given: the
     /// portal uid authd's `portal_users` names.
     pub fn start_as(daemon: &Daemon, port: u16, extra: &[&str], ids: Option<(u32, u32)>) -> Web {
+        Web::start_on(daemon, "127.0.0.1", port, extra, ids)
+    }
+
+    /// As `start_as`, its public URL at `host` (still listening on 127.0.0.1): security
+    /// keys need a domain name, such as `localhost`, not an address.
+    pub fn start_on(
+        daemon: &Daemon,
+        host: &str,
+        port: u16,
+        extra: &[&str],
+        ids: Option<(u32, u32)>,
+    ) -> Web {
         let log = daemon.dir.path().join("authd-web.log");
-        let base = format!("http://127.0.0.1:{port}");
+        let base = format!("http://{host}:{port}");
         let bin = match ids {
             Some(_) => exposed_copy(env!("CARGO_BIN_EXE_authd-web"), daemon.dir.path()),
             None => PathBuf::from(env!("CARGO_BIN_EXE_authd-web")),

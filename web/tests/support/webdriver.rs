@@ -199,6 +199,28 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// A virtual security key (chromedriver's WebAuthn extension): CTAP2 over USB, no
+    /// resident keys, always present and consenting; `uv` says whether it can verify
+    /// its user. Its id, for `remove_authenticator`.
+    pub fn add_authenticator(&self, uv: bool) -> String {
+        let v = self.post(
+            "webauthn/authenticator",
+            json!({"protocol": "ctap2", "transport": "usb", "hasResidentKey": false,
+                   "hasUserVerification": uv, "isUserVerified": uv,
+                   "isUserConsenting": true}),
+        );
+        v.as_str().unwrap().to_string()
+    }
+
+    /// Unplug the virtual security key `id`.
+    pub fn remove_authenticator(&self, id: &str) {
+        call(
+            "DELETE",
+            &self.at(&format!("webauthn/authenticator/{id}")),
+            None,
+        );
+    }
+
     /// Usable at 320 px: nothing wider than the window (then back to 640 × 720).
     pub fn assert_fits_320(&self) {
         self.resize(320, 720);

@@ -1,0 +1,129 @@
+//! Security keys in real headless Chromium, driven over WebDriver
+//! (tests/support/webdriver.rs) with chromedriver's virtual authenticators (the WebDriver
+//! WebAuthn extension): a real authd whose portal is `nobody`, a real authd-web running
+//! as `nobody`, both at `http://localhost:PORT` (WebAuthn needs a domain name, not an
+//! address, as its rp_id). Registering a key on the settings page, signing in with it
+//! (`#key-signin`), a second, unregistered key refused with the code form still
+//! offered, signing in with a recovery code instead, and removing the key.
+//! Needs root, setpriv, chromium and chromedriver (missing ones fail the test unless
+//! `AUTHD_TEST_ALLOW_SKIP=1`), and `cargo build --workspace` first. With
+//! `AUTHD_REGENERATE=1` the screenshot is written to docs/screenshots/settings-keys.png.
+
+#[path = "../../tests/support/daemon.rs"]
+mod daemon;
+#[path = "../../tests/support/mailbox.rs"]
+mod mailbox;
+#[path = "../../tests/support/peers.rs"]
+mod peers;
+#[path = "../../tests/support/spawned.rs"]
+mod spawned;
+
+#[path = "support/browse.rs"]
+mod browse;
+#[path = "reset/web.rs"]
+#[allow(dead_code)]
+mod web;
+#[path = "support/webdriver.rs"]
+mod webdriver;
+
+use browse::*;
+use daemon::*;
+use web::*;
+use webdriver::{Driver, Session};
+
+/// Wait until the script has shown the button `id` (it stays hidden without
+/// JavaScript), then press it.
+fn press_key_button(s: &Session, id: &str) {
+    let shown = format!("const b = document.getElementById('{id}'); return !!b && !b.hidden");
+    wait_until(id, || (s.script(&shown) == true).then_some(()));
+    s.click(&format!("#{id}"));
+}
+
+/// `authctl keys NAME`.
+fn authctl_keys(d: &Daemon, name: &str) -> String {
+    let out = d.ctl(&["keys", name]);
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn register_a_security_key_sign_in_with_it_and_remove_it() {
+    if !(peers::root() && peers::program("setpriv", "util-linux")) {
+        return;
+    }
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let port = free_port();
+    let d = Daemon::start_with(&format!(
+        "portal_users = [\"nobody\"]\n[web]\npublic_url = \"http://localhost:{port}\"\n"
+    ));
+    let web = Web::start_on(&d, "localhost", port, &[], Some(NOBODY));
+    d.user_with_password("kim");
+    let s = Session::new(&driver);
+    let first = s.add_authenticator(true);
+
+    // Register: the name, the password (a fresh proof), then the key's answer.
+    sign_in(&s, &web, "kim", GOOD_PW, None);
+    on_settings(&s, &web, "kim");
+    s.scroll_to("#add-key-form");
+    s.type_into("#key-name", "blue key");
+    s.type_into("#add-key-password", GOOD_PW);
+    s.click("#add-key");
+    press_key_button(&s, "add-key-start");
+    if first_of(&s, "#recovery-codes, #key-note:not([hidden]), [role=alert]:not(#key-nojs)") != "recovery-codes" {
+        panic!("{}\n{}", s.text("main"), web.log());
+    }
+    // The account's first second factor: its recovery codes, shown once.
+    let codes: Vec<String> = s
+        .text("#recovery-codes")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert!(codes.len() >= 2, "{codes:?}");
+    s.click("#recorded");
+    s.click("#recorded-form button[type=submit]");
+    on_settings(&s, &web, "kim");
+    let listed = s.text("#keys");
+    assert!(listed.contains("blue key"), "{listed}");
+    assert!(listed.contains("never used"), "{listed}");
+    assert!(authctl_keys(&d, "kim").contains("blue key"));
+    s.scroll_to("#keys");
+    s.assert_fits_320();
+    s.screenshot("settings-keys.png");
+
+    // Sign in with the password and the key.
+    s.click("#logout");
+    s.find("#login-form");
+    sign_in(&s, &web, "kim", GOOD_PW, None);
+    s.find("#code-form");
+    s.assert_fits_320();
+    press_key_button(&s, "key-signin");
+    on_settings(&s, &web, "kim");
+    let listed = s.text("#keys");
+    assert!(listed.contains("last used"), "{listed}");
+
+    // Another key, never registered: refused, and the code form is still there.
+    s.remove_authenticator(&first);
+    s.add_authenticator(true);
+    s.click("#logout");
+    s.find("#login-form");
+    sign_in(&s, &web, "kim", GOOD_PW, None);
+    s.find("#code-form");
+    press_key_button(&s, "key-signin");
+    let said = s.text("[role=alert]");
+    assert!(said.contains("not accepted"), "{said}");
+    sign_in(&s, &web, "kim", GOOD_PW, None);
+    s.find("#key-signin");
+    s.type_into("#code-form input[name=code]", &codes[0]);
+    s.click("#code-form button[type=submit]");
+    on_settings(&s, &web, "kim");
+
+    // Remove the key (the sign-in just now is a fresh proof).
+    s.scroll_to("#remove-key-form");
+    s.click("#remove-key");
+    let said = s.text("[role=status]");
+    assert!(said.contains("removed"), "{said}");
+    assert!(!authctl_keys(&d, "kim").contains("blue key"));
+    assert!(!web.log().contains(&codes[0]), "a recovery code in the log");
+}
