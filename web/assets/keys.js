@@ -39,7 +39,13 @@
   button.addEventListener("click", function () {
     var options = JSON.parse(box.getAttribute("data-options")).publicKey;
     options.challenge = toBuffer(options.challenge);
-    delete options.extensions;
+    // Chromium (seen in 156) answers NotSupportedError to credProtect
+    // "userVerificationRequired" for a key that is not discoverable, even unenforced:
+    // leave credProtect to the key's default, as webauthn-rs does not enforce it.
+    if (options.extensions) {
+      delete options.extensions.credentialProtectionPolicy;
+      delete options.extensions.enforceCredentialProtectionPolicy;
+    }
     var ask;
     if (box.getAttribute("data-kind") === "create") {
       options.user.id = toBuffer(options.user.id);
