@@ -266,11 +266,11 @@ pub async fn login_key(
     // The challenge is spent whatever authd said.
     let clear = cookies::set(public, cookies::SIGNIN, "", 0);
     let answer = match answer {
+        // Whatever authd finds wrong with the key's answer (a forged one too) is said;
+        // a lockout or a rate limit, and authd unreachable, as for a code.
         Err(e)
-            if matches!(
-                e.remote_code(),
-                Some(ErrorCode::Denied | ErrorCode::InvalidInput | ErrorCode::SecondFactorRequired)
-            ) =>
+            if e.remote_code()
+                .is_some_and(|c| !matches!(c, ErrorCode::Locked | ErrorCode::RateLimited)) =>
         {
             tracing::info!(code = e.code_name(), "sign-in key refused");
             let why = Message::Alert(

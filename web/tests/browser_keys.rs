@@ -88,7 +88,7 @@ fn register_a_security_key_sign_in_with_it_and_remove_it() {
     assert!(listed.contains("blue key"), "{listed}");
     assert!(listed.contains("never used"), "{listed}");
     assert!(authctl_keys(&d, "kim").contains("blue key"));
-    s.scroll_to("#keys");
+    s.scroll_to("#keys-title");
     s.assert_fits_320();
     s.screenshot("settings-keys.png");
 
