@@ -22,12 +22,11 @@ use serde::Deserialize;
 use crate::account::to_login;
 use crate::app::App;
 use crate::cookies;
-use crate::guard::{check_account, check_post, client_ip};
 use crate::keys_pages as view;
 use crate::pages::{layout, message, Message};
-use crate::reply::{call, form_page, html, refused, unavailable, with_cookie};
+use crate::reply::{call, form_page, html, unavailable, with_cookie};
 use crate::settings::{act, admit, codes_shown, prove, said, SettingsForm};
-use crate::signin::{login_page, origin, pending, signed_in};
+use crate::signin::{login_page, origin, pending_step, signed_in};
 
 /// Longest key name and credential JSON passed on to authd.
 const MAX_KEY_NAME: usize = 64;
@@ -243,17 +242,11 @@ pub async fn login_key(
     Form(mut sent): Form<KeyLoginForm>,
 ) -> Response {
     let public = &app.settings.public;
-    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
-    if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
-        return refused(&app, "sign-in key", refusal);
-    }
-    let (name, challenge) = match pending(&app, &headers) {
-        Ok(pending) => pending,
+    let (name, challenge, ip) = match pending_step(&app, peer, &headers, &sent.csrf, "sign-in key")
+    {
+        Ok(step) => step,
         Err(answer) => return *answer,
     };
-    if let Err(refusal) = check_account(&app.account_rate, &name) {
-        return refused(&app, "sign-in key", refusal);
-    }
     let request = Request::PortalKey(KeyLoginFinish {
         name,
         key: KeyAssertion {

@@ -165,17 +165,11 @@ pub async fn code(
     Form(mut sent): Form<CodeForm>,
 ) -> Response {
     let public = &app.settings.public;
-    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
-    if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
-        return refused(&app, "sign-in code", refusal);
-    }
-    let (name, challenge) = match pending(&app, &headers) {
-        Ok(pending) => pending,
+    let (name, challenge, ip) = match pending_step(&app, peer, &headers, &sent.csrf, "sign-in code")
+    {
+        Ok(step) => step,
         Err(answer) => return *answer,
     };
-    if let Err(refusal) = check_account(&app.account_rate, &name) {
-        return refused(&app, "sign-in code", refusal);
-    }
     let request = Request::PortalCode(PortalCode {
         name,
         challenge: Secret::new(challenge),
@@ -212,9 +206,28 @@ fn code_page(
     })
 }
 
+/// A POST for the sign-in under way (the code, an SMS, the key), past the guard's
+/// checks: its account name and challenge, and the client's address; or the answer to
+/// give instead (`what` names the form in the log).
+pub(crate) fn pending_step(
+    app: &App,
+    peer: Peer,
+    headers: &HeaderMap,
+    csrf: &str,
+    what: &str,
+) -> Result<(String, String, std::net::IpAddr), Box<Response>> {
+    let ip = client_ip(peer, headers, &app.settings.trusted_proxies);
+    check_post(headers, &app.settings.public, &app.rate, ip, csrf)
+        .map_err(|refusal| Box::new(refused(app, what, refusal)))?;
+    let (name, challenge) = pending(app, headers)?;
+    check_account(&app.account_rate, &name)
+        .map_err(|refusal| Box::new(refused(app, what, refusal)))?;
+    Ok((name, challenge, ip))
+}
+
 /// The account name and challenge of the sign-in under way, from its cookie; or the
 /// sign-in page that says to start again.
-pub(crate) fn pending(app: &App, headers: &HeaderMap) -> Result<(String, String), Box<Response>> {
+fn pending(app: &App, headers: &HeaderMap) -> Result<(String, String), Box<Response>> {
     let public = &app.settings.public;
     cookies::get(headers, public, cookies::SIGNIN)
         .and_then(|v| parse_pending(&v))
@@ -237,17 +250,10 @@ pub async fn send_sms(
     Form(sent): Form<CodeForm>,
 ) -> Response {
     let public = &app.settings.public;
-    let ip = client_ip(peer, &headers, &app.settings.trusted_proxies);
-    if let Err(refusal) = check_post(&headers, public, &app.rate, ip, &sent.csrf) {
-        return refused(&app, "sign-in SMS", refusal);
-    }
-    let (name, challenge) = match pending(&app, &headers) {
-        Ok(pending) => pending,
+    let (name, challenge, _) = match pending_step(&app, peer, &headers, &sent.csrf, "sign-in SMS") {
+        Ok(step) => step,
         Err(answer) => return *answer,
     };
-    if let Err(refusal) = check_account(&app.account_rate, &name) {
-        return refused(&app, "sign-in sms", refusal);
-    }
     let request = Request::PortalSendCode(PortalSendCode {
         name,
         challenge: Secret::new(challenge),
