@@ -48,11 +48,6 @@ pub struct WebauthnConfig {
     pub allowed_aaguids: Vec<String>,
 }
 
-/// Is `url` a URL whose host is an IP address?
-fn names_an_address(url: &str) -> bool {
-    Url::parse(url).is_ok_and(|u| u.host().is_some() && u.domain().is_none())
-}
-
 /// The relying party in force: rp_id and origin with the defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelyingParty {
@@ -64,19 +59,7 @@ pub struct RelyingParty {
 
 impl WebauthnConfig {
     pub(super) fn validate(&self, web: &WebConfig) -> Result<(), ConfigError> {
-        let defaulted = self.origin.is_none() && self.rp_id.is_none();
-        match self.relying_party(web) {
-            // Only keys need a domain name: a portal whose public URL is an address
-            // (`http://127.0.0.1:8080`) starts; a key used there says why it cannot be.
-            Err(_) if defaulted && web.public_url.as_deref().is_some_and(names_an_address) => {
-                let without = WebConfig {
-                    public_url: None,
-                    ..web.clone()
-                };
-                self.relying_party(&without).map(|_| ())
-            }
-            other => other.map(|_| ()),
-        }
+        self.relying_party(web).map(|_| ())
     }
 
     /// rp_id and origin, the defaults applied; the error names the key at fault.
@@ -165,28 +148,6 @@ mod tests {
         let r = rp("", None).unwrap();
         assert_eq!(r.origin.scheme(), "https");
         assert_eq!(r.rp_id, host_name());
-    }
-
-    #[test]
-    fn a_public_url_at_an_address_starts_but_keys_there_say_why_not() {
-        let web = WebConfig {
-            public_url: Some("http://127.0.0.1:8080".into()),
-            ..WebConfig::default()
-        };
-        let config = WebauthnConfig::default();
-        assert!(config.validate(&web).is_ok());
-        assert!(matches!(
-            config.relying_party(&web),
-            Err(ConfigError::Invalid {
-                key: "web.public_url",
-                ..
-            })
-        ));
-        let named = toml::from_str::<WebauthnConfig>("rp_id = \"127.0.0.1\"").unwrap();
-        assert!(
-            named.validate(&web).is_err(),
-            "a named rp_id is checked at load"
-        );
     }
 
     #[test]
