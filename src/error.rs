@@ -49,6 +49,9 @@ pub enum Error {
     SessionInvalid,
     #[error("this change needs a fresh proof: give the password (and a code) again")]
     FreshProofRequired,
+    /// The number's country is not in `[sms] countries`.
+    #[error("{0}")]
+    SmsUnavailable(String),
     #[error("too soon: try again after {}", crate::time::format(*.until))]
     RateLimited { until: u64 },
     /// A second SMS code within `[sms] min_interval`: says when the last one went.
@@ -97,6 +100,7 @@ impl Error {
             Error::CodeRequired => ErrorCode::SecondFactorRequired,
             Error::SessionInvalid => ErrorCode::SessionInvalid,
             Error::FreshProofRequired => ErrorCode::FreshProofRequired,
+            Error::SmsUnavailable(_) => ErrorCode::SmsUnavailable,
             Error::RateLimited { .. } | Error::SmsTooSoon { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,
             Error::AlreadyEnrolled(_) => ErrorCode::Exists,

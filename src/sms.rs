@@ -119,7 +119,7 @@ pub fn check_country(config: &SmsConfig, e164: &str) -> Result<(), Error> {
         .map(|id| id.as_ref().to_string());
     match region {
         Some(r) if config.countries.iter().any(|c| c.eq_ignore_ascii_case(&r)) => Ok(()),
-        other => Err(Error::InvalidInput(format!(
+        other => Err(Error::SmsUnavailable(format!(
             "SMS verification is not available for phone numbers in {}; \
              use verification by authenticator app instead (authctl enable-totp)",
             other.as_deref().unwrap_or("that country")

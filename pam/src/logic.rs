@@ -61,6 +61,7 @@ fn code_for(error: &ClientError, options: &Options) -> Code {
         | ErrorCode::VersionMismatch
         | ErrorCode::Exists
         | ErrorCode::NotEnrolled
+        | ErrorCode::SmsUnavailable
         | ErrorCode::Internal => Code::PAM_SYSTEM_ERR,
     }
 }

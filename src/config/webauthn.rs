@@ -64,7 +64,14 @@ impl WebauthnConfig {
 
     /// rp_id and origin, the defaults applied; the error names the key at fault.
     pub fn relying_party(&self, web: &WebConfig) -> Result<RelyingParty, ConfigError> {
-        let (key, text) = match (&self.origin, &web.public_url) {
+        // A public URL on an IP address (a local try-out, tests) cannot be a relying
+        // party (WebAuthn ids are domains): the host-name default applies then, and keys
+        // work from authd-web only once `origin` (or a public URL with a name) is set.
+        let named_public_url = web
+            .public_url
+            .as_ref()
+            .filter(|url| Url::parse(url).is_ok_and(|u| u.domain().is_some()));
+        let (key, text) = match (&self.origin, named_public_url) {
             (Some(origin), _) => ("webauthn.origin", origin.clone()),
             (None, Some(url)) => ("web.public_url", url.clone()),
             (None, None) => ("webauthn.origin", format!("https://{}", host_name())),
@@ -147,6 +154,10 @@ mod tests {
         assert_eq!(r.user_verification, UserVerification::Preferred);
         let r = rp("", None).unwrap();
         assert_eq!(r.origin.scheme(), "https");
+        assert_eq!(r.rp_id, host_name());
+        // A public URL on an IP address (a try-out on 127.0.0.1) names no relying party:
+        // the host name stands in, and the daemon still starts.
+        let r = rp("", Some("http://127.0.0.1:8080")).unwrap();
         assert_eq!(r.rp_id, host_name());
     }
 

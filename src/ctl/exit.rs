@@ -165,6 +165,7 @@ pub fn for_wire(code: ErrorCode) -> Exit {
         | ErrorCode::FreshProofRequired => Exit::Denied,
         ErrorCode::BadRequest => Exit::Usage,
         ErrorCode::InvalidInput
+        | ErrorCode::SmsUnavailable
         | ErrorCode::WeakPassword
         | ErrorCode::Exists
         | ErrorCode::SsoAccount

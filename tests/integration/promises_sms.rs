@@ -101,13 +101,13 @@ fn a_country_taken_off_the_list_gets_no_more_codes_at_send_code_or_login() {
 
     let refused = d.ctl(&["--json", "send-code", "dirk"]);
     assert_exit(&refused, 65);
-    assert_eq!(json(&refused)["error"]["code"], "invalid_input");
+    assert_eq!(json(&refused)["error"]["code"], "sms_unavailable");
     let message = stderr(&refused);
     assert!(
         message.contains("DE") && message.contains("authenticator app"),
         "{message}"
     );
-    login_sends_no_code(&d, &gateway, "dirk", "invalid_input");
+    login_sends_no_code(&d, &gateway, "dirk", "sms_unavailable");
     assert_eq!(show(&d, "dirk")["sms"], "on");
     // A recovery code still logs in.
     assert_ok(&d.ctl_stdin(

@@ -145,7 +145,7 @@ fn sms_errors_country_number_interval_and_tries() {
     let (d, gw, _dir) = start("countries = [\"DE\", \"FR\"]", "");
     d.user_with_password("carl");
     let us = d.ctl(&["--json", "enable-sms", "carl", "--phone", "+1 202 555 0143"]);
-    assert_error(&us, 65, "invalid_input");
+    assert_error(&us, 65, "sms_unavailable");
     assert!(
         stderr(&us).contains("US") && stderr(&us).contains("authenticator app"),
         "{}",

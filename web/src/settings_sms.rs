@@ -81,8 +81,7 @@ pub async fn enable_sms(
                 Some(ErrorCode::FreshProofRequired) => {
                     prove_again(&app, &headers, StatusCode::OK, &proving, None)
                 }
-                // authd's words for a country outside `[sms] countries`.
-                Some(ErrorCode::InvalidInput) if e.to_string().contains("not available") => {
+                Some(ErrorCode::SmsUnavailable) => {
                     refused(StatusCode::UNPROCESSABLE_ENTITY, view::NOT_AVAILABLE.into())
                 }
                 Some(ErrorCode::InvalidInput) => {

@@ -314,6 +314,9 @@ pub enum ErrorCode {
     SessionInvalid,
     /// A sensitive portal act needs a proof given within the last minutes: `PortalProve`.
     FreshProofRequired,
+    /// SMS codes cannot go to that number: its country is not in `[sms] countries`; use
+    /// the authenticator app.
+    SmsUnavailable,
 }
 
 impl ErrorCode {
@@ -337,6 +340,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::SessionInvalid => "session_invalid",
             ErrorCode::FreshProofRequired => "fresh_proof_required",
+            ErrorCode::SmsUnavailable => "sms_unavailable",
         }
     }
 }

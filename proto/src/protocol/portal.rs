@@ -81,7 +81,7 @@ pub enum PortalAction {
     // Appended: the variants above keep their encodings.
     /// *fresh*: start SMS verification, with a new number or the account's own; a code
     /// is sent to confirm it. Numbers outside `[sms] countries` are refused
-    /// (`invalid_input`, "not available"). -> `SmsSent`.
+    /// (`sms_unavailable`). -> `SmsSent`.
     EnableSms { phone: Option<String> },
     /// Activate the pending SMS enrolment with the code that was sent. -> `Confirmed`.
     ConfirmSms { code: Secret },

@@ -175,6 +175,7 @@ fn every_error_code_has_a_distinct_name() {
         ErrorCode::Internal,
         ErrorCode::SessionInvalid,
         ErrorCode::FreshProofRequired,
+        ErrorCode::SmsUnavailable,
     ];
     let names: std::collections::HashSet<_> = all.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), all.len());
