@@ -15,6 +15,9 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 LIBDIR  ?= $(PREFIX)/lib
+# authd-key, the security-key helper authctl and pam_authd run, goes to LIBEXECDIR/authd;
+# authctl and the module are built knowing that place.
+LIBEXECDIR ?= $(PREFIX)/libexec
 # PAM's module directory: the multiarch one where it exists (Debian, Ubuntu).
 PAMDIR  ?= $(firstword $(wildcard /lib/*-linux-gnu/security /usr/lib/*-linux-gnu/security /usr/lib64/security) $(LIBDIR)/security)
 SYSCONFDIR ?= /etc
@@ -25,8 +28,10 @@ INSTALL ?= install
 .PHONY: all install uninstall test
 
 all:
-	cargo build --release --bins
-	cargo build --release -p pam_authd
+	AUTHD_LIBEXECDIR=$(LIBEXECDIR)/authd cargo build --release --bins
+	AUTHD_LIBEXECDIR=$(LIBEXECDIR)/authd cargo build --release -p pam_authd
+	# The security-key helper: USB HID (libudev-dev, libclang-dev to build).
+	cargo build --release -p authd-key
 
 # Bring the test peers (Debian packages, installed when run as root: also libssl-dev,
 # libudev-dev, libclang-dev and pkg-config, which authd's security keys build with), then
@@ -43,8 +48,10 @@ install:
 		$(DESTDIR)$(DATADIR)/bash-completion/completions \
 		$(DESTDIR)$(DATADIR)/zsh/site-functions \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d \
-		$(DESTDIR)$(DATADIR)/doc/authd $(DESTDIR)$(SYSCONFDIR)/authd
+		$(DESTDIR)$(DATADIR)/doc/authd $(DESTDIR)$(SYSCONFDIR)/authd \
+		$(DESTDIR)$(LIBEXECDIR)/authd
 	$(INSTALL) -m 0755 $(BUILD)/authd $(BUILD)/authctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/authd-key $(DESTDIR)$(LIBEXECDIR)/authd/
 	$(INSTALL) -m 0644 $(BUILD)/libpam_authd.so $(DESTDIR)$(PAMDIR)/pam_authd.so
 	sed 's|/usr/bin/authd|$(BINDIR)/authd|' systemd/authd.service \
 		> $(DESTDIR)$(UNITDIR)/authd.service
@@ -69,6 +76,7 @@ install:
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/authd $(DESTDIR)$(BINDIR)/authctl $(DESTDIR)$(BINDIR)/authd-web \
+		$(DESTDIR)$(LIBEXECDIR)/authd/authd-key \
 		$(DESTDIR)$(PAMDIR)/pam_authd.so \
 		$(DESTDIR)$(UNITDIR)/authd.service $(DESTDIR)$(UNITDIR)/authd.socket \
 		$(DESTDIR)$(UNITDIR)/authd-web.service $(DESTDIR)$(MANDIR)/man8/authd-web.8 \

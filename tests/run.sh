@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # through the real PAM stack; groff renders the man pages; make: the install test;
 # chromium + chromium-driver: authd-web's browser tests (headless, over WebDriver);
 # libssl-dev (webauthn-rs), libudev-dev + libclang-dev + pkg-config
-# (webauthn-authenticator-rs's USB support): to build authd's security keys.
+# (webauthn-authenticator-rs's USB support): to build authd-key, the security-key helper.
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
 libpam0g-dev pamtester make groff chromium chromium-driver \
 libssl-dev libudev-dev libclang-dev pkg-config"
@@ -37,9 +37,10 @@ skips=$(mktemp)
 trap 'rm -f "$skips"' EXIT
 export AUTHD_TEST_SKIP_LOG="$skips"
 
-# authd's test-only `softtoken` feature: authctl answers security-key requests with a
-# software CTAP2 token (tests/integration/keys.rs); release builds never have it.
-FEATURES="authd/softtoken"
+# authd-key's test-only `softtoken` feature: the key helper that authctl and pam_authd
+# run answers with a software CTAP2 token (tests/integration/keys.rs); release builds
+# never have it.
+FEATURES="authd-key/softtoken"
 echo "== cargo build --workspace --features $FEATURES (the PAM tests load the built module)"
 cargo build --workspace --features "$FEATURES" || exit 1
 echo "== cargo test --workspace --features $FEATURES"

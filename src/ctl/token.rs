@@ -1,24 +1,22 @@
-//! The security key on authctl's side: hand authd's options to a key and bring back its
-//! answer, presenting the origin authd named. In a normal build the key is a FIDO2 key
-//! on USB (CTAP2 through webauthn-authenticator-rs, the PIN asked for on the terminal
-//! when the key wants one). Built with the test-only `softtoken` feature (never in
-//! release builds), the key is instead webauthn-authenticator-rs's `SoftToken` kept in
-//! the file `$AUTHD_SOFTTOKEN` (created when missing); `AUTHD_SOFTTOKEN_ORIGIN` and
-//! `AUTHD_SOFTTOKEN_RP_ID` then make it answer for another origin or rp_id, so the tests
-//! can present wrong ones.
+//! The security key on authctl's side: authctl runs `authd-key` (the helper program that
+//! holds the USB and CTAP2 code, shared with pam_authd) with authd's options and the
+//! origin authd named, and brings back the key's answer. The helper prompts on the
+//! terminal itself ("Touch your security key.", the PIN); authctl only reads its answer.
 
-use std::time::Duration;
-
-use webauthn_authenticator_rs::prelude::{
-    CreationChallengeResponse, RequestChallengeResponse, Url, WebauthnAuthenticator,
-};
-use webauthn_authenticator_rs::AuthenticatorBackend;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use super::CtlError;
 
-/// How long authctl waits for a key to be plugged in (or to answer the selection).
-#[cfg_attr(feature = "softtoken", allow(dead_code))]
-const FIND_TIMEOUT: Duration = Duration::from_secs(30);
+/// The helper's exit status when no key (or none of the account's keys) answered.
+const EXIT_NO_KEY: i32 = 69;
+
+/// Where `make install` puts the helper (set at build time), when not beside authctl.
+const LIBEXEC_DIR: &str = match option_env!("AUTHD_LIBEXECDIR") {
+    Some(dir) => dir,
+    None => "/usr/local/libexec/authd",
+};
 
 /// What went wrong on the key's side.
 #[derive(Debug)]
@@ -37,199 +35,60 @@ impl From<KeyFailure> for CtlError {
     }
 }
 
-fn origin_url(origin: &str) -> Result<Url, KeyFailure> {
-    Url::parse(origin)
-        .map_err(|e| KeyFailure::Failed(format!("authd named a bad origin `{origin}`: {e}")))
+/// `authd-key` beside authctl (a build tree, or a package that keeps them together),
+/// else in the install's libexec directory.
+fn helper() -> Result<PathBuf, KeyFailure> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("authd-key")));
+    let installed = PathBuf::from(LIBEXEC_DIR).join("authd-key");
+    let candidates: Vec<PathBuf> = beside.into_iter().chain([installed]).collect();
+    candidates
+        .iter()
+        .find(|path| path.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+            KeyFailure::Failed(format!(
+                "security keys need authd's helper program authd-key, not found at {}",
+                tried.join(" or ")
+            ))
+        })
+}
+
+/// Run the helper for one ceremony; its answer (one line of JSON).
+fn run(ceremony: &str, origin: &str, options: &str) -> Result<String, KeyFailure> {
+    let path = helper()?;
+    let failed = |e: std::io::Error| KeyFailure::Failed(format!("{}: {e}", path.display()));
+    let mut child = Command::new(&path)
+        .args([ceremony, "--origin", origin])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(failed)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // JSON's own newlines are blanks between tokens: one line holds it all.
+        let line = options.replace(['\n', '\r'], " ");
+        writeln!(stdin, "{line}").map_err(failed)?;
+    }
+    let output = child.wait_with_output().map_err(failed)?;
+    match output.status.code() {
+        Some(0) => String::from_utf8(output.stdout)
+            .map(|answer| answer.trim_end().to_string())
+            .map_err(|_| KeyFailure::Failed("authd-key's answer is not text".into())),
+        // The helper said why on the terminal already.
+        Some(EXIT_NO_KEY) => Err(KeyFailure::NoKey("no security key answered".into())),
+        _ => Err(KeyFailure::Failed("the security key step failed".into())),
+    }
 }
 
 /// Register a new credential: the `RegisterPublicKeyCredential` JSON.
 pub fn register(origin: &str, options: &str) -> Result<String, KeyFailure> {
-    #[allow(unused_mut)]
-    let mut options: CreationChallengeResponse = serde_json::from_str(options)
-        .map_err(|e| KeyFailure::Failed(format!("authd's options are not valid: {e}")))?;
-    let origin = origin_url(&device::origin(origin))?;
-    #[cfg(feature = "softtoken")]
-    if let Some(rp_id) = device::rp_id() {
-        options.public_key.rp.id = rp_id;
-    }
-    with_key(move |key| {
-        let answer = key
-            .do_registration(origin, options)
-            .map_err(|e| KeyFailure::Failed(format!("the security key refused: {e:?}")))?;
-        serde_json::to_string(&answer)
-            .map_err(|e| KeyFailure::Failed(format!("the key's answer: {e}")))
-    })
+    run("register", origin, options)
 }
 
 /// Answer a login challenge: the `PublicKeyCredential` JSON.
 pub fn assert(origin: &str, options: &str) -> Result<String, KeyFailure> {
-    #[allow(unused_mut)]
-    let mut options: RequestChallengeResponse = serde_json::from_str(options)
-        .map_err(|e| KeyFailure::Failed(format!("authd's options are not valid: {e}")))?;
-    let origin = origin_url(&device::origin(origin))?;
-    #[cfg(feature = "softtoken")]
-    if let Some(rp_id) = device::rp_id() {
-        options.public_key.rp_id = rp_id;
-    }
-    with_key(move |key| {
-        let answer = key.do_authentication(origin, options).map_err(|e| {
-            use webauthn_authenticator_rs::error::CtapError;
-            use webauthn_authenticator_rs::prelude::WebauthnCError as E;
-            match e {
-                E::NoSelectedToken | E::Cancelled | E::Ctap(CtapError::Ctap2NoCredentials) => {
-                    KeyFailure::NoKey("none of the account's security keys answered".into())
-                }
-                // The soft token's answer when it holds none of the credentials.
-                #[cfg(feature = "softtoken")]
-                E::Internal => {
-                    KeyFailure::NoKey("none of the account's security keys answered".into())
-                }
-                e => KeyFailure::Failed(format!("the security key refused: {e:?}")),
-            }
-        })?;
-        serde_json::to_string(&answer)
-            .map_err(|e| KeyFailure::Failed(format!("the key's answer: {e}")))
-    })
+    run("assert", origin, options)
 }
-
-#[cfg(not(feature = "softtoken"))]
-mod device {
-    //! A FIDO2 key on USB.
-
-    use futures::StreamExt;
-    use webauthn_authenticator_rs::ctap2::CtapAuthenticator;
-    use webauthn_authenticator_rs::transport::{TokenEvent, Transport};
-    use webauthn_authenticator_rs::types::{CableRequestType, CableState, EnrollSampleStatus};
-    use webauthn_authenticator_rs::ui::UiCallback;
-    use webauthn_authenticator_rs::usb::USBTransport;
-    use webauthn_authenticator_rs::AuthenticatorBackend;
-
-    use super::{KeyFailure, FIND_TIMEOUT};
-
-    /// The origin authd named is the one presented.
-    pub fn origin(named: &str) -> String {
-        named.to_string()
-    }
-
-    /// Prompts on the terminal (standard error), never on standard output.
-    #[derive(Debug)]
-    struct Prompts;
-
-    impl UiCallback for Prompts {
-        fn request_pin(&self) -> Option<String> {
-            rpassword::prompt_password("Security key PIN: ").ok()
-        }
-        fn request_touch(&self) {
-            eprintln!("Touch your security key.");
-        }
-        fn processing(&self) {}
-        fn fingerprint_enrollment_feedback(&self, _: u32, _: Option<EnrollSampleStatus>) {}
-        fn cable_qr_code(&self, _: CableRequestType, _: String) {}
-        fn dismiss_qr_code(&self) {}
-        fn cable_status_update(&self, _: CableState) {}
-    }
-
-    pub fn with<T>(
-        act: impl FnOnce(&mut dyn AuthenticatorBackend) -> Result<T, KeyFailure>,
-    ) -> Result<T, KeyFailure> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| KeyFailure::Failed(format!("cannot start: {e}")))?;
-        runtime.block_on(async move {
-            let transport = USBTransport::new()
-                .await
-                .map_err(|e| KeyFailure::NoKey(format!("cannot look for USB keys: {e:?}")))?;
-            let mut tokens = transport
-                .watch()
-                .await
-                .map_err(|e| KeyFailure::NoKey(format!("cannot look for USB keys: {e:?}")))?;
-            let ui = Prompts;
-            let find = async {
-                while let Some(event) = tokens.next().await {
-                    match event {
-                        TokenEvent::Added(token) => {
-                            if let Some(key) = CtapAuthenticator::new(token, &ui).await {
-                                return Some(key);
-                            }
-                        }
-                        TokenEvent::EnumerationComplete => {
-                            eprintln!("Plug in your security key.");
-                        }
-                        TokenEvent::Removed(_) => {}
-                    }
-                }
-                None
-            };
-            let mut key = match tokio::time::timeout(FIND_TIMEOUT, find).await {
-                Ok(Some(key)) => key,
-                Ok(None) | Err(_) => {
-                    return Err(KeyFailure::NoKey("no security key was found".into()))
-                }
-            };
-            eprintln!("Touch your security key.");
-            act(&mut key)
-        })
-    }
-}
-
-#[cfg(feature = "softtoken")]
-mod device {
-    //! Tests only: a software token in the file `$AUTHD_SOFTTOKEN`.
-
-    use std::fs::OpenOptions;
-
-    use webauthn_authenticator_rs::softtoken::{SoftToken, SoftTokenFile};
-    use webauthn_authenticator_rs::AuthenticatorBackend;
-
-    use super::KeyFailure;
-
-    /// `AUTHD_SOFTTOKEN_ORIGIN`, else the origin authd named.
-    pub fn origin(named: &str) -> String {
-        std::env::var("AUTHD_SOFTTOKEN_ORIGIN").unwrap_or_else(|_| named.to_string())
-    }
-
-    /// `AUTHD_SOFTTOKEN_RP_ID`: answer for this rp_id instead of authd's.
-    pub fn rp_id() -> Option<String> {
-        std::env::var("AUTHD_SOFTTOKEN_RP_ID").ok()
-    }
-
-    pub fn with<T>(
-        act: impl FnOnce(&mut dyn AuthenticatorBackend) -> Result<T, KeyFailure>,
-    ) -> Result<T, KeyFailure> {
-        let Some(path) = std::env::var_os("AUTHD_SOFTTOKEN") else {
-            return Err(KeyFailure::NoKey(
-                "no security key (AUTHD_SOFTTOKEN names none)".into(),
-            ));
-        };
-        let failed = |e: &dyn std::fmt::Debug| KeyFailure::Failed(format!("soft token: {e:?}"));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| failed(&e))?;
-        let empty = file.metadata().map_err(|e| failed(&e))?.len() == 0;
-        let mut token = if empty {
-            let (token, _) = SoftToken::new(false).map_err(|e| failed(&e))?;
-            SoftTokenFile::new(token, file)
-        } else {
-            SoftTokenFile::open(file).map_err(|e| failed(&e))?
-        };
-        eprintln!("Touch your security key.");
-        act(&mut token)
-    }
-}
-
-/// Run `act` with a key (a USB key, or the test build's soft token), presenting the
-/// test build's overrides where set.
-fn with_key<T>(
-    act: impl FnOnce(&mut dyn AuthenticatorBackend) -> Result<T, KeyFailure>,
-) -> Result<T, KeyFailure> {
-    device::with(act)
-}
-
-// The software token is for test builds only: a release build must reach real keys.
-#[cfg(all(feature = "softtoken", not(debug_assertions)))]
-compile_error!("the `softtoken` feature is for test builds only, never for release builds");

@@ -1,7 +1,8 @@
-//! Security keys through authctl, against the real daemon: authctl built with the
-//! test-only `softtoken` feature answers with webauthn-authenticator-rs's SoftToken (a
-//! real CTAP2 authenticator in software) kept in the file `$AUTHD_SOFTTOKEN`, and can be
-//! told to present another origin or rp_id (`AUTHD_SOFTTOKEN_ORIGIN`, `..._RP_ID`).
+//! Security keys through authctl, against the real daemon: authctl runs the key helper
+//! `authd-key`, whose test build (its `softtoken` feature) answers with
+//! webauthn-authenticator-rs's SoftToken (a real CTAP2 authenticator in software) kept in
+//! the file `$AUTHD_SOFTTOKEN`, and can be told to present another origin or rp_id
+//! (`AUTHD_SOFTTOKEN_ORIGIN`, `..._RP_ID`).
 //! The raw-protocol cases (a replayed assertion, another account's key) are in
 //! `keys_wire`.
 
@@ -31,9 +32,25 @@ pub fn with_token(
     input: &str,
     args: &[&str],
 ) -> Output {
+    soft_helper();
     let mut all = vec![("AUTHD_SOFTTOKEN", token.to_str().unwrap())];
     all.extend_from_slice(env);
     run_ctl_env(&built("authctl"), &d.socket, None, &all, input, args)
+}
+
+/// The key helper beside authctl, and its test build: these tests fail (never skip)
+/// without it.
+pub fn soft_helper() -> PathBuf {
+    let path = built("authd-key");
+    let version = std::process::Command::new(&path).arg("--version").output();
+    let ok = matches!(&version, Ok(out) if String::from_utf8_lossy(&out.stdout).contains("software token"));
+    assert!(
+        ok,
+        "{} must be authd-key's test build: cargo build -p authd-key --features softtoken \
+         (make test does); got {version:?}",
+        path.display()
+    );
+    path
 }
 
 /// Register `token` to `user` (as admin); its id.

@@ -20,21 +20,10 @@ mod disk_full;
 mod email_rules;
 mod fairness;
 mod integrity;
-// The security-key tests drive authctl's test build (its `softtoken` feature).
-#[cfg(feature = "softtoken")]
+// The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
 mod keys;
-#[cfg(feature = "softtoken")]
 mod keys_portal;
-#[cfg(feature = "softtoken")]
 mod keys_wire;
-#[cfg(not(feature = "softtoken"))]
-#[test]
-fn security_keys_need_the_softtoken_feature() {
-    crate::peers::need(
-        false,
-        "the test build's software token: cargo test --features softtoken",
-    );
-}
 mod lifecycle;
 mod lockout_race;
 mod log_flood;

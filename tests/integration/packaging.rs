@@ -186,12 +186,13 @@ fn make_install_puts_every_file_in_place() {
     if !have("make") {
         return;
     }
-    // The test build stands in for a release build; the PAM module is faked when it was
-    // not built (it needs libpam), since this checks placement, not the module.
+    // The test build stands in for a release build; the PAM module and the key helper are
+    // faked (they need libpam and libudev), since this checks placement, not them.
     let build = tempfile::tempdir().unwrap();
     std::fs::copy(AUTHD, build.path().join("authd")).unwrap();
     std::fs::copy(AUTHCTL, build.path().join("authctl")).unwrap();
     std::fs::write(build.path().join("libpam_authd.so"), b"module").unwrap();
+    std::fs::write(build.path().join("authd-key"), b"helper").unwrap();
     let dest = tempfile::tempdir().unwrap();
     let out = Command::new("make")
         .arg("-s")
@@ -211,6 +212,7 @@ fn make_install_puts_every_file_in_place() {
     for file in [
         "usr/bin/authd",
         "usr/bin/authctl",
+        "usr/libexec/authd/authd-key",
         "usr/lib/security/pam_authd.so",
         "usr/lib/systemd/system/authd.service",
         "usr/lib/systemd/system/authd.socket",
