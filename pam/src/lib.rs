@@ -11,6 +11,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod key;
 pub mod logic;
 pub mod options;
 
@@ -113,6 +114,11 @@ impl Pam for Handle<'_> {
         let item = self.0.get_item::<RHost>().ok().flatten()?;
         self.text(item.0)
     }
+    fn in_ssh_session(&self) -> bool {
+        ["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+    }
     fn prompt(&mut self, prompt: &str) -> Result<Option<Secret>, PamResultCode> {
         self.send(PAM_PROMPT_ECHO_OFF, prompt)
     }
@@ -141,7 +147,12 @@ pam::pam_hooks!(PamAuthd);
 impl PamHooks for PamAuthd {
     fn sm_authenticate(pamh: &mut PamHandle, args: Vec<&CStr>, _flags: PamFlag) -> PamResultCode {
         let options = options(&args);
-        let code = logic::authenticate(&mut Handle(pamh), || connect(&options), &options);
+        let mut keys = key::Helper {
+            path: options.key_helper.clone(),
+            timeout: options.key_timeout,
+        };
+        let code =
+            logic::authenticate(&mut Handle(pamh), || connect(&options), &options, &mut keys);
         debug(&options, &format!("authenticate: {code:?}"));
         code
     }

@@ -7,11 +7,15 @@
 
 use authd_proto::client::ClientError;
 use authd_proto::protocol::{
-    ChangePassword, ErrorCode, Origin, Request, Response, Secret, ShowUser, Verify, VerifyCode,
+    ChangePassword, ErrorCode, Origin, Request, Response, SecondFactor, Secret, ShowUser, Verify,
+    VerifyCode,
 };
 use pam::constants::PamResultCode as Code;
 
+use crate::key::Keys;
 use crate::options::Options;
+
+mod key_step;
 
 /// The PAM side: items and the conversation.
 pub trait Pam {
@@ -22,6 +26,8 @@ pub trait Pam {
     fn set_old_authtok(&mut self, value: &Secret) -> Result<(), Code>;
     fn service(&self) -> Option<String>;
     fn remote_host(&self) -> Option<String>;
+    /// The application runs inside an ssh session (its environment says so).
+    fn in_ssh_session(&self) -> bool;
     /// Ask without echo; `Ok(None)` when the application gives no answer.
     fn prompt(&mut self, prompt: &str) -> Result<Option<Secret>, Code>;
     fn info(&mut self, text: &str);
@@ -108,11 +114,13 @@ fn ask_code(pam: &mut impl Pam, sms_sent_to: Option<&str>) -> Result<Secret, Cod
     ask(pam, "Verification code: ")
 }
 
-/// `pam_sm_authenticate`: password, then a code when the account has 2FA.
+/// `pam_sm_authenticate`: password, then a touch of a security key or a code when the
+/// account has 2FA.
 pub fn authenticate<A: Authd>(
     pam: &mut impl Pam,
     connect: impl FnOnce() -> Result<A, ClientError>,
     options: &Options,
+    keys: &mut dyn Keys,
 ) -> Code {
     let user = match pam.user() {
         Ok(user) => user,
@@ -139,8 +147,16 @@ pub fn authenticate<A: Authd>(
         Ok(Response::SecondFactorRequired {
             challenge: Some(challenge),
             sms_sent_to,
-            ..
+            methods,
         }) => {
+            if methods.contains(&SecondFactor::SecurityKey) {
+                match key_step::run(pam, &mut authd, keys, &user, &challenge, &origin) {
+                    key_step::KeyStep::Finished(outcome) => {
+                        return finish(pam, outcome, password, prompted, options)
+                    }
+                    key_step::KeyStep::Code => {}
+                }
+            }
             let code = match ask_code(pam, sms_sent_to.as_deref()) {
                 Ok(code) => code,
                 Err(code) => return code,
@@ -154,6 +170,17 @@ pub fn authenticate<A: Authd>(
         }
         other => other,
     };
+    finish(pam, outcome, password, prompted, options)
+}
+
+/// The login's end: PAM's answer for authd's last word.
+fn finish(
+    pam: &mut impl Pam,
+    outcome: Result<Response, ClientError>,
+    password: Secret,
+    prompted: bool,
+    options: &Options,
+) -> Code {
     match outcome {
         Ok(Response::Verified { .. }) => {
             if prompted {

@@ -1,7 +1,7 @@
 //! Module arguments from the PAM stack line, e.g.
 //! `auth required pam_authd.so socket=/run/authd/authd.sock try_first_pass`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Parsed module arguments. Unknown arguments are reported (debug) and ignored, as PAM
@@ -21,6 +21,11 @@ pub struct Options {
     pub debug: bool,
     /// Client timeout: longer than the daemon's own work (a hash, an SMS send).
     pub timeout: Duration,
+    /// `key_helper=`: the security-key helper program (authd-key).
+    pub key_helper: PathBuf,
+    /// `key_timeout=`: how long a key may take to answer (touch, PIN) before the other
+    /// factors are asked for.
+    pub key_timeout: Duration,
     pub unknown: Vec<String>,
 }
 
@@ -34,6 +39,9 @@ impl Default for Options {
             sso_ignore: false,
             debug: false,
             timeout: Duration::from_secs(60),
+            key_helper: Path::new(authd_proto::paths::KEY_HELPER_DIR)
+                .join(authd_proto::paths::KEY_HELPER),
+            key_timeout: Duration::from_secs(30),
             unknown: Vec::new(),
         }
     }
@@ -51,6 +59,14 @@ impl Options {
                     Ok(n) if n > 0 => o.timeout = Duration::from_secs(n),
                     _ => o.unknown.push(arg.to_string()),
                 },
+                Some(("key_timeout", secs)) => match secs.parse::<u64>() {
+                    Ok(n) if n > 0 => o.key_timeout = Duration::from_secs(n),
+                    _ => o.unknown.push(arg.to_string()),
+                },
+                // Absolute only: the module must never search for what it runs.
+                Some(("key_helper", path)) if path.starts_with('/') => {
+                    o.key_helper = PathBuf::from(path)
+                }
                 None if arg == "use_first_pass" => o.use_first_pass = true,
                 None if arg == "try_first_pass" => o.try_first_pass = true,
                 // `nullok` is the conventional spelling; both mean the same here.
@@ -78,8 +94,17 @@ mod tests {
             "nullok",
             "debug",
             "timeout=5",
+            "key_helper=/opt/authd-key",
+            "key_timeout=7",
             "bogus",
         ]);
+        assert_eq!(o.key_helper, PathBuf::from("/opt/authd-key"));
+        assert_eq!(o.key_timeout, Duration::from_secs(7));
+        assert_eq!(
+            Options::parse(["key_helper=authd-key"]).unknown,
+            ["key_helper=authd-key"]
+        );
+        assert!(Options::parse([]).key_helper.ends_with("authd/authd-key"));
         assert_eq!(o.socket, PathBuf::from("/tmp/a.sock"));
         assert!(o.use_first_pass && o.try_first_pass && o.ignore_unknown_user && o.debug);
         assert_eq!(o.timeout, Duration::from_secs(5));

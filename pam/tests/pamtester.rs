@@ -20,6 +20,8 @@ mod peers;
 #[path = "../../tests/support/spawned.rs"]
 mod spawned;
 
+#[path = "pamtester/keys.rs"]
+mod keys;
 #[path = "pamtester/logins.rs"]
 mod logins;
 #[path = "pamtester/stack.rs"]

@@ -60,3 +60,13 @@ pub fn client_socket() -> PathBuf {
     }
     PathBuf::from(SYSTEM_SOCKET)
 }
+
+/// Where `make install` puts authd-key, the security-key helper that authctl and
+/// pam_authd run (the build's `AUTHD_LIBEXECDIR`, else `/usr/local/libexec/authd`).
+pub const KEY_HELPER_DIR: &str = match option_env!("AUTHD_LIBEXECDIR") {
+    Some(dir) => dir,
+    None => "/usr/local/libexec/authd",
+};
+
+/// The helper's file name.
+pub const KEY_HELPER: &str = "authd-key";

@@ -7,16 +7,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use authd_proto::paths::{KEY_HELPER, KEY_HELPER_DIR};
+
 use super::CtlError;
 
 /// The helper's exit status when no key (or none of the account's keys) answered.
 const EXIT_NO_KEY: i32 = 69;
-
-/// Where `make install` puts the helper (set at build time), when not beside authctl.
-const LIBEXEC_DIR: &str = match option_env!("AUTHD_LIBEXECDIR") {
-    Some(dir) => dir,
-    None => "/usr/local/libexec/authd",
-};
 
 /// What went wrong on the key's side.
 #[derive(Debug)]
@@ -40,8 +36,8 @@ impl From<KeyFailure> for CtlError {
 fn helper() -> Result<PathBuf, KeyFailure> {
     let beside = std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("authd-key")));
-    let installed = PathBuf::from(LIBEXEC_DIR).join("authd-key");
+        .and_then(|exe| exe.parent().map(|dir| dir.join(KEY_HELPER)));
+    let installed = PathBuf::from(KEY_HELPER_DIR).join(KEY_HELPER);
     let candidates: Vec<PathBuf> = beside.into_iter().chain([installed]).collect();
     candidates
         .iter()

@@ -17,6 +17,8 @@ struct Script {
     prompts: Vec<String>,
     shown: Vec<String>,
     stored: Option<Secret>,
+    /// A console login (no remote host).
+    local: bool,
 }
 
 impl Pam for Script {
@@ -40,7 +42,10 @@ impl Pam for Script {
         Some("sshd".into())
     }
     fn remote_host(&self) -> Option<String> {
-        Some("192.0.2.7".into())
+        (!self.local).then(|| "192.0.2.7".into())
+    }
+    fn in_ssh_session(&self) -> bool {
+        false
     }
     fn prompt(&mut self, prompt: &str) -> Result<Option<Secret>, Code> {
         self.prompts.push(prompt.into());
@@ -51,6 +56,17 @@ impl Pam for Script {
     }
     fn error(&mut self, text: &str) {
         self.shown.push(text.into());
+    }
+}
+
+mod keys;
+
+/// No key step may happen in these tests.
+struct Keyless;
+
+impl crate::key::Keys for Keyless {
+    fn assert(&mut self, _: &mut dyn Pam, _: &str, _: &str) -> crate::key::KeyOutcome {
+        panic!("unexpected key step")
     }
 }
 
@@ -118,7 +134,7 @@ fn verified() -> Result<Response, ClientError> {
 fn password_only_success_stores_the_authtok() {
     let mut pam = script(&["pw-right"]);
     let mut d = daemon(vec![verified()]);
-    let code = authenticate(&mut pam, || Ok(&mut d), &Options::default());
+    let code = authenticate(&mut pam, || Ok(&mut d), &Options::default(), &mut Keyless);
     assert_eq!(code, Code::PAM_SUCCESS);
     assert_eq!(pam.prompts, ["Password: "]);
     assert_eq!(pam.stored.as_ref().map(Secret::expose), Some("pw-right"));
@@ -140,7 +156,7 @@ fn a_second_factor_is_asked_for_and_the_password_sent_once() {
         }),
         verified(),
     ]);
-    let code = authenticate(&mut pam, || Ok(&mut d), &Options::default());
+    let code = authenticate(&mut pam, || Ok(&mut d), &Options::default(), &mut Keyless);
     assert_eq!(code, Code::PAM_SUCCESS);
     assert_eq!(pam.prompts, ["Password: ", "Verification code: "]);
     assert!(pam.shown[0].contains("sent by SMS to +49*****820"));
@@ -158,7 +174,7 @@ fn what_the_daemon_sends_is_shown_escaped() {
         message: "account `a\u{1b}[2J` is locked\u{202e}".into(),
         retry_at: None,
     }))]);
-    authenticate(&mut pam, || Ok(&mut d), &Options::default());
+    authenticate(&mut pam, || Ok(&mut d), &Options::default(), &mut Keyless);
     assert_eq!(pam.shown, ["account `a\\x1b[2J` is locked\\u{202e}"]);
 
     let mut pam = script(&["pw", "123456"]);
@@ -170,7 +186,7 @@ fn what_the_daemon_sends_is_shown_escaped() {
         }),
         verified(),
     ]);
-    authenticate(&mut pam, || Ok(&mut d), &Options::default());
+    authenticate(&mut pam, || Ok(&mut d), &Options::default(), &mut Keyless);
     assert!(pam.shown[0].contains("to +49\\x9b2J."), "{:?}", pam.shown);
 }
 
@@ -195,7 +211,7 @@ fn failures_map_to_pam_codes() {
             ..Options::default()
         };
         assert_eq!(
-            authenticate(&mut pam, || Ok(&mut d), &options),
+            authenticate(&mut pam, || Ok(&mut d), &options, &mut Keyless),
             want,
             "{error:?}"
         );
@@ -213,7 +229,7 @@ fn an_unreachable_daemon_is_authinfo_unavail_never_success() {
         })
     };
     assert_eq!(
-        authenticate(&mut pam, connect, &Options::default()),
+        authenticate(&mut pam, connect, &Options::default(), &mut Keyless),
         Code::PAM_AUTHINFO_UNAVAIL
     );
 }
@@ -225,7 +241,7 @@ fn a_daemon_at_its_connection_limit_is_authinfo_unavail() {
     let connect =
         || -> Result<&mut Daemon, ClientError> { Err(remote(ErrorCode::Busy).unwrap_err()) };
     assert_eq!(
-        authenticate(&mut pam, connect, &Options::default()),
+        authenticate(&mut pam, connect, &Options::default(), &mut Keyless),
         Code::PAM_AUTHINFO_UNAVAIL
     );
 }
@@ -240,13 +256,13 @@ fn first_pass_options_use_the_stacked_password() {
         ..Options::default()
     };
     assert_eq!(
-        authenticate(&mut pam, || Ok(&mut d), &options),
+        authenticate(&mut pam, || Ok(&mut d), &options, &mut Keyless),
         Code::PAM_SUCCESS
     );
     assert!(pam.prompts.is_empty());
     let mut pam = script(&[]);
     assert_eq!(
-        authenticate(&mut pam, || Ok(&mut d), &options),
+        authenticate(&mut pam, || Ok(&mut d), &options, &mut Keyless),
         Code::PAM_AUTH_ERR
     );
     let try_first = Options {
@@ -255,7 +271,7 @@ fn first_pass_options_use_the_stacked_password() {
     };
     let mut pam = script(&["typed"]);
     assert_eq!(
-        authenticate(&mut pam, || Ok(&mut d), &try_first),
+        authenticate(&mut pam, || Ok(&mut d), &try_first, &mut Keyless),
         Code::PAM_SUCCESS
     );
     assert_eq!(pam.prompts, ["Password: "]);
@@ -270,7 +286,7 @@ fn a_missing_answer_is_a_conversation_error() {
         sms_sent_to: None,
     })]);
     assert_eq!(
-        authenticate(&mut pam, || Ok(&mut d), &Options::default()),
+        authenticate(&mut pam, || Ok(&mut d), &Options::default(), &mut Keyless),
         Code::PAM_CONV_ERR
     );
 }
