@@ -6,13 +6,16 @@
 //! the PAM conversation and kills the helper at `key_timeout=`.
 //!
 //! The helper runs with the application's privileges (root for login and sudo), so it
-//! must be a regular file owned by root in a directory owned by root, neither writable
-//! by group or others; anything else is not run. It gets a clean environment and no
+//! must be a regular file owned by root (or by the application's own user, a screen
+//! locker's) in a directory owned likewise, neither writable by group or others;
+//! anything else is not run. It gets a clean environment and no
 //! standard error. Whatever it answers, authd checks the key's signature: a helper can
 //! make a login fail, never succeed.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -47,8 +50,10 @@ pub struct Helper {
     pub timeout: Duration,
 }
 
-/// Root's file in root's directory, writable by nobody else.
+/// Root's (or our own user's) file in such a directory, writable by nobody else.
 fn safe(path: &Path) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
     let unsafe_ = |what: &str| format!("{} is not run: {what}", path.display());
     let file = std::fs::metadata(path).map_err(|e| unsafe_(&e.to_string()))?;
     if !file.is_file() {
@@ -59,7 +64,7 @@ fn safe(path: &Path) -> Result<(), String> {
         .ok_or_else(|| unsafe_("no directory"))
         .and_then(|d| std::fs::metadata(d).map_err(|e| unsafe_(&e.to_string())))?;
     for (what, meta) in [("the file", &file), ("its directory", &dir)] {
-        if meta.uid() != 0 {
+        if meta.uid() != 0 && meta.uid() != euid {
             return Err(unsafe_(&format!("{what} is not owned by root")));
         }
         if meta.mode() & 0o022 != 0 {
@@ -75,30 +80,68 @@ fn end(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Send one line to the helper. Its standard input is a socket, written with
+/// MSG_NOSIGNAL: a helper that went away must not raise SIGPIPE in the application
+/// (sshd, sudo), whose default action would kill it.
+fn send_line(to: &UnixStream, line: &str) -> std::io::Result<()> {
+    let line = format!("{line}\n");
+    let mut rest = line.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: the socket is open for the call and `rest` is a live, initialised buffer
+        // of the length given.
+        let sent = unsafe {
+            libc::send(
+                to.as_raw_fd(),
+                rest.as_ptr().cast(),
+                rest.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        match usize::try_from(sent) {
+            Ok(n) if n > 0 => rest = &rest[n.min(rest.len())..],
+            _ => {
+                let error = std::io::Error::last_os_error();
+                if error.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Helper {
-    fn spawn(&self, origin: &str) -> Result<Child, String> {
+    /// The helper, started; its standard input is the other end of the returned socket.
+    fn spawn(&self, origin: &str) -> Result<(Child, UnixStream), String> {
         safe(&self.path)?;
+        let (ours, theirs) =
+            UnixStream::pair().map_err(|e| format!("cannot run the key helper: {e}"))?;
         Command::new(&self.path)
             .args(["assert", "--origin", origin, "--events", "--no-wait"])
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .stdin(Stdio::piped())
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
+            .map(|child| (child, ours))
             .map_err(|e| format!("cannot run {}: {e}", self.path.display()))
     }
 
     /// Relay the helper's events until its final one, or the deadline.
-    fn relay(&self, child: &mut Child, pam: &mut dyn Pam, options: &str) -> KeyOutcome {
-        let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            return KeyOutcome::Failed("the key helper has no pipes".into());
+    fn relay(
+        &self,
+        child: &mut Child,
+        stdin: &UnixStream,
+        pam: &mut dyn Pam,
+        options: &str,
+    ) -> KeyOutcome {
+        let Some(stdout) = child.stdout.take() else {
+            return KeyOutcome::Failed("the key helper has no output".into());
         };
-        // JSON's own newlines are blanks between tokens: one line holds it all.
-        let line = options.replace(['\n', '\r'], " ");
-        if writeln!(stdin, "{line}").is_err() {
-            return KeyOutcome::Failed("the key helper stopped at once".into());
-        }
+        // JSON's own newlines are blanks between tokens: one line holds it all. A helper
+        // that stopped at once says why (or nothing) on its output: read on.
+        let _ = send_line(stdin, &options.replace(['\n', '\r'], " "));
         let (send, events) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout.take(MAX_OUTPUT)).lines() {
@@ -124,7 +167,11 @@ impl Helper {
             match kind {
                 "touch" => pam.info("Touch your security key."),
                 "pin" => match pam.prompt("Security key PIN: ") {
-                    Ok(Some(pin)) if writeln!(stdin, "{}", pin.expose()).is_ok() => {}
+                    Ok(Some(pin)) => {
+                        if send_line(stdin, pin.expose()).is_err() {
+                            return KeyOutcome::Failed("the key helper stopped".into());
+                        }
+                    }
                     _ => return KeyOutcome::Failed("no PIN was given".into()),
                 },
                 "ok" => return KeyOutcome::Answer(Secret::new(rest)),
@@ -139,12 +186,15 @@ impl Helper {
 
 impl Keys for Helper {
     fn assert(&mut self, pam: &mut dyn Pam, origin: &str, options: &str) -> KeyOutcome {
-        let mut child = match self.spawn(origin) {
-            Ok(child) => child,
+        let (mut child, stdin) = match self.spawn(origin) {
+            Ok(spawned) => spawned,
             Err(why) => return KeyOutcome::Failed(why),
         };
-        let outcome = self.relay(&mut child, pam, options);
+        let outcome = self.relay(&mut child, &stdin, pam, options);
         end(&mut child);
         outcome
     }
 }
+
+#[cfg(test)]
+mod tests;

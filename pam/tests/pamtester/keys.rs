@@ -188,6 +188,22 @@ fn a_helper_that_never_answers_is_killed_at_key_timeout() {
     assert!(!left.status.success(), "the helper outlived the login");
 }
 
+/// A helper that asks for the PIN and is gone when it comes: the module must not die of
+/// SIGPIPE (pamtester, like sshd, keeps SIGPIPE's default action), and a code follows.
+#[test]
+fn a_helper_gone_before_the_pin_is_sent_does_not_kill_the_application() {
+    let Some((d, dir)) = relying_party() else {
+        return;
+    };
+    let codes = add_key(&d, &dir.path().join("alice.softtoken"));
+    let helper = helper(dir.path(), "gone", "read x; echo pin; exit 0");
+    let svc = with_helper(&d, "gone", &helper, "");
+    let (ok, text) = login(&svc, &[GOOD_PW, "1234", &codes[0]], &[], &[]);
+    assert!(ok, "{text}");
+    assert!(text.contains("Security key PIN"), "{text}");
+    assert!(text.contains("the key helper stopped"), "{text}");
+}
+
 #[test]
 fn a_helper_others_could_change_is_not_run() {
     let Some((d, dir)) = relying_party() else {
