@@ -64,7 +64,8 @@ install:
 	$(INSTALL) -m 0644 systemd/tmpfiles.d/authd.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/authd.conf
 	$(INSTALL) -m 0644 man/authctl.1 man/authctl-*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 man/authd.toml.5 $(DESTDIR)$(MANDIR)/man5/
-	$(INSTALL) -m 0644 man/authd.8 man/pam_authd.8 man/authd-web.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 man/authd.8 man/pam_authd.8 man/authd-web.8 man/authd-key.8 \
+		$(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 completions/authctl.bash \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/authctl
 	$(INSTALL) -m 0644 completions/_authctl $(DESTDIR)$(DATADIR)/zsh/site-functions/
@@ -84,6 +85,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/authctl.1 $(DESTDIR)$(MANDIR)/man1/authctl-*.1 \
 		$(DESTDIR)$(MANDIR)/man5/authd.toml.5 \
 		$(DESTDIR)$(MANDIR)/man8/authd.8 $(DESTDIR)$(MANDIR)/man8/pam_authd.8 \
+		$(DESTDIR)$(MANDIR)/man8/authd-key.8 \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/authctl \
 		$(DESTDIR)$(DATADIR)/zsh/site-functions/_authctl \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/authctl.fish

@@ -224,6 +224,7 @@ fn make_install_puts_every_file_in_place() {
         "usr/share/man/man8/authd.8",
         "usr/share/man/man8/pam_authd.8",
         "usr/share/man/man8/authd-web.8",
+        "usr/share/man/man8/authd-key.8",
         "usr/lib/systemd/system/authd-web.service",
         "usr/share/bash-completion/completions/authctl",
         "usr/share/zsh/site-functions/_authctl",
