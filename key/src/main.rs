@@ -64,12 +64,24 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (test build: software
 #[cfg(not(feature = "softtoken"))]
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// EX_DATAERR, EX_UNAVAILABLE (sysexits.h).
+/// EX_USAGE, EX_DATAERR, EX_UNAVAILABLE (sysexits.h).
+const EXIT_USAGE: u8 = 64;
 const EXIT_DATA: u8 = 65;
 const EXIT_NO_KEY: u8 = 69;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let ui = Ui::new(args.events);
     let mut options = String::new();
     if let Err(e) = std::io::stdin().lock().read_line(&mut options) {
