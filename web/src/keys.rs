@@ -47,8 +47,8 @@ pub(crate) async fn list(app: &App, token: &Secret) -> Result<Vec<KeyInfo>, Box<
     }
 }
 
-/// The assertion options for the sign-in under way, when authd gives them (else the
-/// code form alone is offered).
+/// The assertion options for the sign-in under way, when the account has a key and
+/// authd gives them (else the code form alone is offered).
 pub(crate) async fn assertion_options(app: &App, name: &str, challenge: &Secret) -> Option<String> {
     let request = Request::PortalKeyStart(KeyLoginStart {
         name: name.to_string(),
@@ -57,6 +57,8 @@ pub(crate) async fn assertion_options(app: &App, name: &str, challenge: &Secret)
     match call(app, &request).await {
         Ok(Reply::KeyAssertionOptions { options, .. }) => Some(options),
         Ok(_) => None,
+        // No key on the account: the code form alone, as asked.
+        Err(e) if e.remote_code() == Some(ErrorCode::NotEnrolled) => None,
         Err(e) => {
             tracing::warn!(
                 code = e.code_name(),

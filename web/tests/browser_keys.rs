@@ -15,6 +15,9 @@ mod daemon;
 mod mailbox;
 #[path = "../../tests/support/peers.rs"]
 mod peers;
+#[path = "../../tests/support/sms_gateway.rs"]
+#[allow(dead_code)]
+mod sms_gateway;
 #[path = "../../tests/support/spawned.rs"]
 mod spawned;
 
@@ -28,6 +31,7 @@ mod webdriver;
 
 use browse::*;
 use daemon::*;
+use sms_gateway::{Gateway, PHONE};
 use web::*;
 use webdriver::{Driver, Session};
 
@@ -46,6 +50,40 @@ fn authctl_keys(d: &Daemon, name: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A daemon whose portal is `nobody` with `config` added, and authd-web for it at
+/// `http://localhost:PORT`.
+fn keys_portal(config: &str) -> (Daemon, Web) {
+    let port = free_port();
+    let d = Daemon::start_with(&format!(
+        "portal_users = [\"nobody\"]\n[web]\npublic_url = \"http://localhost:{port}\"\n{config}"
+    ));
+    let extra = ["--posts-per-minute", "100"];
+    let web = Web::start_on(&d, "localhost", port, &extra, Some(NOBODY));
+    (d, web)
+}
+
+/// Signed in to the settings, register the authenticator as "blue key" with the
+/// password as the fresh proof; its recovery codes when it is the first factor (the
+/// page is the settings again after).
+fn register_blue_key(s: &Session, web: &Web, name: &str) -> Vec<String> {
+    s.scroll_to("#add-key-form");
+    s.type_into("#key-name", "blue key");
+    s.type_into("#add-key-password", GOOD_PW);
+    s.click("#add-key");
+    press_key_button(s, "add-key-start");
+    let answered = first_of(s, "#recovery-codes, #key-note:not([hidden])");
+    assert_eq!(answered, "recovery-codes", "{}", s.text("main"));
+    let codes: Vec<String> = s
+        .text("#recovery-codes")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    s.click("#recorded");
+    s.click("#recorded-form button[type=submit]");
+    on_settings(s, web, name);
+    codes
+}
+
 #[test]
 fn register_a_security_key_sign_in_with_it_and_remove_it() {
     if !(peers::root() && peers::program("setpriv", "util-linux")) {
@@ -54,12 +92,7 @@ fn register_a_security_key_sign_in_with_it_and_remove_it() {
     let Some(driver) = Driver::start() else {
         return;
     };
-    let port = free_port();
-    let d = Daemon::start_with(&format!(
-        "portal_users = [\"nobody\"]\n[web]\npublic_url = \"http://localhost:{port}\"\n"
-    ));
-    let extra = ["--posts-per-minute", "100"];
-    let web = Web::start_on(&d, "localhost", port, &extra, Some(NOBODY));
+    let (d, web) = keys_portal("");
     d.user_with_password("kim");
     let s = Session::new(&driver);
     let first = s.add_authenticator(true);
@@ -67,23 +100,9 @@ fn register_a_security_key_sign_in_with_it_and_remove_it() {
     // Register: the name, the password (a fresh proof), then the key's answer.
     sign_in(&s, &web, "kim", GOOD_PW, None);
     on_settings(&s, &web, "kim");
-    s.scroll_to("#add-key-form");
-    s.type_into("#key-name", "blue key");
-    s.type_into("#add-key-password", GOOD_PW);
-    s.click("#add-key");
-    press_key_button(&s, "add-key-start");
-    let answered = first_of(&s, "#recovery-codes, #key-note:not([hidden])");
-    assert_eq!(answered, "recovery-codes", "{}", s.text("main"));
     // The account's first second factor: its recovery codes, shown once.
-    let codes: Vec<String> = s
-        .text("#recovery-codes")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let codes = register_blue_key(&s, &web, "kim");
     assert!(codes.len() >= 2, "{codes:?}");
-    s.click("#recorded");
-    s.click("#recorded-form button[type=submit]");
-    on_settings(&s, &web, "kim");
     let listed = s.text("#keys");
     assert!(listed.contains("blue key"), "{listed}");
     assert!(listed.contains("never used"), "{listed}");
@@ -131,4 +150,50 @@ fn register_a_security_key_sign_in_with_it_and_remove_it() {
     assert!(said.contains("removed"), "{said}");
     assert!(!authctl_keys(&d, "kim").contains("blue key"));
     assert!(!web.log().contains(&codes[0]), "a recovery code in the log");
+}
+
+#[test]
+fn the_key_stays_offered_after_asking_for_a_code_by_sms() {
+    if !(peers::root() && peers::program("setpriv", "util-linux")) {
+        return;
+    }
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, sms) = Gateway::new(dir.path());
+    let (d, web) = keys_portal(&format!("{sms}min_interval = \"0s\"\n"));
+    d.user_with_password("lena");
+    let s = Session::new(&driver);
+    s.add_authenticator(true);
+    sign_in(&s, &web, "lena", GOOD_PW, None);
+    on_settings(&s, &web, "lena");
+    register_blue_key(&s, &web, "lena");
+    // SMS as the account's second second factor, by the admin.
+    let enable = d.ctl(&["enable-sms", "lena", "--phone", PHONE]);
+    assert!(enable.status.success(), "{enable:?}");
+    let confirmed = d.ctl(&["confirm-sms", "lena", &gw.code(1)]);
+    assert!(confirmed.status.success(), "{confirmed:?}");
+    s.click("#logout");
+    s.find("#login-form");
+
+    // The password step offers the key; a code by SMS is asked for.
+    sign_in(&s, &web, "lena", GOOD_PW, None);
+    s.find("#code-form");
+    s.find("#key-signin");
+    let texted = gw.messages().len();
+    s.script("window.beforeSms = true; return true");
+    s.click("#send-sms-form button[type=submit]");
+    let reloaded =
+        "return window.beforeSms === undefined && !!document.getElementById('code-form')";
+    wait_until("the code page after the SMS", || {
+        (s.script(reloaded) == true).then_some(())
+    });
+    assert!(s.text("[role=status]").contains("+49*****820"));
+    gw.code(texted + 1);
+    // The key is still offered on that page, and signs in.
+    press_key_button(&s, "key-signin");
+    on_settings(&s, &web, "lena");
+    let listed = s.text("#keys");
+    assert!(listed.contains("last used"), "{listed}");
 }
