@@ -9,7 +9,9 @@
 //! `#add-key` (button), `#keys` (one `li` per key: name, created, last used),
 //! `#remove-key-form` (`id`, `password`, `code`); the registration page
 //! `#add-key-start` (button) and `#finish-key-form`; the sign-in code page
-//! `#key-signin` (button) and `#key-form`.
+//! `#key-signin` (button) and `#key-form`; a fresh proof by key: `#prove-key-form`
+//! (`password` in `#prove-key-password`, button `#prove-key`), then `#prove-key-start`
+//! (button) and `#prove-key-finish-form`.
 
 use authd_proto::protocol::KeyInfo;
 use maud::{html, Markup};
@@ -110,6 +112,20 @@ pub fn section(
                     (proof_fields("remove-key", with_code))
                     button #remove-key type="submit" { "Remove the key" }
                 }
+                form #prove-key-form method="post" action=(public.path("/settings/prove-key")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    p .hint {
+                        "Signed in more than a few minutes ago? Confirm it is you with your \
+                         password and a touch of your key; then change your settings without \
+                         a code. This needs JavaScript."
+                    }
+                    div .field {
+                        label for="prove-key-password" { "Current password" }
+                        input #prove-key-password type="password" name="password"
+                            autocomplete="current-password" required;
+                    }
+                    button #prove-key type="submit" { "Confirm with your security key" }
+                }
             }
         }
     }
@@ -149,6 +165,23 @@ pub fn register(
         p { a href=(public.path("/settings")) { "Back to security settings" } }
     };
     layout(public, "Add a security key", body)
+}
+
+/// A proof by key under way (`/settings/prove-key`): touch the key, then the answer is
+/// posted.
+pub fn prove(public: &PublicUrl, csrf: &str, challenge: &str, options: &str) -> Markup {
+    let body = html! {
+        p { "Press the button, then touch your security key." }
+        form #prove-key-finish-form method="post" action=(public.path("/settings/prove-key/finish")) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="challenge" value=(challenge);
+            input type="hidden" name="credential" value="";
+            button #prove-key-start type="button" hidden { "Confirm with your security key" }
+        }
+        (ceremony(public, "get", options, "prove-key-finish-form", "prove-key-start"))
+        p { a href=(public.path("/settings")) { "Back to security settings" } }
+    };
+    layout(public, "Confirm with your security key", body)
 }
 
 /// The key step on the sign-in code page (the code form stays below as the fallback).

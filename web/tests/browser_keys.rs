@@ -197,3 +197,75 @@ fn the_key_stays_offered_after_asking_for_a_code_by_sms() {
     let listed = s.text("#keys");
     assert!(listed.contains("last used"), "{listed}");
 }
+
+#[test]
+fn a_key_only_account_proves_again_with_its_password_and_a_touch() {
+    if !(peers::root() && peers::program("setpriv", "util-linux")) {
+        return;
+    }
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    // A sign-in or proof counts as fresh for 4 seconds only.
+    let (d, web) = keys_portal("fresh_proof = 4\n");
+    d.user_with_password("mia");
+    let s = Session::new(&driver);
+    s.add_authenticator(true);
+    sign_in(&s, &web, "mia", GOOD_PW, None);
+    on_settings(&s, &web, "mia");
+    register_blue_key(&s, &web, "mia");
+
+    // Wait until starting another key without a password (harmless while the sign-in
+    // is fresh) asks for a fresh proof.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answered = "if (document.getElementById('add-key-start')) { return 'fresh'; } \
+                    const p = document.querySelector('main p[role=alert]'); \
+                    return p && p.textContent.includes('For your security') ? 'stale' : null";
+    loop {
+        s.open(&format!("{}/settings", web.base));
+        s.scroll_to("#add-key-form");
+        s.type_into("#key-name", "probe");
+        s.click("#add-key");
+        let state = wait_until("the add-key answer", || {
+            s.script(answered).as_str().map(str::to_string)
+        });
+        if state == "stale" {
+            let said = s.text("main");
+            assert!(said.contains("security key on the settings page"), "{said}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sign-in stayed fresh"
+        );
+    }
+
+    // A wrong password is refused before the key is asked.
+    s.open(&format!("{}/settings", web.base));
+    s.scroll_to("#prove-key-form");
+    s.type_into("#prove-key-password", "not-the-password");
+    s.click("#prove-key");
+    s.find("main p[role=alert]");
+    assert!(s.text("main").contains("not right"), "{}", s.text("main"));
+
+    // The password and a touch of the key: a fresh proof, and the key can be removed.
+    s.open(&format!("{}/settings", web.base));
+    s.scroll_to("#prove-key-form");
+    s.type_into("#prove-key-password", GOOD_PW);
+    s.click("#prove-key");
+    s.assert_fits_320();
+    press_key_button(&s, "prove-key-start");
+    let confirmed = "const p = document.querySelector('main p[role=status]'); \
+                     return !!p && p.textContent.includes('confirmed it is you')";
+    wait_until("the proof by key", || {
+        (s.script(confirmed) == true).then_some(())
+    });
+    s.open(&format!("{}/settings", web.base));
+    s.scroll_to("#remove-key-form");
+    s.click("#remove-key");
+    s.find("main p[role]");
+    let said = s.text("main");
+    assert!(said.contains("removed"), "{said}");
+    assert!(!authctl_keys(&d, "mia").contains("blue key"));
+    assert!(!web.log().contains(GOOD_PW), "a password in the log");
+}
