@@ -155,16 +155,41 @@ pub fn register(
 ) -> Markup {
     let body = html! {
         p { "Insert your security key \"" (key_name) "\", press the button, then touch the key." }
-        form #finish-key-form method="post" action=(public.path("/settings/keys/finish")) {
+        (settings_ceremony(public, csrf, challenge, &Ceremony {
+            kind: "create",
+            options,
+            form: "finish-key-form",
+            action: "/settings/keys/finish",
+            button: "add-key-start",
+            label: "Use the security key",
+        }))
+    };
+    layout(public, "Add a security key", body)
+}
+
+/// A key ceremony of the settings, and where its answer goes.
+struct Ceremony<'a> {
+    kind: &'a str,
+    options: &'a str,
+    form: &'a str,
+    action: &'a str,
+    button: &'a str,
+    label: &'a str,
+}
+
+/// The form a settings ceremony posts (with its challenge), the box the script reads,
+/// and the way back.
+fn settings_ceremony(public: &PublicUrl, csrf: &str, challenge: &str, c: &Ceremony) -> Markup {
+    html! {
+        form id=(c.form) method="post" action=(public.path(c.action)) {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="challenge" value=(challenge);
             input type="hidden" name="credential" value="";
-            button #add-key-start type="button" hidden { "Use the security key" }
+            button id=(c.button) type="button" hidden { (c.label) }
         }
-        (ceremony(public, "create", options, "finish-key-form", "add-key-start"))
+        (ceremony(public, c.kind, c.options, c.form, c.button))
         p { a href=(public.path("/settings")) { "Back to security settings" } }
-    };
-    layout(public, "Add a security key", body)
+    }
 }
 
 /// A proof by key under way (`/settings/prove-key`): touch the key, then the answer is
@@ -172,14 +197,14 @@ pub fn register(
 pub fn prove(public: &PublicUrl, csrf: &str, challenge: &str, options: &str) -> Markup {
     let body = html! {
         p { "Press the button, then touch your security key." }
-        form #prove-key-finish-form method="post" action=(public.path("/settings/prove-key/finish")) {
-            input type="hidden" name="csrf" value=(csrf);
-            input type="hidden" name="challenge" value=(challenge);
-            input type="hidden" name="credential" value="";
-            button #prove-key-start type="button" hidden { "Confirm with your security key" }
-        }
-        (ceremony(public, "get", options, "prove-key-finish-form", "prove-key-start"))
-        p { a href=(public.path("/settings")) { "Back to security settings" } }
+        (settings_ceremony(public, csrf, challenge, &Ceremony {
+            kind: "get",
+            options,
+            form: "prove-key-finish-form",
+            action: "/settings/prove-key/finish",
+            button: "prove-key-start",
+            label: "Confirm with your security key",
+        }))
     };
     layout(public, "Confirm with your security key", body)
 }
