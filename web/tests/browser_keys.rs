@@ -269,3 +269,109 @@ fn a_key_only_account_proves_again_with_its_password_and_a_touch() {
     assert!(!authctl_keys(&d, "mia").contains("blue key"));
     assert!(!web.log().contains(GOOD_PW), "a password in the log");
 }
+
+/// The content of one DER TLV at the start of `der`, and what follows it.
+fn der_tlv(der: &[u8]) -> (u8, &[u8], &[u8]) {
+    let (tag, first) = (der[0], der[1] as usize);
+    let (len, head) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        let len = der[2..2 + n]
+            .iter()
+            .fold(0, |acc, b| acc << 8 | *b as usize);
+        (len, 2 + n)
+    };
+    (tag, &der[head..head + len], &der[head + len..])
+}
+
+/// The SEC1 `ECPrivateKey` inside a PKCS#8 `PrivateKeyInfo` (what the soft token keeps).
+fn sec1_of_pkcs8(der: &[u8]) -> Vec<u8> {
+    let (_, info, _) = der_tlv(der);
+    let (_, _, rest) = der_tlv(info); // version
+    let (_, _, rest) = der_tlv(rest); // algorithm
+    let (tag, key, _) = der_tlv(rest);
+    assert_eq!(tag, 0x04, "PKCS#8 without an OCTET STRING key");
+    key.to_vec()
+}
+
+/// Copy the browser's credential (id and private key, as chromedriver exports it) into
+/// the soft token file `file` (webauthn-authenticator-rs's CBOR `SoftToken`, which keeps
+/// credential id -> SEC1 key in `tokens`), its counter past the browser's.
+fn copy_into_soft_token(file: &std::path::Path, credential: &serde_json::Value) {
+    use base64::Engine;
+    use serde_cbor_2::Value;
+    let b64 = |field: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(credential[field].as_str().unwrap().trim_end_matches('='))
+            .unwrap()
+    };
+    let (id, key) = (b64("credentialId"), sec1_of_pkcs8(&b64("privateKey")));
+    let mut token: Value = serde_cbor_2::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let Value::Map(fields) = &mut token else {
+        panic!("a soft token is a map: {token:?}")
+    };
+    let bytes = |b: &[u8]| Value::Array(b.iter().map(|x| Value::Integer((*x).into())).collect());
+    let Some(Value::Map(tokens)) = fields.get_mut(&Value::Text("tokens".into())) else {
+        panic!("no tokens in the soft token")
+    };
+    assert!(
+        tokens.keys().all(|k| matches!(k, Value::Array(_))),
+        "credential ids are kept as arrays of bytes: {tokens:?}"
+    );
+    tokens.insert(bytes(&id), bytes(&key));
+    let count = credential["signCount"].as_i64().unwrap();
+    fields.insert(
+        Value::Text("counter".into()),
+        Value::Integer((count + 100).into()),
+    );
+    std::fs::write(file, serde_cbor_2::to_vec(&token).unwrap()).unwrap();
+}
+
+#[test]
+fn a_key_registered_in_the_browser_verifies_through_authctl() {
+    if !(peers::root() && peers::program("setpriv", "util-linux")) {
+        return;
+    }
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let (d, web) = keys_portal("");
+    d.user_with_password("noor");
+    let s = Session::new(&driver);
+    // Without user verification: the soft token cannot verify its user.
+    let browser_key = s.add_authenticator(false);
+    sign_in(&s, &web, "noor", GOOD_PW, None);
+    on_settings(&s, &web, "noor");
+    register_blue_key(&s, &web, "noor");
+
+    // The same credential in a soft token file, which authctl answers with (a throwaway
+    // account's key first makes the file).
+    let file = d.dir.path().join("copy.softtoken");
+    d.user_with_password("zed");
+    let env = [("AUTHD_SOFTTOKEN", file.to_str().unwrap())];
+    let made = run_ctl_env(
+        &built("authctl"),
+        &d.socket,
+        None,
+        &env,
+        "",
+        &["add-key", "zed"],
+    );
+    assert!(made.status.success(), "{made:?}");
+    let path = format!("webauthn/authenticator/{browser_key}/credentials");
+    let credentials = s.get(&path);
+    let credentials = credentials.as_array().unwrap();
+    assert_eq!(credentials.len(), 1, "{credentials:?}");
+    assert_eq!(credentials[0]["rpId"], "localhost");
+    copy_into_soft_token(&file, &credentials[0]);
+
+    // authctl presents authd's origin (the browser's) and rp_id: the same credential.
+    let pw = format!("{GOOD_PW}\n");
+    let args = ["--json", "verify", "noor"];
+    let out = run_ctl_env(&built("authctl"), &d.socket, None, &env, &pw, &args);
+    assert!(out.status.success(), "{out:?}");
+    let said: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(said["verified"], true, "{said}");
+    assert!(authctl_keys(&d, "noor").contains("last used"));
+}
