@@ -50,6 +50,15 @@ fn authctl_keys(d: &Daemon, name: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// chromedriver, when this machine can run the test (root, setpriv; a missing peer
+/// fails unless skipping is allowed).
+fn browser() -> Option<Driver> {
+    if !(peers::root() && peers::program("setpriv", "util-linux")) {
+        return None;
+    }
+    Driver::start()
+}
+
 /// A daemon whose portal is `nobody` with `config` added, and authd-web for it at
 /// `http://localhost:PORT`.
 fn keys_portal(config: &str) -> (Daemon, Web) {
@@ -86,10 +95,7 @@ fn register_blue_key(s: &Session, web: &Web, name: &str) -> Vec<String> {
 
 #[test]
 fn register_a_security_key_sign_in_with_it_and_remove_it() {
-    if !(peers::root() && peers::program("setpriv", "util-linux")) {
-        return;
-    }
-    let Some(driver) = Driver::start() else {
+    let Some(driver) = browser() else {
         return;
     };
     let (d, web) = keys_portal("");
@@ -154,10 +160,7 @@ fn register_a_security_key_sign_in_with_it_and_remove_it() {
 
 #[test]
 fn the_key_stays_offered_after_asking_for_a_code_by_sms() {
-    if !(peers::root() && peers::program("setpriv", "util-linux")) {
-        return;
-    }
-    let Some(driver) = Driver::start() else {
+    let Some(driver) = browser() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -200,10 +203,7 @@ fn the_key_stays_offered_after_asking_for_a_code_by_sms() {
 
 #[test]
 fn a_key_only_account_proves_again_with_its_password_and_a_touch() {
-    if !(peers::root() && peers::program("setpriv", "util-linux")) {
-        return;
-    }
-    let Some(driver) = Driver::start() else {
+    let Some(driver) = browser() else {
         return;
     };
     // A sign-in or proof counts as fresh for 4 seconds only.
@@ -330,10 +330,7 @@ fn copy_into_soft_token(file: &std::path::Path, credential: &serde_json::Value) 
 
 #[test]
 fn a_key_registered_in_the_browser_verifies_through_authctl() {
-    if !(peers::root() && peers::program("setpriv", "util-linux")) {
-        return;
-    }
-    let Some(driver) = Driver::start() else {
+    let Some(driver) = browser() else {
         return;
     };
     let (d, web) = keys_portal("");
