@@ -129,7 +129,9 @@ pub fn required(request: &Request) -> Access {
         | Request::PortalSendCode(_)
         | Request::PortalForgot(_)
         | Request::PortalKeyStart(_)
-        | Request::PortalKey(_) => Access::Portal,
+        | Request::PortalKey(_)
+        | Request::PortalProveKeyStart(_)
+        | Request::PortalProveKey(_) => Access::Portal,
     }
 }
 

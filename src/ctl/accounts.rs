@@ -20,11 +20,15 @@ pub fn remove_user(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
     s.done(Request::RemoveUser(RemoveUser { name }), message)
 }
 
+/// The account, then its security keys (`AccountInfo` has no room for them: its
+/// encoding is pinned).
 pub fn show(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
-    match s.call(Request::ShowUser(ShowUser { name }))? {
-        Response::Account(info) => Ok(Outcome::Account(info)),
-        other => Err(unexpected(other)),
-    }
+    let info = match s.call(Request::ShowUser(ShowUser { name }))? {
+        Response::Account(info) => info,
+        other => return Err(unexpected(other)),
+    };
+    let keys = super::keys::list(s, &info.name)?;
+    Ok(Outcome::Account(info, keys))
 }
 
 /// `--email`/`--no-email` and the like, as one change of a field.

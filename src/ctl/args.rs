@@ -59,7 +59,7 @@ pub enum Command {
     },
     /// List account names (admin).
     ListUsers,
-    /// Show an account's state (admin, or the user themself).
+    /// Show an account's state and its security keys (admin, or the user themself).
     Show {
         #[command(flatten)]
         user: User,

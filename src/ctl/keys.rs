@@ -61,7 +61,10 @@ pub fn add_key(
     })
 }
 
-fn list(s: &mut Session, name: &str) -> Result<Vec<authd_proto::protocol::KeyInfo>, CtlError> {
+pub(super) fn list(
+    s: &mut Session,
+    name: &str,
+) -> Result<Vec<authd_proto::protocol::KeyInfo>, CtlError> {
     match s.call(Request::ListKeys(ListKeys { name: name.into() }))? {
         Response::Keys { keys } => Ok(keys),
         other => Err(unexpected(other)),

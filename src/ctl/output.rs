@@ -25,7 +25,8 @@ pub enum Outcome {
     Streamed(String),
     Verified(String),
     Status(StatusInfo),
-    Account(AccountInfo),
+    /// `show`: the account and its security keys.
+    Account(AccountInfo, Vec<KeyInfo>),
     Users(Vec<String>),
     Log(String, Vec<AuditEntry>),
     TotpEnrolment {
@@ -138,7 +139,7 @@ fn optional(v: &Option<String>) -> std::borrow::Cow<'_, str> {
     v.as_deref().map_or("-".into(), escaped)
 }
 
-fn account_json(a: &AccountInfo) -> Value {
+fn account_json(a: &AccountInfo, keys: &[KeyInfo]) -> Value {
     json!({
         "name": a.name,
         "email": a.email,
@@ -152,18 +153,27 @@ fn account_json(a: &AccountInfo) -> Value {
         "locked_until": a.locked_until.map(time::format),
         "failures": a.failures,
         "created": time::format(a.created),
+        "security_keys": keys.iter().map(key_json).collect::<Vec<_>>(),
     })
 }
 
-fn account_text(a: &AccountInfo) -> String {
+fn account_text(a: &AccountInfo, keys: &[KeyInfo]) -> String {
     let locked = a
         .locked_until
         .map_or("no".into(), |t| format!("until {}", time::format(t)));
+    let mut keys_text = match keys.len() {
+        0 => "none".to_string(),
+        n => n.to_string(),
+    };
+    for k in keys {
+        keys_text.push_str("\n  ");
+        keys_text.push_str(&key_text(k));
+    }
     format!(
         "name:                {}\nemail:               {}\nphone:               {}\n\
          sso:                 {}\npassword set:        {}\ntotp:                {}\n\
          sms:                 {}\nrecovery codes left: {}\nlocked:              {}\n\
-         failures:            {}\ncreated:             {}",
+         failures:            {}\ncreated:             {}\nsecurity keys:       {}",
         escaped(&a.name),
         optional(&a.email),
         optional(&a.phone),
@@ -178,6 +188,7 @@ fn account_text(a: &AccountInfo) -> String {
         locked,
         a.failures,
         time::format(a.created),
+        keys_text,
     )
 }
 
@@ -209,7 +220,7 @@ impl Outcome {
                 "outbox_failed": s.outbox_failed,
                 "hash_workers": s.hash_workers,
             }),
-            Outcome::Account(a) => account_json(a),
+            Outcome::Account(a, keys) => account_json(a, keys),
             Outcome::Users(names) => json!({ "users": names }),
             Outcome::Log(name, events) => json!({
                 "name": name,
@@ -259,7 +270,7 @@ impl Outcome {
                 s.outbox_queued,
                 s.outbox_failed
             ),
-            Outcome::Account(a) => account_text(a),
+            Outcome::Account(a, keys) => account_text(a, keys),
             Outcome::Users(names) => names
                 .iter()
                 .map(|n| escaped(n))

@@ -93,5 +93,7 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::KeyLoginFinish(req) => service.key_login_finish(caller, req).await,
         Request::PortalKeyStart(req) => service.portal_key_start(caller, req).await,
         Request::PortalKey(req) => service.portal_key(caller, req).await,
+        Request::PortalProveKeyStart(req) => service.portal_prove_key_start(caller, req).await,
+        Request::PortalProveKey(req) => service.portal_prove_key(caller, req).await,
     }
 }

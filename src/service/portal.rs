@@ -17,9 +17,10 @@ use crate::error::Error;
 use crate::password::check_policy;
 use crate::portal::{self, Refused, Session};
 use crate::protocol::{
-    ConfirmSms, ConfirmTotp, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, ListKeys,
-    ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode, PortalProve, PortalSignIn,
-    Response, Secret, ShowUser, Verify, VerifyCode,
+    ConfirmSms, ConfirmTotp, FactorProof, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish,
+    ListKeys, ListSessions, Logout, Origin, PortalAct, PortalAction, PortalCode, PortalProve,
+    PortalProveKey, PortalProveKeyStart, PortalSignIn, Response, Secret, ShowUser, Verify,
+    VerifyCode,
 };
 use crate::time;
 
@@ -195,6 +196,56 @@ impl Service {
         self.require_proof(caller, &session.account, proof, "portal proof")
             .await?;
         // A login may rehash the password, which changes the stamp but not the password.
+        self.restamp(&hash, &session.account)?;
+        self.sessions.proved(&hash, time::now())?;
+        Ok(Response::Done)
+    }
+
+    /// The password of a proof by key: a challenge for the session's account (the same
+    /// single-use, uid-bound record a login's key step uses).
+    pub async fn portal_prove_key_start(
+        &self,
+        caller: &Caller,
+        req: PortalProveKeyStart,
+    ) -> Result<Response, Error> {
+        let PortalProveKeyStart {
+            session,
+            password,
+            origin,
+        } = req;
+        let (_, session) = self.session(caller, &session).await?;
+        let name = session.account;
+        if self.existing(&name)?.security_keys.is_empty() {
+            return Err(Error::NotEnrolled(format!("`{name}` has no security key")));
+        }
+        let verify = Verify {
+            name,
+            password,
+            code: None,
+            origin,
+        };
+        match self.verify(caller, verify).await? {
+            challenged @ Response::SecondFactorRequired {
+                challenge: Some(_), ..
+            } => Ok(challenged),
+            other => Err(Error::Internal(format!(
+                "a proof by key got {other:?} for the password"
+            ))),
+        }
+    }
+
+    /// The key's answer of a proof by key: on a challenge of the session's own account
+    /// only, spent whatever the outcome.
+    pub async fn portal_prove_key(
+        &self,
+        caller: &Caller,
+        req: PortalProveKey,
+    ) -> Result<Response, Error> {
+        let PortalProveKey { session, key } = req;
+        let (hash, session) = self.session(caller, &session).await?;
+        let proof = FactorProof::Key(key);
+        self.require_factor_proof(caller, &session.account, proof, "portal proof by key")
+            .await?;
         self.restamp(&hash, &session.account)?;
         self.sessions.proved(&hash, time::now())?;
         Ok(Response::Done)

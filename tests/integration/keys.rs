@@ -127,6 +127,55 @@ fn register_a_key_then_log_in_with_a_touch() {
 }
 
 #[test]
+fn show_lists_the_accounts_keys_in_text_and_json() {
+    let d = start("");
+    d.user_with_password("alice");
+    assert_eq!(show(&d, "alice")["security_keys"], serde_json::json!([]));
+    let text = stdout(&d.ctl(&["show", "alice"]));
+    assert!(text.contains("\nsecurity keys:       none"), "{text}");
+
+    let t = token(&d, "alice");
+    let id = add_key(&d, "alice", &t);
+    let shown = show(&d, "alice");
+    let keys = shown["security_keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{shown}");
+    assert_eq!(
+        (keys[0]["id"].as_str(), keys[0]["name"].as_str()),
+        (Some(id.as_str()), Some("yk"))
+    );
+    assert!(
+        keys[0]["created"].as_str().unwrap().ends_with('Z'),
+        "{shown}"
+    );
+    assert!(keys[0]["last_used"].is_null(), "{shown}");
+    let text = stdout(&d.ctl(&["show", "alice"]));
+    assert!(text.contains("\nsecurity keys:       1\n"), "{text}");
+    let line = text.lines().last().unwrap();
+    assert!(
+        line.starts_with(&format!("  {id}  yk  registered ")),
+        "{text}"
+    );
+    assert!(line.ends_with("never used"), "{text}");
+
+    // After a login with the key, show says when it was last used.
+    assert_ok(&verify(&d, &t, &[]));
+    assert!(show(&d, "alice")["security_keys"][0]["last_used"]
+        .as_str()
+        .is_some());
+    let text = stdout(&d.ctl(&["show", "alice"]));
+    assert!(
+        text.lines().last().unwrap().contains(", last used "),
+        "{text}"
+    );
+    // An unknown account is still exit 67, before any key is asked for.
+    assert_error(
+        &d.ctl(&["--json", "show", "nobody-here"]),
+        67,
+        "no_such_user",
+    );
+}
+
+#[test]
 fn a_wrong_origin_or_rp_id_is_refused_and_counted() {
     let d = start("");
     d.user_with_password("alice");

@@ -15,8 +15,8 @@ use crate::listen::{bind_unix, Listen, Peer};
 use crate::pages::STYLE_CSS;
 use crate::rate::RateLimit;
 use crate::{
-    account, forgot, guard, keys, reset, settings, settings_mail, settings_more, settings_sms,
-    signin,
+    account, forgot, guard, keys, keys_prove, reset, settings, settings_mail, settings_more,
+    settings_sms, signin,
 };
 
 /// The largest request body accepted: a form with two passwords and a token fits many
@@ -62,6 +62,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/settings/keys", post(keys::add_key))
         .route("/settings/keys/finish", post(keys::finish_key))
         .route("/settings/keys/remove", post(keys::remove_key))
+        .route("/settings/prove-key", post(keys_prove::start))
+        .route("/settings/prove-key/finish", post(keys_prove::finish))
         .route("/login/key", post(keys::login_key))
         .route("/logout", post(account::logout))
         .route("/static/style.css", get(style))

@@ -30,7 +30,7 @@ use crate::signin::{login_page, origin, pending_step, signed_in};
 
 /// Longest key name and credential JSON passed on to authd.
 const MAX_KEY_NAME: usize = 64;
-const MAX_CREDENTIAL: usize = 8 * 1024;
+pub(crate) const MAX_CREDENTIAL: usize = 8 * 1024;
 
 /// The account's keys, or the answer to give instead (the session ended, authd down).
 pub(crate) async fn list(app: &App, token: &Secret) -> Result<Vec<KeyInfo>, Box<Response>> {
@@ -47,8 +47,8 @@ pub(crate) async fn list(app: &App, token: &Secret) -> Result<Vec<KeyInfo>, Box<
     }
 }
 
-/// The assertion options for the sign-in under way, when authd gives them (else the
-/// code form alone is offered).
+/// The assertion options for the sign-in under way, when the account has a key and
+/// authd gives them (else the code form alone is offered).
 pub(crate) async fn assertion_options(app: &App, name: &str, challenge: &Secret) -> Option<String> {
     let request = Request::PortalKeyStart(KeyLoginStart {
         name: name.to_string(),
@@ -57,6 +57,8 @@ pub(crate) async fn assertion_options(app: &App, name: &str, challenge: &Secret)
     match call(app, &request).await {
         Ok(Reply::KeyAssertionOptions { options, .. }) => Some(options),
         Ok(_) => None,
+        // No key on the account: the code form alone, as asked.
+        Err(e) if e.remote_code() == Some(ErrorCode::NotEnrolled) => None,
         Err(e) => {
             tracing::warn!(
                 code = e.code_name(),
@@ -68,7 +70,7 @@ pub(crate) async fn assertion_options(app: &App, name: &str, challenge: &Secret)
 }
 
 /// A page about keys that says `note`, with the way back to the settings.
-fn said_page(app: &App, status: StatusCode, note: Message) -> Response {
+pub(crate) fn said_page(app: &App, status: StatusCode, note: Message) -> Response {
     let public = &app.settings.public;
     let body = maud::html! {
         (message(&note))
@@ -78,13 +80,14 @@ fn said_page(app: &App, status: StatusCode, note: Message) -> Response {
 }
 
 /// What to answer an error from authd about keys.
-fn key_error(app: &App, what: &str, e: authd_proto::client::ClientError) -> Response {
+pub(crate) fn key_error(app: &App, what: &str, e: authd_proto::client::ClientError) -> Response {
     let code = e.remote_code();
     match code {
         Some(ErrorCode::SessionInvalid) => to_login(app),
         Some(ErrorCode::FreshProofRequired) => {
             let text = "For your security, type your current password (and a code, with \
-                        verification on) to change your keys.";
+                        verification on) to change your keys, or confirm it is you with \
+                        your password and your security key on the settings page.";
             said_page(
                 app,
                 StatusCode::UNPROCESSABLE_ENTITY,

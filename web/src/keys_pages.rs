@@ -9,7 +9,9 @@
 //! `#add-key` (button), `#keys` (one `li` per key: name, created, last used),
 //! `#remove-key-form` (`id`, `password`, `code`); the registration page
 //! `#add-key-start` (button) and `#finish-key-form`; the sign-in code page
-//! `#key-signin` (button) and `#key-form`.
+//! `#key-signin` (button) and `#key-form`; a fresh proof by key: `#prove-key-form`
+//! (`password` in `#prove-key-password`, button `#prove-key`), then `#prove-key-start`
+//! (button) and `#prove-key-finish-form`.
 
 use authd_proto::protocol::KeyInfo;
 use maud::{html, Markup};
@@ -110,6 +112,20 @@ pub fn section(
                     (proof_fields("remove-key", with_code))
                     button #remove-key type="submit" { "Remove the key" }
                 }
+                form #prove-key-form method="post" action=(public.path("/settings/prove-key")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    p .hint {
+                        "Signed in more than a few minutes ago? Confirm it is you with your \
+                         password and a touch of your key; then change your settings without \
+                         a code. This needs JavaScript."
+                    }
+                    div .field {
+                        label for="prove-key-password" { "Current password" }
+                        input #prove-key-password type="password" name="password"
+                            autocomplete="current-password" required;
+                    }
+                    button #prove-key type="submit" { "Confirm with your security key" }
+                }
             }
         }
     }
@@ -139,16 +155,58 @@ pub fn register(
 ) -> Markup {
     let body = html! {
         p { "Insert your security key \"" (key_name) "\", press the button, then touch the key." }
-        form #finish-key-form method="post" action=(public.path("/settings/keys/finish")) {
+        (settings_ceremony(public, csrf, challenge, &Ceremony {
+            kind: "create",
+            options,
+            form: "finish-key-form",
+            action: "/settings/keys/finish",
+            button: "add-key-start",
+            label: "Use the security key",
+        }))
+    };
+    layout(public, "Add a security key", body)
+}
+
+/// A key ceremony of the settings, and where its answer goes.
+struct Ceremony<'a> {
+    kind: &'a str,
+    options: &'a str,
+    form: &'a str,
+    action: &'a str,
+    button: &'a str,
+    label: &'a str,
+}
+
+/// The form a settings ceremony posts (with its challenge), the box the script reads,
+/// and the way back.
+fn settings_ceremony(public: &PublicUrl, csrf: &str, challenge: &str, c: &Ceremony) -> Markup {
+    html! {
+        form id=(c.form) method="post" action=(public.path(c.action)) {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="challenge" value=(challenge);
             input type="hidden" name="credential" value="";
-            button #add-key-start type="button" hidden { "Use the security key" }
+            button id=(c.button) type="button" hidden { (c.label) }
         }
-        (ceremony(public, "create", options, "finish-key-form", "add-key-start"))
+        (ceremony(public, c.kind, c.options, c.form, c.button))
         p { a href=(public.path("/settings")) { "Back to security settings" } }
+    }
+}
+
+/// A proof by key under way (`/settings/prove-key`): touch the key, then the answer is
+/// posted.
+pub fn prove(public: &PublicUrl, csrf: &str, challenge: &str, options: &str) -> Markup {
+    let body = html! {
+        p { "Press the button, then touch your security key." }
+        (settings_ceremony(public, csrf, challenge, &Ceremony {
+            kind: "get",
+            options,
+            form: "prove-key-finish-form",
+            action: "/settings/prove-key/finish",
+            button: "prove-key-start",
+            label: "Confirm with your security key",
+        }))
     };
-    layout(public, "Add a security key", body)
+    layout(public, "Confirm with your security key", body)
 }
 
 /// The key step on the sign-in code page (the code form stays below as the fallback).

@@ -45,6 +45,7 @@ pub mod guard;
 pub mod help_pages;
 pub mod keys;
 pub mod keys_pages;
+pub mod keys_prove;
 pub mod listen;
 pub mod pages;
 pub mod qr;

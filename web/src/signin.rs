@@ -254,9 +254,10 @@ pub async fn send_sms(
         Ok(step) => step,
         Err(answer) => return *answer,
     };
+    let challenge = Secret::new(challenge);
     let request = Request::PortalSendCode(PortalSendCode {
-        name,
-        challenge: Secret::new(challenge),
+        name: name.clone(),
+        challenge: challenge.clone(),
     });
     let offer = SmsStep {
         sent_to: None,
@@ -269,7 +270,10 @@ pub async fn send_sms(
                 sent_to: Some(&to),
                 offer: true,
             };
-            code_page(&app, &headers, StatusCode::OK, sms, None, None)
+            // The key stays offered beside the texted code (its options ride on the
+            // same, still unspent challenge).
+            let key = crate::keys::assertion_options(&app, &name, &challenge).await;
+            code_page(&app, &headers, StatusCode::OK, sms, key.as_deref(), None)
         }
         Ok(other) => unavailable(&app, &format!("unexpected answer {other:?}")),
         Err(e) => match e.remote_code() {

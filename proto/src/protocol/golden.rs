@@ -71,11 +71,13 @@ fn kind(request: &Request) -> &'static str {
         Request::KeyLoginFinish { .. } => "KeyLoginFinish",
         Request::PortalKeyStart { .. } => "PortalKeyStart",
         Request::PortalKey { .. } => "PortalKey",
+        Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
+        Request::PortalProveKey { .. } => "PortalProveKey",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 41;
+const VARIANTS: usize = 43;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -252,6 +254,18 @@ fn requests() -> Vec<Request> {
             },
             origin: origin(),
         }),
+        Request::PortalProveKeyStart(PortalProveKeyStart {
+            session: s("se"),
+            password: s("pw"),
+            origin: origin(),
+        }),
+        Request::PortalProveKey(PortalProveKey {
+            session: s("se"),
+            key: KeyAssertion {
+                challenge: s("ch"),
+                assertion: s("{}"),
+            },
+        }),
     ]
 }
 
@@ -329,6 +343,11 @@ const GOLDEN: &[(&str, &str)] = &[
         "PortalKey",
         "000000132802616c026368027b7d010473736864010168",
     ),
+    (
+        "PortalProveKeyStart",
+        "0000001029027365027077010473736864010168",
+    ),
+    ("PortalProveKey", "0000000a2a027365026368027b7d"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -42,7 +42,7 @@ pub use keys::{
 
 pub use portal::{
     ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,
-    PortalSendCode, PortalSignIn, SessionInfo,
+    PortalProveKey, PortalProveKeyStart, PortalSendCode, PortalSignIn, SessionInfo,
 };
 
 /// Bumped on any incompatible change to `Request` or `Response`.

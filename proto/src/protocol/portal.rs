@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keys::KeyAssertion;
 use super::request::{FactorChoice, Origin, Proof};
 use super::Secret;
 
@@ -47,6 +48,28 @@ pub struct PortalSendCode {
 pub struct PortalProve {
     pub session: Secret,
     pub proof: Proof,
+}
+
+/// Start proving again inside a session by password and security key (for an account
+/// whose only second factor may be a key): the password, checked in the one login path
+/// (a wrong one counts toward the lockout). -> `SecondFactorRequired` with a single-use
+/// challenge bound to the session's account and the portal's uid, as `PortalSignIn`
+/// gives; `PortalKeyStart` turns it into assertion options and `PortalProveKey` spends
+/// it. An account without a key: `not_enrolled`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalProveKeyStart {
+    pub session: Secret,
+    pub password: Secret,
+    pub origin: Origin,
+}
+
+/// Finish proving by key inside a session: the key's answer for the challenge
+/// `PortalProveKeyStart` gave (spent whatever the outcome). Sensitive acts are then
+/// allowed for a few minutes, as after `PortalProve`. -> `Done`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalProveKey {
+    pub session: Secret,
+    pub key: KeyAssertion,
 }
 
 /// Act for the session's account. -> what `action` says.

@@ -13,8 +13,8 @@ use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
 use super::portal::{
-    ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalSendCode,
-    PortalSignIn,
+    ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
+    PortalProveKeyStart, PortalSendCode, PortalSignIn,
 };
 use super::Secret;
 
@@ -157,6 +157,11 @@ pub enum Request {
     PortalKeyStart(KeyLoginStart),
     /// Portal only: the key step of a portal sign-in. -> `SessionIssued`.
     PortalKey(KeyLoginFinish),
+    // Appended: a fresh proof in a session by password and key.
+    /// Portal only: the password of a proof by key. -> `SecondFactorRequired`.
+    PortalProveKeyStart(PortalProveKeyStart),
+    /// Portal only: the key's answer of a proof by key. -> `Done`.
+    PortalProveKey(PortalProveKey),
 }
 
 impl Request {
@@ -170,7 +175,9 @@ impl Request {
             | Request::Outbox(_)
             | Request::Backup(_)
             | Request::PortalProve(_)
-            | Request::PortalAct(_) => None,
+            | Request::PortalAct(_)
+            | Request::PortalProveKeyStart(_)
+            | Request::PortalProveKey(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
