@@ -84,7 +84,7 @@ fn account(name: &str, created: &str, fields: Value) -> Value {
     let mut shown = json!({
         "name": name, "email": null, "phone": null, "sso": null, "password_set": true,
         "totp": "off", "sms": "off", "recovery_codes_left": 0, "sms_number": null,
-        "locked_until": null, "failures": 0, "created": created,
+        "locked_until": null, "failures": 0, "created": created, "security_keys": [],
     });
     for (k, v) in fields.as_object().unwrap() {
         shown[k] = v.clone();
