@@ -69,11 +69,8 @@ fn soft_helper(dir: &Path, name: &str, token: Option<&Path>) -> PathBuf {
 }
 
 fn ran(helper: &Path) -> bool {
-    helper.with_extension("ran").exists() || {
-        let mut p = helper.as_os_str().to_owned();
-        p.push(".ran");
-        Path::new(&p).exists()
-    }
+    // `helper` writes NAME.ran beside itself; the helpers here have no extension.
+    helper.with_extension("ran").exists()
 }
 
 /// A service whose auth line runs `helper` with `extra` options.
