@@ -21,6 +21,7 @@ mod password;
 mod paths;
 mod roles;
 mod sms;
+mod store;
 mod web;
 mod webauthn;
 
@@ -32,6 +33,7 @@ pub use password::{
 };
 pub use paths::{default_socket, default_state_dir, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 pub use sms::{SmsConfig, SmsTransportKind};
+pub use store::{redact_url, StoreBackend, StoreConfig, MAX_POOL_SIZE};
 pub use web::{WebConfig, MAX_SESSION_LIFETIME};
 pub use webauthn::{RelyingParty, UserVerification, WebauthnConfig};
 
@@ -88,6 +90,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub web: WebConfig,
     pub webauthn: WebauthnConfig,
+    pub store: StoreConfig,
     /// Set by `authd --force-open`, never by the file: open a store that its sentinel or
     /// key check would refuse (audited), and rewrite the sentinel.
     #[serde(skip)]
@@ -117,6 +120,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             web: WebConfig::default(),
             webauthn: WebauthnConfig::default(),
+            store: StoreConfig::default(),
             force_open: false,
         }
     }
@@ -202,6 +206,7 @@ impl Config {
         self.outbox.validate()?;
         self.web.validate()?;
         self.webauthn.validate(&self.web)?;
+        self.store.validate()?;
         Ok(())
     }
 

@@ -15,6 +15,7 @@ pub mod backend;
 mod flusher;
 pub mod inspect;
 pub mod integrity;
+pub mod postgres;
 mod log;
 mod outbox;
 pub mod records;

@@ -1,0 +1,163 @@
+//! Reads: single records and pages, each one statement on a pooled connection, seeing
+//! what is committed (there is nothing staged: a change returns after its COMMIT).
+
+use super::{int, pg, uint, PgStore};
+use crate::error::Error;
+use crate::store::backend::Counts;
+use crate::store::records::{decode_account, decode_audit, decode_outbox, decode_token};
+use crate::store::records::AuditEntry;
+use crate::store::{Account, ChannelKind, OutboxItem, ResetToken};
+
+/// The `kind` column of an outbox message.
+pub(super) fn kind_tag(kind: ChannelKind) -> i16 {
+    match kind {
+        ChannelKind::Mail => 0,
+        ChannelKind::Sms => 1,
+    }
+}
+
+/// `limit` as a row count, plus one row to tell whether more follow.
+fn one_more(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1
+}
+
+/// Split a page fetched with `one_more`.
+fn page<T>(mut items: Vec<T>, limit: usize) -> (Vec<T>, bool) {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    (items, more)
+}
+
+impl PgStore {
+    pub(super) fn read_account(&self, name: &str) -> Result<Option<Account>, Error> {
+        let name = name.to_string();
+        let bytes: Option<Vec<u8>> = self.with_conn(move |conn| async move {
+            let st = conn
+                .prepare_cached("SELECT record FROM accounts WHERE name = $1")
+                .await
+                .map_err(pg)?;
+            let row = conn.query_opt(&st, &[&name]).await.map_err(pg)?;
+            Ok(row.map(|r| r.get(0)))
+        })?;
+        bytes.map(|b| decode_account(&b)).transpose()
+    }
+
+    pub(super) fn read_list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, bool), Error> {
+        let after = after.unwrap_or("").to_string();
+        let names: Vec<String> = self.with_conn(move |conn| async move {
+            let rows = conn
+                .query(
+                    "SELECT name FROM accounts WHERE name > $1 ORDER BY name LIMIT $2",
+                    &[&after, &one_more(limit)],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })?;
+        Ok(page(names, limit))
+    }
+
+    pub(super) fn read_history(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, bool), Error> {
+        let name = name.to_string();
+        let before = int(before.unwrap_or(u64::MAX));
+        let records: Vec<Vec<u8>> = self.with_conn(move |conn| async move {
+            let rows = conn
+                .query(
+                    "SELECT record FROM audit WHERE name = $1 AND seq < $2 \
+                     ORDER BY seq DESC LIMIT $3",
+                    &[&name, &before, &one_more(limit)],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })?;
+        let (records, more) = page(records, limit);
+        let entries = records
+            .iter()
+            .map(|b| decode_audit(b))
+            .collect::<Result<_, _>>()?;
+        Ok((entries, more))
+    }
+
+    pub(super) fn read_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error> {
+        let hash = hash.to_vec();
+        let bytes: Option<Vec<u8>> = self.with_conn(move |conn| async move {
+            let row = conn
+                .query_opt("SELECT record FROM reset_tokens WHERE hash = $1", &[&hash])
+                .await
+                .map_err(pg)?;
+            Ok(row.map(|r| r.get(0)))
+        })?;
+        bytes.map(|b| decode_token(&b)).transpose()
+    }
+
+    pub(super) fn read_counts(&self) -> Result<Counts, Error> {
+        let rows: Vec<(String, i64)> = self.with_conn(|conn| async move {
+            let rows = conn
+                .query("SELECT name, value FROM counters", &[])
+                .await
+                .map_err(pg)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })?;
+        let get = |name: &str| {
+            rows.iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, v)| uint(*v))
+        };
+        Ok(Counts {
+            accounts: get("accounts"),
+            outbox_queued: get("outbox_queued"),
+            outbox_failed: get("outbox_failed"),
+        })
+    }
+
+    pub(super) fn read_outbox(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, bool), Error> {
+        let after = after.map_or(-1, int);
+        let records: Vec<Vec<u8>> = self.with_conn(move |conn| async move {
+            let rows = conn
+                .query(
+                    "SELECT record FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
+                    &[&after, &one_more(limit)],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })?;
+        let (records, more) = page(records, limit);
+        let items = records
+            .iter()
+            .map(|b| decode_outbox(b))
+            .collect::<Result<_, _>>()?;
+        Ok((items, more))
+    }
+
+    /// When the earliest queued message on `kind` is due and not claimed by a daemon.
+    pub(super) fn read_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
+        let kind = kind_tag(kind);
+        let at: Option<i64> = self.with_conn(move |conn| async move {
+            let row = conn
+                .query_one(
+                    "SELECT min(greatest(next_attempt, coalesce(claimed_until, 0))) \
+                     FROM outbox WHERE kind = $1 AND NOT failed",
+                    &[&kind],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(row.get(0))
+        })?;
+        Ok(at.map(uint))
+    }
+}
