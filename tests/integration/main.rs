@@ -39,9 +39,13 @@ mod output_files;
 mod own_factors;
 mod packaging;
 mod passwords;
+#[path = "../support/postgres.rs"]
+mod pg;
 #[path = "../support/peers.rs"]
 mod peers;
 mod pipelined;
+mod postgres;
+mod postgres_many;
 mod portal;
 mod portal_forgot;
 mod portal_sms;

@@ -8,6 +8,9 @@ use crate::store::records::{decode_account, decode_audit, decode_outbox, decode_
 use crate::store::records::AuditEntry;
 use crate::store::{Account, ChannelKind, OutboxItem, ResetToken};
 
+/// Longest a courier waits before it looks at the shared queue again (seconds).
+const POLL: u64 = 5;
+
 /// The `kind` column of an outbox message.
 pub(super) fn kind_tag(kind: ChannelKind) -> i16 {
     match kind {
@@ -144,8 +147,11 @@ impl PgStore {
         Ok((items, more))
     }
 
-    /// When the earliest queued message on `kind` is due and not claimed by a daemon.
+    /// When the earliest queued message on `kind` is due and not claimed by a daemon,
+    /// but no later than `POLL` from now: other daemons queue messages too (and may die
+    /// holding a claim), and only their own couriers are woken when they do.
     pub(super) fn read_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
+        let poll = crate::time::now() + POLL;
         let kind = kind_tag(kind);
         let at: Option<i64> = self.with_conn(move |conn| async move {
             let row = conn
@@ -158,6 +164,6 @@ impl PgStore {
                 .map_err(pg)?;
             Ok(row.get(0))
         })?;
-        Ok(at.map(uint))
+        Ok(Some(at.map_or(poll, |at| uint(at).min(poll))))
     }
 }

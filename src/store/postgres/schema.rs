@@ -32,7 +32,8 @@ impl PgStore {
                     .await
                     .map_err(pg)?;
                 tx.batch_execute(
-                    "CREATE TABLE IF NOT EXISTS authd_schema (\
+                    "SET LOCAL client_min_messages = warning; \
+                     CREATE TABLE IF NOT EXISTS authd_schema (\
                      version integer PRIMARY KEY, \
                      applied timestamptz NOT NULL DEFAULT now())",
                 )

@@ -1,0 +1,179 @@
+//! Several daemons on one PostgreSQL database, as several hosts would run them (each its
+//! own socket and state directory, one shared secret key): accounts, lockout counts, the
+//! TOTP replay step and single-use recovery codes hold across them, a queued message is
+//! delivered once, and an acknowledged change survives the SIGKILL of its daemon.
+
+use std::collections::HashSet;
+
+use mailparse::MailHeaderMap;
+
+use crate::daemon::*;
+use crate::mail::{free_port, mails, smtp_config, wait_for_mails, SmtpSink};
+use crate::oath::{enrol, oathtool};
+use crate::pg::TestDb;
+use crate::postgres::{fleet, pg_config};
+
+#[test]
+fn an_account_made_on_one_daemon_works_on_the_others() {
+    let db = TestDb::create();
+    let hosts = fleet(&pg_config(&db, ""), 3);
+    let [a, b, c] = &hosts[..] else { unreachable!() };
+    a.user_with_password("alice");
+    assert_ok(&b.ctl_stdin(&pw(), &["verify", "alice"]));
+    const NEW: &str = "Purple-Monkey-Dishwasher-42";
+    assert_ok(&b.ctl_stdin(&format!("{NEW}\n"), &["set-password", "alice"]));
+    assert_ok(&c.ctl_stdin(&format!("{NEW}\n"), &["verify", "alice"]));
+    assert_error(&c.ctl_stdin(&pw(), &["--json", "verify", "alice"]), 1, "denied");
+    // One history, whichever daemon wrote it: two logins and a refusal.
+    assert_eq!(a.events("alice", "verify").len(), 3);
+    assert_ok(&c.ctl(&["remove-user", "alice"]));
+    assert_exit(&a.ctl(&["show", "alice"]), 67);
+    assert_eq!(json(&b.ctl(&["--json", "status"]))["accounts"], 0);
+}
+
+#[test]
+fn a_code_used_on_one_daemon_is_refused_on_another() {
+    if !have("oathtool") {
+        panic!("this test needs oathtool");
+    }
+    let db = TestDb::create();
+    let hosts = fleet(&pg_config(&db, ""), 2);
+    let [a, b] = &hosts[..] else { unreachable!() };
+    a.user_with_password("alice");
+    let (secret, codes) = enrol(a, "alice");
+    let code = oathtool(&secret, 1);
+    assert_ok(&a.ctl_stdin(&pw(), &["verify", "alice", "--code", &code]));
+    let replay = b.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &code]);
+    assert_error(&replay, 1, "denied");
+    assert!(stderr(&replay).contains("already used"), "{}", stderr(&replay));
+
+    // A recovery code: once, on whichever daemon comes first.
+    assert_ok(&b.ctl_stdin(&pw(), &["verify", "alice", "--code", &codes[0]]));
+    assert_error(
+        &a.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &codes[0]]),
+        1,
+        "denied",
+    );
+    assert_eq!(show(a, "alice")["recovery_codes_left"], 9);
+}
+
+#[test]
+fn failures_spread_over_three_daemons_lock_the_account_on_all() {
+    let db = TestDb::create();
+    let hosts = fleet(&pg_config(&db, ""), 3);
+    hosts[0].user_with_password("alice");
+    // max_failures is 5: two on A, two on B, one on C.
+    for (i, d) in [0, 1, 2, 0, 1].iter().map(|&i| &hosts[i]).enumerate() {
+        let out = d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "alice"]);
+        assert_error(&out, 1, "denied");
+        assert_eq!(show(d, "alice")["failures"], i as u64 + 1);
+    }
+    for d in &hosts {
+        assert!(show(d, "alice")["locked_until"].is_string());
+        let out = d.ctl_stdin(&pw(), &["--json", "verify", "alice"]);
+        assert_error(&out, 75, "locked");
+    }
+}
+
+#[test]
+fn concurrent_failures_on_two_daemons_are_all_counted() {
+    let db = TestDb::create();
+    let body = pg_config(&db, "");
+    let body = body.replace("[password]", "[lockout]\nmax_failures = 100\n[password]");
+    let hosts = fleet(&body, 2);
+    hosts[0].user_with_password("alice");
+    std::thread::scope(|s| {
+        for d in &hosts {
+            s.spawn(move || {
+                for _ in 0..10 {
+                    let out = d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "alice"]);
+                    assert_error(&out, 1, "denied");
+                }
+            });
+        }
+    });
+    // Row locks, not read-modify-write across daemons: no failure is lost.
+    assert_eq!(show(&hosts[1], "alice")["failures"], 20);
+}
+
+#[test]
+fn an_acknowledged_change_survives_sigkill_of_its_daemon() {
+    let db = TestDb::create();
+    let mut hosts = fleet(&pg_config(&db, ""), 2);
+    for i in 0..5 {
+        let name = format!("user{i}");
+        hosts[0].user_with_password(&name);
+        hosts[0].kill9();
+        assert_ok(&hosts[1].ctl_stdin(&pw(), &["verify", &name]));
+        hosts[0].spawn();
+    }
+    assert_eq!(json(&hosts[1].ctl(&["--json", "status"]))["accounts"], 5);
+}
+
+/// The Message-IDs of the mails in `dir`.
+fn message_ids(dir: &std::path::Path) -> Vec<String> {
+    mails(dir)
+        .iter()
+        .map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            let parsed = mailparse::parse_mail(&raw).unwrap();
+            parsed.headers.get_first_value("Message-ID").unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn each_queued_message_is_delivered_once_by_two_daemons() {
+    let db = TestDb::create();
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let _sink = SmtpSink::start(port, inbox.path());
+    let body = format!("{}\n{}", smtp_config(port, ""), db.store_config());
+    let hosts = fleet(&body, 2);
+    const N: usize = 12;
+    for i in 0..N {
+        let d = &hosts[i % 2];
+        let name = format!("user{i}");
+        assert_ok(&d.ctl(&["add-user", &name, "--email", &format!("{name}@example.org")]));
+        // Each password change queues a notice mail.
+        assert_ok(&d.ctl_stdin(&pw(), &["set-password", &name]));
+    }
+    wait_for_mails(inbox.path(), N);
+    wait_until("an empty outbox", || (hosts[0].outbox_len() == 0).then_some(()));
+    // Both couriers had their turn at the queue; nothing went twice.
+    let ids = message_ids(inbox.path());
+    assert_eq!(ids.len(), N, "{ids:?}");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), N);
+    let delivered: usize = (0..N)
+        .map(|i| hosts[0].events(&format!("user{i}"), "mail-delivered").len())
+        .sum();
+    assert_eq!(delivered, N);
+}
+
+#[test]
+fn a_message_claimed_by_a_daemon_that_died_is_delivered_by_another() {
+    let db = TestDb::create();
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{}\n{}",
+        smtp_config(port, "[outbox]\nretry_first = \"1s\"\nattempt_timeout = \"1s\"\n"),
+        db.store_config()
+    );
+    let mut hosts = fleet(&body, 2);
+    // No mail server yet: A's attempt fails and is retried; then A dies holding a
+    // claim (as if mid-attempt), and only B is left.
+    hosts[0].user_with_password("alice");
+    assert_ok(&hosts[0].ctl(&["set-user", "alice", "--email", "alice@example.org"]));
+    assert_ok(&hosts[0].ctl_stdin(&pw(), &["set-password", "alice"]));
+    hosts[0].kill9();
+    let lease_end = authd::time::now() + 8;
+    db.sql(&format!("UPDATE outbox SET claimed_until = {lease_end}"));
+    let _sink = SmtpSink::start(port, inbox.path());
+    let mail = &wait_for_mails(inbox.path(), 1)[0];
+    let arrived = std::fs::metadata(mail).unwrap().modified().unwrap();
+    let arrived = arrived.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(arrived >= lease_end, "delivered at {arrived}, before the lease ran out at {lease_end}");
+    wait_until("an empty outbox", || (hosts[1].outbox_len() == 0).then_some(()));
+    assert_eq!(mails(inbox.path()).len(), 1);
+}
