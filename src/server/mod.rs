@@ -11,6 +11,7 @@ mod entry;
 mod listener;
 mod rights;
 mod slots;
+mod waiting;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
@@ -234,7 +235,7 @@ fn open_backend(config: &Config) -> Result<Opened, ServerError> {
 /// Everything the service needs from disk: the store, the secret key, the hash pool,
 /// and the outbox with its transports (its couriers are started by `run`).
 /// Also a weak handle on a sled store, to know when it is closed.
-type Started = (Service, Arc<Outbox>, Option<Weak<Store>>);
+pub(super) type Started = (Service, Arc<Outbox>, Option<Weak<Store>>);
 
 fn open_service(config: Config) -> Result<Started, ServerError> {
     let (store, vault, closed) = open_backend(&config)?;
@@ -296,16 +297,22 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     let listener = Listener::open(&config.socket)?;
     let slots = Slots::new(config.max_connections, config.max_connections_per_uid);
     let rights = Rights::new(config.roles(), nix::unistd::geteuid().as_raw());
-    let (service, outbox, store) = match open_service(config) {
-        Ok((service, outbox, store)) => {
-            service.remove_stale_backups();
-            (Arc::new(service), outbox, store)
-        }
-        Err(e) => {
-            listener.remove();
-            return Err(e);
-        }
-    };
+    let (service, outbox, store) =
+        match waiting::open_when_ready(config, &mut terminate, &mut interrupt).await {
+            Ok(Some((service, outbox, store))) => {
+                service.remove_stale_backups();
+                (Arc::new(service), outbox, store)
+            }
+            Ok(None) => {
+                listener.remove();
+                tracing::info!("authd stopped before it was ready");
+                return Ok(());
+            }
+            Err(e) => {
+                listener.remove();
+                return Err(e);
+            }
+        };
     let shared = Arc::new(Shared {
         service: Arc::clone(&service),
         rights,

@@ -210,3 +210,53 @@ fn store_settings_are_checked_and_the_password_never_shown() {
         assert!(!text.contains(secret), "password shown: {text}");
     }
 }
+
+#[test]
+fn a_database_that_does_not_answer_yet_is_waited_for() {
+    let db = TestDb::reserve();
+    let (dir, config) = Daemon::prepare(&pg_config(&db, ""));
+    let socket = dir.path().join("authd.sock");
+    let log = dir.path().join("authd.log");
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut child = Spawned::spawn(
+        Command::new(AUTHD)
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap()),
+    );
+    // Retrying, not exiting, and not serving meanwhile.
+    wait_until("a second retry", || {
+        (read_log().matches("not ready, retrying").count() >= 2).then_some(())
+    });
+    assert!(child.try_wait().unwrap().is_none(), "{}", read_log());
+    assert!(Client::connect(&socket, "test", Duration::from_secs(1)).is_err());
+
+    db.make();
+    wait_serving(&socket, &mut child, read_log);
+    let ctl = |input: &str, args: &[&str]| run_ctl(&built("authctl"), &socket, None, input, args);
+    assert_ok(&ctl("", &["add-user", "alice"]));
+    assert_ok(&ctl(&pw(), &["set-password", "alice"]));
+    assert_ok(&ctl(&pw(), &["verify", "alice"]));
+    signal(child.id(), "TERM");
+    assert!(wait_timeout(&mut child, Duration::from_secs(30)).success());
+
+    // SIGTERM while waiting ends the wait cleanly.
+    let gone = TestDb::reserve();
+    let (dir, config) = Daemon::prepare(&pg_config(&gone, ""));
+    let log = dir.path().join("authd.log");
+    let mut child = Spawned::spawn(
+        Command::new(AUTHD)
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap()),
+    );
+    wait_until("a retry", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.contains("not ready, retrying").then_some(())
+    });
+    signal(child.id(), "TERM");
+    assert!(wait_timeout(&mut child, Duration::from_secs(30)).success());
+}

@@ -44,6 +44,13 @@ pub struct TestDb {
 impl TestDb {
     #[track_caller]
     pub fn create() -> TestDb {
+        let db = TestDb::reserve();
+        db.make();
+        db
+    }
+
+    /// A unique name, not created yet (`make` creates it); dropped all the same.
+    pub fn reserve() -> TestDb {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -53,8 +60,12 @@ impl TestDb {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::SeqCst)
         );
-        psql(ADMIN_DB, &format!("CREATE DATABASE {name}"));
         TestDb { name }
+    }
+
+    #[track_caller]
+    pub fn make(&self) {
+        psql(ADMIN_DB, &format!("CREATE DATABASE {}", self.name));
     }
 
     pub fn url(&self) -> String {

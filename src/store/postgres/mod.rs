@@ -79,6 +79,11 @@ pub enum PgError {
 }
 
 impl PgError {
+    /// The database did not answer (or failed): worth another try at start.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, PgError::Database { .. })
+    }
+
     /// A refusal the admin must fix (exit 78), not a failure that may pass.
     pub fn is_refusal(&self) -> bool {
         matches!(
