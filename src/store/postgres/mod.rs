@@ -109,6 +109,14 @@ pub(crate) fn pg(e: tokio_postgres::Error) -> Error {
     }
 }
 
+/// No pooled connection: the server's own error when it gave one.
+fn pool_error(e: deadpool_postgres::PoolError) -> Error {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => pg(e),
+        other => db(other),
+    }
+}
+
 /// The runtime the connections live on, on its own thread; stopped when dropped.
 struct Driver {
     handle: tokio::runtime::Handle,
@@ -239,7 +247,7 @@ impl PgStore {
     {
         let pool = self.pool.clone();
         self.block(async move {
-            let conn = pool.get().await.map_err(db)?;
+            let conn = pool.get().await.map_err(pool_error)?;
             f(conn).await
         })?
     }
