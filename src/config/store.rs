@@ -110,9 +110,10 @@ impl StoreConfig {
                     return bad("store.url", "must start with postgresql://");
                 }
                 match url.parse::<tokio_postgres::Config>() {
-                    Ok(parsed) if parsed.get_dbname().is_none() => {
-                        bad("store.url", "must name the database (postgresql://HOST/DBNAME)")
-                    }
+                    Ok(parsed) if parsed.get_dbname().is_none() => bad(
+                        "store.url",
+                        "must name the database (postgresql://HOST/DBNAME)",
+                    ),
                     Ok(_) => Ok(()),
                     // The parser's message may quote the URL, password and all.
                     Err(_) => bad("store.url", "is not a valid PostgreSQL connection URL"),
@@ -157,7 +158,9 @@ mod tests {
             url: Some(url.into()),
             ..StoreConfig::default()
         };
-        assert!(pg("postgresql://root@127.0.0.1:5432/test").validate().is_ok());
+        assert!(pg("postgresql://root@127.0.0.1:5432/test")
+            .validate()
+            .is_ok());
         for url in ["mysql://h/d", "postgresql://h", "postgresql://h:notaport/d"] {
             assert!(pg(url).validate().is_err(), "{url}");
         }

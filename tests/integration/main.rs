@@ -39,16 +39,16 @@ mod output_files;
 mod own_factors;
 mod packaging;
 mod passwords;
-#[path = "../support/postgres.rs"]
-mod pg;
 #[path = "../support/peers.rs"]
 mod peers;
+#[path = "../support/postgres.rs"]
+mod pg;
 mod pipelined;
-mod postgres;
-mod postgres_many;
 mod portal;
 mod portal_forgot;
 mod portal_sms;
+mod postgres;
+mod postgres_many;
 mod promises_access;
 mod promises_backup;
 mod promises_files;

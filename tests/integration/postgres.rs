@@ -81,7 +81,11 @@ fn accounts_passwords_codes_and_backups_live_in_the_database() {
     let status = json(&d.ctl(&["--json", "status"]));
     assert_eq!(status["accounts"], 2, "{status}");
     let users = json(&d.ctl(&["--json", "list-users"]));
-    assert_eq!(users["users"], serde_json::json!(["alice", "bob"]), "{users}");
+    assert_eq!(
+        users["users"],
+        serde_json::json!(["alice", "bob"]),
+        "{users}"
+    );
     assert!(!d.events("alice", "totp-confirmed").is_empty());
 
     // The records are in the database, not in the state directory.
@@ -158,7 +162,10 @@ fn a_daemon_with_another_key_or_none_is_refused() {
     assert_exit(&out, 78);
     assert_says(
         &stderr(&out),
-        &[&key.display().to_string(), "does not belong to the database"],
+        &[
+            &key.display().to_string(),
+            "does not belong to the database",
+        ],
     );
     // The first daemon still serves, with its key.
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice"]));
@@ -175,8 +182,14 @@ fn store_settings_are_checked_and_the_password_never_shown() {
     assert_says(&stderr(&check), &["store.url", "required"]);
 
     for (body, key) in [
-        ("[store]\nbackend = \"postgres\"\nurl = \"mysql://h/d\"\n", "store.url"),
-        ("[store]\nbackend = \"postgres\"\nurl = \"postgresql://h/d\"\npool_size = 0\n", "store.pool_size"),
+        (
+            "[store]\nbackend = \"postgres\"\nurl = \"mysql://h/d\"\n",
+            "store.url",
+        ),
+        (
+            "[store]\nbackend = \"postgres\"\nurl = \"postgresql://h/d\"\npool_size = 0\n",
+            "store.pool_size",
+        ),
         ("[store]\nurl = \"postgresql://h/d\"\n", "store.url"),
         ("[store]\nbackend = \"oracle\"\n", "backend"),
     ] {

@@ -17,13 +17,19 @@ use crate::postgres::{fleet, pg_config};
 fn an_account_made_on_one_daemon_works_on_the_others() {
     let db = TestDb::create();
     let hosts = fleet(&pg_config(&db, ""), 3);
-    let [a, b, c] = &hosts[..] else { unreachable!() };
+    let [a, b, c] = &hosts[..] else {
+        unreachable!()
+    };
     a.user_with_password("alice");
     assert_ok(&b.ctl_stdin(&pw(), &["verify", "alice"]));
     const NEW: &str = "Purple-Monkey-Dishwasher-42";
     assert_ok(&b.ctl_stdin(&format!("{NEW}\n"), &["set-password", "alice"]));
     assert_ok(&c.ctl_stdin(&format!("{NEW}\n"), &["verify", "alice"]));
-    assert_error(&c.ctl_stdin(&pw(), &["--json", "verify", "alice"]), 1, "denied");
+    assert_error(
+        &c.ctl_stdin(&pw(), &["--json", "verify", "alice"]),
+        1,
+        "denied",
+    );
     // One history, whichever daemon wrote it: two logins and a refusal.
     assert_eq!(a.events("alice", "verify").len(), 3);
     assert_ok(&c.ctl(&["remove-user", "alice"]));
@@ -45,7 +51,11 @@ fn a_code_used_on_one_daemon_is_refused_on_another() {
     assert_ok(&a.ctl_stdin(&pw(), &["verify", "alice", "--code", &code]));
     let replay = b.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &code]);
     assert_error(&replay, 1, "denied");
-    assert!(stderr(&replay).contains("already used"), "{}", stderr(&replay));
+    assert!(
+        stderr(&replay).contains("already used"),
+        "{}",
+        stderr(&replay)
+    );
 
     // A recovery code: once, on whichever daemon comes first.
     assert_ok(&b.ctl_stdin(&pw(), &["verify", "alice", "--code", &codes[0]]));
@@ -139,7 +149,9 @@ fn each_queued_message_is_delivered_once_by_two_daemons() {
         assert_ok(&d.ctl_stdin(&pw(), &["set-password", &name]));
     }
     wait_for_mails(inbox.path(), N);
-    wait_until("an empty outbox", || (hosts[0].outbox_len() == 0).then_some(()));
+    wait_until("an empty outbox", || {
+        (hosts[0].outbox_len() == 0).then_some(())
+    });
     // Both couriers had their turn at the queue; nothing went twice.
     let ids = message_ids(inbox.path());
     assert_eq!(ids.len(), N, "{ids:?}");
@@ -157,7 +169,10 @@ fn a_message_claimed_by_a_daemon_that_died_is_delivered_by_another() {
     let inbox = tempfile::tempdir().unwrap();
     let body = format!(
         "{}\n{}",
-        smtp_config(port, "[outbox]\nretry_first = \"1s\"\nattempt_timeout = \"1s\"\n"),
+        smtp_config(
+            port,
+            "[outbox]\nretry_first = \"1s\"\nattempt_timeout = \"1s\"\n"
+        ),
         db.store_config()
     );
     let mut hosts = fleet(&body, 2);
@@ -172,8 +187,16 @@ fn a_message_claimed_by_a_daemon_that_died_is_delivered_by_another() {
     let _sink = SmtpSink::start(port, inbox.path());
     let mail = &wait_for_mails(inbox.path(), 1)[0];
     let arrived = std::fs::metadata(mail).unwrap().modified().unwrap();
-    let arrived = arrived.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    assert!(arrived >= lease_end, "delivered at {arrived}, before the lease ran out at {lease_end}");
-    wait_until("an empty outbox", || (hosts[1].outbox_len() == 0).then_some(()));
+    let arrived = arrived
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        arrived >= lease_end,
+        "delivered at {arrived}, before the lease ran out at {lease_end}"
+    );
+    wait_until("an empty outbox", || {
+        (hosts[1].outbox_len() == 0).then_some(())
+    });
     assert_eq!(mails(inbox.path()).len(), 1);
 }

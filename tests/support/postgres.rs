@@ -92,7 +92,10 @@ impl Drop for TestDb {
         // Not psql(): nothing may panic while a failed test unwinds.
         let _ = Command::new("psql")
             .args(["-X", "-q", "-c"])
-            .arg(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
             .arg(format!("{SERVER}/{ADMIN_DB}"))
             .output();
     }

@@ -24,12 +24,16 @@ pub fn check_key(store: &PgStore, config: &Config) -> Result<Vault, PgError> {
     let key = Vault::key_path(&config.state_dir);
     let vault = Vault::open_or_create(&key, fresh).map_err(PgError::Key)?;
     let check = vault.check_value().to_vec();
-    let id = crate::vault::random_bytes::<16>().map_err(PgError::Key)?.to_vec();
+    let id = crate::vault::random_bytes::<16>()
+        .map_err(PgError::Key)?
+        .to_vec();
     let recorded = store
         .with_conn(move |conn| async move {
             let insert = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
             conn.execute(insert, &[&STORE_ID, &id]).await.map_err(pg)?;
-            conn.execute(insert, &[&KEY_CHECK, &check]).await.map_err(pg)?;
+            conn.execute(insert, &[&KEY_CHECK, &check])
+                .await
+                .map_err(pg)?;
             let row = conn
                 .query_one("SELECT value FROM meta WHERE key = $1", &[&KEY_CHECK])
                 .await
@@ -63,5 +67,4 @@ impl PgStore {
             Ok(row.get::<_, bool>(0))
         })
     }
-
 }

@@ -226,10 +226,7 @@ impl PgStore {
         self.driver.handle.spawn(async move {
             let _ = tx.send(future.await);
         });
-        let wait = || {
-            rx.recv()
-                .map_err(|_| db("the connection thread stopped"))
-        };
+        let wait = || rx.recv().map_err(|_| db("the connection thread stopped"));
         match tokio::runtime::Handle::try_current() {
             Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(wait)

@@ -51,7 +51,10 @@ impl PgStore {
                 .query(&st, &[&kind, &now, &limit, &until])
                 .await
                 .map_err(pg)?;
-            Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect())
         })?;
         let mut rows = rows;
         rows.sort_by_key(|(at, id, _)| (*at, *id));

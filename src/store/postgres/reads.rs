@@ -4,8 +4,8 @@
 use super::{int, pg, uint, PgStore};
 use crate::error::Error;
 use crate::store::backend::Counts;
-use crate::store::records::{decode_account, decode_audit, decode_outbox, decode_token};
 use crate::store::records::AuditEntry;
+use crate::store::records::{decode_account, decode_audit, decode_outbox, decode_token};
 use crate::store::{Account, ChannelKind, OutboxItem, ResetToken};
 
 /// Longest a courier waits before it looks at the shared queue again (seconds).

@@ -14,7 +14,7 @@ pub const LATEST: i32 = MIGRATIONS.len() as i32;
 
 /// `pg_advisory_xact_lock` key: "authd" in ASCII, so other users of the database are
 /// unlikely to collide with it.
-const LOCK: i64 = 0x61_75_74_68_64;
+const LOCK: i64 = 0x0061_7574_6864;
 
 /// What the start found.
 enum Outcome {

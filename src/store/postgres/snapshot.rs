@@ -57,10 +57,7 @@ impl PgStore {
     ) -> Result<u64, Error> {
         let io = |e: std::io::Error| Error::Internal(format!("writing the backup: {e}"));
         let mut writer = crate::backup_file::Writer::new(out, SCHEMA_VERSION, mac).map_err(io)?;
-        let mut tx = Tx::begin_as(
-            self,
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        )?;
+        let mut tx = Tx::begin_as(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
         for (number, tree) in Tree::backed_up() {
             let records = match tree {
                 Tree::Meta => meta(&mut tx)?,
@@ -81,9 +78,7 @@ impl PgStore {
                                 .query(&format!("FETCH {PAGE} FROM snap"), &[])
                                 .await
                                 .map(|rows| {
-                                    rows.iter()
-                                        .map(|r| (key(r), r.get(r.len() - 1)))
-                                        .collect()
+                                    rows.iter().map(|r| (key(r), r.get(r.len() - 1))).collect()
                                 })
                                 .map_err(pg);
                             (conn, r)

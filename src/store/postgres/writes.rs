@@ -51,7 +51,10 @@ impl<'a> Tx<'a> {
         F: FnOnce(Object) -> Fut,
         Fut: Future<Output = (Object, Result<T, Error>)> + Send + 'static,
     {
-        let conn = self.conn.take().ok_or_else(|| db("the transaction ended"))?;
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| db("the transaction ended"))?;
         let (conn, result) = self.store.block(f(conn))?;
         match result {
             Ok(value) => {
@@ -115,7 +118,12 @@ pub(super) struct AccountWrites {
 }
 
 /// Append `event` to the account's history (the entry goes to `writes`).
-pub(super) fn append_audit(writes: &mut AccountWrites, account: &mut Account, event: &Event, now: u64) {
+pub(super) fn append_audit(
+    writes: &mut AccountWrites,
+    account: &mut Account,
+    event: &Event,
+    now: u64,
+) {
     account.audit_seq += 1;
     let entry = AuditEntry {
         seq: account.audit_seq,
@@ -125,9 +133,7 @@ pub(super) fn append_audit(writes: &mut AccountWrites, account: &mut Account, ev
         actor: event.actor.clone(),
         detail: event.detail.clone(),
     };
-    writes
-        .audit
-        .push((int(entry.seq), encode_audit(&entry)));
+    writes.audit.push((int(entry.seq), encode_audit(&entry)));
     writes.trim_through = int(account.audit_seq.saturating_sub(HISTORY_LIMIT));
 }
 
@@ -223,7 +229,12 @@ impl AccountWrites {
 }
 
 impl PgStore {
-    pub(super) fn write_create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
+    pub(super) fn write_create(
+        &self,
+        account: &Account,
+        event: &Event,
+        now: u64,
+    ) -> Result<(), Error> {
         let mut account = account.clone();
         let mut writes = AccountWrites::default();
         append_audit(&mut writes, &mut account, event, now);
