@@ -1,6 +1,8 @@
 //! Reads: single records and pages, each one statement on a pooled connection, seeing
 //! what is committed (there is nothing staged: a change returns after its COMMIT).
 
+use tokio_postgres::types::ToSql;
+
 use super::{int, pg, uint, PgStore};
 use crate::error::Error;
 use crate::store::backend::Counts;
@@ -31,7 +33,36 @@ fn page<T>(mut items: Vec<T>, limit: usize) -> (Vec<T>, bool) {
     (items, more)
 }
 
+/// Query parameters that travel to the connections' runtime.
+type Params = Vec<Box<dyn ToSql + Sync + Send>>;
+
 impl PgStore {
+    /// One page of the records `sql` selects (its last parameter is the row limit, added
+    /// here), decoded, and whether more follow.
+    fn record_page<T>(
+        &self,
+        sql: &'static str,
+        mut params: Params,
+        limit: usize,
+        decode: fn(&[u8]) -> Result<T, Error>,
+    ) -> Result<(Vec<T>, bool), Error> {
+        params.push(Box::new(one_more(limit)));
+        let records: Vec<Vec<u8>> = self.with_conn(move |conn| async move {
+            let refs: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            let rows = conn.query(sql, &refs).await.map_err(pg)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })?;
+        let (records, more) = page(records, limit);
+        let items = records
+            .iter()
+            .map(|b| decode(b))
+            .collect::<Result<_, _>>()?;
+        Ok((items, more))
+    }
+
     pub(super) fn read_account(&self, name: &str) -> Result<Option<Account>, Error> {
         let name = name.to_string();
         let bytes: Option<Vec<u8>> = self.with_conn(move |conn| async move {
@@ -70,25 +101,16 @@ impl PgStore {
         before: Option<u64>,
         limit: usize,
     ) -> Result<(Vec<AuditEntry>, bool), Error> {
-        let name = name.to_string();
-        let before = int(before.unwrap_or(u64::MAX));
-        let records: Vec<Vec<u8>> = self.with_conn(move |conn| async move {
-            let rows = conn
-                .query(
-                    "SELECT record FROM audit WHERE name = $1 AND seq < $2 \
-                     ORDER BY seq DESC LIMIT $3",
-                    &[&name, &before, &one_more(limit)],
-                )
-                .await
-                .map_err(pg)?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
-        })?;
-        let (records, more) = page(records, limit);
-        let entries = records
-            .iter()
-            .map(|b| decode_audit(b))
-            .collect::<Result<_, _>>()?;
-        Ok((entries, more))
+        let params: Params = vec![
+            Box::new(name.to_string()),
+            Box::new(int(before.unwrap_or(u64::MAX))),
+        ];
+        self.record_page(
+            "SELECT record FROM audit WHERE name = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+            params,
+            limit,
+            decode_audit,
+        )
     }
 
     pub(super) fn read_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error> {
@@ -128,23 +150,13 @@ impl PgStore {
         after: Option<u64>,
         limit: usize,
     ) -> Result<(Vec<OutboxItem>, bool), Error> {
-        let after = after.map_or(-1, int);
-        let records: Vec<Vec<u8>> = self.with_conn(move |conn| async move {
-            let rows = conn
-                .query(
-                    "SELECT record FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
-                    &[&after, &one_more(limit)],
-                )
-                .await
-                .map_err(pg)?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
-        })?;
-        let (records, more) = page(records, limit);
-        let items = records
-            .iter()
-            .map(|b| decode_outbox(b))
-            .collect::<Result<_, _>>()?;
-        Ok((items, more))
+        let params: Params = vec![Box::new(after.map_or(-1, int))];
+        self.record_page(
+            "SELECT record FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
+            params,
+            limit,
+            decode_outbox,
+        )
     }
 
     /// When the earliest queued message on `kind` is due and not claimed by a daemon,

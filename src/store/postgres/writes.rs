@@ -13,8 +13,9 @@ use crate::audit::Event;
 use crate::error::Error;
 use crate::store::backend::AccountChange;
 use crate::store::records::{
-    decode_account, encode_account, encode_audit, encode_outbox, encode_token, AuditEntry,
+    decode_account, encode_account, encode_audit, encode_outbox, encode_token,
 };
+use crate::store::writes::audit_entry;
 use crate::store::{Account, Effects, OutboxItem, HISTORY_LIMIT};
 
 const LOCK_ACCOUNT: &str = "SELECT record FROM accounts WHERE name = $1 FOR UPDATE";
@@ -125,14 +126,7 @@ pub(super) fn append_audit(
     now: u64,
 ) {
     account.audit_seq += 1;
-    let entry = AuditEntry {
-        seq: account.audit_seq,
-        at: now,
-        action: event.action.as_str().to_string(),
-        outcome: event.outcome.as_str().to_string(),
-        actor: event.actor.clone(),
-        detail: event.detail.clone(),
-    };
+    let entry = audit_entry(account.audit_seq, event, now);
     writes.audit.push((int(entry.seq), encode_audit(&entry)));
     writes.trim_through = int(account.audit_seq.saturating_sub(HISTORY_LIMIT));
 }
