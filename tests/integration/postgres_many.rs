@@ -160,6 +160,11 @@ fn each_queued_message_is_delivered_once_by_two_daemons() {
         .map(|i| hosts[0].events(&format!("user{i}"), "mail-delivered").len())
         .sum();
     assert_eq!(delivered, N);
+    let attempts: usize = hosts
+        .iter()
+        .map(|d| d.log().matches("message delivered").count())
+        .sum();
+    assert_eq!(attempts, N, "a message was sent by both daemons");
 }
 
 #[test]
