@@ -273,3 +273,34 @@ fn a_database_that_does_not_answer_yet_is_waited_for() {
     signal(child.id(), "TERM");
     assert!(wait_timeout(&mut child, Duration::from_secs(30)).success());
 }
+
+#[test]
+fn connections_the_database_drops_mid_run_are_replaced_without_a_restart() {
+    let db = TestDb::create();
+    let d = Daemon::start_with_config(&pg_config(&db, ""));
+    d.user_with_password("alice");
+    let dropped = crate::pg::psql(
+        "test",
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}'",
+            db.name
+        ),
+    );
+    assert_ne!(dropped, "0", "the daemon held no connection");
+    // The pool notices closed connections and opens new ones (a request that raced the
+    // closing may fail, as an internal error; the daemon goes on).
+    let pid = d.pid();
+    wait_until("a served login", || {
+        let out = d.ctl_stdin(&pw(), &["--json", "verify", "alice"]);
+        match code(&out) {
+            0 => Some(()),
+            _ => {
+                assert_eq!(json(&out)["error"]["code"], "internal", "{}", stdout(&out));
+                None
+            }
+        }
+    });
+    assert_eq!(d.pid(), pid);
+    d.user_with_password("bob");
+    assert_eq!(json(&d.ctl(&["--json", "status"]))["accounts"], 2);
+}

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use mailparse::MailHeaderMap;
 
+use crate::daemon::code as code_of;
 use crate::daemon::*;
 use crate::mail::{free_port, mails, smtp_config, wait_for_mails, SmtpSink};
 use crate::oath::{enrol, oathtool};
@@ -47,15 +48,28 @@ fn a_code_used_on_one_daemon_is_refused_on_another() {
     let [a, b] = &hosts[..] else { unreachable!() };
     a.user_with_password("alice");
     let (secret, codes) = enrol(a, "alice");
+    // The next step's code on both daemons at once: one login, one refusal.
     let code = oathtool(&secret, 1);
-    assert_ok(&a.ctl_stdin(&pw(), &["verify", "alice", "--code", &code]));
-    let replay = b.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &code]);
-    assert_error(&replay, 1, "denied");
-    assert!(
-        stderr(&replay).contains("already used"),
-        "{}",
-        stderr(&replay)
-    );
+    let outcomes: Vec<i32> = std::thread::scope(|s| {
+        let tries = [a, b].map(|d| {
+            let code = code.clone();
+            s.spawn(move || code_of(&d.ctl_stdin(&pw(), &["verify", "alice", "--code", &code])))
+        });
+        tries.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let mut sorted = outcomes.clone();
+    sorted.sort();
+    assert_eq!(sorted, [0, 1], "{outcomes:?}");
+    // Used on one, it is a replay on either.
+    for d in [a, b] {
+        let replay = d.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &code]);
+        assert_error(&replay, 1, "denied");
+        assert!(
+            stderr(&replay).contains("already used"),
+            "{}",
+            stderr(&replay)
+        );
+    }
 
     // A recovery code: once, on whichever daemon comes first.
     assert_ok(&b.ctl_stdin(&pw(), &["verify", "alice", "--code", &codes[0]]));
