@@ -1,7 +1,8 @@
 //! Several daemons on one PostgreSQL database, as several hosts would run them (each its
 //! own socket and state directory, one shared secret key): accounts, lockout counts, the
-//! TOTP replay step and single-use recovery codes hold across them, a queued message is
-//! delivered once, and an acknowledged change survives the SIGKILL of its daemon.
+//! TOTP replay step, single-use recovery codes and reset tokens hold across them, a
+//! queued message is delivered once, and an acknowledged change survives the SIGKILL of
+//! its daemon.
 
 use std::collections::HashSet;
 
@@ -9,7 +10,7 @@ use mailparse::MailHeaderMap;
 
 use crate::daemon::code as code_of;
 use crate::daemon::*;
-use crate::mail::{free_port, mails, smtp_config, wait_for_mails, SmtpSink};
+use crate::mail::{free_port, mails, parse, smtp_config, token_in, wait_for_mails, SmtpSink};
 use crate::oath::{enrol, oathtool};
 use crate::pg::TestDb;
 use crate::postgres::{fleet, pg_config};
@@ -218,4 +219,34 @@ fn a_message_claimed_by_a_daemon_that_died_is_delivered_by_another() {
         (hosts[1].outbox_len() == 0).then_some(())
     });
     assert_eq!(mails(inbox.path()).len(), 1);
+}
+
+#[test]
+fn a_reset_token_works_once_across_daemons() {
+    let db = TestDb::create();
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let _sink = SmtpSink::start(port, inbox.path());
+    let body = format!("{}\n{}", smtp_config(port, ""), db.store_config());
+    let hosts = fleet(&body, 2);
+    let [a, b] = &hosts[..] else { unreachable!() };
+    assert_ok(&a.ctl(&["add-user", "alice", "--email", "alice@example.org"]));
+    assert_ok(&a.ctl(&["send-reset", "alice"]));
+    let token = token_in(&parse(&wait_for_mails(inbox.path(), 1)[0]).body);
+    const NEW: &str = "Purple-Monkey-Dishwasher-42";
+    let reset = |d: &Daemon, password: &str| {
+        d.ctl_stdin(
+            &format!("{password}\n"),
+            &["--json", "reset-password", "--token", &token],
+        )
+    };
+    assert_ok(&reset(b, NEW));
+    let twice = reset(a, "Another-Fine-Password-7");
+    assert_error(&twice, 1, "denied");
+    assert!(
+        stderr(&twice).contains("already used"),
+        "{}",
+        stderr(&twice)
+    );
+    assert_ok(&a.ctl_stdin(&format!("{NEW}\n"), &["verify", "alice"]));
 }
