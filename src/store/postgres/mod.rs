@@ -22,6 +22,9 @@
 //! a call sends its future there and waits for the answer on a std channel, inside
 //! `tokio::task::block_in_place` when it is made from a worker of a multi-thread runtime
 //! (the daemon's), so the worker's other tasks move to another thread while it waits.
+//! The wait cannot deadlock: the connections' runtime needs none of the daemon's
+//! threads, so every call returns once the database answers (or the pool's timeouts
+//! expire), however many of the daemon's threads are waiting.
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
 //! `'static`) takes two trips: lock and read, then write and commit (`writes`).
 
