@@ -250,3 +250,49 @@ fn a_reset_token_works_once_across_daemons() {
     );
     assert_ok(&a.ctl_stdin(&format!("{NEW}\n"), &["verify", "alice"]));
 }
+
+#[test]
+fn sixty_four_writers_on_two_daemons_finish_and_every_write_is_in_the_database() {
+    use authd::protocol::{AddUser, Change, Request, Response, SetUser};
+    const WRITERS: usize = 64;
+    const EACH: usize = 10;
+    let db = TestDb::create();
+    // Four connections per daemon for 32 writers each: requests wait for the pool.
+    let mut hosts = fleet(&pg_config(&db, ""), 2);
+    std::thread::scope(|s| {
+        for w in 0..WRITERS {
+            let mut client = hosts[w % 2].client();
+            s.spawn(move || {
+                for i in 0..EACH {
+                    let name = format!("w{w:02}-{i:02}");
+                    let add = Request::AddUser(AddUser {
+                        name: name.clone(),
+                        email: None,
+                        phone: None,
+                        sso: None,
+                    });
+                    assert_eq!(client.call(&add).unwrap(), Response::Done);
+                    let edit = Request::SetUser(SetUser {
+                        name,
+                        email: Change::Set(format!("w{w}i{i}@example.org")),
+                        phone: Change::Keep,
+                        sso: Change::Keep,
+                    });
+                    assert_eq!(client.call(&edit).unwrap(), Response::Done);
+                }
+            });
+        }
+    });
+    for d in &mut hosts {
+        d.kill9();
+    }
+    let total = (WRITERS * EACH).to_string();
+    assert_eq!(db.sql("SELECT count(*) FROM accounts"), total);
+    // The counter, changed by every create in its own transaction, lost nothing.
+    assert_eq!(
+        db.sql("SELECT value FROM counters WHERE name = 'accounts'"),
+        total
+    );
+    hosts[1].spawn();
+    assert_eq!(show(&hosts[1], "w63-09")["email"], "w63i9@example.org");
+}
