@@ -158,6 +158,9 @@ pub fn problems(config: &Config) -> Vec<String> {
             ));
         }
     }
+    if let Some(problem) = password_file_problem(config) {
+        found.push(problem);
+    }
     let key = Vault::key_path(&config.state_dir);
     if !key.exists() && config.state_dir.join("db").exists() {
         found.push(format!(
@@ -190,6 +193,24 @@ pub fn problems(config: &Config) -> Vec<String> {
         }
     }
     found
+}
+
+/// The PostgreSQL store's password file, if it is set and cannot be read or is open to
+/// every user.
+fn password_file_problem(config: &Config) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let file = config.store.password_file.as_ref()?;
+    if config.store.backend != StoreBackend::Postgres {
+        return None;
+    }
+    let shown = file.display();
+    match std::fs::File::open(file).and_then(|f| f.metadata()) {
+        Err(e) => Some(format!("store.password_file {shown} cannot be read: {e}")),
+        Ok(meta) if meta.mode() & 0o007 != 0 => Some(format!(
+            "store.password_file {shown} is accessible to every user; run: chmod o= {shown}"
+        )),
+        Ok(_) => None,
+    }
 }
 
 /// The store and its key, once both pass their checks (see `store::integrity`): the

@@ -222,6 +222,21 @@ fn store_settings_are_checked_and_the_password_never_shown() {
     for text in [stdout(&check), stderr(&check), d.log()] {
         assert!(!text.contains(secret), "password shown: {text}");
     }
+    // A password file every user can read is a problem --check-config reports.
+    std::fs::set_permissions(
+        password_file.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let check = Command::new(AUTHD)
+        .args(["--check-config", "--config", d.config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_exit(&check, 78);
+    assert_says(
+        &stdout(&check),
+        &["problem: store.password_file", "accessible to every user"],
+    );
 }
 
 #[test]
