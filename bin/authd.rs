@@ -77,12 +77,7 @@ enum Command {
 
 fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
     let mut config = Config::load(args.config.as_deref())?;
-    if let Some(socket) = &args.socket {
-        config.socket = socket.clone();
-    }
-    if let Some(dir) = &args.state_dir {
-        config.state_dir = dir.clone();
-    }
+    config.override_paths(args.socket.as_deref(), args.state_dir.as_deref());
     config.force_open = args.force_open;
     config.validate()?;
     Ok(config)

@@ -234,10 +234,20 @@ fn make_install_puts_every_file_in_place() {
     ] {
         assert!(dest.path().join(file).is_file(), "{file} not installed");
     }
+    // One source of truth for the paths: the unit passes only --config, and the installed
+    // file sets the system paths (the example keeps them commented).
     let unit = std::fs::read_to_string(dest.path().join("usr/lib/systemd/system/authd.service"));
     assert!(unit
         .unwrap()
-        .contains("ExecStart=/usr/bin/authd --config /etc/authd/authd.toml"));
+        .lines()
+        .any(|l| l == "ExecStart=/usr/bin/authd --config /etc/authd/authd.toml"));
+    let installed = std::fs::read_to_string(dest.path().join("etc/authd/authd.toml")).unwrap();
+    for line in [
+        "state_dir = \"/var/lib/authd\"",
+        "socket = \"/run/authd/authd.sock\"",
+    ] {
+        assert!(installed.lines().any(|l| l == line), "{line} not set");
+    }
     // The installed example config is one the installed daemon accepts (paths of our
     // own, since the check looks at them on disk).
     let check = Command::new(dest.path().join("usr/bin/authd"))
@@ -254,5 +264,71 @@ fn make_install_puts_every_file_in_place() {
         check.status.success(),
         "{}",
         String::from_utf8_lossy(&check.stderr)
+    );
+    // The options replaced what the file set: --check-config says so.
+    let said = String::from_utf8_lossy(&check.stdout);
+    for key in ["state_dir", "socket"] {
+        assert!(
+            said.lines()
+                .any(|l| l.starts_with(&format!("warning: {key} = "))
+                    && l.contains("from the file is replaced by --")),
+            "no warning for {key}: {said}"
+        );
+    }
+}
+
+#[test]
+fn make_install_copies_nothing_when_a_built_file_is_missing() {
+    if !have("make") {
+        return;
+    }
+    // Everything but the PAM module (`cargo build` without libpam0g-dev, say).
+    let build = tempfile::tempdir().unwrap();
+    std::fs::copy(AUTHD, build.path().join("authd")).unwrap();
+    std::fs::copy(AUTHCTL, build.path().join("authctl")).unwrap();
+    std::fs::write(build.path().join("authd-key"), b"helper").unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = Command::new("make")
+        .args(["-s", "install"])
+        .arg(format!("DESTDIR={}", dest.path().display()))
+        .arg(format!("BUILD={}", build.path().display()))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("not built:") && said.contains("libpam_authd.so"),
+        "{said}"
+    );
+    assert!(
+        std::fs::read_dir(dest.path()).unwrap().next().is_none(),
+        "make install copied files before failing"
+    );
+}
+
+#[test]
+fn pam_module_goes_where_libpam_looks_whatever_the_prefix() {
+    if !have("make") || !have("pkg-config") {
+        return;
+    }
+    let pc = Command::new("pkg-config")
+        .args(["--variable=libdir", "pam"])
+        .output()
+        .unwrap();
+    assert!(
+        pc.status.success(),
+        "pkg-config knows no pam (libpam0g-dev)"
+    );
+    let libdir = String::from_utf8(pc.stdout).unwrap();
+    let out = Command::new("make")
+        .args(["-s", "pamdir", "PREFIX=/usr/local"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("{}/security", libdir.trim())
     );
 }
