@@ -100,14 +100,7 @@ fn main() -> ExitCode {
         })
         .into();
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    authd_proto::logging::init();
     let config = match load(&args) {
         Ok(config) => config,
         Err(e) => {

@@ -56,7 +56,9 @@ pub fn enable_totp(
                 name,
                 secret: secret.expose().to_string(),
                 uri,
-                qr: grid.to_terminal(std::io::stdout().is_terminal()),
+                qr: grid.to_terminal(authd_proto::logging::colour_wanted(
+                    std::io::stdout().is_terminal(),
+                )),
                 png: qr_png,
             })
         }
