@@ -9,6 +9,16 @@ use authd_proto::protocol::SecondFactor;
 pub enum CtlError {
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// Nothing answers at the socket; `origin` says where that path came from
+    /// (`--socket`, `AUTHD_SOCKET`, the default and why).
+    #[error("{what} {} ({origin})", .path.display())]
+    NoDaemon {
+        what: &'static str,
+        path: std::path::PathBuf,
+        origin: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -47,6 +57,7 @@ impl CtlError {
     pub fn code_name(&self) -> &'static str {
         match self {
             CtlError::Client(e) => e.code_name(),
+            CtlError::NoDaemon { .. } => "unreachable",
             CtlError::Usage(_) => "usage",
             CtlError::Input(_) => "invalid_input",
             CtlError::Output(e) if e.is_bad_target() => "invalid_input",
