@@ -147,7 +147,7 @@ pub fn for_error(error: &CtlError) -> Exit {
         CtlError::Output(e) if e.is_permission_denied() => Exit::PermissionDenied,
         // Opened, then writing failed (ENOSPC, EIO).
         CtlError::Output(_) => Exit::CantCreate,
-        CtlError::SecondFactorRequired(_) => Exit::Denied,
+        CtlError::SecondFactorRequired(..) => Exit::Denied,
         CtlError::Unexpected(_) | CtlError::Io(_) | CtlError::Local(_) => Exit::Internal,
     }
 }

@@ -171,6 +171,16 @@ fn a_code_given_as_dash_is_asked_for_without_echo() {
         out.contains("alice: verified") && !out.contains(&code),
         "{out}"
     );
+
+    // Nothing typed at the code prompt: the message says so, not which option to pass.
+    let (out, status) = on_tty(
+        &d,
+        "verify alice",
+        &[("Password:", GOOD_PW), ("Verification code:", "")],
+    );
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("no code was entered at the prompt"), "{out}");
+    assert!(!out.contains("--code"), "{out}");
 }
 
 /// `su USER -c 'authctl set-password alice'`: stdin is the terminal, but the new session
