@@ -18,7 +18,7 @@ use clap::Parser;
 /// state in /var/lib/authd; as any other user on $XDG_RUNTIME_DIR/authd/authd.sock with
 /// state in $XDG_STATE_HOME/authd (or ~/.local/state/authd).
 #[derive(Parser)]
-#[command(version, about, long_about)]
+#[command(version)]
 struct Args {
     /// Read settings from this authd.toml.
     #[arg(long, value_name = "FILE")]

@@ -332,3 +332,34 @@ fn pam_module_goes_where_libpam_looks_whatever_the_prefix() {
         format!("{}/security", libdir.trim())
     );
 }
+
+/// `-h` and `--help` open with the same headline (the doc comment's first sentence; the
+/// long form keeps its full stop), for every command of authctl and for authd.
+#[test]
+fn short_and_long_help_share_their_headline() {
+    let headline = |bin: &str, args: &[&str], flag: &str| {
+        let out = Command::new(bin).args(args).arg(flag).output().unwrap();
+        assert!(out.status.success(), "{bin} {args:?} {flag}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('.')
+            .to_string()
+    };
+    let mut commands: Vec<Vec<&str>> = vec![vec![]];
+    let cli = authd::ctl::Cli::command();
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in &names {
+        commands.push(vec![name.as_str()]);
+    }
+    for args in &commands {
+        let short = headline(AUTHCTL, args, "-h");
+        assert!(!short.is_empty());
+        assert_eq!(short, headline(AUTHCTL, args, "--help"), "authctl {args:?}");
+    }
+    assert_eq!(headline(AUTHD, &[], "-h"), headline(AUTHD, &[], "--help"));
+}
