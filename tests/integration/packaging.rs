@@ -47,14 +47,18 @@ fn committed_completions_match_the_cli() {
 /// One generated page per authctl command (`authctl-add-user.1`, ...), from the same
 /// clap definitions as `--help`; authctl(1) is the hand-written overview.
 fn command_pages() -> Vec<(PathBuf, Vec<u8>)> {
-    let cli = authd::ctl::Cli::command();
+    // Built, so each command carries the global options (--socket, --json, ...) and its
+    // bin name `authctl COMMAND`, which the SYNOPSIS shows; the page is `authctl-COMMAND`.
+    let mut cli = authd::ctl::Cli::command();
+    cli.build();
     cli.get_subcommands()
         .filter(|sub| sub.get_name() != "help")
         .map(|sub| {
             let name = format!("authctl-{}", sub.get_name());
             // clap takes names as &'static str; a test may leak a few.
             let static_name: &'static str = Box::leak(name.clone().into_boxed_str());
-            let page = sub.clone().name(static_name).display_name(static_name);
+            let invoked = format!("authctl {}", sub.get_name());
+            let page = sub.clone().display_name(static_name).bin_name(invoked);
             let mut out = Vec::new();
             clap_mangen::Man::new(page)
                 .section("1")
@@ -70,6 +74,25 @@ fn command_pages() -> Vec<(PathBuf, Vec<u8>)> {
 #[test]
 fn committed_command_man_pages_match_the_cli() {
     for (path, fresh) in command_pages() {
+        // The SYNOPSIS names the command as typed, with the global options.
+        let text = String::from_utf8_lossy(&fresh);
+        let synopsis = text
+            .split(".SH SYNOPSIS\n")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_else(|| panic!("{}: no SYNOPSIS", path.display()));
+        let command = path.file_stem().unwrap().to_str().unwrap();
+        let command = command
+            .strip_prefix("authctl-")
+            .unwrap()
+            .replace('-', "\\-");
+        assert!(
+            synopsis.starts_with(&format!("\\fBauthctl {command}\\fR"))
+                && synopsis.contains("\\-\\-socket")
+                && synopsis.contains("\\-\\-json"),
+            "{}: {synopsis}",
+            path.display()
+        );
         if std::env::var_os("AUTHD_REGENERATE").is_some() {
             std::fs::write(&path, &fresh).unwrap();
         }
