@@ -13,10 +13,11 @@ cd "$(dirname "$0")/.."
 # codes; zbarimg (zbar-tools) reads QR codes; libpam0g-dev + pamtester: the PAM module
 # through the real PAM stack; groff renders the man pages; make: the install test;
 # chromium + chromium-driver: authd-web's browser tests (headless, over WebDriver);
+# python3-prometheus-client: parses `authctl metrics` as Prometheus does;
 # libssl-dev (webauthn-rs), libudev-dev + libclang-dev + pkg-config
 # (webauthn-authenticator-rs's USB support): to build authd-key, the security-key helper.
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
-libpam0g-dev pamtester make groff chromium chromium-driver \
+libpam0g-dev pamtester make groff chromium chromium-driver python3-prometheus-client \
 libssl-dev libudev-dev libclang-dev pkg-config"
 
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \

@@ -250,8 +250,13 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: u32,
     },
-    /// Show the daemon's version, uptime and counts (anyone).
+    /// Show the daemon's version, uptime and counts (anyone; with --json, admins also
+    /// get the metrics' samples).
     Status,
+    /// Print the daemon's metrics in Prometheus text format, for node_exporter's textfile
+    /// collector: logins by method and result, lockouts, the outbox by channel, request
+    /// latency, connections, the hashing queue (admin).
+    Metrics,
     /// List an account's portal sessions (authd-web sign-ins): id, created, last used,
     /// expires, origin (admin, or the user themself).
     Sessions {

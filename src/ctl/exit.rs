@@ -101,8 +101,8 @@ impl Exit {
                 "sent, so it may or may not have taken effect (check before running it again)",
             ],
             Exit::CantCreate => &[
-                "cannot write the output FILE (backup, QR code): disk full or an I/O error; no",
-                "partial file is left",
+                "cannot write the output file (a backup, a QR code): disk full or an I/O error;",
+                "no partial file is left",
             ],
             Exit::TryLater => &["locked or rate limited (the message says until when)"],
             Exit::PermissionDenied => {
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn the_documented_numbers() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, [0, 1, 2, 65, 67, 69, 70, 75, 77, 78]);
+        assert_eq!(codes, [0, 1, 2, 65, 67, 69, 70, 73, 75, 77, 78]);
     }
 
     #[test]

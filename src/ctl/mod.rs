@@ -15,6 +15,7 @@ pub mod exit;
 mod factors;
 mod keys;
 mod lists;
+mod metrics;
 mod output;
 mod secrets;
 mod session;
@@ -144,7 +145,8 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::RecoveryCodes { user, code, .. } => factors::recovery_codes(s, user.name, code),
         Command::Unlock { user } => accounts::unlock(s, user.name),
         Command::Log { user, limit } => lists::log(s, user.name, limit),
-        Command::Status => accounts::status(s),
+        Command::Status => accounts::status(s, cli.json),
+        Command::Metrics => metrics::metrics(s),
         Command::Sessions { user } => lists::sessions(s, user.name),
         Command::Logout { user, id } => lists::logout(s, user.name, id),
         Command::AddKey {

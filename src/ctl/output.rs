@@ -24,7 +24,10 @@ pub enum Outcome {
     /// for standard error.
     Streamed(String),
     Verified(String),
-    Status(StatusInfo),
+    /// With the metrics' exposition text for `--json`, when the caller may see it.
+    Status(StatusInfo, Option<String>),
+    /// `metrics`: the exposition text.
+    Metrics(String),
     /// `show`: the account and its security keys.
     Account(AccountInfo, Vec<KeyInfo>),
     Users(Vec<String>),
@@ -240,16 +243,23 @@ impl Outcome {
                 json!({ "ok": true, "message": message })
             }
             Outcome::Verified(name) => json!({ "ok": true, "verified": true, "name": name }),
-            Outcome::Status(s) => json!({
-                "server_version": s.server_version,
-                "protocol": s.protocol,
-                "uptime_secs": s.uptime_secs,
-                "accounts": s.accounts,
-                "schema_version": s.schema_version,
-                "outbox_queued": s.outbox_queued,
-                "outbox_failed": s.outbox_failed,
-                "hash_workers": s.hash_workers,
-            }),
+            Outcome::Status(s, metrics) => {
+                let mut status = json!({
+                    "server_version": s.server_version,
+                    "protocol": s.protocol,
+                    "uptime_secs": s.uptime_secs,
+                    "accounts": s.accounts,
+                    "schema_version": s.schema_version,
+                    "outbox_queued": s.outbox_queued,
+                    "outbox_failed": s.outbox_failed,
+                    "hash_workers": s.hash_workers,
+                });
+                if let Some(text) = metrics {
+                    status["metrics"] = json!(super::metrics::samples(text));
+                }
+                status
+            }
+            Outcome::Metrics(text) => json!({ "metrics": super::metrics::samples(text) }),
             Outcome::Account(a, keys) => account_json(a, keys),
             Outcome::Users(names) => json!({ "users": names }),
             Outcome::Log(name, events) => json!({
@@ -289,7 +299,8 @@ impl Outcome {
         match self {
             Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
             Outcome::Verified(name) => format!("{}: verified", escaped(name)),
-            Outcome::Status(s) => format!(
+            Outcome::Metrics(text) => text.trim_end().to_string(),
+            Outcome::Status(s, _) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\
                  outbox:   {} queued, {} failed",
                 escaped(&s.server_version),

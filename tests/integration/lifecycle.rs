@@ -476,7 +476,7 @@ fn check_config_prints_toml_that_reads_back_the_same() {
         stdout(&out)
     };
     let printed = check(None);
-    let mut python = Command::new("python3")
+    let mut python = Command::new("/usr/bin/python3")
         .args([
             "-c",
             "import sys, tomllib; d = tomllib.load(sys.stdin.buffer); \

@@ -31,6 +31,7 @@ mod log_flood;
 mod mail;
 #[path = "../support/mailbox.rs"]
 mod mailbox;
+mod metrics;
 #[path = "../support/oath.rs"]
 mod oath;
 mod old_store;
