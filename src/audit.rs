@@ -128,6 +128,7 @@ impl Event {
 
     /// Send the event to the log (target `audit`). Called once the change is durable.
     pub fn log(&self, account: &str) {
+        crate::metrics::record_event(self);
         tracing::info!(
             target: "audit",
             account,

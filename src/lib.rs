@@ -28,6 +28,8 @@
 //! - [`restore`]: `authd restore`, a backup into a new state directory (offline).
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).
+//! - [`metrics`]: counters and gauges, in Prometheus text format (`authctl metrics`).
+//! - [`words`]: counted nouns and borrowed sentences in messages.
 
 pub use authd_proto::{client, codec, escape, protocol, time};
 
@@ -43,6 +45,7 @@ pub mod error;
 pub mod exit;
 pub mod lockout;
 pub mod log_limit;
+pub mod metrics;
 pub mod outbox;
 pub mod password;
 pub mod portal;
@@ -57,3 +60,4 @@ pub mod sms;
 pub mod store;
 pub mod totp;
 pub mod vault;
+pub mod words;

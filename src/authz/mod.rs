@@ -92,6 +92,7 @@ pub enum Access {
 pub fn required(request: &Request) -> Access {
     match request {
         Request::Hello(_) | Request::Status | Request::ResetPassword(_) => Access::Anyone,
+        Request::Metrics => Access::Admin,
         Request::ShowUser(_)
         | Request::ChangePassword(_)
         | Request::Verify(_)

@@ -7,14 +7,14 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::{bad, ConfigError};
 
 /// The largest `store.pool_size`.
 pub const MAX_POOL_SIZE: usize = 256;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreBackend {
     #[default]
@@ -22,11 +22,13 @@ pub enum StoreBackend {
     Postgres,
 }
 
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     pub backend: StoreBackend,
-    /// libpq-style URL: `postgresql://user@host:port/dbname?options`.
+    /// libpq-style URL: `postgresql://user@host:port/dbname?options`; printed with any
+    /// password in it redacted.
+    #[serde(serialize_with = "redacted")]
     pub url: Option<String>,
     /// A file holding the database password (first line); overrides one in `url`.
     pub password_file: Option<PathBuf>,
@@ -53,6 +55,14 @@ impl std::fmt::Debug for StoreConfig {
             .field("password_file", &self.password_file)
             .field("pool_size", &self.pool_size)
             .finish()
+    }
+}
+
+/// The URL as `--check-config` prints it: without its password.
+fn redacted<S: Serializer>(url: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => s.serialize_some(&redact_url(url)),
+        None => s.serialize_none(),
     }
 }
 
@@ -149,6 +159,9 @@ mod tests {
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        let printed = toml::to_string(&config).unwrap();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("u:<redacted>@h/d"), "{printed}");
     }
 
     #[test]

@@ -102,8 +102,8 @@ pub fn send_reset(
         proof,
     }))? {
         Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
-            "a mail with a password-reset link is on its way to {name}'s email address \
-             (it may take a few minutes); the link expires at {}",
+            "a password-reset mail is on its way to {name}'s email address (it may take a \
+             few minutes); it works once and expires at {}",
             authd_proto::time::format(expires)
         ))),
         other => Err(unexpected(other)),
@@ -128,9 +128,16 @@ pub fn unlock(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
     s.done(Request::Unlock(Unlock { name }), message)
 }
 
-pub fn status(s: &mut Session) -> Result<Outcome, CtlError> {
-    match s.call(Request::Status)? {
-        Response::Status(info) => Ok(Outcome::Status(info)),
-        other => Err(unexpected(other)),
-    }
+/// `status`; with `json`, the metrics' samples too when the caller may see them.
+pub fn status(s: &mut Session, json: bool) -> Result<Outcome, CtlError> {
+    let info = match s.call(Request::Status)? {
+        Response::Status(info) => info,
+        other => return Err(unexpected(other)),
+    };
+    let metrics = if json {
+        super::metrics::for_status(s)?
+    } else {
+        None
+    };
+    Ok(Outcome::Status(info, metrics))
 }

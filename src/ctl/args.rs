@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `confirm-totp USER -`, `--token -`) to have it read the same way, not on the command
 /// line.
 #[derive(Debug, Parser)]
-#[command(name = "authctl", version, about, long_about, after_help = super::exit::help_table())]
+#[command(name = "authctl", version, after_help = super::exit::help_table())]
 pub struct Cli {
     /// authd's socket [default: your own daemon's socket if it exists, else /run/authd/authd.sock]
     #[arg(long, global = true, env = "AUTHD_SOCKET", value_name = "PATH")]
@@ -250,8 +250,13 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: u32,
     },
-    /// Show the daemon's version, uptime and counts (anyone).
+    /// Show the daemon's version, uptime and counts (anyone; with --json, admins also
+    /// get the metrics' samples).
     Status,
+    /// Print the daemon's metrics in Prometheus text format, for node_exporter's textfile
+    /// collector: logins by method and result, lockouts, the outbox by channel, request
+    /// latency, connections, the hashing queue (admin).
+    Metrics,
     /// List an account's portal sessions (authd-web sign-ins): id, created, last used,
     /// expires, origin (admin, or the user themself).
     Sessions {

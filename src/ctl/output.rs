@@ -24,7 +24,10 @@ pub enum Outcome {
     /// for standard error.
     Streamed(String),
     Verified(String),
-    Status(StatusInfo),
+    /// With the metrics' exposition text for `--json`, when the caller may see it.
+    Status(StatusInfo, Option<String>),
+    /// `metrics`: the exposition text.
+    Metrics(String),
     /// `show`: the account and its security keys.
     Account(AccountInfo, Vec<KeyInfo>),
     Users(Vec<String>),
@@ -116,20 +119,50 @@ fn outbox_text(m: &OutboxEntry) -> String {
         format!("queued, next try {}", time::format(m.next_attempt))
     };
     let mut line = format!(
-        "{:>6}  {}  {} {} -> {}  \"{}\"  {} attempts, {}",
+        "{:>6}  {}  {} {} -> {}  \"{}\"  {}, {}",
         m.id,
         time::format(m.created),
         escaped(&m.channel),
         escaped(&m.account),
         escaped(&m.to),
         escaped(&m.subject),
-        m.attempts,
+        crate::words::count(m.attempts, "attempt", "attempts"),
         state
     );
     if let Some(e) = &m.last_error {
         line.push_str(&format!("\n        last error: {}", escaped(e)));
     }
     line
+}
+
+/// `log`: one line per event, columns as wide as their widest entry (an action such as
+/// `recovery-codes-regenerated` or the outcome `permission-denied` keeps the rest aligned).
+fn log_text(events: &[AuditEntry]) -> String {
+    let rows: Vec<[String; 4]> = events
+        .iter()
+        .map(|e| {
+            [
+                escaped(&e.action).into_owned(),
+                escaped(&e.outcome).into_owned(),
+                escaped(&e.actor).into_owned(),
+                escaped(&e.detail).into_owned(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (action, outcome, actor) = (width(0), width(1), width(2));
+    events
+        .iter()
+        .zip(&rows)
+        .map(|(e, [a, o, who, detail])| {
+            let line = format!(
+                "{}  {a:<action$}  {o:<outcome$}  {who:<actor$}  {detail}",
+                time::format(e.at)
+            );
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \
@@ -210,16 +243,23 @@ impl Outcome {
                 json!({ "ok": true, "message": message })
             }
             Outcome::Verified(name) => json!({ "ok": true, "verified": true, "name": name }),
-            Outcome::Status(s) => json!({
-                "server_version": s.server_version,
-                "protocol": s.protocol,
-                "uptime_secs": s.uptime_secs,
-                "accounts": s.accounts,
-                "schema_version": s.schema_version,
-                "outbox_queued": s.outbox_queued,
-                "outbox_failed": s.outbox_failed,
-                "hash_workers": s.hash_workers,
-            }),
+            Outcome::Status(s, metrics) => {
+                let mut status = json!({
+                    "server_version": s.server_version,
+                    "protocol": s.protocol,
+                    "uptime_secs": s.uptime_secs,
+                    "accounts": s.accounts,
+                    "schema_version": s.schema_version,
+                    "outbox_queued": s.outbox_queued,
+                    "outbox_failed": s.outbox_failed,
+                    "hash_workers": s.hash_workers,
+                });
+                if let Some(text) = metrics {
+                    status["metrics"] = json!(super::metrics::samples(text));
+                }
+                status
+            }
+            Outcome::Metrics(text) => json!({ "metrics": super::metrics::samples(text) }),
             Outcome::Account(a, keys) => account_json(a, keys),
             Outcome::Users(names) => json!({ "users": names }),
             Outcome::Log(name, events) => json!({
@@ -259,7 +299,8 @@ impl Outcome {
         match self {
             Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
             Outcome::Verified(name) => format!("{}: verified", escaped(name)),
-            Outcome::Status(s) => format!(
+            Outcome::Metrics(text) => text.trim_end().to_string(),
+            Outcome::Status(s, _) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\
                  outbox:   {} queued, {} failed",
                 escaped(&s.server_version),
@@ -276,21 +317,7 @@ impl Outcome {
                 .map(|n| escaped(n))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            Outcome::Log(_, events) => events
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}  {:<17} {:<7} {}{}{}",
-                        time::format(e.at),
-                        escaped(&e.action),
-                        escaped(&e.outcome),
-                        escaped(&e.actor),
-                        if e.detail.is_empty() { "" } else { "  " },
-                        escaped(&e.detail)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Outcome::Log(_, events) => log_text(events),
             Outcome::TotpEnrolment {
                 name,
                 secret,

@@ -20,6 +20,7 @@ mod disk_full;
 mod email_rules;
 mod fairness;
 mod integrity;
+mod journal_logs;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
 mod keys;
 mod keys_portal;
@@ -30,6 +31,7 @@ mod log_flood;
 mod mail;
 #[path = "../support/mailbox.rs"]
 mod mailbox;
+mod metrics;
 #[path = "../support/oath.rs"]
 mod oath;
 mod old_store;

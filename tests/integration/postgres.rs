@@ -218,7 +218,10 @@ fn store_settings_are_checked_and_the_password_never_shown() {
         .args(["--check-config", "--config", d.config.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_says(&stdout(&check), &["backend: Postgres", "root:<redacted>@"]);
+    assert_says(
+        &stdout(&check),
+        &["[store]\nbackend = \"postgres\"", "root:<redacted>@"],
+    );
     for text in [stdout(&check), stderr(&check), d.log()] {
         assert!(!text.contains(secret), "password shown: {text}");
     }

@@ -73,11 +73,12 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalKey { .. } => "PortalKey",
         Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
         Request::PortalProveKey { .. } => "PortalProveKey",
+        Request::Metrics => "Metrics",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 43;
+const VARIANTS: usize = 44;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -266,6 +267,7 @@ fn requests() -> Vec<Request> {
                 assertion: s("{}"),
             },
         }),
+        Request::Metrics,
     ]
 }
 
@@ -348,6 +350,7 @@ const GOLDEN: &[(&str, &str)] = &[
         "0000001029027365027077010473736864010168",
     ),
     ("PortalProveKey", "0000000a2a027365026368027b7d"),
+    ("Metrics", "000000012b"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

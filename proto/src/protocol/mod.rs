@@ -205,6 +205,11 @@ pub enum Response {
     Keys {
         keys: Vec<KeyInfo>,
     },
+    // Appended: metrics.
+    /// The Prometheus text exposition (format 0.0.4) of the daemon's metrics.
+    Metrics {
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -162,6 +162,9 @@ pub enum Request {
     PortalProveKeyStart(PortalProveKeyStart),
     /// Portal only: the key's answer of a proof by key. -> `Done`.
     PortalProveKey(PortalProveKey),
+    // Appended: metrics.
+    /// Counters and gauges in Prometheus text format (admin). -> `Metrics`.
+    Metrics,
 }
 
 impl Request {
@@ -177,7 +180,8 @@ impl Request {
             | Request::PortalProve(_)
             | Request::PortalAct(_)
             | Request::PortalProveKeyStart(_)
-            | Request::PortalProveKey(_) => None,
+            | Request::PortalProveKey(_)
+            | Request::Metrics => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
