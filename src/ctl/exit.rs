@@ -166,6 +166,7 @@ pub fn for_wire(code: ErrorCode) -> Exit {
         ErrorCode::BadRequest => Exit::Usage,
         ErrorCode::InvalidInput
         | ErrorCode::SmsUnavailable
+        | ErrorCode::HotpUnsupported
         | ErrorCode::WeakPassword
         | ErrorCode::Exists
         | ErrorCode::SsoAccount

@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 pub use backend::{Backend, Counts, Decided};
+pub use outbox::OutboxChange;
 pub use log::{config as sled_config, snapshot_closed};
 use records::AuditEntry;
 use records::{audit_key, decode_account, decode_audit, decode_token};

@@ -73,11 +73,14 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalKey { .. } => "PortalKey",
         Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
         Request::PortalProveKey { .. } => "PortalProveKey",
+        Request::ImportGoogleAuthenticator { .. } => "ImportGoogleAuthenticator",
+        Request::OutboxRetry { .. } => "OutboxRetry",
+        Request::OutboxPurge { .. } => "OutboxPurge",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 43;
+const VARIANTS: usize = 46;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -266,6 +269,17 @@ fn requests() -> Vec<Request> {
                 assertion: s("{}"),
             },
         }),
+        Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator {
+            name: "al".into(),
+            file: s("GA"),
+            replace: true,
+        }),
+        Request::OutboxRetry(OutboxRetry {
+            target: OutboxTarget::Id(7),
+        }),
+        Request::OutboxPurge(OutboxPurge {
+            target: OutboxTarget::Failed,
+        }),
     ]
 }
 
@@ -348,6 +362,9 @@ const GOLDEN: &[(&str, &str)] = &[
         "0000001029027365027077010473736864010168",
     ),
     ("PortalProveKey", "0000000a2a027365026368027b7d"),
+    ("ImportGoogleAuthenticator", "000000082b02616c02474101"),
+    ("OutboxRetry", "000000032c0007"),
+    ("OutboxPurge", "000000022d01"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

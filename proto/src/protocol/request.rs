@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
+use super::maintenance::{ImportGoogleAuthenticator, OutboxPurge, OutboxRetry};
 use super::portal::{
     ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
     PortalProveKeyStart, PortalSendCode, PortalSignIn,
@@ -162,6 +163,14 @@ pub enum Request {
     PortalProveKeyStart(PortalProveKeyStart),
     /// Portal only: the key's answer of a proof by key. -> `Done`.
     PortalProveKey(PortalProveKey),
+    // Appended: admin maintenance (`maintenance`).
+    /// Enrol the authenticator app from a pam_google_authenticator file (admin).
+    /// -> `TotpImported`.
+    ImportGoogleAuthenticator(ImportGoogleAuthenticator),
+    /// Queue outbox messages again (admin). -> `OutboxChanged`.
+    OutboxRetry(OutboxRetry),
+    /// Remove outbox messages (admin). -> `OutboxChanged`.
+    OutboxPurge(OutboxPurge),
 }
 
 impl Request {
@@ -177,7 +186,9 @@ impl Request {
             | Request::PortalProve(_)
             | Request::PortalAct(_)
             | Request::PortalProveKeyStart(_)
-            | Request::PortalProveKey(_) => None,
+            | Request::PortalProveKey(_)
+            | Request::OutboxRetry(_)
+            | Request::OutboxPurge(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
@@ -210,7 +221,10 @@ impl Request {
             | Request::KeyLoginStart(KeyLoginStart { name, .. })
             | Request::KeyLoginFinish(KeyLoginFinish { name, .. })
             | Request::PortalKeyStart(KeyLoginStart { name, .. })
-            | Request::PortalKey(KeyLoginFinish { name, .. }) => Some(name),
+            | Request::PortalKey(KeyLoginFinish { name, .. })
+            | Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator { name, .. }) => {
+                Some(name)
+            }
         }
     }
 }
