@@ -418,4 +418,29 @@ mod tests {
             .unwrap()
             .is_empty());
     }
+
+    #[test]
+    fn an_admin_change_is_decided_on_the_message_and_a_purged_one_stays_purged() {
+        let (_dir, store) = open();
+        queue_one(&store, mail(), 10);
+        let item = store.outbox_due(ChannelKind::Mail, 10, 1).unwrap()[0].clone();
+        let event = Event::new(Action::OutboxPurged, Outcome::Ok, "test", String::new());
+        // Left as it is: nothing staged.
+        assert!(store.outbox_change(item.id, 11, &mut |_| Ok(None)).unwrap());
+        assert_eq!(store.outbox_counts().unwrap(), (1, 0));
+        let purge = &mut |_: &OutboxItem| Ok(Some((None, event.clone())));
+        assert!(store.outbox_change(item.id, 11, purge).unwrap());
+        store.flush_offline().unwrap();
+        assert!(!store.outbox_change(item.id, 12, purge).unwrap());
+        // A courier that had the message in hand settles afterwards: it stays removed.
+        let mut tried = item.clone();
+        tried.attempts = 1;
+        store
+            .outbox_settle(item.id, Some(&tried), "a", None, 13)
+            .unwrap();
+        store.flush_offline().unwrap();
+        assert_eq!(store.outbox_counts().unwrap(), (0, 0));
+        assert!(store.outbox(None, 10).unwrap().0.is_empty());
+        assert!(store.outbox_due(ChannelKind::Mail, 100, 10).unwrap().is_empty());
+    }
 }
