@@ -178,10 +178,7 @@ mod tests {
     #[test]
     fn a_totp_file_gives_its_secret_codes_and_the_options_authd_overrides() {
         let file = parse(TOTP_FILE).unwrap();
-        assert_eq!(
-            totp::base32(&file.secret),
-            "GSDPYSGM7GP2ZWYFFESHUYASCU"
-        );
+        assert_eq!(totp::base32(&file.secret), "GSDPYSGM7GP2ZWYFFESHUYASCU");
         let codes: Vec<&str> = file.scratch_codes.iter().map(|c| c.as_str()).collect();
         assert_eq!(codes, ["66570032", "97790318", "52012835"]);
         assert_eq!(file.ignored, ["RATE_LIMIT", "WINDOW_SIZE"]);

@@ -12,8 +12,8 @@ use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
 use authd_proto::protocol::{
-    ImportGoogleAuthenticator, OutboxPurge, OutboxRetry, OutboxTarget, Request, Response,
-    Secret, MAX_GOOGLE_AUTHENTICATOR_FILE,
+    ImportGoogleAuthenticator, OutboxPurge, OutboxRetry, OutboxTarget, Request, Response, Secret,
+    MAX_GOOGLE_AUTHENTICATOR_FILE,
 };
 
 /// The file's content, at most `MAX_GOOGLE_AUTHENTICATOR_FILE` bytes of UTF-8. Every

@@ -441,6 +441,9 @@ mod tests {
         store.flush_offline().unwrap();
         assert_eq!(store.outbox_counts().unwrap(), (0, 0));
         assert!(store.outbox(None, 10).unwrap().0.is_empty());
-        assert!(store.outbox_due(ChannelKind::Mail, 100, 10).unwrap().is_empty());
+        assert!(store
+            .outbox_due(ChannelKind::Mail, 100, 10)
+            .unwrap()
+            .is_empty());
     }
 }

@@ -11,8 +11,7 @@ use crate::oath::oathtool;
 
 #[track_caller]
 fn have_google_authenticator() -> bool {
-    have("oathtool")
-        && crate::peers::program("google-authenticator", "libpam-google-authenticator")
+    have("oathtool") && crate::peers::program("google-authenticator", "libpam-google-authenticator")
 }
 
 /// Run `google-authenticator` without questions (`-f -C -q -Q NONE`) with `args`, writing
@@ -26,7 +25,11 @@ fn google_authenticator(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "google-authenticator: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "google-authenticator: {}",
+        stderr(&out)
+    );
     file
 }
 
@@ -104,7 +107,10 @@ fn the_phone_and_the_scratch_codes_keep_working_after_the_import() {
     let log = d.log();
     assert!(log.contains("totp-imported"), "{log}");
     for secret_part in std::iter::once(&secret).chain(&scratch) {
-        assert!(!log.contains(secret_part.as_str()), "the log shows a secret");
+        assert!(
+            !log.contains(secret_part.as_str()),
+            "the log shows a secret"
+        );
     }
 }
 
@@ -122,7 +128,11 @@ fn an_app_that_is_on_is_replaced_only_with_replace_and_recovery_codes_add_up() {
 
     let refused = import(&d, "hal", &file, &[]);
     assert_error(&refused, 65, "exists");
-    assert!(stderr(&refused).contains("--replace"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--replace"),
+        "{}",
+        stderr(&refused)
+    );
 
     let out = import(&d, "hal", &file, &["--replace"]);
     assert_ok(&out);
@@ -182,7 +192,10 @@ fn bad_files_and_callers_get_their_own_exit_codes() {
     assert_error(&out, 65, "invalid_input");
     let message = json(&out)["error"]["message"].as_str().unwrap().to_string();
     assert!(message.contains("line 3"), "{message}");
-    assert!(!message.contains("GSDP"), "the secret in a message: {message}");
+    assert!(
+        !message.contains("GSDP"),
+        "the secret in a message: {message}"
+    );
     let not_base32 = write("not-base32", "hello world\n");
     assert_error(&import(&d, "jo", &not_base32, &[]), 65, "invalid_input");
     let big = write("big", &"A".repeat(5000));
@@ -198,7 +211,10 @@ fn bad_files_and_callers_get_their_own_exit_codes() {
     assert!(stderr(&out).contains("period"), "{}", stderr(&out));
     assert_eq!(show(&d, "jo")["totp"], "off");
 
-    let good = write("good", "GSDPYSGM7GP2ZWYFFESHUYASCU\n\" TOTP_AUTH\n12345678\n");
+    let good = write(
+        "good",
+        "GSDPYSGM7GP2ZWYFFESHUYASCU\n\" TOTP_AUTH\n12345678\n",
+    );
     assert_error(&import(&d, "nobody-here", &good, &[]), 67, "no_such_user");
     assert_ok(&d.ctl(&["add-user", "sso-user", "--sso", "idp"]));
     assert_error(&import(&d, "sso-user", &good, &[]), 65, "sso_account");

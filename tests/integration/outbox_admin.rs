@@ -76,7 +76,10 @@ fn a_given_up_mail_is_delivered_after_a_retry_and_a_purged_one_is_gone() {
     });
     let retried = d.events("finn", "outbox-retried");
     assert_eq!(retried.len(), 1, "{retried:?}");
-    assert!(retried[0]["detail"].as_str().unwrap().contains("queued again"));
+    assert!(retried[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("queued again"));
     // Nothing failed is left to retry.
     assert_eq!(change(&d, &["retry", "--failed"]), (0, 0));
 
@@ -116,7 +119,11 @@ fn usage_and_callers_are_checked() {
     assert_exit(&d.ctl(&["outbox", "retry"]), 2);
     assert_exit(&d.ctl(&["outbox", "purge", "3", "--failed"]), 2);
     assert_exit(&d.ctl(&["outbox", "purge", "not-a-number"]), 2);
-    assert_error(&d.ctl(&["--json", "outbox", "retry", "42"]), 65, "invalid_input");
+    assert_error(
+        &d.ctl(&["--json", "outbox", "retry", "42"]),
+        65,
+        "invalid_input",
+    );
     assert_eq!(change(&d, &["purge", "--failed"]), (0, 0));
     // The listing is still `authctl outbox`.
     assert_eq!(stdout(&d.ctl(&["outbox"])).trim(), "the outbox is empty");
@@ -124,7 +131,10 @@ fn usage_and_callers_are_checked() {
     if !crate::authz::can_switch_uid() {
         return;
     }
-    for args in [["outbox", "retry", "--failed"], ["outbox", "purge", "--failed"]] {
+    for args in [
+        ["outbox", "retry", "--failed"],
+        ["outbox", "purge", "--failed"],
+    ] {
         let mut all = vec!["--json"];
         all.extend_from_slice(&args);
         assert_error(
@@ -192,7 +202,9 @@ fn an_sms_code_past_its_validity_is_dropped_not_retried() {
 
     // Still valid: retried, and sent.
     assert_eq!(change(&d, &["retry", &id]), (1, 0));
-    wait_until("the retried code to be sent", || (gw.sent() == 1).then_some(()));
+    wait_until("the retried code to be sent", || {
+        (gw.sent() == 1).then_some(())
+    });
     wait_until("the code recorded as delivered", || {
         (d.outbox_len() == 0).then_some(())
     });
