@@ -3,20 +3,11 @@
 //! messages are gone; an SMS login code past its validity is dropped, never sent; only
 //! admins may do either.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
 use crate::daemon::*;
 use crate::mail::{aiosmtpd_available, free_port, smtp_config, wait_for_mails, SmtpSink};
-
-const PHONE: &str = "+4930901820";
-
-fn outbox(d: &Daemon) -> Vec<Value> {
-    let out = d.ctl(&["--json", "outbox"]);
-    assert_ok(&out);
-    json(&out)["messages"].as_array().unwrap().clone()
-}
+use crate::outbox::{outbox, status_counts, Gateway, PHONE};
 
 /// `account`'s message once it has failed.
 fn failed(d: &Daemon, account: &str) -> Value {
@@ -25,14 +16,6 @@ fn failed(d: &Daemon, account: &str) -> Value {
             .into_iter()
             .find(|m| m["account"] == account && m["state"] == "failed")
     })
-}
-
-fn status_counts(d: &Daemon) -> (u64, u64) {
-    let s = json(&d.ctl(&["--json", "status"]));
-    (
-        s["outbox_queued"].as_u64().unwrap(),
-        s["outbox_failed"].as_u64().unwrap(),
-    )
 }
 
 /// `authctl --json outbox ARGS...`, which must succeed: its `count` and `dropped`.
@@ -145,75 +128,29 @@ fn usage_and_callers_are_checked() {
     }
 }
 
-/// An SMS gateway (transport `command`) that refuses every message with exit 67, a
-/// status documented as permanent (the number does not exist), while `refuse` exists,
-/// and otherwise appends it to `received` behind a `TO NUMBER` line.
-struct Gateway {
-    dir: tempfile::TempDir,
-    config: String,
-}
-
-impl Gateway {
-    fn new(code_ttl: &str) -> Gateway {
-        let dir = tempfile::tempdir().unwrap();
-        let p = |name: &str| dir.path().join(name).display().to_string();
-        let script = dir.path().join("gateway.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nif [ -e '{refuse}' ]; then echo 'no such number' >&2; exit 67; fi\n\
-                 echo \"TO $1\" >> '{received}'; cat >> '{received}'\n",
-                refuse = p("refuse"),
-                received = p("received"),
-            ),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("refuse"), "").unwrap();
-        let config = format!(
-            "[sms]\ntransport = \"command\"\ncommand = [\"/bin/sh\", \"{}\"]\n\
-             min_interval = \"0s\"\ncode_ttl = \"{code_ttl}\"\n",
-            script.display()
-        );
-        Gateway { dir, config }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// How many messages the gateway took.
-    fn sent(&self) -> usize {
-        std::fs::read_to_string(self.path("received"))
-            .unwrap_or_default()
-            .matches(&format!("TO {PHONE}"))
-            .count()
-    }
-}
-
 #[test]
 fn an_sms_code_past_its_validity_is_dropped_not_retried() {
-    let gw = Gateway::new("3s");
-    let d = Daemon::start_with(&gw.config);
+    // The gateway refuses with 67 (documented as permanent: the number does not
+    // exist) while `exit_with` holds it, so each code fails at once.
+    let gw = Gateway::new();
+    gw.set("exit_with", "67");
+    let d = Daemon::start_with(&format!("{}code_ttl = \"3s\"\n", gw.config));
     d.user_with_password("sam");
     assert_ok(&d.ctl(&["enable-sms", "sam", "--phone", PHONE]));
-    let message = failed(&d, "sam");
-    let id = message["id"].as_u64().unwrap().to_string();
-    std::fs::remove_file(gw.path("refuse")).unwrap();
+    let id = failed(&d, "sam")["id"].as_u64().unwrap().to_string();
+    gw.clear("exit_with");
 
     // Still valid: retried, and sent.
     assert_eq!(change(&d, &["retry", &id]), (1, 0));
     wait_until("the retried code to be sent", || {
-        (gw.sent() == 1).then_some(())
-    });
-    wait_until("the code recorded as delivered", || {
-        (d.outbox_len() == 0).then_some(())
+        (gw.messages().len() == 1 && d.outbox_len() == 0).then_some(())
     });
 
     // A second code, refused, then retried after its validity: dropped, never sent.
-    std::fs::write(gw.path("refuse"), "").unwrap();
+    gw.set("exit_with", "67");
     assert_ok(&d.ctl(&["send-code", "sam"]));
     let id = failed(&d, "sam")["id"].as_u64().unwrap().to_string();
-    std::fs::remove_file(gw.path("refuse")).unwrap();
+    gw.clear("exit_with");
     wait_for_clock(authd::time::now() + 4);
     let out = d.ctl(&["outbox", "retry", &id]);
     assert_ok(&out);
@@ -230,7 +167,7 @@ fn an_sms_code_past_its_validity_is_dropped_not_retried() {
     // A later code goes through the same courier; the dropped one never does.
     assert_ok(&d.ctl(&["send-code", "sam"]));
     wait_until("the later code to be sent", || {
-        (d.outbox_len() == 0 && gw.sent() >= 2).then_some(())
+        (d.outbox_len() == 0 && gw.messages().len() >= 2).then_some(())
     });
-    assert_eq!(gw.sent(), 2, "the dropped code was sent");
+    assert_eq!(gw.messages().len(), 2, "the dropped code was sent");
 }
