@@ -87,8 +87,9 @@ impl Exit {
             Exit::InvalidInput => &[
                 "invalid input: bad name, email or phone, weak password, account exists, SSO account,",
                 "second factor not enrolled or already enrolled, an output FILE that is a symbolic",
-                "link or not a regular file, or whose directory does not exist, a google-authenticator",
-                "FILE that cannot be read, is malformed or counter-based, an unknown outbox message id",
+                "link or not a regular file, or whose directory does not exist, a",
+                "google-authenticator FILE that cannot be read, is malformed or counter-based, an",
+                "unknown outbox message id",
             ],
             Exit::NoSuchUser => &["no such user"],
             Exit::Unreachable => &["authd is not reachable (nothing was done)"],
