@@ -29,6 +29,7 @@
 //! - [`restore`]: `authd restore`, a backup into a new state directory (offline).
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).
+//! - [`words`]: counted nouns and borrowed sentences in messages.
 
 pub use authd_proto::{client, codec, escape, protocol, time};
 
@@ -59,3 +60,4 @@ pub mod sms;
 pub mod store;
 pub mod totp;
 pub mod vault;
+pub mod words;

@@ -92,6 +92,14 @@ pub struct Config {
     /// key check would refuse (audited), and rewrite the sentinel.
     #[serde(skip)]
     pub force_open: bool,
+    /// Set by the command line, never by the file: the file's settings that an option
+    /// replaced (`--socket`, `--state-dir`), as `key = value (file) replaced by VALUE`,
+    /// so `--check-config` and the start-up log can say so.
+    #[serde(skip)]
+    pub overridden: Vec<String>,
+    /// The top-level keys the file set (not the defaults), for `override_paths`.
+    #[serde(skip)]
+    file_keys: Vec<String>,
 }
 
 impl Default for Config {
@@ -118,6 +126,8 @@ impl Default for Config {
             web: WebConfig::default(),
             webauthn: WebauthnConfig::default(),
             force_open: false,
+            overridden: Vec::new(),
+            file_keys: Vec::new(),
         }
     }
 }
@@ -158,8 +168,33 @@ impl Config {
         Ok(config)
     }
 
+    /// Put the command line's `--socket` / `--state-dir` over the file's values, noting in
+    /// `overridden` each value the file set that the option replaces.
+    pub fn override_paths(&mut self, socket: Option<&Path>, state_dir: Option<&Path>) {
+        for (key, value, option) in [
+            ("socket", &mut self.socket, socket),
+            ("state_dir", &mut self.state_dir, state_dir),
+        ] {
+            let Some(option) = option else { continue };
+            if self.file_keys.iter().any(|k| k == key) && value.as_path() != option {
+                self.overridden.push(format!(
+                    "{key} = {:?} from the file is replaced by --{} {}",
+                    value.display().to_string(),
+                    key.replace('_', "-"),
+                    option.display()
+                ));
+            }
+            *value = option.to_path_buf();
+        }
+    }
+
     fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        if let Ok(table) = text.parse::<toml::Table>() {
+            config.file_keys = table.keys().cloned().collect();
+        }
+        Ok(config)
     }
 
     /// Semantic checks that types cannot express; the error names the key.

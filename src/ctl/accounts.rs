@@ -102,8 +102,8 @@ pub fn send_reset(
         proof,
     }))? {
         Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
-            "a mail with a password-reset link is on its way to {name}'s email address \
-             (it may take a few minutes); the link expires at {}",
+            "a password-reset mail is on its way to {name}'s email address (it may take a \
+             few minutes); it works once and expires at {}",
             authd_proto::time::format(expires)
         ))),
         other => Err(unexpected(other)),

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `confirm-totp USER -`, `--token -`) to have it read the same way, not on the command
 /// line.
 #[derive(Debug, Parser)]
-#[command(name = "authctl", version, about, long_about, after_help = super::exit::help_table())]
+#[command(name = "authctl", version, after_help = super::exit::help_table())]
 pub struct Cli {
     /// authd's socket [default: your own daemon's socket if it exists, else /run/authd/authd.sock]
     #[arg(long, global = true, env = "AUTHD_SOCKET", value_name = "PATH")]

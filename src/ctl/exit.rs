@@ -24,6 +24,8 @@ pub enum Exit {
     Unreachable,
     /// EX_SOFTWARE; also an outcome that is unknown.
     Internal,
+    /// EX_CANTCREAT: an output file (backup, QR code) could not be written.
+    CantCreate,
     /// EX_TEMPFAIL: locked or rate limited.
     TryLater,
     /// EX_NOPERM.
@@ -34,7 +36,7 @@ pub enum Exit {
 
 impl Exit {
     /// Every status, in the order the tables list them.
-    pub const ALL: [Exit; 10] = [
+    pub const ALL: [Exit; 11] = [
         Exit::Success,
         Exit::Denied,
         Exit::Usage,
@@ -42,6 +44,7 @@ impl Exit {
         Exit::NoSuchUser,
         Exit::Unreachable,
         Exit::Internal,
+        Exit::CantCreate,
         Exit::TryLater,
         Exit::PermissionDenied,
         Exit::Config,
@@ -56,6 +59,7 @@ impl Exit {
             Exit::NoSuchUser => 67,
             Exit::Unreachable => 69,
             Exit::Internal => 70,
+            Exit::CantCreate => 73,
             Exit::TryLater => 75,
             Exit::PermissionDenied => 77,
             Exit::Config => 78,
@@ -72,6 +76,7 @@ impl Exit {
             Exit::NoSuchUser => "no such user",
             Exit::Unreachable => "authd is not reachable",
             Exit::Internal => "internal error",
+            Exit::CantCreate => "cannot write the output file",
             Exit::TryLater => "locked",
             Exit::PermissionDenied => "permission denied",
             Exit::Config => "configuration error",
@@ -96,6 +101,10 @@ impl Exit {
             Exit::Internal => &[
                 "internal error; also outcome_unknown: the connection broke after the request was",
                 "sent, so it may or may not have taken effect (check before running it again)",
+            ],
+            Exit::CantCreate => &[
+                "cannot write the output FILE (backup, QR code): disk full or an I/O error; no",
+                "partial file is left",
             ],
             Exit::TryLater => &["locked or rate limited (the message says until when)"],
             Exit::PermissionDenied => {
@@ -132,15 +141,16 @@ pub fn help_table() -> String {
 pub fn for_error(error: &CtlError) -> Exit {
     match error {
         CtlError::Client(e) => for_client(e),
+        CtlError::NoDaemon { .. } => Exit::Unreachable,
         CtlError::Usage(_) => Exit::Usage,
         CtlError::Input(_) => Exit::InvalidInput,
         // A symlink, a directory, no such directory: a bad output path.
         CtlError::Output(e) if e.is_bad_target() => Exit::InvalidInput,
         CtlError::Output(e) if e.is_permission_denied() => Exit::PermissionDenied,
-        CtlError::SecondFactorRequired(_) => Exit::Denied,
-        CtlError::Unexpected(_) | CtlError::Io(_) | CtlError::Output(_) | CtlError::Local(_) => {
-            Exit::Internal
-        }
+        // Opened, then writing failed (ENOSPC, EIO).
+        CtlError::Output(_) => Exit::CantCreate,
+        CtlError::SecondFactorRequired(..) => Exit::Denied,
+        CtlError::Unexpected(_) | CtlError::Io(_) | CtlError::Local(_) => Exit::Internal,
     }
 }
 

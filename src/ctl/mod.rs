@@ -30,7 +30,7 @@ use clap::Parser;
 use accounts::change;
 pub use args::Cli;
 use args::Command;
-use authd_proto::client::{Client, DEFAULT_TIMEOUT};
+use authd_proto::client::{Client, ClientError, DEFAULT_TIMEOUT};
 use authd_proto::protocol::{AddUser, Response, SecondFactor, SetUser};
 pub use error::CtlError;
 use exit::Exit;
@@ -38,11 +38,20 @@ use output::Outcome;
 use secrets::{CodeArg, Secrets};
 use session::Session;
 
-/// `--socket`/`AUTHD_SOCKET`, else the default client socket (`paths::client_socket`).
-fn socket_path(cli: &Cli) -> PathBuf {
-    cli.socket
-        .clone()
-        .unwrap_or_else(authd_proto::paths::client_socket)
+/// `--socket`/`AUTHD_SOCKET`, else the default client socket (`paths::client_socket`),
+/// with where it came from, for the message when nothing answers there.
+fn socket_path(cli: &Cli) -> (PathBuf, String) {
+    match &cli.socket {
+        Some(path) if std::env::args_os().any(|a| a == "--socket" || has_socket_value(&a)) => {
+            (path.clone(), "from --socket".into())
+        }
+        Some(path) => (path.clone(), "from AUTHD_SOCKET".into()),
+        None => authd_proto::paths::client_socket_explained(),
+    }
+}
+
+fn has_socket_value(arg: &std::ffi::OsStr) -> bool {
+    arg.as_encoded_bytes().starts_with(b"--socket=")
 }
 
 fn unexpected(response: Response) -> CtlError {
@@ -51,10 +60,25 @@ fn unexpected(response: Response) -> CtlError {
 
 /// Connect, then one command: each arm hands its arguments to the file of its kind.
 fn run(cli: Cli) -> Result<Outcome, CtlError> {
-    let path = socket_path(&cli);
+    let (path, origin) = socket_path(&cli);
     let client_name = concat!("authctl ", env!("CARGO_PKG_VERSION"));
+    let client = Client::connect(&path, client_name, DEFAULT_TIMEOUT).map_err(|e| match e {
+        ClientError::NotRunning { path, source } => CtlError::NoDaemon {
+            what: "authd is not running at",
+            path,
+            origin,
+            source,
+        },
+        ClientError::Connect { path, source } => CtlError::NoDaemon {
+            what: "cannot connect to authd at",
+            path,
+            origin,
+            source,
+        },
+        other => CtlError::Client(other),
+    })?;
     let mut s = Session {
-        client: Client::connect(&path, client_name, DEFAULT_TIMEOUT)?,
+        client,
         secrets: Secrets::new(cli.password_stdin),
     };
     let s = &mut s;

@@ -171,20 +171,50 @@ fn outbox_text(m: &OutboxEntry) -> String {
         format!("queued, next try {}", time::format(m.next_attempt))
     };
     let mut line = format!(
-        "{:>6}  {}  {} {} -> {}  \"{}\"  {} attempts, {}",
+        "{:>6}  {}  {} {} -> {}  \"{}\"  {}, {}",
         m.id,
         time::format(m.created),
         escaped(&m.channel),
         escaped(&m.account),
         escaped(&m.to),
         escaped(&m.subject),
-        m.attempts,
+        crate::words::count(m.attempts, "attempt", "attempts"),
         state
     );
     if let Some(e) = &m.last_error {
         line.push_str(&format!("\n        last error: {}", escaped(e)));
     }
     line
+}
+
+/// `log`: one line per event, columns as wide as their widest entry (an action such as
+/// `recovery-codes-regenerated` or the outcome `permission-denied` keeps the rest aligned).
+fn log_text(events: &[AuditEntry]) -> String {
+    let rows: Vec<[String; 4]> = events
+        .iter()
+        .map(|e| {
+            [
+                escaped(&e.action).into_owned(),
+                escaped(&e.outcome).into_owned(),
+                escaped(&e.actor).into_owned(),
+                escaped(&e.detail).into_owned(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (action, outcome, actor) = (width(0), width(1), width(2));
+    events
+        .iter()
+        .zip(&rows)
+        .map(|(e, [a, o, who, detail])| {
+            let line = format!(
+                "{}  {a:<action$}  {o:<outcome$}  {who:<actor$}  {detail}",
+                time::format(e.at)
+            );
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \
@@ -354,21 +384,7 @@ impl Outcome {
                 .map(|n| escaped(n))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            Outcome::Log(_, events) => events
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}  {:<17} {:<7} {}{}{}",
-                        time::format(e.at),
-                        escaped(&e.action),
-                        escaped(&e.outcome),
-                        escaped(&e.actor),
-                        if e.detail.is_empty() { "" } else { "  " },
-                        escaped(&e.detail)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Outcome::Log(_, events) => log_text(events),
             Outcome::TotpEnrolment {
                 name,
                 secret,

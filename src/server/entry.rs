@@ -18,6 +18,9 @@ pub fn check_config(config: &Config) -> Exit {
     // A closed pipe (`| head`) is not an error worth a panic.
     let mut out = std::io::stdout();
     let _ = writeln!(out, "{config:#?}");
+    for note in &config.overridden {
+        let _ = writeln!(out, "warning: {note}");
+    }
     for p in &problems {
         let _ = writeln!(out, "problem: {p}");
     }

@@ -68,6 +68,52 @@ fn socket_is_world_connectable_and_removed_on_sigterm() {
     );
 }
 
+/// No daemon: the message names the socket tried and where that path came from.
+#[test]
+fn no_daemon_names_the_socket_and_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone.sock");
+    let gone = gone.to_str().unwrap();
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let out = Command::new(AUTHCTL)
+            .env_remove("AUTHD_SOCKET")
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_error(&out, 69, "unreachable");
+        stderr(&out)
+    };
+    let said = run(&[], &["--json", "--socket", gone, "status"]);
+    assert!(said.contains(&format!("{gone} (from --socket)")), "{said}");
+    let said = run(&[("AUTHD_SOCKET", gone)], &["--json", "status"]);
+    assert!(
+        said.contains(&format!("{gone} (from AUTHD_SOCKET)")),
+        "{said}"
+    );
+    // An ordinary user without a daemon of its own: both places are named.
+    if !have("setpriv") {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(AUTHCTL)
+        .arg("status")
+        .env_remove("AUTHD_SOCKET")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    assert_exit(&out, 69);
+    let said = stderr(&out);
+    assert!(
+        said.contains(
+            "/run/authd/authd.sock (the system socket: your own daemon's socket \
+                       /tmp/authd-65534/authd.sock"
+        ) && said.contains("is not there"),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_live_daemons_socket_is_not_stolen() {
     let d = Daemon::start();

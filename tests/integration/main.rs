@@ -21,6 +21,7 @@ mod email_rules;
 mod fairness;
 mod google_authenticator;
 mod integrity;
+mod journal_logs;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
 mod keys;
 mod keys_portal;

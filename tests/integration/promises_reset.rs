@@ -10,7 +10,7 @@ use crate::daemon::*;
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
 
 /// Every token in the reset mails in `maildir` (the raw message's body is 7-bit text, so
-/// the `--token TOKEN` line stands whole).
+/// the token's line stands whole).
 fn tokens_in(maildir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(maildir) else {
         return Vec::new();
@@ -19,12 +19,7 @@ fn tokens_in(maildir: &Path) -> Vec<String> {
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|raw| {
-            raw.split("--token ")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .map(str::to_string)
-        })
+        .filter_map(|raw| crate::mailbox::reset_token_in(&raw))
         .collect()
 }
 
