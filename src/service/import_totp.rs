@@ -43,10 +43,9 @@ impl Service {
             .iter()
             .filter_map(|c| recovery::imported(&self.vault, &name, c))
             .collect();
-        let count = scratch.len() as u32;
         let ignored = file.ignored.clone();
         let now = time::now();
-        let replaced = self
+        let (replaced, added) = self
             .record(&name, now, |acc, _| {
                 if acc.sso.is_some() {
                     return Err(Error::SsoTwoFactor(acc.name.clone()));
@@ -65,13 +64,17 @@ impl Service {
                     last_step: file.last_step,
                     since: now,
                 });
+                // A code the account holds already (the same file imported again) is not
+                // added twice.
+                let mut added = 0u32;
                 for hash in &scratch {
                     if !acc.recovery_codes.contains(hash) {
                         acc.recovery_codes.push(*hash);
+                        added += 1;
                     }
                 }
                 let mut detail = format!(
-                    "from a google-authenticator file; {count} scratch codes added as \
+                    "from a google-authenticator file; {added} scratch codes added as \
                      recovery codes"
                 );
                 if on {
@@ -81,11 +84,11 @@ impl Service {
                     detail.push_str(&format!("; ignored {}", ignored.join(", ")));
                 }
                 let event = Event::by(caller, Action::TotpImported, Outcome::Ok, detail);
-                Ok(crate::store::Decided::new(on, event))
+                Ok(crate::store::Decided::new((on, added), event))
             })
             .await?;
         Ok(Response::TotpImported {
-            recovery_codes: count,
+            recovery_codes: added,
             replaced,
             ignored: file.ignored,
         })

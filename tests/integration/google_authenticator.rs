@@ -152,6 +152,13 @@ fn an_app_that_is_on_is_replaced_only_with_replace_and_recovery_codes_add_up() {
     assert_eq!(show(&d, "hal")["recovery_codes_left"], left - 2);
     let events = d.events("hal", "totp-imported");
     assert!(events[0]["detail"].as_str().unwrap().contains("replaced"));
+
+    // The same file again: no scratch code is held twice; the one spent comes back, as
+    // the file still lists it (authd never writes the file).
+    let again = import(&d, "hal", &file, &["--replace"]);
+    assert_ok(&again);
+    assert_eq!(json(&again)["recovery_codes_added"], 1);
+    assert_eq!(show(&d, "hal")["recovery_codes_left"], left - 1);
 }
 
 #[test]
