@@ -44,7 +44,9 @@ export AUTHD_TEST_SKIP_LOG="$skips"
 # run answers with a software CTAP2 token (tests/integration/keys.rs); release builds
 # never have it.
 FEATURES="authd-key/softtoken"
-echo "== cargo build --workspace --features $FEATURES (the PAM tests load the built module)"
+# Built first so a compile error shows here; the tests would build what they load
+# themselves (tests/support/daemon.rs, `built`).
+echo "== cargo build --workspace --features $FEATURES"
 cargo build --workspace --features "$FEATURES" || exit 1
 echo "== cargo test --workspace --features $FEATURES"
 cargo test --workspace --features "$FEATURES"

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 mod login;
 mod mail;
@@ -49,7 +49,7 @@ pub enum ConfigError {
     Invalid { key: &'static str, reason: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Listening socket; defaults depend on who runs the daemon (see `default_socket`).
@@ -67,13 +67,13 @@ pub struct Config {
     /// are exempt).
     pub max_connections_per_uid: usize,
     /// A connection that has not sent its `Hello` within this long is closed.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "duration_text")]
     pub hello_timeout: Duration,
     /// A connection with no request for this long is closed.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "duration_text")]
     pub idle_timeout: Duration,
     /// A frame must arrive whole within this long of its first byte.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "duration_text")]
     pub frame_timeout: Duration,
     /// sled page cache bound. sled counts cached records at their encoded size; in memory
     /// they take up to about twice that (docs/PERFORMANCE.md, one million accounts).
@@ -138,6 +138,11 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration ({e})")))
 }
 
+/// A duration as the file writes it (`"1m 30s"`), for `--check-config`'s TOML.
+fn duration_text<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&humantime::format_duration(*d).to_string())
+}
+
 /// The error for a value that parses but makes no sense; `key` as the file spells it.
 fn bad(key: &'static str, reason: &str) -> Result<(), ConfigError> {
     Err(ConfigError::Invalid {
@@ -186,6 +191,13 @@ impl Config {
             }
             *value = option.to_path_buf();
         }
+    }
+
+    /// The settings in force as authd.toml text (`--check-config`): every key, defaults
+    /// included, unset optional ones left out. Nothing secret is in the file's keys (a
+    /// password is only ever named by its file).
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     fn parse(text: &str) -> Result<Config, String> {
@@ -265,6 +277,22 @@ mod tests {
         let c = Config::parse(text).unwrap();
         c.validate().unwrap();
         c
+    }
+
+    #[test]
+    fn the_printed_configuration_reads_back_as_the_same() {
+        for text in [
+            "",
+            "admin_group = \"wheel\"\nidle_timeout = \"90s\"\n[lockout]\nbase = \"1m 30s\"\n\
+             [mail]\ntransport = \"smtp\"\nhost = \"mail.example.org\"\n\
+             [web]\npublic_url = \"https://id.example.org\"\nsession_idle = \"15m\"",
+        ] {
+            let config = parse_ok(text);
+            let printed = config.to_toml().unwrap();
+            let mut back = Config::parse(&printed).unwrap_or_else(|e| panic!("{e}\n{printed}"));
+            back.file_keys.clone_from(&config.file_keys);
+            assert_eq!(back, config, "{printed}");
+        }
     }
 
     fn invalid_key(text: &str) -> &'static str {

@@ -1,7 +1,7 @@
 //! `[password]`: the length and strength policy and the argon2 parameters, with their
 //! bounds.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{bad, ConfigError};
 
@@ -14,7 +14,7 @@ pub const ARGON2_MAX_M_KIB: u32 = 4 * 1024 * 1024;
 pub const ARGON2_MAX_T: u32 = 100;
 pub const ARGON2_MAX_P: u32 = 16;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PasswordConfig {
     pub min_length: usize,

@@ -450,3 +450,50 @@ fn a_clean_stop_snapshots_the_store_so_the_next_start_replays_nothing() {
     // A start that had log records to replay would have written a newer snapshot.
     assert_eq!(snapshots(&d), after);
 }
+
+/// `--check-config` prints the effective configuration as TOML (a real parser reads it:
+/// Python's tomllib), and that text, used as the configuration, prints the same again.
+#[test]
+fn check_config_prints_toml_that_reads_back_the_same() {
+    if !have("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let check = |config: Option<&std::path::Path>| {
+        let mut cmd = Command::new(AUTHD);
+        if let Some(config) = config {
+            cmd.arg("--config").arg(config);
+        }
+        let out = cmd
+            .arg("--check-config")
+            .arg("--socket")
+            .arg(dir.path().join("authd.sock"))
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let printed = check(None);
+    let mut python = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, tomllib; d = tomllib.load(sys.stdin.buffer); \
+             print(d['state_dir'], d['lockout']['max_failures'], d['lockout']['base'])",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut python.stdin.take().unwrap(), printed.as_bytes()).unwrap();
+    let parsed = python.wait_with_output().unwrap();
+    assert!(parsed.status.success(), "not TOML:\n{printed}");
+    assert_eq!(
+        stdout(&parsed).trim(),
+        format!("{} 5 1m", dir.path().join("state").display())
+    );
+    let file = dir.path().join("printed.toml");
+    std::fs::write(&file, &printed).unwrap();
+    assert_eq!(check(Some(&file)), printed);
+}

@@ -299,7 +299,7 @@ fn make_install_puts_every_file_in_place() {
     for key in ["state_dir", "socket"] {
         assert!(
             said.lines()
-                .any(|l| l.starts_with(&format!("warning: {key} = "))
+                .any(|l| l.starts_with(&format!("# warning: {key} = "))
                     && l.contains("from the file is replaced by --")),
             "no warning for {key}: {said}"
         );
