@@ -122,7 +122,10 @@ pub fn required(request: &Request) -> Access {
         | Request::ResetTwoFactor(_)
         | Request::Outbox(_)
         | Request::Backup(_)
-        | Request::Unlock(_) => Access::Admin,
+        | Request::Unlock(_)
+        | Request::ImportGoogleAuthenticator(_)
+        | Request::OutboxRetry(_)
+        | Request::OutboxPurge(_) => Access::Admin,
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)

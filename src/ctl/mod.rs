@@ -3,7 +3,8 @@
 //! statuses. All exit-code decisions are in `exit.rs`.
 //!
 //! Here: `main` and the one match from command to handler. The handlers are grouped by
-//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`;
+//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`,
+//! `maintenance` (importing an authenticator file, outbox retry and purge);
 //! `session` holds the connection and proving who you are, `secrets` the prompting,
 //! `output` the text and JSON.
 
@@ -15,6 +16,7 @@ pub mod exit;
 mod factors;
 mod keys;
 mod lists;
+mod maintenance;
 mod metrics;
 mod output;
 mod secrets;
@@ -124,7 +126,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         } => accounts::change_password(s, user.name, code, email_link),
         Command::SendReset { user } => accounts::send_reset(s, user.name, None),
         Command::ResetPassword { token } => accounts::reset_password(s, token),
-        Command::Outbox => lists::outbox(s),
+        Command::Outbox { action: None } => lists::outbox(s),
+        Command::Outbox {
+            action: Some(action),
+        } => maintenance::outbox(s, action),
         Command::Backup { output } => backup::backup(s, &output),
         Command::Verify { user, code } => session::verify(s, user.name, CodeArg::new(code)),
         Command::EnableTotp { user, qr_png, code } => {
@@ -156,6 +161,11 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         } => keys::add_key(s, user.name, key_name, code),
         Command::Keys { user } => keys::keys(s, user.name),
         Command::RemoveKey { user, id, code } => keys::remove_key(s, user.name, id, code),
+        Command::ImportGoogleAuthenticator {
+            user,
+            file,
+            replace,
+        } => maintenance::import_google_authenticator(s, user.name, &file, replace),
     }
 }
 

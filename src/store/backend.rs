@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::records::AuditEntry;
-use super::{Account, ChannelKind, Effects, OutboxItem, ResetToken, Store};
+use super::{Account, ChannelKind, Effects, OutboxChange, OutboxItem, ResetToken, Store};
 use crate::audit::Event;
 use crate::error::Error;
 use crate::vault::BackupMac;
@@ -72,6 +72,14 @@ pub trait Backend: Send + Sync {
         event: Option<&Event>,
         now: u64,
     ) -> Result<(), Error>;
+    /// Stage an admin's change to the outbox message `id` (retry, purge), decided on it
+    /// as it is now; `Ok(false)` when there is none.
+    fn outbox_change(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error>;
 
     /// Resolves once every change staged before the call is on disk.
     fn durable(&self) -> Pending<'_>;
@@ -196,6 +204,14 @@ impl Backend for Store {
         now: u64,
     ) -> Result<(), Error> {
         Store::outbox_settle(self, id, item, account, event, now)
+    }
+    fn outbox_change(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error> {
+        Store::outbox_change(self, id, now, change)
     }
     fn durable(&self) -> Pending<'_> {
         Box::pin(Store::durable(self))

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use crate::error::Error;
 pub use backend::{Backend, Counts, Decided};
 pub use log::{config as sled_config, snapshot_closed};
+pub use outbox::OutboxChange;
 use records::AuditEntry;
 use records::{audit_key, decode_account, decode_audit, decode_token};
 pub use records::{

@@ -73,12 +73,15 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalKey { .. } => "PortalKey",
         Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
         Request::PortalProveKey { .. } => "PortalProveKey",
+        Request::ImportGoogleAuthenticator { .. } => "ImportGoogleAuthenticator",
+        Request::OutboxRetry { .. } => "OutboxRetry",
+        Request::OutboxPurge { .. } => "OutboxPurge",
         Request::Metrics => "Metrics",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 44;
+const VARIANTS: usize = 47;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -267,6 +270,17 @@ fn requests() -> Vec<Request> {
                 assertion: s("{}"),
             },
         }),
+        Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator {
+            name: "al".into(),
+            file: s("GA"),
+            replace: true,
+        }),
+        Request::OutboxRetry(OutboxRetry {
+            target: OutboxTarget::Id(7),
+        }),
+        Request::OutboxPurge(OutboxPurge {
+            target: OutboxTarget::Failed,
+        }),
         Request::Metrics,
     ]
 }
@@ -350,7 +364,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "0000001029027365027077010473736864010168",
     ),
     ("PortalProveKey", "0000000a2a027365026368027b7d"),
-    ("Metrics", "000000012b"),
+    ("ImportGoogleAuthenticator", "000000082b02616c02474101"),
+    ("OutboxRetry", "000000032c0007"),
+    ("OutboxPurge", "000000022d01"),
+    ("Metrics", "000000012e"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub mod keys;
+pub mod maintenance;
 pub mod portal;
 pub mod request;
 
@@ -38,6 +39,11 @@ pub use request::{
 pub use keys::{
     FactorProof, KeyAssertion, KeyInfo, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish,
     KeyRegisterStart, ListKeys, RemoveKey,
+};
+
+pub use maintenance::{
+    ImportGoogleAuthenticator, OutboxPurge, OutboxRetry, OutboxTarget,
+    MAX_GOOGLE_AUTHENTICATOR_FILE,
 };
 
 pub use portal::{
@@ -205,6 +211,21 @@ pub enum Response {
     Keys {
         keys: Vec<KeyInfo>,
     },
+    // Appended: admin maintenance (`maintenance`).
+    /// The authenticator app is on with the imported secret; `recovery_codes` scratch
+    /// codes were added as recovery codes. `ignored` names the file's options that
+    /// authd's own policy replaces (e.g. `RATE_LIMIT`).
+    TotpImported {
+        recovery_codes: u32,
+        replaced: bool,
+        ignored: Vec<String>,
+    },
+    /// How many outbox messages a retry or purge changed; `dropped` counts the SMS login
+    /// codes a retry removed because their validity had passed.
+    OutboxChanged {
+        count: u32,
+        dropped: u32,
+    },
     // Appended: metrics.
     /// The Prometheus text exposition (format 0.0.4) of the daemon's metrics.
     Metrics {
@@ -322,6 +343,10 @@ pub enum ErrorCode {
     /// SMS codes cannot go to that number: its country is not in `[sms] countries`; use
     /// the authenticator app.
     SmsUnavailable,
+    // Appended: admin maintenance.
+    /// The pam_google_authenticator file is in counter (HOTP) mode, which authd does not
+    /// support yet.
+    HotpUnsupported,
 }
 
 impl ErrorCode {
@@ -346,6 +371,7 @@ impl ErrorCode {
             ErrorCode::SessionInvalid => "session_invalid",
             ErrorCode::FreshProofRequired => "fresh_proof_required",
             ErrorCode::SmsUnavailable => "sms_unavailable",
+            ErrorCode::HotpUnsupported => "hotp_unsupported",
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
+use super::maintenance::{ImportGoogleAuthenticator, OutboxPurge, OutboxRetry};
 use super::portal::{
     ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
     PortalProveKeyStart, PortalSendCode, PortalSignIn,
@@ -162,6 +163,14 @@ pub enum Request {
     PortalProveKeyStart(PortalProveKeyStart),
     /// Portal only: the key's answer of a proof by key. -> `Done`.
     PortalProveKey(PortalProveKey),
+    // Appended: admin maintenance (`maintenance`).
+    /// Enrol the authenticator app from a pam_google_authenticator file (admin).
+    /// -> `TotpImported`.
+    ImportGoogleAuthenticator(ImportGoogleAuthenticator),
+    /// Queue outbox messages again (admin). -> `OutboxChanged`.
+    OutboxRetry(OutboxRetry),
+    /// Remove outbox messages (admin). -> `OutboxChanged`.
+    OutboxPurge(OutboxPurge),
     // Appended: metrics.
     /// Counters and gauges in Prometheus text format (admin). -> `Metrics`.
     Metrics,
@@ -181,6 +190,8 @@ impl Request {
             | Request::PortalAct(_)
             | Request::PortalProveKeyStart(_)
             | Request::PortalProveKey(_)
+            | Request::OutboxRetry(_)
+            | Request::OutboxPurge(_)
             | Request::Metrics => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
@@ -214,7 +225,10 @@ impl Request {
             | Request::KeyLoginStart(KeyLoginStart { name, .. })
             | Request::KeyLoginFinish(KeyLoginFinish { name, .. })
             | Request::PortalKeyStart(KeyLoginStart { name, .. })
-            | Request::PortalKey(KeyLoginFinish { name, .. }) => Some(name),
+            | Request::PortalKey(KeyLoginFinish { name, .. })
+            | Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator { name, .. }) => {
+                Some(name)
+            }
         }
     }
 }
