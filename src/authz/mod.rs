@@ -121,7 +121,8 @@ pub fn required(request: &Request) -> Access {
         | Request::ResetTwoFactor(_)
         | Request::Outbox(_)
         | Request::Backup(_)
-        | Request::Unlock(_) => Access::Admin,
+        | Request::Unlock(_)
+        | Request::Import(_) => Access::Admin,
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)

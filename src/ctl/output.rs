@@ -219,6 +219,7 @@ impl Outcome {
                 "outbox_queued": s.outbox_queued,
                 "outbox_failed": s.outbox_failed,
                 "hash_workers": s.hash_workers,
+                "hashes": s.hashes,
             }),
             Outcome::Account(a, keys) => account_json(a, keys),
             Outcome::Users(names) => json!({ "users": names }),

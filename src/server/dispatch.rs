@@ -95,5 +95,6 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalKey(req) => service.portal_key(caller, req).await,
         Request::PortalProveKeyStart(req) => service.portal_prove_key_start(caller, req).await,
         Request::PortalProveKey(req) => service.portal_prove_key(caller, req).await,
+        Request::Import(req) => service.import(caller, req).await,
     }
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod backup;
 mod credentials;
 mod forgot;
+mod import;
 mod info;
 mod keys;
 mod login;
@@ -56,6 +57,8 @@ pub struct Service {
     sessions: crate::portal::Sessions,
     /// Warnings callers can cause, counted per uid (`log_limit`).
     warnings: LogLimit,
+    /// Bulk imports under way, in memory until they commit.
+    imports: import::ImportSessions,
     started: Instant,
 }
 
@@ -76,6 +79,7 @@ impl Service {
             challenges: Challenges::default(),
             sessions: crate::portal::Sessions::default(),
             warnings: LogLimit::default(),
+            imports: import::ImportSessions::default(),
             started: Instant::now(),
         }
     }

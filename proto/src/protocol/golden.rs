@@ -73,11 +73,12 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalKey { .. } => "PortalKey",
         Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
         Request::PortalProveKey { .. } => "PortalProveKey",
+        Request::Import { .. } => "Import",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 43;
+const VARIANTS: usize = 44;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -266,6 +267,19 @@ fn requests() -> Vec<Request> {
                 assertion: s("{}"),
             },
         }),
+        // Appended: bulk import.
+        Request::Import(Import {
+            session: Some(7),
+            step: ImportStep::Stage(vec![ImportEntry {
+                line: 3,
+                name: "al".into(),
+                password: Some(ImportPassword::Hashed(s("$6$x"))),
+                email: Change::Set("a@b".into()),
+                phone: Change::Clear,
+                sso: Change::Keep,
+                disabled: Some(false),
+            }]),
+        }),
     ]
 }
 
@@ -348,6 +362,7 @@ const GOLDEN: &[(&str, &str)] = &[
         "0000001029027365027077010473736864010168",
     ),
     ("PortalProveKey", "0000000a2a027365026368027b7d"),
+    ("Import", "000000192b010700010302616c01010424362478010361406202000100"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

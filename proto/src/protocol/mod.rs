@@ -24,6 +24,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+pub mod import;
 pub mod keys;
 pub mod portal;
 pub mod request;
@@ -39,6 +40,8 @@ pub use keys::{
     FactorProof, KeyAssertion, KeyInfo, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish,
     KeyRegisterStart, ListKeys, RemoveKey,
 };
+
+pub use import::{Import, ImportEntry, ImportPassword, ImportReport, ImportStep};
 
 pub use portal::{
     ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,
@@ -205,6 +208,9 @@ pub enum Response {
     Keys {
         keys: Vec<KeyInfo>,
     },
+    // Appended: bulk import (`import`).
+    /// Where an import session stands. The answer to every `Import` step.
+    Imported(ImportReport),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +226,10 @@ pub struct StatusInfo {
     pub outbox_failed: u64,
     /// Threads hashing passwords at once.
     pub hash_workers: u32,
+    // Appended: bulk import.
+    /// Password hashes computed or checked by the hash pool since the daemon started
+    /// (argon2 and crypt(3) alike, the dummy hash included).
+    pub hashes: u64,
 }
 
 /// One outgoing message, as `authctl outbox` shows it (never its body).

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::import::Import;
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
@@ -162,6 +163,9 @@ pub enum Request {
     PortalProveKeyStart(PortalProveKeyStart),
     /// Portal only: the key's answer of a proof by key. -> `Done`.
     PortalProveKey(PortalProveKey),
+    // Appended: bulk import.
+    /// One step of a bulk import, all or nothing (admin). -> `Imported`.
+    Import(Import),
 }
 
 impl Request {
@@ -177,7 +181,8 @@ impl Request {
             | Request::PortalProve(_)
             | Request::PortalAct(_)
             | Request::PortalProveKeyStart(_)
-            | Request::PortalProveKey(_) => None,
+            | Request::PortalProveKey(_)
+            | Request::Import(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
