@@ -3,7 +3,8 @@
 //! statuses. All exit-code decisions are in `exit.rs`.
 //!
 //! Here: `main` and the one match from command to handler. The handlers are grouped by
-//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`;
+//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`,
+//! `import` (bulk import);
 //! `session` holds the connection and proving who you are, `secrets` the prompting,
 //! `output` the text and JSON.
 
@@ -13,6 +14,7 @@ mod backup;
 mod error;
 pub mod exit;
 mod factors;
+mod import;
 mod keys;
 mod lists;
 mod output;
@@ -50,6 +52,7 @@ fn unexpected(response: Response) -> CtlError {
 /// Connect, then one command: each arm hands its arguments to the file of its kind.
 fn run(cli: Cli) -> Result<Outcome, CtlError> {
     let path = socket_path(&cli);
+    let json = cli.json;
     let client_name = concat!("authctl ", env!("CARGO_PKG_VERSION"));
     let mut s = Session {
         client: Client::connect(&path, client_name, DEFAULT_TIMEOUT)?,
@@ -130,6 +133,11 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         } => keys::add_key(s, user.name, key_name, code),
         Command::Keys { user } => keys::keys(s, user.name),
         Command::RemoveKey { user, id, code } => keys::remove_key(s, user.name, id, code),
+        Command::Import {
+            format,
+            encrypted,
+            dry_run,
+        } => import::import(s, format, encrypted, dry_run, json),
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Outcome {
     Sessions(String, Vec<SessionInfo>),
     /// An account's security keys.
     Keys(String, Vec<KeyInfo>),
+    /// What `import` did, or would do.
+    Imported(super::import::ImportSummary),
 }
 
 fn key_json(k: &KeyInfo) -> Value {
@@ -253,6 +255,7 @@ impl Outcome {
                 "name": name,
                 "keys": keys.iter().map(key_json).collect::<Vec<_>>(),
             }),
+            Outcome::Imported(summary) => json!(summary),
         }
     }
 
@@ -333,6 +336,7 @@ impl Outcome {
                 format!("{} has no security keys", escaped(name))
             }
             Outcome::Keys(_, keys) => keys.iter().map(key_text).collect::<Vec<_>>().join("\n"),
+            Outcome::Imported(summary) => summary.to_text(),
             Outcome::RecoveryCodes { message, codes } => {
                 let message = escaped(message);
                 if codes.is_empty() {

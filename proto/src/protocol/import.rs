@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 use super::request::Change;
 use super::Secret;
 
+/// Most lines one import may hold (split a larger file).
+pub const MAX_IMPORT_LINES: u64 = 100_000;
+
 /// A password for an imported account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImportPassword {

@@ -41,7 +41,9 @@ pub use keys::{
     KeyRegisterStart, ListKeys, RemoveKey,
 };
 
-pub use import::{Import, ImportEntry, ImportPassword, ImportReport, ImportStep};
+pub use import::{
+    Import, ImportEntry, ImportPassword, ImportReport, ImportStep, MAX_IMPORT_LINES,
+};
 
 pub use portal::{
     ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,

@@ -15,7 +15,7 @@ use crate::error::Error;
 /// Imports under way at once.
 pub const MAX_SESSIONS: usize = 4;
 /// Lines one import may hold.
-pub const MAX_LINES: usize = 100_000;
+pub const MAX_LINES: usize = crate::protocol::MAX_IMPORT_LINES as usize;
 /// A session with no step for this long is dropped.
 pub const IDLE: Duration = Duration::from_secs(600);
 
