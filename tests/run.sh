@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # (webauthn-authenticator-rs's USB support): to build authd-key, the security-key helper.
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
 libpam0g-dev pamtester make groff chromium chromium-driver \
-libssl-dev libudev-dev libclang-dev pkg-config"
+libssl-dev libudev-dev libclang-dev pkg-config openssl whois"
 
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
   | grep -q 'install ok installed' || echo "$p"; done)

@@ -19,6 +19,7 @@ mod daemon {
 mod disk_full;
 mod email_rules;
 mod fairness;
+mod import;
 mod integrity;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
 mod keys;

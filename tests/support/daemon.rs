@@ -347,6 +347,7 @@ pub fn have(tool: &str) -> bool {
         "systemd-socket-activate" | "systemd-analyze" => "systemd",
         "make" => "make",
         "pamtester" => "pamtester",
+        "mkpasswd" => "whois",
         other => other,
     };
     crate::peers::program(tool, package)
