@@ -271,3 +271,58 @@ fn ten_thousand_shadow_hashes_import_without_hashing_anything() {
     assert_ok(&verify(&d, "u09997", "Shadow-Pass-7-xyz"));
     assert_eq!(hashes(&d), before + 1, "one login, one check");
 }
+
+#[test]
+fn the_readme_shadow_pipelines_work_as_written() {
+    if !(have("openssl") && have("mkpasswd")) {
+        return;
+    }
+    let d = Daemon::start();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let pipelines: Vec<String> = readme
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("getent shadow | awk"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(pipelines.len(), 2, "the dry run, then the import");
+    let sha512 = made_by("openssl", &["passwd", "-6", "-stdin"], "Shadow-Pass-Word-42\n");
+    let yescrypt = made_by("mkpasswd", &["-m", "yescrypt", "--stdin"], "Yes-Crypt-Pass-99");
+    // What `getent shadow` prints: hashed, locked, password-less and md5 entries.
+    let shadow = d.dir.path().join("shadow");
+    std::fs::write(
+        &shadow,
+        format!(
+            "root:*:19700:0:99999:7:::\n\
+             carol:{sha512}:19700:0:99999:7:::\n\
+             daemon:*:19700:0:99999:7:::\n\
+             dave:{yescrypt}:19700:0:99999:7:::\n\
+             locked:!{sha512}:19700:0:99999:7:::\n\
+             old:$1$saltsalt$abcdefghijklmnopqrstuv:19700:0:99999:7:::\n"
+        ),
+    )
+    .unwrap();
+    let run = |pipeline: &str| {
+        let script = pipeline
+            .replace("getent shadow", "cat \"$SHADOW\"")
+            .replace("authctl ", "\"$AUTHCTL\" --json ");
+        Command::new("sh")
+            .args(["-c", &script])
+            .env("SHADOW", &shadow)
+            .env("AUTHCTL", AUTHCTL)
+            .env("AUTHD_SOCKET", &d.socket)
+            .output()
+            .unwrap()
+    };
+    let dry = run(&pipelines[0]);
+    assert_ok(&dry);
+    assert_eq!(json(&dry)["dry_run"], true);
+    assert_eq!(json(&dry)["created"], 2);
+    assert_eq!(accounts(&d), 0);
+    let real = run(&pipelines[1]);
+    assert_ok(&real);
+    assert_eq!(json(&real)["created"], 2, "carol and dave, nobody else");
+    assert_ok(&verify(&d, "carol", "Shadow-Pass-Word-42"));
+    assert_ok(&verify(&d, "dave", "Yes-Crypt-Pass-99"));
+    assert_error(&d.ctl(&["--json", "show", "locked"]), 67, "no_such_user");
+}
