@@ -39,7 +39,7 @@ pub enum Verdict {
 
 pub struct Hasher {
     jobs: Arc<FairQueue<Job>>,
-    /// Jobs the pool has run (each hashes or checks one password): `status` shows it.
+    /// Jobs the pool has started (each hashes or checks one password): `status` shows it.
     done: Arc<AtomicU64>,
     params: Params,
     /// Verified against when there is no real hash, so unknown names cost the same time.
@@ -244,8 +244,9 @@ impl Hasher {
                     while let Some((share, job)) = queue.next() {
                         // A panicking job loses only its own answer (its oneshot is
                         // dropped); its uid's turn and this worker carry on.
-                        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+                        // Counted as it starts, so an answer never outruns its count.
                         done.fetch_add(1, Ordering::Relaxed);
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
                         queue.done(share);
                     }
                 });
@@ -262,8 +263,8 @@ impl Hasher {
         })
     }
 
-    /// How many jobs the pool has run since it started: each hashed or checked one
-    /// password (argon2 or crypt(3)), or skipped it for a request that went away.
+    /// How many jobs the pool has started since it started: each hashes or checks one
+    /// password (argon2 or crypt(3)), or skips it for a request that went away.
     pub fn hashes(&self) -> u64 {
         self.done.load(Ordering::Relaxed)
     }
@@ -480,6 +481,31 @@ mod tests {
             h.verify(ME, Secret::new("px"), Some(phc)).await.unwrap(),
             Verdict::Wrong
         );
+    }
+
+    #[tokio::test]
+    async fn a_shadow_hash_verifies_on_the_pool_and_is_replaced_by_argon2id() {
+        // `openssl passwd -6 -salt saltsalt hunter22`
+        let shadow = "$6$saltsalt$5mR43xQaRO8UqNJiGE2zcmprBTlO9lTdMHosy2oRT70EPekI6VsnFfjuo.EkgAwlkxAXJglqAax0P4w5f3EVa.";
+        assert_eq!(check_stored(shadow), Ok(()));
+        let h = Hasher::start(&cheap(64), 1).unwrap();
+        match h
+            .verify(ME, Secret::new("hunter22"), Some(shadow.into()))
+            .await
+            .unwrap()
+        {
+            Verdict::Right { rehash: Some(r) } => {
+                assert!(r.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{r}")
+            }
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+        assert_eq!(
+            h.verify(ME, Secret::new("hunter23"), Some(shadow.into()))
+                .await
+                .unwrap(),
+            Verdict::Wrong
+        );
+        assert_eq!(h.hashes(), 2, "both checks ran on the pool");
     }
 
     #[tokio::test]

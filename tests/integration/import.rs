@@ -14,9 +14,14 @@ fn import(d: &Daemon, file: &str, args: &[&str]) -> std::process::Output {
     d.ctl_stdin(file, &all)
 }
 
-/// Hashes the daemon's pool has computed or checked so far.
+/// Hashes the daemon's pool has computed or checked so far: at least the dummy hash,
+/// which the daemon queues as it starts (waited for, so it never lands between two
+/// counts of a test).
 fn hashes(d: &Daemon) -> u64 {
-    json(&d.ctl(&["--json", "status"]))["hashes"].as_u64().unwrap()
+    wait_until("the dummy hash to start", || {
+        let n = json(&d.ctl(&["--json", "status"]))["hashes"].as_u64().unwrap();
+        (n >= 1).then_some(n)
+    })
 }
 
 fn accounts(d: &Daemon) -> u64 {
