@@ -331,3 +331,45 @@ fn the_readme_shadow_pipelines_work_as_written() {
     assert_ok(&verify(&d, "dave", "Yes-Crypt-Pass-99"));
     assert_error(&d.ctl(&["--json", "show", "locked"]), 67, "no_such_user");
 }
+
+#[test]
+fn a_terminal_shows_a_progress_bar_and_json_or_a_pipe_stays_quiet() {
+    if !have("script") {
+        return;
+    }
+    let d = Daemon::start();
+    let file = d.dir.path().join("plain.txt");
+    let lines: String = (0..40)
+        .map(|n| format!("bulk{n}:Strong-Pass-Word-{n}-xyz\n"))
+        .collect();
+    std::fs::write(&file, &lines).unwrap();
+    let on_tty = |json: &str| {
+        let command = format!(
+            "{AUTHCTL} --socket {} {json} import < {}",
+            d.socket.display(),
+            file.display()
+        );
+        let out = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        stdout(&out)
+    };
+    let shown = on_tty("");
+    assert!(shown.contains("hashing passwords"), "{shown:?}");
+    assert!(
+        shown.contains("imported 40 lines: 40 accounts created, 0 updated, 0 unchanged"),
+        "{shown:?}"
+    );
+    let quiet = on_tty("--json");
+    // The pty ends the line with \r\n; no bar drawn before it.
+    assert!(!quiet.contains("hashing") && !quiet.trim_end().contains('\r'), "{quiet:?}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(quiet.trim()).unwrap()["updated"], 40);
+    // Not a terminal: only the count line, nothing on standard error.
+    let piped = d.ctl_stdin(&lines, &["import"]);
+    assert_ok(&piped);
+    assert_eq!(stderr(&piped), "");
+    assert!(stdout(&piped).starts_with("imported 40 lines"));
+}
