@@ -122,7 +122,9 @@ fn check_yescrypt(fields: &[&str]) -> Result<(), String> {
         ));
     }
     if salt.is_empty() || !is_crypt64(salt) || digest.len() != 43 || !is_crypt64(digest) {
-        return Err("yescrypt: the salt or the hash is not crypt base64 of the right length".into());
+        return Err(
+            "yescrypt: the salt or the hash is not crypt base64 of the right length".into(),
+        );
     }
     Ok(())
 }
@@ -138,7 +140,9 @@ pub fn matches(scheme: Scheme, stored: &str, password: &[u8]) -> bool {
             .is_ok(),
         Scheme::Yescrypt => {
             use yescrypt::PasswordVerifier as _;
-            Yescrypt::default().verify_password(password, stored).is_ok()
+            Yescrypt::default()
+                .verify_password(password, stored)
+                .is_ok()
         }
     }
 }
@@ -152,7 +156,8 @@ mod tests {
     const SHA512: &str =
         "$6$saltsalt$5mR43xQaRO8UqNJiGE2zcmprBTlO9lTdMHosy2oRT70EPekI6VsnFfjuo.EkgAwlkxAXJglqAax0P4w5f3EVa.";
     const SHA256: &str = "$5$saltsalt$L.JQzIaW.1ihQsg0PkX0QHWbo330iXQVSS37QeaNikA";
-    const YESCRYPT: &str = "$y$j9T$pPV9T6uUDtzO68z1F6Aho1$Cpbr/Wy.caetcNT16dcsZt99S/1cgALfxwg2h12sgP8";
+    const YESCRYPT: &str =
+        "$y$j9T$pPV9T6uUDtzO68z1F6Aho1$Cpbr/Wy.caetcNT16dcsZt99S/1cgALfxwg2h12sgP8";
 
     #[test]
     fn shadow_hashes_verify_as_they_are() {
@@ -171,10 +176,14 @@ mod tests {
     #[test]
     fn costly_or_malformed_hashes_are_refused() {
         let rounds = SHA512.replace("$6$", "$6$rounds=5000000$");
-        assert!(check(Scheme::Sha512, &rounds).unwrap_err().contains("rounds"));
+        assert!(check(Scheme::Sha512, &rounds)
+            .unwrap_err()
+            .contains("rounds"));
         // `mkpasswd -m yescrypt -R 11 hunter22`: 1 GiB a check.
         let huge = "$y$jFT$rjw3TZ3ku2PzqkupmBX2B1$x.Je4dNIFnaBGvwHGzQULA6/91OebQTKCUCcr2uNwI2";
-        assert!(check(Scheme::Yescrypt, huge).unwrap_err().contains("1024 MiB"));
+        assert!(check(Scheme::Yescrypt, huge)
+            .unwrap_err()
+            .contains("1024 MiB"));
         for bad in ["$6$", "$6$salt$short", "$6$$", "$y$j9T$salt", "$5$a$b$c$d"] {
             let scheme = Scheme::of(bad).unwrap();
             assert!(check(scheme, bad).is_err(), "{bad}");

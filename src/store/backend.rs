@@ -66,8 +66,12 @@ pub trait Backend: Send + Sync {
     /// Stage a bulk import as one change, all or nothing: `decide` runs once per name,
     /// in order, on the account as it is now (`None`: no such account yet) and returns
     /// what to write for it (`None`: leave it); an `Err` stages nothing.
-    fn import(&self, names: &[String], now: u64, decide: &mut ImportChange<'_>)
-        -> Result<(), Error>;
+    fn import(
+        &self,
+        names: &[String],
+        now: u64,
+        decide: &mut ImportChange<'_>,
+    ) -> Result<(), Error>;
     /// Stage what a delivery attempt did: `Some` replaces the message, `None` removes it;
     /// `event` goes to the account's history if the account still exists.
     fn outbox_settle(

@@ -19,13 +19,17 @@ fn import(d: &Daemon, file: &str, args: &[&str]) -> std::process::Output {
 /// counts of a test).
 fn hashes(d: &Daemon) -> u64 {
     wait_until("the dummy hash to start", || {
-        let n = json(&d.ctl(&["--json", "status"]))["hashes"].as_u64().unwrap();
+        let n = json(&d.ctl(&["--json", "status"]))["hashes"]
+            .as_u64()
+            .unwrap();
         (n >= 1).then_some(n)
     })
 }
 
 fn accounts(d: &Daemon) -> u64 {
-    json(&d.ctl(&["--json", "status"]))["accounts"].as_u64().unwrap()
+    json(&d.ctl(&["--json", "status"]))["accounts"]
+        .as_u64()
+        .unwrap()
 }
 
 fn verify(d: &Daemon, name: &str, password: &str) -> std::process::Output {
@@ -98,14 +102,24 @@ fn shadow_hashes_log_in_as_they_are_and_become_argon2id() {
         return;
     }
     let mut d = Daemon::start();
-    let sha512 = made_by("openssl", &["passwd", "-6", "-stdin"], "Shadow-Pass-Word-42\n");
-    let sha256 = made_by("openssl", &["passwd", "-5", "-stdin"], "Sha256-Pass-Word-43\n");
-    let yescrypt = made_by("mkpasswd", &["-m", "yescrypt", "--stdin"], "Yes-Crypt-Pass-99");
+    let sha512 = made_by(
+        "openssl",
+        &["passwd", "-6", "-stdin"],
+        "Shadow-Pass-Word-42\n",
+    );
+    let sha256 = made_by(
+        "openssl",
+        &["passwd", "-5", "-stdin"],
+        "Sha256-Pass-Word-43\n",
+    );
+    let yescrypt = made_by(
+        "mkpasswd",
+        &["-m", "yescrypt", "--stdin"],
+        "Yes-Crypt-Pass-99",
+    );
     assert!(sha512.starts_with("$6$") && yescrypt.starts_with("$y$"));
     // A whole shadow line works as well as name:HASH.
-    let file = format!(
-        "carol:{sha512}\ndave:{yescrypt}:19700:0:99999:7:::\nerin:{sha256}\n"
-    );
+    let file = format!("carol:{sha512}\ndave:{yescrypt}:19700:0:99999:7:::\nerin:{sha256}\n");
     let before = hashes(&d);
     let out = import(&d, &file, &["-e"]);
     assert_ok(&out);
@@ -120,7 +134,10 @@ fn shadow_hashes_log_in_as_they_are_and_become_argon2id() {
     assert_ok(&verify(&d, "erin", "Sha256-Pass-Word-43"));
     for name in ["carol", "dave", "erin"] {
         let hash = stored_hash(&mut d, name);
-        assert!(hash.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{name}: {hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=256,t=1,p=1$"),
+            "{name}: {hash}"
+        );
     }
     assert_ok(&verify(&d, "carol", "Shadow-Pass-Word-42"));
     assert_ok(&verify(&d, "dave", "Yes-Crypt-Pass-99"));
@@ -133,12 +150,32 @@ fn a_bad_line_anywhere_writes_nothing_and_is_named_by_its_number() {
     let good = |n: usize| format!("user{n}:Strong-Pass-Word-{n}-xyz\n");
     let cases: [(String, &str, &str); 5] = [
         // Found by authctl before anything is sent.
-        (format!("{}Bad Name:{GOOD_PW}\n", good(1)), "invalid_input", "line 2: invalid account name"),
-        (format!("{}{}", good(1), good(1)), "invalid_input", "line 2: `user1` is on line 1 already"),
-        (format!("{}nocolon\n", good(1)), "invalid_input", "line 2: expected name:password"),
+        (
+            format!("{}Bad Name:{GOOD_PW}\n", good(1)),
+            "invalid_input",
+            "line 2: invalid account name",
+        ),
+        (
+            format!("{}{}", good(1), good(1)),
+            "invalid_input",
+            "line 2: `user1` is on line 1 already",
+        ),
+        (
+            format!("{}nocolon\n", good(1)),
+            "invalid_input",
+            "line 2: expected name:password",
+        ),
         // Found by authd: the password policy, and an account as it is.
-        (format!("{}{}user3:password\n", good(1), good(2)), "weak_password", "line 3: "),
-        (format!("{}zed:{GOOD_PW}\n", good(1)), "invalid_input", "line 2: `zed` is an SSO account"),
+        (
+            format!("{}{}user3:password\n", good(1), good(2)),
+            "weak_password",
+            "line 3: ",
+        ),
+        (
+            format!("{}zed:{GOOD_PW}\n", good(1)),
+            "invalid_input",
+            "line 2: `zed` is an SSO account",
+        ),
     ];
     assert_ok(&d.ctl(&["set-user", "zed", "--sso", "okta"]));
     for (file, code, message) in cases {
@@ -180,7 +217,11 @@ fn a_dry_run_says_what_would_change_and_writes_nothing() {
     let summary = json(&out);
     assert_eq!(summary["dry_run"], true);
     assert_eq!(
-        (&summary["created"], &summary["updated"], &summary["unchanged"]),
+        (
+            &summary["created"],
+            &summary["updated"],
+            &summary["unchanged"]
+        ),
         (&1.into(), &1.into(), &1.into()),
         "{summary}"
     );
@@ -229,8 +270,14 @@ fn jsonl_carries_email_phone_and_sso_and_refuses_disabled_for_now() {
     assert!(stdout(&out).contains("line 2: \\\"disabled\\\": true is not supported"));
     assert_error(&d.ctl(&["--json", "show", "jo"]), 67, "no_such_user");
     for (bad, says) in [
-        (r#"{"name": "x", "emial": "x@example.org"}"#, "unknown field \\\"emial\\\""),
-        (r#"{"name": "x", "password": "a", "password_hash": "b"}"#, "not both"),
+        (
+            r#"{"name": "x", "emial": "x@example.org"}"#,
+            "unknown field \\\"emial\\\"",
+        ),
+        (
+            r#"{"name": "x", "password": "a", "password_hash": "b"}"#,
+            "not both",
+        ),
         (r#"{"name": "x", "phone": "12"}"#, "invalid phone number"),
         (r#"["x"]"#, "expected a JSON object"),
     ] {
@@ -247,7 +294,11 @@ fn only_admins_may_import() {
         return;
     }
     let d = Daemon::start();
-    let out = d.ctl_as(NOBODY, &format!("mallory:{GOOD_PW}\n"), &["--json", "import"]);
+    let out = d.ctl_as(
+        NOBODY,
+        &format!("mallory:{GOOD_PW}\n"),
+        &["--json", "import"],
+    );
     assert_error(&out, 77, "permission_denied");
     assert_eq!(accounts(&d), 0);
 }
@@ -291,8 +342,16 @@ fn the_readme_shadow_pipelines_work_as_written() {
         .map(str::to_string)
         .collect();
     assert_eq!(pipelines.len(), 2, "the dry run, then the import");
-    let sha512 = made_by("openssl", &["passwd", "-6", "-stdin"], "Shadow-Pass-Word-42\n");
-    let yescrypt = made_by("mkpasswd", &["-m", "yescrypt", "--stdin"], "Yes-Crypt-Pass-99");
+    let sha512 = made_by(
+        "openssl",
+        &["passwd", "-6", "-stdin"],
+        "Shadow-Pass-Word-42\n",
+    );
+    let yescrypt = made_by(
+        "mkpasswd",
+        &["-m", "yescrypt", "--stdin"],
+        "Yes-Crypt-Pass-99",
+    );
     // What `getent shadow` prints: hashed, locked, password-less and md5 entries.
     let shadow = d.dir.path().join("shadow");
     std::fs::write(
@@ -365,8 +424,14 @@ fn a_terminal_shows_a_progress_bar_and_json_or_a_pipe_stays_quiet() {
     );
     let quiet = on_tty("--json");
     // The pty ends the line with \r\n; no bar drawn before it.
-    assert!(!quiet.contains("hashing") && !quiet.trim_end().contains('\r'), "{quiet:?}");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(quiet.trim()).unwrap()["updated"], 40);
+    assert!(
+        !quiet.contains("hashing") && !quiet.trim_end().contains('\r'),
+        "{quiet:?}"
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(quiet.trim()).unwrap()["updated"],
+        40
+    );
     // Not a terminal: only the count line, nothing on standard error.
     let piped = d.ctl_stdin(&lines, &["import"]);
     assert_ok(&piped);

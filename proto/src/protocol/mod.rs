@@ -41,9 +41,7 @@ pub use keys::{
     KeyRegisterStart, ListKeys, RemoveKey,
 };
 
-pub use import::{
-    Import, ImportEntry, ImportPassword, ImportReport, ImportStep, MAX_IMPORT_LINES,
-};
+pub use import::{Import, ImportEntry, ImportPassword, ImportReport, ImportStep, MAX_IMPORT_LINES};
 
 pub use portal::{
     ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,

@@ -22,7 +22,11 @@ fn bad(line: u64, why: impl std::fmt::Display) -> String {
 }
 
 /// Every entry of `text`, or the first bad line (`CtlError::Input`, exit 65).
-pub fn parse(text: &str, format: ImportFormat, encrypted: bool) -> Result<Vec<ImportEntry>, CtlError> {
+pub fn parse(
+    text: &str,
+    format: ImportFormat,
+    encrypted: bool,
+) -> Result<Vec<ImportEntry>, CtlError> {
     let mut entries = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for (index, raw) in text.split('\n').enumerate() {
@@ -35,7 +39,7 @@ pub fn parse(text: &str, format: ImportFormat, encrypted: bool) -> Result<Vec<Im
             ImportFormat::Chpasswd => chpasswd(line, content, encrypted),
             ImportFormat::Jsonl => jsonl(line, content),
         }
-        .and_then(|entry| checked(entry))
+        .and_then(checked)
         .map_err(CtlError::Input)?;
         if let Some(first) = seen.insert(entry.name.clone(), line) {
             return Err(CtlError::Input(bad(
@@ -83,7 +87,10 @@ fn chpasswd(line: u64, content: &str, encrypted: bool) -> Result<ImportEntry, St
 fn string(line: u64, key: &str, value: Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s),
-        other => Err(bad(line, format!("\"{key}\" must be a string, not {other}"))),
+        other => Err(bad(
+            line,
+            format!("\"{key}\" must be a string, not {other}"),
+        )),
     }
 }
 
@@ -110,9 +117,14 @@ fn jsonl(line: u64, content: &str) -> Result<ImportEntry, String> {
     };
     let password = match (take("password"), take("password_hash")) {
         (Some(_), Some(_)) => {
-            return Err(bad(line, "give \"password\" or \"password_hash\", not both"))
+            return Err(bad(
+                line,
+                "give \"password\" or \"password_hash\", not both",
+            ))
         }
-        (Some(pw), None) => Some(ImportPassword::Plain(Secret::new(string(line, "password", pw)?))),
+        (Some(pw), None) => Some(ImportPassword::Plain(Secret::new(string(
+            line, "password", pw,
+        )?))),
         (None, Some(hash)) => Some(ImportPassword::Hashed(Secret::new(string(
             line,
             "password_hash",
@@ -129,13 +141,21 @@ fn jsonl(line: u64, content: &str) -> Result<ImportEntry, String> {
         Some(Value::Bool(false)) => Change::Clear,
         Some(Value::String(provider)) => Change::Set(provider),
         Some(other) => {
-            return Err(bad(line, format!("\"sso\" must be true, false or a provider name, not {other}")))
+            return Err(bad(
+                line,
+                format!("\"sso\" must be true, false or a provider name, not {other}"),
+            ))
         }
     };
     parsed.disabled = match take("disabled") {
         None => None,
         Some(Value::Bool(b)) => Some(b),
-        Some(other) => return Err(bad(line, format!("\"disabled\" must be true or false, not {other}"))),
+        Some(other) => {
+            return Err(bad(
+                line,
+                format!("\"disabled\" must be true or false, not {other}"),
+            ))
+        }
     };
     if let Some(key) = object.keys().next() {
         return Err(bad(line, format!("unknown field \"{key}\"")));
@@ -161,7 +181,10 @@ fn checked(entry: ImportEntry) -> Result<ImportEntry, String> {
     }
     if let Some(ImportPassword::Plain(secret) | ImportPassword::Hashed(secret)) = &entry.password {
         if secret.expose().len() > MAX_SECRET_BYTES {
-            return Err(bad(line, format!("the password is longer than {MAX_SECRET_BYTES} bytes")));
+            return Err(bad(
+                line,
+                format!("the password is longer than {MAX_SECRET_BYTES} bytes"),
+            ));
         }
     }
     match &entry.password {
@@ -182,7 +205,10 @@ fn checked(entry: ImportEntry) -> Result<ImportEntry, String> {
     if matches!(entry.sso, Change::Set(_)) && entry.password.is_some() {
         return Err(bad(
             line,
-            format!("`{}` is given a password and SSO: an SSO account has no password here", entry.name),
+            format!(
+                "`{}` is given a password and SSO: an SSO account has no password here",
+                entry.name
+            ),
         ));
     }
     Ok(entry)

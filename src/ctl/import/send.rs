@@ -64,7 +64,8 @@ fn progress(shown: bool, lines: u64) -> ProgressBar {
         ProgressDrawTarget::hidden()
     };
     let bar = ProgressBar::with_draw_target(Some(lines), target);
-    if let Ok(style) = ProgressStyle::with_template("{msg:<18} [{bar:40}] {pos}/{len} ({eta} left)") {
+    if let Ok(style) = ProgressStyle::with_template("{msg:<18} [{bar:40}] {pos}/{len} ({eta} left)")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message("checking lines");

@@ -41,7 +41,10 @@ pub fn on_line(line: u64, error: Error) -> Error {
     }
 }
 
-fn checked(change: Change<String>, check: fn(&str) -> Result<String, Error>) -> Result<Change<String>, Error> {
+fn checked(
+    change: Change<String>,
+    check: fn(&str) -> Result<String, Error>,
+) -> Result<Change<String>, Error> {
     Ok(match change {
         Change::Set(value) => Change::Set(check(&value)?),
         other => other,

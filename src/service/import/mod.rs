@@ -23,8 +23,8 @@ use crate::protocol::{Import, ImportEntry, ImportReport, ImportStep, Response};
 use crate::store::{Account, Effects, ImportWrite};
 use crate::time;
 use lines::{apply_line, hash_kind, Line, Password};
-use sessions::{Session, Tally, MAX_LINES};
 pub use sessions::Sessions as ImportSessions;
+use sessions::{Session, Tally, MAX_LINES};
 
 /// Plain passwords one `Hash` step hashes, per hash worker.
 const HASH_PER_WORKER: usize = 4;
@@ -163,15 +163,17 @@ impl Service {
         while s.cursor < s.lines.len() && picked.len() < batch {
             let line = &mut s.lines[s.cursor];
             if let Password::Plain(_) = line.password {
-                if let Password::Plain(pw) = std::mem::replace(&mut line.password, Password::Keep)
-                {
+                if let Password::Plain(pw) = std::mem::replace(&mut line.password, Password::Keep) {
                     passwords.push(pw);
                     picked.push(s.cursor);
                 }
             }
             s.cursor += 1;
         }
-        let hashes = self.hasher.hash_many(caller.hash_share(), passwords).await?;
+        let hashes = self
+            .hasher
+            .hash_many(caller.hash_share(), passwords)
+            .await?;
         for (index, hash) in picked.into_iter().zip(hashes) {
             s.lines[index].password = Password::Hash(hash);
             s.hashed += 1;
@@ -219,7 +221,9 @@ impl Service {
             if !is_new && changed.contains(&"password") {
                 lockout::clear(&mut account);
                 let how = "set by an administrator (import)";
-                if let Some(event) = self.after_password_change(&mut account, &mut effects, how, now)? {
+                if let Some(event) =
+                    self.after_password_change(&mut account, &mut effects, how, now)?
+                {
                     unsent.push((index, event));
                 }
             } else if !is_new && (changed.contains(&"email") || changed.contains(&"sso")) {
@@ -236,7 +240,11 @@ impl Service {
                 true => format!("import line {}", line.line),
                 false => format!("import line {}: {}", line.line, what.join(", ")),
             };
-            let action = if is_new { Action::AccountAdded } else { Action::AccountChanged };
+            let action = if is_new {
+                Action::AccountAdded
+            } else {
+                Action::AccountChanged
+            };
             let event = Event::by(caller, action, Outcome::Ok, detail);
             logged.push((index, event.clone()));
             let write: ImportWrite = Some((account, event, effects));
