@@ -1,17 +1,15 @@
 //! Reading an import file: chpasswd lines or JSON lines, into `ImportEntry`s, with every
-//! check that needs no daemon (names, addresses, numbers, provider names, hash formats,
-//! duplicates). The password policy and the accounts as they are stay the daemon's to
+//! check that needs no daemon (`import_line`: names, addresses, numbers, provider
+//! names, hash formats; and duplicates). The password policy and the accounts as they are stay the daemon's to
 //! check. A line that fails is reported with its number, and nothing is sent.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::account::{check_email, check_name, check_phone, check_provider};
 use crate::ctl::args::ImportFormat;
-use crate::ctl::secrets::MAX_SECRET_BYTES;
 use crate::ctl::CtlError;
-use crate::password::check_stored;
+use crate::import_line::check_entry;
 use authd_proto::protocol::{Change, ImportEntry, ImportPassword, Secret, MAX_IMPORT_LINES};
 
 /// The provider name `"sso": true` stands for.
@@ -39,7 +37,7 @@ pub fn parse(
             ImportFormat::Chpasswd => chpasswd(line, content, encrypted),
             ImportFormat::Jsonl => jsonl(line, content),
         }
-        .and_then(checked)
+        .and_then(|entry| check_entry(entry).map_err(|e| e.to_string()))
         .map_err(CtlError::Input)?;
         if let Some(first) = seen.insert(entry.name.clone(), line) {
             return Err(CtlError::Input(bad(
@@ -161,55 +159,4 @@ fn jsonl(line: u64, content: &str) -> Result<ImportEntry, String> {
         return Err(bad(line, format!("unknown field \"{key}\"")));
     }
     Ok(parsed)
-}
-
-/// The checks of one entry that need no daemon; the message names the line.
-fn checked(entry: ImportEntry) -> Result<ImportEntry, String> {
-    let line = entry.line;
-    let why = |e: crate::error::Error| bad(line, e);
-    check_name(&entry.name).map_err(why)?;
-    type Check = fn(&str) -> Result<String, crate::error::Error>;
-    let fields: [(&Change<String>, Check); 3] = [
-        (&entry.email, check_email),
-        (&entry.phone, check_phone),
-        (&entry.sso, check_provider),
-    ];
-    for (field, check) in fields {
-        if let Change::Set(value) = field {
-            check(value).map_err(why)?;
-        }
-    }
-    if let Some(ImportPassword::Plain(secret) | ImportPassword::Hashed(secret)) = &entry.password {
-        if secret.expose().len() > MAX_SECRET_BYTES {
-            return Err(bad(
-                line,
-                format!("the password is longer than {MAX_SECRET_BYTES} bytes"),
-            ));
-        }
-    }
-    match &entry.password {
-        Some(ImportPassword::Plain(pw)) if pw.expose().is_empty() => {
-            return Err(bad(line, "the password is empty"))
-        }
-        Some(ImportPassword::Hashed(hash)) => check_stored(hash.expose()).map_err(|e| {
-            bad(
-                line,
-                format!(
-                    "not a password hash authd accepts ({e}): use an argon2id PHC string or \
-                     a $6$, $5$ or $y$ hash from /etc/shadow"
-                ),
-            )
-        })?,
-        _ => {}
-    }
-    if matches!(entry.sso, Change::Set(_)) && entry.password.is_some() {
-        return Err(bad(
-            line,
-            format!(
-                "`{}` is given a password and SSO: an SSO account has no password here",
-                entry.name
-            ),
-        ));
-    }
-    Ok(entry)
 }

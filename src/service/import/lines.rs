@@ -1,11 +1,12 @@
-//! One import line: checked on its own (name, contact data, password policy, hash
-//! format), then applied to an account as it is. Pure: no store, no hashing here.
+//! One import line in authd: checked on its own (`import_line`) and against the
+//! password policy, then applied to an account as it is. Pure: no store, no hashing.
 
-use crate::account::{check_email, check_name, check_phone, check_provider};
 use crate::config::PasswordConfig;
 use crate::error::Error;
-use crate::password::{check_policy, check_stored, CryptScheme};
+use crate::import_line::{check_entry, on_line};
+use crate::password::{check_policy, CryptScheme};
 use crate::protocol::{Change, ImportEntry, ImportPassword, Secret};
+use crate::service::accounts::apply;
 use crate::store::Account;
 
 /// An import line's password as the session holds it.
@@ -29,63 +30,26 @@ pub struct Line {
     pub disabled: Option<bool>,
 }
 
-/// `error`'s message, prefixed with the line it is about (same code).
-pub fn on_line(line: u64, error: Error) -> Error {
-    match error {
-        Error::WeakPassword(why) => Error::WeakPassword(format!("line {line}: {why}")),
-        Error::SsoAccount(name) => Error::InvalidInput(format!(
-            "line {line}: `{name}` is an SSO account: it has no password here \
-             (add \"sso\": false to make it a local account)"
-        )),
-        other => Error::InvalidInput(format!("line {line}: {other}")),
-    }
-}
-
-fn checked(
-    change: Change<String>,
-    check: fn(&str) -> Result<String, Error>,
-) -> Result<Change<String>, Error> {
-    Ok(match change {
-        Change::Set(value) => Change::Set(check(&value)?),
-        other => other,
-    })
-}
-
-/// The checks a line passes on its own; errors name the line.
+/// The checks a line passes on its own (`import_line`) and the password policy;
+/// errors name the line.
 pub fn check(config: &PasswordConfig, entry: ImportEntry) -> Result<Line, Error> {
-    let n = entry.line;
-    let fail = |e: Error| on_line(n, e);
-    check_name(&entry.name).map_err(fail)?;
+    let entry = check_entry(entry)?;
     let password = match entry.password {
         None => Password::Keep,
         Some(ImportPassword::Plain(pw)) => {
-            check_policy(config, &entry.name, pw.expose()).map_err(fail)?;
+            check_policy(config, &entry.name, pw.expose()).map_err(|e| on_line(entry.line, e))?;
             Password::Plain(pw)
         }
-        Some(ImportPassword::Hashed(hash)) => {
-            check_stored(hash.expose()).map_err(|why| {
-                fail(Error::InvalidInput(format!(
-                    "not a password hash authd accepts ({why}): use an argon2id PHC string \
-                     or a $6$, $5$ or $y$ hash from /etc/shadow"
-                )))
-            })?;
-            Password::Hash(hash.expose().to_string())
-        }
+        Some(ImportPassword::Hashed(hash)) => Password::Hash(hash.expose().to_string()),
     };
-    if matches!(entry.sso, Change::Set(_)) && !matches!(password, Password::Keep) {
-        return Err(fail(Error::InvalidInput(format!(
-            "`{}` is given a password and SSO: an SSO account has no password here",
-            entry.name
-        ))));
-    }
     Ok(Line {
-        line: n,
-        password,
-        email: checked(entry.email, check_email).map_err(fail)?,
-        phone: checked(entry.phone, check_phone).map_err(fail)?,
-        sso: checked(entry.sso, check_provider).map_err(fail)?,
-        disabled: entry.disabled,
+        line: entry.line,
         name: entry.name,
+        password,
+        email: entry.email,
+        phone: entry.phone,
+        sso: entry.sso,
+        disabled: entry.disabled,
     })
 }
 
@@ -105,18 +69,6 @@ pub fn apply_disabled(
         )),
         Some(false) | None => Ok(None),
     }
-}
-
-/// Set `field` to what `change` says; whether it changed.
-fn apply(field: &mut Option<String>, change: &Change<String>) -> bool {
-    let new = match change {
-        Change::Keep => return false,
-        Change::Set(v) => Some(v.clone()),
-        Change::Clear => None,
-    };
-    let changed = *field != new;
-    *field = new;
-    changed
 }
 
 /// Apply `line` to `account` (a new one or as it is now), with `hash` as its password
