@@ -149,7 +149,9 @@ pub fn matches(scheme: Scheme, stored: &str, password: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Hasher, Share, Verdict};
     use super::*;
+    use crate::protocol::Secret;
 
     // Made with `openssl passwd -6 -salt saltsalt hunter22`, `openssl passwd -5 -salt
     // saltsalt hunter22` and `mkpasswd -m yescrypt hunter22` (whois 5.5.17).
@@ -191,5 +193,42 @@ mod tests {
         }
         assert_eq!(Scheme::of("$1$md5$x"), None);
         assert_eq!(Scheme::of("!"), None);
+    }
+
+    #[tokio::test]
+    async fn a_shadow_hash_verifies_on_the_pool_and_is_replaced_by_argon2id() {
+        let shadow = SHA512;
+        assert_eq!(super::super::check_stored(shadow), Ok(()));
+        let config = crate::config::PasswordConfig {
+            argon2_m_kib: 64,
+            argon2_t: 1,
+            ..crate::config::PasswordConfig::default()
+        };
+        let h = Hasher::start(&config, 1).unwrap();
+        match h
+            .verify(
+                Share::exempt(0),
+                Secret::new("hunter22"),
+                Some(shadow.into()),
+            )
+            .await
+            .unwrap()
+        {
+            Verdict::Right { rehash: Some(r) } => {
+                assert!(r.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{r}")
+            }
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+        assert_eq!(
+            h.verify(
+                Share::exempt(0),
+                Secret::new("hunter23"),
+                Some(shadow.into())
+            )
+            .await
+            .unwrap(),
+            Verdict::Wrong
+        );
+        assert_eq!(h.hashes(), 2, "both checks ran on the pool");
     }
 }
