@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
 libpam-google-authenticator \
 libpam0g-dev pamtester make groff chromium chromium-driver python3-prometheus-client \
-libssl-dev libudev-dev libclang-dev pkg-config"
+libssl-dev libudev-dev libclang-dev pkg-config openssl whois"
 
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
   | grep -q 'install ok installed' || echo "$p"; done)

@@ -125,7 +125,8 @@ pub fn required(request: &Request) -> Access {
         | Request::Unlock(_)
         | Request::ImportGoogleAuthenticator(_)
         | Request::OutboxRetry(_)
-        | Request::OutboxPurge(_) => Access::Admin,
+        | Request::OutboxPurge(_)
+        | Request::Import(_) => Access::Admin,
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)

@@ -328,6 +328,31 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Create or update many accounts from standard input, all or nothing (admin).
+    ///
+    /// Every line is checked before anything is written: one bad line (reported with its
+    /// line number) means nothing is written and exit 65. Lines that set a plain password
+    /// are hashed by authd under the password policy, which takes a while for thousands
+    /// of accounts: a progress bar shows on a terminal. Hashes given with -e are stored
+    /// as they are (nothing is hashed) and replaced by argon2id at the first login.
+    ///
+    /// chpasswd format: `name:password` per line, or with -e `name:HASH` (an argon2id
+    /// PHC string, or a $6$, $5$ or $y$ hash from /etc/shadow; a whole shadow line works
+    /// too). jsonl format: one JSON object per line with "name" and any of "password",
+    /// "password_hash", "email", "phone" (a string, or null to remove it), "sso" (true,
+    /// false, or the provider's name) and "disabled". Empty lines and lines starting with
+    /// `#` are skipped.
+    Import {
+        /// How the lines on standard input are written.
+        #[arg(long, value_enum, default_value_t = ImportFormat::Chpasswd)]
+        format: ImportFormat,
+        /// chpasswd lines carry password hashes, not passwords.
+        #[arg(short = 'e', long = "encrypted")]
+        encrypted: bool,
+        /// Check every line and say what would be created or updated; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `outbox retry` and `outbox purge`.
@@ -356,6 +381,15 @@ pub struct OutboxSelect {
     /// Every message given up on (listed as failed).
     #[arg(long)]
     pub failed: bool,
+}
+
+/// `import --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// `name:password` (or `name:HASH` with -e), as chpasswd(8) reads.
+    Chpasswd,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 /// `disable-2fa --method`.

@@ -5,6 +5,7 @@
 //! Here: `main` and the one match from command to handler. The handlers are grouped by
 //! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`,
 //! `maintenance` (importing an authenticator file, outbox retry and purge);
+//! `import` (bulk import);
 //! `session` holds the connection and proving who you are, `secrets` the prompting,
 //! `output` the text and JSON.
 
@@ -14,6 +15,7 @@ mod backup;
 mod error;
 pub mod exit;
 mod factors;
+mod import;
 mod keys;
 mod lists;
 mod maintenance;
@@ -62,6 +64,7 @@ fn unexpected(response: Response) -> CtlError {
 /// Connect, then one command: each arm hands its arguments to the file of its kind.
 fn run(cli: Cli) -> Result<Outcome, CtlError> {
     let (path, origin) = socket_path(&cli);
+    let json = cli.json;
     let client_name = concat!("authctl ", env!("CARGO_PKG_VERSION"));
     let client = Client::connect(&path, client_name, DEFAULT_TIMEOUT).map_err(|e| match e {
         ClientError::NotRunning { path, source } => CtlError::NoDaemon {
@@ -166,6 +169,11 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             file,
             replace,
         } => maintenance::import_google_authenticator(s, user.name, &file, replace),
+        Command::Import {
+            format,
+            encrypted,
+            dry_run,
+        } => import::import(s, format, encrypted, dry_run, json),
     }
 }
 

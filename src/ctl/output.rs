@@ -63,6 +63,8 @@ pub enum Outcome {
         count: u32,
         dropped: u32,
     },
+    /// What `import` did, or would do.
+    Imported(super::import::ImportSummary),
 }
 
 fn imported_text(name: &str, recovery_codes: u32, replaced: bool, ignored: &[String]) -> String {
@@ -308,6 +310,7 @@ impl Outcome {
                     "outbox_queued": s.outbox_queued,
                     "outbox_failed": s.outbox_failed,
                     "hash_workers": s.hash_workers,
+                    "hashes": s.hashes,
                 });
                 if let Some(text) = metrics {
                     status["metrics"] = json!(super::metrics::samples(text));
@@ -370,6 +373,7 @@ impl Outcome {
                 "count": count,
                 "dropped": dropped,
             }),
+            Outcome::Imported(summary) => json!(summary),
         }
     }
 
@@ -448,6 +452,7 @@ impl Outcome {
                 count,
                 dropped,
             } => outbox_changed_text(action, *count, *dropped),
+            Outcome::Imported(summary) => summary.to_text(),
             Outcome::RecoveryCodes { message, codes } => {
                 let message = escaped(message);
                 if codes.is_empty() {

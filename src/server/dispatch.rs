@@ -109,5 +109,6 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::OutboxRetry(req) => service.outbox_retry(caller, req).await,
         Request::OutboxPurge(req) => service.outbox_purge(caller, req).await,
         Request::Metrics => service.metrics(),
+        Request::Import(req) => service.import(caller, req).await,
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod backend;
 mod flusher;
+mod import;
 pub mod inspect;
 pub mod integrity;
 mod log;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 pub use backend::{Backend, Counts, Decided};
+pub use import::{ImportChange, ImportWrite};
 pub use log::{config as sled_config, snapshot_closed};
 pub use outbox::OutboxChange;
 use records::AuditEntry;

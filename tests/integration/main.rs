@@ -20,6 +20,7 @@ mod disk_full;
 mod email_rules;
 mod fairness;
 mod google_authenticator;
+mod import;
 mod integrity;
 mod journal_logs;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).

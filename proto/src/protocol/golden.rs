@@ -77,11 +77,12 @@ fn kind(request: &Request) -> &'static str {
         Request::OutboxRetry { .. } => "OutboxRetry",
         Request::OutboxPurge { .. } => "OutboxPurge",
         Request::Metrics => "Metrics",
+        Request::Import { .. } => "Import",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 47;
+const VARIANTS: usize = 48;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -282,6 +283,19 @@ fn requests() -> Vec<Request> {
             target: OutboxTarget::Failed,
         }),
         Request::Metrics,
+        // Appended: bulk import.
+        Request::Import(Import {
+            session: Some(7),
+            step: ImportStep::Stage(vec![ImportEntry {
+                line: 3,
+                name: "al".into(),
+                password: Some(ImportPassword::Hashed(s("$6$x"))),
+                email: Change::Set("a@b".into()),
+                phone: Change::Clear,
+                sso: Change::Keep,
+                disabled: Some(false),
+            }]),
+        }),
     ]
 }
 
@@ -368,6 +382,10 @@ const GOLDEN: &[(&str, &str)] = &[
     ("OutboxRetry", "000000032c0007"),
     ("OutboxPurge", "000000022d01"),
     ("Metrics", "000000012e"),
+    (
+        "Import",
+        "000000192f010700010302616c01010424362478010361406202000100",
+    ),
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -24,6 +24,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+pub mod import;
 pub mod keys;
 pub mod maintenance;
 pub mod portal;
@@ -41,6 +42,7 @@ pub use keys::{
     KeyRegisterStart, ListKeys, RemoveKey,
 };
 
+pub use import::{Import, ImportEntry, ImportPassword, ImportReport, ImportStep, MAX_IMPORT_LINES};
 pub use maintenance::{
     ImportGoogleAuthenticator, OutboxPurge, OutboxRetry, OutboxTarget,
     MAX_GOOGLE_AUTHENTICATOR_FILE,
@@ -231,6 +233,9 @@ pub enum Response {
     Metrics {
         text: String,
     },
+    // Appended: bulk import (`import`).
+    /// Where an import session stands. The answer to every `Import` step.
+    Imported(ImportReport),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +251,10 @@ pub struct StatusInfo {
     pub outbox_failed: u64,
     /// Threads hashing passwords at once.
     pub hash_workers: u32,
+    // Appended: bulk import.
+    /// Password hashes computed or checked by the hash pool since the daemon started
+    /// (argon2 and crypt(3) alike, the dummy hash included).
+    pub hashes: u64,
 }
 
 /// One outgoing message, as `authctl outbox` shows it (never its body).

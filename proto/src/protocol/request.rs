@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::import::Import;
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
@@ -174,6 +175,9 @@ pub enum Request {
     // Appended: metrics.
     /// Counters and gauges in Prometheus text format (admin). -> `Metrics`.
     Metrics,
+    // Appended: bulk import.
+    /// One step of a bulk import, all or nothing (admin). -> `Imported`.
+    Import(Import),
 }
 
 impl Request {
@@ -192,7 +196,8 @@ impl Request {
             | Request::PortalProveKey(_)
             | Request::OutboxRetry(_)
             | Request::OutboxPurge(_)
-            | Request::Metrics => None,
+            | Request::Metrics
+            | Request::Import(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
