@@ -91,7 +91,10 @@ pub enum Access {
 /// The authorization table: one arm per request.
 pub fn required(request: &Request) -> Access {
     match request {
-        Request::Hello(_) | Request::Status | Request::ResetPassword(_) => Access::Anyone,
+        Request::Hello(_)
+        | Request::Status
+        | Request::ResetPassword(_)
+        | Request::CheckResetToken(_) => Access::Anyone,
         Request::Metrics => Access::Admin,
         Request::ShowUser(_)
         | Request::ChangePassword(_)

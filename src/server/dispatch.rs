@@ -110,5 +110,6 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::OutboxPurge(req) => service.outbox_purge(caller, req).await,
         Request::Metrics => service.metrics(),
         Request::Import(req) => service.import(caller, req).await,
+        Request::CheckResetToken(req) => service.check_reset_token(caller, req).await,
     }
 }

@@ -78,11 +78,12 @@ fn kind(request: &Request) -> &'static str {
         Request::OutboxPurge { .. } => "OutboxPurge",
         Request::Metrics => "Metrics",
         Request::Import { .. } => "Import",
+        Request::CheckResetToken { .. } => "CheckResetToken",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 48;
+const VARIANTS: usize = 49;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -296,6 +297,7 @@ fn requests() -> Vec<Request> {
                 disabled: Some(false),
             }]),
         }),
+        Request::CheckResetToken(CheckResetToken { token: s("tok") }),
     ]
 }
 
@@ -386,6 +388,7 @@ const GOLDEN: &[(&str, &str)] = &[
         "Import",
         "000000192f010700010302616c01010424362478010361406202000100",
     ),
+    ("CheckResetToken", "000000053003746f6b"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

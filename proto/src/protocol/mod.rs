@@ -31,9 +31,9 @@ pub mod portal;
 pub mod request;
 
 pub use request::{
-    AddUser, Backup, Change, ChangePassword, ConfirmSms, ConfirmTotp, DisableTwoFactor, EnableSms,
-    EnableTotp, FactorChoice, Hello, ListUsers, Log, Origin, Outbox, Proof,
-    RegenerateRecoveryCodes, RemoveUser, Request, ResetPassword, ResetTwoFactor, SendCode,
+    AddUser, Backup, Change, ChangePassword, CheckResetToken, ConfirmSms, ConfirmTotp,
+    DisableTwoFactor, EnableSms, EnableTotp, FactorChoice, Hello, ListUsers, Log, Origin, Outbox,
+    Proof, RegenerateRecoveryCodes, RemoveUser, Request, ResetPassword, ResetTwoFactor, SendCode,
     SendReset, SetPassword, SetUser, ShowUser, Unlock, Verify, VerifyCode,
 };
 

@@ -178,6 +178,10 @@ pub enum Request {
     // Appended: bulk import.
     /// One step of a bulk import, all or nothing (admin). -> `Imported`.
     Import(Import),
+    // Appended: a reset token checked before the new password is asked for.
+    /// Is this reset token still good (anyone: the token is the proof)? -> `Done`, or
+    /// `token_invalid`. Nothing is spent or changed.
+    CheckResetToken(CheckResetToken),
 }
 
 impl Request {
@@ -197,7 +201,8 @@ impl Request {
             | Request::OutboxRetry(_)
             | Request::OutboxPurge(_)
             | Request::Metrics
-            | Request::Import(_) => None,
+            | Request::Import(_)
+            | Request::CheckResetToken(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
@@ -372,6 +377,12 @@ pub struct RegenerateRecoveryCodes {
 pub struct SendReset {
     pub name: String,
     pub proof: Option<Proof>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResetToken {
+    /// From the reset mail.
+    pub token: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
