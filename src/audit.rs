@@ -40,6 +40,12 @@ pub enum Action {
     KeyRemoved,
     /// A key's signature counter went backwards: possibly a cloned key.
     KeyCloneSuspected,
+    /// The authenticator app enrolled from a pam_google_authenticator file.
+    TotpImported,
+    /// An admin put an outbox message back in the queue (or dropped an expired SMS code).
+    OutboxRetried,
+    /// An admin removed an outbox message.
+    OutboxPurged,
 }
 
 impl Action {
@@ -73,6 +79,9 @@ impl Action {
             Action::KeyRegistered => "key-registered",
             Action::KeyRemoved => "key-removed",
             Action::KeyCloneSuspected => "key-clone-suspected",
+            Action::TotpImported => "totp-imported",
+            Action::OutboxRetried => "outbox-retried",
+            Action::OutboxPurged => "outbox-purged",
         }
     }
 }

@@ -18,7 +18,9 @@
 //! - [`server`]: listener, connections, dispatch, shutdown.
 //! - [`service`]: the domain operations behind each request.
 //! - [`store`]: the only code that touches sled.
-//! - [`account`], [`email`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
+//! - [`account`], [`email`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules;
+//!   [`import_line`]: what a valid `authctl import` line is (authctl and authd check it).
+//! - [`google_authenticator`]: reading a pam_google_authenticator file to import it.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`portal`]: portal sessions (authd-web): tokens, expiry, fresh proofs.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
@@ -43,6 +45,8 @@ pub mod ctl;
 pub mod email;
 pub mod error;
 pub mod exit;
+pub mod google_authenticator;
+pub mod import_line;
 pub mod lockout;
 pub mod log_limit;
 pub mod metrics;

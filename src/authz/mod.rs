@@ -91,7 +91,10 @@ pub enum Access {
 /// The authorization table: one arm per request.
 pub fn required(request: &Request) -> Access {
     match request {
-        Request::Hello(_) | Request::Status | Request::ResetPassword(_) => Access::Anyone,
+        Request::Hello(_)
+        | Request::Status
+        | Request::ResetPassword(_)
+        | Request::CheckResetToken(_) => Access::Anyone,
         Request::Metrics => Access::Admin,
         Request::ShowUser(_)
         | Request::ChangePassword(_)
@@ -122,7 +125,11 @@ pub fn required(request: &Request) -> Access {
         | Request::ResetTwoFactor(_)
         | Request::Outbox(_)
         | Request::Backup(_)
-        | Request::Unlock(_) => Access::Admin,
+        | Request::Unlock(_)
+        | Request::ImportGoogleAuthenticator(_)
+        | Request::OutboxRetry(_)
+        | Request::OutboxPurge(_)
+        | Request::Import(_) => Access::Admin,
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)

@@ -6,8 +6,8 @@ use super::secrets::CodeArg;
 use super::session::Session;
 use super::{unexpected, CtlError};
 use authd_proto::protocol::{
-    AddUser, Change, ChangePassword, Proof, RemoveUser, Request, ResetPassword, Response,
-    SendReset, SetPassword, SetUser, ShowUser, Unlock,
+    AddUser, Change, ChangePassword, CheckResetToken, Proof, RemoveUser, Request, ResetPassword,
+    Response, SendReset, SetPassword, SetUser, ShowUser, Unlock,
 };
 
 pub fn add_user(s: &mut Session, request: AddUser) -> Result<Outcome, CtlError> {
@@ -115,6 +115,13 @@ pub fn reset_password(s: &mut Session, token: String) -> Result<Outcome, CtlErro
     let token = s
         .secrets
         .required_code(CodeArg::new(Some(token)), "Reset token: ")?;
+    // A used or expired token is said before a new password is asked for (twice).
+    s.done(
+        Request::CheckResetToken(CheckResetToken {
+            token: token.clone(),
+        }),
+        String::new(),
+    )?;
     let password = s.secrets.read_new("New password: ")?;
     let request = Request::ResetPassword(ResetPassword { token, password });
     match s.call(request)? {

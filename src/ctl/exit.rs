@@ -92,7 +92,9 @@ impl Exit {
             Exit::InvalidInput => &[
                 "invalid input: bad name, email or phone, weak password, account exists, SSO account,",
                 "second factor not enrolled or already enrolled, an output FILE that is a symbolic",
-                "link or not a regular file, or whose directory does not exist",
+                "link or not a regular file, or whose directory does not exist, a",
+                "google-authenticator FILE that cannot be read, is malformed or counter-based, an",
+                "unknown outbox message id",
             ],
             Exit::NoSuchUser => &["no such user"],
             Exit::Unreachable => &["authd is not reachable (nothing was done)"],
@@ -176,6 +178,7 @@ pub fn for_wire(code: ErrorCode) -> Exit {
         ErrorCode::BadRequest => Exit::Usage,
         ErrorCode::InvalidInput
         | ErrorCode::SmsUnavailable
+        | ErrorCode::HotpUnsupported
         | ErrorCode::WeakPassword
         | ErrorCode::Exists
         | ErrorCode::SsoAccount

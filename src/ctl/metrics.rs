@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
-use authd_proto::protocol::{ErrorCode, Request, Response};
+use authd_proto::protocol::{Request, Response};
 
 /// One sample of the exposition: `name{labels} value`.
 #[derive(Debug, Serialize)]
@@ -29,13 +29,13 @@ pub fn fetch(s: &mut Session) -> Result<String, CtlError> {
     }
 }
 
-/// For `status`: the metrics when the caller may see them, else none.
+/// For `status`: the metrics when the daemon gives them (to an admin), else none (a
+/// refusal, or a daemon that does not know the request). A broken connection is still an
+/// error.
 pub fn for_status(s: &mut Session) -> Result<Option<String>, CtlError> {
     match fetch(s) {
         Ok(text) => Ok(Some(text)),
-        Err(CtlError::Client(e)) if e.remote_code() == Some(ErrorCode::PermissionDenied) => {
-            Ok(None)
-        }
+        Err(CtlError::Client(e)) if e.remote_code().is_some() => Ok(None),
         Err(e) => Err(e),
     }
 }

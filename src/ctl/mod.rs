@@ -3,7 +3,9 @@
 //! statuses. All exit-code decisions are in `exit.rs`.
 //!
 //! Here: `main` and the one match from command to handler. The handlers are grouped by
-//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`;
+//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`,
+//! `maintenance` (importing an authenticator file, outbox retry and purge);
+//! `import` (bulk import);
 //! `session` holds the connection and proving who you are, `secrets` the prompting,
 //! `output` the text and JSON.
 
@@ -13,8 +15,10 @@ mod backup;
 mod error;
 pub mod exit;
 mod factors;
+mod import;
 mod keys;
 mod lists;
+mod maintenance;
 mod metrics;
 mod output;
 mod secrets;
@@ -60,6 +64,7 @@ fn unexpected(response: Response) -> CtlError {
 /// Connect, then one command: each arm hands its arguments to the file of its kind.
 fn run(cli: Cli) -> Result<Outcome, CtlError> {
     let (path, origin) = socket_path(&cli);
+    let json = cli.json;
     let client_name = concat!("authctl ", env!("CARGO_PKG_VERSION"));
     let client = Client::connect(&path, client_name, DEFAULT_TIMEOUT).map_err(|e| match e {
         ClientError::NotRunning { path, source } => CtlError::NoDaemon {
@@ -124,7 +129,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         } => accounts::change_password(s, user.name, code, email_link),
         Command::SendReset { user } => accounts::send_reset(s, user.name, None),
         Command::ResetPassword { token } => accounts::reset_password(s, token),
-        Command::Outbox => lists::outbox(s),
+        Command::Outbox { action: None } => lists::outbox(s),
+        Command::Outbox {
+            action: Some(action),
+        } => maintenance::outbox(s, action),
         Command::Backup { output } => backup::backup(s, &output),
         Command::Verify { user, code } => session::verify(s, user.name, CodeArg::new(code)),
         Command::EnableTotp { user, qr_png, code } => {
@@ -156,6 +164,16 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         } => keys::add_key(s, user.name, key_name, code),
         Command::Keys { user } => keys::keys(s, user.name),
         Command::RemoveKey { user, id, code } => keys::remove_key(s, user.name, id, code),
+        Command::ImportGoogleAuthenticator {
+            user,
+            file,
+            replace,
+        } => maintenance::import_google_authenticator(s, user.name, &file, replace),
+        Command::Import {
+            format,
+            encrypted,
+            dry_run,
+        } => import::import(s, format, encrypted, dry_run, json),
     }
 }
 

@@ -50,6 +50,63 @@ pub enum Outcome {
     Sessions(String, Vec<SessionInfo>),
     /// An account's security keys.
     Keys(String, Vec<KeyInfo>),
+    /// `import-google-authenticator`: the app is on with the file's secret.
+    TotpImported {
+        name: String,
+        recovery_codes: u32,
+        replaced: bool,
+        ignored: Vec<String>,
+    },
+    /// `outbox retry` or `outbox purge` (`action`): how many messages it changed.
+    OutboxChanged {
+        action: &'static str,
+        count: u32,
+        dropped: u32,
+    },
+    /// What `import` did, or would do.
+    Imported(super::import::ImportSummary),
+}
+
+fn imported_text(name: &str, recovery_codes: u32, replaced: bool, ignored: &[String]) -> String {
+    let name = escaped(name);
+    let mut text = format!(
+        "{name}: authenticator app {} with the google-authenticator secret (the phone's \
+         codes work as before); {recovery_codes} scratch codes added as recovery codes",
+        if replaced { "replaced" } else { "turned on" }
+    );
+    if !ignored.is_empty() {
+        let names: Vec<_> = ignored.iter().map(|o| escaped(o)).collect();
+        text.push_str(&format!(
+            "\nnot taken over (authd's [lockout] and [totp] skew apply): {}",
+            names.join(", ")
+        ));
+    }
+    if recovery_codes == 0 {
+        text.push_str(&format!(
+            "\nthe file had no scratch codes: make recovery codes with \
+             `authctl recovery-codes {name} --regenerate`"
+        ));
+    }
+    text
+}
+
+fn outbox_changed_text(action: &str, count: u32, dropped: u32) -> String {
+    let messages = |n: u32| if n == 1 { "message" } else { "messages" };
+    match action {
+        "retry" => {
+            let queued = count - dropped;
+            let mut text = format!("{queued} {} queued again", messages(queued));
+            if dropped > 0 {
+                text.push_str(&format!(
+                    "; {dropped} SMS login {} dropped: the code's validity had passed \
+                     (send a new one with `authctl send-code USER`)",
+                    if dropped == 1 { "code" } else { "codes" }
+                ));
+            }
+            text
+        }
+        _ => format!("{count} {} removed from the outbox", messages(count)),
+    }
 }
 
 fn key_json(k: &KeyInfo) -> Value {
@@ -253,6 +310,7 @@ impl Outcome {
                     "outbox_queued": s.outbox_queued,
                     "outbox_failed": s.outbox_failed,
                     "hash_workers": s.hash_workers,
+                    "hashes": s.hashes,
                 });
                 if let Some(text) = metrics {
                     status["metrics"] = json!(super::metrics::samples(text));
@@ -292,6 +350,30 @@ impl Outcome {
                 "name": name,
                 "keys": keys.iter().map(key_json).collect::<Vec<_>>(),
             }),
+            Outcome::TotpImported {
+                name,
+                recovery_codes,
+                replaced,
+                ignored,
+            } => json!({
+                "ok": true,
+                "name": name,
+                "totp": "on",
+                "replaced": replaced,
+                "recovery_codes_added": recovery_codes,
+                "ignored_options": ignored,
+            }),
+            Outcome::OutboxChanged {
+                action,
+                count,
+                dropped,
+            } => json!({
+                "ok": true,
+                "action": action,
+                "count": count,
+                "dropped": dropped,
+            }),
+            Outcome::Imported(summary) => json!(summary),
         }
     }
 
@@ -359,6 +441,18 @@ impl Outcome {
                 format!("{} has no security keys", escaped(name))
             }
             Outcome::Keys(_, keys) => keys.iter().map(key_text).collect::<Vec<_>>().join("\n"),
+            Outcome::TotpImported {
+                name,
+                recovery_codes,
+                replaced,
+                ignored,
+            } => imported_text(name, *recovery_codes, *replaced, ignored),
+            Outcome::OutboxChanged {
+                action,
+                count,
+                dropped,
+            } => outbox_changed_text(action, *count, *dropped),
+            Outcome::Imported(summary) => summary.to_text(),
             Outcome::RecoveryCodes { message, codes } => {
                 let message = escaped(message);
                 if codes.is_empty() {

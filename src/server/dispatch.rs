@@ -103,6 +103,13 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalKey(req) => service.portal_key(caller, req).await,
         Request::PortalProveKeyStart(req) => service.portal_prove_key_start(caller, req).await,
         Request::PortalProveKey(req) => service.portal_prove_key(caller, req).await,
+        Request::ImportGoogleAuthenticator(req) => {
+            service.import_google_authenticator(caller, req).await
+        }
+        Request::OutboxRetry(req) => service.outbox_retry(caller, req).await,
+        Request::OutboxPurge(req) => service.outbox_purge(caller, req).await,
         Request::Metrics => service.metrics(),
+        Request::Import(req) => service.import(caller, req).await,
+        Request::CheckResetToken(req) => service.check_reset_token(caller, req).await,
     }
 }

@@ -31,6 +31,7 @@ impl Service {
             outbox_queued: counts.outbox_queued,
             outbox_failed: counts.outbox_failed,
             hash_workers: self.config().hash_workers() as u32,
+            hashes: self.hasher.hashes(),
         }))
     }
 

@@ -9,10 +9,13 @@ mod accounts;
 mod backup;
 mod credentials;
 mod forgot;
+mod import;
+mod import_totp;
 mod info;
 mod keys;
 mod login;
 mod outbox;
+mod outbox_admin;
 mod portal;
 mod reload;
 mod reset;
@@ -56,6 +59,8 @@ pub struct Service {
     sessions: crate::portal::Sessions,
     /// Warnings callers can cause, counted per uid (`log_limit`).
     warnings: LogLimit,
+    /// Bulk imports under way, in memory until they commit.
+    imports: import::ImportSessions,
     started: Instant,
 }
 
@@ -76,6 +81,7 @@ impl Service {
             challenges: Challenges::default(),
             sessions: crate::portal::Sessions::default(),
             warnings: LogLimit::default(),
+            imports: import::ImportSessions::default(),
             started: Instant::now(),
         }
     }

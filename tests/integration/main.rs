@@ -19,6 +19,8 @@ mod daemon {
 mod disk_full;
 mod email_rules;
 mod fairness;
+mod google_authenticator;
+mod import;
 mod integrity;
 mod journal_logs;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
@@ -37,6 +39,7 @@ mod oath;
 mod old_store;
 mod other_uids;
 mod outbox;
+mod outbox_admin;
 mod output_files;
 mod own_factors;
 mod packaging;

@@ -44,21 +44,31 @@ fn committed_completions_match_the_cli() {
     }
 }
 
-/// One generated page per authctl command (`authctl-add-user.1`, ...), from the same
-/// clap definitions as `--help`; authctl(1) is the hand-written overview.
-fn command_pages() -> Vec<(PathBuf, Vec<u8>)> {
+/// One generated page per authctl command (`authctl-add-user.1`, ...) and per command
+/// under one (`authctl-outbox-retry.1`), from the same clap definitions as `--help`;
+/// authctl(1) is the hand-written overview. Each comes with the command as typed
+/// (`outbox retry`).
+fn command_pages() -> Vec<(PathBuf, String, Vec<u8>)> {
     // Built, so each command carries the global options (--socket, --json, ...) and its
     // bin name `authctl COMMAND`, which the SYNOPSIS shows; the page is `authctl-COMMAND`.
     let mut cli = authd::ctl::Cli::command();
     cli.build();
-    cli.get_subcommands()
-        .filter(|sub| sub.get_name() != "help")
-        .map(|sub| {
-            let name = format!("authctl-{}", sub.get_name());
+    let mut commands = Vec::new();
+    for sub in cli.get_subcommands().filter(|sub| sub.get_name() != "help") {
+        commands.push((sub.get_name().to_string(), sub.clone()));
+        for nested in sub.get_subcommands().filter(|n| n.get_name() != "help") {
+            let typed = format!("{} {}", sub.get_name(), nested.get_name());
+            commands.push((typed, nested.clone()));
+        }
+    }
+    commands
+        .into_iter()
+        .map(|(typed, sub)| {
+            let name = format!("authctl-{}", typed.replace(' ', "-"));
             // clap takes names as &'static str; a test may leak a few.
             let static_name: &'static str = Box::leak(name.clone().into_boxed_str());
-            let invoked = format!("authctl {}", sub.get_name());
-            let page = sub.clone().display_name(static_name).bin_name(invoked);
+            let invoked = format!("authctl {typed}");
+            let page = sub.display_name(static_name).bin_name(invoked);
             let mut out = Vec::new();
             clap_mangen::Man::new(page)
                 .section("1")
@@ -66,14 +76,14 @@ fn command_pages() -> Vec<(PathBuf, Vec<u8>)> {
                 .manual("authd manual")
                 .render(&mut out)
                 .unwrap();
-            (root().join("man").join(format!("{name}.1")), out)
+            (root().join("man").join(format!("{name}.1")), typed, out)
         })
         .collect()
 }
 
 #[test]
 fn committed_command_man_pages_match_the_cli() {
-    for (path, fresh) in command_pages() {
+    for (path, typed, fresh) in command_pages() {
         // The SYNOPSIS names the command as typed, with the global options.
         let text = String::from_utf8_lossy(&fresh);
         let synopsis = text
@@ -81,11 +91,7 @@ fn committed_command_man_pages_match_the_cli() {
             .nth(1)
             .and_then(|rest| rest.lines().next())
             .unwrap_or_else(|| panic!("{}: no SYNOPSIS", path.display()));
-        let command = path.file_stem().unwrap().to_str().unwrap();
-        let command = command
-            .strip_prefix("authctl-")
-            .unwrap()
-            .replace('-', "\\-");
+        let command = typed.replace('-', "\\-");
         assert!(
             synopsis.starts_with(&format!("\\fBauthctl {command}\\fR"))
                 && synopsis.contains("\\-\\-socket")

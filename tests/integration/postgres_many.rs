@@ -296,3 +296,58 @@ fn sixty_four_writers_on_two_daemons_finish_and_every_write_is_in_the_database()
     hosts[1].spawn();
     assert_eq!(show(&hosts[1], "w63-09")["email"], "w63i9@example.org");
 }
+
+#[test]
+fn an_import_and_outbox_retry_and_purge_act_on_the_shared_store() {
+    let db = TestDb::create();
+    // Nothing listens on the port yet: every attempt fails, and give_up comes soon.
+    let port = free_port();
+    let extra = "[outbox]\nretry_first = \"1s\"\ngive_up = \"2s\"";
+    let body = format!("{}\n{}", smtp_config(port, extra), db.store_config());
+    let hosts = fleet(&body, 2);
+    let [a, b] = &hosts[..] else { unreachable!() };
+
+    // One import on A, all or nothing, made of a new account and an existing one.
+    assert_ok(&a.ctl(&["add-user", "carol"]));
+    let file = format!("alice:{GOOD_PW}\ncarol:{GOOD_PW}\n");
+    let out = a.ctl_stdin(&file, &["--json", "import"]);
+    assert_ok(&out);
+    assert_ok(&b.ctl_stdin(&pw(), &["verify", "alice"]));
+    assert_ok(&b.ctl_stdin(&pw(), &["verify", "carol"]));
+    assert_eq!(json(&b.ctl(&["--json", "status"]))["accounts"], 2);
+    let bad = a.ctl_stdin(
+        &format!("dave:{GOOD_PW}\nbad name:x\n"),
+        &["--json", "import"],
+    );
+    assert_error(&bad, 65, "invalid_input");
+    assert_exit(&b.ctl(&["show", "dave"]), 67);
+
+    // A mail given up on A is retried from B and delivered once the server is back, then
+    // a second one is purged from A.
+    let given_up = |d: &Daemon| {
+        wait_until("a given-up message", || {
+            crate::outbox::outbox(d)
+                .into_iter()
+                .find(|m| m["state"] == "failed")
+        })
+    };
+    assert_ok(&a.ctl(&["set-user", "alice", "--email", "alice@example.org"]));
+    assert_ok(&a.ctl(&["send-reset", "alice"]));
+    given_up(b);
+    let inbox = tempfile::tempdir().unwrap();
+    let _sink = SmtpSink::start(port, inbox.path());
+    assert_ok(&b.ctl(&["--json", "outbox", "retry", "--failed"]));
+    wait_for_mails(inbox.path(), 1);
+    wait_until("the retried mail recorded", || {
+        (a.outbox_len() == 0 && !a.events("alice", "mail-delivered").is_empty()).then_some(())
+    });
+    assert_eq!(a.events("alice", "outbox-retried").len(), 1);
+
+    assert_ok(&a.ctl(&["set-user", "carol", "--email", "reject-carol@example.org"]));
+    assert_ok(&a.ctl(&["send-reset", "carol"]));
+    let id = given_up(a)["id"].as_u64().unwrap().to_string();
+    assert_ok(&b.ctl(&["--json", "outbox", "purge", &id]));
+    assert_eq!(a.outbox_len(), 0);
+    assert_eq!(a.events("carol", "outbox-purged").len(), 1);
+    assert_eq!(mails(inbox.path()).len(), 1);
+}

@@ -109,3 +109,23 @@ fn an_account_keeps_at_most_five_reset_links_and_a_sixth_voids_the_oldest() {
     assert_ok(&reset_with(&d, &six[1], "Another-Fine-Password-7"));
     assert_ok(&d.ctl_stdin("Another-Fine-Password-7\n", &["verify", "otto"]));
 }
+
+/// `reset-password --token -` checks the token before asking for a new password: a used
+/// or unknown token is refused with only the token read (no password on stdin needed).
+#[test]
+fn a_spent_token_is_refused_before_the_new_password_is_asked_for() {
+    let d = Daemon::start_with_config(&format!("[reset]\nmin_interval = \"0s\"\n{TEST_CONFIG}"));
+    let maildir = d.state_dir().join("outbox/mail");
+    assert_ok(&d.ctl(&["add-user", "olga", "--email", "olga@example.org"]));
+    let mut known = Vec::new();
+    assert_ok(&d.ctl(&["send-reset", "olga"]));
+    let token = next_token(&maildir, &mut known);
+    assert_ok(&reset_with(&d, &token, NEW_PW));
+    for spent in [token.as_str(), "not-a-token"] {
+        let out = d.ctl_stdin(
+            &format!("{spent}\n"),
+            &["--json", "reset-password", "--token", "-"],
+        );
+        assert_denied(&out);
+    }
+}

@@ -391,6 +391,7 @@ pub fn have(tool: &str) -> bool {
         "make" => "make",
         "pamtester" => "pamtester",
         "pkg-config" => "pkg-config",
+        "mkpasswd" => "whois",
         other => other,
     };
     crate::peers::program(tool, package)

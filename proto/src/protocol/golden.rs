@@ -73,12 +73,17 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalKey { .. } => "PortalKey",
         Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
         Request::PortalProveKey { .. } => "PortalProveKey",
+        Request::ImportGoogleAuthenticator { .. } => "ImportGoogleAuthenticator",
+        Request::OutboxRetry { .. } => "OutboxRetry",
+        Request::OutboxPurge { .. } => "OutboxPurge",
         Request::Metrics => "Metrics",
+        Request::Import { .. } => "Import",
+        Request::CheckResetToken { .. } => "CheckResetToken",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 44;
+const VARIANTS: usize = 49;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -267,7 +272,32 @@ fn requests() -> Vec<Request> {
                 assertion: s("{}"),
             },
         }),
+        Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator {
+            name: "al".into(),
+            file: s("GA"),
+            replace: true,
+        }),
+        Request::OutboxRetry(OutboxRetry {
+            target: OutboxTarget::Id(7),
+        }),
+        Request::OutboxPurge(OutboxPurge {
+            target: OutboxTarget::Failed,
+        }),
         Request::Metrics,
+        // Appended: bulk import.
+        Request::Import(Import {
+            session: Some(7),
+            step: ImportStep::Stage(vec![ImportEntry {
+                line: 3,
+                name: "al".into(),
+                password: Some(ImportPassword::Hashed(s("$6$x"))),
+                email: Change::Set("a@b".into()),
+                phone: Change::Clear,
+                sso: Change::Keep,
+                disabled: Some(false),
+            }]),
+        }),
+        Request::CheckResetToken(CheckResetToken { token: s("tok") }),
     ]
 }
 
@@ -350,7 +380,15 @@ const GOLDEN: &[(&str, &str)] = &[
         "0000001029027365027077010473736864010168",
     ),
     ("PortalProveKey", "0000000a2a027365026368027b7d"),
-    ("Metrics", "000000012b"),
+    ("ImportGoogleAuthenticator", "000000082b02616c02474101"),
+    ("OutboxRetry", "000000032c0007"),
+    ("OutboxPurge", "000000022d01"),
+    ("Metrics", "000000012e"),
+    (
+        "Import",
+        "000000192f010700010302616c01010424362478010361406202000100",
+    ),
+    ("CheckResetToken", "000000053003746f6b"),
 ];
 
 fn hex(bytes: &[u8]) -> String {

@@ -9,9 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::import::Import;
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
+use super::maintenance::{ImportGoogleAuthenticator, OutboxPurge, OutboxRetry};
 use super::portal::{
     ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
     PortalProveKeyStart, PortalSendCode, PortalSignIn,
@@ -162,9 +164,24 @@ pub enum Request {
     PortalProveKeyStart(PortalProveKeyStart),
     /// Portal only: the key's answer of a proof by key. -> `Done`.
     PortalProveKey(PortalProveKey),
+    // Appended: admin maintenance (`maintenance`).
+    /// Enrol the authenticator app from a pam_google_authenticator file (admin).
+    /// -> `TotpImported`.
+    ImportGoogleAuthenticator(ImportGoogleAuthenticator),
+    /// Queue outbox messages again (admin). -> `OutboxChanged`.
+    OutboxRetry(OutboxRetry),
+    /// Remove outbox messages (admin). -> `OutboxChanged`.
+    OutboxPurge(OutboxPurge),
     // Appended: metrics.
     /// Counters and gauges in Prometheus text format (admin). -> `Metrics`.
     Metrics,
+    // Appended: bulk import.
+    /// One step of a bulk import, all or nothing (admin). -> `Imported`.
+    Import(Import),
+    // Appended: a reset token checked before the new password is asked for.
+    /// Is this reset token still good (anyone: the token is the proof)? -> `Done`, or
+    /// `token_invalid`. Nothing is spent or changed.
+    CheckResetToken(CheckResetToken),
 }
 
 impl Request {
@@ -181,7 +198,11 @@ impl Request {
             | Request::PortalAct(_)
             | Request::PortalProveKeyStart(_)
             | Request::PortalProveKey(_)
-            | Request::Metrics => None,
+            | Request::OutboxRetry(_)
+            | Request::OutboxPurge(_)
+            | Request::Metrics
+            | Request::Import(_)
+            | Request::CheckResetToken(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
@@ -214,7 +235,10 @@ impl Request {
             | Request::KeyLoginStart(KeyLoginStart { name, .. })
             | Request::KeyLoginFinish(KeyLoginFinish { name, .. })
             | Request::PortalKeyStart(KeyLoginStart { name, .. })
-            | Request::PortalKey(KeyLoginFinish { name, .. }) => Some(name),
+            | Request::PortalKey(KeyLoginFinish { name, .. })
+            | Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator { name, .. }) => {
+                Some(name)
+            }
         }
     }
 }
@@ -353,6 +377,12 @@ pub struct RegenerateRecoveryCodes {
 pub struct SendReset {
     pub name: String,
     pub proof: Option<Proof>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResetToken {
+    /// From the reset mail.
+    pub token: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

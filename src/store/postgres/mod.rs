@@ -28,6 +28,7 @@
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
 //! `'static`) takes two trips: lock and read, then write and commit (`writes`).
 
+mod import;
 mod keycheck;
 mod outbox;
 mod reads;
@@ -42,8 +43,9 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 
 use super::backend::{AccountChange, Backend, Counts, Pending};
+use super::import::ImportChange;
 use super::records::AuditEntry;
-use super::{Account, ChannelKind, OutboxItem, ResetToken};
+use super::{Account, ChannelKind, OutboxChange, OutboxItem, ResetToken};
 use crate::audit::Event;
 use crate::config::{redact_url, Config};
 use crate::error::Error;
@@ -314,6 +316,22 @@ impl Backend for PgStore {
     }
     fn remove(&self, name: &str) -> Result<(), Error> {
         self.write_remove(name)
+    }
+    fn import(
+        &self,
+        names: &[String],
+        now: u64,
+        decide: &mut ImportChange<'_>,
+    ) -> Result<(), Error> {
+        self.write_import(names, now, decide)
+    }
+    fn outbox_change(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error> {
+        self.change_message(id, now, change)
     }
     fn outbox_settle(
         &self,

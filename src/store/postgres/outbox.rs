@@ -10,13 +10,15 @@
 //! cover one attempt: twice `outbox.attempt_timeout` plus ten seconds. Daemons' clocks
 //! must agree (NTP), as TOTP needs anyway.
 
+use deadpool_postgres::GenericClient;
+
 use super::reads::kind_tag;
-use super::writes::{adjust, append_audit, write_audit, AccountWrites};
+use super::writes::{adjust, append_audit, write_audit, AccountWrites, Tx};
 use super::{int, pg, PgStore};
 use crate::audit::Event;
 use crate::error::Error;
 use crate::store::records::{decode_account, decode_outbox, encode_account, encode_outbox};
-use crate::store::{ChannelKind, OutboxItem};
+use crate::store::{ChannelKind, OutboxChange, OutboxItem};
 
 /// Messages one claim takes at most.
 const CLAIM: usize = 1;
@@ -85,64 +87,135 @@ impl PgStore {
         now: u64,
     ) -> Result<(), Error> {
         let id = int(id);
-        let replacement = item.map(|i| (i.failed, int(i.next_attempt), encode_outbox(i)));
+        let replacement = item.map(row_of);
         let (account, event) = (account.to_string(), event.cloned());
         self.with_conn(move |mut conn| async move {
             let tx = conn.transaction().await.map_err(pg)?;
-            let old = tx
-                .query_opt("SELECT failed FROM outbox WHERE id = $1 FOR UPDATE", &[&id])
-                .await
-                .map_err(pg)?;
-            if let Some(old) = old {
-                let was_failed: bool = old.get(0);
-                let (mut queued, mut failed) = if was_failed { (0, -1) } else { (-1, 0) };
-                match &replacement {
-                    Some((now_failed, next, record)) => {
-                        tx.execute(
-                            "UPDATE outbox SET failed = $2, next_attempt = $3, record = $4, \
-                             claimed_until = NULL WHERE id = $1",
-                            &[&id, now_failed, next, record],
-                        )
-                        .await
-                        .map_err(pg)?;
-                        match now_failed {
-                            true => failed += 1,
-                            false => queued += 1,
-                        }
-                    }
-                    None => {
-                        tx.execute("DELETE FROM outbox WHERE id = $1", &[&id])
-                            .await
-                            .map_err(pg)?;
-                    }
-                }
-                adjust(&tx, "outbox_queued", queued).await.map_err(pg)?;
-                adjust(&tx, "outbox_failed", failed).await.map_err(pg)?;
-            }
-            if let Some(event) = event {
-                let row = tx
-                    .query_opt(
-                        "SELECT record FROM accounts WHERE name = $1 FOR UPDATE",
-                        &[&account],
-                    )
-                    .await
-                    .map_err(pg)?;
-                if let Some(row) = row {
-                    let mut acc = decode_account(&row.get::<_, Vec<u8>>(0))?;
-                    let mut writes = AccountWrites::default();
-                    append_audit(&mut writes, &mut acc, &event, now);
-                    tx.execute(
-                        "UPDATE accounts SET record = $2 WHERE name = $1",
-                        &[&account, &encode_account(&acc)],
-                    )
-                    .await
-                    .map_err(pg)?;
-                    write_audit(&tx, &account, &writes.audit, writes.trim_through)
-                        .await
-                        .map_err(pg)?;
-                }
-            }
+            replace_and_record(&tx, id, replacement, &account, event, now).await?;
             tx.commit().await.map_err(pg)
         })
     }
+
+    /// An admin's change to the message `id` (`Backend::outbox_change`): the row locked,
+    /// `change` decides on the message as it is, and what it decided is committed.
+    pub(super) fn change_message(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error> {
+        let key = int(id);
+        let mut tx = Tx::begin(self)?;
+        let found: Option<Vec<u8>> = tx.step(|conn| async move {
+            let row = conn
+                .query_opt(
+                    "SELECT record FROM outbox WHERE id = $1 FOR UPDATE",
+                    &[&key],
+                )
+                .await;
+            (conn, row.map(|r| r.map(|r| r.get(0))).map_err(pg))
+        })?;
+        let Some(bytes) = found else {
+            tx.rollback();
+            return Ok(false);
+        };
+        let old = decode_outbox(&bytes)?;
+        let (new, event) = match change(&old) {
+            Ok(Some(decided)) => decided,
+            Ok(None) => {
+                tx.rollback();
+                return Ok(true);
+            }
+            Err(e) => {
+                tx.rollback();
+                return Err(e);
+            }
+        };
+        let replacement = new.as_ref().map(row_of);
+        let account = old.account;
+        tx.step(move |conn| async move {
+            let result = async {
+                replace_and_record(&conn, key, replacement, &account, Some(event), now).await?;
+                conn.batch_execute("COMMIT").await.map_err(pg)
+            }
+            .await;
+            (conn, result)
+        })?;
+        tx.release();
+        Ok(true)
+    }
+}
+
+/// A message's columns: failed, next attempt, record.
+type MessageRow = (bool, i64, Vec<u8>);
+
+fn row_of(item: &OutboxItem) -> MessageRow {
+    (item.failed, int(item.next_attempt), encode_outbox(item))
+}
+
+/// Put `replacement` (or nothing) where message `id` is, if it still is (lease
+/// cleared, counts kept); then `event` to `account`'s history if the account exists.
+async fn replace_and_record(
+    conn: &impl GenericClient,
+    id: i64,
+    replacement: Option<MessageRow>,
+    account: &str,
+    event: Option<Event>,
+    now: u64,
+) -> Result<(), Error> {
+    let old = conn
+        .query_opt("SELECT failed FROM outbox WHERE id = $1 FOR UPDATE", &[&id])
+        .await
+        .map_err(pg)?;
+    if let Some(old) = old {
+        let was_failed: bool = old.get(0);
+        let (mut queued, mut failed) = if was_failed { (0, -1) } else { (-1, 0) };
+        match &replacement {
+            Some((now_failed, next, record)) => {
+                conn.execute(
+                    "UPDATE outbox SET failed = $2, next_attempt = $3, record = $4, \
+                     claimed_until = NULL WHERE id = $1",
+                    &[&id, now_failed, next, record],
+                )
+                .await
+                .map_err(pg)?;
+                match now_failed {
+                    true => failed += 1,
+                    false => queued += 1,
+                }
+            }
+            None => {
+                conn.execute("DELETE FROM outbox WHERE id = $1", &[&id])
+                    .await
+                    .map_err(pg)?;
+            }
+        }
+        adjust(conn, "outbox_queued", queued).await.map_err(pg)?;
+        adjust(conn, "outbox_failed", failed).await.map_err(pg)?;
+    }
+    let Some(event) = event else {
+        return Ok(());
+    };
+    let row = conn
+        .query_opt(
+            "SELECT record FROM accounts WHERE name = $1 FOR UPDATE",
+            &[&account],
+        )
+        .await
+        .map_err(pg)?;
+    if let Some(row) = row {
+        let mut acc = decode_account(&row.get::<_, Vec<u8>>(0))?;
+        let mut writes = AccountWrites::default();
+        append_audit(&mut writes, &mut acc, &event, now);
+        conn.execute(
+            "UPDATE accounts SET record = $2 WHERE name = $1",
+            &[&account, &encode_account(&acc)],
+        )
+        .await
+        .map_err(pg)?;
+        write_audit(conn, account, &writes.audit, writes.trim_through)
+            .await
+            .map_err(pg)?;
+    }
+    Ok(())
 }

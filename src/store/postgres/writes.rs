@@ -80,19 +80,29 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Write `writes` and COMMIT; the connection goes back to the pool.
-    fn commit(mut self, writes: AccountWrites) -> Result<(), Error> {
+    /// Write `writes` (and `created` more accounts to the count) and COMMIT; the
+    /// connection goes back to the pool.
+    pub(super) fn commit(mut self, writes: Vec<AccountWrites>, created: i64) -> Result<(), Error> {
         self.step(|conn| async move {
             let result = async {
-                writes.apply(&conn).await?;
-                conn.batch_execute("COMMIT").await
+                for w in writes {
+                    w.apply(&conn).await?;
+                }
+                adjust(&conn, "accounts", created).await.map_err(pg)?;
+                conn.batch_execute("COMMIT").await.map_err(pg)
             }
-            .await
-            .map_err(pg);
+            .await;
             (conn, result)
         })?;
         self.conn.take();
         Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// After a step that committed: the connection goes back to the pool.
+    pub(super) fn release(mut self) {
+        self.conn.take();
     }
 }
 
@@ -108,6 +118,8 @@ impl Drop for Tx<'_> {
 /// commits it.
 #[derive(Default)]
 pub(super) struct AccountWrites {
+    /// Not in the table yet: inserted (`Exists` if another daemon made it meanwhile).
+    new: bool,
     name: String,
     record: Vec<u8>,
     /// New history entries (seq, record) and the newest seq that falls out of the window.
@@ -129,6 +141,34 @@ pub(super) fn append_audit(
     let entry = audit_entry(account.audit_seq, event, now);
     writes.audit.push((int(entry.seq), encode_audit(&entry)));
     writes.trim_through = int(account.audit_seq.saturating_sub(HISTORY_LIMIT));
+}
+
+/// What writing `account` after `event` (and `effects`) takes, its history included;
+/// and the account as written.
+pub(super) fn account_writes(
+    mut account: Account,
+    event: &Event,
+    effects: Effects,
+    now: u64,
+    new: bool,
+) -> (AccountWrites, Account) {
+    account.updated = now;
+    let mut writes = AccountWrites::default();
+    append_audit(&mut writes, &mut account, event, now);
+    for extra in &effects.events {
+        append_audit(&mut writes, &mut account, extra, now);
+    }
+    writes.new = new;
+    writes.name = account.name.clone();
+    writes.record = encode_account(&account);
+    writes.dropped_tokens = effects.dropped_tokens.iter().map(|h| h.to_vec()).collect();
+    writes.new_tokens = effects
+        .new_tokens
+        .iter()
+        .map(|(h, t)| (h.to_vec(), encode_token(t)))
+        .collect();
+    writes.messages = effects.messages;
+    (writes, account)
 }
 
 /// Add `delta` to the counter `name`.
@@ -169,11 +209,24 @@ pub(super) async fn write_audit(
 }
 
 impl AccountWrites {
-    async fn apply(self, conn: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
-        let update = conn
-            .prepare_cached("UPDATE accounts SET record = $2 WHERE name = $1")
-            .await?;
-        conn.execute(&update, &[&self.name, &self.record]).await?;
+    async fn apply(self, conn: &impl GenericClient) -> Result<(), Error> {
+        let sql = match self.new {
+            true => "INSERT INTO accounts (name, record) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            false => "UPDATE accounts SET record = $2 WHERE name = $1",
+        };
+        let st = conn.prepare_cached(sql).await.map_err(pg)?;
+        if conn
+            .execute(&st, &[&self.name, &self.record])
+            .await
+            .map_err(pg)?
+            == 0
+        {
+            return Err(Error::Exists(self.name));
+        }
+        self.apply_rest(conn).await.map_err(pg)
+    }
+
+    async fn apply_rest(self, conn: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
         write_audit(conn, &self.name, &self.audit, self.trim_through).await?;
         if !self.dropped_tokens.is_empty() {
             conn.execute(
@@ -281,22 +334,8 @@ impl PgStore {
                 return Err(e);
             }
         };
-        account.updated = now;
-        let mut writes = AccountWrites::default();
-        append_audit(&mut writes, &mut account, &event, now);
-        for extra in &effects.events {
-            append_audit(&mut writes, &mut account, extra, now);
-        }
-        writes.name = name.to_string();
-        writes.record = encode_account(&account);
-        writes.dropped_tokens = effects.dropped_tokens.iter().map(|h| h.to_vec()).collect();
-        writes.new_tokens = effects
-            .new_tokens
-            .iter()
-            .map(|(h, t)| (h.to_vec(), encode_token(t)))
-            .collect();
-        writes.messages = effects.messages;
-        tx.commit(writes)
+        let (writes, _) = account_writes(account, &event, effects, now, false);
+        tx.commit(vec![writes], 0)
     }
 
     pub(super) fn write_remove(&self, name: &str) -> Result<(), Error> {
