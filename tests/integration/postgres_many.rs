@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use mailparse::MailHeaderMap;
 
+use crate::concurrency::add_and_edit;
 use crate::daemon::code as code_of;
 use crate::daemon::*;
 use crate::mail::{free_port, mails, parse, smtp_config, token_in, wait_for_mails, SmtpSink};
@@ -135,6 +136,15 @@ fn an_acknowledged_change_survives_sigkill_of_its_daemon() {
     assert_eq!(json(&hosts[1].ctl(&["--json", "status"]))["accounts"], 5);
 }
 
+/// Two daemons on `db` that send mail to an SMTP sink: its inbox, the sink, the daemons.
+fn mailing_fleet(db: &TestDb) -> (tempfile::TempDir, SmtpSink, Vec<Daemon>) {
+    let port = free_port();
+    let inbox = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start(port, inbox.path());
+    let body = format!("{}\n{}", smtp_config(port, ""), db.store_config());
+    (inbox, sink, fleet(&body, 2))
+}
+
 /// The Message-IDs of the mails in `dir`.
 fn message_ids(dir: &std::path::Path) -> Vec<String> {
     mails(dir)
@@ -150,11 +160,7 @@ fn message_ids(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn each_queued_message_is_delivered_once_by_two_daemons() {
     let db = TestDb::create();
-    let port = free_port();
-    let inbox = tempfile::tempdir().unwrap();
-    let _sink = SmtpSink::start(port, inbox.path());
-    let body = format!("{}\n{}", smtp_config(port, ""), db.store_config());
-    let hosts = fleet(&body, 2);
+    let (inbox, _sink, hosts) = mailing_fleet(&db);
     const N: usize = 12;
     for i in 0..N {
         let d = &hosts[i % 2];
@@ -224,11 +230,7 @@ fn a_message_claimed_by_a_daemon_that_died_is_delivered_by_another() {
 #[test]
 fn a_reset_token_works_once_across_daemons() {
     let db = TestDb::create();
-    let port = free_port();
-    let inbox = tempfile::tempdir().unwrap();
-    let _sink = SmtpSink::start(port, inbox.path());
-    let body = format!("{}\n{}", smtp_config(port, ""), db.store_config());
-    let hosts = fleet(&body, 2);
+    let (inbox, _sink, hosts) = mailing_fleet(&db);
     let [a, b] = &hosts[..] else { unreachable!() };
     assert_ok(&a.ctl(&["add-user", "alice", "--email", "alice@example.org"]));
     assert_ok(&a.ctl(&["send-reset", "alice"]));
@@ -253,7 +255,6 @@ fn a_reset_token_works_once_across_daemons() {
 
 #[test]
 fn sixty_four_writers_on_two_daemons_finish_and_every_write_is_in_the_database() {
-    use authd::protocol::{AddUser, Change, Request, Response, SetUser};
     const WRITERS: usize = 64;
     const EACH: usize = 10;
     let db = TestDb::create();
@@ -264,21 +265,7 @@ fn sixty_four_writers_on_two_daemons_finish_and_every_write_is_in_the_database()
             let mut client = hosts[w % 2].client();
             s.spawn(move || {
                 for i in 0..EACH {
-                    let name = format!("w{w:02}-{i:02}");
-                    let add = Request::AddUser(AddUser {
-                        name: name.clone(),
-                        email: None,
-                        phone: None,
-                        sso: None,
-                    });
-                    assert_eq!(client.call(&add).unwrap(), Response::Done);
-                    let edit = Request::SetUser(SetUser {
-                        name,
-                        email: Change::Set(format!("w{w}i{i}@example.org")),
-                        phone: Change::Keep,
-                        sso: Change::Keep,
-                    });
-                    assert_eq!(client.call(&edit).unwrap(), Response::Done);
+                    add_and_edit(&mut client, w, i);
                 }
             });
         }
