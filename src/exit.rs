@@ -64,6 +64,7 @@ pub fn for_server(error: &ServerError) -> Exit {
     match error {
         ServerError::Key(_) | ServerError::Mail(_) => Exit::Config,
         ServerError::Integrity(e) if e.is_refusal() => Exit::Config,
+        ServerError::Database(e) if e.is_refusal() => Exit::Config,
         _ => Exit::Failure,
     }
 }

@@ -18,10 +18,11 @@ cd "$(dirname "$0")/.."
 # python3-prometheus-client: parses `authctl metrics` as Prometheus does;
 # libssl-dev (webauthn-rs), libudev-dev + libclang-dev + pkg-config
 # (webauthn-authenticator-rs's USB support): to build authd-key, the security-key helper.
+# postgresql-client (psql): the PostgreSQL store's tests make and drop their databases.
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
 libpam-google-authenticator \
 libpam0g-dev pamtester make groff chromium chromium-driver python3-prometheus-client \
-libssl-dev libudev-dev libclang-dev pkg-config openssl whois"
+libssl-dev libudev-dev libclang-dev pkg-config openssl whois postgresql-client"
 
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
   | grep -q 'install ok installed' || echo "$p"; done)
@@ -36,6 +37,10 @@ if [ -n "$missing" ]; then
     echo "   (run 'make test' as root to install them, or apt-get install them)"
   fi
 fi
+
+# The PostgreSQL store's tests need a server on 127.0.0.1:5432 (started here if none
+# answers; a test without one fails).
+tests/postgres.sh || exit 1
 
 skips=$(mktemp)
 trap 'rm -f "$skips"' EXIT

@@ -21,6 +21,7 @@ mod password;
 mod paths;
 mod roles;
 mod sms;
+mod store;
 mod web;
 mod webauthn;
 
@@ -32,6 +33,7 @@ pub use password::{
 };
 pub use paths::{default_socket, default_state_dir, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 pub use sms::{SmsConfig, SmsTransportKind};
+pub use store::{redact_url, StoreBackend, StoreConfig, MAX_POOL_SIZE};
 pub use web::{WebConfig, MAX_SESSION_LIFETIME};
 pub use webauthn::{RelyingParty, UserVerification, WebauthnConfig};
 
@@ -88,6 +90,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub web: WebConfig,
     pub webauthn: WebauthnConfig,
+    pub store: StoreConfig,
     /// Set by `authd --force-open`, never by the file: open a store that its sentinel or
     /// key check would refuse (audited), and rewrite the sentinel.
     #[serde(skip)]
@@ -125,6 +128,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             web: WebConfig::default(),
             webauthn: WebauthnConfig::default(),
+            store: StoreConfig::default(),
             force_open: false,
             overridden: Vec::new(),
             file_keys: Vec::new(),
@@ -249,6 +253,7 @@ impl Config {
         self.outbox.validate()?;
         self.web.validate()?;
         self.webauthn.validate(&self.web)?;
+        self.store.validate()?;
         Ok(())
     }
 
@@ -286,6 +291,8 @@ mod tests {
             "admin_group = \"wheel\"\nidle_timeout = \"90s\"\n[lockout]\nbase = \"1m 30s\"\n\
              [mail]\ntransport = \"smtp\"\nhost = \"mail.example.org\"\n\
              [web]\npublic_url = \"https://id.example.org\"\nsession_idle = \"15m\"",
+            "[store]\nbackend = \"postgres\"\nurl = \"postgresql://authd@db/authd\"\n\
+             password_file = \"/etc/authd/db-password\"\npool_size = 4",
         ] {
             let config = parse_ok(text);
             let printed = config.to_toml().unwrap();

@@ -11,6 +11,7 @@ mod entry;
 mod listener;
 mod rights;
 mod slots;
+mod waiting;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, StoreBackend};
 use crate::error::Error;
 use crate::outbox::{Outbox, Settings};
 use crate::password::Hasher;
@@ -69,6 +70,8 @@ pub enum ServerError {
     Key(#[source] crate::vault::VaultError),
     #[error("refusing to open the store")]
     Integrity(#[source] crate::store::integrity::IntegrityError),
+    #[error("cannot open the PostgreSQL store")]
+    Database(#[source] crate::store::postgres::PgError),
     #[error("message transport")]
     Mail(#[source] crate::config::ConfigError),
     #[error("cannot install signal handlers")]
@@ -113,7 +116,8 @@ fn raise_fd_limit() {
     }
 }
 
-fn open_state(config: &Config) -> Result<Store, ServerError> {
+/// The state directory, made private if it is new.
+fn make_state_dir(config: &Config) -> Result<(), ServerError> {
     let dir = &config.state_dir;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -128,6 +132,12 @@ fn open_state(config: &Config) -> Result<Store, ServerError> {
             tracing::warn!(state_dir = %dir.display(), "state directory is accessible to other users");
         }
     }
+    Ok(())
+}
+
+fn open_state(config: &Config) -> Result<Store, ServerError> {
+    make_state_dir(config)?;
+    let dir = &config.state_dir;
     Store::open(dir, config.cache_capacity_mib).map_err(|source| ServerError::Store {
         path: dir.clone(),
         source,
@@ -147,6 +157,9 @@ pub fn problems(config: &Config) -> Vec<String> {
                 config.state_dir.display()
             ));
         }
+    }
+    if let Some(problem) = password_file_problem(config) {
+        found.push(problem);
     }
     let key = Vault::key_path(&config.state_dir);
     if !key.exists() && config.state_dir.join("db").exists() {
@@ -182,6 +195,24 @@ pub fn problems(config: &Config) -> Vec<String> {
     found
 }
 
+/// The PostgreSQL store's password file, if it is set and cannot be read or is open to
+/// every user.
+fn password_file_problem(config: &Config) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let file = config.store.password_file.as_ref()?;
+    if config.store.backend != StoreBackend::Postgres {
+        return None;
+    }
+    let shown = file.display();
+    match std::fs::File::open(file).and_then(|f| f.metadata()) {
+        Err(e) => Some(format!("store.password_file {shown} cannot be read: {e}")),
+        Ok(meta) if meta.mode() & 0o007 != 0 => Some(format!(
+            "store.password_file {shown} is accessible to every user; run: chmod o= {shown}"
+        )),
+        Ok(_) => None,
+    }
+}
+
 /// The store and its key, once both pass their checks (see `store::integrity`): the
 /// sentinel's before anything is written, then the key's; then the sentinel is written
 /// anew and kept current.
@@ -199,14 +230,37 @@ fn open_checked(config: &Config) -> Result<(Store, Vault), ServerError> {
     Ok((store, vault))
 }
 
+/// The backend `[store]` names, with its key checked; for sled also a weak handle on
+/// the store, to know when it is closed.
+type Opened = (Arc<dyn Backend>, Vault, Option<Weak<Store>>);
+
+fn open_backend(config: &Config) -> Result<Opened, ServerError> {
+    match config.store.backend {
+        StoreBackend::Sled => {
+            let (store, vault) = open_checked(config)?;
+            let store = Arc::new(store);
+            let closed = Arc::downgrade(&store);
+            Ok((store, vault, Some(closed)))
+        }
+        StoreBackend::Postgres => {
+            use crate::store::postgres;
+            make_state_dir(config)?;
+            let store = postgres::PgStore::open(config).map_err(ServerError::Database)?;
+            let vault = postgres::check_key(&store, config).map_err(ServerError::Database)?;
+            tracing::info!(database = %store.url(), "store: PostgreSQL");
+            Ok((Arc::new(store), vault, None))
+        }
+    }
+}
+
 /// Everything the service needs from disk: the store, the secret key, the hash pool,
 /// and the outbox with its transports (its couriers are started by `run`).
-/// Also a weak handle on the store, to know when it is closed.
-fn open_service(config: Config) -> Result<(Service, Arc<Outbox>, Weak<Store>), ServerError> {
-    let (store, vault) = open_checked(&config)?;
-    let (store, vault) = (Arc::new(store), Arc::new(vault));
-    let closed = Arc::downgrade(&store);
-    let store: Arc<dyn Backend> = store;
+/// Also a weak handle on a sled store, to know when it is closed.
+pub(super) type Started = (Service, Arc<Outbox>, Option<Weak<Store>>);
+
+fn open_service(config: Config) -> Result<Started, ServerError> {
+    let (store, vault, closed) = open_backend(&config)?;
+    let vault = Arc::new(vault);
     let settings = Settings::from_config(&config).map_err(ServerError::Mail)?;
     let outbox = Arc::new(Outbox::new(
         Arc::clone(&store),
@@ -267,16 +321,22 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     let listener = Listener::open(&config.socket)?;
     let slots = Slots::new(config.max_connections, config.max_connections_per_uid);
     let rights = Rights::new(config.roles(), nix::unistd::geteuid().as_raw());
-    let (service, outbox, store) = match open_service(config) {
-        Ok((service, outbox, store)) => {
-            service.remove_stale_backups();
-            (Arc::new(service), outbox, store)
-        }
-        Err(e) => {
-            listener.remove();
-            return Err(e);
-        }
-    };
+    let (service, outbox, store) =
+        match waiting::open_when_ready(config, &mut terminate, &mut interrupt).await {
+            Ok(Some((service, outbox, store))) => {
+                service.remove_stale_backups();
+                (Arc::new(service), outbox, store)
+            }
+            Ok(None) => {
+                listener.remove();
+                tracing::info!("authd stopped before it was ready");
+                return Ok(());
+            }
+            Err(e) => {
+                listener.remove();
+                return Err(e);
+            }
+        };
     let shared = Arc::new(Shared {
         service: Arc::clone(&service),
         rights,
@@ -328,7 +388,9 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     }
     let state_dir = service.config().state_dir.clone();
     drop((shared, service, outbox));
-    snapshot_store(&state_dir, &store);
+    if let Some(store) = &store {
+        snapshot_store(&state_dir, store);
+    }
     tracing::info!("authd stopped");
     Ok(())
 }

@@ -48,6 +48,7 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     fixed!("max_connections", max_connections);
     fixed!("max_connections_per_uid", max_connections_per_uid);
     fixed!("cache_capacity_mib", cache_capacity_mib);
+    fixed!("store", store);
     fixed!("password.argon2_m_kib", password.argon2_m_kib);
     fixed!("password.argon2_t", password.argon2_t);
     fixed!("password.argon2_p", password.argon2_p);

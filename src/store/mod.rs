@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod integrity;
 mod log;
 mod outbox;
+pub mod postgres;
 pub mod records;
 pub mod restore;
 pub mod sentinel;

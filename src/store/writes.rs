@@ -42,18 +42,23 @@ pub(super) fn adjust(view: &mut View<'_>, key: &[u8], delta: i64) -> Result<(), 
     Ok(())
 }
 
-/// Append `event` to the account's history, dropping the entry that falls out of the
-/// bounded window.
-pub(super) fn append_audit(view: &mut View<'_>, account: &mut Account, event: &Event, now: u64) {
-    account.audit_seq += 1;
-    let entry = AuditEntry {
-        seq: account.audit_seq,
+/// The history entry number `seq` that records `event` at `now`.
+pub(super) fn audit_entry(seq: u64, event: &Event, now: u64) -> AuditEntry {
+    AuditEntry {
+        seq,
         at: now,
         action: event.action.as_str().to_string(),
         outcome: event.outcome.as_str().to_string(),
         actor: event.actor.clone(),
         detail: event.detail.clone(),
-    };
+    }
+}
+
+/// Append `event` to the account's history, dropping the entry that falls out of the
+/// bounded window.
+pub(super) fn append_audit(view: &mut View<'_>, account: &mut Account, event: &Event, now: u64) {
+    account.audit_seq += 1;
+    let entry = audit_entry(account.audit_seq, event, now);
     view.insert(
         TreeId::Audit,
         audit_key(&account.name, entry.seq),

@@ -11,6 +11,25 @@ use crate::daemon::*;
 const WRITERS: usize = 64;
 const EACH: usize = 20;
 
+/// Writer `w`'s `i`th account: added, then given an email address (`w{w}i{i}@…`).
+pub(crate) fn add_and_edit(client: &mut authd::client::Client, w: usize, i: usize) {
+    let name = format!("w{w:02}-{i:02}");
+    let add = Request::AddUser(AddUser {
+        name: name.clone(),
+        email: None,
+        phone: None,
+        sso: None,
+    });
+    assert_eq!(client.call(&add).unwrap(), Response::Done);
+    let edit = Request::SetUser(SetUser {
+        name,
+        email: Change::Set(format!("w{w}i{i}@example.org")),
+        phone: Change::Keep,
+        sso: Change::Keep,
+    });
+    assert_eq!(client.call(&edit).unwrap(), Response::Done);
+}
+
 #[test]
 fn sixty_four_concurrent_writers_finish_and_every_write_is_durable() {
     let mut d = Daemon::start();
@@ -20,21 +39,7 @@ fn sixty_four_concurrent_writers_finish_and_every_write_is_durable() {
         let done = done.clone();
         std::thread::spawn(move || {
             for i in 0..EACH {
-                let name = format!("w{w:02}-{i:02}");
-                let add = Request::AddUser(AddUser {
-                    name: name.clone(),
-                    email: None,
-                    phone: None,
-                    sso: None,
-                });
-                assert_eq!(client.call(&add).unwrap(), Response::Done);
-                let edit = Request::SetUser(SetUser {
-                    name,
-                    email: Change::Set(format!("w{w}i{i}@example.org")),
-                    phone: Change::Keep,
-                    sso: Change::Keep,
-                });
-                assert_eq!(client.call(&edit).unwrap(), Response::Done);
+                add_and_edit(&mut client, w, i);
             }
             done.send(w).unwrap();
         });

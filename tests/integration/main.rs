@@ -46,10 +46,14 @@ mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
+#[path = "../support/postgres.rs"]
+mod pg;
 mod pipelined;
 mod portal;
 mod portal_forgot;
 mod portal_sms;
+mod postgres;
+mod postgres_many;
 mod promises_access;
 mod promises_backup;
 mod promises_files;

@@ -124,6 +124,25 @@ impl Daemon {
     }
 
     fn start_launched(body: &str, launch: Launch) -> Daemon {
+        let (dir, config) = Daemon::prepare(body);
+        Daemon::from_existing_launched(dir, config, launch)
+    }
+
+    /// Start with exactly this config body on a state directory that already holds
+    /// `key` as its secret key (another daemon's, as daemons sharing one database need).
+    pub fn start_with_key(body: &str, key: &Path) -> Daemon {
+        let (dir, config) = Daemon::prepare(body);
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let copy = state.join("secret.key");
+        std::fs::copy(key, &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600)).unwrap();
+        Daemon::from_existing(dir, config)
+    }
+
+    /// A directory with the config file `body` (socket and state_dir added), not started.
+    pub fn prepare(body: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         // Other uids (the authorization tests) must reach the socket; state stays 0700.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -134,7 +153,7 @@ impl Daemon {
             dir.path().join("state").display()
         );
         std::fs::write(&config, text).unwrap();
-        Daemon::from_existing_launched(dir, config, launch)
+        (dir, config)
     }
 
     /// Start on a directory and config that already exist (e.g. a restored state).

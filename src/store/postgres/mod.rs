@@ -1,0 +1,356 @@
+//! The PostgreSQL store: one database that several daemons share, behind the same
+//! `Backend` trait as the embedded sled store.
+//!
+//! Tables (`migrations/`, applied by `schema`): `accounts`, `audit`, `reset_tokens` and
+//! `outbox` hold the same versioned bincode records as sled's trees, with the key
+//! columns the queries need beside them; `counters` holds the account and outbox counts,
+//! changed in the transactions that change what they count; `meta` the store id and the
+//! secret key's check value (`keycheck`).
+//!
+//! Guarantees, as sled's: a change is one transaction, and the trait's calls return only
+//! once its COMMIT has returned, so `durable` has nothing left to wait for. Each account
+//! change locks the account's row (`SELECT … FOR UPDATE`) before the change runs on it,
+//! so two daemons serialize on one account: lockout counts, the TOTP replay step and
+//! single-use codes and tokens hold across daemons. PostgreSQL's `synchronous_commit` is
+//! the server's: with `off`, a change acknowledged to a client can be lost in a crash of
+//! the database server (not of authd) — keep it `on` (the default) for authd's database.
+//!
+//! Threads: the `Backend` trait is synchronous (the service calls it from its async
+//! tasks, and sled answers in microseconds). The driver (tokio-postgres, pooled by
+//! deadpool-postgres) is async. Its connections live on a runtime of their own, on one
+//! dedicated thread (`Driver`), so they never depend on the daemon's runtime being free;
+//! a call sends its future there and waits for the answer on a std channel, inside
+//! `tokio::task::block_in_place` when it is made from a worker of a multi-thread runtime
+//! (the daemon's), so the worker's other tasks move to another thread while it waits.
+//! The wait cannot deadlock: the connections' runtime needs none of the daemon's
+//! threads, so every call returns once the database answers (or the pool's timeouts
+//! expire), however many of the daemon's threads are waiting.
+//! A change whose closure must run on the caller's thread (it is neither `Send` nor
+//! `'static`) takes two trips: lock and read, then write and commit (`writes`).
+
+mod import;
+mod keycheck;
+mod outbox;
+mod reads;
+mod schema;
+mod snapshot;
+mod writes;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+
+use super::backend::{AccountChange, Backend, Counts, Pending};
+use super::import::ImportChange;
+use super::records::AuditEntry;
+use super::{Account, ChannelKind, OutboxChange, OutboxItem, ResetToken};
+use crate::audit::Event;
+use crate::config::{redact_url, Config};
+use crate::error::Error;
+use crate::vault::BackupMac;
+
+pub use keycheck::check_key;
+pub use schema::LATEST as SCHEMA_LATEST;
+
+/// Why the daemon does not start on the database.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("cannot read the database password file {}", .path.display())]
+    PasswordFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the database connection thread")]
+    Thread(#[source] std::io::Error),
+    #[error("cannot use the database {url}: {reason}")]
+    Database { url: String, reason: String },
+    #[error(
+        "the database {url} holds authd schema version {found}, newer than version {known} \
+         that this authd knows: a newer authd migrated it; upgrade authd on this host"
+    )]
+    NewerSchema { url: String, found: i32, known: i32 },
+    #[error(
+        "the secret key {} does not belong to the database {url} (its check value differs \
+         from the one recorded there): copy the key file every daemon on this database \
+         uses (see authd(8), SECRET KEY, and README, Many hosts)",
+        .key.display()
+    )]
+    WrongKey { key: PathBuf, url: String },
+    #[error("the secret key")]
+    Key(#[source] crate::vault::VaultError),
+}
+
+impl PgError {
+    /// The database did not answer (or failed): worth another try at start.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, PgError::Database { .. })
+    }
+
+    /// A refusal the admin must fix (exit 78), not a failure that may pass.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            PgError::PasswordFile { .. }
+                | PgError::NewerSchema { .. }
+                | PgError::WrongKey { .. }
+                | PgError::Key(_)
+        )
+    }
+}
+
+/// A database failure as the service reports it (internal; the details go to the log).
+pub(crate) fn db(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("database: {e}"))
+}
+
+/// A tokio-postgres error, with the server's message when there is one.
+pub(crate) fn pg(e: tokio_postgres::Error) -> Error {
+    match e.as_db_error() {
+        Some(d) => db(format!("{}: {}", d.code().code(), d.message())),
+        None => db(crate::error::DisplayChain(&e)),
+    }
+}
+
+/// No pooled connection: the server's own error when it gave one.
+fn pool_error(e: deadpool_postgres::PoolError) -> Error {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => pg(e),
+        other => db(other),
+    }
+}
+
+/// The runtime the connections live on, on its own thread; stopped when dropped.
+struct Driver {
+    handle: tokio::runtime::Handle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Driver {
+    fn start() -> std::io::Result<Driver> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("authd-postgres".into())
+            .spawn(move || {
+                let _ = runtime.block_on(stopped);
+            })?;
+        Ok(Driver {
+            handle,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The PostgreSQL store (see the module documentation).
+pub struct PgStore {
+    pool: Pool,
+    /// How long a claimed outbox message stays another daemon's (seconds).
+    lease: u64,
+    /// The URL with any password redacted, for messages.
+    url: String,
+    // Last: the connections' runtime stops once the pool is gone.
+    driver: Driver,
+}
+
+impl PgStore {
+    /// Connect with `config`'s `[store]`, apply the migrations this authd has, and refuse
+    /// a database whose schema is newer.
+    pub fn open(config: &Config) -> Result<PgStore, PgError> {
+        let store = &config.store;
+        let url = store.url.clone().unwrap_or_default();
+        let shown = redact_url(&url);
+        let unusable = |reason: String| PgError::Database {
+            url: shown.clone(),
+            reason,
+        };
+        let mut pg_config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|_| unusable("not a valid connection URL".into()))?;
+        if let Some(path) = &store.password_file {
+            pg_config.password(read_password(path)?);
+        }
+        if pg_config.get_connect_timeout().is_none() {
+            pg_config.connect_timeout(Duration::from_secs(10));
+        }
+        pg_config.application_name("authd");
+        let manager = Manager::from_config(
+            pg_config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(store.pool_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(15)))
+            .build()
+            .map_err(|e| unusable(e.to_string()))?;
+        let attempt = config.outbox.attempt_timeout.as_secs().max(1);
+        let pg = PgStore {
+            pool,
+            lease: attempt * 2 + 10,
+            url: shown,
+            driver: Driver::start().map_err(PgError::Thread)?,
+        };
+        pg.migrate()?;
+        Ok(pg)
+    }
+
+    /// The URL, password redacted.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Run `future` on the connections' runtime and wait for it (see the module doc).
+    fn block<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.driver.handle.spawn(async move {
+            let _ = tx.send(future.await);
+        });
+        let wait = || rx.recv().map_err(|_| db("the connection thread stopped"));
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(wait)
+            }
+            _ => wait(),
+        }
+    }
+
+    /// A pooled connection, for one future on the connections' runtime.
+    fn with_conn<T, F, Fut>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(Object) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, Error>> + Send,
+    {
+        let pool = self.pool.clone();
+        self.block(async move {
+            let conn = pool.get().await.map_err(pool_error)?;
+            f(conn).await
+        })?
+    }
+}
+
+/// The password in `path`: its first line.
+fn read_password(path: &Path) -> Result<String, PgError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PgError::PasswordFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
+/// Columns hold u64 values (times, sequence numbers, ids) as bigint.
+pub(crate) fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl Backend for PgStore {
+    fn account(&self, name: &str) -> Result<Option<Account>, Error> {
+        self.read_account(name)
+    }
+    fn list(&self, after: Option<&str>, limit: usize) -> Result<(Vec<String>, bool), Error> {
+        self.read_list(after, limit)
+    }
+    fn history(
+        &self,
+        name: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, bool), Error> {
+        self.read_history(name, before, limit)
+    }
+    fn reset_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error> {
+        self.read_token(hash)
+    }
+    fn counts(&self) -> Result<Counts, Error> {
+        self.read_counts()
+    }
+    fn outbox(&self, after: Option<u64>, limit: usize) -> Result<(Vec<OutboxItem>, bool), Error> {
+        self.read_outbox(after, limit)
+    }
+    fn outbox_due(
+        &self,
+        kind: ChannelKind,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, Error> {
+        self.claim_due(kind, now, limit)
+    }
+    fn outbox_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
+        self.read_next_due(kind)
+    }
+    fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
+        self.write_create(account, event, now)
+    }
+    fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error> {
+        self.write_change(name, now, change)
+    }
+    fn remove(&self, name: &str) -> Result<(), Error> {
+        self.write_remove(name)
+    }
+    fn import(
+        &self,
+        names: &[String],
+        now: u64,
+        decide: &mut ImportChange<'_>,
+    ) -> Result<(), Error> {
+        self.write_import(names, now, decide)
+    }
+    fn outbox_change(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error> {
+        self.change_message(id, now, change)
+    }
+    fn outbox_settle(
+        &self,
+        id: u64,
+        item: Option<&OutboxItem>,
+        account: &str,
+        event: Option<&Event>,
+        now: u64,
+    ) -> Result<(), Error> {
+        self.settle_message(id, item, account, event, now)
+    }
+    /// Every change returned after its COMMIT: nothing is left to wait for.
+    fn durable(&self) -> Pending<'_> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+    fn settle(&self) -> Pending<'_> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+    fn snapshot(&self, out: &mut dyn std::io::Write, mac: BackupMac) -> Result<u64, Error> {
+        self.write_snapshot(out, mac)
+    }
+}

@@ -1,0 +1,221 @@
+//! The outbox shared by every daemon on the database. A courier claims due messages:
+//! the rows are locked with `FOR UPDATE SKIP LOCKED` (two daemons never take the same
+//! row at once) and leased until `claimed_until` (unix seconds), so no other daemon
+//! takes them while the attempt runs; the settlement clears the lease with the outcome.
+//! A daemon that dies mid-attempt leaves the lease to run out, and another daemon
+//! delivers the message then: at least once to the mail server or SMS gateway in that
+//! case (the one attempt may have gone out), exactly once otherwise.
+//!
+//! A courier holds one claimed message at a time (`CLAIM`), so a lease only has to
+//! cover one attempt: twice `outbox.attempt_timeout` plus ten seconds. Daemons' clocks
+//! must agree (NTP), as TOTP needs anyway.
+
+use deadpool_postgres::GenericClient;
+
+use super::reads::kind_tag;
+use super::writes::{adjust, append_audit, write_audit, AccountWrites, Tx};
+use super::{int, pg, PgStore};
+use crate::audit::Event;
+use crate::error::Error;
+use crate::store::records::{decode_account, decode_outbox, encode_account, encode_outbox};
+use crate::store::{ChannelKind, OutboxChange, OutboxItem};
+
+/// Messages one claim takes at most.
+const CLAIM: usize = 1;
+
+impl PgStore {
+    /// Claim up to `limit` (at most `CLAIM`) messages on `kind` due at `now`, the
+    /// earliest first, for `lease` seconds.
+    pub(super) fn claim_due(
+        &self,
+        kind: ChannelKind,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, Error> {
+        let kind = kind_tag(kind);
+        let limit = i64::try_from(limit.min(CLAIM)).unwrap_or(1);
+        let (now, until) = (int(now), int(now.saturating_add(self.lease)));
+        let rows: Vec<(i64, i64, Vec<u8>)> = self.with_conn(move |conn| async move {
+            let st = conn
+                .prepare_cached(
+                    "WITH due AS (\
+                       SELECT id FROM outbox \
+                       WHERE kind = $1 AND NOT failed AND next_attempt <= $2 \
+                         AND (claimed_until IS NULL OR claimed_until <= $2) \
+                       ORDER BY next_attempt, id LIMIT $3 \
+                       FOR UPDATE SKIP LOCKED) \
+                     UPDATE outbox o SET claimed_until = $4 FROM due WHERE o.id = due.id \
+                     RETURNING o.next_attempt, o.id, o.record",
+                )
+                .await
+                .map_err(pg)?;
+            let rows = conn
+                .query(&st, &[&kind, &now, &limit, &until])
+                .await
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect())
+        })?;
+        let mut rows = rows;
+        rows.sort_by_key(|(at, id, _)| (*at, *id));
+        let mut items = Vec::with_capacity(rows.len());
+        for (_, id, record) in rows {
+            match decode_outbox(&record) {
+                Ok(item) => items.push(item),
+                // Left claimed and queued: it stays listed for `authctl outbox`.
+                Err(e) => tracing::error!(
+                    id,
+                    error = %crate::error::DisplayChain(&e),
+                    "skipping an undecodable outbox message"
+                ),
+            }
+        }
+        Ok(items)
+    }
+
+    /// What an attempt did: `Some` replaces the message (lease cleared), `None` removes
+    /// it; `event` goes to the account's history if the account still exists. A message
+    /// another daemon settled meanwhile (its lease ran out) is not brought back.
+    pub(super) fn settle_message(
+        &self,
+        id: u64,
+        item: Option<&OutboxItem>,
+        account: &str,
+        event: Option<&Event>,
+        now: u64,
+    ) -> Result<(), Error> {
+        let id = int(id);
+        let replacement = item.map(row_of);
+        let (account, event) = (account.to_string(), event.cloned());
+        self.with_conn(move |mut conn| async move {
+            let tx = conn.transaction().await.map_err(pg)?;
+            replace_and_record(&tx, id, replacement, &account, event, now).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    /// An admin's change to the message `id` (`Backend::outbox_change`): the row locked,
+    /// `change` decides on the message as it is, and what it decided is committed.
+    pub(super) fn change_message(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error> {
+        let key = int(id);
+        let mut tx = Tx::begin(self)?;
+        let found: Option<Vec<u8>> = tx.step(|conn| async move {
+            let row = conn
+                .query_opt(
+                    "SELECT record FROM outbox WHERE id = $1 FOR UPDATE",
+                    &[&key],
+                )
+                .await;
+            (conn, row.map(|r| r.map(|r| r.get(0))).map_err(pg))
+        })?;
+        let Some(bytes) = found else {
+            tx.rollback();
+            return Ok(false);
+        };
+        let old = decode_outbox(&bytes)?;
+        let (new, event) = match change(&old) {
+            Ok(Some(decided)) => decided,
+            Ok(None) => {
+                tx.rollback();
+                return Ok(true);
+            }
+            Err(e) => {
+                tx.rollback();
+                return Err(e);
+            }
+        };
+        let replacement = new.as_ref().map(row_of);
+        let account = old.account;
+        tx.step(move |conn| async move {
+            let result = async {
+                replace_and_record(&conn, key, replacement, &account, Some(event), now).await?;
+                conn.batch_execute("COMMIT").await.map_err(pg)
+            }
+            .await;
+            (conn, result)
+        })?;
+        tx.release();
+        Ok(true)
+    }
+}
+
+/// A message's columns: failed, next attempt, record.
+type MessageRow = (bool, i64, Vec<u8>);
+
+fn row_of(item: &OutboxItem) -> MessageRow {
+    (item.failed, int(item.next_attempt), encode_outbox(item))
+}
+
+/// Put `replacement` (or nothing) where message `id` is, if it still is (lease
+/// cleared, counts kept); then `event` to `account`'s history if the account exists.
+async fn replace_and_record(
+    conn: &impl GenericClient,
+    id: i64,
+    replacement: Option<MessageRow>,
+    account: &str,
+    event: Option<Event>,
+    now: u64,
+) -> Result<(), Error> {
+    let old = conn
+        .query_opt("SELECT failed FROM outbox WHERE id = $1 FOR UPDATE", &[&id])
+        .await
+        .map_err(pg)?;
+    if let Some(old) = old {
+        let was_failed: bool = old.get(0);
+        let (mut queued, mut failed) = if was_failed { (0, -1) } else { (-1, 0) };
+        match &replacement {
+            Some((now_failed, next, record)) => {
+                conn.execute(
+                    "UPDATE outbox SET failed = $2, next_attempt = $3, record = $4, \
+                     claimed_until = NULL WHERE id = $1",
+                    &[&id, now_failed, next, record],
+                )
+                .await
+                .map_err(pg)?;
+                match now_failed {
+                    true => failed += 1,
+                    false => queued += 1,
+                }
+            }
+            None => {
+                conn.execute("DELETE FROM outbox WHERE id = $1", &[&id])
+                    .await
+                    .map_err(pg)?;
+            }
+        }
+        adjust(conn, "outbox_queued", queued).await.map_err(pg)?;
+        adjust(conn, "outbox_failed", failed).await.map_err(pg)?;
+    }
+    let Some(event) = event else {
+        return Ok(());
+    };
+    let row = conn
+        .query_opt(
+            "SELECT record FROM accounts WHERE name = $1 FOR UPDATE",
+            &[&account],
+        )
+        .await
+        .map_err(pg)?;
+    if let Some(row) = row {
+        let mut acc = decode_account(&row.get::<_, Vec<u8>>(0))?;
+        let mut writes = AccountWrites::default();
+        append_audit(&mut writes, &mut acc, &event, now);
+        conn.execute(
+            "UPDATE accounts SET record = $2 WHERE name = $1",
+            &[&account, &encode_account(&acc)],
+        )
+        .await
+        .map_err(pg)?;
+        write_audit(conn, account, &writes.audit, writes.trim_through)
+            .await
+            .map_err(pg)?;
+    }
+    Ok(())
+}
