@@ -40,6 +40,10 @@ pub enum Action {
     KeyRemoved,
     /// A key's signature counter went backwards: possibly a cloned key.
     KeyCloneSuspected,
+    AccountDisabled,
+    AccountEnabled,
+    /// Expiry date or password-change policy changed.
+    PolicyChanged,
 }
 
 impl Action {
@@ -73,6 +77,9 @@ impl Action {
             Action::KeyRegistered => "key-registered",
             Action::KeyRemoved => "key-removed",
             Action::KeyCloneSuspected => "key-clone-suspected",
+            Action::AccountDisabled => "account-disabled",
+            Action::AccountEnabled => "account-enabled",
+            Action::PolicyChanged => "policy-changed",
         }
     }
 }

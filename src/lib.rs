@@ -18,7 +18,8 @@
 //! - [`server`]: listener, connections, dispatch, shutdown.
 //! - [`service`]: the domain operations behind each request.
 //! - [`store`]: the only code that touches sled.
-//! - [`account`], [`email`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules.
+//! - [`account`], [`email`], [`password`], [`lockout`], [`lifecycle`], [`audit`], [`totp`],
+//!   [`recovery`], [`sms`]: domain rules.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`portal`]: portal sessions (authd-web): tokens, expiry, fresh proofs.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
@@ -41,6 +42,7 @@ pub mod ctl;
 pub mod email;
 pub mod error;
 pub mod exit;
+pub mod lifecycle;
 pub mod lockout;
 pub mod log_limit;
 pub mod outbox;

@@ -112,7 +112,8 @@ pub fn required(request: &Request) -> Access {
         | Request::ListKeys(_)
         | Request::RemoveKey(_)
         | Request::KeyLoginStart(_)
-        | Request::KeyLoginFinish(_) => Access::AdminOrSelf,
+        | Request::KeyLoginFinish(_)
+        | Request::ShowLifecycle(_) => Access::AdminOrSelf,
         Request::AddUser(_)
         | Request::RemoveUser(_)
         | Request::ListUsers(_)
@@ -121,7 +122,10 @@ pub fn required(request: &Request) -> Access {
         | Request::ResetTwoFactor(_)
         | Request::Outbox(_)
         | Request::Backup(_)
-        | Request::Unlock(_) => Access::Admin,
+        | Request::Unlock(_)
+        | Request::Disable(_)
+        | Request::Enable(_)
+        | Request::SetLifecycle(_) => Access::Admin,
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)

@@ -10,10 +10,12 @@
 mod accounts;
 pub mod args;
 mod backup;
+mod dates;
 mod error;
 pub mod exit;
 mod factors;
 mod keys;
+mod lifecycle;
 mod lists;
 mod output;
 mod secrets;
@@ -29,7 +31,7 @@ use accounts::change;
 pub use args::Cli;
 use args::Command;
 use authd_proto::client::{Client, DEFAULT_TIMEOUT};
-use authd_proto::protocol::{AddUser, Response, SecondFactor, SetUser};
+use authd_proto::protocol::{AddUser, Response, SecondFactor, SetLifecycle, SetUser};
 pub use error::CtlError;
 use exit::Exit;
 use output::Outcome;
@@ -82,13 +84,27 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             no_phone,
             sso,
             no_sso,
+            expires,
+            must_change_password,
+            no_must_change_password,
+            max_password_age,
         } => accounts::set_user(
             s,
             SetUser {
-                name: user.name,
+                name: user.name.clone(),
                 email: change(email, no_email),
                 phone: change(phone, no_phone),
                 sso: change(sso, no_sso),
+            },
+            SetLifecycle {
+                name: user.name,
+                expires: expires.unwrap_or_default(),
+                must_change_password: match (must_change_password, no_must_change_password) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+                max_password_age: max_password_age.unwrap_or_default(),
             },
         ),
         Command::SetPassword { user } => accounts::set_password(s, user.name),
@@ -119,6 +135,8 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::ResetTwoFactor { user } => factors::reset_two_factor(s, user.name),
         Command::RecoveryCodes { user, code, .. } => factors::recovery_codes(s, user.name, code),
         Command::Unlock { user } => accounts::unlock(s, user.name),
+        Command::Disable { user, reason } => lifecycle::disable(s, user.name, reason),
+        Command::Enable { user } => lifecycle::enable(s, user.name),
         Command::Log { user, limit } => lists::log(s, user.name, limit),
         Command::Status => accounts::status(s),
         Command::Sessions { user } => lists::sessions(s, user.name),
@@ -162,6 +180,9 @@ pub fn main() -> ExitCode {
             Exit::Success.into()
         }
         Ok(outcome) => {
+            if let Some(warning) = outcome.warning() {
+                eprintln!("authctl: warning: {}", authd_proto::escape::escaped(&warning));
+            }
             if json {
                 println!("{}", outcome.to_json());
             } else {

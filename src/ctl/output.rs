@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::CtlError;
 use authd_proto::escape::escaped;
 use authd_proto::protocol::{
-    AccountInfo, AuditEntry, KeyInfo, OutboxEntry, SessionInfo, StatusInfo,
+    AccountInfo, AuditEntry, KeyInfo, Lifecycle, OutboxEntry, SessionInfo, StatusInfo,
 };
 use authd_proto::time;
 
@@ -23,10 +23,11 @@ pub enum Outcome {
     /// The result itself went to standard output (`backup --output -`); the text is
     /// for standard error.
     Streamed(String),
-    Verified(String),
+    /// The account name, and why its password must be changed now, if it must.
+    Verified(String, Option<String>),
     Status(StatusInfo),
-    /// `show`: the account and its security keys.
-    Account(AccountInfo, Vec<KeyInfo>),
+    /// `show`: the account, its security keys and its lifecycle state.
+    Account(AccountInfo, Vec<KeyInfo>, Lifecycle),
     Users(Vec<String>),
     Log(String, Vec<AuditEntry>),
     TotpEnrolment {
@@ -209,7 +210,13 @@ impl Outcome {
             Outcome::Done(message) | Outcome::Streamed(message) => {
                 json!({ "ok": true, "message": message })
             }
-            Outcome::Verified(name) => json!({ "ok": true, "verified": true, "name": name }),
+            Outcome::Verified(name, change) => json!({
+                "ok": true,
+                "verified": true,
+                "name": name,
+                "password_change_required": change.is_some(),
+                "password_change_reason": change,
+            }),
             Outcome::Status(s) => json!({
                 "server_version": s.server_version,
                 "protocol": s.protocol,
@@ -220,7 +227,11 @@ impl Outcome {
                 "outbox_failed": s.outbox_failed,
                 "hash_workers": s.hash_workers,
             }),
-            Outcome::Account(a, keys) => account_json(a, keys),
+            Outcome::Account(a, keys, lifecycle) => {
+                let mut object = account_json(a, keys);
+                super::lifecycle::add_json(&mut object, lifecycle);
+                object
+            }
             Outcome::Users(names) => json!({ "users": names }),
             Outcome::Log(name, events) => json!({
                 "name": name,
@@ -255,10 +266,20 @@ impl Outcome {
         }
     }
 
+    /// A line for standard error beside a success (exit 0): something to act on.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            Outcome::Verified(name, Some(reason)) => Some(format!(
+                "password_change_required: {name} must change the password now ({reason})"
+            )),
+            _ => None,
+        }
+    }
+
     pub fn to_text(&self) -> String {
         match self {
             Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
-            Outcome::Verified(name) => format!("{}: verified", escaped(name)),
+            Outcome::Verified(name, _) => format!("{}: verified", escaped(name)),
             Outcome::Status(s) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\
                  outbox:   {} queued, {} failed",
@@ -270,7 +291,11 @@ impl Outcome {
                 s.outbox_queued,
                 s.outbox_failed
             ),
-            Outcome::Account(a, keys) => account_text(a, keys),
+            Outcome::Account(a, keys, lifecycle) => format!(
+                "{}\n{}",
+                account_text(a, keys),
+                super::lifecycle::text(lifecycle)
+            ),
             Outcome::Users(names) => names
                 .iter()
                 .map(|n| escaped(n))

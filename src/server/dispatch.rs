@@ -45,8 +45,26 @@ fn refused(service: &Service, caller: &Caller, account: Option<&str>) {
     );
 }
 
+/// A disabled account's own requests are all refused (`disabled`); admins still act on
+/// it, and the portal's sign-ins are refused in the login path (`PortalForgot` answers
+/// the same whatever the account, so it stays out of this).
+fn refuse_disabled_self(
+    service: &Service,
+    caller: &Caller,
+    request: &Request,
+) -> Result<(), Error> {
+    if caller.is_admin() || matches!(request, Request::PortalForgot(_)) {
+        return Ok(());
+    }
+    match request.account() {
+        Some(name) => service.refuse_if_disabled(name),
+        None => Ok(()),
+    }
+}
+
 async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<Response, Error> {
     caller.authorize(&request)?;
+    refuse_disabled_self(service, caller, &request)?;
     match request {
         Request::Hello(_) => Err(Error::BadRequest(
             "hello is only valid as the first frame".into(),
@@ -95,5 +113,9 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalKey(req) => service.portal_key(caller, req).await,
         Request::PortalProveKeyStart(req) => service.portal_prove_key_start(caller, req).await,
         Request::PortalProveKey(req) => service.portal_prove_key(caller, req).await,
+        Request::Disable(req) => service.disable(caller, req).await,
+        Request::Enable(req) => service.enable(caller, req).await,
+        Request::SetLifecycle(req) => service.set_lifecycle(caller, req).await,
+        Request::ShowLifecycle(req) => service.show_lifecycle(req),
     }
 }

@@ -11,6 +11,7 @@ mod credentials;
 mod forgot;
 mod info;
 mod keys;
+mod lifecycle;
 mod login;
 mod outbox;
 mod portal;

@@ -34,8 +34,8 @@ pub use log::{config as sled_config, snapshot_closed};
 use records::AuditEntry;
 use records::{audit_key, decode_account, decode_audit, decode_token};
 pub use records::{
-    Account, Channel, ChannelKind, OutboxItem, ResetToken, SecurityKeyRecord, SmsEnrolment,
-    TotpEnrolment,
+    Account, Channel, ChannelKind, Disabled, LastLogin, MaxPasswordAge, OutboxItem, ResetToken,
+    SecurityKeyRecord, SmsEnrolment, TotpEnrolment,
 };
 use staging::{Staging, TreeId, Trees};
 use trees::Tree;

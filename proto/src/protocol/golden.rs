@@ -73,11 +73,15 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalKey { .. } => "PortalKey",
         Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
         Request::PortalProveKey { .. } => "PortalProveKey",
+        Request::Disable { .. } => "Disable",
+        Request::Enable { .. } => "Enable",
+        Request::SetLifecycle { .. } => "SetLifecycle",
+        Request::ShowLifecycle { .. } => "ShowLifecycle",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 43;
+const VARIANTS: usize = 47;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -266,6 +270,18 @@ fn requests() -> Vec<Request> {
                 assertion: s("{}"),
             },
         }),
+        Request::Disable(Disable {
+            name: "al".into(),
+            reason: Some("left".into()),
+        }),
+        Request::Enable(Enable { name: "al".into() }),
+        Request::SetLifecycle(SetLifecycle {
+            name: "al".into(),
+            expires: Change::Set(300),
+            must_change_password: Some(true),
+            max_password_age: Change::Set(PasswordAge::Days(90)),
+        }),
+        Request::ShowLifecycle(ShowLifecycle { name: "al".into() }),
     ]
 }
 
@@ -348,7 +364,28 @@ const GOLDEN: &[(&str, &str)] = &[
         "0000001029027365027077010473736864010168",
     ),
     ("PortalProveKey", "0000000a2a027365026368027b7d"),
+    ("Disable", "0000000a2b02616c01046c656674"),
+    ("Enable", "000000042c02616c"),
+    ("SetLifecycle", "0000000d2d02616c01fb2c01010101015a"),
+    ("ShowLifecycle", "000000042e02616c"),
 ];
+
+/// The error codes added after protocol 2's, by their variant index on the wire.
+const GOLDEN_ERROR_CODES: &[(ErrorCode, u8)] = &[
+    (ErrorCode::SessionInvalid, 15),
+    (ErrorCode::FreshProofRequired, 16),
+    (ErrorCode::SmsUnavailable, 17),
+    (ErrorCode::Disabled, 18),
+    (ErrorCode::Expired, 19),
+];
+
+#[test]
+fn appended_error_codes_keep_their_index() {
+    for (code, index) in GOLDEN_ERROR_CODES {
+        let bytes = bincode::serde::encode_to_vec(code, bincode::config::standard()).unwrap();
+        assert_eq!(bytes, [*index], "{code:?}");
+    }
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

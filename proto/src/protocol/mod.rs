@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub mod keys;
+pub mod lifecycle;
 pub mod portal;
 pub mod request;
 
@@ -39,6 +40,8 @@ pub use keys::{
     FactorProof, KeyAssertion, KeyInfo, KeyLoginFinish, KeyLoginStart, KeyRegisterFinish,
     KeyRegisterStart, ListKeys, RemoveKey,
 };
+
+pub use lifecycle::{Disable, Enable, Lifecycle, PasswordAge, SetLifecycle, ShowLifecycle};
 
 pub use portal::{
     ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,
@@ -205,6 +208,16 @@ pub enum Response {
     Keys {
         keys: Vec<KeyInfo>,
     },
+    // Appended: account lifecycle (`lifecycle`).
+    /// What `ShowLifecycle` answers.
+    Lifecycle(Lifecycle),
+    /// The credentials are right, but the password must be changed now (`reason` says
+    /// why: an admin asked for it, or it is older than the maximum age). Answers the
+    /// requests that may answer `Verified`.
+    VerifiedChangeRequired {
+        name: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +330,12 @@ pub enum ErrorCode {
     /// SMS codes cannot go to that number: its country is not in `[sms] countries`; use
     /// the authenticator app.
     SmsUnavailable,
+    // Appended: account lifecycle.
+    /// The account is disabled by an admin: every login and self-service request is
+    /// refused.
+    Disabled,
+    /// The account's expiry date has passed: logins are refused.
+    Expired,
 }
 
 impl ErrorCode {
@@ -341,6 +360,8 @@ impl ErrorCode {
             ErrorCode::SessionInvalid => "session_invalid",
             ErrorCode::FreshProofRequired => "fresh_proof_required",
             ErrorCode::SmsUnavailable => "sms_unavailable",
+            ErrorCode::Disabled => "disabled",
+            ErrorCode::Expired => "expired",
         }
     }
 }

@@ -16,6 +16,7 @@ use super::portal::{
     ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
     PortalProveKeyStart, PortalSendCode, PortalSignIn,
 };
+use super::lifecycle::{Disable, Enable, SetLifecycle, ShowLifecycle};
 use super::Secret;
 
 /// An edit to an optional account field.
@@ -162,6 +163,15 @@ pub enum Request {
     PortalProveKeyStart(PortalProveKeyStart),
     /// Portal only: the key's answer of a proof by key. -> `Done`.
     PortalProveKey(PortalProveKey),
+    // Appended: account lifecycle (`lifecycle`).
+    /// Refuse every login and self-service request of the account (admin). -> `Done`.
+    Disable(Disable),
+    /// Allow the account again (admin). -> `Done`.
+    Enable(Enable),
+    /// Set the expiry date and password-change policy (admin). -> `Done`.
+    SetLifecycle(SetLifecycle),
+    /// The account's lifecycle state (admin or self). -> `Lifecycle`.
+    ShowLifecycle(ShowLifecycle),
 }
 
 impl Request {
@@ -210,7 +220,11 @@ impl Request {
             | Request::KeyLoginStart(KeyLoginStart { name, .. })
             | Request::KeyLoginFinish(KeyLoginFinish { name, .. })
             | Request::PortalKeyStart(KeyLoginStart { name, .. })
-            | Request::PortalKey(KeyLoginFinish { name, .. }) => Some(name),
+            | Request::PortalKey(KeyLoginFinish { name, .. })
+            | Request::Disable(Disable { name, .. })
+            | Request::Enable(Enable { name })
+            | Request::SetLifecycle(SetLifecycle { name, .. })
+            | Request::ShowLifecycle(ShowLifecycle { name }) => Some(name),
         }
     }
 }

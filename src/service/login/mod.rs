@@ -35,7 +35,7 @@ use crate::password::Verdict;
 use crate::protocol::{Origin, Proof, Response, SecondFactor, Secret, Verify, VerifyCode};
 use crate::recovery;
 use crate::sms::{self, SmsCheck};
-use crate::store::{Account, Decided, Effects};
+use crate::store::{Account, Decided, Effects, LastLogin};
 use crate::time;
 use crate::totp::{self, CodeCheck};
 use crate::vault::context;
@@ -121,6 +121,8 @@ struct Attempt<'a> {
     key: Option<&'a key::KeyAnswer>,
     /// For the code step: the credential stamp the challenge was issued for.
     stamp: Option<[u8; 32]>,
+    /// A login (not a proof for another request): where from, for `last_login`.
+    login: Option<&'a Origin>,
 }
 
 impl Service {
@@ -189,6 +191,9 @@ impl Service {
         context: &str,
     ) -> Result<Step, Error> {
         refuse_sso(acc)?;
+        if let Some(closed) = self.closed_step(caller, acc, now, context) {
+            return Ok(closed.map(Err));
+        }
         if attempt
             .stamp
             .is_some_and(|stamp| stamp != acc.credential_stamp())
@@ -257,6 +262,29 @@ impl Service {
         Ok(Decided::new(Ok(needs), event))
     }
 
+    /// `decide`, and a granted login is the account's last login.
+    fn decide_login(
+        &self,
+        caller: &Caller,
+        acc: &mut Account,
+        effects: &mut Effects,
+        attempt: &Attempt<'_>,
+        now: u64,
+        context: &str,
+    ) -> Result<Step, Error> {
+        let step = self.decide(caller, acc, effects, attempt, now, context)?;
+        if let (Some(origin), Ok(Authn::Granted)) = (attempt.login, &step.value) {
+            acc.last_login = Some(LastLogin {
+                at: now,
+                service: origin
+                    .service
+                    .as_deref()
+                    .map(|s| crate::escape::clipped(s, ORIGIN_MAX)),
+            });
+        }
+        Ok(step)
+    }
+
     /// Decide `attempt` on the current record and record the outcome durably. A half-way
     /// step that changes nothing (right password, app code to come) is only logged.
     async fn settle(
@@ -273,7 +301,7 @@ impl Service {
         let Decided {
             value: result,
             event,
-        } = self.decide(caller, &mut probe, &mut effects, &attempt, now, context)?;
+        } = self.decide_login(caller, &mut probe, &mut effects, &attempt, now, context)?;
         // Only an app-only account's half-way step stays out of the history (authd(8),
         // LOGGING); with SMS on it is kept, also when the rate limit or the country list
         // allowed no code, so the owner sees that someone had the right password.
@@ -288,7 +316,7 @@ impl Service {
         }
         let result = self
             .record(name, now, |acc, effects| {
-                self.decide(caller, acc, effects, &attempt, now, context)
+                self.decide_login(caller, acc, effects, &attempt, now, context)
             })
             .await?;
         if matches!(
@@ -312,6 +340,7 @@ impl Service {
         password: Secret,
         code: Option<&Secret>,
         context: &str,
+        login: Option<&Origin>,
     ) -> Result<Authn, Error> {
         let Some(account) = self.store.account(name)? else {
             // Same cost as a real check, so timing does not reveal which names exist.
@@ -321,6 +350,7 @@ impl Service {
             return Err(Error::NoSuchUser(name.to_string()));
         };
         refuse_sso(&account)?;
+        self.refuse_if_closed(caller, &account, context).await?;
         self.refuse_if_locked(caller, &account, context).await?;
         let checked = account.password_hash;
         let verdict = self
@@ -332,6 +362,7 @@ impl Service {
             code,
             key: None,
             stamp: None,
+            login,
         };
         self.settle(caller, name, attempt, context).await
     }
@@ -345,7 +376,7 @@ impl Service {
         why: &str,
     ) -> Result<(), Error> {
         match self
-            .authenticate(caller, name, proof.password, proof.code.as_ref(), why)
+            .authenticate(caller, name, proof.password, proof.code.as_ref(), why, None)
             .await?
         {
             Authn::Granted => Ok(()),
@@ -396,10 +427,10 @@ impl Service {
         } = req;
         let context = origin_detail(&origin);
         match self
-            .authenticate(caller, &name, password, code.as_ref(), &context)
+            .authenticate(caller, &name, password, code.as_ref(), &context, Some(&origin))
             .await?
         {
-            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::Granted => self.verified(name),
             Authn::NeedsCode {
                 methods,
                 sms_sent_to,
@@ -445,9 +476,10 @@ impl Service {
             code: Some(&code),
             key: None,
             stamp: Some(stamp),
+            login: Some(&origin),
         };
         match self.settle(caller, &name, attempt, &context).await? {
-            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::Granted => self.verified(name),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
     }
