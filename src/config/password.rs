@@ -73,7 +73,9 @@ impl PasswordConfig {
         if p.argon2_t == 0 || p.argon2_t > ARGON2_MAX_T {
             return bad("password.argon2_t", "must be 1 to 100");
         }
-        if p.max_age.is_some_and(|days| days == 0 || days > MAX_AGE_DAYS) {
+        if p.max_age
+            .is_some_and(|days| days == 0 || days > MAX_AGE_DAYS)
+        {
             return bad(
                 "password.max_age",
                 &format!("must be 1 to {MAX_AGE_DAYS} days (leave it out for never)"),

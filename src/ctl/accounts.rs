@@ -29,7 +29,7 @@ pub fn show(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
     };
     let keys = super::keys::list(s, &info.name)?;
     let lifecycle = super::lifecycle::show(s, &info.name)?;
-    Ok(Outcome::Account(info, keys, lifecycle))
+    Ok(Outcome::Account(info, keys, Box::new(lifecycle)))
 }
 
 /// `--email`/`--no-email` and the like, as one change of a field.

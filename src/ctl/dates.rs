@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn days_times_and_never() {
         assert_eq!(expires("never"), Ok(Change::Clear));
-        assert_eq!(expires("2027-01-15"), Ok(Change::Set(1_800_000_000 - 8 * 3600)));
+        assert_eq!(
+            expires("2027-01-15"),
+            Ok(Change::Set(1_800_000_000 - 8 * 3600))
+        );
         assert_eq!(
             expires("2027-01-15T08:00:00Z"),
             Ok(Change::Set(1_800_000_000))
@@ -98,7 +101,14 @@ mod tests {
             expires("2027-01-15T03:30:00-04:30"),
             Ok(Change::Set(1_800_000_000))
         );
-        for bad in ["", "tomorrow", "2027-13-01", "2027-02-30", "15.01.2027", "2027-01-15T08:00:00+2"] {
+        for bad in [
+            "",
+            "tomorrow",
+            "2027-13-01",
+            "2027-02-30",
+            "15.01.2027",
+            "2027-01-15T08:00:00+2",
+        ] {
             assert!(expires(bad).is_err(), "{bad}");
         }
     }

@@ -6,11 +6,7 @@ use super::session::Session;
 use super::{unexpected, CtlError};
 use authd_proto::protocol::{Disable, Enable, Lifecycle, Request, Response, ShowLifecycle};
 
-pub fn disable(
-    s: &mut Session,
-    name: String,
-    reason: Option<String>,
-) -> Result<Outcome, CtlError> {
+pub fn disable(s: &mut Session, name: String, reason: Option<String>) -> Result<Outcome, CtlError> {
     let message = format!("disabled {name}");
     s.done(Request::Disable(Disable { name, reason }), message)
 }

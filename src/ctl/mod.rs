@@ -181,7 +181,10 @@ pub fn main() -> ExitCode {
         }
         Ok(outcome) => {
             if let Some(warning) = outcome.warning() {
-                eprintln!("authctl: warning: {}", authd_proto::escape::escaped(&warning));
+                eprintln!(
+                    "authctl: warning: {}",
+                    authd_proto::escape::escaped(&warning)
+                );
             }
             if json {
                 println!("{}", outcome.to_json());

@@ -27,7 +27,7 @@ pub enum Outcome {
     Verified(String, Option<String>),
     Status(StatusInfo),
     /// `show`: the account, its security keys and its lifecycle state.
-    Account(AccountInfo, Vec<KeyInfo>, Lifecycle),
+    Account(AccountInfo, Vec<KeyInfo>, Box<Lifecycle>),
     Users(Vec<String>),
     Log(String, Vec<AuditEntry>),
     TotpEnrolment {

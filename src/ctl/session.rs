@@ -140,9 +140,9 @@ pub fn code_step(
     });
     match s.call(request)? {
         Response::Verified { name } => Ok(Outcome::Verified(name, None)),
-                Response::VerifiedChangeRequired { name, reason } => {
-                    Ok(Outcome::Verified(name, Some(reason)))
-                }
+        Response::VerifiedChangeRequired { name, reason } => {
+            Ok(Outcome::Verified(name, Some(reason)))
+        }
         other => Err(unexpected(other)),
     }
 }

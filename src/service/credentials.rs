@@ -73,7 +73,14 @@ impl Service {
             ));
         }
         match self
-            .authenticate(caller, &name, current, code.as_ref(), "change-password", None)
+            .authenticate(
+                caller,
+                &name,
+                current,
+                code.as_ref(),
+                "change-password",
+                None,
+            )
             .await?
         {
             Authn::Granted => {}

@@ -77,8 +77,13 @@ impl Service {
 
     pub async fn disable(&self, caller: &Caller, req: Disable) -> Result<Response, Error> {
         let Disable { name, reason } = req;
-        let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
-        if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON) {
+        let reason = reason
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty());
+        if reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REASON)
+        {
             return Err(Error::InvalidInput(format!(
                 "the reason is longer than {MAX_REASON} characters"
             )));

@@ -24,7 +24,11 @@ fn a_disabled_account_refuses_every_login_and_request_of_its_own_until_enabled()
     // The right password is refused, and is not counted as a failure.
     let refused = d.ctl_stdin(&pw(), &["--json", "verify", "alice"]);
     assert_error(&refused, 1, "disabled");
-    assert!(stderr(&refused).contains("disabled"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("disabled"),
+        "{}",
+        stderr(&refused)
+    );
     let shown = show(&d, "alice");
     assert_eq!(
         (
@@ -74,8 +78,11 @@ fn a_disabled_account_refuses_every_login_and_request_of_its_own_until_enabled()
     let disabled = d.events("alice", "account-disabled");
     assert_eq!(disabled.len(), 1);
     assert_eq!(disabled[0]["detail"], "reason: left the company");
-    assert!(d.events("alice", "verify").iter().any(|e| e["outcome"] == "denied"
-        && e["detail"].as_str().unwrap().contains("account disabled")));
+    assert!(d
+        .events("alice", "verify")
+        .iter()
+        .any(|e| e["outcome"] == "denied"
+            && e["detail"].as_str().unwrap().contains("account disabled")));
     assert_ok(&d.ctl(&["enable", "alice"]));
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice"]));
     assert_eq!(show(&d, "alice")["disabled"], false);
@@ -100,7 +107,8 @@ fn an_account_expires_at_its_date_and_never_clears_it() {
         (&"2000-01-01T00:00:00Z".into(), &true.into()),
         "{shown}"
     );
-    assert!(stdout(&d.ctl(&["show", "alice"])).contains("expires:             2000-01-01T00:00:00Z (expired)"));
+    assert!(stdout(&d.ctl(&["show", "alice"]))
+        .contains("expires:             2000-01-01T00:00:00Z (expired)"));
 
     assert_ok(&d.ctl(&["set-user", "alice", "--expires", "never"]));
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice"]));
@@ -127,7 +135,12 @@ fn an_account_expires_at_its_date_and_never_clears_it() {
         "expired",
     );
     let policy = d.events("alice", "policy-changed");
-    assert!(policy.iter().any(|e| e["detail"] == format!("expires {when}")), "{policy:?}");
+    assert!(
+        policy
+            .iter()
+            .any(|e| e["detail"] == format!("expires {when}")),
+        "{policy:?}"
+    );
 
     // A date authctl cannot read is a usage error; nothing changes.
     for bad in ["2027-02-30", "tomorrow", "31.12.2027", "2027-12-31T10:00"] {
@@ -194,11 +207,7 @@ fn a_password_an_admin_wants_changed_verifies_with_a_warning_until_its_owner_cha
     assert_ok(&d.ctl(&["set-user", "alice", "--must-change-password"]));
     assert_ok(&d.ctl(&["set-user", "alice", "--no-must-change-password"]));
     assert_eq!(show(&d, "alice")["password_change_required"], false);
-    assert_error(
-        &d.ctl(&["--json", "set-user", "alice"]),
-        2,
-        "usage",
-    );
+    assert_error(&d.ctl(&["--json", "set-user", "alice"]), 2, "usage");
 }
 
 #[test]
@@ -238,7 +247,10 @@ fn the_maximum_password_age_comes_from_the_account_or_the_config_default() {
     // Without the default, passwords do not age.
     let plain = Daemon::start();
     plain.user_with_password("bob");
-    assert_eq!(show(&plain, "bob")["max_password_age_days"], serde_json::Value::Null);
+    assert_eq!(
+        show(&plain, "bob")["max_password_age_days"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
+use super::lifecycle::{Disable, Enable, SetLifecycle, ShowLifecycle};
 use super::portal::{
     ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
     PortalProveKeyStart, PortalSendCode, PortalSignIn,
 };
-use super::lifecycle::{Disable, Enable, SetLifecycle, ShowLifecycle};
 use super::Secret;
 
 /// An edit to an optional account field.

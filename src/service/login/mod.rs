@@ -427,7 +427,14 @@ impl Service {
         } = req;
         let context = origin_detail(&origin);
         match self
-            .authenticate(caller, &name, password, code.as_ref(), &context, Some(&origin))
+            .authenticate(
+                caller,
+                &name,
+                password,
+                code.as_ref(),
+                &context,
+                Some(&origin),
+            )
             .await?
         {
             Authn::Granted => self.verified(name),
