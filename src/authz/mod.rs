@@ -125,7 +125,8 @@ pub fn required(request: &Request) -> Access {
         | Request::Unlock(_)
         | Request::Disable(_)
         | Request::Enable(_)
-        | Request::SetLifecycle(_) => Access::Admin,
+        | Request::SetLifecycle(_)
+        | Request::ListAccounts(_) => Access::Admin,
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)

@@ -59,7 +59,13 @@ pub enum Command {
         user: User,
     },
     /// List account names (admin).
-    ListUsers,
+    ListUsers {
+        /// One line per account with its status (active, disabled, locked until T,
+        /// expired, must change password), second factors, password age and last login,
+        /// like `passwd -S -a`; printed page by page as authd answers.
+        #[arg(long)]
+        long: bool,
+    },
     /// Show an account's state and its security keys (admin, or the user themself).
     Show {
         #[command(flatten)]

@@ -18,6 +18,7 @@ mod keys;
 mod lifecycle;
 mod lists;
 mod output;
+mod roster;
 mod secrets;
 mod session;
 mod token;
@@ -58,6 +59,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         secrets: Secrets::new(cli.password_stdin),
     };
     let s = &mut s;
+    let json = cli.json;
     match cli.command {
         Command::AddUser {
             user,
@@ -74,7 +76,8 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             },
         ),
         Command::RemoveUser { user } => accounts::remove_user(s, user.name),
-        Command::ListUsers => lists::list_users(s),
+        Command::ListUsers { long: false } => lists::list_users(s),
+        Command::ListUsers { long: true } => roster::list_long(s, json),
         Command::Show { user } => accounts::show(s, user.name),
         Command::SetUser {
             user,
@@ -174,6 +177,8 @@ pub fn main() -> ExitCode {
     };
     let json = cli.json;
     match run(cli) {
+        // Everything went to standard output as it came.
+        Ok(Outcome::Printed) => Exit::Success.into(),
         Ok(Outcome::Streamed(message)) => {
             // Standard output carried the result itself: nothing else goes there.
             eprintln!("authctl: {}", authd_proto::escape::escaped(&message));

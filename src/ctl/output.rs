@@ -23,6 +23,8 @@ pub enum Outcome {
     /// The result itself went to standard output (`backup --output -`); the text is
     /// for standard error.
     Streamed(String),
+    /// The result went to standard output page by page (`list-users --long`).
+    Printed,
     /// The account name, and why its password must be changed now, if it must.
     Verified(String, Option<String>),
     Status(StatusInfo),
@@ -210,6 +212,7 @@ impl Outcome {
             Outcome::Done(message) | Outcome::Streamed(message) => {
                 json!({ "ok": true, "message": message })
             }
+            Outcome::Printed => Value::Null,
             Outcome::Verified(name, change) => json!({
                 "ok": true,
                 "verified": true,
@@ -279,6 +282,7 @@ impl Outcome {
     pub fn to_text(&self) -> String {
         match self {
             Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
+            Outcome::Printed => String::new(),
             Outcome::Verified(name, _) => format!("{}: verified", escaped(name)),
             Outcome::Status(s) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\

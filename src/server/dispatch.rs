@@ -117,5 +117,6 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::Enable(req) => service.enable(caller, req).await,
         Request::SetLifecycle(req) => service.set_lifecycle(caller, req).await,
         Request::ShowLifecycle(req) => service.show_lifecycle(req),
+        Request::ListAccounts(req) => service.list_accounts(req),
     }
 }

@@ -8,7 +8,8 @@ use crate::authz::Caller;
 use crate::error::Error;
 use crate::lifecycle;
 use crate::protocol::{
-    Change, Disable, Enable, PasswordAge, Response, SetLifecycle, ShowLifecycle,
+    AccountSummary, Change, Disable, Enable, ListUsers, PasswordAge, Response, SetLifecycle,
+    ShowLifecycle, MAX_PAGE,
 };
 use crate::store::{Account, Decided, Disabled, MaxPasswordAge};
 use crate::time;
@@ -196,5 +197,40 @@ impl Service {
             max_age,
             time::now(),
         )))
+    }
+
+    /// A page of account names with each account's status (`list-users --long`).
+    pub fn list_accounts(&self, req: ListUsers) -> Result<Response, Error> {
+        let ListUsers { after, limit } = req;
+        let limit = limit.clamp(1, MAX_PAGE) as usize;
+        let (names, more) = self.store.list(after.as_deref(), limit)?;
+        let next = if more { names.last().cloned() } else { None };
+        let (max_age, now) = (self.config().password.max_age, time::now());
+        let mut accounts = Vec::with_capacity(names.len());
+        for name in &names {
+            // Removed since the names were read: left out.
+            if let Some(account) = self.store.account(name)? {
+                accounts.push(summary(&account, max_age, now));
+            }
+        }
+        Ok(Response::Accounts { accounts, next })
+    }
+}
+
+/// One account's line of `list-users --long`.
+fn summary(account: &Account, max_age: Option<u32>, now: u64) -> AccountSummary {
+    let view = lifecycle::view(account, max_age, now);
+    AccountSummary {
+        name: account.name.clone(),
+        disabled: view.disabled,
+        expired: view.expired,
+        locked_until: crate::lockout::locked_until(account, now),
+        password_set: account.password_hash.is_some(),
+        password_change_required: view.password_change_required,
+        sso: account.sso.clone(),
+        factors: account.second_factors(),
+        password_changed: view.password_changed,
+        last_login: view.last_login,
+        last_login_service: view.last_login_service,
     }
 }

@@ -276,3 +276,78 @@ fn a_login_is_remembered_with_its_service() {
     assert!(shown["last_login"].is_string(), "{shown}");
     assert_eq!(shown["last_login_service"], "sshd");
 }
+
+#[test]
+fn list_users_long_shows_each_account_s_status_across_pages() {
+    let d = Daemon::start();
+    // More accounts than one page holds (100), added straight through the client.
+    let mut client = d.client();
+    for i in 0..130 {
+        let add = authd::protocol::Request::AddUser(authd::protocol::AddUser {
+            name: format!("user{i:03}"),
+            email: None,
+            phone: None,
+            sso: None,
+        });
+        assert_eq!(client.call(&add).unwrap(), authd::protocol::Response::Done);
+    }
+    d.user_with_password("alice");
+    d.user_with_password("bob");
+    d.user_with_password("carol");
+    d.user_with_password("dave");
+    assert_ok(&d.ctl(&["add-user", "erin", "--sso", "corp"]));
+    assert_ok(&d.ctl(&["disable", "bob", "--reason", "gone"]));
+    assert_ok(&d.ctl(&["set-user", "carol", "--expires", "2001-01-01"]));
+    assert_ok(&d.ctl(&["set-user", "dave", "--must-change-password"]));
+    for _ in 0..5 {
+        let _ = d.ctl_stdin("wrong-password-1\n", &["verify", "user000"]);
+    }
+    assert_ok(&d.ctl_stdin(&pw(), &["verify", "alice"]));
+
+    let out = d.ctl(&["--json", "list-users", "--long"]);
+    assert_ok(&out);
+    let listed = json(&out);
+    let accounts = listed["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 135);
+    let names: Vec<&str> = accounts.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "in name order");
+    let of = |name: &str| accounts.iter().find(|a| a["name"] == name).unwrap().clone();
+    assert_eq!(of("alice")["status"], "active");
+    assert_eq!(of("alice")["password_age_days"], 0);
+    assert!(of("alice")["last_login"].is_string());
+    assert_eq!(of("bob")["status"], "disabled");
+    assert_eq!(of("carol")["status"], "expired");
+    assert_eq!(of("dave")["status"], "must change password");
+    assert_eq!(of("erin")["sso"], "corp");
+    assert_eq!(of("user001")["password_set"], false);
+    let locked = of("user000");
+    assert!(
+        locked["status"].as_str().unwrap().starts_with("locked until "),
+        "{locked}"
+    );
+
+    let text = stdout(&d.ctl(&["list-users", "--long"]));
+    assert_eq!(text.lines().count(), 135);
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap()
+            .to_string()
+    };
+    assert!(line("alice").contains(" active "), "{}", line("alice"));
+    assert!(line("alice").contains("password 0d old"), "{}", line("alice"));
+    assert!(line("bob").contains(" disabled "), "{}", line("bob"));
+    assert!(line("erin").contains("sso:corp"), "{}", line("erin"));
+    assert!(line("user001").contains("never logged in"), "{}", line("user001"));
+
+    // Admins only.
+    if crate::authz::can_switch_uid() {
+        assert_error(
+            &d.ctl_as(NOBODY, "", &["--json", "list-users", "--long"]),
+            77,
+            "permission_denied",
+        );
+    }
+}

@@ -77,11 +77,12 @@ fn kind(request: &Request) -> &'static str {
         Request::Enable { .. } => "Enable",
         Request::SetLifecycle { .. } => "SetLifecycle",
         Request::ShowLifecycle { .. } => "ShowLifecycle",
+        Request::ListAccounts { .. } => "ListAccounts",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 47;
+const VARIANTS: usize = 48;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -282,6 +283,10 @@ fn requests() -> Vec<Request> {
             max_password_age: Change::Set(PasswordAge::Days(90)),
         }),
         Request::ShowLifecycle(ShowLifecycle { name: "al".into() }),
+        Request::ListAccounts(ListUsers {
+            after: Some("al".into()),
+            limit: 300,
+        }),
     ]
 }
 
@@ -368,6 +373,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ("Enable", "000000042c02616c"),
     ("SetLifecycle", "0000000d2d02616c01fb2c01010101015a"),
     ("ShowLifecycle", "000000042e02616c"),
+    ("ListAccounts", "000000082f0102616cfb2c01"),
 ];
 
 /// The error codes added after protocol 2's, by their variant index on the wire.

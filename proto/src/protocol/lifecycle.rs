@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::request::Change;
+use super::SecondFactor;
 
 /// Refuse every login and self-service request of the account (admin). -> `Done`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +72,26 @@ pub struct Lifecycle {
     /// A login succeeds, but the password must be changed now (flag or age).
     pub password_change_required: bool,
     /// The last successful login, and the PAM service (or client) it came through.
+    pub last_login: Option<u64>,
+    pub last_login_service: Option<String>,
+}
+
+/// One line of `list-users --long` (`ListAccounts`): an account's status at a glance,
+/// like `passwd -S -a`. Small and bounded (names, providers and services are short), so
+/// a page of `MAX_PAGE` stays far under the frame limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub name: String,
+    pub disabled: bool,
+    pub expired: bool,
+    /// Unix seconds; `None` when not locked.
+    pub locked_until: Option<u64>,
+    pub password_set: bool,
+    pub password_change_required: bool,
+    pub sso: Option<String>,
+    /// The active second factors.
+    pub factors: Vec<SecondFactor>,
+    pub password_changed: Option<u64>,
     pub last_login: Option<u64>,
     pub last_login_service: Option<String>,
 }

@@ -41,7 +41,9 @@ pub use keys::{
     KeyRegisterStart, ListKeys, RemoveKey,
 };
 
-pub use lifecycle::{Disable, Enable, Lifecycle, PasswordAge, SetLifecycle, ShowLifecycle};
+pub use lifecycle::{
+    AccountSummary, Disable, Enable, Lifecycle, PasswordAge, SetLifecycle, ShowLifecycle,
+};
 
 pub use portal::{
     ListSessions, Logout, PortalAct, PortalAction, PortalCode, PortalForgot, PortalProve,
@@ -217,6 +219,12 @@ pub enum Response {
     VerifiedChangeRequired {
         name: String,
         reason: String,
+    },
+    /// A page of `ListAccounts`, in name order.
+    Accounts {
+        accounts: Vec<AccountSummary>,
+        /// Pass as `after` to get the next page; `None` on the last page.
+        next: Option<String>,
     },
 }
 

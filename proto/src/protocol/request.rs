@@ -172,6 +172,9 @@ pub enum Request {
     SetLifecycle(SetLifecycle),
     /// The account's lifecycle state (admin or self). -> `Lifecycle`.
     ShowLifecycle(ShowLifecycle),
+    /// One page of accounts with their status, in name order, after `after` (admin).
+    /// -> `Accounts`.
+    ListAccounts(ListUsers),
 }
 
 impl Request {
@@ -181,6 +184,7 @@ impl Request {
             Request::Hello(_)
             | Request::Status
             | Request::ListUsers(_)
+            | Request::ListAccounts(_)
             | Request::ResetPassword(_)
             | Request::Outbox(_)
             | Request::Backup(_)
