@@ -947,7 +947,7 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__list__subcmd__users)
-            opts="-h --socket --json --password-stdin --help"
+            opts="-h --long --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

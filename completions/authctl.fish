@@ -72,6 +72,7 @@ complete -c authctl -n "__fish_authctl_using_subcommand remove-user" -l json -d 
 complete -c authctl -n "__fish_authctl_using_subcommand remove-user" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
 complete -c authctl -n "__fish_authctl_using_subcommand remove-user" -s h -l help -d 'Print help'
 complete -c authctl -n "__fish_authctl_using_subcommand list-users" -l socket -d 'authd\'s socket [default: your own daemon\'s socket if it exists, else /run/authd/authd.sock]' -r -F
+complete -c authctl -n "__fish_authctl_using_subcommand list-users" -l long -d 'One line per account with its status (active, disabled, locked until T, expired, must change password), second factors, password age and last login, like `passwd -S -a`; printed page by page as authd answers'
 complete -c authctl -n "__fish_authctl_using_subcommand list-users" -l json -d 'Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}})'
 complete -c authctl -n "__fish_authctl_using_subcommand list-users" -l password-stdin -d 'Read passwords and codes from stdin, one per line, instead of prompting'
 complete -c authctl -n "__fish_authctl_using_subcommand list-users" -s h -l help -d 'Print help'
