@@ -11,9 +11,7 @@ use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
 use authd_proto::escape::escaped;
-use authd_proto::protocol::{
-    AccountSummary, ListUsers, Request, Response, SecondFactor, MAX_PAGE,
-};
+use authd_proto::protocol::{AccountSummary, ListUsers, Request, Response, SecondFactor, MAX_PAGE};
 use authd_proto::time;
 
 const DAY: u64 = 86_400;
@@ -69,7 +67,12 @@ fn line_text(a: &AccountSummary, now: u64) -> String {
     let factors = match (&a.sso, a.factors.is_empty()) {
         (Some(p), _) => format!("sso:{}", escaped(p)),
         (None, true) => "-".into(),
-        (None, false) => a.factors.iter().map(factor_name).collect::<Vec<_>>().join(","),
+        (None, false) => a
+            .factors
+            .iter()
+            .map(factor_name)
+            .collect::<Vec<_>>()
+            .join(","),
     };
     let password = match (a.password_set, age_days(a, now)) {
         (false, _) => "no password".to_string(),

@@ -309,7 +309,10 @@ fn list_users_long_shows_each_account_s_status_across_pages() {
     let listed = json(&out);
     let accounts = listed["accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 135);
-    let names: Vec<&str> = accounts.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "in name order");
@@ -324,7 +327,10 @@ fn list_users_long_shows_each_account_s_status_across_pages() {
     assert_eq!(of("user001")["password_set"], false);
     let locked = of("user000");
     assert!(
-        locked["status"].as_str().unwrap().starts_with("locked until "),
+        locked["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("locked until "),
         "{locked}"
     );
 
@@ -337,10 +343,18 @@ fn list_users_long_shows_each_account_s_status_across_pages() {
             .to_string()
     };
     assert!(line("alice").contains(" active "), "{}", line("alice"));
-    assert!(line("alice").contains("password 0d old"), "{}", line("alice"));
+    assert!(
+        line("alice").contains("password 0d old"),
+        "{}",
+        line("alice")
+    );
     assert!(line("bob").contains(" disabled "), "{}", line("bob"));
     assert!(line("erin").contains("sso:corp"), "{}", line("erin"));
-    assert!(line("user001").contains("never logged in"), "{}", line("user001"));
+    assert!(
+        line("user001").contains("never logged in"),
+        "{}",
+        line("user001")
+    );
 
     // Admins only.
     if crate::authz::can_switch_uid() {
