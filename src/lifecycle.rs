@@ -13,11 +13,8 @@ const DAY: u64 = 86_400;
 
 /// Why an account takes no logins, if it does not at `now`.
 pub fn closed(account: &Account, now: u64) -> Option<Error> {
-    if let Some(disabled) = &account.disabled {
-        return Some(Error::Disabled {
-            name: account.name.clone(),
-            reason: disabled.reason.clone(),
-        });
+    if let Err(disabled) = refuse_disabled(account) {
+        return Some(disabled);
     }
     match account.expires {
         Some(at) if at <= now => Some(Error::Expired {

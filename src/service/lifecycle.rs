@@ -49,10 +49,8 @@ impl Service {
         context: &str,
     ) -> Result<(), Error> {
         let now = time::now();
-        let Some(closed) = self.closed_step(caller, account, now, context) else {
-            return Ok(());
-        };
-        Err(self.record(&account.name, now, |_, _| Ok(closed)).await?)
+        let closed = self.closed_step(caller, account, now, context);
+        self.refuse(&account.name, now, closed).await
     }
 
     /// A granted login's answer: `Verified`, or `VerifiedChangeRequired` when the

@@ -173,10 +173,21 @@ impl Service {
         context: &str,
     ) -> Result<(), Error> {
         let now = time::now();
-        let Some(locked) = self.locked_step(caller, account, now, context) else {
-            return Ok(());
-        };
-        Err(self.record(&account.name, now, |_, _| Ok(locked)).await?)
+        let locked = self.locked_step(caller, account, now, context);
+        self.refuse(&account.name, now, locked).await
+    }
+
+    /// Record a refusal decided before any hashing (its audit event), and answer it.
+    pub(super) async fn refuse(
+        &self,
+        name: &str,
+        now: u64,
+        refusal: Option<Decided<Error>>,
+    ) -> Result<(), Error> {
+        match refusal {
+            Some(refusal) => Err(self.record(name, now, |_, _| Ok(refusal)).await?),
+            None => Ok(()),
+        }
     }
 
     /// The login decision, on the account as it is now. It may change the record
