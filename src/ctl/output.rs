@@ -160,7 +160,9 @@ fn account_json(a: &AccountInfo, keys: &[KeyInfo]) -> Value {
     })
 }
 
-fn account_text(a: &AccountInfo, keys: &[KeyInfo]) -> String {
+/// `show`'s text: the account, then `lifecycle` (lines of its own), then the keys last,
+/// one indented line each.
+fn account_text(a: &AccountInfo, keys: &[KeyInfo], lifecycle: &str) -> String {
     let locked = a
         .locked_until
         .map_or("no".into(), |t| format!("until {}", time::format(t)));
@@ -176,7 +178,8 @@ fn account_text(a: &AccountInfo, keys: &[KeyInfo]) -> String {
         "name:                {}\nemail:               {}\nphone:               {}\n\
          sso:                 {}\npassword set:        {}\ntotp:                {}\n\
          sms:                 {}\nrecovery codes left: {}\nlocked:              {}\n\
-         failures:            {}\ncreated:             {}\nsecurity keys:       {}",
+         failures:            {}\ncreated:             {}\n{lifecycle}\n\
+         security keys:       {}",
         escaped(&a.name),
         optional(&a.email),
         optional(&a.phone),
@@ -295,11 +298,9 @@ impl Outcome {
                 s.outbox_queued,
                 s.outbox_failed
             ),
-            Outcome::Account(a, keys, lifecycle) => format!(
-                "{}\n{}",
-                account_text(a, keys),
-                super::lifecycle::text(lifecycle)
-            ),
+            Outcome::Account(a, keys, lifecycle) => {
+                account_text(a, keys, &super::lifecycle::text(lifecycle))
+            }
             Outcome::Users(names) => names
                 .iter()
                 .map(|n| escaped(n))
