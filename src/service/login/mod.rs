@@ -21,6 +21,7 @@
 
 pub(super) mod challenge;
 mod key;
+mod outcome;
 
 use std::time::Instant;
 
@@ -35,7 +36,7 @@ use crate::password::Verdict;
 use crate::protocol::{Origin, Proof, Response, SecondFactor, Secret, Verify, VerifyCode};
 use crate::recovery;
 use crate::sms::{self, SmsCheck};
-use crate::store::{Account, Decided, Effects, LastLogin};
+use crate::store::{Account, Decided, Effects};
 use crate::time;
 use crate::totp::{self, CodeCheck};
 use crate::vault::context;
@@ -177,19 +178,6 @@ impl Service {
         self.refuse(&account.name, now, locked).await
     }
 
-    /// Record a refusal decided before any hashing (its audit event), and answer it.
-    pub(super) async fn refuse(
-        &self,
-        name: &str,
-        now: u64,
-        refusal: Option<Decided<Error>>,
-    ) -> Result<(), Error> {
-        match refusal {
-            Some(refusal) => Err(self.record(name, now, |_, _| Ok(refusal)).await?),
-            None => Ok(()),
-        }
-    }
-
     /// The login decision, on the account as it is now. It may change the record
     /// (failure count, rehash, replay step, spent codes) and ask for an SMS.
     fn decide(
@@ -271,29 +259,6 @@ impl Service {
             stamp: acc.credential_stamp(),
         };
         Ok(Decided::new(Ok(needs), event))
-    }
-
-    /// `decide`, and a granted login is the account's last login.
-    fn decide_login(
-        &self,
-        caller: &Caller,
-        acc: &mut Account,
-        effects: &mut Effects,
-        attempt: &Attempt<'_>,
-        now: u64,
-        context: &str,
-    ) -> Result<Step, Error> {
-        let step = self.decide(caller, acc, effects, attempt, now, context)?;
-        if let (Some(origin), Ok(Authn::Granted)) = (attempt.login, &step.value) {
-            acc.last_login = Some(LastLogin {
-                at: now,
-                service: origin
-                    .service
-                    .as_deref()
-                    .map(|s| crate::escape::clipped(s, ORIGIN_MAX)),
-            });
-        }
-        Ok(step)
     }
 
     /// Decide `attempt` on the current record and record the outcome durably. A half-way
