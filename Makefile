@@ -18,14 +18,26 @@ LIBDIR  ?= $(PREFIX)/lib
 # authd-key, the security-key helper authctl and pam_authd run, goes to LIBEXECDIR/authd;
 # authctl and the module are built knowing that place.
 LIBEXECDIR ?= $(PREFIX)/libexec
-# PAM's module directory: the multiarch one where it exists (Debian, Ubuntu).
-PAMDIR  ?= $(firstword $(wildcard /lib/*-linux-gnu/security /usr/lib/*-linux-gnu/security /usr/lib64/security) $(LIBDIR)/security)
+# PAM's module directory, where libpam looks for a module named without a path: it does
+# not follow PREFIX (PAM never looks in /usr/local). Asked of pkg-config's `pam` (its
+# securedir where it has one, else libdir/security: /lib/x86_64-linux-gnu/security on
+# Debian amd64; /lib is /usr/lib on merged-/usr systems), else the multiarch directory
+# that exists, else LIBDIR/security.
+PAM_PC_SECUREDIR := $(shell pkg-config --variable=securedir pam 2>/dev/null)
+PAM_PC_LIBDIR := $(shell pkg-config --variable=libdir pam 2>/dev/null)
+PAMDIR  ?= $(firstword $(PAM_PC_SECUREDIR) $(addsuffix /security,$(PAM_PC_LIBDIR)) \
+	$(wildcard /lib/*-linux-gnu/security /usr/lib/*-linux-gnu/security /usr/lib64/security) \
+	$(LIBDIR)/security)
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share
 
 INSTALL ?= install
 
-.PHONY: all install uninstall test
+.PHONY: all install uninstall test check-built pamdir
+
+# Every built file `install` copies; all of them are checked before anything is copied,
+# so a missing one leaves no half-installed tree.
+BUILT = $(BUILD)/authd $(BUILD)/authctl $(BUILD)/authd-key $(BUILD)/libpam_authd.so
 
 all:
 	AUTHD_LIBEXECDIR=$(LIBEXECDIR)/authd cargo build --release --bins
@@ -41,7 +53,18 @@ all:
 test:
 	./tests/run.sh
 
-install:
+check-built:
+	@missing=""; for f in $(BUILT); do [ -f "$$f" ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make install: not built:$$missing (run 'make' first; nothing was installed)" >&2; \
+		exit 1; \
+	fi
+
+# Where the PAM module goes (see PAMDIR above).
+pamdir:
+	@echo $(PAMDIR)
+
+install: check-built
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(LIBDIR)/sysusers.d $(DESTDIR)$(LIBDIR)/tmpfiles.d \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
@@ -71,9 +94,13 @@ install:
 	$(INSTALL) -m 0644 completions/_authctl $(DESTDIR)$(DATADIR)/zsh/site-functions/
 	$(INSTALL) -m 0644 completions/authctl.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/
 	$(INSTALL) -m 0644 authd.toml.example README.md $(DESTDIR)$(DATADIR)/doc/authd/
-	# The config: the commented example, unless one is already there.
-	[ -e $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml ] || \
-		$(INSTALL) -m 0644 authd.toml.example $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml
+	# The config, unless one is already there: the commented example with the system
+	# paths set (the unit passes only --config; this file is where its paths live).
+	[ -e $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml ] || { \
+		sed -e 's|^#socket = .*|socket = "/run/authd/authd.sock"|' \
+			-e 's|^#state_dir = .*|state_dir = "/var/lib/authd"|' authd.toml.example \
+			> $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/authd/authd.toml; }
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/authd $(DESTDIR)$(BINDIR)/authctl $(DESTDIR)$(BINDIR)/authd-web \

@@ -13,7 +13,7 @@ use clap::Parser;
 /// hostile local user's load instead (run them as that user; they need no rights).
 /// store-ceiling needs no daemon: it measures bare sled, writing what logins write.
 #[derive(Parser)]
-#[command(version, about, long_about)]
+#[command(version)]
 struct Args {
     /// authd's socket (not for store-ceiling).
     #[arg(long, env = "AUTHD_SOCKET", value_name = "PATH")]

@@ -18,7 +18,7 @@ use clap::Parser;
 /// state in /var/lib/authd; as any other user on $XDG_RUNTIME_DIR/authd/authd.sock with
 /// state in $XDG_STATE_HOME/authd (or ~/.local/state/authd).
 #[derive(Parser)]
-#[command(version, about, long_about)]
+#[command(version)]
 struct Args {
     /// Read settings from this authd.toml.
     #[arg(long, value_name = "FILE")]
@@ -77,12 +77,7 @@ enum Command {
 
 fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
     let mut config = Config::load(args.config.as_deref())?;
-    if let Some(socket) = &args.socket {
-        config.socket = socket.clone();
-    }
-    if let Some(dir) = &args.state_dir {
-        config.state_dir = dir.clone();
-    }
+    config.override_paths(args.socket.as_deref(), args.state_dir.as_deref());
     config.force_open = args.force_open;
     config.validate()?;
     Ok(config)
@@ -105,14 +100,7 @@ fn main() -> ExitCode {
         })
         .into();
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    authd_proto::logging::init();
     let config = match load(&args) {
         Ok(config) => config,
         Err(e) => {

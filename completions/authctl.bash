@@ -52,6 +52,12 @@ _authctl() {
             authctl,help)
                 cmd="authctl__subcmd__help"
                 ;;
+            authctl,import)
+                cmd="authctl__subcmd__import"
+                ;;
+            authctl,import-google-authenticator)
+                cmd="authctl__subcmd__import__subcmd__google__subcmd__authenticator"
+                ;;
             authctl,keys)
                 cmd="authctl__subcmd__keys"
                 ;;
@@ -63,6 +69,9 @@ _authctl() {
                 ;;
             authctl,logout)
                 cmd="authctl__subcmd__logout"
+                ;;
+            authctl,metrics)
+                cmd="authctl__subcmd__metrics"
                 ;;
             authctl,outbox)
                 cmd="authctl__subcmd__outbox"
@@ -145,6 +154,12 @@ _authctl() {
             authctl__subcmd__help,help)
                 cmd="authctl__subcmd__help__subcmd__help"
                 ;;
+            authctl__subcmd__help,import)
+                cmd="authctl__subcmd__help__subcmd__import"
+                ;;
+            authctl__subcmd__help,import-google-authenticator)
+                cmd="authctl__subcmd__help__subcmd__import__subcmd__google__subcmd__authenticator"
+                ;;
             authctl__subcmd__help,keys)
                 cmd="authctl__subcmd__help__subcmd__keys"
                 ;;
@@ -156,6 +171,9 @@ _authctl() {
                 ;;
             authctl__subcmd__help,logout)
                 cmd="authctl__subcmd__help__subcmd__logout"
+                ;;
+            authctl__subcmd__help,metrics)
+                cmd="authctl__subcmd__help__subcmd__metrics"
                 ;;
             authctl__subcmd__help,outbox)
                 cmd="authctl__subcmd__help__subcmd__outbox"
@@ -202,6 +220,30 @@ _authctl() {
             authctl__subcmd__help,verify)
                 cmd="authctl__subcmd__help__subcmd__verify"
                 ;;
+            authctl__subcmd__help__subcmd__outbox,purge)
+                cmd="authctl__subcmd__help__subcmd__outbox__subcmd__purge"
+                ;;
+            authctl__subcmd__help__subcmd__outbox,retry)
+                cmd="authctl__subcmd__help__subcmd__outbox__subcmd__retry"
+                ;;
+            authctl__subcmd__outbox,help)
+                cmd="authctl__subcmd__outbox__subcmd__help"
+                ;;
+            authctl__subcmd__outbox,purge)
+                cmd="authctl__subcmd__outbox__subcmd__purge"
+                ;;
+            authctl__subcmd__outbox,retry)
+                cmd="authctl__subcmd__outbox__subcmd__retry"
+                ;;
+            authctl__subcmd__outbox__subcmd__help,help)
+                cmd="authctl__subcmd__outbox__subcmd__help__subcmd__help"
+                ;;
+            authctl__subcmd__outbox__subcmd__help,purge)
+                cmd="authctl__subcmd__outbox__subcmd__help__subcmd__purge"
+                ;;
+            authctl__subcmd__outbox__subcmd__help,retry)
+                cmd="authctl__subcmd__outbox__subcmd__help__subcmd__retry"
+                ;;
             *)
                 ;;
         esac
@@ -209,7 +251,7 @@ _authctl() {
 
     case "${cmd}" in
         authctl)
-            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock disable enable log status sessions logout add-key keys remove-key help"
+            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock disable enable log status metrics sessions logout add-key keys remove-key import-google-authenticator import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -481,7 +523,7 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help)
-            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock disable enable log status sessions logout add-key keys remove-key help"
+            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock disable enable log status metrics sessions logout add-key keys remove-key import-google-authenticator import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,6 +704,34 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__import__subcmd__google__subcmd__authenticator)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__help__subcmd__keys)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -718,9 +788,51 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        authctl__subcmd__help__subcmd__outbox)
+        authctl__subcmd__help__subcmd__metrics)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__outbox)
+            opts="retry purge"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__outbox__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__outbox__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -928,6 +1040,46 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__import)
+            opts="-e -h --format --encrypted --dry-run --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "chpasswd jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__import__subcmd__google__subcmd__authenticator)
+            opts="-h --replace --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__keys)
             opts="-h --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1004,9 +1156,119 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        authctl__subcmd__outbox)
+        authctl__subcmd__metrics)
             opts="-h --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__outbox)
+            opts="-h --socket --json --password-stdin --help retry purge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__outbox__subcmd__help)
+            opts="retry purge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__outbox__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__outbox__subcmd__help__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__outbox__subcmd__help__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__outbox__subcmd__purge)
+            opts="-h --failed --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__outbox__subcmd__retry)
+            opts="-h --failed --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -2,7 +2,7 @@
 //! public view `show` gives. Pure validation; nothing here reads or writes the store.
 
 use crate::error::Error;
-use crate::protocol::{AccountInfo, FactorState};
+use crate::protocol::{AccountInfo, Change, FactorState};
 use crate::store::Account;
 
 pub const MAX_NAME: usize = 64;
@@ -58,6 +58,17 @@ pub fn check_phone(phone: &str) -> Result<String, Error> {
         return Err(invalid());
     }
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// An edit of one optional field, checked by `check` and in the form to store.
+pub fn check_change(
+    change: Change<String>,
+    check: fn(&str) -> Result<String, Error>,
+) -> Result<Change<String>, Error> {
+    Ok(match change {
+        Change::Set(value) => Change::Set(check(&value)?),
+        other => other,
+    })
 }
 
 /// SSO provider names: short printable identifiers.

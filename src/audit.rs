@@ -40,6 +40,12 @@ pub enum Action {
     KeyRemoved,
     /// A key's signature counter went backwards: possibly a cloned key.
     KeyCloneSuspected,
+    /// The authenticator app enrolled from a pam_google_authenticator file.
+    TotpImported,
+    /// An admin put an outbox message back in the queue (or dropped an expired SMS code).
+    OutboxRetried,
+    /// An admin removed an outbox message.
+    OutboxPurged,
     AccountDisabled,
     AccountEnabled,
     /// Expiry date or password-change policy changed.
@@ -77,6 +83,9 @@ impl Action {
             Action::KeyRegistered => "key-registered",
             Action::KeyRemoved => "key-removed",
             Action::KeyCloneSuspected => "key-clone-suspected",
+            Action::TotpImported => "totp-imported",
+            Action::OutboxRetried => "outbox-retried",
+            Action::OutboxPurged => "outbox-purged",
             Action::AccountDisabled => "account-disabled",
             Action::AccountEnabled => "account-enabled",
             Action::PolicyChanged => "policy-changed",
@@ -135,6 +144,7 @@ impl Event {
 
     /// Send the event to the log (target `audit`). Called once the change is durable.
     pub fn log(&self, account: &str) {
+        crate::metrics::record_event(self);
         tracing::info!(
             target: "audit",
             account,

@@ -52,6 +52,9 @@ pub enum Error {
     /// The number's country is not in `[sms] countries`.
     #[error("{0}")]
     SmsUnavailable(String),
+    /// A pam_google_authenticator file in counter (HOTP) mode.
+    #[error("{0}")]
+    HotpUnsupported(String),
     #[error("too soon: try again after {}", crate::time::format(*.until))]
     RateLimited { until: u64 },
     /// A second SMS code within `[sms] min_interval`: says when the last one went.
@@ -109,6 +112,7 @@ impl Error {
             Error::SessionInvalid => ErrorCode::SessionInvalid,
             Error::FreshProofRequired => ErrorCode::FreshProofRequired,
             Error::SmsUnavailable(_) => ErrorCode::SmsUnavailable,
+            Error::HotpUnsupported(_) => ErrorCode::HotpUnsupported,
             Error::RateLimited { .. } | Error::SmsTooSoon { .. } => ErrorCode::RateLimited,
             Error::SsoTwoFactor(_) => ErrorCode::SsoAccount,
             Error::AlreadyEnrolled(_) => ErrorCode::Exists,

@@ -19,7 +19,9 @@
 //! - [`service`]: the domain operations behind each request.
 //! - [`store`]: the only code that touches sled.
 //! - [`account`], [`email`], [`password`], [`lockout`], [`lifecycle`], [`audit`], [`totp`],
-//!   [`recovery`], [`sms`]: domain rules.
+//!   [`recovery`], [`sms`]: domain rules;
+//!   [`import_line`]: what a valid `authctl import` line is (authctl and authd check it).
+//! - [`google_authenticator`]: reading a pam_google_authenticator file to import it.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
 //! - [`portal`]: portal sessions (authd-web): tokens, expiry, fresh proofs.
 //! - [`reset`]: password-reset tokens and mails; [`outbox`]: durable mail and SMS queue,
@@ -29,6 +31,8 @@
 //! - [`restore`]: `authd restore`, a backup into a new state directory (offline).
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).
+//! - [`metrics`]: counters and gauges, in Prometheus text format (`authctl metrics`).
+//! - [`words`]: counted nouns and borrowed sentences in messages.
 
 pub use authd_proto::{client, codec, escape, protocol, time};
 
@@ -42,9 +46,12 @@ pub mod ctl;
 pub mod email;
 pub mod error;
 pub mod exit;
+pub mod google_authenticator;
+pub mod import_line;
 pub mod lifecycle;
 pub mod lockout;
 pub mod log_limit;
+pub mod metrics;
 pub mod outbox;
 pub mod password;
 pub mod portal;
@@ -59,3 +66,4 @@ pub mod sms;
 pub mod store;
 pub mod totp;
 pub mod vault;
+pub mod words;

@@ -1,6 +1,11 @@
 //! Recovery codes: shown once when 2FA is first enabled, each good for one login when the
 //! phone is lost. 80 random bits as `XXXX-XXXX-XXXX-XXXX` in Crockford base32 (no I, L,
 //! O, U; input is case- and dash-insensitive), stored only as keyed hashes.
+//!
+//! The 8-digit scratch codes of a pam_google_authenticator file, once imported
+//! (`import-google-authenticator`), are recovery codes too: hashed the same way, beside
+//! authd's own, each good for one login. Their form (eight digits) can never be the
+//! normal form of one of authd's codes (sixteen characters), so the two never mix.
 
 use base32::Alphabet;
 use subtle::ConstantTimeEq;
@@ -9,6 +14,8 @@ use crate::vault::{context, random_bytes, Vault, VaultError};
 
 const CODE_BYTES: usize = 10;
 const CODE_CHARS: usize = 16;
+/// An imported pam_google_authenticator scratch code: eight decimal digits.
+const SCRATCH_DIGITS: usize = 8;
 
 /// One new code, e.g. `7Q2M-0XKD-9R4T-HB3C`.
 fn new_code() -> Result<String, VaultError> {
@@ -28,9 +35,12 @@ fn encode(bytes: [u8; CODE_BYTES]) -> String {
 
 /// The canonical form of typed input, or `None` if it cannot be a recovery code: dashes
 /// and spaces dropped, then Crockford's decoding (either case, O read as 0, I and L as 1)
-/// and encoding again.
+/// and encoding again; eight digits (an imported scratch code) stay as they are.
 pub fn normalize(input: &str) -> Option<String> {
     let compact: String = input.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    if compact.len() == SCRATCH_DIGITS && compact.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(compact);
+    }
     if compact.len() != CODE_CHARS {
         return None;
     }
@@ -56,6 +66,13 @@ pub fn generate(
         .map(|c| hash(vault, account, &normalize(c).unwrap_or_default()))
         .collect();
     Ok((codes, hashes))
+}
+
+/// The stored hash of an imported pam_google_authenticator scratch code; `None` unless
+/// `code` is eight digits.
+pub fn imported(vault: &Vault, account: &str, code: &str) -> Option<[u8; 32]> {
+    let normalized = normalize(code).filter(|n| n.len() == SCRATCH_DIGITS)?;
+    Some(hash(vault, account, &normalized))
 }
 
 /// If `input` is one of the stored codes, remove it (single use) and return true.
@@ -123,6 +140,8 @@ mod tests {
         );
         assert_eq!(normalize("ABCD-EFGH-JKMN-PQRU"), None); // U is not Crockford
         assert_eq!(normalize("123456"), None);
+        assert_eq!(normalize("1234 5678").as_deref(), Some("12345678"));
+        assert_eq!(normalize("1234567A"), None);
     }
 
     #[test]
@@ -167,5 +186,19 @@ mod tests {
             &mut stored,
             &codes[0].replace('-', "")
         ));
+    }
+
+    #[test]
+    fn imported_scratch_codes_are_spent_once_beside_the_own_codes() {
+        let vault = Vault::from_key(&[3u8; 32]);
+        let (codes, mut stored) = generate(&vault, "alice", 2).unwrap();
+        assert_eq!(imported(&vault, "alice", &codes[0]), None);
+        assert_eq!(imported(&vault, "alice", "1234567"), None);
+        stored.push(imported(&vault, "alice", "66570032").unwrap());
+        assert!(!spend(&vault, "bob", &mut stored.clone(), "66570032"));
+        assert!(spend(&vault, "alice", &mut stored, "66570032"));
+        assert!(!spend(&vault, "alice", &mut stored, "66570032"));
+        assert!(spend(&vault, "alice", &mut stored, &codes[1]));
+        assert_eq!(stored.len(), 1);
     }
 }

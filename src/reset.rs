@@ -49,8 +49,11 @@ pub fn reset_body(
     } else {
         body.push_str("To set a new password, run:\n\n");
     }
+    // The token goes to a prompt, not to the command line, where every user of the host
+    // can read it (ps) while authctl runs.
     body.push_str(&format!(
-        "  authctl reset-password --token {token}\n\n\
+        "  authctl reset-password --token -\n\n\
+         and paste this token when it asks for it:\n\n  {token}\n\n\
          It works once and expires at {} (UTC).\n\
          If you did not ask for this, ignore this mail: your password stays as it is.\n",
         crate::time::format(expires)
@@ -112,7 +115,8 @@ mod tests {
             !body.contains("web.example.org"),
             "[reset] url comes first: {body}"
         );
-        assert!(body.contains("authctl reset-password --token TOKEN123"));
+        assert!(body.contains("authctl reset-password --token -\n"));
+        assert!(body.contains("asks for it:\n\n  TOKEN123\n"));
         assert!(body.contains("1970-01-01T00:00:00Z"));
         let plain = reset_body(
             &ResetConfig::default(),
@@ -121,7 +125,7 @@ mod tests {
             "T",
             0,
         );
-        assert!(!plain.contains("link:") && plain.contains("--token T"));
+        assert!(!plain.contains("link:") && plain.contains("asks for it:\n\n  T\n"));
         let landing = reset_body(&ResetConfig::default(), &web, "alice", "T", 0);
         let link = landing
             .find("https://web.example.org/reset/link?token=T")

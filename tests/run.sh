@@ -10,14 +10,18 @@ cd "$(dirname "$0")/.."
 
 # setpriv (util-linux) runs clients as other uids; procps: kill/ps; python3 + aiosmtpd: a
 # real SMTP server; systemd: systemd-socket-activate/-analyze; oathtool computes TOTP
-# codes; zbarimg (zbar-tools) reads QR codes; libpam0g-dev + pamtester: the PAM module
-# through the real PAM stack; groff renders the man pages; make: the install test;
+# codes; google-authenticator (libpam-google-authenticator) writes the files that
+# import-google-authenticator reads; zbarimg (zbar-tools) reads QR codes; libpam0g-dev +
+# pamtester: the PAM module through the real PAM stack; groff renders the man pages;
+# make: the install test;
 # chromium + chromium-driver: authd-web's browser tests (headless, over WebDriver);
+# python3-prometheus-client: parses `authctl metrics` as Prometheus does;
 # libssl-dev (webauthn-rs), libudev-dev + libclang-dev + pkg-config
 # (webauthn-authenticator-rs's USB support): to build authd-key, the security-key helper.
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
-libpam0g-dev pamtester make groff chromium chromium-driver \
-libssl-dev libudev-dev libclang-dev pkg-config"
+libpam-google-authenticator \
+libpam0g-dev pamtester make groff chromium chromium-driver python3-prometheus-client \
+libssl-dev libudev-dev libclang-dev pkg-config openssl whois"
 
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
   | grep -q 'install ok installed' || echo "$p"; done)
@@ -41,7 +45,9 @@ export AUTHD_TEST_SKIP_LOG="$skips"
 # run answers with a software CTAP2 token (tests/integration/keys.rs); release builds
 # never have it.
 FEATURES="authd-key/softtoken"
-echo "== cargo build --workspace --features $FEATURES (the PAM tests load the built module)"
+# Built first so a compile error shows here; the tests would build what they load
+# themselves (tests/support/daemon.rs, `built`).
+echo "== cargo build --workspace --features $FEATURES"
 cargo build --workspace --features "$FEATURES" || exit 1
 echo "== cargo test --workspace --features $FEATURES"
 cargo test --workspace --features "$FEATURES"

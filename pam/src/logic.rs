@@ -71,6 +71,7 @@ fn code_for(error: &ClientError, options: &Options) -> Code {
         | ErrorCode::Exists
         | ErrorCode::NotEnrolled
         | ErrorCode::SmsUnavailable
+        | ErrorCode::HotpUnsupported
         | ErrorCode::Internal => Code::PAM_SYSTEM_ERR,
     }
 }

@@ -8,6 +8,8 @@
 //! - [`paths`]: default socket paths and which socket directory a client trusts.
 //! - [`escape`]: the one rule for showing foreign text on a terminal.
 //! - [`time`]: unix seconds, and how they are shown.
+//! - [`logging`]: colour or not (`NO_COLOR`), and the daemons' log set-up (the `logging`
+//!   feature; journald priorities when standard error is the journal).
 //!
 //! This crate runs inside sshd, sudo and login (through pam_authd), so it keeps its
 //! dependencies few and never panics: `unwrap`, `expect` and `panic!` are denied.
@@ -22,6 +24,7 @@ pub mod async_client;
 pub mod client;
 pub mod codec;
 pub mod escape;
+pub mod logging;
 pub mod paths;
 pub mod protocol;
 pub mod time;

@@ -52,13 +52,35 @@ pub fn dir_is_trusted(dir: &Path) -> bool {
 /// The socket a client uses when none is given: (not root) your own daemon's socket if
 /// it exists in a directory only you (or root) control, else the system socket.
 pub fn client_socket() -> PathBuf {
-    if !is_root() {
-        let mine = user_socket();
-        if mine.exists() && mine.parent().is_some_and(dir_is_trusted) {
-            return mine;
-        }
+    client_socket_explained().0
+}
+
+/// `client_socket`, and why that one, in words for a message such as "authd is not
+/// running at PATH (WHY)".
+pub fn client_socket_explained() -> (PathBuf, String) {
+    if is_root() {
+        return (
+            PathBuf::from(SYSTEM_SOCKET),
+            "the system socket, root's default".into(),
+        );
     }
-    PathBuf::from(SYSTEM_SOCKET)
+    let mine = user_socket();
+    let whose = match env_dir("XDG_RUNTIME_DIR") {
+        Some(_) => "$XDG_RUNTIME_DIR/authd/authd.sock",
+        None => "/tmp/authd-$UID/authd.sock, as XDG_RUNTIME_DIR is not set",
+    };
+    let why = if !mine.exists() {
+        "is not there"
+    } else if !mine.parent().is_some_and(dir_is_trusted) {
+        "is in a directory that others can write, so it is not trusted"
+    } else {
+        return (mine, format!("your own daemon's socket, {whose}"));
+    };
+    let reason = format!(
+        "the system socket: your own daemon's socket {} ({whose}) {why}",
+        mine.display()
+    );
+    (PathBuf::from(SYSTEM_SOCKET), reason)
 }
 
 /// Where `make install` puts authd-key, the security-key helper that authctl and

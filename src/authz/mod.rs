@@ -91,7 +91,11 @@ pub enum Access {
 /// The authorization table: one arm per request.
 pub fn required(request: &Request) -> Access {
     match request {
-        Request::Hello(_) | Request::Status | Request::ResetPassword(_) => Access::Anyone,
+        Request::Hello(_)
+        | Request::Status
+        | Request::ResetPassword(_)
+        | Request::CheckResetToken(_) => Access::Anyone,
+        Request::Metrics => Access::Admin,
         Request::ShowUser(_)
         | Request::ChangePassword(_)
         | Request::Verify(_)
@@ -123,6 +127,10 @@ pub fn required(request: &Request) -> Access {
         | Request::Outbox(_)
         | Request::Backup(_)
         | Request::Unlock(_)
+        | Request::ImportGoogleAuthenticator(_)
+        | Request::OutboxRetry(_)
+        | Request::OutboxPurge(_)
+        | Request::Import(_)
         | Request::Disable(_)
         | Request::Enable(_)
         | Request::SetLifecycle(_)

@@ -346,3 +346,37 @@ fn security_key_requests_are_for_admins_and_the_account_itself() {
         }
     }
 }
+
+#[test]
+fn importing_an_authenticator_file_and_managing_the_outbox_are_for_admins_only() {
+    use crate::protocol::{ImportGoogleAuthenticator, OutboxPurge, OutboxRetry, OutboxTarget};
+    let admin = Caller::Admin {
+        peer: peer(0),
+        login: Some("root".into()),
+    };
+    let anon = Caller::Anonymous { peer: peer(4242) };
+    let requests = [
+        // Even for one's own account: the file's secret is the factor itself.
+        Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator {
+            name: "alice".into(),
+            file: Secret::new("x"),
+            replace: false,
+        }),
+        Request::OutboxRetry(OutboxRetry {
+            target: OutboxTarget::Failed,
+        }),
+        Request::OutboxPurge(OutboxPurge {
+            target: OutboxTarget::Id(1),
+        }),
+    ];
+    for request in requests {
+        assert_eq!(required(&request), Access::Admin, "{request:?}");
+        assert!(admin.authorize(&request).is_ok(), "{request:?}");
+        for refused in [alice(), portal(), anon.clone()] {
+            assert!(
+                matches!(refused.authorize(&request), Err(Error::PermissionDenied(_))),
+                "{request:?}"
+            );
+        }
+    }
+}

@@ -3,20 +3,26 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{bad, ConfigError};
 
 /// The most recovery codes in a set (`recovery.codes`).
 pub const MAX_RECOVERY_CODES: u32 = 50;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LockoutConfig {
     pub max_failures: u32,
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub base: Duration,
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub max: Duration,
 }
 
@@ -46,7 +52,7 @@ impl LockoutConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TotpConfig {
     /// Shown in authenticator apps next to the account name.
@@ -69,7 +75,7 @@ impl Default for TotpConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecoveryConfig {
     /// Recovery codes in a set.

@@ -4,18 +4,24 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{bad, ConfigError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResetConfig {
     /// How long an emailed reset token stays valid.
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub token_ttl: Duration,
     /// At most one reset mail per account this often.
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub min_interval: Duration,
     /// Link put in the mail, with `{token}` replaced; none by default.
     pub url: Option<String>,
@@ -31,7 +37,7 @@ impl Default for ResetConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MailTransportKind {
     /// One .eml file per message in `dir`: works with no mail server at all.
@@ -40,7 +46,7 @@ pub enum MailTransportKind {
     Smtp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tls {
     Starttls,
@@ -48,7 +54,7 @@ pub enum Tls {
     None,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
     pub transport: MailTransportKind,

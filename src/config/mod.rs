@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 mod login;
 mod mail;
@@ -49,7 +49,7 @@ pub enum ConfigError {
     Invalid { key: &'static str, reason: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Listening socket; defaults depend on who runs the daemon (see `default_socket`).
@@ -67,13 +67,13 @@ pub struct Config {
     /// are exempt).
     pub max_connections_per_uid: usize,
     /// A connection that has not sent its `Hello` within this long is closed.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "duration_text")]
     pub hello_timeout: Duration,
     /// A connection with no request for this long is closed.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "duration_text")]
     pub idle_timeout: Duration,
     /// A frame must arrive whole within this long of its first byte.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "duration_text")]
     pub frame_timeout: Duration,
     /// sled page cache bound. sled counts cached records at their encoded size; in memory
     /// they take up to about twice that (docs/PERFORMANCE.md, one million accounts).
@@ -92,6 +92,14 @@ pub struct Config {
     /// key check would refuse (audited), and rewrite the sentinel.
     #[serde(skip)]
     pub force_open: bool,
+    /// Set by the command line, never by the file: the file's settings that an option
+    /// replaced (`--socket`, `--state-dir`), as `key = value (file) replaced by VALUE`,
+    /// so `--check-config` and the start-up log can say so.
+    #[serde(skip)]
+    pub overridden: Vec<String>,
+    /// The top-level keys the file set (not the defaults), for `override_paths`.
+    #[serde(skip)]
+    file_keys: Vec<String>,
 }
 
 impl Default for Config {
@@ -118,6 +126,8 @@ impl Default for Config {
             web: WebConfig::default(),
             webauthn: WebauthnConfig::default(),
             force_open: false,
+            overridden: Vec::new(),
+            file_keys: Vec::new(),
         }
     }
 }
@@ -126,6 +136,11 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     humantime::parse_duration(&text)
         .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration ({e})")))
+}
+
+/// A duration as the file writes it (`"1m 30s"`), for `--check-config`'s TOML.
+fn duration_text<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&humantime::format_duration(*d).to_string())
 }
 
 /// The error for a value that parses but makes no sense; `key` as the file spells it.
@@ -158,8 +173,40 @@ impl Config {
         Ok(config)
     }
 
+    /// Put the command line's `--socket` / `--state-dir` over the file's values, noting in
+    /// `overridden` each value the file set that the option replaces.
+    pub fn override_paths(&mut self, socket: Option<&Path>, state_dir: Option<&Path>) {
+        for (key, value, option) in [
+            ("socket", &mut self.socket, socket),
+            ("state_dir", &mut self.state_dir, state_dir),
+        ] {
+            let Some(option) = option else { continue };
+            if self.file_keys.iter().any(|k| k == key) && value.as_path() != option {
+                self.overridden.push(format!(
+                    "{key} = {:?} from the file is replaced by --{} {}",
+                    value.display().to_string(),
+                    key.replace('_', "-"),
+                    option.display()
+                ));
+            }
+            *value = option.to_path_buf();
+        }
+    }
+
+    /// The settings in force as authd.toml text (`--check-config`): every key, defaults
+    /// included, unset optional ones left out. Nothing secret is in the file's keys (a
+    /// password is only ever named by its file).
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+
     fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        if let Ok(table) = text.parse::<toml::Table>() {
+            config.file_keys = table.keys().cloned().collect();
+        }
+        Ok(config)
     }
 
     /// Semantic checks that types cannot express; the error names the key.
@@ -230,6 +277,22 @@ mod tests {
         let c = Config::parse(text).unwrap();
         c.validate().unwrap();
         c
+    }
+
+    #[test]
+    fn the_printed_configuration_reads_back_as_the_same() {
+        for text in [
+            "",
+            "admin_group = \"wheel\"\nidle_timeout = \"90s\"\n[lockout]\nbase = \"1m 30s\"\n\
+             [mail]\ntransport = \"smtp\"\nhost = \"mail.example.org\"\n\
+             [web]\npublic_url = \"https://id.example.org\"\nsession_idle = \"15m\"",
+        ] {
+            let config = parse_ok(text);
+            let printed = config.to_toml().unwrap();
+            let mut back = Config::parse(&printed).unwrap_or_else(|e| panic!("{e}\n{printed}"));
+            back.file_keys.clone_from(&config.file_keys);
+            assert_eq!(back, config, "{printed}");
+        }
     }
 
     fn invalid_key(text: &str) -> &'static str {

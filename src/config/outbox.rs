@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{bad, ConfigError};
 
@@ -10,21 +10,33 @@ use super::{bad, ConfigError};
 pub const MAX_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Retries of outgoing messages.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
     /// Wait before the first retry; doubled after each failed attempt.
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub retry_first: Duration,
     /// Longest wait between attempts.
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub retry_max: Duration,
     /// Give up (mark failed) this long after the message was queued.
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub give_up: Duration,
     /// Bound on one delivery attempt: the SMTP connect and each read or write, and the
     /// run time of a sendmail or SMS gateway command (killed when it overruns).
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub attempt_timeout: Duration,
 }
 

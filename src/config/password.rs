@@ -1,7 +1,7 @@
 //! `[password]`: the length and strength policy and the argon2 parameters, with their
 //! bounds.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{bad, ConfigError};
 
@@ -17,7 +17,7 @@ pub const ARGON2_MAX_P: u32 = 16;
 /// The longest maximum password age, in days (about 100 years).
 pub const MAX_AGE_DAYS: u32 = 36_500;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PasswordConfig {
     pub min_length: usize,

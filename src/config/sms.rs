@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{bad, ConfigError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmsTransportKind {
     /// One file per message in `dir`: works with no gateway at all.
@@ -17,7 +17,7 @@ pub enum SmsTransportKind {
     Command,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
     pub transport: SmsTransportKind,
@@ -27,10 +27,16 @@ pub struct SmsConfig {
     pub command: Vec<String>,
     /// ISO 3166 alpha-2 codes whose numbers may get codes; empty = all.
     pub countries: Vec<String>,
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub code_ttl: Duration,
     /// At most one code per account this often.
-    #[serde(deserialize_with = "super::duration")]
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
     pub min_interval: Duration,
     /// At most this many codes per account in 24 hours.
     pub daily_limit: u32,

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{bad, ConfigError};
 use crate::portal::Limits;
@@ -12,7 +12,7 @@ use crate::portal::Limits;
 /// The longest `session_lifetime`: a week (authd-web's session cookie lasts this long).
 pub const MAX_SESSION_LIFETIME: u64 = 7 * 24 * 60 * 60;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// authd-web's public URL (e.g. `https://id.example.org`); when set, reset mails

@@ -8,13 +8,13 @@
 //! Defaults: from `[web] public_url` when set (its scheme, host and port; rp_id its host),
 //! else `https://` and the machine's host name.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{Url, Uuid};
 
 use super::{ConfigError, WebConfig};
 
 /// Whether keys must check their user (PIN or fingerprint) as well as presence (touch).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UserVerification {
     /// Asked for when the key can; not refused without.
@@ -36,7 +36,7 @@ impl UserVerification {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebauthnConfig {
     /// The relying party id: a domain, the origin's host or a parent of it.

@@ -6,8 +6,8 @@ use super::secrets::CodeArg;
 use super::session::Session;
 use super::{unexpected, CtlError};
 use authd_proto::protocol::{
-    AddUser, Change, ChangePassword, Proof, RemoveUser, Request, ResetPassword, Response,
-    SendReset, SetLifecycle, SetPassword, SetUser, ShowUser, Unlock,
+    AddUser, Change, ChangePassword, CheckResetToken, Proof, RemoveUser, Request, ResetPassword,
+    Response, SendReset, SetLifecycle, SetPassword, SetUser, ShowUser, Unlock,
 };
 
 pub fn add_user(s: &mut Session, request: AddUser) -> Result<Outcome, CtlError> {
@@ -117,8 +117,8 @@ pub fn send_reset(
         proof,
     }))? {
         Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
-            "a mail with a password-reset link is on its way to {name}'s email address \
-             (it may take a few minutes); the link expires at {}",
+            "a password-reset mail is on its way to {name}'s email address (it may take a \
+             few minutes); it works once and expires at {}",
             authd_proto::time::format(expires)
         ))),
         other => Err(unexpected(other)),
@@ -130,6 +130,13 @@ pub fn reset_password(s: &mut Session, token: String) -> Result<Outcome, CtlErro
     let token = s
         .secrets
         .required_code(CodeArg::new(Some(token)), "Reset token: ")?;
+    // A used or expired token is said before a new password is asked for (twice).
+    s.done(
+        Request::CheckResetToken(CheckResetToken {
+            token: token.clone(),
+        }),
+        String::new(),
+    )?;
     let password = s.secrets.read_new("New password: ")?;
     let request = Request::ResetPassword(ResetPassword { token, password });
     match s.call(request)? {
@@ -143,9 +150,16 @@ pub fn unlock(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
     s.done(Request::Unlock(Unlock { name }), message)
 }
 
-pub fn status(s: &mut Session) -> Result<Outcome, CtlError> {
-    match s.call(Request::Status)? {
-        Response::Status(info) => Ok(Outcome::Status(info)),
-        other => Err(unexpected(other)),
-    }
+/// `status`; with `json`, the metrics' samples too when the caller may see them.
+pub fn status(s: &mut Session, json: bool) -> Result<Outcome, CtlError> {
+    let info = match s.call(Request::Status)? {
+        Response::Status(info) => info,
+        other => return Err(unexpected(other)),
+    };
+    let metrics = if json {
+        super::metrics::for_status(s)?
+    } else {
+        None
+    };
+    Ok(Outcome::Status(info, metrics))
 }

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `confirm-totp USER -`, `--token -`) to have it read the same way, not on the command
 /// line.
 #[derive(Debug, Parser)]
-#[command(name = "authctl", version, about, long_about, after_help = super::exit::help_table())]
+#[command(name = "authctl", version, after_help = super::exit::help_table())]
 pub struct Cli {
     /// authd's socket [default: your own daemon's socket if it exists, else /run/authd/authd.sock]
     #[arg(long, global = true, env = "AUTHD_SOCKET", value_name = "PATH")]
@@ -142,8 +142,12 @@ pub enum Command {
         #[arg(long, value_name = "TOKEN")]
         token: String,
     },
-    /// List queued and failed outgoing mail and SMS (admin).
-    Outbox,
+    /// List queued and failed outgoing mail and SMS (admin); `retry` and `purge` manage
+    /// them.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+    },
     /// Write a consistent online backup of every record to FILE, mode 0600, atomically
     /// (admin). Secrets stay encrypted: back up the secret key file separately.
     ///
@@ -287,8 +291,13 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: u32,
     },
-    /// Show the daemon's version, uptime and counts (anyone).
+    /// Show the daemon's version, uptime and counts (anyone; with --json, admins also
+    /// get the metrics' samples).
     Status,
+    /// Print the daemon's metrics in Prometheus text format, for node_exporter's textfile
+    /// collector: logins by method and result, lockouts, the outbox by channel, request
+    /// latency, connections, the hashing queue (admin).
+    Metrics,
     /// List an account's portal sessions (authd-web sign-ins): id, created, last used,
     /// expires, origin (admin, or the user themself).
     Sessions {
@@ -337,6 +346,87 @@ pub enum Command {
         #[arg(long, value_name = "CODE")]
         code: Option<String>,
     },
+    /// Turn an account's authenticator app on with the secret of a pam_google_authenticator
+    /// file, so the user keeps the phone they enrolled there (admin).
+    ///
+    /// FILE is the user's ~/.google_authenticator, as google-authenticator wrote it; authctl
+    /// reads it (authd need not be able to) and sends it over the socket. The file's
+    /// scratch codes become recovery codes, beside any the account has. Time-based files
+    /// only: a counter-based (HOTP) file is refused (exit 65, hotp_unsupported). authd's own
+    /// [lockout] and [totp] skew replace the file's RATE_LIMIT and WINDOW_SIZE.
+    ImportGoogleAuthenticator {
+        #[command(flatten)]
+        user: User,
+        /// The pam_google_authenticator file (e.g. /home/USER/.google_authenticator).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace the account's authenticator app when it is on already (otherwise
+        /// refused, exit 65).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Create or update many accounts from standard input, all or nothing (admin).
+    ///
+    /// Every line is checked before anything is written: one bad line (reported with its
+    /// line number) means nothing is written and exit 65. Lines that set a plain password
+    /// are hashed by authd under the password policy, which takes a while for thousands
+    /// of accounts: a progress bar shows on a terminal. Hashes given with -e are stored
+    /// as they are (nothing is hashed) and replaced by argon2id at the first login.
+    ///
+    /// chpasswd format: `name:password` per line, or with -e `name:HASH` (an argon2id
+    /// PHC string, or a $6$, $5$ or $y$ hash from /etc/shadow; a whole shadow line works
+    /// too). jsonl format: one JSON object per line with "name" and any of "password",
+    /// "password_hash", "email", "phone" (a string, or null to remove it), "sso" (true,
+    /// false, or the provider's name) and "disabled". Empty lines and lines starting with
+    /// `#` are skipped.
+    Import {
+        /// How the lines on standard input are written.
+        #[arg(long, value_enum, default_value_t = ImportFormat::Chpasswd)]
+        format: ImportFormat,
+        /// chpasswd lines carry password hashes, not passwords.
+        #[arg(short = 'e', long = "encrypted")]
+        encrypted: bool,
+        /// Check every line and say what would be created or updated; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// `outbox retry` and `outbox purge`.
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// Put messages back in the queue, due now (admin). A given-up mail gets a new retry
+    /// period; an SMS login code past its validity is dropped instead, never sent.
+    Retry {
+        #[command(flatten)]
+        target: OutboxSelect,
+    },
+    /// Remove messages from the outbox (admin).
+    Purge {
+        #[command(flatten)]
+        target: OutboxSelect,
+    },
+}
+
+/// Which outbox messages: one by id, or every given-up one.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct OutboxSelect {
+    /// The message's id, as `authctl outbox` lists it.
+    #[arg(value_name = "ID")]
+    pub id: Option<u64>,
+    /// Every message given up on (listed as failed).
+    #[arg(long)]
+    pub failed: bool,
+}
+
+/// `import --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// `name:password` (or `name:HASH` with -e), as chpasswd(8) reads.
+    Chpasswd,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 /// `disable-2fa --method`.

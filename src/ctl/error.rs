@@ -9,15 +9,24 @@ use authd_proto::protocol::SecondFactor;
 pub enum CtlError {
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// Nothing answers at the socket; `origin` says where that path came from
+    /// (`--socket`, `AUTHD_SOCKET`, the default and why).
+    #[error("{what} {} ({origin})", .path.display())]
+    NoDaemon {
+        what: &'static str,
+        path: std::path::PathBuf,
+        origin: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
     Input(String),
-    #[error(
-        "a second factor is required ({}): pass --code - to type it (or --code CODE)",
-        methods_list(.0)
-    )]
-    SecondFactorRequired(Vec<SecondFactor>),
+    /// The account needs a code and none came; `.1`: a terminal prompt was there to ask
+    /// (and was answered with nothing), so the hint is not about options.
+    #[error("a second factor is required ({}): {}", methods_list(.0), hint(*.1))]
+    SecondFactorRequired(Vec<SecondFactor>, bool),
     #[error("authd sent an unexpected answer: {0}")]
     Unexpected(String),
     #[error("cannot read input")]
@@ -28,6 +37,14 @@ pub enum CtlError {
     /// Something on this side failed, not the daemon.
     #[error("{0}")]
     Local(String),
+}
+
+fn hint(prompted: bool) -> &'static str {
+    if prompted {
+        "no code was entered at the prompt"
+    } else {
+        "pass --code - to type it (or --code CODE)"
+    }
 }
 
 fn methods_list(methods: &[SecondFactor]) -> String {
@@ -47,11 +64,12 @@ impl CtlError {
     pub fn code_name(&self) -> &'static str {
         match self {
             CtlError::Client(e) => e.code_name(),
+            CtlError::NoDaemon { .. } => "unreachable",
             CtlError::Usage(_) => "usage",
             CtlError::Input(_) => "invalid_input",
             CtlError::Output(e) if e.is_bad_target() => "invalid_input",
             CtlError::Output(e) if e.is_permission_denied() => "permission_denied",
-            CtlError::SecondFactorRequired(_) => "second_factor_required",
+            CtlError::SecondFactorRequired(..) => "second_factor_required",
             CtlError::Unexpected(_) => "protocol",
             CtlError::Io(_) | CtlError::Output(_) | CtlError::Local(_) => "io",
         }

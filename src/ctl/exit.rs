@@ -25,6 +25,8 @@ pub enum Exit {
     Unreachable,
     /// EX_SOFTWARE; also an outcome that is unknown.
     Internal,
+    /// EX_CANTCREAT: an output file (backup, QR code) could not be written.
+    CantCreate,
     /// EX_TEMPFAIL: locked or rate limited.
     TryLater,
     /// EX_NOPERM.
@@ -35,7 +37,7 @@ pub enum Exit {
 
 impl Exit {
     /// Every status, in the order the tables list them.
-    pub const ALL: [Exit; 10] = [
+    pub const ALL: [Exit; 11] = [
         Exit::Success,
         Exit::Denied,
         Exit::Usage,
@@ -43,6 +45,7 @@ impl Exit {
         Exit::NoSuchUser,
         Exit::Unreachable,
         Exit::Internal,
+        Exit::CantCreate,
         Exit::TryLater,
         Exit::PermissionDenied,
         Exit::Config,
@@ -57,6 +60,7 @@ impl Exit {
             Exit::NoSuchUser => 67,
             Exit::Unreachable => 69,
             Exit::Internal => 70,
+            Exit::CantCreate => 73,
             Exit::TryLater => 75,
             Exit::PermissionDenied => 77,
             Exit::Config => 78,
@@ -73,6 +77,7 @@ impl Exit {
             Exit::NoSuchUser => "no such user",
             Exit::Unreachable => "authd is not reachable",
             Exit::Internal => "internal error",
+            Exit::CantCreate => "cannot write the output file",
             Exit::TryLater => "locked",
             Exit::PermissionDenied => "permission denied",
             Exit::Config => "configuration error",
@@ -91,13 +96,19 @@ impl Exit {
             Exit::InvalidInput => &[
                 "invalid input: bad name, email or phone, weak password, account exists, SSO account,",
                 "second factor not enrolled or already enrolled, an output FILE that is a symbolic",
-                "link or not a regular file, or whose directory does not exist",
+                "link or not a regular file, or whose directory does not exist, a",
+                "google-authenticator FILE that cannot be read, is malformed or counter-based, an",
+                "unknown outbox message id",
             ],
             Exit::NoSuchUser => &["no such user"],
             Exit::Unreachable => &["authd is not reachable (nothing was done)"],
             Exit::Internal => &[
                 "internal error; also outcome_unknown: the connection broke after the request was",
                 "sent, so it may or may not have taken effect (check before running it again)",
+            ],
+            Exit::CantCreate => &[
+                "cannot write the output file (a backup, a QR code): disk full or an I/O error;",
+                "no partial file is left",
             ],
             Exit::TryLater => &["locked or rate limited (the message says until when)"],
             Exit::PermissionDenied => {
@@ -134,15 +145,16 @@ pub fn help_table() -> String {
 pub fn for_error(error: &CtlError) -> Exit {
     match error {
         CtlError::Client(e) => for_client(e),
+        CtlError::NoDaemon { .. } => Exit::Unreachable,
         CtlError::Usage(_) => Exit::Usage,
         CtlError::Input(_) => Exit::InvalidInput,
         // A symlink, a directory, no such directory: a bad output path.
         CtlError::Output(e) if e.is_bad_target() => Exit::InvalidInput,
         CtlError::Output(e) if e.is_permission_denied() => Exit::PermissionDenied,
-        CtlError::SecondFactorRequired(_) => Exit::Denied,
-        CtlError::Unexpected(_) | CtlError::Io(_) | CtlError::Output(_) | CtlError::Local(_) => {
-            Exit::Internal
-        }
+        // Opened, then writing failed (ENOSPC, EIO).
+        CtlError::Output(_) => Exit::CantCreate,
+        CtlError::SecondFactorRequired(..) => Exit::Denied,
+        CtlError::Unexpected(_) | CtlError::Io(_) | CtlError::Local(_) => Exit::Internal,
     }
 }
 
@@ -172,6 +184,7 @@ pub fn for_wire(code: ErrorCode) -> Exit {
         ErrorCode::BadRequest => Exit::Usage,
         ErrorCode::InvalidInput
         | ErrorCode::SmsUnavailable
+        | ErrorCode::HotpUnsupported
         | ErrorCode::WeakPassword
         | ErrorCode::Exists
         | ErrorCode::SsoAccount
@@ -192,7 +205,7 @@ mod tests {
     #[test]
     fn the_documented_numbers() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, [0, 1, 2, 65, 67, 69, 70, 75, 77, 78]);
+        assert_eq!(codes, [0, 1, 2, 65, 67, 69, 70, 73, 75, 77, 78]);
     }
 
     #[test]

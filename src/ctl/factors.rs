@@ -11,9 +11,11 @@ use super::secrets::CodeArg;
 use super::session::{Session, CODE_PROMPT};
 use super::{unexpected, CtlError};
 use crate::qr::Grid;
+use authd_proto::client::ClientError;
 use authd_proto::protocol::{
-    ConfirmSms, ConfirmTotp, DisableTwoFactor, EnableSms, EnableTotp, FactorChoice, Proof,
-    RegenerateRecoveryCodes, Request, ResetTwoFactor, Response, SecondFactor, SendCode,
+    ConfirmSms, ConfirmTotp, DisableTwoFactor, EnableSms, EnableTotp, ErrorCode, FactorChoice,
+    FactorState, Proof, RegenerateRecoveryCodes, Request, ResetTwoFactor, Response, SecondFactor,
+    SendCode, ShowUser, WireError,
 };
 
 pub fn enable_totp(
@@ -56,7 +58,9 @@ pub fn enable_totp(
                 name,
                 secret: secret.expose().to_string(),
                 uri,
-                qr: grid.to_terminal(std::io::stdout().is_terminal()),
+                qr: grid.to_terminal(authd_proto::logging::colour_wanted(
+                    std::io::stdout().is_terminal(),
+                )),
                 png: qr_png,
             })
         }
@@ -147,20 +151,89 @@ pub fn disable_two_factor(
     method: MethodArg,
     code: Option<String>,
 ) -> Result<Outcome, CtlError> {
-    let proof = s.proof(&name, CodeArg::new(code), "Password: ")?;
     let method = match method {
         MethodArg::Totp => FactorChoice::Totp,
         MethodArg::Sms => FactorChoice::Sms,
         MethodArg::All => FactorChoice::All,
         MethodArg::Key => FactorChoice::SecurityKey,
     };
-    let message = format!("two-factor verification turned off for {name}");
+    // Nothing to turn off: say so before asking for a password (authd refuses the same).
+    let before = Factors::of(s, &name)?;
+    if !before.has(method) {
+        return Err(CtlError::Client(ClientError::Remote(WireError {
+            code: ErrorCode::NotEnrolled,
+            message: format!("`{name}` has no {} to turn off", label(method)),
+            retry_at: None,
+        })));
+    }
+    let proof = s.proof(&name, CodeArg::new(code), "Password: ")?;
     let request = Request::DisableTwoFactor(DisableTwoFactor {
-        name,
+        name: name.clone(),
         method,
         proof,
     });
-    s.done(request, message)
+    s.done(request, String::new())?;
+    let left = Factors::of(s, &name).map(|f| f.names()).unwrap_or_default();
+    let remains = if left.is_empty() {
+        "no second factor remains".to_string()
+    } else {
+        format!("still on: {}", left.join(", "))
+    };
+    Ok(Outcome::Done(format!(
+        "turned off {} for {name}; {remains}",
+        label(method)
+    )))
+}
+
+/// What `method` turns off, in words.
+fn label(method: FactorChoice) -> &'static str {
+    match method {
+        FactorChoice::Totp => "the authenticator app",
+        FactorChoice::Sms => "SMS codes",
+        FactorChoice::SecurityKey => "the security keys",
+        FactorChoice::All => "two-factor verification",
+    }
+}
+
+/// The second factors an account has (enrolled or pending), as `show` and `keys` tell.
+struct Factors {
+    totp: bool,
+    sms: bool,
+    keys: bool,
+}
+
+impl Factors {
+    fn of(s: &mut Session, name: &str) -> Result<Factors, CtlError> {
+        let account = match s.call(Request::ShowUser(ShowUser { name: name.into() }))? {
+            Response::Account(a) => a,
+            other => return Err(unexpected(other)),
+        };
+        Ok(Factors {
+            totp: account.totp != FactorState::Off,
+            sms: account.sms != FactorState::Off,
+            keys: s.has_keys(name)?,
+        })
+    }
+
+    fn has(&self, method: FactorChoice) -> bool {
+        match method {
+            FactorChoice::Totp => self.totp,
+            FactorChoice::Sms => self.sms,
+            FactorChoice::SecurityKey => self.keys,
+            FactorChoice::All => self.totp || self.sms || self.keys,
+        }
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        [
+            (self.totp, "authenticator app"),
+            (self.sms, "SMS"),
+            (self.keys, "security key"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
 }
 
 pub fn reset_two_factor(s: &mut Session, name: String) -> Result<Outcome, CtlError> {

@@ -3,7 +3,9 @@
 //! statuses. All exit-code decisions are in `exit.rs`.
 //!
 //! Here: `main` and the one match from command to handler. The handlers are grouped by
-//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`;
+//! kind: `accounts`, `factors` (second factors), `lists` (paged listings), `backup`,
+//! `maintenance` (importing an authenticator file, outbox retry and purge);
+//! `import` (bulk import);
 //! `session` holds the connection and proving who you are, `secrets` the prompting,
 //! `output` the text and JSON.
 
@@ -14,9 +16,12 @@ mod dates;
 mod error;
 pub mod exit;
 mod factors;
+mod import;
 mod keys;
 mod lifecycle;
 mod lists;
+mod maintenance;
+mod metrics;
 mod output;
 mod roster;
 mod secrets;
@@ -31,7 +36,7 @@ use clap::Parser;
 use accounts::change;
 pub use args::Cli;
 use args::Command;
-use authd_proto::client::{Client, DEFAULT_TIMEOUT};
+use authd_proto::client::{Client, ClientError, DEFAULT_TIMEOUT};
 use authd_proto::protocol::{AddUser, Response, SecondFactor, SetLifecycle, SetUser};
 pub use error::CtlError;
 use exit::Exit;
@@ -39,11 +44,20 @@ use output::Outcome;
 use secrets::{CodeArg, Secrets};
 use session::Session;
 
-/// `--socket`/`AUTHD_SOCKET`, else the default client socket (`paths::client_socket`).
-fn socket_path(cli: &Cli) -> PathBuf {
-    cli.socket
-        .clone()
-        .unwrap_or_else(authd_proto::paths::client_socket)
+/// `--socket`/`AUTHD_SOCKET`, else the default client socket (`paths::client_socket`),
+/// with where it came from, for the message when nothing answers there.
+fn socket_path(cli: &Cli) -> (PathBuf, String) {
+    match &cli.socket {
+        Some(path) if std::env::args_os().any(|a| a == "--socket" || has_socket_value(&a)) => {
+            (path.clone(), "from --socket".into())
+        }
+        Some(path) => (path.clone(), "from AUTHD_SOCKET".into()),
+        None => authd_proto::paths::client_socket_explained(),
+    }
+}
+
+fn has_socket_value(arg: &std::ffi::OsStr) -> bool {
+    arg.as_encoded_bytes().starts_with(b"--socket=")
 }
 
 fn unexpected(response: Response) -> CtlError {
@@ -52,14 +66,29 @@ fn unexpected(response: Response) -> CtlError {
 
 /// Connect, then one command: each arm hands its arguments to the file of its kind.
 fn run(cli: Cli) -> Result<Outcome, CtlError> {
-    let path = socket_path(&cli);
+    let (path, origin) = socket_path(&cli);
+    let json = cli.json;
     let client_name = concat!("authctl ", env!("CARGO_PKG_VERSION"));
+    let client = Client::connect(&path, client_name, DEFAULT_TIMEOUT).map_err(|e| match e {
+        ClientError::NotRunning { path, source } => CtlError::NoDaemon {
+            what: "authd is not running at",
+            path,
+            origin,
+            source,
+        },
+        ClientError::Connect { path, source } => CtlError::NoDaemon {
+            what: "cannot connect to authd at",
+            path,
+            origin,
+            source,
+        },
+        other => CtlError::Client(other),
+    })?;
     let mut s = Session {
-        client: Client::connect(&path, client_name, DEFAULT_TIMEOUT)?,
+        client,
         secrets: Secrets::new(cli.password_stdin),
     };
     let s = &mut s;
-    let json = cli.json;
     match cli.command {
         Command::AddUser {
             user,
@@ -118,7 +147,10 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         } => accounts::change_password(s, user.name, code, email_link),
         Command::SendReset { user } => accounts::send_reset(s, user.name, None),
         Command::ResetPassword { token } => accounts::reset_password(s, token),
-        Command::Outbox => lists::outbox(s),
+        Command::Outbox { action: None } => lists::outbox(s),
+        Command::Outbox {
+            action: Some(action),
+        } => maintenance::outbox(s, action),
         Command::Backup { output } => backup::backup(s, &output),
         Command::Verify { user, code } => session::verify(s, user.name, CodeArg::new(code)),
         Command::EnableTotp { user, qr_png, code } => {
@@ -141,7 +173,8 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::Disable { user, reason } => lifecycle::disable(s, user.name, reason),
         Command::Enable { user } => lifecycle::enable(s, user.name),
         Command::Log { user, limit } => lists::log(s, user.name, limit),
-        Command::Status => accounts::status(s),
+        Command::Status => accounts::status(s, cli.json),
+        Command::Metrics => metrics::metrics(s),
         Command::Sessions { user } => lists::sessions(s, user.name),
         Command::Logout { user, id } => lists::logout(s, user.name, id),
         Command::AddKey {
@@ -151,6 +184,16 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         } => keys::add_key(s, user.name, key_name, code),
         Command::Keys { user } => keys::keys(s, user.name),
         Command::RemoveKey { user, id, code } => keys::remove_key(s, user.name, id, code),
+        Command::ImportGoogleAuthenticator {
+            user,
+            file,
+            replace,
+        } => maintenance::import_google_authenticator(s, user.name, &file, replace),
+        Command::Import {
+            format,
+            encrypted,
+            dry_run,
+        } => import::import(s, format, encrypted, dry_run, json),
     }
 }
 

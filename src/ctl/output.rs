@@ -27,7 +27,10 @@ pub enum Outcome {
     Printed,
     /// The account name, and why its password must be changed now, if it must.
     Verified(String, Option<String>),
-    Status(StatusInfo),
+    /// With the metrics' exposition text for `--json`, when the caller may see it.
+    Status(StatusInfo, Option<String>),
+    /// `metrics`: the exposition text.
+    Metrics(String),
     /// `show`: the account, its security keys and its lifecycle state.
     Account(AccountInfo, Vec<KeyInfo>, Box<Lifecycle>),
     Users(Vec<String>),
@@ -50,6 +53,63 @@ pub enum Outcome {
     Sessions(String, Vec<SessionInfo>),
     /// An account's security keys.
     Keys(String, Vec<KeyInfo>),
+    /// `import-google-authenticator`: the app is on with the file's secret.
+    TotpImported {
+        name: String,
+        recovery_codes: u32,
+        replaced: bool,
+        ignored: Vec<String>,
+    },
+    /// `outbox retry` or `outbox purge` (`action`): how many messages it changed.
+    OutboxChanged {
+        action: &'static str,
+        count: u32,
+        dropped: u32,
+    },
+    /// What `import` did, or would do.
+    Imported(super::import::ImportSummary),
+}
+
+fn imported_text(name: &str, recovery_codes: u32, replaced: bool, ignored: &[String]) -> String {
+    let name = escaped(name);
+    let mut text = format!(
+        "{name}: authenticator app {} with the google-authenticator secret (the phone's \
+         codes work as before); {recovery_codes} scratch codes added as recovery codes",
+        if replaced { "replaced" } else { "turned on" }
+    );
+    if !ignored.is_empty() {
+        let names: Vec<_> = ignored.iter().map(|o| escaped(o)).collect();
+        text.push_str(&format!(
+            "\nnot taken over (authd's [lockout] and [totp] skew apply): {}",
+            names.join(", ")
+        ));
+    }
+    if recovery_codes == 0 {
+        text.push_str(&format!(
+            "\nthe file had no scratch codes: make recovery codes with \
+             `authctl recovery-codes {name} --regenerate`"
+        ));
+    }
+    text
+}
+
+fn outbox_changed_text(action: &str, count: u32, dropped: u32) -> String {
+    let messages = |n: u32| if n == 1 { "message" } else { "messages" };
+    match action {
+        "retry" => {
+            let queued = count - dropped;
+            let mut text = format!("{queued} {} queued again", messages(queued));
+            if dropped > 0 {
+                text.push_str(&format!(
+                    "; {dropped} SMS login {} dropped: the code's validity had passed \
+                     (send a new one with `authctl send-code USER`)",
+                    if dropped == 1 { "code" } else { "codes" }
+                ));
+            }
+            text
+        }
+        _ => format!("{count} {} removed from the outbox", messages(count)),
+    }
 }
 
 fn key_json(k: &KeyInfo) -> Value {
@@ -119,20 +179,50 @@ fn outbox_text(m: &OutboxEntry) -> String {
         format!("queued, next try {}", time::format(m.next_attempt))
     };
     let mut line = format!(
-        "{:>6}  {}  {} {} -> {}  \"{}\"  {} attempts, {}",
+        "{:>6}  {}  {} {} -> {}  \"{}\"  {}, {}",
         m.id,
         time::format(m.created),
         escaped(&m.channel),
         escaped(&m.account),
         escaped(&m.to),
         escaped(&m.subject),
-        m.attempts,
+        crate::words::count(m.attempts, "attempt", "attempts"),
         state
     );
     if let Some(e) = &m.last_error {
         line.push_str(&format!("\n        last error: {}", escaped(e)));
     }
     line
+}
+
+/// `log`: one line per event, columns as wide as their widest entry (an action such as
+/// `recovery-codes-regenerated` or the outcome `permission-denied` keeps the rest aligned).
+fn log_text(events: &[AuditEntry]) -> String {
+    let rows: Vec<[String; 4]> = events
+        .iter()
+        .map(|e| {
+            [
+                escaped(&e.action).into_owned(),
+                escaped(&e.outcome).into_owned(),
+                escaped(&e.actor).into_owned(),
+                escaped(&e.detail).into_owned(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (action, outcome, actor) = (width(0), width(1), width(2));
+    events
+        .iter()
+        .zip(&rows)
+        .map(|(e, [a, o, who, detail])| {
+            let line = format!(
+                "{}  {a:<action$}  {o:<outcome$}  {who:<actor$}  {detail}",
+                time::format(e.at)
+            );
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \
@@ -223,16 +313,24 @@ impl Outcome {
                 "password_change_required": change.is_some(),
                 "password_change_reason": change,
             }),
-            Outcome::Status(s) => json!({
-                "server_version": s.server_version,
-                "protocol": s.protocol,
-                "uptime_secs": s.uptime_secs,
-                "accounts": s.accounts,
-                "schema_version": s.schema_version,
-                "outbox_queued": s.outbox_queued,
-                "outbox_failed": s.outbox_failed,
-                "hash_workers": s.hash_workers,
-            }),
+            Outcome::Status(s, metrics) => {
+                let mut status = json!({
+                    "server_version": s.server_version,
+                    "protocol": s.protocol,
+                    "uptime_secs": s.uptime_secs,
+                    "accounts": s.accounts,
+                    "schema_version": s.schema_version,
+                    "outbox_queued": s.outbox_queued,
+                    "outbox_failed": s.outbox_failed,
+                    "hash_workers": s.hash_workers,
+                    "hashes": s.hashes,
+                });
+                if let Some(text) = metrics {
+                    status["metrics"] = json!(super::metrics::samples(text));
+                }
+                status
+            }
+            Outcome::Metrics(text) => json!({ "metrics": super::metrics::samples(text) }),
             Outcome::Account(a, keys, lifecycle) => {
                 let mut object = account_json(a, keys);
                 super::lifecycle::add_json(&mut object, lifecycle);
@@ -269,6 +367,30 @@ impl Outcome {
                 "name": name,
                 "keys": keys.iter().map(key_json).collect::<Vec<_>>(),
             }),
+            Outcome::TotpImported {
+                name,
+                recovery_codes,
+                replaced,
+                ignored,
+            } => json!({
+                "ok": true,
+                "name": name,
+                "totp": "on",
+                "replaced": replaced,
+                "recovery_codes_added": recovery_codes,
+                "ignored_options": ignored,
+            }),
+            Outcome::OutboxChanged {
+                action,
+                count,
+                dropped,
+            } => json!({
+                "ok": true,
+                "action": action,
+                "count": count,
+                "dropped": dropped,
+            }),
+            Outcome::Imported(summary) => json!(summary),
         }
     }
 
@@ -287,7 +409,8 @@ impl Outcome {
             Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
             Outcome::Printed => String::new(),
             Outcome::Verified(name, _) => format!("{}: verified", escaped(name)),
-            Outcome::Status(s) => format!(
+            Outcome::Metrics(text) => text.trim_end().to_string(),
+            Outcome::Status(s, _) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\
                  outbox:   {} queued, {} failed",
                 escaped(&s.server_version),
@@ -306,21 +429,7 @@ impl Outcome {
                 .map(|n| escaped(n))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            Outcome::Log(_, events) => events
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}  {:<17} {:<7} {}{}{}",
-                        time::format(e.at),
-                        escaped(&e.action),
-                        escaped(&e.outcome),
-                        escaped(&e.actor),
-                        if e.detail.is_empty() { "" } else { "  " },
-                        escaped(&e.detail)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Outcome::Log(_, events) => log_text(events),
             Outcome::TotpEnrolment {
                 name,
                 secret,
@@ -362,6 +471,18 @@ impl Outcome {
                 format!("{} has no security keys", escaped(name))
             }
             Outcome::Keys(_, keys) => keys.iter().map(key_text).collect::<Vec<_>>().join("\n"),
+            Outcome::TotpImported {
+                name,
+                recovery_codes,
+                replaced,
+                ignored,
+            } => imported_text(name, *recovery_codes, *replaced, ignored),
+            Outcome::OutboxChanged {
+                action,
+                count,
+                dropped,
+            } => outbox_changed_text(action, *count, *dropped),
+            Outcome::Imported(summary) => summary.to_text(),
             Outcome::RecoveryCodes { message, codes } => {
                 let message = escaped(message);
                 if codes.is_empty() {

@@ -71,7 +71,7 @@ impl Secrets {
         if !std::io::stdin().is_terminal() {
             return Ok(None);
         }
-        let value = rpassword::prompt_password(prompt).map_err(CtlError::Io)?;
+        let value = rpassword::prompt_password(prompt).map_err(no_terminal)?;
         let secret = Secret::new(value);
         check_size(&secret)?;
         Ok(Some(secret))
@@ -114,6 +114,20 @@ impl Secrets {
         }
         Ok(first)
     }
+}
+
+/// A prompt that could not open the terminal: stdin is one, but this process has no
+/// controlling terminal (`su USER -c ...` starts a new session without one), so
+/// /dev/tty is ENXIO. That is a usage problem with a known way out, not an I/O failure.
+fn no_terminal(e: std::io::Error) -> CtlError {
+    if e.raw_os_error() == Some(nix::errno::Errno::ENXIO as i32) {
+        return CtlError::Usage(
+            "cannot ask for the secret: this process has no controlling terminal (as under \
+             `su USER -c`); pass it on stdin with --password-stdin, or run su with --pty"
+                .into(),
+        );
+    }
+    CtlError::Io(e)
 }
 
 fn check_size(secret: &Secret) -> Result<(), CtlError> {

@@ -21,9 +21,10 @@ impl Session {
     /// One request; a second factor still missing at this point is a denial (exit 1).
     pub fn call(&mut self, request: Request) -> Result<Response, CtlError> {
         match self.client.call(&request)? {
-            Response::SecondFactorRequired { methods, .. } => {
-                Err(CtlError::SecondFactorRequired(methods))
-            }
+            Response::SecondFactorRequired { methods, .. } => Err(CtlError::SecondFactorRequired(
+                methods,
+                self.secrets.interactive(),
+            )),
             response => Ok(response),
         }
     }
@@ -130,7 +131,10 @@ pub fn code_step(
     methods: Vec<SecondFactor>,
 ) -> Result<Outcome, CtlError> {
     let Some(code) = s.secrets.code(CodeArg::Absent, true, CODE_PROMPT)? else {
-        return Err(CtlError::SecondFactorRequired(methods));
+        return Err(CtlError::SecondFactorRequired(
+            methods,
+            s.secrets.interactive(),
+        ));
     };
     let request = Request::VerifyCode(VerifyCode {
         name,

@@ -148,8 +148,8 @@ async fn attempt(outbox: &Outbox, mut item: OutboxItem) -> Result<(), Error> {
                 )),
                 SendError::Transient(_) if expired(settings.give_up(kind), item.created, now) => {
                     Some(format!(
-                        "{subject} to {masked}: gave up after {} attempts",
-                        item.attempts
+                        "{subject} to {masked}: gave up after {}",
+                        crate::words::count(item.attempts, "attempt", "attempts")
                     ))
                 }
                 SendError::Transient(_) => None,

@@ -15,6 +15,7 @@
 pub mod command;
 mod courier;
 pub mod mail;
+pub mod requeue;
 pub mod sms;
 
 use std::sync::{Arc, RwLock};

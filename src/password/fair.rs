@@ -65,6 +65,7 @@ impl<J> State<J> {
         let share = self.turns.pop_front()?;
         let queue = self.waiting.get_mut(&share)?;
         let job = queue.pop_front()?;
+        crate::metrics::hash_queued(false);
         if queue.is_empty() {
             self.waiting.remove(&share);
         }
@@ -110,6 +111,7 @@ impl<J> FairQueue<J> {
             return Err(Closed);
         }
         state.waiting.entry(share).or_default().push_back(job);
+        crate::metrics::hash_queued(true);
         state.line_up(share);
         drop(state);
         self.ready.notify_one();

@@ -1,11 +1,16 @@
 //! argon2id on a fixed pool of `hash_workers` threads.
 //!
+//! The stored hash is a string whose prefix says what it is: an argon2 PHC string, or a
+//! crypt(3) hash imported from /etc/shadow (`super::crypt`), checked on the same pool in
+//! the same fair turns and replaced by argon2id when it matches.
+//!
 //! However many clients wait, at most `workers` hashes run at once, so hash memory stays
 //! within workers x `argon2_m_kib`; the rest wait as small jobs in a fair queue
 //! (`super::fair`), where each uid takes its turn. The async side never blocks: it queues
 //! a job and awaits a oneshot.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
@@ -13,6 +18,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 
+use super::crypt::{self, Scheme};
 use super::fair::{FairQueue, Share};
 use crate::config::PasswordConfig;
 use crate::error::Error;
@@ -33,6 +39,8 @@ pub enum Verdict {
 
 pub struct Hasher {
     jobs: Arc<FairQueue<Job>>,
+    /// Jobs the pool has started (each hashes or checks one password): `status` shows it.
+    done: Arc<AtomicU64>,
     params: Params,
     /// Verified against when there is no real hash, so unknown names cost the same time.
     dummy: Arc<Dummy>,
@@ -126,10 +134,14 @@ fn hash_salted(
 }
 
 /// Is `stored` a hash authd can verify against: an argon2 PHC string with a salt, an
-/// output, and parameters within what `password.argon2_*` allows? (A planted hash with
-/// a huge memory cost would make every login against it allocate that much.)
+/// output, and parameters within what `password.argon2_*` allows, or a crypt(3) hash
+/// within `crypt`'s bounds? (A planted hash with a huge memory cost would make every
+/// login against it allocate that much.)
 pub fn check_stored(stored: &str) -> Result<(), String> {
     use crate::config::{ARGON2_MAX_M_KIB, ARGON2_MAX_P, ARGON2_MAX_T};
+    if let Some(scheme) = Scheme::of(stored) {
+        return crypt::check(scheme, stored);
+    }
     let hash = PasswordHash::new(stored).map_err(|_| "not a PHC hash string".to_string())?;
     Algorithm::try_from(hash.algorithm)
         .map_err(|_| format!("not an argon2 hash ({})", hash.algorithm.as_str()))?;
@@ -193,6 +205,14 @@ fn verify_with(
     real: bool,
     memory: &mut Vec<Block>,
 ) -> Verdict {
+    if let Some(scheme) = Scheme::of(stored) {
+        // Imported from /etc/shadow: right once, then argon2id from here on.
+        if !(crypt::matches(scheme, stored, password) && real) {
+            return Verdict::Wrong;
+        }
+        let rehash = hash_with(params, password, memory).ok();
+        return Verdict::Right { rehash };
+    }
     let Ok(hash) = PasswordHash::new(stored) else {
         return Verdict::Wrong;
     };
@@ -213,8 +233,10 @@ impl Hasher {
         let params = Params::new(config.argon2_m_kib, config.argon2_t, config.argon2_p, None)
             .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
         let jobs = Arc::new(FairQueue::<Job>::default());
+        let done = Arc::new(AtomicU64::new(0));
         for i in 0..workers.max(1) {
             let queue = Arc::clone(&jobs);
+            let done = Arc::clone(&done);
             let started = std::thread::Builder::new()
                 .name(format!("authd-hash-{i}"))
                 .spawn(move || {
@@ -222,6 +244,8 @@ impl Hasher {
                     while let Some((share, job)) = queue.next() {
                         // A panicking job loses only its own answer (its oneshot is
                         // dropped); its uid's turn and this worker carry on.
+                        // Counted as it starts, so an answer never outruns its count.
+                        done.fetch_add(1, Ordering::Relaxed);
                         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
                         queue.done(share);
                     }
@@ -233,9 +257,16 @@ impl Hasher {
         }
         Ok(Hasher {
             jobs,
+            done,
             params,
             dummy: Arc::new(Dummy::new()?),
         })
+    }
+
+    /// How many jobs the pool has started since it started: each hashes or checks one
+    /// password (argon2 or crypt(3)), or skips it for a request that went away.
+    pub fn hashes(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
     }
 
     /// Make the dummy hash now, on the pool, in `share`'s turn (once the daemon is ready),
@@ -251,11 +282,12 @@ impl Hasher {
         let _ = self.jobs.push(share, job);
     }
 
-    async fn run<T: Send + 'static>(
+    /// Queue `work` in `share`'s turn; the receiver gets its result.
+    fn queue<T: Send + 'static>(
         &self,
         share: Share,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-    ) -> Result<T, Error> {
+    ) -> Result<oneshot::Receiver<T>, Error> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
             // Nobody waits for it any more (the request was dropped): skip the hash.
@@ -266,6 +298,15 @@ impl Hasher {
         self.jobs
             .push(share, job)
             .map_err(|_| Error::Internal("hash workers have stopped".into()))?;
+        Ok(rx)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        share: Share,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let rx = self.queue(share, work)?;
         rx.await
             .map_err(|_| Error::Internal("a hash worker failed".into()))
     }
@@ -277,6 +318,30 @@ impl Hasher {
             hash_with(&params, password.expose().as_bytes(), memory)
         })
         .await?
+    }
+
+    /// argon2id PHC strings for `passwords`, in order: all queued at once in `share`'s
+    /// turn, so they spread over the workers (a bulk import's plain passwords).
+    pub async fn hash_many(
+        &self,
+        share: Share,
+        passwords: Vec<Secret>,
+    ) -> Result<Vec<String>, Error> {
+        let mut answers = Vec::with_capacity(passwords.len());
+        for password in passwords {
+            let params = self.params.clone();
+            answers.push(self.queue(share, move |memory| {
+                hash_with(&params, password.expose().as_bytes(), memory)
+            })?);
+        }
+        let mut hashes = Vec::with_capacity(answers.len());
+        for answer in answers {
+            let hash = answer
+                .await
+                .map_err(|_| Error::Internal("a hash worker failed".into()))??;
+            hashes.push(hash);
+        }
+        Ok(hashes)
     }
 
     /// Check `password` against `stored` in `share`'s turn; with no stored hash, a dummy

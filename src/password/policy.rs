@@ -32,10 +32,10 @@ pub fn check(config: &PasswordConfig, name: &str, password: &str) -> Result<(), 
         );
         if let Some(feedback) = estimate.feedback() {
             if let Some(warning) = feedback.warning() {
-                why.push_str(&format!(": {warning}"));
+                why.push_str(&format!(": {}", crate::words::clause(&warning.to_string())));
             }
             if let Some(hint) = feedback.suggestions().first() {
-                why.push_str(&format!("; {hint}"));
+                why.push_str(&format!("; {}", crate::words::clause(&hint.to_string())));
             }
         }
         return weak(why);
@@ -72,6 +72,10 @@ mod tests {
         assert!(reason("alice", "xX-alice-Battery-Staple-9").contains("account name"));
         assert!(reason("alice", "password123").contains("too easy to guess"));
         assert!(reason("alice", "aaaaaaaaaaaa").contains("too easy to guess"));
+        // zxcvbn's sentences continue ours: no ".;" and no capital after a colon.
+        let why = reason("alice", "password123");
+        assert!(!why.contains(".;") && !why.contains(": T"), "{why}");
+        assert!(why.contains("; add another word"), "{why}");
     }
 
     #[test]

@@ -13,6 +13,14 @@ use crate::service::Service;
 
 /// Answer one request from an authenticated connection.
 pub async fn dispatch(service: &Service, caller: &Caller, request: Request) -> Response {
+    let started = Instant::now();
+    let response = answer(service, caller, request).await;
+    let ok = !matches!(response, Response::Error(_));
+    crate::metrics::request_done(started.elapsed(), ok);
+    response
+}
+
+async fn answer(service: &Service, caller: &Caller, request: Request) -> Response {
     let named = request.account().map(str::to_owned);
     // A named account must be a name authd can hold before anything else (authorization,
     // a log line) looks at it: the caller chose its length and its bytes.
@@ -113,6 +121,14 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::PortalKey(req) => service.portal_key(caller, req).await,
         Request::PortalProveKeyStart(req) => service.portal_prove_key_start(caller, req).await,
         Request::PortalProveKey(req) => service.portal_prove_key(caller, req).await,
+        Request::ImportGoogleAuthenticator(req) => {
+            service.import_google_authenticator(caller, req).await
+        }
+        Request::OutboxRetry(req) => service.outbox_retry(caller, req).await,
+        Request::OutboxPurge(req) => service.outbox_purge(caller, req).await,
+        Request::Metrics => service.metrics(),
+        Request::Import(req) => service.import(caller, req).await,
+        Request::CheckResetToken(req) => service.check_reset_token(caller, req).await,
         Request::Disable(req) => service.disable(caller, req).await,
         Request::Enable(req) => service.enable(caller, req).await,
         Request::SetLifecycle(req) => service.set_lifecycle(caller, req).await,

@@ -17,12 +17,25 @@ pub fn check_config(config: &Config) -> Exit {
     let problems = problems(config);
     // A closed pipe (`| head`) is not an error worth a panic.
     let mut out = std::io::stdout();
-    let _ = writeln!(out, "{config:#?}");
+    // The whole output is TOML: the settings, then what was found as comments.
+    let _ = writeln!(out, "# authd --check-config: the effective configuration");
+    match config.to_toml() {
+        Ok(text) => {
+            let _ = write!(out, "{text}");
+        }
+        Err(e) => {
+            let _ = writeln!(out, "# (cannot print it: {e})");
+        }
+    }
+    let _ = writeln!(out);
+    for note in &config.overridden {
+        let _ = writeln!(out, "# warning: {note}");
+    }
     for p in &problems {
-        let _ = writeln!(out, "problem: {p}");
+        let _ = writeln!(out, "# problem: {p}");
     }
     if problems.is_empty() {
-        let _ = writeln!(out, "configuration ok");
+        let _ = writeln!(out, "# configuration ok");
         return Exit::Success;
     }
     Exit::Config

@@ -254,6 +254,9 @@ fn reload(shared: &Shared, source: &ConfigSource) {
 /// Run the daemon until SIGTERM or SIGINT; SIGHUP reloads from `source`.
 pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError> {
     raise_fd_limit();
+    for note in &config.overridden {
+        tracing::warn!("{note}");
+    }
     // Everything authd writes (store, key, queued mail and SMS files) is private;
     // the socket and its directory get their modes explicitly.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));

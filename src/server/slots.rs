@@ -56,8 +56,23 @@ pub struct Slot {
     ordinary: Option<(OwnedSemaphorePermit, u32, PerUid)>,
 }
 
+impl Slot {
+    /// Every admitted connection is counted here and in `drop` (`metrics`).
+    fn new(
+        all: OwnedSemaphorePermit,
+        ordinary: Option<(OwnedSemaphorePermit, u32, PerUid)>,
+    ) -> Slot {
+        crate::metrics::connection(true);
+        Slot {
+            _all: all,
+            ordinary,
+        }
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
+        crate::metrics::connection(false);
         if let Some((_, uid, per_uid)) = &self.ordinary {
             release(per_uid, *uid);
         }
@@ -102,10 +117,7 @@ impl Slots {
     /// Root, the daemon's uid, an admin: only the overall limit applies.
     fn exempt(&self) -> Option<Slot> {
         let all = Arc::clone(&self.all).try_acquire_owned().ok()?;
-        Some(Slot {
-            _all: all,
-            ordinary: None,
-        })
+        Some(Slot::new(all, None))
     }
 
     /// The uid's quota, then the ordinary uids' share, then the overall limit.
@@ -123,10 +135,10 @@ impl Slots {
             .ok()
             .zip(Arc::clone(&self.all).try_acquire_owned().ok());
         match permits {
-            Some((ordinary, all)) => Ok(Slot {
-                _all: all,
-                ordinary: Some((ordinary, uid, Arc::clone(&self.per_uid))),
-            }),
+            Some((ordinary, all)) => Ok(Slot::new(
+                all,
+                Some((ordinary, uid, Arc::clone(&self.per_uid))),
+            )),
             None => {
                 release(&self.per_uid, uid);
                 Err(Refusal::Full)

@@ -1,7 +1,9 @@
 //! Account lifecycle: add, remove, list, show, edit.
 
 use super::Service;
-use crate::account::{check_email, check_name, check_phone, check_provider, info};
+use crate::account::{
+    check_change as checked, check_email, check_name, check_phone, check_provider, info,
+};
 use crate::audit::{Action, Event, Outcome};
 use crate::authz::Caller;
 use crate::error::Error;
@@ -11,19 +13,8 @@ use crate::protocol::{
 use crate::store::Account;
 use crate::time;
 
-/// A validated edit of one optional field.
-fn checked(
-    change: Change<String>,
-    check: fn(&str) -> Result<String, Error>,
-) -> Result<Change<String>, Error> {
-    Ok(match change {
-        Change::Set(value) => Change::Set(check(&value)?),
-        other => other,
-    })
-}
-
 /// Apply `change` to `field`; returns whether the value changed.
-fn apply(field: &mut Option<String>, change: &Change<String>) -> bool {
+pub(super) fn apply(field: &mut Option<String>, change: &Change<String>) -> bool {
     let new = match change {
         Change::Keep => return false,
         Change::Set(v) => Some(v.clone()),

@@ -3,7 +3,7 @@
 use super::Service;
 use crate::error::Error;
 use crate::protocol::{request, AuditEntry, Response, StatusInfo, MAX_PAGE, PROTOCOL_VERSION};
-use crate::store::{records, SCHEMA_VERSION};
+use crate::store::{records, ChannelKind, SCHEMA_VERSION};
 
 /// A stored history entry as the wire shows it: the two types are separate so that a
 /// change to the protocol never changes what is on disk.
@@ -31,6 +31,7 @@ impl Service {
             outbox_queued: counts.outbox_queued,
             outbox_failed: counts.outbox_failed,
             hash_workers: self.config().hash_workers() as u32,
+            hashes: self.hasher.hashes(),
         }))
     }
 
@@ -53,5 +54,47 @@ impl Service {
         };
         let events = events.into_iter().map(on_the_wire).collect();
         Ok(Response::Log { events, next })
+    }
+}
+
+/// Outbox messages read per page while `metrics` counts them by channel; past
+/// `METRICS_OUTBOX_LIMIT` messages the count stops (an outbox that large is a problem
+/// the totals in `status` already show).
+const METRICS_PAGE: usize = 1000;
+const METRICS_OUTBOX_LIMIT: usize = 100_000;
+
+impl Service {
+    /// `authctl metrics`: the counters, with the store's gauges read now.
+    pub fn metrics(&self) -> Result<Response, Error> {
+        let counts = self.store.counts()?;
+        let mut by_channel = ChannelKind::ALL.map(|kind| (kind.as_str(), 0u64, 0u64));
+        let (mut after, mut seen) = (None, 0);
+        loop {
+            let (page, more) = self.store.outbox(after, METRICS_PAGE)?;
+            for item in &page {
+                let slot = &mut by_channel[ChannelKind::ALL
+                    .iter()
+                    .position(|k| *k == item.channel.kind())
+                    .unwrap_or(0)];
+                if item.failed {
+                    slot.2 += 1;
+                } else {
+                    slot.1 += 1;
+                }
+            }
+            seen += page.len();
+            after = page.last().map(|item| item.id);
+            if !more || after.is_none() || seen >= METRICS_OUTBOX_LIMIT {
+                break;
+            }
+        }
+        let gauges = crate::metrics::Gauges {
+            uptime_secs: self.started.elapsed().as_secs(),
+            accounts: counts.accounts,
+            outbox: by_channel.to_vec(),
+        };
+        Ok(Response::Metrics {
+            text: crate::metrics::exposition(&gauges),
+        })
     }
 }

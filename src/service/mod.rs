@@ -9,11 +9,14 @@ mod accounts;
 mod backup;
 mod credentials;
 mod forgot;
+mod import;
+mod import_totp;
 mod info;
 mod keys;
 mod lifecycle;
 mod login;
 mod outbox;
+mod outbox_admin;
 mod portal;
 mod reload;
 mod reset;
@@ -57,6 +60,8 @@ pub struct Service {
     sessions: crate::portal::Sessions,
     /// Warnings callers can cause, counted per uid (`log_limit`).
     warnings: LogLimit,
+    /// Bulk imports under way, in memory until they commit.
+    imports: import::ImportSessions,
     started: Instant,
 }
 
@@ -77,6 +82,7 @@ impl Service {
             challenges: Challenges::default(),
             sessions: crate::portal::Sessions::default(),
             warnings: LogLimit::default(),
+            imports: import::ImportSessions::default(),
             started: Instant::now(),
         }
     }

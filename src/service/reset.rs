@@ -11,7 +11,7 @@ use crate::lockout;
 use crate::outbox::mail::ComposeError;
 use crate::outbox::mask_address;
 use crate::password::check_policy;
-use crate::protocol::{ResetPassword, Response, SendReset};
+use crate::protocol::{CheckResetToken, ResetPassword, Response, SendReset};
 use crate::reset::{self, CHANGED_SUBJECT, MAX_OUTSTANDING, RESET_SUBJECT};
 use crate::store::{Account, Decided, Effects, ResetToken};
 use crate::time;
@@ -140,15 +140,27 @@ impl Service {
         Ok((expires, masked))
     }
 
-    pub async fn reset_password(
+    /// Is `token` a reset token that `reset_password` would take now (not expired, the
+    /// account not SSO)? Spends nothing; an expired token is dropped and recorded, as
+    /// `reset_password` does.
+    pub async fn check_reset_token(
         &self,
         caller: &Caller,
-        req: ResetPassword,
+        req: CheckResetToken,
     ) -> Result<Response, Error> {
-        let ResetPassword { token, password } = req;
-        let hash = reset::hash(&self.vault, token.expose());
+        let hash = reset::hash(&self.vault, req.token.expose());
+        let name = self.live_token(caller, &hash).await?;
+        let account = self.existing(&name)?;
+        refuse_sso(&account)?;
+        crate::lifecycle::refuse_disabled(&account)?;
+        Ok(Response::Done)
+    }
+
+    /// The account of the reset token `hash` if it is known and not expired; an expired
+    /// one is removed from its account, with a `password-reset denied` event.
+    async fn live_token(&self, caller: &Caller, hash: &[u8; 32]) -> Result<String, Error> {
         let now = time::now();
-        let Some(record) = self.store.reset_token(&hash)? else {
+        let Some(record) = self.store.reset_token(hash)? else {
             self.warn_denied(caller, "reset with an unknown token");
             return Err(Error::TokenInvalid);
         };
@@ -161,7 +173,7 @@ impl Service {
                 "token expired".into(),
             );
             self.record(&name, now, |acc, effects| {
-                if let Some(i) = acc.reset_tokens.iter().position(|h| *h == hash) {
+                if let Some(i) = acc.reset_tokens.iter().position(|h| h == hash) {
                     effects.dropped_tokens.push(acc.reset_tokens.remove(i));
                 }
                 Ok(event.into())
@@ -169,6 +181,17 @@ impl Service {
             .await?;
             return Err(Error::TokenInvalid);
         }
+        Ok(name)
+    }
+
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        req: ResetPassword,
+    ) -> Result<Response, Error> {
+        let ResetPassword { token, password } = req;
+        let hash = reset::hash(&self.vault, token.expose());
+        let name = self.live_token(caller, &hash).await?;
         let account = self.existing(&name)?;
         refuse_sso(&account)?;
         crate::lifecycle::refuse_disabled(&account)?;

@@ -3,7 +3,7 @@
 //!
 //! The model: reads see what is committed plus, for single records (`account`,
 //! `reset_token`, the counters), what is staged. A change (`create`, `change`, `remove`,
-//! `outbox_settle`) runs once against the records as they are now, serialized with every
+//! `import`, `outbox_settle`) runs once against the records as they are now, serialized with every
 //! other change, and is staged whole or not at all. `durable` resolves once every change
 //! staged before it is committed and on disk; nothing may be acknowledged before that.
 //! No sled type appears here.
@@ -11,8 +11,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::import::ImportChange;
 use super::records::AuditEntry;
-use super::{Account, ChannelKind, Effects, OutboxItem, ResetToken, Store};
+use super::{Account, ChannelKind, Effects, OutboxChange, OutboxItem, ResetToken, Store};
 use crate::audit::Event;
 use crate::error::Error;
 use crate::vault::BackupMac;
@@ -62,6 +63,15 @@ pub trait Backend: Send + Sync {
     fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error>;
     /// Stage the removal of an account, its history and its reset tokens.
     fn remove(&self, name: &str) -> Result<(), Error>;
+    /// Stage a bulk import as one change, all or nothing: `decide` runs once per name,
+    /// in order, on the account as it is now (`None`: no such account yet) and returns
+    /// what to write for it (`None`: leave it); an `Err` stages nothing.
+    fn import(
+        &self,
+        names: &[String],
+        now: u64,
+        decide: &mut ImportChange<'_>,
+    ) -> Result<(), Error>;
     /// Stage what a delivery attempt did: `Some` replaces the message, `None` removes it;
     /// `event` goes to the account's history if the account still exists.
     fn outbox_settle(
@@ -72,6 +82,14 @@ pub trait Backend: Send + Sync {
         event: Option<&Event>,
         now: u64,
     ) -> Result<(), Error>;
+    /// Stage an admin's change to the outbox message `id` (retry, purge), decided on it
+    /// as it is now; `Ok(false)` when there is none.
+    fn outbox_change(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error>;
 
     /// Resolves once every change staged before the call is on disk.
     fn durable(&self) -> Pending<'_>;
@@ -187,6 +205,14 @@ impl Backend for Store {
     fn remove(&self, name: &str) -> Result<(), Error> {
         Store::remove(self, name)
     }
+    fn import(
+        &self,
+        names: &[String],
+        now: u64,
+        decide: &mut ImportChange<'_>,
+    ) -> Result<(), Error> {
+        Store::import(self, names, now, decide)
+    }
     fn outbox_settle(
         &self,
         id: u64,
@@ -196,6 +222,14 @@ impl Backend for Store {
         now: u64,
     ) -> Result<(), Error> {
         Store::outbox_settle(self, id, item, account, event, now)
+    }
+    fn outbox_change(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error> {
+        Store::outbox_change(self, id, now, change)
     }
     fn durable(&self) -> Pending<'_> {
         Box::pin(Store::durable(self))

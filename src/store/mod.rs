@@ -13,6 +13,7 @@
 
 pub mod backend;
 mod flusher;
+mod import;
 pub mod inspect;
 pub mod integrity;
 mod log;
@@ -30,7 +31,9 @@ use std::sync::Arc;
 
 use crate::error::Error;
 pub use backend::{Backend, Counts, Decided};
+pub use import::{ImportChange, ImportWrite};
 pub use log::{config as sled_config, snapshot_closed};
+pub use outbox::OutboxChange;
 use records::AuditEntry;
 use records::{audit_key, decode_account, decode_audit, decode_token};
 pub use records::{

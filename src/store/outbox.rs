@@ -187,43 +187,89 @@ impl Store {
         now: u64,
     ) -> Result<(), Error> {
         self.staging.change(|view| {
-            let old = view
-                .get(TreeId::Outbox, &id.to_be_bytes())?
-                .map(|b| decode_outbox(&b))
-                .transpose()?;
-            let (mut queued, mut failed) = (0i64, 0i64);
-            if let Some(old) = &old {
-                match queued_key(old) {
-                    Some(key) => {
-                        view.remove(TreeId::OutboxDue, &key[..]);
-                        queued -= 1;
-                    }
-                    None => failed -= 1,
-                }
-            }
-            match item {
-                Some(item) => {
-                    view.insert(TreeId::Outbox, &id.to_be_bytes()[..], encode_outbox(item));
-                    match queued_key(item) {
-                        Some(key) => {
-                            view.insert(TreeId::OutboxDue, &key[..], &[][..]);
-                            queued += 1;
-                        }
-                        None => failed += 1,
-                    }
-                }
-                None => view.remove(TreeId::Outbox, &id.to_be_bytes()[..]),
-            }
-            adjust(view, META_QUEUED, queued)?;
-            adjust(view, META_FAILED, failed)?;
-            if let (Some(event), Some(mut acc)) = (event, current(view, account)?) {
-                append_audit(view, &mut acc, event, now);
-                view.insert(TreeId::Accounts, account.as_bytes(), encode_account(&acc));
+            let Some(old) = message(view, id)? else {
+                // Purged by an admin while it was being delivered: it stays removed.
+                return Ok(());
+            };
+            replace(view, &old, item)?;
+            if let Some(event) = event {
+                audit(view, account, event, now)?;
             }
             Ok(())
         })
     }
+
+    /// Stage an admin's change to the message `id`, decided on it as it is now:
+    /// `change` returns what replaces it (`Some`) or `None` to remove it, with the event
+    /// for its account's history, or nothing to leave it as it is. `Ok(false)` when there
+    /// is no such message.
+    pub fn outbox_change(
+        &self,
+        id: u64,
+        now: u64,
+        change: &mut OutboxChange<'_>,
+    ) -> Result<bool, Error> {
+        self.staging.change(|view| {
+            let Some(old) = message(view, id)? else {
+                return Ok(false);
+            };
+            if let Some((new, event)) = change(&old)? {
+                replace(view, &old, new.as_ref())?;
+                audit(view, &old.account, &event, now)?;
+            }
+            Ok(true)
+        })
+    }
 }
+
+/// The message `id` as it is now, staged changes included.
+fn message(view: &mut View<'_>, id: u64) -> Result<Option<OutboxItem>, Error> {
+    view.get(TreeId::Outbox, &id.to_be_bytes())?
+        .map(|b| decode_outbox(&b))
+        .transpose()
+}
+
+/// Put `new` (or nothing) where `old` was, keeping the due index and the counts.
+fn replace(view: &mut View<'_>, old: &OutboxItem, new: Option<&OutboxItem>) -> Result<(), Error> {
+    let id = old.id;
+    let (mut queued, mut failed) = (0i64, 0i64);
+    match queued_key(old) {
+        Some(key) => {
+            view.remove(TreeId::OutboxDue, &key[..]);
+            queued -= 1;
+        }
+        None => failed -= 1,
+    }
+    match new {
+        Some(item) => {
+            view.insert(TreeId::Outbox, &id.to_be_bytes()[..], encode_outbox(item));
+            match queued_key(item) {
+                Some(key) => {
+                    view.insert(TreeId::OutboxDue, &key[..], &[][..]);
+                    queued += 1;
+                }
+                None => failed += 1,
+            }
+        }
+        None => view.remove(TreeId::Outbox, &id.to_be_bytes()[..]),
+    }
+    adjust(view, META_QUEUED, queued)?;
+    adjust(view, META_FAILED, failed)
+}
+
+/// Append `event` to `account`'s history, if the account still exists.
+fn audit(view: &mut View<'_>, account: &str, event: &Event, now: u64) -> Result<(), Error> {
+    if let Some(mut acc) = current(view, account)? {
+        append_audit(view, &mut acc, event, now);
+        view.insert(TreeId::Accounts, account.as_bytes(), encode_account(&acc));
+    }
+    Ok(())
+}
+
+/// An admin's change to one outbox message (`Backend::outbox_change`): what replaces
+/// it (`None`: removed) and the audit event; `None` leaves the message as it is.
+pub type OutboxChange<'a> =
+    dyn FnMut(&OutboxItem) -> Result<Option<(Option<OutboxItem>, Event)>, Error> + 'a;
 
 #[cfg(test)]
 mod tests {
@@ -369,6 +415,34 @@ mod tests {
         );
         assert!(store
             .outbox_due(ChannelKind::Sms, 10, 10)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn an_admin_change_is_decided_on_the_message_and_a_purged_one_stays_purged() {
+        let (_dir, store) = open();
+        queue_one(&store, mail(), 10);
+        let item = store.outbox_due(ChannelKind::Mail, 10, 1).unwrap()[0].clone();
+        let event = Event::new(Action::OutboxPurged, Outcome::Ok, "test", String::new());
+        // Left as it is: nothing staged.
+        assert!(store.outbox_change(item.id, 11, &mut |_| Ok(None)).unwrap());
+        assert_eq!(store.outbox_counts().unwrap(), (1, 0));
+        let purge = &mut |_: &OutboxItem| Ok(Some((None, event.clone())));
+        assert!(store.outbox_change(item.id, 11, purge).unwrap());
+        store.flush_offline().unwrap();
+        assert!(!store.outbox_change(item.id, 12, purge).unwrap());
+        // A courier that had the message in hand settles afterwards: it stays removed.
+        let mut tried = item.clone();
+        tried.attempts = 1;
+        store
+            .outbox_settle(item.id, Some(&tried), "a", None, 13)
+            .unwrap();
+        store.flush_offline().unwrap();
+        assert_eq!(store.outbox_counts().unwrap(), (0, 0));
+        assert!(store.outbox(None, 10).unwrap().0.is_empty());
+        assert!(store
+            .outbox_due(ChannelKind::Mail, 100, 10)
             .unwrap()
             .is_empty());
     }

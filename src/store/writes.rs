@@ -71,6 +71,40 @@ pub(super) fn current(view: &View<'_>, name: &str) -> Result<Option<Account>, Er
         .transpose()
 }
 
+/// Write a changed account with its event and the effects that go with it.
+pub(super) fn write_changed(
+    view: &mut View<'_>,
+    mut account: Account,
+    event: &Event,
+    effects: Effects,
+    now: u64,
+) -> Result<(), Error> {
+    account.updated = now;
+    append_audit(view, &mut account, event, now);
+    for extra in &effects.events {
+        append_audit(view, &mut account, extra, now);
+    }
+    view.insert(
+        TreeId::Accounts,
+        account.name.as_bytes(),
+        encode_account(&account),
+    );
+    for hash in &effects.dropped_tokens {
+        view.remove(TreeId::Tokens, &hash[..]);
+    }
+    for (hash, token) in &effects.new_tokens {
+        view.insert(TreeId::Tokens, &hash[..], encode_token(token));
+    }
+    for message in effects.messages {
+        let item = OutboxItem {
+            id: view.generate_id()?,
+            ..message
+        };
+        outbox::queue(view, &item)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Insert a new account with its first audit entry; `Exists` if the name is taken.
     pub fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
@@ -109,26 +143,7 @@ impl Store {
             };
             let mut effects = Effects::default();
             let event = change(&mut account, &mut effects)?;
-            account.updated = now;
-            append_audit(view, &mut account, &event, now);
-            for extra in &effects.events {
-                append_audit(view, &mut account, extra, now);
-            }
-            view.insert(TreeId::Accounts, name.as_bytes(), encode_account(&account));
-            for hash in &effects.dropped_tokens {
-                view.remove(TreeId::Tokens, &hash[..]);
-            }
-            for (hash, token) in &effects.new_tokens {
-                view.insert(TreeId::Tokens, &hash[..], encode_token(token));
-            }
-            for message in effects.messages {
-                let item = OutboxItem {
-                    id: view.generate_id()?,
-                    ..message
-                };
-                outbox::queue(view, &item)?;
-            }
-            Ok(())
+            write_changed(view, account, &event, effects, now)
         })
     }
 

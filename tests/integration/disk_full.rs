@@ -106,3 +106,36 @@ fn a_full_disk_refuses_writes_and_keeps_what_was_acknowledged() {
     d.spawn();
     assert_ok(&d.ctl(&["show", "after"]));
 }
+
+/// authctl's own output files on a full disk: a backup and a QR code PNG fail with exit
+/// 73 (cannot write the output file), and leave no partial file behind.
+#[test]
+fn output_files_on_a_full_disk_fail_as_write_errors() {
+    if !peers::root() || !peers::program("mount", "mount") {
+        return;
+    }
+    let d = Daemon::start();
+    d.user_with_password("alice");
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk");
+    let _mount = Mount::tmpfs(&disk, "1m");
+    fill(&disk);
+    let backup = disk.join("authd.backup");
+    let out = d.ctl(&["--json", "backup", "--output", backup.to_str().unwrap()]);
+    assert_error(&out, 73, "io");
+    let png = disk.join("qr.png");
+    let out = d.ctl(&[
+        "--json",
+        "enable-totp",
+        "alice",
+        "--qr-png",
+        png.to_str().unwrap(),
+    ]);
+    assert_error(&out, 73, "io");
+    let left: Vec<_> = std::fs::read_dir(&disk)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "filler")
+        .collect();
+    assert!(left.is_empty(), "partial files left: {left:?}");
+}

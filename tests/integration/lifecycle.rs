@@ -68,6 +68,52 @@ fn socket_is_world_connectable_and_removed_on_sigterm() {
     );
 }
 
+/// No daemon: the message names the socket tried and where that path came from.
+#[test]
+fn no_daemon_names_the_socket_and_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone.sock");
+    let gone = gone.to_str().unwrap();
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let out = Command::new(AUTHCTL)
+            .env_remove("AUTHD_SOCKET")
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_error(&out, 69, "unreachable");
+        stderr(&out)
+    };
+    let said = run(&[], &["--json", "--socket", gone, "status"]);
+    assert!(said.contains(&format!("{gone} (from --socket)")), "{said}");
+    let said = run(&[("AUTHD_SOCKET", gone)], &["--json", "status"]);
+    assert!(
+        said.contains(&format!("{gone} (from AUTHD_SOCKET)")),
+        "{said}"
+    );
+    // An ordinary user without a daemon of its own: both places are named.
+    if !have("setpriv") {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(AUTHCTL)
+        .arg("status")
+        .env_remove("AUTHD_SOCKET")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    assert_exit(&out, 69);
+    let said = stderr(&out);
+    assert!(
+        said.contains(
+            "/run/authd/authd.sock (the system socket: your own daemon's socket \
+                       /tmp/authd-65534/authd.sock"
+        ) && said.contains("is not there"),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_live_daemons_socket_is_not_stolen() {
     let d = Daemon::start();
@@ -403,4 +449,51 @@ fn a_clean_stop_snapshots_the_store_so_the_next_start_replays_nothing() {
     assert_ok(&d.ctl(&["show", "bob"]));
     // A start that had log records to replay would have written a newer snapshot.
     assert_eq!(snapshots(&d), after);
+}
+
+/// `--check-config` prints the effective configuration as TOML (a real parser reads it:
+/// Python's tomllib), and that text, used as the configuration, prints the same again.
+#[test]
+fn check_config_prints_toml_that_reads_back_the_same() {
+    if !have("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let check = |config: Option<&std::path::Path>| {
+        let mut cmd = Command::new(AUTHD);
+        if let Some(config) = config {
+            cmd.arg("--config").arg(config);
+        }
+        let out = cmd
+            .arg("--check-config")
+            .arg("--socket")
+            .arg(dir.path().join("authd.sock"))
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let printed = check(None);
+    let mut python = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sys, tomllib; d = tomllib.load(sys.stdin.buffer); \
+             print(d['state_dir'], d['lockout']['max_failures'], d['lockout']['base'])",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut python.stdin.take().unwrap(), printed.as_bytes()).unwrap();
+    let parsed = python.wait_with_output().unwrap();
+    assert!(parsed.status.success(), "not TOML:\n{printed}");
+    assert_eq!(
+        stdout(&parsed).trim(),
+        format!("{} 5 1m", dir.path().join("state").display())
+    );
+    let file = dir.path().join("printed.toml");
+    std::fs::write(&file, &printed).unwrap();
+    assert_eq!(check(Some(&file)), printed);
 }

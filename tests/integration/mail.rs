@@ -57,11 +57,7 @@ pub(crate) fn parse(path: &Path) -> Mail {
 }
 
 pub(crate) fn token_in(body: &str) -> String {
-    body.split("--token ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no token in: {body}"))
-        .to_string()
+    crate::mailbox::reset_token_in(body).unwrap_or_else(|| panic!("no token in: {body}"))
 }
 
 fn reset(d: &Daemon, token: &str, password: &str) -> std::process::Output {

@@ -20,7 +20,10 @@ mod daemon {
 mod disk_full;
 mod email_rules;
 mod fairness;
+mod google_authenticator;
+mod import;
 mod integrity;
+mod journal_logs;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
 mod keys;
 mod keys_portal;
@@ -31,11 +34,13 @@ mod log_flood;
 mod mail;
 #[path = "../support/mailbox.rs"]
 mod mailbox;
+mod metrics;
 #[path = "../support/oath.rs"]
 mod oath;
 mod old_store;
 mod other_uids;
 mod outbox;
+mod outbox_admin;
 mod output_files;
 mod own_factors;
 mod packaging;

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::daemon::*;
 use crate::mail::{aiosmtpd_available, free_port, smtp_config, wait_for_mails, SmtpSink};
 
-const PHONE: &str = "+4930901820";
+pub(crate) const PHONE: &str = "+4930901820";
 
 /// A TCP server that accepts every connection and never says a word: an SMTP server
 /// that hangs after the handshake.
@@ -64,13 +64,13 @@ impl Drop for BlackHole {
 /// While `exit_with` exists it refuses with the exit status written in it; while `hang`
 /// exists it starts a child that sleeps and waits for it (both pids go to `pids`); while
 /// `hold` exists it waits (after touching `started`) before taking the message.
-struct Gateway {
+pub(crate) struct Gateway {
     dir: tempfile::TempDir,
-    config: String,
+    pub(crate) config: String,
 }
 
 impl Gateway {
-    fn new() -> Gateway {
+    pub(crate) fn new() -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let p = |name: &str| dir.path().join(name).display().to_string();
         let script = dir.path().join("gateway.sh");
@@ -103,15 +103,15 @@ impl Gateway {
         self.dir.path().join(name)
     }
 
-    fn set(&self, name: &str, content: &str) {
+    pub(crate) fn set(&self, name: &str, content: &str) {
         std::fs::write(self.path(name), content).unwrap();
     }
 
-    fn clear(&self, name: &str) {
+    pub(crate) fn clear(&self, name: &str) {
         std::fs::remove_file(self.path(name)).unwrap();
     }
 
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         std::fs::read_to_string(self.path("received"))
             .unwrap_or_default()
             .split("TO ")
@@ -134,7 +134,7 @@ impl Gateway {
 }
 
 /// The outbox as `authctl --json outbox` shows it.
-fn outbox(d: &Daemon) -> Vec<Value> {
+pub(crate) fn outbox(d: &Daemon) -> Vec<Value> {
     let out = d.ctl(&["--json", "outbox"]);
     assert_ok(&out);
     json(&out)["messages"].as_array().unwrap().clone()
@@ -149,7 +149,7 @@ fn after_attempts(d: &Daemon, account: &str, attempts: u64) -> Value {
     })
 }
 
-fn status_counts(d: &Daemon) -> (u64, u64) {
+pub(crate) fn status_counts(d: &Daemon) -> (u64, u64) {
     let s = json(&d.ctl(&["--json", "status"]));
     (
         s["outbox_queued"].as_u64().unwrap(),

@@ -44,17 +44,31 @@ fn committed_completions_match_the_cli() {
     }
 }
 
-/// One generated page per authctl command (`authctl-add-user.1`, ...), from the same
-/// clap definitions as `--help`; authctl(1) is the hand-written overview.
-fn command_pages() -> Vec<(PathBuf, Vec<u8>)> {
-    let cli = authd::ctl::Cli::command();
-    cli.get_subcommands()
-        .filter(|sub| sub.get_name() != "help")
-        .map(|sub| {
-            let name = format!("authctl-{}", sub.get_name());
+/// One generated page per authctl command (`authctl-add-user.1`, ...) and per command
+/// under one (`authctl-outbox-retry.1`), from the same clap definitions as `--help`;
+/// authctl(1) is the hand-written overview. Each comes with the command as typed
+/// (`outbox retry`).
+fn command_pages() -> Vec<(PathBuf, String, Vec<u8>)> {
+    // Built, so each command carries the global options (--socket, --json, ...) and its
+    // bin name `authctl COMMAND`, which the SYNOPSIS shows; the page is `authctl-COMMAND`.
+    let mut cli = authd::ctl::Cli::command();
+    cli.build();
+    let mut commands = Vec::new();
+    for sub in cli.get_subcommands().filter(|sub| sub.get_name() != "help") {
+        commands.push((sub.get_name().to_string(), sub.clone()));
+        for nested in sub.get_subcommands().filter(|n| n.get_name() != "help") {
+            let typed = format!("{} {}", sub.get_name(), nested.get_name());
+            commands.push((typed, nested.clone()));
+        }
+    }
+    commands
+        .into_iter()
+        .map(|(typed, sub)| {
+            let name = format!("authctl-{}", typed.replace(' ', "-"));
             // clap takes names as &'static str; a test may leak a few.
             let static_name: &'static str = Box::leak(name.clone().into_boxed_str());
-            let page = sub.clone().name(static_name).display_name(static_name);
+            let invoked = format!("authctl {typed}");
+            let page = sub.display_name(static_name).bin_name(invoked);
             let mut out = Vec::new();
             clap_mangen::Man::new(page)
                 .section("1")
@@ -62,14 +76,29 @@ fn command_pages() -> Vec<(PathBuf, Vec<u8>)> {
                 .manual("authd manual")
                 .render(&mut out)
                 .unwrap();
-            (root().join("man").join(format!("{name}.1")), out)
+            (root().join("man").join(format!("{name}.1")), typed, out)
         })
         .collect()
 }
 
 #[test]
 fn committed_command_man_pages_match_the_cli() {
-    for (path, fresh) in command_pages() {
+    for (path, typed, fresh) in command_pages() {
+        // The SYNOPSIS names the command as typed, with the global options.
+        let text = String::from_utf8_lossy(&fresh);
+        let synopsis = text
+            .split(".SH SYNOPSIS\n")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_else(|| panic!("{}: no SYNOPSIS", path.display()));
+        let command = typed.replace('-', "\\-");
+        assert!(
+            synopsis.starts_with(&format!("\\fBauthctl {command}\\fR"))
+                && synopsis.contains("\\-\\-socket")
+                && synopsis.contains("\\-\\-json"),
+            "{}: {synopsis}",
+            path.display()
+        );
         if std::env::var_os("AUTHD_REGENERATE").is_some() {
             std::fs::write(&path, &fresh).unwrap();
         }
@@ -234,10 +263,20 @@ fn make_install_puts_every_file_in_place() {
     ] {
         assert!(dest.path().join(file).is_file(), "{file} not installed");
     }
+    // One source of truth for the paths: the unit passes only --config, and the installed
+    // file sets the system paths (the example keeps them commented).
     let unit = std::fs::read_to_string(dest.path().join("usr/lib/systemd/system/authd.service"));
     assert!(unit
         .unwrap()
-        .contains("ExecStart=/usr/bin/authd --config /etc/authd/authd.toml"));
+        .lines()
+        .any(|l| l == "ExecStart=/usr/bin/authd --config /etc/authd/authd.toml"));
+    let installed = std::fs::read_to_string(dest.path().join("etc/authd/authd.toml")).unwrap();
+    for line in [
+        "state_dir = \"/var/lib/authd\"",
+        "socket = \"/run/authd/authd.sock\"",
+    ] {
+        assert!(installed.lines().any(|l| l == line), "{line} not set");
+    }
     // The installed example config is one the installed daemon accepts (paths of our
     // own, since the check looks at them on disk).
     let check = Command::new(dest.path().join("usr/bin/authd"))
@@ -255,4 +294,101 @@ fn make_install_puts_every_file_in_place() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+    // The options replaced what the file set: --check-config says so.
+    let said = String::from_utf8_lossy(&check.stdout);
+    for key in ["state_dir", "socket"] {
+        assert!(
+            said.lines()
+                .any(|l| l.starts_with(&format!("# warning: {key} = "))
+                    && l.contains("from the file is replaced by --")),
+            "no warning for {key}: {said}"
+        );
+    }
+}
+
+#[test]
+fn make_install_copies_nothing_when_a_built_file_is_missing() {
+    if !have("make") {
+        return;
+    }
+    // Everything but the PAM module (`cargo build` without libpam0g-dev, say).
+    let build = tempfile::tempdir().unwrap();
+    std::fs::copy(AUTHD, build.path().join("authd")).unwrap();
+    std::fs::copy(AUTHCTL, build.path().join("authctl")).unwrap();
+    std::fs::write(build.path().join("authd-key"), b"helper").unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let out = Command::new("make")
+        .args(["-s", "install"])
+        .arg(format!("DESTDIR={}", dest.path().display()))
+        .arg(format!("BUILD={}", build.path().display()))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("not built:") && said.contains("libpam_authd.so"),
+        "{said}"
+    );
+    assert!(
+        std::fs::read_dir(dest.path()).unwrap().next().is_none(),
+        "make install copied files before failing"
+    );
+}
+
+#[test]
+fn pam_module_goes_where_libpam_looks_whatever_the_prefix() {
+    if !have("make") || !have("pkg-config") {
+        return;
+    }
+    let pc = Command::new("pkg-config")
+        .args(["--variable=libdir", "pam"])
+        .output()
+        .unwrap();
+    assert!(
+        pc.status.success(),
+        "pkg-config knows no pam (libpam0g-dev)"
+    );
+    let libdir = String::from_utf8(pc.stdout).unwrap();
+    let out = Command::new("make")
+        .args(["-s", "pamdir", "PREFIX=/usr/local"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("{}/security", libdir.trim())
+    );
+}
+
+/// `-h` and `--help` open with the same headline (the doc comment's first sentence; the
+/// long form keeps its full stop), for every command of authctl and for authd.
+#[test]
+fn short_and_long_help_share_their_headline() {
+    let headline = |bin: &str, args: &[&str], flag: &str| {
+        let out = Command::new(bin).args(args).arg(flag).output().unwrap();
+        assert!(out.status.success(), "{bin} {args:?} {flag}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('.')
+            .to_string()
+    };
+    let mut commands: Vec<Vec<&str>> = vec![vec![]];
+    let cli = authd::ctl::Cli::command();
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in &names {
+        commands.push(vec![name.as_str()]);
+    }
+    for args in &commands {
+        let short = headline(AUTHCTL, args, "-h");
+        assert!(!short.is_empty());
+        assert_eq!(short, headline(AUTHCTL, args, "--help"), "authctl {args:?}");
+    }
+    assert_eq!(headline(AUTHD, &[], "-h"), headline(AUTHD, &[], "--help"));
 }

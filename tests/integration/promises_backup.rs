@@ -152,7 +152,7 @@ fn a_backup_that_cannot_be_written_leaves_nothing_behind() {
         .arg(&file)
         .output()
         .unwrap();
-    assert_exit(&out, 70);
+    assert_exit(&out, 73);
     assert_eq!(json(&out)["error"]["code"], "io", "{}", stdout(&out));
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),

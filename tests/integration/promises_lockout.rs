@@ -160,7 +160,7 @@ fn tokens_mailed(maildir: &std::path::Path) -> Vec<String> {
         .map(|rd| {
             rd.flatten()
                 .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                .filter(|m| m.contains("--token "))
+                .filter(|m| crate::mailbox::reset_token_in(m).is_some())
                 .collect()
         })
         .unwrap_or_default()

@@ -10,7 +10,7 @@ use crate::daemon::*;
 const NEW_PW: &str = "Purple-Monkey-Dishwasher-42";
 
 /// Every token in the reset mails in `maildir` (the raw message's body is 7-bit text, so
-/// the `--token TOKEN` line stands whole).
+/// the token's line stands whole).
 fn tokens_in(maildir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(maildir) else {
         return Vec::new();
@@ -19,12 +19,7 @@ fn tokens_in(maildir: &Path) -> Vec<String> {
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|raw| {
-            raw.split("--token ")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .map(str::to_string)
-        })
+        .filter_map(|raw| crate::mailbox::reset_token_in(&raw))
         .collect()
 }
 
@@ -113,4 +108,24 @@ fn an_account_keeps_at_most_five_reset_links_and_a_sixth_voids_the_oldest() {
     assert_denied(&reset_with(&d, &six[0], "Another-Fine-Password-7"));
     assert_ok(&reset_with(&d, &six[1], "Another-Fine-Password-7"));
     assert_ok(&d.ctl_stdin("Another-Fine-Password-7\n", &["verify", "otto"]));
+}
+
+/// `reset-password --token -` checks the token before asking for a new password: a used
+/// or unknown token is refused with only the token read (no password on stdin needed).
+#[test]
+fn a_spent_token_is_refused_before_the_new_password_is_asked_for() {
+    let d = Daemon::start_with_config(&format!("[reset]\nmin_interval = \"0s\"\n{TEST_CONFIG}"));
+    let maildir = d.state_dir().join("outbox/mail");
+    assert_ok(&d.ctl(&["add-user", "olga", "--email", "olga@example.org"]));
+    let mut known = Vec::new();
+    assert_ok(&d.ctl(&["send-reset", "olga"]));
+    let token = next_token(&maildir, &mut known);
+    assert_ok(&reset_with(&d, &token, NEW_PW));
+    for spent in [token.as_str(), "not-a-token"] {
+        let out = d.ctl_stdin(
+            &format!("{spent}\n"),
+            &["--json", "reset-password", "--token", "-"],
+        );
+        assert_denied(&out);
+    }
 }

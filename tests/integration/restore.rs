@@ -31,6 +31,9 @@ struct Source {
     key: PathBuf,
 }
 
+/// `openssl passwd -6 -salt saltsalt hunter22`.
+const SHA512: &str = "$6$saltsalt$5mR43xQaRO8UqNJiGE2zcmprBTlO9lTdMHosy2oRT70EPekI6VsnFfjuo.EkgAwlkxAXJglqAax0P4w5f3EVa.";
+
 fn source() -> Source {
     // Nothing listens on port 9: the reset mail stays queued, so the outbox is in the
     // backup too.
@@ -271,6 +274,25 @@ fn crafted_backups_are_refused_and_write_nothing() {
             Some(&[
                 "accounts \"bob\"",
                 "not in the form authd stores (`bob@xn--bcher-kva.example`)",
+            ]),
+        ),
+        // `openssl passwd -6 -salt saltsalt hunter22`, as `authctl import -e` stores it.
+        (
+            "an imported sha512-crypt hash",
+            Box::new(|r: &mut Vec<Record>| {
+                edit_account(r, "bob", |bob| bob.password_hash = Some(SHA512.into()))
+            }),
+            None,
+        ),
+        (
+            "a sha512-crypt hash of 100,000,000 rounds",
+            Box::new(|r: &mut Vec<Record>| {
+                let costly = SHA512.replace("$6$", "$6$rounds=100000000$");
+                edit_account(r, "bob", |bob| bob.password_hash = Some(costly))
+            }),
+            Some(&[
+                "accounts \"bob\"",
+                "password hash: sha512-crypt: 100000000 rounds",
             ]),
         ),
     ];

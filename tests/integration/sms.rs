@@ -282,4 +282,19 @@ fn an_account_with_totp_and_sms_accepts_either() {
     assert_ok(&d.ctl(&["send-code", "erin"]));
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "erin", "--code", &gw.code(2)]));
     assert_eq!(gw.messages().len(), 2);
+
+    // Turning SMS off says what went and what remains.
+    assert_ok(&d.ctl(&["send-code", "erin"]));
+    let off = d.ctl_stdin(
+        &format!("{GOOD_PW}\n{}\n", gw.code(3)),
+        &["disable-2fa", "erin", "--method", "sms", "--code", "-"],
+    );
+    assert_ok(&off);
+    assert_eq!(
+        stdout(&off).trim(),
+        "turned off SMS codes for erin; still on: authenticator app"
+    );
+    // SMS again: nothing to turn off, said before any password is read (stdin is empty).
+    let again = d.ctl_stdin("", &["--json", "disable-2fa", "erin", "--method", "sms"]);
+    assert_error(&again, 65, "not_enrolled");
 }

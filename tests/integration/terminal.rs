@@ -171,4 +171,41 @@ fn a_code_given_as_dash_is_asked_for_without_echo() {
         out.contains("alice: verified") && !out.contains(&code),
         "{out}"
     );
+
+    // Nothing typed at the code prompt: the message says so, not which option to pass.
+    let (out, status) = on_tty(
+        &d,
+        "verify alice",
+        &[("Password:", GOOD_PW), ("Verification code:", "")],
+    );
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("no code was entered at the prompt"), "{out}");
+    assert!(!out.contains("--code"), "{out}");
+}
+
+/// `su USER -c 'authctl set-password alice'`: stdin is the terminal, but the new session
+/// has no controlling terminal to prompt on. authctl says what to do instead, exit 2.
+#[test]
+fn a_prompt_without_a_controlling_terminal_says_what_to_do() {
+    if !have("script") || !have("setsid") {
+        return;
+    }
+    let d = Daemon::start();
+    assert_ok(&d.ctl(&["add-user", "alice"]));
+    let cmd = format!(
+        "setsid -w {AUTHCTL} --socket {} set-password alice",
+        d.socket.display()
+    );
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("no controlling terminal") && said.contains("--password-stdin"),
+        "{said}"
+    );
+    assert!(said.contains("--pty"), "{said}");
 }

@@ -212,6 +212,7 @@ fn fake_daemon(socket: &Path, version: &'static str, message: &'static str) {
                         outbox_queued: 0,
                         outbox_failed: 0,
                         hash_workers: 1,
+                        hashes: 0,
                     }),
                     _ => Response::Error(WireError {
                         code: ErrorCode::InvalidInput,

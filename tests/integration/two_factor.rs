@@ -209,6 +209,15 @@ fn a_recovery_code_works_once_and_regenerating_voids_the_old_set() {
     );
     assert_ok(&d.ctl_stdin(&pw(), &["verify", "carol", "--code", &fresh[0]]));
     assert_exit(&d.ctl(&["recovery-codes", "carol"]), 2);
+
+    // `log` lines up its columns, `recovery-codes-regenerated` and all.
+    let text = stdout(&d.ctl(&["log", "carol"]));
+    assert!(text.contains("recovery-codes-regenerated"), "{text}");
+    let starts: Vec<_> = text.lines().map(|l| l.find("uid ")).collect();
+    assert!(
+        starts.iter().all(|s| s.is_some() && *s == starts[0]),
+        "{text}"
+    );
 }
 
 #[test]

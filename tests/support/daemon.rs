@@ -17,9 +17,11 @@ use authd::client::Client;
 mod process;
 pub use process::*;
 
-/// The built `authd` or `authctl`. Cargo names them to the tests of their own package;
-/// the PAM tests, in another package, find them in the target directory they run from
-/// (`target/debug/deps/TEST` -> `target/debug`), after `cargo build --workspace`.
+/// The built `authd`, `authctl`, `authd-key` or `libpam_authd.so`. Cargo names the first
+/// two to the tests of their own package; the others (and all of them for the PAM tests,
+/// in another package) are found in the target directory the test runs from
+/// (`target/debug/deps/TEST` -> `target/debug`), built first by `build_workspace`, so a
+/// plain `cargo test` needs no build step of its own.
 pub fn built(name: &str) -> PathBuf {
     let named = match name {
         "authd" => option_env!("CARGO_BIN_EXE_authd"),
@@ -27,9 +29,31 @@ pub fn built(name: &str) -> PathBuf {
         _ => None,
     };
     named.map(PathBuf::from).unwrap_or_else(|| {
+        build_workspace();
         let exe = std::env::current_exe().unwrap();
         exe.parent().unwrap().parent().unwrap().join(name)
     })
+}
+
+/// `cargo build --workspace --features authd-key/softtoken`, once per test binary: what
+/// `make test` builds, so nothing is rebuilt when that ran first (cargo then only checks
+/// that everything is fresh), and `cargo test` alone still loads a current PAM module and
+/// key helper. `cargo test` does not build other packages' libraries and binaries.
+fn build_workspace() {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["build", "--workspace", "--features", "authd-key/softtoken"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo build --workspace failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
 }
 
 /// A password the default policy accepts.
@@ -347,6 +371,8 @@ pub fn have(tool: &str) -> bool {
         "systemd-socket-activate" | "systemd-analyze" => "systemd",
         "make" => "make",
         "pamtester" => "pamtester",
+        "pkg-config" => "pkg-config",
+        "mkpasswd" => "whois",
         other => other,
     };
     crate::peers::program(tool, package)

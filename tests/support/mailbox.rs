@@ -138,3 +138,14 @@ pub fn wait_for_reset_link(dir: &Path, n: usize) -> String {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The reset token in a reset mail's text: the line after "paste this token when it asks
+/// for it:" (`authctl reset-password --token -` reads it at a prompt, out of argv).
+pub fn reset_token_in(text: &str) -> Option<String> {
+    let (_, after) = text.split_once("paste this token when it asks for it:")?;
+    after
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+}

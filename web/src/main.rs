@@ -13,13 +13,7 @@ fn main() -> ExitCode {
             return ExitCode::from(78);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    authd_proto::logging::init();
     match authd_web::app::run(settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,6 +1,6 @@
-//! What PAM answers for logins through a real authd: the password, then an app code or
-//! a recovery code; lockout, unknown and SSO users; password changes; a screen locker
-//! running as its user.
+//! What PAM answers for logins through a real authd: the password (also one whose hash
+//! came from /etc/shadow), then an app code or a recovery code; lockout, unknown and SSO
+//! users; password changes; a screen locker running as its user.
 
 use std::path::Path;
 
@@ -19,6 +19,30 @@ fn the_right_password_logs_in_and_a_wrong_one_is_auth_err() {
     assert!(!text.contains("Verification code"), "{text}");
     let (ok, text) = pamtester(&svc, "alice", "authenticate", &["wrong-password-1"]);
     assert!(!ok && text.contains("Authentication failure"), "{text}");
+}
+
+#[test]
+fn a_yescrypt_hash_imported_from_shadow_logs_in_with_its_password() {
+    let Some((d, svc)) = daemon_and_stack("shadow") else {
+        return;
+    };
+    if !have("mkpasswd") {
+        return;
+    }
+    let made = std::process::Command::new("mkpasswd")
+        .args(["-m", "yescrypt", "Yes-Crypt-Pass-99"])
+        .output()
+        .unwrap();
+    let hash = String::from_utf8(made.stdout).unwrap();
+    assert!(hash.starts_with("$y$"), "{hash}");
+    assert_ok(&d.ctl_stdin(&format!("carol:{}", hash.trim()), &["import", "-e"]));
+    let (ok, text) = pamtester(&svc, "carol", "authenticate", &["Yes-Crypt-Pass-98"]);
+    assert!(!ok && text.contains("Authentication failure"), "{text}");
+    for _ in 0..2 {
+        // The first login replaces the hash with argon2id; the second checks that one.
+        let (ok, text) = pamtester(&svc, "carol", "authenticate", &["Yes-Crypt-Pass-99"]);
+        assert!(ok, "{text}");
+    }
 }
 
 #[test]

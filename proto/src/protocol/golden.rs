@@ -73,6 +73,12 @@ fn kind(request: &Request) -> &'static str {
         Request::PortalKey { .. } => "PortalKey",
         Request::PortalProveKeyStart { .. } => "PortalProveKeyStart",
         Request::PortalProveKey { .. } => "PortalProveKey",
+        Request::ImportGoogleAuthenticator { .. } => "ImportGoogleAuthenticator",
+        Request::OutboxRetry { .. } => "OutboxRetry",
+        Request::OutboxPurge { .. } => "OutboxPurge",
+        Request::Metrics => "Metrics",
+        Request::Import { .. } => "Import",
+        Request::CheckResetToken { .. } => "CheckResetToken",
         Request::Disable { .. } => "Disable",
         Request::Enable { .. } => "Enable",
         Request::SetLifecycle { .. } => "SetLifecycle",
@@ -82,7 +88,7 @@ fn kind(request: &Request) -> &'static str {
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 48;
+const VARIANTS: usize = 54;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -271,6 +277,32 @@ fn requests() -> Vec<Request> {
                 assertion: s("{}"),
             },
         }),
+        Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator {
+            name: "al".into(),
+            file: s("GA"),
+            replace: true,
+        }),
+        Request::OutboxRetry(OutboxRetry {
+            target: OutboxTarget::Id(7),
+        }),
+        Request::OutboxPurge(OutboxPurge {
+            target: OutboxTarget::Failed,
+        }),
+        Request::Metrics,
+        // Appended: bulk import.
+        Request::Import(Import {
+            session: Some(7),
+            step: ImportStep::Stage(vec![ImportEntry {
+                line: 3,
+                name: "al".into(),
+                password: Some(ImportPassword::Hashed(s("$6$x"))),
+                email: Change::Set("a@b".into()),
+                phone: Change::Clear,
+                sso: Change::Keep,
+                disabled: Some(false),
+            }]),
+        }),
+        Request::CheckResetToken(CheckResetToken { token: s("tok") }),
         Request::Disable(Disable {
             name: "al".into(),
             reason: Some("left".into()),
@@ -369,11 +401,20 @@ const GOLDEN: &[(&str, &str)] = &[
         "0000001029027365027077010473736864010168",
     ),
     ("PortalProveKey", "0000000a2a027365026368027b7d"),
-    ("Disable", "0000000a2b02616c01046c656674"),
-    ("Enable", "000000042c02616c"),
-    ("SetLifecycle", "0000000d2d02616c01fb2c01010101015a"),
-    ("ShowLifecycle", "000000042e02616c"),
-    ("ListAccounts", "000000082f0102616cfb2c01"),
+    ("ImportGoogleAuthenticator", "000000082b02616c02474101"),
+    ("OutboxRetry", "000000032c0007"),
+    ("OutboxPurge", "000000022d01"),
+    ("Metrics", "000000012e"),
+    (
+        "Import",
+        "000000192f010700010302616c01010424362478010361406202000100",
+    ),
+    ("CheckResetToken", "000000053003746f6b"),
+    ("Disable", "0000000a3102616c01046c656674"),
+    ("Enable", "000000043202616c"),
+    ("SetLifecycle", "0000000d3302616c01fb2c01010101015a"),
+    ("ShowLifecycle", "000000043402616c"),
+    ("ListAccounts", "00000008350102616cfb2c01"),
 ];
 
 /// The error codes added after protocol 2's, by their variant index on the wire.
@@ -381,8 +422,9 @@ const GOLDEN_ERROR_CODES: &[(ErrorCode, u8)] = &[
     (ErrorCode::SessionInvalid, 15),
     (ErrorCode::FreshProofRequired, 16),
     (ErrorCode::SmsUnavailable, 17),
-    (ErrorCode::Disabled, 18),
-    (ErrorCode::Expired, 19),
+    (ErrorCode::HotpUnsupported, 18),
+    (ErrorCode::Disabled, 19),
+    (ErrorCode::Expired, 20),
 ];
 
 #[test]

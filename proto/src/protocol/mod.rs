@@ -24,15 +24,17 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+pub mod import;
 pub mod keys;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod portal;
 pub mod request;
 
 pub use request::{
-    AddUser, Backup, Change, ChangePassword, ConfirmSms, ConfirmTotp, DisableTwoFactor, EnableSms,
-    EnableTotp, FactorChoice, Hello, ListUsers, Log, Origin, Outbox, Proof,
-    RegenerateRecoveryCodes, RemoveUser, Request, ResetPassword, ResetTwoFactor, SendCode,
+    AddUser, Backup, Change, ChangePassword, CheckResetToken, ConfirmSms, ConfirmTotp,
+    DisableTwoFactor, EnableSms, EnableTotp, FactorChoice, Hello, ListUsers, Log, Origin, Outbox,
+    Proof, RegenerateRecoveryCodes, RemoveUser, Request, ResetPassword, ResetTwoFactor, SendCode,
     SendReset, SetPassword, SetUser, ShowUser, Unlock, Verify, VerifyCode,
 };
 
@@ -41,8 +43,13 @@ pub use keys::{
     KeyRegisterStart, ListKeys, RemoveKey,
 };
 
+pub use import::{Import, ImportEntry, ImportPassword, ImportReport, ImportStep, MAX_IMPORT_LINES};
 pub use lifecycle::{
     AccountSummary, Disable, Enable, Lifecycle, PasswordAge, SetLifecycle, ShowLifecycle,
+};
+pub use maintenance::{
+    ImportGoogleAuthenticator, OutboxPurge, OutboxRetry, OutboxTarget,
+    MAX_GOOGLE_AUTHENTICATOR_FILE,
 };
 
 pub use portal::{
@@ -210,6 +217,29 @@ pub enum Response {
     Keys {
         keys: Vec<KeyInfo>,
     },
+    // Appended: admin maintenance (`maintenance`).
+    /// The authenticator app is on with the imported secret; `recovery_codes` scratch
+    /// codes were added as recovery codes. `ignored` names the file's options that
+    /// authd's own policy replaces (e.g. `RATE_LIMIT`).
+    TotpImported {
+        recovery_codes: u32,
+        replaced: bool,
+        ignored: Vec<String>,
+    },
+    /// How many outbox messages a retry or purge changed; `dropped` counts the SMS login
+    /// codes a retry removed because their validity had passed.
+    OutboxChanged {
+        count: u32,
+        dropped: u32,
+    },
+    // Appended: metrics.
+    /// The Prometheus text exposition (format 0.0.4) of the daemon's metrics.
+    Metrics {
+        text: String,
+    },
+    // Appended: bulk import (`import`).
+    /// Where an import session stands. The answer to every `Import` step.
+    Imported(ImportReport),
     // Appended: account lifecycle (`lifecycle`).
     /// What `ShowLifecycle` answers.
     Lifecycle(Lifecycle),
@@ -241,6 +271,10 @@ pub struct StatusInfo {
     pub outbox_failed: u64,
     /// Threads hashing passwords at once.
     pub hash_workers: u32,
+    // Appended: bulk import.
+    /// Password hashes computed or checked by the hash pool since the daemon started
+    /// (argon2 and crypt(3) alike, the dummy hash included).
+    pub hashes: u64,
 }
 
 /// One outgoing message, as `authctl outbox` shows it (never its body).
@@ -338,6 +372,10 @@ pub enum ErrorCode {
     /// SMS codes cannot go to that number: its country is not in `[sms] countries`; use
     /// the authenticator app.
     SmsUnavailable,
+    // Appended: admin maintenance.
+    /// The pam_google_authenticator file is in counter (HOTP) mode, which authd does not
+    /// support yet.
+    HotpUnsupported,
     // Appended: account lifecycle.
     /// The account is disabled by an admin: every login and self-service request is
     /// refused.
@@ -368,6 +406,7 @@ impl ErrorCode {
             ErrorCode::SessionInvalid => "session_invalid",
             ErrorCode::FreshProofRequired => "fresh_proof_required",
             ErrorCode::SmsUnavailable => "sms_unavailable",
+            ErrorCode::HotpUnsupported => "hotp_unsupported",
             ErrorCode::Disabled => "disabled",
             ErrorCode::Expired => "expired",
         }

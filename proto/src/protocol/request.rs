@@ -9,10 +9,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::import::Import;
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
 use super::lifecycle::{Disable, Enable, SetLifecycle, ShowLifecycle};
+use super::maintenance::{ImportGoogleAuthenticator, OutboxPurge, OutboxRetry};
 use super::portal::{
     ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
     PortalProveKeyStart, PortalSendCode, PortalSignIn,
@@ -163,6 +165,24 @@ pub enum Request {
     PortalProveKeyStart(PortalProveKeyStart),
     /// Portal only: the key's answer of a proof by key. -> `Done`.
     PortalProveKey(PortalProveKey),
+    // Appended: admin maintenance (`maintenance`).
+    /// Enrol the authenticator app from a pam_google_authenticator file (admin).
+    /// -> `TotpImported`.
+    ImportGoogleAuthenticator(ImportGoogleAuthenticator),
+    /// Queue outbox messages again (admin). -> `OutboxChanged`.
+    OutboxRetry(OutboxRetry),
+    /// Remove outbox messages (admin). -> `OutboxChanged`.
+    OutboxPurge(OutboxPurge),
+    // Appended: metrics.
+    /// Counters and gauges in Prometheus text format (admin). -> `Metrics`.
+    Metrics,
+    // Appended: bulk import.
+    /// One step of a bulk import, all or nothing (admin). -> `Imported`.
+    Import(Import),
+    // Appended: a reset token checked before the new password is asked for.
+    /// Is this reset token still good (anyone: the token is the proof)? -> `Done`, or
+    /// `token_invalid`. Nothing is spent or changed.
+    CheckResetToken(CheckResetToken),
     // Appended: account lifecycle (`lifecycle`).
     /// Refuse every login and self-service request of the account (admin). -> `Done`.
     Disable(Disable),
@@ -191,7 +211,12 @@ impl Request {
             | Request::PortalProve(_)
             | Request::PortalAct(_)
             | Request::PortalProveKeyStart(_)
-            | Request::PortalProveKey(_) => None,
+            | Request::PortalProveKey(_)
+            | Request::OutboxRetry(_)
+            | Request::OutboxPurge(_)
+            | Request::Metrics
+            | Request::Import(_)
+            | Request::CheckResetToken(_) => None,
             Request::AddUser(AddUser { name, .. })
             | Request::RemoveUser(RemoveUser { name })
             | Request::ShowUser(ShowUser { name })
@@ -225,6 +250,7 @@ impl Request {
             | Request::KeyLoginFinish(KeyLoginFinish { name, .. })
             | Request::PortalKeyStart(KeyLoginStart { name, .. })
             | Request::PortalKey(KeyLoginFinish { name, .. })
+            | Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator { name, .. })
             | Request::Disable(Disable { name, .. })
             | Request::Enable(Enable { name })
             | Request::SetLifecycle(SetLifecycle { name, .. })
@@ -367,6 +393,12 @@ pub struct RegenerateRecoveryCodes {
 pub struct SendReset {
     pub name: String,
     pub proof: Option<Proof>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResetToken {
+    /// From the reset mail.
+    pub token: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -114,6 +114,29 @@ fn requests_with_secrets() -> Vec<Request> {
             },
             origin: Origin::default(),
         }),
+        Request::Import(Import {
+            session: None,
+            step: ImportStep::Stage(vec![
+                ImportEntry {
+                    line: 1,
+                    name: "alice".into(),
+                    password: Some(ImportPassword::Plain(s())),
+                    email: Change::Keep,
+                    phone: Change::Keep,
+                    sso: Change::Keep,
+                    disabled: None,
+                },
+                ImportEntry {
+                    line: 2,
+                    name: "bob".into(),
+                    password: Some(ImportPassword::Hashed(s())),
+                    email: Change::Keep,
+                    phone: Change::Keep,
+                    sso: Change::Keep,
+                    disabled: None,
+                },
+            ]),
+        }),
     ]
 }
 
@@ -176,6 +199,7 @@ fn every_error_code_has_a_distinct_name() {
         ErrorCode::SessionInvalid,
         ErrorCode::FreshProofRequired,
         ErrorCode::SmsUnavailable,
+        ErrorCode::HotpUnsupported,
         ErrorCode::Disabled,
         ErrorCode::Expired,
     ];
