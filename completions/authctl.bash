@@ -34,8 +34,14 @@ _authctl() {
             authctl,confirm-totp)
                 cmd="authctl__subcmd__confirm__subcmd__totp"
                 ;;
+            authctl,disable)
+                cmd="authctl__subcmd__disable"
+                ;;
             authctl,disable-2fa)
                 cmd="authctl__subcmd__disable__subcmd__2fa"
+                ;;
+            authctl,enable)
+                cmd="authctl__subcmd__enable"
                 ;;
             authctl,enable-sms)
                 cmd="authctl__subcmd__enable__subcmd__sms"
@@ -130,8 +136,14 @@ _authctl() {
             authctl__subcmd__help,confirm-totp)
                 cmd="authctl__subcmd__help__subcmd__confirm__subcmd__totp"
                 ;;
+            authctl__subcmd__help,disable)
+                cmd="authctl__subcmd__help__subcmd__disable"
+                ;;
             authctl__subcmd__help,disable-2fa)
                 cmd="authctl__subcmd__help__subcmd__disable__subcmd__2fa"
+                ;;
+            authctl__subcmd__help,enable)
+                cmd="authctl__subcmd__help__subcmd__enable"
                 ;;
             authctl__subcmd__help,enable-sms)
                 cmd="authctl__subcmd__help__subcmd__enable__subcmd__sms"
@@ -239,7 +251,7 @@ _authctl() {
 
     case "${cmd}" in
         authctl)
-            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status metrics sessions logout add-key keys remove-key import-google-authenticator import help"
+            opts="-h -V --socket --json --password-stdin --help --version add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock disable enable log status metrics sessions logout add-key keys remove-key import-google-authenticator import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -392,6 +404,28 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__disable)
+            opts="-h --reason --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__disable__subcmd__2fa)
             opts="-h --method --code --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -407,6 +441,24 @@ _authctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__enable)
+            opts="-h --socket --json --password-stdin --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -471,7 +523,7 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__help)
-            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock log status metrics sessions logout add-key keys remove-key import-google-authenticator import help"
+            opts="add-user remove-user list-users show set-user set-password change-password send-reset reset-password outbox backup verify enable-totp confirm-totp enable-sms confirm-sms send-code disable-2fa reset-2fa recovery-codes unlock disable enable log status metrics sessions logout add-key keys remove-key import-google-authenticator import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -568,7 +620,35 @@ _authctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authctl__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authctl__subcmd__help__subcmd__disable__subcmd__2fa)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authctl__subcmd__help__subcmd__enable)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1019,7 +1099,7 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__list__subcmd__users)
-            opts="-h --socket --json --password-stdin --help"
+            opts="-h --long --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1379,7 +1459,7 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__set__subcmd__user)
-            opts="-h --email --no-email --phone --no-phone --sso --no-sso --socket --json --password-stdin --help"
+            opts="-h --email --no-email --phone --no-phone --sso --no-sso --expires --must-change-password --no-must-change-password --max-password-age --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1394,6 +1474,14 @@ _authctl() {
                     return 0
                     ;;
                 --sso)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-password-age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -46,6 +46,10 @@ pub enum Action {
     OutboxRetried,
     /// An admin removed an outbox message.
     OutboxPurged,
+    AccountDisabled,
+    AccountEnabled,
+    /// Expiry date or password-change policy changed.
+    PolicyChanged,
 }
 
 impl Action {
@@ -82,6 +86,9 @@ impl Action {
             Action::TotpImported => "totp-imported",
             Action::OutboxRetried => "outbox-retried",
             Action::OutboxPurged => "outbox-purged",
+            Action::AccountDisabled => "account-disabled",
+            Action::AccountEnabled => "account-enabled",
+            Action::PolicyChanged => "policy-changed",
         }
     }
 }

@@ -66,6 +66,14 @@ pub enum Error {
     SmsTooSoon { last: u64, until: u64 },
     #[error("account `{name}` is locked until {}", crate::time::format(*.until))]
     Locked { name: String, until: u64 },
+    /// Disabled by an admin; the reason stays in the audit trail and `show`.
+    #[error("account `{name}` is disabled; ask an administrator")]
+    Disabled {
+        name: String,
+        reason: Option<String>,
+    },
+    #[error("account `{name}` expired at {}; ask an administrator", crate::time::format(*.at))]
+    Expired { name: String, at: u64 },
     #[error("permission denied: {0}")]
     PermissionDenied(String),
     #[error("bad request: {0}")]
@@ -115,6 +123,8 @@ impl Error {
             Error::NoSuchUser(_) => ErrorCode::NoSuchUser,
             Error::SsoAccount(_) => ErrorCode::SsoAccount,
             Error::Locked { .. } => ErrorCode::Locked,
+            Error::Disabled { .. } => ErrorCode::Disabled,
+            Error::Expired { .. } => ErrorCode::Expired,
             Error::PermissionDenied(_) => ErrorCode::PermissionDenied,
             Error::BadRequest(_) => ErrorCode::BadRequest,
             Error::Store(_) | Error::Corrupt { .. } | Error::Internal(_) | Error::Vault(_) => {

@@ -18,7 +18,8 @@
 //! - [`server`]: listener, connections, dispatch, shutdown.
 //! - [`service`]: the domain operations behind each request.
 //! - [`store`]: the only code that touches sled.
-//! - [`account`], [`email`], [`password`], [`lockout`], [`audit`], [`totp`], [`recovery`], [`sms`]: domain rules;
+//! - [`account`], [`email`], [`password`], [`lockout`], [`lifecycle`], [`audit`], [`totp`],
+//!   [`recovery`], [`sms`]: domain rules;
 //!   [`import_line`]: what a valid `authctl import` line is (authctl and authd check it).
 //! - [`google_authenticator`]: reading a pam_google_authenticator file to import it.
 //! - [`vault`]: the secret key; sealed TOTP secrets and keyed hashes.
@@ -47,6 +48,7 @@ pub mod error;
 pub mod exit;
 pub mod google_authenticator;
 pub mod import_line;
+pub mod lifecycle;
 pub mod lockout;
 pub mod log_limit;
 pub mod metrics;

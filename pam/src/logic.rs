@@ -7,8 +7,8 @@
 
 use authd_proto::client::ClientError;
 use authd_proto::protocol::{
-    ChangePassword, ErrorCode, Origin, Request, Response, SecondFactor, Secret, ShowUser, Verify,
-    VerifyCode,
+    ChangePassword, ErrorCode, Origin, Request, Response, SecondFactor, Secret, ShowLifecycle,
+    ShowUser, Verify, VerifyCode,
 };
 use pam::constants::PamResultCode as Code;
 
@@ -16,6 +16,7 @@ use crate::key::Keys;
 use crate::options::Options;
 
 mod key_step;
+mod lifecycle;
 
 /// The PAM side: items and the conversation.
 pub trait Pam {
@@ -54,7 +55,9 @@ fn code_for(error: &ClientError, options: &Options) -> Code {
         | ErrorCode::PermissionDenied
         | ErrorCode::SsoAccount
         | ErrorCode::SessionInvalid
-        | ErrorCode::FreshProofRequired => Code::PAM_AUTH_ERR,
+        | ErrorCode::FreshProofRequired
+        | ErrorCode::Disabled
+        | ErrorCode::Expired => Code::PAM_AUTH_ERR,
         ErrorCode::Locked | ErrorCode::RateLimited => Code::PAM_MAXTRIES,
         // A name authd cannot hold is a user it does not know.
         ErrorCode::NoSuchUser | ErrorCode::InvalidInput if options.ignore_unknown_user => {
@@ -83,6 +86,9 @@ fn explain(pam: &mut impl Pam, error: &ClientError, options: &Options) {
             }
             ErrorCode::SsoAccount if !options.sso_ignore => {
                 pam.error("This is a single sign-on account: sign in at your SSO provider.")
+            }
+            ErrorCode::Disabled | ErrorCode::Expired => {
+                pam.error(&authd_proto::escape::escaped(&wire.message))
             }
             _ => {}
         }
@@ -183,7 +189,9 @@ fn finish(
     options: &Options,
 ) -> Code {
     match outcome {
-        Ok(Response::Verified { .. }) => {
+        Ok(Response::Verified { .. } | Response::VerifiedChangeRequired { .. }) => {
+            // A password that must change still authenticates: `account` answers
+            // NEW_AUTHTOK_REQD, and the application runs `chauthtok`.
             if prompted {
                 // Later modules (try_first_pass) may use it; failing to store is harmless.
                 let _ = pam.set_authtok(&password);
@@ -198,7 +206,9 @@ fn finish(
     }
 }
 
-/// `pam_sm_acct_mgmt`: a locked account may not log in.
+/// `pam_sm_acct_mgmt`: a disabled account is refused (PERM_DENIED), an expired one too
+/// (ACCT_EXPIRED), a locked one may not log in (PERM_DENIED), and a password that must
+/// change asks the application for `chauthtok` (NEW_AUTHTOK_REQD).
 pub fn account<A: Authd>(
     pam: &mut impl Pam,
     connect: impl FnOnce() -> Result<A, ClientError>,
@@ -211,19 +221,31 @@ pub fn account<A: Authd>(
     let Ok(mut authd) = connect() else {
         return Code::PAM_AUTHINFO_UNAVAIL;
     };
-    match authd.call(&Request::ShowUser(ShowUser { name: user })) {
-        Ok(Response::Account(info)) => match info.locked_until {
-            Some(until) => {
-                pam.error(&format!(
-                    "Account locked until {} after failed attempts.",
-                    authd_proto::time::format(until)
-                ));
-                Code::PAM_PERM_DENIED
-            }
-            None => Code::PAM_SUCCESS,
-        },
-        Ok(_) => Code::PAM_SYSTEM_ERR,
-        Err(error) => code_for(&error, options),
+    let info = match authd.call(&Request::ShowUser(ShowUser { name: user.clone() })) {
+        Ok(Response::Account(info)) => info,
+        Ok(_) => return Code::PAM_SYSTEM_ERR,
+        Err(error) => return account_refusal(pam, &error, options),
+    };
+    let lifecycle = match authd.call(&Request::ShowLifecycle(ShowLifecycle { name: user })) {
+        Ok(Response::Lifecycle(lifecycle)) => lifecycle,
+        Ok(_) => return Code::PAM_SYSTEM_ERR,
+        Err(error) => return account_refusal(pam, &error, options),
+    };
+    lifecycle::account_step(pam, &info, &lifecycle)
+}
+
+/// The `account` step's answer for an error: the account's own request refused.
+fn account_refusal(pam: &mut impl Pam, error: &ClientError, options: &Options) -> Code {
+    match error {
+        ClientError::Remote(wire) if wire.code == ErrorCode::Disabled => {
+            pam.error("Your account has been disabled; contact your administrator.");
+            Code::PAM_PERM_DENIED
+        }
+        ClientError::Remote(wire) if wire.code == ErrorCode::Expired => {
+            pam.error("Your account has expired; contact your administrator.");
+            Code::PAM_ACCT_EXPIRED
+        }
+        _ => code_for(error, options),
     }
 }
 

@@ -22,6 +22,8 @@ mod spawned;
 
 #[path = "pamtester/keys.rs"]
 mod keys;
+#[path = "pamtester/lifecycle.rs"]
+mod lifecycle;
 #[path = "pamtester/logins.rs"]
 mod logins;
 #[path = "pamtester/stack.rs"]

@@ -116,7 +116,8 @@ pub fn required(request: &Request) -> Access {
         | Request::ListKeys(_)
         | Request::RemoveKey(_)
         | Request::KeyLoginStart(_)
-        | Request::KeyLoginFinish(_) => Access::AdminOrSelf,
+        | Request::KeyLoginFinish(_)
+        | Request::ShowLifecycle(_) => Access::AdminOrSelf,
         Request::AddUser(_)
         | Request::RemoveUser(_)
         | Request::ListUsers(_)
@@ -129,7 +130,11 @@ pub fn required(request: &Request) -> Access {
         | Request::ImportGoogleAuthenticator(_)
         | Request::OutboxRetry(_)
         | Request::OutboxPurge(_)
-        | Request::Import(_) => Access::Admin,
+        | Request::Import(_)
+        | Request::Disable(_)
+        | Request::Enable(_)
+        | Request::SetLifecycle(_)
+        | Request::ListAccounts(_) => Access::Admin,
         Request::PortalSignIn(_)
         | Request::PortalCode(_)
         | Request::PortalProve(_)

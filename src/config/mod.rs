@@ -29,7 +29,7 @@ pub use login::{LockoutConfig, RecoveryConfig, TotpConfig, MAX_RECOVERY_CODES};
 pub use mail::{MailConfig, MailTransportKind, ResetConfig, Tls};
 pub use outbox::{OutboxConfig, MAX_ATTEMPT_TIMEOUT};
 pub use password::{
-    PasswordConfig, ARGON2_MAX_M_KIB, ARGON2_MAX_P, ARGON2_MAX_T, PASSWORD_HARD_MAX,
+    PasswordConfig, ARGON2_MAX_M_KIB, ARGON2_MAX_P, ARGON2_MAX_T, MAX_AGE_DAYS, PASSWORD_HARD_MAX,
 };
 pub use paths::{default_socket, default_state_dir, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 pub use sms::{SmsConfig, SmsTransportKind};

@@ -14,6 +14,9 @@ pub const ARGON2_MAX_M_KIB: u32 = 4 * 1024 * 1024;
 pub const ARGON2_MAX_T: u32 = 100;
 pub const ARGON2_MAX_P: u32 = 16;
 
+/// The longest maximum password age, in days (about 100 years).
+pub const MAX_AGE_DAYS: u32 = 36_500;
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PasswordConfig {
@@ -26,6 +29,9 @@ pub struct PasswordConfig {
     pub argon2_p: u32,
     /// Threads hashing at once; 0 = one per CPU.
     pub hash_workers: usize,
+    /// Days a password may be used before a login asks for a change, for accounts
+    /// without their own (`set-user --max-password-age`); unset = never.
+    pub max_age: Option<u32>,
 }
 
 impl Default for PasswordConfig {
@@ -38,6 +44,7 @@ impl Default for PasswordConfig {
             argon2_t: 2,
             argon2_p: 1,
             hash_workers: 0,
+            max_age: None,
         }
     }
 }
@@ -65,6 +72,14 @@ impl PasswordConfig {
         }
         if p.argon2_t == 0 || p.argon2_t > ARGON2_MAX_T {
             return bad("password.argon2_t", "must be 1 to 100");
+        }
+        if p.max_age
+            .is_some_and(|days| days == 0 || days > MAX_AGE_DAYS)
+        {
+            return bad(
+                "password.max_age",
+                &format!("must be 1 to {MAX_AGE_DAYS} days (leave it out for never)"),
+            );
         }
         if p.hash_workers > 256 {
             return bad("password.hash_workers", "must be 0 (one per CPU) to 256");

@@ -7,7 +7,7 @@ use super::session::Session;
 use super::{unexpected, CtlError};
 use authd_proto::protocol::{
     AddUser, Change, ChangePassword, CheckResetToken, Proof, RemoveUser, Request, ResetPassword,
-    Response, SendReset, SetPassword, SetUser, ShowUser, Unlock,
+    Response, SendReset, SetLifecycle, SetPassword, SetUser, ShowUser, Unlock,
 };
 
 pub fn add_user(s: &mut Session, request: AddUser) -> Result<Outcome, CtlError> {
@@ -28,7 +28,8 @@ pub fn show(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
         other => return Err(unexpected(other)),
     };
     let keys = super::keys::list(s, &info.name)?;
-    Ok(Outcome::Account(info, keys))
+    let lifecycle = super::lifecycle::show(s, &info.name)?;
+    Ok(Outcome::Account(info, keys, Box::new(lifecycle)))
 }
 
 /// `--email`/`--no-email` and the like, as one change of a field.
@@ -40,20 +41,34 @@ pub fn change(set: Option<String>, clear: bool) -> Change<String> {
     }
 }
 
-pub fn set_user(s: &mut Session, request: SetUser) -> Result<Outcome, CtlError> {
-    if let SetUser {
-        email: Change::Keep,
-        phone: Change::Keep,
-        sso: Change::Keep,
-        ..
-    } = request
-    {
+/// `set-user`: the contact and SSO fields (`SetUser`) and the expiry and password
+/// policy (`SetLifecycle`) are two requests; each is sent only when it changes something.
+pub fn set_user(
+    s: &mut Session,
+    contact: SetUser,
+    lifecycle: SetLifecycle,
+) -> Result<Outcome, CtlError> {
+    let contact_changes = [&contact.email, &contact.phone, &contact.sso]
+        .iter()
+        .any(|c| **c != Change::Keep);
+    let lifecycle_changes = lifecycle.expires != Change::Keep
+        || lifecycle.must_change_password.is_some()
+        || lifecycle.max_password_age != Change::Keep;
+    if !contact_changes && !lifecycle_changes {
         return Err(CtlError::Usage(
-            "nothing to change: give --email, --phone, --sso or a --no-* flag".into(),
+            "nothing to change: give --email, --phone, --sso, --expires, \
+             --must-change-password, --max-password-age or a --no-* flag"
+                .into(),
         ));
     }
-    let message = format!("updated {}", request.name);
-    s.done(Request::SetUser(request), message)
+    let message = format!("updated {}", contact.name);
+    if contact_changes {
+        s.done(Request::SetUser(contact), message.clone())?;
+    }
+    if lifecycle_changes {
+        s.done(Request::SetLifecycle(lifecycle), message.clone())?;
+    }
+    Ok(Outcome::Done(message))
 }
 
 pub fn set_password(s: &mut Session, name: String) -> Result<Outcome, CtlError> {

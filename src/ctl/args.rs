@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use authd_proto::protocol::{Change, PasswordAge};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Manage and check accounts held by authd.
@@ -58,13 +59,20 @@ pub enum Command {
         user: User,
     },
     /// List account names (admin).
-    ListUsers,
+    ListUsers {
+        /// One line per account with its status (active, disabled, locked until T,
+        /// expired, must change password), second factors, password age and last login,
+        /// like `passwd -S -a`; printed page by page as authd answers.
+        #[arg(long)]
+        long: bool,
+    },
     /// Show an account's state and its security keys (admin, or the user themself).
     Show {
         #[command(flatten)]
         user: User,
     },
-    /// Change an account's email, phone or SSO provider (admin).
+    /// Change an account's email, phone or SSO provider, its expiry date or its
+    /// password-change policy (admin).
     SetUser {
         #[command(flatten)]
         user: User,
@@ -85,6 +93,21 @@ pub enum Command {
         /// Make it a local account again (set a password afterwards).
         #[arg(long)]
         no_sso: bool,
+        /// Refuse logins from this day (YYYY-MM-DD, from 00:00 UTC) or time (RFC 3339,
+        /// e.g. 2027-03-31T18:00:00Z) on (error code `expired`); `never` removes the date.
+        #[arg(long, value_name = "DATE|never", value_parser = super::dates::expires)]
+        expires: Option<Change<u64>>,
+        /// The next login must change the password: verify reports
+        /// password_change_required, PAM's account step asks for a new one.
+        #[arg(long, conflicts_with = "no_must_change_password")]
+        must_change_password: bool,
+        /// Withdraw --must-change-password.
+        #[arg(long)]
+        no_must_change_password: bool,
+        /// Days a password may be used before a login asks for a change, or `never`;
+        /// `default` goes back to [password] max_age of authd.toml.
+        #[arg(long, value_name = "DAYS|never", value_parser = super::dates::max_age_change)]
+        max_password_age: Option<Change<PasswordAge>>,
     },
     /// Set an account's password without the old one (admin); the policy applies.
     SetPassword {
@@ -243,6 +266,20 @@ pub enum Command {
     },
     /// Clear an account's lockout (admin).
     Unlock {
+        #[command(flatten)]
+        user: User,
+    },
+    /// Disable an account: every login and every request of its own is refused (error
+    /// code `disabled`) until `enable` (admin). Its lockout, factors and password stay.
+    Disable {
+        #[command(flatten)]
+        user: User,
+        /// Why, for the audit log and `show` (at most 200 characters).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Enable a disabled account again (admin).
+    Enable {
         #[command(flatten)]
         user: User,
     },

@@ -13,7 +13,8 @@ use super::error::CtlError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success,
-    /// Wrong password or code, or a second factor is required.
+    /// Wrong password or code, a second factor is required, or the account is disabled
+    /// or expired.
     Denied,
     Usage,
     /// EX_DATAERR.
@@ -87,7 +88,10 @@ impl Exit {
     fn help(self) -> &'static [&'static str] {
         match self {
             Exit::Success => &["success"],
-            Exit::Denied => &["denied: wrong password or code, or a second factor is required"],
+            Exit::Denied => &[
+                "denied: wrong password or code, a second factor is required, or the account is",
+                "disabled or expired",
+            ],
             Exit::Usage => &["usage error"],
             Exit::InvalidInput => &[
                 "invalid input: bad name, email or phone, weak password, account exists, SSO account,",
@@ -174,7 +178,9 @@ pub fn for_wire(code: ErrorCode) -> Exit {
         ErrorCode::Denied
         | ErrorCode::SecondFactorRequired
         | ErrorCode::SessionInvalid
-        | ErrorCode::FreshProofRequired => Exit::Denied,
+        | ErrorCode::FreshProofRequired
+        | ErrorCode::Disabled
+        | ErrorCode::Expired => Exit::Denied,
         ErrorCode::BadRequest => Exit::Usage,
         ErrorCode::InvalidInput
         | ErrorCode::SmsUnavailable
@@ -237,6 +243,8 @@ mod tests {
     #[test]
     fn wire_codes_keep_their_statuses() {
         assert_eq!(for_wire(ErrorCode::Denied).code(), 1);
+        assert_eq!(for_wire(ErrorCode::Disabled).code(), 1);
+        assert_eq!(for_wire(ErrorCode::Expired).code(), 1);
         assert_eq!(for_wire(ErrorCode::Exists).code(), 65);
         assert_eq!(for_wire(ErrorCode::NoSuchUser).code(), 67);
         assert_eq!(for_wire(ErrorCode::Busy).code(), 69);

@@ -173,7 +173,10 @@ pub fn verify_second_step(
                 origin: Origin::default(),
             });
             match s.call(request)? {
-                Response::Verified { name } => Ok(Outcome::Verified(name)),
+                Response::Verified { name } => Ok(Outcome::Verified(name, None)),
+                Response::VerifiedChangeRequired { name, reason } => {
+                    Ok(Outcome::Verified(name, Some(reason)))
+                }
                 other => Err(unexpected(other)),
             }
         }

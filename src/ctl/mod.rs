@@ -12,15 +12,18 @@
 mod accounts;
 pub mod args;
 mod backup;
+mod dates;
 mod error;
 pub mod exit;
 mod factors;
 mod import;
 mod keys;
+mod lifecycle;
 mod lists;
 mod maintenance;
 mod metrics;
 mod output;
+mod roster;
 mod secrets;
 mod session;
 mod token;
@@ -34,7 +37,7 @@ use accounts::change;
 pub use args::Cli;
 use args::Command;
 use authd_proto::client::{Client, ClientError, DEFAULT_TIMEOUT};
-use authd_proto::protocol::{AddUser, Response, SecondFactor, SetUser};
+use authd_proto::protocol::{AddUser, Response, SecondFactor, SetLifecycle, SetUser};
 pub use error::CtlError;
 use exit::Exit;
 use output::Outcome;
@@ -102,7 +105,8 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             },
         ),
         Command::RemoveUser { user } => accounts::remove_user(s, user.name),
-        Command::ListUsers => lists::list_users(s),
+        Command::ListUsers { long: false } => lists::list_users(s),
+        Command::ListUsers { long: true } => roster::list_long(s, json),
         Command::Show { user } => accounts::show(s, user.name),
         Command::SetUser {
             user,
@@ -112,13 +116,27 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
             no_phone,
             sso,
             no_sso,
+            expires,
+            must_change_password,
+            no_must_change_password,
+            max_password_age,
         } => accounts::set_user(
             s,
             SetUser {
-                name: user.name,
+                name: user.name.clone(),
                 email: change(email, no_email),
                 phone: change(phone, no_phone),
                 sso: change(sso, no_sso),
+            },
+            SetLifecycle {
+                name: user.name,
+                expires: expires.unwrap_or_default(),
+                must_change_password: match (must_change_password, no_must_change_password) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+                max_password_age: max_password_age.unwrap_or_default(),
             },
         ),
         Command::SetPassword { user } => accounts::set_password(s, user.name),
@@ -152,6 +170,8 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
         Command::ResetTwoFactor { user } => factors::reset_two_factor(s, user.name),
         Command::RecoveryCodes { user, code, .. } => factors::recovery_codes(s, user.name, code),
         Command::Unlock { user } => accounts::unlock(s, user.name),
+        Command::Disable { user, reason } => lifecycle::disable(s, user.name, reason),
+        Command::Enable { user } => lifecycle::enable(s, user.name),
         Command::Log { user, limit } => lists::log(s, user.name, limit),
         Command::Status => accounts::status(s, cli.json),
         Command::Metrics => metrics::metrics(s),
@@ -200,12 +220,20 @@ pub fn main() -> ExitCode {
     };
     let json = cli.json;
     match run(cli) {
+        // Everything went to standard output as it came.
+        Ok(Outcome::Printed) => Exit::Success.into(),
         Ok(Outcome::Streamed(message)) => {
             // Standard output carried the result itself: nothing else goes there.
             eprintln!("authctl: {}", authd_proto::escape::escaped(&message));
             Exit::Success.into()
         }
         Ok(outcome) => {
+            if let Some(warning) = outcome.warning() {
+                eprintln!(
+                    "authctl: warning: {}",
+                    authd_proto::escape::escaped(&warning)
+                );
+            }
             if json {
                 println!("{}", outcome.to_json());
             } else {

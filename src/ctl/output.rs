@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::CtlError;
 use authd_proto::escape::escaped;
 use authd_proto::protocol::{
-    AccountInfo, AuditEntry, KeyInfo, OutboxEntry, SessionInfo, StatusInfo,
+    AccountInfo, AuditEntry, KeyInfo, Lifecycle, OutboxEntry, SessionInfo, StatusInfo,
 };
 use authd_proto::time;
 
@@ -23,13 +23,16 @@ pub enum Outcome {
     /// The result itself went to standard output (`backup --output -`); the text is
     /// for standard error.
     Streamed(String),
-    Verified(String),
+    /// The result went to standard output page by page (`list-users --long`).
+    Printed,
+    /// The account name, and why its password must be changed now, if it must.
+    Verified(String, Option<String>),
     /// With the metrics' exposition text for `--json`, when the caller may see it.
     Status(StatusInfo, Option<String>),
     /// `metrics`: the exposition text.
     Metrics(String),
-    /// `show`: the account and its security keys.
-    Account(AccountInfo, Vec<KeyInfo>),
+    /// `show`: the account, its security keys and its lifecycle state.
+    Account(AccountInfo, Vec<KeyInfo>, Box<Lifecycle>),
     Users(Vec<String>),
     Log(String, Vec<AuditEntry>),
     TotpEnrolment {
@@ -247,7 +250,9 @@ fn account_json(a: &AccountInfo, keys: &[KeyInfo]) -> Value {
     })
 }
 
-fn account_text(a: &AccountInfo, keys: &[KeyInfo]) -> String {
+/// `show`'s text: the account, then `lifecycle` (lines of its own), then the keys last,
+/// one indented line each.
+fn account_text(a: &AccountInfo, keys: &[KeyInfo], lifecycle: &str) -> String {
     let locked = a
         .locked_until
         .map_or("no".into(), |t| format!("until {}", time::format(t)));
@@ -263,7 +268,8 @@ fn account_text(a: &AccountInfo, keys: &[KeyInfo]) -> String {
         "name:                {}\nemail:               {}\nphone:               {}\n\
          sso:                 {}\npassword set:        {}\ntotp:                {}\n\
          sms:                 {}\nrecovery codes left: {}\nlocked:              {}\n\
-         failures:            {}\ncreated:             {}\nsecurity keys:       {}",
+         failures:            {}\ncreated:             {}\n{lifecycle}\n\
+         security keys:       {}",
         escaped(&a.name),
         optional(&a.email),
         optional(&a.phone),
@@ -299,7 +305,14 @@ impl Outcome {
             Outcome::Done(message) | Outcome::Streamed(message) => {
                 json!({ "ok": true, "message": message })
             }
-            Outcome::Verified(name) => json!({ "ok": true, "verified": true, "name": name }),
+            Outcome::Printed => Value::Null,
+            Outcome::Verified(name, change) => json!({
+                "ok": true,
+                "verified": true,
+                "name": name,
+                "password_change_required": change.is_some(),
+                "password_change_reason": change,
+            }),
             Outcome::Status(s, metrics) => {
                 let mut status = json!({
                     "server_version": s.server_version,
@@ -318,7 +331,11 @@ impl Outcome {
                 status
             }
             Outcome::Metrics(text) => json!({ "metrics": super::metrics::samples(text) }),
-            Outcome::Account(a, keys) => account_json(a, keys),
+            Outcome::Account(a, keys, lifecycle) => {
+                let mut object = account_json(a, keys);
+                super::lifecycle::add_json(&mut object, lifecycle);
+                object
+            }
             Outcome::Users(names) => json!({ "users": names }),
             Outcome::Log(name, events) => json!({
                 "name": name,
@@ -377,10 +394,21 @@ impl Outcome {
         }
     }
 
+    /// A line for standard error beside a success (exit 0): something to act on.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            Outcome::Verified(name, Some(reason)) => Some(format!(
+                "password_change_required: {name} must change the password now ({reason})"
+            )),
+            _ => None,
+        }
+    }
+
     pub fn to_text(&self) -> String {
         match self {
             Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
-            Outcome::Verified(name) => format!("{}: verified", escaped(name)),
+            Outcome::Printed => String::new(),
+            Outcome::Verified(name, _) => format!("{}: verified", escaped(name)),
             Outcome::Metrics(text) => text.trim_end().to_string(),
             Outcome::Status(s, _) => format!(
                 "authd {} (protocol {}, schema {})\nuptime:   {}s\naccounts: {}\n\
@@ -393,7 +421,9 @@ impl Outcome {
                 s.outbox_queued,
                 s.outbox_failed
             ),
-            Outcome::Account(a, keys) => account_text(a, keys),
+            Outcome::Account(a, keys, lifecycle) => {
+                account_text(a, keys, &super::lifecycle::text(lifecycle))
+            }
             Outcome::Users(names) => names
                 .iter()
                 .map(|n| escaped(n))

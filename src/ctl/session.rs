@@ -98,7 +98,10 @@ pub fn verify(s: &mut Session, name: String, code: CodeArg) -> Result<Outcome, C
         origin: Origin::default(),
     });
     let (methods, challenge) = match s.client.call(&request)? {
-        Response::Verified { name } => return Ok(Outcome::Verified(name)),
+        Response::Verified { name } => return Ok(Outcome::Verified(name, None)),
+        Response::VerifiedChangeRequired { name, reason } => {
+            return Ok(Outcome::Verified(name, Some(reason)))
+        }
         Response::SecondFactorRequired {
             methods,
             challenge: Some(challenge),
@@ -140,7 +143,10 @@ pub fn code_step(
         origin: Origin::default(),
     });
     match s.call(request)? {
-        Response::Verified { name } => Ok(Outcome::Verified(name)),
+        Response::Verified { name } => Ok(Outcome::Verified(name, None)),
+        Response::VerifiedChangeRequired { name, reason } => {
+            Ok(Outcome::Verified(name, Some(reason)))
+        }
         other => Err(unexpected(other)),
     }
 }

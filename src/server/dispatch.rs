@@ -53,8 +53,26 @@ fn refused(service: &Service, caller: &Caller, account: Option<&str>) {
     );
 }
 
+/// A disabled account's own requests are all refused (`disabled`); admins still act on
+/// it, and the portal's sign-ins are refused in the login path (`PortalForgot` answers
+/// the same whatever the account, so it stays out of this).
+fn refuse_disabled_self(
+    service: &Service,
+    caller: &Caller,
+    request: &Request,
+) -> Result<(), Error> {
+    if caller.is_admin() || matches!(request, Request::PortalForgot(_)) {
+        return Ok(());
+    }
+    match request.account() {
+        Some(name) => service.refuse_if_disabled(name),
+        None => Ok(()),
+    }
+}
+
 async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<Response, Error> {
     caller.authorize(&request)?;
+    refuse_disabled_self(service, caller, &request)?;
     match request {
         Request::Hello(_) => Err(Error::BadRequest(
             "hello is only valid as the first frame".into(),
@@ -111,5 +129,10 @@ async fn handle(service: &Service, caller: &Caller, request: Request) -> Result<
         Request::Metrics => service.metrics(),
         Request::Import(req) => service.import(caller, req).await,
         Request::CheckResetToken(req) => service.check_reset_token(caller, req).await,
+        Request::Disable(req) => service.disable(caller, req).await,
+        Request::Enable(req) => service.enable(caller, req).await,
+        Request::SetLifecycle(req) => service.set_lifecycle(caller, req).await,
+        Request::ShowLifecycle(req) => service.show_lifecycle(req),
+        Request::ListAccounts(req) => service.list_accounts(req),
     }
 }

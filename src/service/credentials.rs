@@ -29,6 +29,7 @@ impl Service {
             .record(name, now, |acc, effects| {
                 refuse_sso(acc)?;
                 acc.password_hash = Some(hash.clone());
+                crate::lifecycle::password_set(acc, now, action == Action::PasswordChanged);
                 lockout::clear(acc);
                 let how = match action {
                     Action::PasswordChanged => "changed with the current password",
@@ -72,7 +73,14 @@ impl Service {
             ));
         }
         match self
-            .authenticate(caller, &name, current, code.as_ref(), "change-password")
+            .authenticate(
+                caller,
+                &name,
+                current,
+                code.as_ref(),
+                "change-password",
+                None,
+            )
             .await?
         {
             Authn::Granted => {}

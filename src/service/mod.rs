@@ -13,6 +13,7 @@ mod import;
 mod import_totp;
 mod info;
 mod keys;
+mod lifecycle;
 mod login;
 mod outbox;
 mod outbox_admin;

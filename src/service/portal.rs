@@ -58,7 +58,9 @@ impl Service {
             origin: origin.clone(),
         };
         match self.verify(caller, verify).await.map_err(hide_unknown)? {
-            Response::Verified { name } => self.open_session(caller, name, &origin).await,
+            Response::Verified { name } | Response::VerifiedChangeRequired { name, .. } => {
+                self.open_session(caller, name, &origin).await
+            }
             challenged => Ok(challenged),
         }
     }
@@ -77,7 +79,9 @@ impl Service {
             origin: origin.clone(),
         };
         match self.verify_code(caller, step).await.map_err(hide_unknown)? {
-            Response::Verified { name } => self.open_session(caller, name, &origin).await,
+            Response::Verified { name } | Response::VerifiedChangeRequired { name, .. } => {
+                self.open_session(caller, name, &origin).await
+            }
             other => Ok(other),
         }
     }
@@ -105,7 +109,9 @@ impl Service {
             .await
             .map_err(hide_unknown)?
         {
-            Response::Verified { name } => self.open_session(caller, name, &origin).await,
+            Response::Verified { name } | Response::VerifiedChangeRequired { name, .. } => {
+                self.open_session(caller, name, &origin).await
+            }
             other => Ok(other),
         }
     }
@@ -255,6 +261,7 @@ impl Service {
         let PortalAct { session, action } = req;
         let (hash, session) = self.session(caller, &session).await?;
         let name = session.account.clone();
+        crate::lifecycle::refuse_disabled(&self.existing(&name)?)?;
         let fresh = || match session.fresh(self.at()) {
             true => Ok(()),
             false => Err(Error::FreshProofRequired),
@@ -358,7 +365,7 @@ impl Service {
     }
 
     /// End session `id` of `name`, or all of them, and record it.
-    async fn end_sessions(
+    pub(super) async fn end_sessions(
         &self,
         caller: &Caller,
         name: &str,

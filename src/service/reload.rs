@@ -61,6 +61,7 @@ pub fn reconcile(running: &Config, mut loaded: Config) -> (Config, Reloaded) {
     live!("password.min_length", password.min_length);
     live!("password.max_length", password.max_length);
     live!("password.min_score", password.min_score);
+    live!("password.max_age", password.max_age);
     live!("lockout", lockout);
     live!("totp", totp);
     live!("recovery", recovery);

@@ -150,7 +150,9 @@ impl Service {
     ) -> Result<Response, Error> {
         let hash = reset::hash(&self.vault, req.token.expose());
         let name = self.live_token(caller, &hash).await?;
-        refuse_sso(&self.existing(&name)?)?;
+        let account = self.existing(&name)?;
+        refuse_sso(&account)?;
+        crate::lifecycle::refuse_disabled(&account)?;
         Ok(Response::Done)
     }
 
@@ -190,7 +192,9 @@ impl Service {
         let ResetPassword { token, password } = req;
         let hash = reset::hash(&self.vault, token.expose());
         let name = self.live_token(caller, &hash).await?;
-        refuse_sso(&self.existing(&name)?)?;
+        let account = self.existing(&name)?;
+        refuse_sso(&account)?;
+        crate::lifecycle::refuse_disabled(&account)?;
         check_policy(&self.config().password, &name, password.expose())?;
         let new_hash = self.hasher.hash(caller.hash_share(), password).await?;
         let now = time::now();
@@ -200,7 +204,9 @@ impl Service {
                 if !acc.reset_tokens.contains(&hash) {
                     return Err(Error::TokenInvalid);
                 }
+                crate::lifecycle::refuse_disabled(acc)?;
                 acc.password_hash = Some(new_hash.clone());
+                crate::lifecycle::password_set(acc, now, true);
                 lockout::clear(acc);
                 let unsent =
                     self.after_password_change(acc, effects, "with an emailed reset link", now)?;

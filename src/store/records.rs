@@ -46,6 +46,40 @@ pub struct Account {
     pub sms_sent: Vec<u64>,
     /// Registered security keys, oldest first (record version 2; see `v1`).
     pub security_keys: Vec<SecurityKeyRecord>,
+    // Record version 3 (see `v2`): the account's lifecycle.
+    /// Set by `disable`: every login and self-service request is refused.
+    pub disabled: Option<Disabled>,
+    /// Unix seconds after which logins are refused.
+    pub expires: Option<u64>,
+    /// An admin asked for a password change at the next login.
+    pub must_change_password: bool,
+    /// The account's own maximum password age; `None`: `[password] max_age` applies.
+    pub max_password_age: Option<MaxPasswordAge>,
+    /// When the password was last set, changed or reset (unknown before version 3).
+    pub password_changed: Option<u64>,
+    /// The last successful login.
+    pub last_login: Option<LastLogin>,
+}
+
+/// Why and since when an account is disabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disabled {
+    pub since: u64,
+    pub reason: Option<String>,
+}
+
+/// An account's own maximum password age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MaxPasswordAge {
+    Never,
+    Days(u32),
+}
+
+/// When and through what (PAM service or client) the account last logged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastLogin {
+    pub at: u64,
+    pub service: Option<String>,
 }
 
 /// One registered FIDO2/WebAuthn security key. The credential itself (webauthn-rs's
@@ -206,6 +240,9 @@ impl std::fmt::Debug for Account {
             .field("recovery_codes", &self.recovery_codes.len())
             .field("sms_active", &self.sms.as_ref().map(|s| s.active))
             .field("security_keys", &self.security_keys.len())
+            .field("disabled", &self.disabled.is_some())
+            .field("expires", &self.expires)
+            .field("must_change_password", &self.must_change_password)
             .finish_non_exhaustive()
     }
 }
@@ -271,17 +308,36 @@ impl Account {
             sms_code: None,
             sms_sent: Vec::new(),
             security_keys: Vec::new(),
+            disabled: None,
+            expires: None,
+            must_change_password: false,
+            max_password_age: None,
+            password_changed: None,
+            last_login: None,
         }
+    }
+
+    /// Whether any field of record version 3 differs from its default: if not, the
+    /// account is written in an older version.
+    fn has_lifecycle(&self) -> bool {
+        self.disabled.is_some()
+            || self.expires.is_some()
+            || self.must_change_password
+            || self.max_password_age.is_some()
+            || self.password_changed.is_some()
+            || self.last_login.is_some()
     }
 }
 
-/// Version 1 is written for every account without security keys, so that the bytes
-/// of such an account stay exactly what they were (an older authd still reads them);
-/// version 2 adds the keys.
+/// Each account is written in the oldest version that holds it, so that the bytes of
+/// an account stay exactly what they were (an older authd still reads them): version 1
+/// without security keys and lifecycle state, version 2 adds the keys, version 3 the
+/// lifecycle (disabled, expiry, password age, last login).
 #[derive(Serialize, Deserialize)]
 enum AccountRecord {
     V1(v1::AccountV1),
-    V2(Account),
+    V2(v2::AccountV2),
+    V3(Account),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -315,17 +371,20 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T,
 }
 
 pub fn encode_account(account: &Account) -> Vec<u8> {
-    if account.security_keys.is_empty() {
+    if account.has_lifecycle() {
+        encode(&AccountRecord::V3(account.clone()))
+    } else if account.security_keys.is_empty() {
         encode(&AccountRecord::V1(v1::AccountV1::from(account.clone())))
     } else {
-        encode(&AccountRecord::V2(account.clone()))
+        encode(&AccountRecord::V2(v2::AccountV2::from(account.clone())))
     }
 }
 
 pub fn decode_account(bytes: &[u8]) -> Result<Account, Error> {
     match decode(bytes, "account")? {
         AccountRecord::V1(a) => Ok(a.into()),
-        AccountRecord::V2(a) => Ok(a),
+        AccountRecord::V2(a) => Ok(a.into()),
+        AccountRecord::V3(a) => Ok(a),
     }
 }
 
@@ -408,3 +467,4 @@ mod tests {
 mod golden;
 
 mod v1;
+mod v2;

@@ -239,7 +239,7 @@ fn a_dry_run_says_what_would_change_and_writes_nothing() {
 }
 
 #[test]
-fn jsonl_carries_email_phone_and_sso_and_refuses_disabled_for_now() {
+fn jsonl_carries_email_phone_sso_and_the_disabled_state() {
     let d = Daemon::start();
     let file = [
         r#"{"name": "gina", "email": "gina@example.org", "phone": "+44 7911 123456", "password": "Correct-Horse-Battery-9"}"#,
@@ -263,12 +263,26 @@ fn jsonl_carries_email_phone_and_sso_and_refuses_disabled_for_now() {
     assert_eq!(show(&d, "gina")["phone"], serde_json::Value::Null);
     assert_eq!(show(&d, "hal")["sso"], serde_json::Value::Null);
 
-    // Accounts cannot be disabled yet: the line says so, and nothing is written.
-    let disabled = "{\"name\": \"jo\"}\n{\"name\": \"gina\", \"disabled\": true}\n";
-    let out = import(&d, disabled, &["--format", "jsonl"]);
-    assert_error(&out, 65, "invalid_input");
-    assert!(stdout(&out).contains("line 2: \\\"disabled\\\": true is not supported"));
-    assert_error(&d.ctl(&["--json", "show", "jo"]), 67, "no_such_user");
+    // "disabled": true disables (as `authctl disable`), false enables again.
+    let disabled =
+        "{\"name\": \"jo\", \"disabled\": true}\n{\"name\": \"gina\", \"disabled\": true}\n";
+    assert_ok(&import(&d, disabled, &["--format", "jsonl"]));
+    for name in ["jo", "gina"] {
+        let shown = show(&d, name);
+        assert_eq!(
+            (&shown["disabled"], &shown["disabled_reason"]),
+            (&true.into(), &"imported as disabled".into()),
+            "{shown}"
+        );
+    }
+    assert_error(&verify(&d, "gina", GOOD_PW), 1, "disabled");
+    assert_ok(&import(
+        &d,
+        "{\"name\": \"gina\", \"disabled\": false}\n",
+        &["--format", "jsonl"],
+    ));
+    assert_eq!(show(&d, "gina")["disabled"], false);
+    assert_ok(&verify(&d, "gina", GOOD_PW));
     for (bad, says) in [
         (
             r#"{"name": "x", "emial": "x@example.org"}"#,

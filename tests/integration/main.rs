@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real `authd` binary on a temp socket and state dir
 //! and drives it through the real `authctl` and through the client library.
 
+mod account_lifecycle;
 mod accounts;
 mod argv_secrets;
 mod authz;

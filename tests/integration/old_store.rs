@@ -85,6 +85,12 @@ fn account(name: &str, created: &str, fields: Value) -> Value {
         "name": name, "email": null, "phone": null, "sso": null, "password_set": true,
         "totp": "off", "sms": "off", "recovery_codes_left": 0, "sms_number": null,
         "locked_until": null, "failures": 0, "created": created, "security_keys": [],
+        // Lifecycle fields: an old store's accounts are enabled, never expire, and their
+        // password's age is unknown (so it never ages out).
+        "disabled": false, "disabled_reason": null, "disabled_since": null,
+        "expires": null, "expired": false, "must_change_password": false,
+        "password_changed": null, "max_password_age_days": null, "password_expires": null,
+        "password_change_required": false, "last_login": null, "last_login_service": null,
     });
     for (k, v) in fields.as_object().unwrap() {
         shown[k] = v.clone();

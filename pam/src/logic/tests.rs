@@ -60,6 +60,7 @@ impl Pam for Script {
 }
 
 mod keys;
+mod lifecycle;
 
 /// No key step may happen in these tests.
 struct Keyless;
@@ -291,9 +292,8 @@ fn a_missing_answer_is_a_conversation_error() {
     );
 }
 
-#[test]
-fn locked_accounts_fail_account_management() {
-    let info = |locked_until| AccountInfo {
+fn account_info(locked_until: Option<u64>) -> AccountInfo {
+    AccountInfo {
         name: "alice".into(),
         email: None,
         phone: None,
@@ -306,15 +306,26 @@ fn locked_accounts_fail_account_management() {
         locked_until,
         failures: 5,
         created: 0,
-    };
+    }
+}
+
+#[test]
+fn locked_accounts_fail_account_management() {
+    let info = account_info;
     let mut pam = script(&[]);
-    let mut d = daemon(vec![Ok(Response::Account(info(Some(4_000_000_000))))]);
+    let mut d = daemon(vec![
+        Ok(Response::Account(info(Some(4_000_000_000)))),
+        Ok(Response::Lifecycle(lifecycle::open())),
+    ]);
     assert_eq!(
         account(&mut pam, || Ok(&mut d), &Options::default()),
         Code::PAM_PERM_DENIED
     );
     assert!(pam.shown[0].contains("locked until"));
-    let mut d = daemon(vec![Ok(Response::Account(info(None)))]);
+    let mut d = daemon(vec![
+        Ok(Response::Account(info(None))),
+        Ok(Response::Lifecycle(lifecycle::open())),
+    ]);
     assert_eq!(
         account(&mut pam, || Ok(&mut d), &Options::default()),
         Code::PAM_SUCCESS

@@ -75,7 +75,8 @@ pub fn service(d: &Daemon, suffix: &str, stack: &str) -> Service {
 }
 
 /// `pamtester SERVICE USER OP` with `answers` typed at the prompts, one per line:
-/// whether it succeeded, and everything it printed.
+/// whether it succeeded, and everything it printed. `op` may name several operations
+/// (`"authenticate acct_mgmt"`), run in order on one PAM handle until one fails.
 pub fn pamtester(service: &Service, user: &str, op: &str, answers: &[&str]) -> (bool, String) {
     pamtester_as(None, service, user, op, answers)
 }
@@ -90,7 +91,8 @@ pub fn pamtester_as(
 ) -> (bool, String) {
     let input: String = answers.iter().map(|a| format!("{a}\n")).collect();
     let mut child = command_as(Path::new("pamtester"), ids)
-        .args(["-v", &service.name, user, op])
+        .args(["-v", &service.name, user])
+        .args(op.split_whitespace())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

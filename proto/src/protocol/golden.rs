@@ -79,11 +79,16 @@ fn kind(request: &Request) -> &'static str {
         Request::Metrics => "Metrics",
         Request::Import { .. } => "Import",
         Request::CheckResetToken { .. } => "CheckResetToken",
+        Request::Disable { .. } => "Disable",
+        Request::Enable { .. } => "Enable",
+        Request::SetLifecycle { .. } => "SetLifecycle",
+        Request::ShowLifecycle { .. } => "ShowLifecycle",
+        Request::ListAccounts { .. } => "ListAccounts",
     }
 }
 
 /// How many arms `kind` has: one request of each goes into `GOLDEN`.
-const VARIANTS: usize = 49;
+const VARIANTS: usize = 54;
 
 fn requests() -> Vec<Request> {
     vec![
@@ -298,6 +303,22 @@ fn requests() -> Vec<Request> {
             }]),
         }),
         Request::CheckResetToken(CheckResetToken { token: s("tok") }),
+        Request::Disable(Disable {
+            name: "al".into(),
+            reason: Some("left".into()),
+        }),
+        Request::Enable(Enable { name: "al".into() }),
+        Request::SetLifecycle(SetLifecycle {
+            name: "al".into(),
+            expires: Change::Set(300),
+            must_change_password: Some(true),
+            max_password_age: Change::Set(PasswordAge::Days(90)),
+        }),
+        Request::ShowLifecycle(ShowLifecycle { name: "al".into() }),
+        Request::ListAccounts(ListUsers {
+            after: Some("al".into()),
+            limit: 300,
+        }),
     ]
 }
 
@@ -389,7 +410,30 @@ const GOLDEN: &[(&str, &str)] = &[
         "000000192f010700010302616c01010424362478010361406202000100",
     ),
     ("CheckResetToken", "000000053003746f6b"),
+    ("Disable", "0000000a3102616c01046c656674"),
+    ("Enable", "000000043202616c"),
+    ("SetLifecycle", "0000000d3302616c01fb2c01010101015a"),
+    ("ShowLifecycle", "000000043402616c"),
+    ("ListAccounts", "00000008350102616cfb2c01"),
 ];
+
+/// The error codes added after protocol 2's, by their variant index on the wire.
+const GOLDEN_ERROR_CODES: &[(ErrorCode, u8)] = &[
+    (ErrorCode::SessionInvalid, 15),
+    (ErrorCode::FreshProofRequired, 16),
+    (ErrorCode::SmsUnavailable, 17),
+    (ErrorCode::HotpUnsupported, 18),
+    (ErrorCode::Disabled, 19),
+    (ErrorCode::Expired, 20),
+];
+
+#[test]
+fn appended_error_codes_keep_their_index() {
+    for (code, index) in GOLDEN_ERROR_CODES {
+        let bytes = bincode::serde::encode_to_vec(code, bincode::config::standard()).unwrap();
+        assert_eq!(bytes, [*index], "{code:?}");
+    }
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -26,6 +26,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub mod import;
 pub mod keys;
+pub mod lifecycle;
 pub mod maintenance;
 pub mod portal;
 pub mod request;
@@ -43,6 +44,9 @@ pub use keys::{
 };
 
 pub use import::{Import, ImportEntry, ImportPassword, ImportReport, ImportStep, MAX_IMPORT_LINES};
+pub use lifecycle::{
+    AccountSummary, Disable, Enable, Lifecycle, PasswordAge, SetLifecycle, ShowLifecycle,
+};
 pub use maintenance::{
     ImportGoogleAuthenticator, OutboxPurge, OutboxRetry, OutboxTarget,
     MAX_GOOGLE_AUTHENTICATOR_FILE,
@@ -236,6 +240,22 @@ pub enum Response {
     // Appended: bulk import (`import`).
     /// Where an import session stands. The answer to every `Import` step.
     Imported(ImportReport),
+    // Appended: account lifecycle (`lifecycle`).
+    /// What `ShowLifecycle` answers.
+    Lifecycle(Lifecycle),
+    /// The credentials are right, but the password must be changed now (`reason` says
+    /// why: an admin asked for it, or it is older than the maximum age). Answers the
+    /// requests that may answer `Verified`.
+    VerifiedChangeRequired {
+        name: String,
+        reason: String,
+    },
+    /// A page of `ListAccounts`, in name order.
+    Accounts {
+        accounts: Vec<AccountSummary>,
+        /// Pass as `after` to get the next page; `None` on the last page.
+        next: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,6 +376,12 @@ pub enum ErrorCode {
     /// The pam_google_authenticator file is in counter (HOTP) mode, which authd does not
     /// support yet.
     HotpUnsupported,
+    // Appended: account lifecycle.
+    /// The account is disabled by an admin: every login and self-service request is
+    /// refused.
+    Disabled,
+    /// The account's expiry date has passed: logins are refused.
+    Expired,
 }
 
 impl ErrorCode {
@@ -381,6 +407,8 @@ impl ErrorCode {
             ErrorCode::FreshProofRequired => "fresh_proof_required",
             ErrorCode::SmsUnavailable => "sms_unavailable",
             ErrorCode::HotpUnsupported => "hotp_unsupported",
+            ErrorCode::Disabled => "disabled",
+            ErrorCode::Expired => "expired",
         }
     }
 }

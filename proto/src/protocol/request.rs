@@ -13,6 +13,7 @@ use super::import::Import;
 use super::keys::{
     KeyLoginFinish, KeyLoginStart, KeyRegisterFinish, KeyRegisterStart, ListKeys, RemoveKey,
 };
+use super::lifecycle::{Disable, Enable, SetLifecycle, ShowLifecycle};
 use super::maintenance::{ImportGoogleAuthenticator, OutboxPurge, OutboxRetry};
 use super::portal::{
     ListSessions, Logout, PortalAct, PortalCode, PortalForgot, PortalProve, PortalProveKey,
@@ -182,6 +183,18 @@ pub enum Request {
     /// Is this reset token still good (anyone: the token is the proof)? -> `Done`, or
     /// `token_invalid`. Nothing is spent or changed.
     CheckResetToken(CheckResetToken),
+    // Appended: account lifecycle (`lifecycle`).
+    /// Refuse every login and self-service request of the account (admin). -> `Done`.
+    Disable(Disable),
+    /// Allow the account again (admin). -> `Done`.
+    Enable(Enable),
+    /// Set the expiry date and password-change policy (admin). -> `Done`.
+    SetLifecycle(SetLifecycle),
+    /// The account's lifecycle state (admin or self). -> `Lifecycle`.
+    ShowLifecycle(ShowLifecycle),
+    /// One page of accounts with their status, in name order, after `after` (admin).
+    /// -> `Accounts`.
+    ListAccounts(ListUsers),
 }
 
 impl Request {
@@ -191,6 +204,7 @@ impl Request {
             Request::Hello(_)
             | Request::Status
             | Request::ListUsers(_)
+            | Request::ListAccounts(_)
             | Request::ResetPassword(_)
             | Request::Outbox(_)
             | Request::Backup(_)
@@ -236,9 +250,11 @@ impl Request {
             | Request::KeyLoginFinish(KeyLoginFinish { name, .. })
             | Request::PortalKeyStart(KeyLoginStart { name, .. })
             | Request::PortalKey(KeyLoginFinish { name, .. })
-            | Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator { name, .. }) => {
-                Some(name)
-            }
+            | Request::ImportGoogleAuthenticator(ImportGoogleAuthenticator { name, .. })
+            | Request::Disable(Disable { name, .. })
+            | Request::Enable(Enable { name })
+            | Request::SetLifecycle(SetLifecycle { name, .. })
+            | Request::ShowLifecycle(ShowLifecycle { name }) => Some(name),
         }
     }
 }

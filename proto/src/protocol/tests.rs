@@ -200,6 +200,8 @@ fn every_error_code_has_a_distinct_name() {
         ErrorCode::FreshProofRequired,
         ErrorCode::SmsUnavailable,
         ErrorCode::HotpUnsupported,
+        ErrorCode::Disabled,
+        ErrorCode::Expired,
     ];
     let names: std::collections::HashSet<_> = all.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), all.len());

@@ -7,7 +7,7 @@ use crate::import_line::{check_entry, on_line};
 use crate::password::{check_policy, CryptScheme};
 use crate::protocol::{Change, ImportEntry, ImportPassword, Secret};
 use crate::service::accounts::apply;
-use crate::store::Account;
+use crate::store::{Account, Disabled};
 
 /// An import line's password as the session holds it.
 pub enum Password {
@@ -53,22 +53,29 @@ pub fn check(config: &PasswordConfig, entry: ImportEntry) -> Result<Line, Error>
     })
 }
 
-/// The one place an import's `disabled` meets an account. authd has no disabled state
-/// yet (disable and enable come separately): `true` is refused with the reason, `false`
-/// and absent change nothing. When accounts can be disabled, this sets or clears that
-/// state on `account` and says so ("disabled", "enabled").
+/// The one place an import's `disabled` meets an account: `true` disables it (as
+/// `authctl disable --reason "imported as disabled"`; one disabled already keeps its
+/// reason), `false` enables it, absent changes nothing; says what changed ("disabled",
+/// "enabled").
 pub fn apply_disabled(
-    _account: &mut Account,
+    account: &mut Account,
     disabled: Option<bool>,
+    now: u64,
 ) -> Result<Option<&'static str>, Error> {
-    match disabled {
-        Some(true) => Err(Error::InvalidInput(
-            "\"disabled\": true is not supported by this authd yet (accounts cannot be \
-             disabled); leave it out or set it to false"
-                .into(),
-        )),
-        Some(false) | None => Ok(None),
-    }
+    Ok(match (disabled, account.disabled.is_some()) {
+        (Some(true), false) => {
+            account.disabled = Some(Disabled {
+                since: now,
+                reason: Some("imported as disabled".into()),
+            });
+            Some("disabled")
+        }
+        (Some(false), true) => {
+            account.disabled = None;
+            Some("enabled")
+        }
+        _ => None,
+    })
 }
 
 /// Apply `line` to `account` (a new one or as it is now), with `hash` as its password
@@ -78,6 +85,7 @@ pub fn apply_line(
     line: &Line,
     hash: Option<&str>,
     account: &mut Account,
+    now: u64,
 ) -> Result<Vec<&'static str>, Error> {
     let fail = |e: Error| on_line(line.line, e);
     let mut changed = Vec::new();
@@ -106,10 +114,12 @@ pub fn apply_line(
         }
         if account.password_hash.as_deref() != Some(hash) {
             account.password_hash = Some(hash.to_string());
+            // Set by an admin: its age starts now; a demand for a change stays.
+            crate::lifecycle::password_set(account, now, false);
             changed.push("password");
         }
     }
-    if let Some(what) = apply_disabled(account, line.disabled).map_err(fail)? {
+    if let Some(what) = apply_disabled(account, line.disabled, now).map_err(fail)? {
         changed.push(what);
     }
     Ok(changed)

@@ -55,7 +55,7 @@ fn decide(
     now: u64,
 ) -> Result<(Account, Vec<&'static str>), Error> {
     let mut account = existing.unwrap_or_else(|| Account::new(line.name.clone(), now));
-    let changed = apply_line(line, hash, &mut account)?;
+    let changed = apply_line(line, hash, &mut account, now)?;
     Ok((account, changed))
 }
 

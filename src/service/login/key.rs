@@ -18,7 +18,7 @@ use crate::authz::Caller;
 use crate::error::Error;
 use crate::lockout;
 use crate::protocol::{
-    FactorProof, KeyAssertion, KeyLoginFinish, KeyLoginStart, Response, SecondFactor,
+    FactorProof, KeyAssertion, KeyLoginFinish, KeyLoginStart, Origin, Response, SecondFactor,
 };
 use crate::store::{Account, Decided};
 
@@ -80,10 +80,10 @@ impl Service {
     ) -> Result<Response, Error> {
         let KeyLoginFinish { name, key, origin } = req;
         match self
-            .key_step(caller, &name, key, &origin_detail(&origin))
+            .key_step(caller, &name, key, &origin_detail(&origin), Some(&origin))
             .await?
         {
-            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::Granted => self.verified(name),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
     }
@@ -98,7 +98,7 @@ impl Service {
     ) -> Result<(), Error> {
         match proof {
             FactorProof::Code(proof) => self.require_proof(caller, name, proof, why).await,
-            FactorProof::Key(key) => match self.key_step(caller, name, key, why).await? {
+            FactorProof::Key(key) => match self.key_step(caller, name, key, why, None).await? {
                 Authn::Granted => Ok(()),
                 Authn::NeedsCode { .. } => Err(Error::CodeRequired),
             },
@@ -112,6 +112,7 @@ impl Service {
         name: &str,
         key: KeyAssertion,
         context: &str,
+        login: Option<&Origin>,
     ) -> Result<Authn, Error> {
         let taken =
             self.challenges
@@ -129,6 +130,7 @@ impl Service {
             code: None,
             key: Some(&answer),
             stamp: Some(stamp),
+            login,
         };
         self.settle(caller, name, attempt, context).await
     }

@@ -21,6 +21,7 @@
 
 pub(super) mod challenge;
 mod key;
+mod outcome;
 
 use std::time::Instant;
 
@@ -121,6 +122,8 @@ struct Attempt<'a> {
     key: Option<&'a key::KeyAnswer>,
     /// For the code step: the credential stamp the challenge was issued for.
     stamp: Option<[u8; 32]>,
+    /// A login (not a proof for another request): where from, for `last_login`.
+    login: Option<&'a Origin>,
 }
 
 impl Service {
@@ -171,10 +174,8 @@ impl Service {
         context: &str,
     ) -> Result<(), Error> {
         let now = time::now();
-        let Some(locked) = self.locked_step(caller, account, now, context) else {
-            return Ok(());
-        };
-        Err(self.record(&account.name, now, |_, _| Ok(locked)).await?)
+        let locked = self.locked_step(caller, account, now, context);
+        self.refuse(&account.name, now, locked).await
     }
 
     /// The login decision, on the account as it is now. It may change the record
@@ -189,6 +190,9 @@ impl Service {
         context: &str,
     ) -> Result<Step, Error> {
         refuse_sso(acc)?;
+        if let Some(closed) = self.closed_step(caller, acc, now, context) {
+            return Ok(closed.map(Err));
+        }
         if attempt
             .stamp
             .is_some_and(|stamp| stamp != acc.credential_stamp())
@@ -273,7 +277,7 @@ impl Service {
         let Decided {
             value: result,
             event,
-        } = self.decide(caller, &mut probe, &mut effects, &attempt, now, context)?;
+        } = self.decide_login(caller, &mut probe, &mut effects, &attempt, now, context)?;
         // Only an app-only account's half-way step stays out of the history (authd(8),
         // LOGGING); with SMS on it is kept, also when the rate limit or the country list
         // allowed no code, so the owner sees that someone had the right password.
@@ -288,7 +292,7 @@ impl Service {
         }
         let result = self
             .record(name, now, |acc, effects| {
-                self.decide(caller, acc, effects, &attempt, now, context)
+                self.decide_login(caller, acc, effects, &attempt, now, context)
             })
             .await?;
         if matches!(
@@ -312,6 +316,7 @@ impl Service {
         password: Secret,
         code: Option<&Secret>,
         context: &str,
+        login: Option<&Origin>,
     ) -> Result<Authn, Error> {
         let Some(account) = self.store.account(name)? else {
             // Same cost as a real check, so timing does not reveal which names exist.
@@ -321,6 +326,7 @@ impl Service {
             return Err(Error::NoSuchUser(name.to_string()));
         };
         refuse_sso(&account)?;
+        self.refuse_if_closed(caller, &account, context).await?;
         self.refuse_if_locked(caller, &account, context).await?;
         let checked = account.password_hash;
         let verdict = self
@@ -332,6 +338,7 @@ impl Service {
             code,
             key: None,
             stamp: None,
+            login,
         };
         self.settle(caller, name, attempt, context).await
     }
@@ -345,7 +352,7 @@ impl Service {
         why: &str,
     ) -> Result<(), Error> {
         match self
-            .authenticate(caller, name, proof.password, proof.code.as_ref(), why)
+            .authenticate(caller, name, proof.password, proof.code.as_ref(), why, None)
             .await?
         {
             Authn::Granted => Ok(()),
@@ -396,10 +403,17 @@ impl Service {
         } = req;
         let context = origin_detail(&origin);
         match self
-            .authenticate(caller, &name, password, code.as_ref(), &context)
+            .authenticate(
+                caller,
+                &name,
+                password,
+                code.as_ref(),
+                &context,
+                Some(&origin),
+            )
             .await?
         {
-            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::Granted => self.verified(name),
             Authn::NeedsCode {
                 methods,
                 sms_sent_to,
@@ -445,9 +459,10 @@ impl Service {
             code: Some(&code),
             key: None,
             stamp: Some(stamp),
+            login: Some(&origin),
         };
         match self.settle(caller, &name, attempt, &context).await? {
-            Authn::Granted => Ok(Response::Verified { name }),
+            Authn::Granted => self.verified(name),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
     }

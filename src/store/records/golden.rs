@@ -84,6 +84,7 @@ fn full_account() -> Account {
         }),
         sms_sent: vec![T + 30, T + 90],
         security_keys: Vec::new(),
+        ..Account::new(String::new(), 0)
     }
 }
 
@@ -267,6 +268,47 @@ fn an_account_with_a_security_key() {
         last_used: Some(T + 20),
     });
     golden(&account, ACCOUNT_WITH_KEY, encode_account, decode_account);
+}
+
+/// Record version 3: the lifecycle fields, every one set, after version 2's fields.
+const ACCOUNT_LIFECYCLE: &str = "
+    02                                  # AccountRecord::V3
+    03 626f62                           # name
+    00 00 00 00                         # email, phone, sso, password_hash
+    fc 00f15365                         # created
+    fc 00f15365                         # updated
+    00 00 00 00                         # failures, locked_until, audit_seq, totp
+    00 00 00                            # recovery_codes, reset_tokens, last_reset_request
+    00 00 00                            # sms, sms_code, sms_sent
+    00                                  # security_keys: 0
+    01                                  # disabled: Some
+       fc 0af15365                      #   since
+       01 04 6c656674                   #   reason
+    01 fc 14f15365                      # expires
+    01                                  # must_change_password
+    01 01 5a                            # max_password_age: Days(90)
+    01 fc 1ef15365                      # password_changed
+    01                                  # last_login: Some
+       fc 28f15365                      #   at
+       01 04 73736864                   #   service
+";
+
+#[test]
+fn an_account_with_its_lifecycle() {
+    let mut account = Account::new("bob".into(), T);
+    account.disabled = Some(Disabled {
+        since: T + 10,
+        reason: Some("left".into()),
+    });
+    account.expires = Some(T + 20);
+    account.must_change_password = true;
+    account.max_password_age = Some(MaxPasswordAge::Days(90));
+    account.password_changed = Some(T + 30);
+    account.last_login = Some(LastLogin {
+        at: T + 40,
+        service: Some("sshd".into()),
+    });
+    golden(&account, ACCOUNT_LIFECYCLE, encode_account, decode_account);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The account record as version 1 stored it, frozen: the shape of `Account` before
-//! security keys. Accounts without keys are still written in it (`encode_account`), so
+//! security keys. Accounts without keys and without lifecycle
+//! state are still written in it (`encode_account`), so
 //! their bytes never change; reading one gives an `Account` with no keys.
 
 use serde::{Deserialize, Serialize};
@@ -47,12 +48,12 @@ impl From<AccountV1> for Account {
             sms: a.sms,
             sms_code: a.sms_code,
             sms_sent: a.sms_sent,
-            security_keys: Vec::new(),
+            ..Account::new(String::new(), 0)
         }
     }
 }
 
-/// Only for accounts without keys (`encode_account` decides).
+/// Only for accounts without keys or lifecycle state (`encode_account` decides).
 impl From<Account> for AccountV1 {
     fn from(a: Account) -> AccountV1 {
         AccountV1 {

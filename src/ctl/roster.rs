@@ -1,0 +1,140 @@
+//! `list-users --long`: one line per account with its status, second factors, password
+//! age and last login, like `passwd -S -a`. Printed page by page as authd answers, so a
+//! million accounts never sit in memory; with `--json` the pages form one object,
+//! `{"accounts":[...]}`, written as they come.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use super::output::Outcome;
+use super::session::Session;
+use super::{unexpected, CtlError};
+use authd_proto::escape::escaped;
+use authd_proto::protocol::{AccountSummary, ListUsers, Request, Response, SecondFactor, MAX_PAGE};
+use authd_proto::time;
+
+const DAY: u64 = 86_400;
+
+/// The status word(s): the first that applies of disabled, expired, locked, must change
+/// password; else active.
+pub fn status(a: &AccountSummary) -> String {
+    if a.disabled {
+        "disabled".into()
+    } else if a.expired {
+        "expired".into()
+    } else if let Some(until) = a.locked_until {
+        format!("locked until {}", time::format(until))
+    } else if a.password_change_required {
+        "must change password".into()
+    } else {
+        "active".into()
+    }
+}
+
+fn factor_name(f: &SecondFactor) -> &'static str {
+    match f {
+        SecondFactor::Totp => "totp",
+        SecondFactor::Sms => "sms",
+        SecondFactor::SecurityKey => "key",
+    }
+}
+
+/// The password's age in whole days at `now`, when known.
+fn age_days(a: &AccountSummary, now: u64) -> Option<u64> {
+    a.password_changed.map(|t| now.saturating_sub(t) / DAY)
+}
+
+fn line_json(a: &AccountSummary, now: u64) -> Value {
+    json!({
+        "name": a.name,
+        "status": status(a),
+        "disabled": a.disabled,
+        "expired": a.expired,
+        "locked_until": a.locked_until.map(time::format),
+        "password_change_required": a.password_change_required,
+        "password_set": a.password_set,
+        "sso": a.sso,
+        "second_factors": a.factors.iter().map(factor_name).collect::<Vec<_>>(),
+        "password_changed": a.password_changed.map(time::format),
+        "password_age_days": age_days(a, now),
+        "last_login": a.last_login.map(time::format),
+        "last_login_service": a.last_login_service,
+    })
+}
+
+fn line_text(a: &AccountSummary, now: u64) -> String {
+    let factors = match (&a.sso, a.factors.is_empty()) {
+        (Some(p), _) => format!("sso:{}", escaped(p)),
+        (None, true) => "-".into(),
+        (None, false) => a
+            .factors
+            .iter()
+            .map(factor_name)
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let password = match (a.password_set, age_days(a, now)) {
+        (false, _) => "no password".to_string(),
+        (true, Some(days)) => format!("password {days}d old"),
+        (true, None) => "password age unknown".to_string(),
+    };
+    let last = match (a.last_login, &a.last_login_service) {
+        (None, _) => "never logged in".to_string(),
+        (Some(t), None) => format!("last login {}", time::format(t)),
+        (Some(t), Some(s)) => format!("last login {} ({})", time::format(t), escaped(s)),
+    };
+    format!(
+        "{:<20} {:<36} {:<14} {:<22} {last}",
+        escaped(&a.name),
+        status(a),
+        factors,
+        password
+    )
+}
+
+/// True the first time only.
+fn after_first_page(first: &mut bool) -> bool {
+    std::mem::replace(first, false)
+}
+
+/// Every account, a page at a time, each page printed before the next is asked for.
+pub fn list_long(s: &mut Session, json: bool) -> Result<Outcome, CtlError> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let io = CtlError::Io;
+    let (mut after, mut first, mut written) = (None, true, false);
+    loop {
+        let request = Request::ListAccounts(ListUsers {
+            after: after.take(),
+            limit: MAX_PAGE,
+        });
+        let (accounts, next) = match s.call(request)? {
+            Response::Accounts { accounts, next } => (accounts, next),
+            other => return Err(unexpected(other)),
+        };
+        let now = time::now();
+        if json && after_first_page(&mut first) {
+            // Opened once the first page is in: a refusal is then the only output.
+            write!(out, "{{\"accounts\":[").map_err(io)?;
+        }
+        for a in &accounts {
+            if json {
+                let sep = if written { "," } else { "" };
+                write!(out, "{sep}{}", line_json(a, now)).map_err(io)?;
+                written = true;
+            } else {
+                writeln!(out, "{}", line_text(a, now)).map_err(io)?;
+            }
+        }
+        out.flush().map_err(io)?;
+        match next {
+            Some(name) => after = Some(name),
+            None => break,
+        }
+    }
+    if json {
+        writeln!(out, "]}}").map_err(io)?;
+    }
+    Ok(Outcome::Printed)
+}
