@@ -23,6 +23,7 @@ mod lists;
 mod maintenance;
 mod metrics;
 mod output;
+mod render;
 mod roster;
 mod secrets;
 mod session;
