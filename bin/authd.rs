@@ -73,6 +73,30 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Move a host's sled store into an empty PostgreSQL database, offline (stop authd
+    /// first), so several daemons can share it.
+    ///
+    /// Every record is read and checked as a restore checks a backup, then written in one
+    /// transaction, and the tables are counted again. The store's secret key becomes the
+    /// database's: give every daemon on the database a copy. Running it again reports the
+    /// migration done and writes nothing. Exit 73: the database holds other data; 78: no
+    /// usable key, or the database has another key; 65: a record does not check out. See
+    /// authd(8), MANY HOSTS.
+    Migrate {
+        /// sled:DIR, the state directory of the store to move.
+        #[arg(long, value_name = "sled:DIR")]
+        from: String,
+        /// postgres:URL, the database (e.g. postgres:postgresql://authd@db.example.org/authd);
+        /// keep the password out of the URL with --password-file.
+        #[arg(long, value_name = "postgres:URL")]
+        to: String,
+        /// The store's secret key [default: DIR/secret.key].
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// A file whose first line is the database password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
 }
 
 fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
@@ -85,20 +109,36 @@ fn load(args: &Args) -> Result<Config, authd::config::ConfigError> {
 
 fn main() -> ExitCode {
     let mut args = Args::parse();
-    if let Some(Command::Restore {
-        state_dir,
-        key,
-        trust_unsigned,
-        file,
-    }) = args.command.take()
-    {
-        return authd::restore::main(&authd::restore::Options {
+    match args.command.take() {
+        Some(Command::Restore {
             state_dir,
-            file,
             key,
             trust_unsigned,
-        })
-        .into();
+            file,
+        }) => {
+            return authd::restore::main(&authd::restore::Options {
+                state_dir,
+                file,
+                key,
+                trust_unsigned,
+            })
+            .into();
+        }
+        Some(Command::Migrate {
+            from,
+            to,
+            key,
+            password_file,
+        }) => {
+            return authd::migrate::main(&authd::migrate::Options {
+                from,
+                to,
+                key,
+                password_file,
+            })
+            .into();
+        }
+        None => {}
     }
     authd_proto::logging::init();
     let config = match load(&args) {

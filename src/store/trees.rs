@@ -5,6 +5,9 @@
 //! numbers are part of the backup format (`backup`): a new tree takes the next free
 //! number, and none is ever renumbered.
 
+/// One record with its tree, as a migration carries it: (tree, key, value).
+pub type TreeRecord = (Tree, Vec<u8>, Vec<u8>);
+
 /// A tree of the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tree {

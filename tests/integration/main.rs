@@ -55,6 +55,7 @@ mod portal_forgot;
 mod portal_sms;
 mod postgres;
 mod postgres_many;
+mod postgres_migrate;
 mod promises_access;
 mod promises_backup;
 mod promises_files;

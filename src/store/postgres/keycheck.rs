@@ -23,6 +23,17 @@ pub fn check_key(store: &PgStore, config: &Config) -> Result<Vault, PgError> {
     let fresh = store.may_create_key().map_err(unusable)?;
     let key = Vault::key_path(&config.state_dir);
     let vault = Vault::open_or_create(&key, fresh).map_err(PgError::Key)?;
+    check_vault(store, &vault, &key)?;
+    Ok(vault)
+}
+
+/// `vault` (read from `key`) checked against the database's key check value, which is
+/// recorded first when the database has none.
+pub fn check_vault(store: &PgStore, vault: &Vault, key: &std::path::Path) -> Result<(), PgError> {
+    let unusable = |e: Error| PgError::Database {
+        url: store.url.clone(),
+        reason: crate::error::DisplayChain(&e).to_string(),
+    };
     let check = vault.check_value().to_vec();
     let id = crate::vault::random_bytes::<16>()
         .map_err(PgError::Key)?
@@ -42,10 +53,10 @@ pub fn check_key(store: &PgStore, config: &Config) -> Result<Vault, PgError> {
         })
         .map_err(unusable)?;
     if bool::from(recorded[..].ct_eq(&vault.check_value()[..])) {
-        Ok(vault)
+        Ok(())
     } else {
         Err(PgError::WrongKey {
-            key,
+            key: key.to_path_buf(),
             url: store.url.clone(),
         })
     }

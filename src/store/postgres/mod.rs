@@ -28,6 +28,7 @@
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
 //! `'static`) takes two trips: lock and read, then write and commit (`writes`).
 
+mod fill;
 mod import;
 mod keycheck;
 mod outbox;
@@ -51,7 +52,8 @@ use crate::config::{redact_url, Config};
 use crate::error::Error;
 use crate::vault::BackupMac;
 
-pub use keycheck::check_key;
+pub use fill::TableCounts;
+pub use keycheck::{check_key, check_vault};
 pub use schema::LATEST as SCHEMA_LATEST;
 
 /// Why the daemon does not start on the database.

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use subtle::ConstantTimeEq;
 
-use super::trees::Tree;
+use super::trees::{Tree, TreeRecord};
 use super::{integrity, Store, META_ACCOUNTS};
 use crate::backup_file::Record;
 use crate::error::{DisplayChain, Error};
@@ -44,6 +44,22 @@ impl Checked {
     /// How many accounts the backup holds.
     pub fn accounts(&self) -> usize {
         self.accounts
+    }
+
+    /// The records with their trees (`authd migrate`), and the id of the store they
+    /// came from.
+    pub fn into_trees(self) -> (Vec<TreeRecord>, Option<Vec<u8>>) {
+        let mut id = None;
+        let mut out = Vec::with_capacity(self.records.len());
+        for (number, key, value) in self.records {
+            if number == META && key == integrity::META_STORE_ID {
+                id = Some(value.clone());
+            }
+            if let Some(tree) = Tree::from_backup_number(number) {
+                out.push((tree, key, value));
+            }
+        }
+        (out, id)
     }
 }
 

@@ -1,0 +1,202 @@
+//! `authd migrate`: a sled store's records, checked as a restore checks a backup, written
+//! into a database that holds nothing yet, in one transaction: all of them or none. The
+//! database records the sled store's id (`migrated_from`), so running the migration again
+//! finds it done instead of writing twice.
+
+use deadpool_postgres::Object;
+
+use super::reads::kind_tag;
+use super::{int, pg, PgStore};
+use crate::error::Error;
+use crate::store::records::decode_outbox;
+use crate::store::trees::{Tree, TreeRecord};
+
+const MIGRATED_FROM: &str = "migrated_from";
+
+/// Rows in the tables a migration fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableCounts {
+    pub accounts: u64,
+    pub audit: u64,
+    pub tokens: u64,
+    pub outbox: u64,
+}
+
+impl TableCounts {
+    pub fn is_empty(&self) -> bool {
+        *self == TableCounts::default()
+    }
+
+    /// The counts of `records` (tree, key, value) as a migration writes them.
+    pub fn of(records: &[TreeRecord]) -> TableCounts {
+        let mut counts = TableCounts::default();
+        for (tree, _, _) in records {
+            match tree {
+                Tree::Accounts => counts.accounts += 1,
+                Tree::Audit => counts.audit += 1,
+                Tree::Tokens => counts.tokens += 1,
+                Tree::Outbox => counts.outbox += 1,
+                Tree::Meta | Tree::OutboxDue => {}
+            }
+        }
+        counts
+    }
+}
+
+impl PgStore {
+    /// How many rows each table holds now.
+    pub fn table_counts(&self) -> Result<TableCounts, Error> {
+        self.with_conn(|conn| async move {
+            let row = conn
+                .query_one(
+                    "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM audit), \
+                     (SELECT count(*) FROM reset_tokens), (SELECT count(*) FROM outbox)",
+                    &[],
+                )
+                .await
+                .map_err(pg)?;
+            let n = |i: usize| super::uint(row.get::<_, i64>(i));
+            Ok(TableCounts {
+                accounts: n(0),
+                audit: n(1),
+                tokens: n(2),
+                outbox: n(3),
+            })
+        })
+    }
+
+    /// The id of the sled store this database was filled from, if it was.
+    pub fn migrated_from(&self) -> Result<Option<Vec<u8>>, Error> {
+        self.with_conn(|conn| async move {
+            let row = conn
+                .query_opt("SELECT value FROM meta WHERE key = $1", &[&MIGRATED_FROM])
+                .await
+                .map_err(pg)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })
+    }
+
+    /// Write `records` (accounts, histories, reset tokens, the outbox; other trees are
+    /// skipped) and the counters, and record `from`, in one transaction. The caller has
+    /// seen the tables empty; a row that appeared meanwhile makes the whole fill fail.
+    pub fn fill(&self, records: Vec<TreeRecord>, from: Vec<u8>) -> Result<(), Error> {
+        self.with_conn(move |conn| async move {
+            let result = fill(&conn, records, from).await;
+            if result.is_err() {
+                // Closed, not pooled: the server rolls the transaction back.
+                drop(Object::take(conn));
+            }
+            result
+        })
+    }
+}
+
+async fn fill(conn: &Object, records: Vec<TreeRecord>, from: Vec<u8>) -> Result<(), Error> {
+    conn.batch_execute("BEGIN").await.map_err(pg)?;
+    let (mut queued, mut failed) = (0i64, 0i64);
+    let accounts = int(TableCounts::of(&records).accounts);
+    for (tree, key, value) in records {
+        match tree {
+            Tree::Accounts => {
+                let name = text(&key)?;
+                conn.execute(
+                    "INSERT INTO accounts (name, record) VALUES ($1, $2)",
+                    &[&name, &value],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            Tree::Audit => {
+                let (name, seq) = audit_parts(&key)?;
+                conn.execute(
+                    "INSERT INTO audit (name, seq, record) VALUES ($1, $2, $3)",
+                    &[&name, &seq, &value],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            Tree::Tokens => {
+                conn.execute(
+                    "INSERT INTO reset_tokens (hash, record) VALUES ($1, $2)",
+                    &[&key, &value],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            Tree::Outbox => {
+                let item = decode_outbox(&value)?;
+                if item.failed {
+                    failed += 1;
+                } else {
+                    queued += 1;
+                }
+                conn.execute(
+                    "INSERT INTO outbox (id, kind, failed, next_attempt, record) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &int(item.id),
+                        &kind_tag(item.channel.kind()),
+                        &item.failed,
+                        &int(item.next_attempt),
+                        &value,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            Tree::Meta | Tree::OutboxDue => {}
+        }
+    }
+    for (name, value) in [
+        ("accounts", accounts),
+        ("outbox_queued", queued),
+        ("outbox_failed", failed),
+    ] {
+        conn.execute(
+            "UPDATE counters SET value = $2 WHERE name = $1",
+            &[&name, &value],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    // New messages get ids after the migrated ones.
+    conn.batch_execute("SELECT setval('outbox_id_seq', GREATEST((SELECT max(id) FROM outbox), 1))")
+        .await
+        .map_err(pg)?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2)",
+        &[&MIGRATED_FROM, &from],
+    )
+    .await
+    .map_err(pg)?;
+    conn.batch_execute("COMMIT").await.map_err(pg)
+}
+
+fn text(key: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(key).map_err(|_| Error::Internal("an account name is not UTF-8".into()))
+}
+
+/// An audit key (name, NUL, big-endian sequence) as its two columns.
+fn audit_parts(key: &[u8]) -> Result<(&str, i64), Error> {
+    let bad = || Error::Internal("a malformed history key".into());
+    let split = key.len().checked_sub(9).ok_or_else(bad)?;
+    let (name, rest) = key.split_at(split);
+    let seq: [u8; 8] = rest
+        .get(1..)
+        .and_then(|s| s.try_into().ok())
+        .filter(|_| rest.first() == Some(&0))
+        .ok_or_else(bad)?;
+    Ok((text(name)?, int(u64::from_be_bytes(seq))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::records::audit_key;
+
+    #[test]
+    fn audit_keys_come_apart_into_name_and_sequence() {
+        assert_eq!(audit_parts(&audit_key("alice", 7)).unwrap(), ("alice", 7));
+        assert!(audit_parts(b"short").is_err());
+    }
+}
