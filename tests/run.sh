@@ -58,6 +58,13 @@ echo "== cargo test --workspace --features $FEATURES"
 cargo test --workspace --features "$FEATURES"
 status=$?
 
+# The integration suite once more with every daemon on a PostgreSQL database of its own
+# (tests/support/daemon.rs, AUTHD_TEST_STORE); the tests about sled's own files say
+# "sled only" on standard error and return.
+echo "== cargo test --test integration on PostgreSQL (AUTHD_TEST_STORE=postgres)"
+AUTHD_TEST_STORE=postgres cargo test --workspace --features "$FEATURES" --test integration \
+  || status=1
+
 skipped=$(wc -l < "$skips")
 echo "== skipped tests: $skipped"
 cat "$skips"

@@ -49,6 +49,9 @@ fn wait_for_files(dir: &Path, extension: &str, n: usize) {
 
 #[test]
 fn nothing_in_the_state_directory_is_open_to_others_even_under_umask_000() {
+    if crate::daemon::sled_only("the sled files in the state directory") {
+        return;
+    }
     let mut d = Daemon::launch(TEST_CONFIG, "000", "info");
     let state = d.state_dir();
     // Everything that leaves a file: the key and the store at the first start, a
@@ -272,6 +275,9 @@ fn authd_exits_2_on_a_bad_command_line_and_78_on_a_transport_it_cannot_set_up() 
 
 #[test]
 fn a_store_with_a_schema_version_this_authd_does_not_read_is_refused_untouched() {
+    if crate::daemon::sled_only("the sled schema version") {
+        return;
+    }
     let mut d = Daemon::start();
     d.user_with_password("sven");
     assert!(d.terminate().success());

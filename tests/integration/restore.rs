@@ -348,6 +348,9 @@ fn crafted_backups_are_refused_and_write_nothing() {
 /// Restore with the key in place, start, and the accounts and their secrets are back.
 #[test]
 fn a_genuine_backup_restores_with_its_key_and_starts() {
+    if crate::daemon::sled_only("restores into a sled directory") {
+        return;
+    }
     let s = source();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
@@ -415,6 +418,9 @@ fn an_edited_backup_with_a_recomputed_checksum_is_refused_by_the_mac() {
 /// restore (every record checked) and start.
 #[test]
 fn trust_unsigned_takes_a_valid_old_backup_and_still_checks_it() {
+    if crate::daemon::sled_only("restores into a sled directory") {
+        return;
+    }
     let s = source();
     let old = s.daemon.dir.path().join("old.backup");
     std::fs::write(&old, unsigned(&records(&s.backup))).unwrap();

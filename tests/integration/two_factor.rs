@@ -450,6 +450,9 @@ fn the_png_and_the_terminal_qr_code_decode_to_the_otpauth_uri() {
 
 #[test]
 fn a_sealed_secret_moved_to_another_account_does_not_decrypt() {
+    if crate::daemon::sled_only("moves a sealed record in the sled store offline") {
+        return;
+    }
     if !have("oathtool") {
         return;
     }

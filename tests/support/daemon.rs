@@ -17,6 +17,9 @@ use authd::client::Client;
 mod process;
 pub use process::*;
 
+#[path = "postgres.rs"]
+mod suite_pg;
+
 /// The built `authd`, `authctl`, `authd-key` or `libpam_authd.so`. Cargo names the first
 /// two to the tests of their own package; the others (and all of them for the PAM tests,
 /// in another package) are found in the target directory the test runs from
@@ -68,6 +71,29 @@ pub struct Daemon {
     pub config: PathBuf,
     launch: Launch,
     child: Option<Child>,
+    /// The database of its own under `AUTHD_TEST_STORE=postgres` (`suite_store`),
+    /// dropped after the daemon is stopped.
+    db: Option<suite_pg::TestDb>,
+}
+
+/// Which store the suite runs on: `AUTHD_TEST_STORE=postgres` gives every daemon whose
+/// config names no `[store]` a PostgreSQL database of its own (`make test` runs the
+/// integration suite once on each store); otherwise sled, the default.
+pub fn suite_on_postgres() -> bool {
+    std::env::var("AUTHD_TEST_STORE").as_deref() == Ok("postgres")
+}
+
+/// A test that is about the sled store itself (its files, its sentinel, its recovery)
+/// has nothing to check on PostgreSQL: it says so (on the real standard error, which the
+/// harness does not capture) and returns `true` so the test can return early.
+pub fn sled_only(what: &str) -> bool {
+    if !suite_on_postgres() {
+        return false;
+    }
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let line = format!("sled only, not run on PostgreSQL: {test} ({what})\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    true
 }
 
 /// How authd is started: its log filter, and the umask it starts under (`None`: the
@@ -168,12 +194,23 @@ impl Daemon {
             .find_map(|l| l.strip_prefix("socket = \""))
             .map(|s| PathBuf::from(s.trim_end_matches('"')))
             .unwrap();
+        let db = (suite_on_postgres() && !text.contains("[store]")).then(|| {
+            let db = suite_pg::TestDb::create();
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&config)
+                .unwrap();
+            std::io::Write::write_all(&mut file, format!("\n{}", db.store_config()).as_bytes())
+                .unwrap();
+            db
+        });
         let mut daemon = Daemon {
             dir,
             socket,
             config,
             launch,
             child: None,
+            db,
         };
         daemon.spawn();
         daemon

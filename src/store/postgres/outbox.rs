@@ -18,6 +18,7 @@ use super::{int, pg, PgStore};
 use crate::audit::Event;
 use crate::error::Error;
 use crate::store::records::{decode_account, decode_outbox, encode_account, encode_outbox};
+use crate::store::Account;
 use crate::store::{ChannelKind, OutboxChange, OutboxItem};
 
 /// Messages one claim takes at most.
@@ -106,14 +107,30 @@ impl PgStore {
     ) -> Result<bool, Error> {
         let key = int(id);
         let mut tx = Tx::begin(self)?;
+        // The account's row first, then the message's (the order of every transaction):
+        // the message is read once to know its account, then again under its lock.
         let found: Option<Vec<u8>> = tx.step(|conn| async move {
-            let row = conn
-                .query_opt(
-                    "SELECT record FROM outbox WHERE id = $1 FOR UPDATE",
-                    &[&key],
-                )
-                .await;
-            (conn, row.map(|r| r.map(|r| r.get(0))).map_err(pg))
+            let result = async {
+                let Some(row) = conn
+                    .query_opt("SELECT record FROM outbox WHERE id = $1", &[&key])
+                    .await
+                    .map_err(pg)?
+                else {
+                    return Ok(None);
+                };
+                let account = decode_outbox(&row.get::<_, Vec<u8>>(0))?.account;
+                lock_account(&conn, &account).await?;
+                let row = conn
+                    .query_opt(
+                        "SELECT record FROM outbox WHERE id = $1 FOR UPDATE",
+                        &[&key],
+                    )
+                    .await
+                    .map_err(pg)?;
+                Ok(row.map(|r| r.get(0)))
+            }
+            .await;
+            (conn, result)
         })?;
         let Some(bytes) = found else {
             tx.rollback();
@@ -155,6 +172,10 @@ fn row_of(item: &OutboxItem) -> MessageRow {
 
 /// Put `replacement` (or nothing) where message `id` is, if it still is (lease
 /// cleared, counts kept); then `event` to `account`'s history if the account exists.
+///
+/// Locks in the order every transaction takes them: the account row first (as a
+/// request's change does), then the message, then the counters; the other order
+/// deadlocked against a request queueing mail for the same account.
 async fn replace_and_record(
     conn: &impl GenericClient,
     id: i64,
@@ -163,6 +184,10 @@ async fn replace_and_record(
     event: Option<Event>,
     now: u64,
 ) -> Result<(), Error> {
+    let locked = match &event {
+        Some(_) => lock_account(conn, account).await?,
+        None => None,
+    };
     let old = conn
         .query_opt("SELECT failed FROM outbox WHERE id = $1 FOR UPDATE", &[&id])
         .await
@@ -193,29 +218,32 @@ async fn replace_and_record(
         adjust(conn, "outbox_queued", queued).await.map_err(pg)?;
         adjust(conn, "outbox_failed", failed).await.map_err(pg)?;
     }
-    let Some(event) = event else {
+    let (Some(event), Some(mut acc)) = (event, locked) else {
         return Ok(());
     };
+    let mut writes = AccountWrites::default();
+    append_audit(&mut writes, &mut acc, &event, now);
+    conn.execute(
+        "UPDATE accounts SET record = $2 WHERE name = $1",
+        &[&account, &encode_account(&acc)],
+    )
+    .await
+    .map_err(pg)?;
+    write_audit(conn, account, &writes.audit, writes.trim_through)
+        .await
+        .map_err(pg)?;
+    Ok(())
+}
+
+/// The account `name`, its row locked for this transaction; `None` if there is none.
+async fn lock_account(conn: &impl GenericClient, name: &str) -> Result<Option<Account>, Error> {
     let row = conn
         .query_opt(
             "SELECT record FROM accounts WHERE name = $1 FOR UPDATE",
-            &[&account],
+            &[&name],
         )
         .await
         .map_err(pg)?;
-    if let Some(row) = row {
-        let mut acc = decode_account(&row.get::<_, Vec<u8>>(0))?;
-        let mut writes = AccountWrites::default();
-        append_audit(&mut writes, &mut acc, &event, now);
-        conn.execute(
-            "UPDATE accounts SET record = $2 WHERE name = $1",
-            &[&account, &encode_account(&acc)],
-        )
-        .await
-        .map_err(pg)?;
-        write_audit(conn, account, &writes.audit, writes.trim_through)
-            .await
-            .map_err(pg)?;
-    }
-    Ok(())
+    row.map(|row| decode_account(&row.get::<_, Vec<u8>>(0)))
+        .transpose()
 }
