@@ -47,8 +47,7 @@ mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
-#[path = "../support/postgres.rs"]
-mod pg;
+use shared_daemon::suite_pg as pg;
 mod pipelined;
 mod portal;
 mod portal_forgot;

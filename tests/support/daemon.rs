@@ -18,7 +18,7 @@ mod process;
 pub use process::*;
 
 #[path = "postgres.rs"]
-mod suite_pg;
+pub mod suite_pg;
 
 /// The built `authd`, `authctl`, `authd-key` or `libpam_authd.so`. Cargo names the first
 /// two to the tests of their own package; the others (and all of them for the PAM tests,
