@@ -65,10 +65,12 @@ mod promises_reset;
 mod promises_settings;
 mod promises_sms;
 mod promises_table;
+mod qr_codes;
 mod reload;
 mod resend;
 mod restore;
 mod revocation;
+mod secret_key;
 #[path = "../support/daemon.rs"]
 mod shared_daemon;
 mod sms;
