@@ -5,6 +5,18 @@ use std::process::Command;
 
 use crate::daemon::*;
 
+/// authd on `d`'s config refuses to start, exit 78, saying `why`.
+#[track_caller]
+fn refused_with_78(d: &Daemon, why: &str) {
+    let out = Command::new(AUTHD)
+        .arg("--config")
+        .arg(&d.config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains(why), "{}", stderr(&out));
+}
+
 #[test]
 fn an_exposed_key_file_stops_the_daemon_with_78() {
     use std::os::unix::fs::PermissionsExt;
@@ -16,13 +28,7 @@ fn an_exposed_key_file_stops_the_daemon_with_78() {
         0o600
     );
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = Command::new(AUTHD)
-        .arg("--config")
-        .arg(&d.config)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("accessible to group or others"));
+    refused_with_78(&d, "accessible to group or others");
     assert!(!d.socket.exists(), "socket left behind");
 
     // A lost key is not silently replaced once the store holds accounts.
@@ -31,13 +37,7 @@ fn an_exposed_key_file_stops_the_daemon_with_78() {
     assert_ok(&d.ctl(&["add-user", "kim"]));
     d.terminate();
     std::fs::remove_file(&key).unwrap();
-    let out = Command::new(AUTHD)
-        .arg("--config")
-        .arg(&d.config)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("restore the key file"));
+    refused_with_78(&d, "restore the key file");
     assert!(!key.exists());
 }
 
