@@ -19,6 +19,10 @@ pub struct Cli {
     /// authd's socket [default: your own daemon's socket if it exists, else /run/authd/authd.sock]
     #[arg(long, global = true, env = "AUTHD_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// `socket` came from `AUTHD_SOCKET`, not `--socket` (set by `ctl::main`; for the
+    /// message when nothing answers there).
+    #[arg(skip)]
+    pub socket_from_env: bool,
     /// Print one JSON object on stdout (errors too: {"error":{"code":..,"message":..}}).
     #[arg(long, global = true)]
     pub json: bool,

@@ -32,7 +32,6 @@ mod token;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
 
 use accounts::change;
 pub use args::Cli;
@@ -49,16 +48,20 @@ use session::Session;
 /// with where it came from, for the message when nothing answers there.
 fn socket_path(cli: &Cli) -> (PathBuf, String) {
     match &cli.socket {
-        Some(path) if std::env::args_os().any(|a| a == "--socket" || has_socket_value(&a)) => {
-            (path.clone(), "from --socket".into())
-        }
-        Some(path) => (path.clone(), "from AUTHD_SOCKET".into()),
+        Some(path) if cli.socket_from_env => (path.clone(), "from AUTHD_SOCKET".into()),
+        Some(path) => (path.clone(), "from --socket".into()),
         None => authd_proto::paths::client_socket_explained(),
     }
 }
 
-fn has_socket_value(arg: &std::ffi::OsStr) -> bool {
-    arg.as_encoded_bytes().starts_with(b"--socket=")
+/// Parse the command line; clap tells whether `socket` came from `AUTHD_SOCKET`.
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches()?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.socket_from_env =
+        matches.value_source("socket") == Some(clap::parser::ValueSource::EnvVariable);
+    Ok(cli)
 }
 
 fn unexpected(response: Response) -> CtlError {
@@ -200,7 +203,7 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
 
 /// authctl's whole life: parse, run, print, exit.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;

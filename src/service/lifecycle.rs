@@ -32,11 +32,7 @@ impl Service {
             Error::Disabled { .. } => "account disabled",
             _ => "account expired",
         };
-        let detail = if context.is_empty() {
-            why.to_string()
-        } else {
-            format!("{context}; {why}")
-        };
+        let detail = super::login::detail_with(context, why);
         let event = Event::by(caller, Action::Verify, Outcome::Denied, detail);
         Some(Decided::new(error, event))
     }

@@ -64,7 +64,7 @@ pub(super) fn origin_detail(origin: &Origin) -> String {
 }
 
 /// `context` (where the attempt came from), then what happened.
-fn detail_with(context: &str, what: &str) -> String {
+pub(super) fn detail_with(context: &str, what: &str) -> String {
     if context.is_empty() {
         what.to_string()
     } else {
