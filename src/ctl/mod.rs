@@ -32,7 +32,6 @@ mod token;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-
 use accounts::change;
 pub use args::Cli;
 use args::Command;
