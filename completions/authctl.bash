@@ -1249,12 +1249,16 @@ _authctl() {
             return 0
             ;;
         authctl__subcmd__outbox__subcmd__purge)
-            opts="-h --failed --socket --json --password-stdin --help"
+            opts="-h --failed --delivered-before --socket --json --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --delivered-before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -38,6 +38,14 @@ pub struct OutboxConfig {
         serialize_with = "super::duration_text"
     )]
     pub attempt_timeout: Duration,
+    /// How long a delivered message is kept, without its body, for `authctl outbox`
+    /// (then removed; `purge --delivered-before` removes them sooner). `0s`: removed at
+    /// delivery.
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
+    pub keep_delivered: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -47,6 +55,7 @@ impl Default for OutboxConfig {
             retry_max: Duration::from_secs(3600),
             give_up: Duration::from_secs(24 * 3600),
             attempt_timeout: Duration::from_secs(30),
+            keep_delivered: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -405,11 +405,28 @@ pub enum OutboxAction {
         #[command(flatten)]
         target: OutboxSelect,
     },
-    /// Remove messages from the outbox (admin).
+    /// Remove messages from the outbox (admin): one, every given-up one, or the records
+    /// of messages delivered before a date (kept for `outbox.keep_delivered`).
     Purge {
         #[command(flatten)]
-        target: OutboxSelect,
+        target: PurgeSelect,
     },
+}
+
+/// Which outbox messages `purge` removes.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct PurgeSelect {
+    /// The message's id, as `authctl outbox` lists it.
+    #[arg(value_name = "ID")]
+    pub id: Option<u64>,
+    /// Every message given up on (listed as failed).
+    #[arg(long)]
+    pub failed: bool,
+    /// Every delivered message delivered before DATE (YYYY-MM-DD, from 00:00 UTC, or an
+    /// RFC 3339 time).
+    #[arg(long, value_name = "DATE", value_parser = super::dates::date)]
+    pub delivered_before: Option<u64>,
 }
 
 /// Which outbox messages: one by id, or every given-up one.

@@ -9,21 +9,27 @@ pub fn expires(value: &str) -> Result<Change<u64>, String> {
     if value == "never" {
         return Ok(Change::Clear);
     }
+    date(value)
+        .map(Change::Set)
+        .map_err(|e| format!("{e}, or never"))
+}
+
+/// A day (`2027-03-31`, 00:00 UTC) or an RFC 3339 time, as unix seconds: `--expires`,
+/// `outbox purge --delivered-before`.
+pub fn date(value: &str) -> Result<u64, String> {
     let bad = || {
         format!(
-            "`{value}` is not a date: give YYYY-MM-DD, an RFC 3339 time \
-             (2027-03-31T18:00:00Z) or never"
+            "`{value}` is not a date: give YYYY-MM-DD or an RFC 3339 time \
+             (2027-03-31T18:00:00Z)"
         )
     };
     let is_day = value.len() == 10 && value.as_bytes().get(4) == Some(&b'-');
     if is_day {
         let day = format!("{value}T00:00:00Z");
-        return unix(&day, 0).ok_or_else(bad).map(Change::Set);
+        return unix(&day, 0).ok_or_else(bad);
     }
     let (time, offset) = split_offset(value).ok_or_else(bad)?;
-    unix(&format!("{time}Z"), offset)
-        .ok_or_else(bad)
-        .map(Change::Set)
+    unix(&format!("{time}Z"), offset).ok_or_else(bad)
 }
 
 /// A date-time without its zone, and the zone's offset east of UTC in seconds.

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use zeroize::Zeroize;
 
-use super::args::{OutboxAction, OutboxSelect};
+use super::args::{OutboxAction, OutboxSelect, PurgeSelect};
 use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
@@ -82,6 +82,14 @@ fn target(select: OutboxSelect) -> OutboxTarget {
     }
 }
 
+fn purge_target(select: PurgeSelect) -> OutboxTarget {
+    match (select.id, select.delivered_before) {
+        (Some(id), _) => OutboxTarget::Id(id),
+        (None, Some(before)) => OutboxTarget::DeliveredBefore(before),
+        (None, None) => OutboxTarget::Failed,
+    }
+}
+
 pub fn outbox(s: &mut Session, action: OutboxAction) -> Result<Outcome, CtlError> {
     let (verb, request) = match action {
         OutboxAction::Retry { target: t } => (
@@ -90,7 +98,9 @@ pub fn outbox(s: &mut Session, action: OutboxAction) -> Result<Outcome, CtlError
         ),
         OutboxAction::Purge { target: t } => (
             "purge",
-            Request::OutboxPurge(OutboxPurge { target: target(t) }),
+            Request::OutboxPurge(OutboxPurge {
+                target: purge_target(t),
+            }),
         ),
     };
     match s.call(request)? {

@@ -108,19 +108,29 @@ pub(super) fn outbox_json(m: &OutboxEntry) -> Value {
         "channel": m.channel,
         "to": m.to,
         "subject": m.subject,
-        "state": if m.failed { "failed" } else { "queued" },
+        "state": outbox_state(m),
         "created": time::format(m.created),
         "attempts": m.attempts,
         "next_attempt": time::format(m.next_attempt),
         "last_error": m.last_error,
+        "delivered": m.delivered.map(time::format),
     })
 }
 
+/// `queued`, `failed` or `delivered`.
+fn outbox_state(m: &OutboxEntry) -> &'static str {
+    match (m.delivered, m.failed) {
+        (Some(_), _) => "delivered",
+        (None, true) => "failed",
+        (None, false) => "queued",
+    }
+}
+
 pub(super) fn outbox_text(m: &OutboxEntry) -> String {
-    let state = if m.failed {
-        "failed".to_string()
-    } else {
-        format!("queued, next try {}", time::format(m.next_attempt))
+    let state = match m.delivered {
+        Some(at) => format!("delivered {}", time::format(at)),
+        None if m.failed => "failed".to_string(),
+        None => format!("queued, next try {}", time::format(m.next_attempt)),
     };
     let mut line = format!(
         "{:>6}  {}  {} {} -> {}  \"{}\"  {}, {}",

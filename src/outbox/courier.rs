@@ -134,9 +134,11 @@ async fn attempt(outbox: &Outbox, mut item: OutboxItem) -> Result<(), Error> {
             tracing::info!(id, account = %account, to = %masked, subject, "message delivered");
             let detail = format!("{subject} to {masked}");
             let event = Event::new(delivered, Outcome::Ok, DAEMON, detail);
+            // Kept without its body for `outbox.keep_delivered`, or removed now.
+            let kept = (!settings.retry.keep_delivered.is_zero()).then(|| item.delivered_at(now));
             outbox
                 .store
-                .outbox_settle(id, None, &account, Some(&event), now)?;
+                .outbox_settle(id, kept.as_ref(), &account, Some(&event), now)?;
             Some(event)
         }
         Err(error) => {

@@ -7,7 +7,8 @@
 //! message, a gateway exit status documented as permanent) is given up at once. A
 //! message leaves the queue only when its delivery has been recorded, so an outage or a
 //! restart loses nothing; once delivery is recorded it is never sent again. Message
-//! bodies are sealed at rest: a reset mail carries a live token.
+//! bodies are sealed at rest: a reset mail carries a live token. A delivered message is
+//! kept without its body for `outbox.keep_delivered`, then removed (`retention`).
 //!
 //! The couriers live here, beside the queue they serve; the server starts them, and the
 //! service layer only queues messages (in its own transactions) and wakes them.
@@ -16,6 +17,7 @@ pub mod command;
 mod courier;
 pub mod mail;
 pub mod requeue;
+mod retention;
 pub mod sms;
 
 use std::sync::{Arc, RwLock};
@@ -125,6 +127,7 @@ impl Outbox {
         for kind in ChannelKind::ALL {
             tasks.spawn(courier::run(Arc::clone(self), kind, shutdown.clone()));
         }
+        tasks.spawn(retention::run(Arc::clone(self), shutdown.clone()));
     }
 }
 

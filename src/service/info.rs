@@ -76,11 +76,9 @@ impl Service {
                     .iter()
                     .position(|k| *k == item.channel.kind())
                     .unwrap_or(0)];
-                if item.failed {
-                    slot.2 += 1;
-                } else {
-                    slot.1 += 1;
-                }
+                let (queued, failed) = item.state().counts();
+                slot.1 += queued as u64;
+                slot.2 += failed as u64;
             }
             seen += page.len();
             after = page.last().map(|item| item.id);

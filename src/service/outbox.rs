@@ -124,6 +124,7 @@ impl Service {
                     next_attempt: i.next_attempt,
                     last_error: i.last_error,
                     failed: i.failed,
+                    delivered: i.delivered,
                 }
             })
             .collect();

@@ -1,5 +1,5 @@
 //! `outbox retry` and `outbox purge`: an admin puts given-up messages back in the queue
-//! or removes them. Each message changed is one store change, decided on the message as
+//! or removes them (and removes records of delivered ones). Each message changed is one store change, decided on the message as
 //! it is then (a courier may have settled it meanwhile), with an audit event in its
 //! account's history; the answer comes once all of them are durable.
 
@@ -9,7 +9,7 @@ use crate::authz::Caller;
 use crate::error::Error;
 use crate::outbox::requeue::{requeue, Requeued};
 use crate::protocol::{OutboxPurge, OutboxRetry, OutboxTarget, Response, MAX_PAGE};
-use crate::store::OutboxItem;
+use crate::store::{OutboxItem, OutboxState};
 use crate::time;
 
 /// What a change did to one message.
@@ -26,6 +26,12 @@ impl Service {
         let answer = self
             .outbox_each(req.target, |item, now| {
                 let what = describe(item);
+                if item.state() == OutboxState::Delivered {
+                    return Err(Error::InvalidInput(format!(
+                        "message {} was delivered; there is nothing to retry",
+                        item.id
+                    )));
+                }
                 Ok(match requeue(item, now, ttl) {
                     Requeued::Queued(new) => {
                         let detail = format!("message {} ({what}) queued again", item.id);
@@ -66,7 +72,7 @@ impl Service {
     ) -> Result<Response, Error> {
         let ids = match target {
             OutboxTarget::Id(id) => vec![id],
-            OutboxTarget::Failed => self.failed_ids()?,
+            OutboxTarget::Failed | OutboxTarget::DeliveredBefore(_) => self.ids_of(target)?,
         };
         let mut logged = Vec::new();
         let (mut count, mut dropped) = (0u32, 0u32);
@@ -74,15 +80,15 @@ impl Service {
             let now = time::now();
             let mut outcome = None;
             let found = self.store.outbox_change(id, now, &mut |item| {
-                if target == OutboxTarget::Failed && !item.failed {
-                    // Retried since the listing: leave it as it is.
+                if !selects(target, item) {
+                    // Changed since the listing (retried, delivered): leave it as it is.
                     return Ok(None);
                 }
                 let (new, event, done) = change(item, now)?;
                 outcome = Some((item.account.clone(), event.clone(), done));
                 Ok(Some((new, event)))
             })?;
-            if !found && target != OutboxTarget::Failed {
+            if !found && matches!(target, OutboxTarget::Id(_)) {
                 return Err(Error::InvalidInput(format!(
                     "no message {id} in the outbox (see `authctl outbox`)"
                 )));
@@ -102,18 +108,27 @@ impl Service {
         Ok(Response::OutboxChanged { count, dropped })
     }
 
-    /// The ids of every given-up message, page by page.
-    fn failed_ids(&self) -> Result<Vec<u64>, Error> {
+    /// The ids of every message `target` selects, page by page.
+    fn ids_of(&self, target: OutboxTarget) -> Result<Vec<u64>, Error> {
         let mut ids = Vec::new();
         let mut after = None;
         loop {
             let (items, more) = self.store.outbox(after, MAX_PAGE as usize)?;
             after = items.last().map(|i| i.id);
-            ids.extend(items.iter().filter(|i| i.failed).map(|i| i.id));
+            ids.extend(items.iter().filter(|i| selects(target, i)).map(|i| i.id));
             if !more || after.is_none() {
                 return Ok(ids);
             }
         }
+    }
+}
+
+/// Does `target` select `item` as it is now? (It may have changed since the listing.)
+fn selects(target: OutboxTarget, item: &OutboxItem) -> bool {
+    match target {
+        OutboxTarget::Id(id) => item.id == id,
+        OutboxTarget::Failed => item.state() == OutboxState::Failed,
+        OutboxTarget::DeliveredBefore(at) => item.delivered.is_some_and(|d| d < at),
     }
 }
 

@@ -45,7 +45,7 @@ pub trait Backend: Send + Sync {
     ) -> Result<(Vec<AuditEntry>, bool), Error>;
     fn reset_token(&self, hash: &[u8; 32]) -> Result<Option<ResetToken>, Error>;
     fn counts(&self) -> Result<Counts, Error>;
-    /// One page of the outbox in id order, queued and failed.
+    /// One page of the outbox in id order: queued, failed and delivered.
     fn outbox(&self, after: Option<u64>, limit: usize) -> Result<(Vec<OutboxItem>, bool), Error>;
     /// Up to `limit` messages on `kind` due at `now`, the earliest first.
     fn outbox_due(
@@ -90,6 +90,9 @@ pub trait Backend: Send + Sync {
         now: u64,
         change: &mut OutboxChange<'_>,
     ) -> Result<bool, Error>;
+    /// Stage the removal of up to `limit` delivered messages delivered before `before`
+    /// (`outbox.keep_delivered`: no history entry); how many there were.
+    fn outbox_prune_delivered(&self, before: u64, limit: usize) -> Result<u64, Error>;
 
     /// Resolves once every change staged before the call is on disk.
     fn durable(&self) -> Pending<'_>;
@@ -195,6 +198,9 @@ impl Backend for Store {
     }
     fn outbox_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
         Store::outbox_next_due(self, kind)
+    }
+    fn outbox_prune_delivered(&self, before: u64, limit: usize) -> Result<u64, Error> {
+        Store::outbox_prune_delivered(self, before, limit)
     }
     fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
         Store::create(self, account, event, now)

@@ -38,8 +38,8 @@ pub use outbox::OutboxChange;
 use records::AuditEntry;
 use records::{audit_key, decode_account, decode_audit, decode_token};
 pub use records::{
-    Account, Channel, ChannelKind, Disabled, LastLogin, MaxPasswordAge, OutboxItem, ResetToken,
-    SecurityKeyRecord, SmsEnrolment, TotpEnrolment,
+    Account, Channel, ChannelKind, Disabled, LastLogin, MaxPasswordAge, OutboxItem, OutboxState,
+    ResetToken, SecurityKeyRecord, SmsEnrolment, TotpEnrolment,
 };
 use staging::{Staging, TreeId, Trees};
 use trees::Tree;

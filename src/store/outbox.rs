@@ -1,5 +1,6 @@
 //! The outbox in sled: messages by id (`outbox`), an index of the queued ones by channel
-//! and due time (`outbox_due`), and the queued/failed counts (in `meta`).
+//! and due time (`outbox_due`), and the queued/failed counts (in `meta`). Delivered
+//! messages (kept without their bodies for `outbox.keep_delivered`) are in neither.
 //!
 //! The index lets each courier page through what is due on its own channel without
 //! decoding anything else, and the counts make `status` one read. Both are derived: they
@@ -14,7 +15,7 @@ use super::writes::{adjust, append_audit, current};
 use super::{read_u64, Store};
 use crate::audit::Event;
 use crate::error::Error;
-use crate::store::{ChannelKind, OutboxItem};
+use crate::store::{ChannelKind, OutboxItem, OutboxState};
 
 pub(super) const META_QUEUED: &[u8] = b"outbox_queued";
 pub(super) const META_FAILED: &[u8] = b"outbox_failed";
@@ -38,9 +39,15 @@ fn due_key(kind: ChannelKind, at: u64, id: u64) -> DueKey {
     key
 }
 
-/// The index key of a message still to be tried; `None` once it has failed.
+/// The index key of a message still to be tried; `None` once it has failed or gone out.
 fn queued_key(item: &OutboxItem) -> Option<DueKey> {
-    (!item.failed).then(|| due_key(item.channel.kind(), item.next_attempt, item.id))
+    (item.state() == OutboxState::Queued)
+        .then(|| due_key(item.channel.kind(), item.next_attempt, item.id))
+}
+
+/// How a message counts: (queued, failed).
+fn counted(item: &OutboxItem) -> (i64, i64) {
+    item.state().counts()
 }
 
 fn id_of(key: &[u8]) -> Option<u64> {
@@ -56,13 +63,12 @@ pub(super) fn queue(view: &mut View<'_>, item: &OutboxItem) -> Result<(), Error>
         &item.id.to_be_bytes()[..],
         encode_outbox(item),
     );
-    match queued_key(item) {
-        Some(key) => {
-            view.insert(TreeId::OutboxDue, &key[..], &[][..]);
-            adjust(view, META_QUEUED, 1)
-        }
-        None => adjust(view, META_FAILED, 1),
+    if let Some(key) = queued_key(item) {
+        view.insert(TreeId::OutboxDue, &key[..], &[][..]);
     }
+    let (queued, failed) = counted(item);
+    adjust(view, META_QUEUED, queued)?;
+    adjust(view, META_FAILED, failed)
 }
 
 impl Store {
@@ -79,13 +85,12 @@ impl Store {
                     continue;
                 }
             };
-            match queued_key(&item) {
-                Some(key) => {
-                    batch.insert(&key[..], &[][..]);
-                    queued += 1;
-                }
-                None => failed += 1,
+            if let Some(key) = queued_key(&item) {
+                batch.insert(&key[..], &[][..]);
             }
+            let (q, f) = counted(&item);
+            queued += q as u64;
+            failed += f as u64;
         }
         self.outbox_due.apply_batch(batch)?;
         self.meta.insert(META_QUEUED, &queued.to_be_bytes())?;
@@ -199,6 +204,31 @@ impl Store {
         })
     }
 
+    /// Stage the removal of up to `limit` messages delivered before `before`; how many.
+    /// Reads the whole outbox: delivered messages are kept for days, not forever, and
+    /// this runs a few times an hour.
+    pub fn outbox_prune_delivered(&self, before: u64, limit: usize) -> Result<u64, Error> {
+        let mut old = Vec::new();
+        for value in self.outbox.iter().values() {
+            let Ok(item) = decode_outbox(&value?) else {
+                continue;
+            };
+            if item.delivered.is_some_and(|at| at < before) {
+                old.push(item.id);
+                if old.len() >= limit {
+                    break;
+                }
+            }
+        }
+        self.staging.change(|view| {
+            for id in &old {
+                view.remove(TreeId::Outbox, &id.to_be_bytes()[..]);
+            }
+            Ok(())
+        })?;
+        Ok(old.len() as u64)
+    }
+
     /// Stage an admin's change to the message `id`, decided on it as it is now:
     /// `change` returns what replaces it (`Some`) or `None` to remove it, with the event
     /// for its account's history, or nothing to leave it as it is. `Ok(false)` when there
@@ -232,29 +262,22 @@ fn message(view: &mut View<'_>, id: u64) -> Result<Option<OutboxItem>, Error> {
 /// Put `new` (or nothing) where `old` was, keeping the due index and the counts.
 fn replace(view: &mut View<'_>, old: &OutboxItem, new: Option<&OutboxItem>) -> Result<(), Error> {
     let id = old.id;
-    let (mut queued, mut failed) = (0i64, 0i64);
-    match queued_key(old) {
-        Some(key) => {
-            view.remove(TreeId::OutboxDue, &key[..]);
-            queued -= 1;
-        }
-        None => failed -= 1,
+    if let Some(key) = queued_key(old) {
+        view.remove(TreeId::OutboxDue, &key[..]);
     }
     match new {
         Some(item) => {
             view.insert(TreeId::Outbox, &id.to_be_bytes()[..], encode_outbox(item));
-            match queued_key(item) {
-                Some(key) => {
-                    view.insert(TreeId::OutboxDue, &key[..], &[][..]);
-                    queued += 1;
-                }
-                None => failed += 1,
+            if let Some(key) = queued_key(item) {
+                view.insert(TreeId::OutboxDue, &key[..], &[][..]);
             }
         }
         None => view.remove(TreeId::Outbox, &id.to_be_bytes()[..]),
     }
-    adjust(view, META_QUEUED, queued)?;
-    adjust(view, META_FAILED, failed)
+    let (was_queued, was_failed) = counted(old);
+    let (queued, failed) = new.map(counted).unwrap_or((0, 0));
+    adjust(view, META_QUEUED, queued - was_queued)?;
+    adjust(view, META_FAILED, failed - was_failed)
 }
 
 /// Append `event` to `account`'s history, if the account still exists.

@@ -197,6 +197,50 @@ impl OutboxItem {
             next_attempt: now,
             last_error: None,
             failed: false,
+            delivered: None,
+        }
+    }
+
+    /// Where the message stands; one rule for every backend and listing.
+    pub fn state(&self) -> OutboxState {
+        match (self.delivered, self.failed) {
+            (Some(_), _) => OutboxState::Delivered,
+            (None, true) => OutboxState::Failed,
+            (None, false) => OutboxState::Queued,
+        }
+    }
+
+    /// What is kept of it once delivered (`outbox.keep_delivered`): when, to whom, how
+    /// many attempts; never its body, which may hold a live reset token.
+    pub fn delivered_at(&self, now: u64) -> OutboxItem {
+        OutboxItem {
+            sealed: Vec::new(),
+            last_error: None,
+            failed: false,
+            delivered: Some(now),
+            ..self.clone()
+        }
+    }
+}
+
+/// Where an outbox message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Waiting for its next attempt.
+    Queued,
+    /// Given up: kept until an admin retries or purges it.
+    Failed,
+    /// Delivered: a record without its body, kept for `outbox.keep_delivered`.
+    Delivered,
+}
+
+impl OutboxState {
+    /// How a message in this state counts in the store's (queued, failed) totals.
+    pub fn counts(self) -> (i64, i64) {
+        match self {
+            OutboxState::Queued => (1, 0),
+            OutboxState::Failed => (0, 1),
+            OutboxState::Delivered => (0, 0),
         }
     }
 }
@@ -215,6 +259,8 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
     /// Gave up: kept for `authctl outbox` until an admin looks.
     pub failed: bool,
+    /// When it was delivered (then `sealed` is empty); written as `OutboxRecord::V2`.
+    pub delivered: Option<u64>,
 }
 
 /// A TOTP secret, sealed by the vault and bound to the account name.
@@ -350,11 +396,6 @@ enum TokenRecord {
     V1(ResetToken),
 }
 
-#[derive(Serialize, Deserialize)]
-enum OutboxRecord {
-    V1(OutboxItem),
-}
-
 fn encode<T: Serialize>(record: &T) -> Vec<u8> {
     // Encoding plain structs into a Vec cannot fail.
     bincode::serde::encode_to_vec(record, bincode::config::standard())
@@ -408,15 +449,7 @@ pub fn decode_token(bytes: &[u8]) -> Result<ResetToken, Error> {
     }
 }
 
-pub fn encode_outbox(item: &OutboxItem) -> Vec<u8> {
-    encode(&OutboxRecord::V1(item.clone()))
-}
-
-pub fn decode_outbox(bytes: &[u8]) -> Result<OutboxItem, Error> {
-    match decode(bytes, "outbox message")? {
-        OutboxRecord::V1(m) => Ok(m),
-    }
-}
+pub use outbox_v1::{decode_outbox, encode_outbox};
 
 /// Audit keys: account name, a NUL (never in a name), then the big-endian sequence, so
 /// one account's history is one contiguous, ordered range.
@@ -466,5 +499,6 @@ mod tests {
 #[cfg(test)]
 mod golden;
 
+mod outbox_v1;
 mod v1;
 mod v2;

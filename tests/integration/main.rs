@@ -41,6 +41,7 @@ mod old_store;
 mod other_uids;
 mod outbox;
 mod outbox_admin;
+mod outbox_delivered;
 mod output_files;
 mod own_factors;
 mod packaging;

@@ -133,8 +133,17 @@ impl Gateway {
     }
 }
 
-/// The outbox as `authctl --json outbox` shows it.
+/// The messages still queued or given up on (delivered ones are listed too, kept for
+/// `outbox.keep_delivered`: see `outbox_delivered.rs`).
 pub(crate) fn outbox(d: &Daemon) -> Vec<Value> {
+    listed(d)
+        .into_iter()
+        .filter(|m| m["state"] != "delivered")
+        .collect()
+}
+
+/// Every message `authctl outbox` lists.
+pub(crate) fn listed(d: &Daemon) -> Vec<Value> {
     let out = d.ctl(&["--json", "outbox"]);
     assert_ok(&out);
     json(&out)["messages"].as_array().unwrap().clone()

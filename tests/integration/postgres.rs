@@ -90,7 +90,7 @@ fn accounts_passwords_codes_and_backups_live_in_the_database() {
 
     // The records are in the database, not in the state directory.
     assert_eq!(db.sql("SELECT count(*) FROM accounts"), "2");
-    assert_eq!(db.sql("SELECT max(version) FROM authd_schema"), "1");
+    assert_eq!(db.sql("SELECT max(version) FROM authd_schema"), "2");
     assert!(!d.state_dir().join("db").exists(), "a sled store was made");
 
     // A backup in the common format, restored into a sled state directory.
@@ -128,7 +128,7 @@ fn a_database_with_a_newer_schema_is_refused() {
     assert_exit(&out, 78);
     assert_says(
         &stderr(&out),
-        &["schema version 99", "newer than version 1", "upgrade authd"],
+        &["schema version 99", "newer than version 2", "upgrade authd"],
     );
     assert!(!stderr(&out).contains("password"), "{}", stderr(&out));
     // Back at the version it knows, it serves again: the refusal changed nothing.

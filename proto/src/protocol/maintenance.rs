@@ -32,6 +32,9 @@ pub enum OutboxTarget {
     Id(u64),
     /// Every message given up on.
     Failed,
+    // Appended: delivered messages are kept (`outbox.keep_delivered`).
+    /// Every delivered message delivered before this time (unix seconds); purge only.
+    DeliveredBefore(u64),
 }
 
 /// Put messages back in the queue, due now (admin). A given-up message gets a new retry

@@ -291,6 +291,9 @@ pub struct OutboxEntry {
     pub next_attempt: u64,
     pub last_error: Option<String>,
     pub failed: bool,
+    // Appended: delivered messages are kept (`outbox.keep_delivered`).
+    /// When it was delivered (unix seconds); then it is no longer queued.
+    pub delivered: Option<u64>,
 }
 
 /// How far along a second factor is.

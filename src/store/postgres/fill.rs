@@ -5,7 +5,6 @@
 
 use deadpool_postgres::Object;
 
-use super::reads::kind_tag;
 use super::{int, pg, PgStore};
 use crate::error::Error;
 use crate::store::records::decode_outbox;
@@ -125,24 +124,10 @@ async fn fill(conn: &Object, records: Vec<TreeRecord>, from: Vec<u8>) -> Result<
             }
             Tree::Outbox => {
                 let item = decode_outbox(&value)?;
-                if item.failed {
-                    failed += 1;
-                } else {
-                    queued += 1;
-                }
-                conn.execute(
-                    "INSERT INTO outbox (id, kind, failed, next_attempt, record) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[
-                        &int(item.id),
-                        &kind_tag(item.channel.kind()),
-                        &item.failed,
-                        &int(item.next_attempt),
-                        &value,
-                    ],
-                )
-                .await
-                .map_err(pg)?;
+                let (q, f) = super::outbox::insert_message(conn, int(item.id), &item)
+                    .await
+                    .map_err(pg)?;
+                (queued, failed) = (queued + q, failed + f);
             }
             Tree::Meta | Tree::OutboxDue => {}
         }

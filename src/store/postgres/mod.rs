@@ -310,6 +310,9 @@ impl Backend for PgStore {
     fn outbox_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
         self.read_next_due(kind)
     }
+    fn outbox_prune_delivered(&self, before: u64, limit: usize) -> Result<u64, Error> {
+        self.prune_delivered(before, limit)
+    }
     fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error> {
         self.write_create(account, event, now)
     }

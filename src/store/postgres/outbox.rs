@@ -41,7 +41,7 @@ impl PgStore {
                 .prepare_cached(
                     "WITH due AS (\
                        SELECT id FROM outbox \
-                       WHERE kind = $1 AND NOT failed AND next_attempt <= $2 \
+                       WHERE kind = $1 AND NOT failed AND delivered IS NULL AND next_attempt <= $2 \
                          AND (claimed_until IS NULL OR claimed_until <= $2) \
                        ORDER BY next_attempt, id LIMIT $3 \
                        FOR UPDATE SKIP LOCKED) \
@@ -74,6 +74,23 @@ impl PgStore {
             }
         }
         Ok(items)
+    }
+
+    /// Remove up to `limit` messages delivered before `before` (they count neither as
+    /// queued nor as failed, so no counter changes).
+    pub(super) fn prune_delivered(&self, before: u64, limit: usize) -> Result<u64, Error> {
+        let (before, limit) = (int(before), i64::try_from(limit).unwrap_or(i64::MAX));
+        self.with_conn(move |conn| async move {
+            let removed = conn
+                .execute(
+                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+                     WHERE delivered < $1 ORDER BY delivered LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                    &[&before, &limit],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(removed)
+        })
     }
 
     /// What an attempt did: `Some` replaces the message (lease cleared), `None` removes
@@ -163,11 +180,47 @@ impl PgStore {
     }
 }
 
-/// A message's columns: failed, next attempt, record.
-type MessageRow = (bool, i64, Vec<u8>);
+/// A message's columns beside its id and kind.
+struct MessageRow {
+    failed: bool,
+    delivered: Option<i64>,
+    next_attempt: i64,
+    record: Vec<u8>,
+    counts: (i64, i64),
+}
 
 fn row_of(item: &OutboxItem) -> MessageRow {
-    (item.failed, int(item.next_attempt), encode_outbox(item))
+    MessageRow {
+        failed: item.failed,
+        delivered: item.delivered.map(int),
+        next_attempt: int(item.next_attempt),
+        record: encode_outbox(item),
+        counts: item.state().counts(),
+    }
+}
+
+/// Insert message `item` as row `id` (a new message, a restored or migrated one);
+/// returns how it counts: (queued, failed).
+pub(super) async fn insert_message(
+    conn: &impl GenericClient,
+    id: i64,
+    item: &OutboxItem,
+) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = row_of(item);
+    conn.execute(
+        "INSERT INTO outbox (id, kind, failed, delivered, next_attempt, record) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &id,
+            &kind_tag(item.channel.kind()),
+            &row.failed,
+            &row.delivered,
+            &row.next_attempt,
+            &row.record,
+        ],
+    )
+    .await?;
+    Ok(row.counts)
 }
 
 /// Put `replacement` (or nothing) where message `id` is, if it still is (lease
@@ -189,34 +242,41 @@ async fn replace_and_record(
         None => None,
     };
     let old = conn
-        .query_opt("SELECT failed FROM outbox WHERE id = $1 FOR UPDATE", &[&id])
+        .query_opt("SELECT record FROM outbox WHERE id = $1 FOR UPDATE", &[&id])
         .await
         .map_err(pg)?;
     if let Some(old) = old {
-        let was_failed: bool = old.get(0);
-        let (mut queued, mut failed) = if was_failed { (0, -1) } else { (-1, 0) };
-        match &replacement {
-            Some((now_failed, next, record)) => {
+        let (was_queued, was_failed) = decode_outbox(&old.get::<_, Vec<u8>>(0))?.state().counts();
+        let (queued, failed) = match &replacement {
+            Some(row) => {
                 conn.execute(
-                    "UPDATE outbox SET failed = $2, next_attempt = $3, record = $4, \
-                     claimed_until = NULL WHERE id = $1",
-                    &[&id, now_failed, next, record],
+                    "UPDATE outbox SET failed = $2, delivered = $3, next_attempt = $4, \
+                     record = $5, claimed_until = NULL WHERE id = $1",
+                    &[
+                        &id,
+                        &row.failed,
+                        &row.delivered,
+                        &row.next_attempt,
+                        &row.record,
+                    ],
                 )
                 .await
                 .map_err(pg)?;
-                match now_failed {
-                    true => failed += 1,
-                    false => queued += 1,
-                }
+                row.counts
             }
             None => {
                 conn.execute("DELETE FROM outbox WHERE id = $1", &[&id])
                     .await
                     .map_err(pg)?;
+                (0, 0)
             }
-        }
-        adjust(conn, "outbox_queued", queued).await.map_err(pg)?;
-        adjust(conn, "outbox_failed", failed).await.map_err(pg)?;
+        };
+        adjust(conn, "outbox_queued", queued - was_queued)
+            .await
+            .map_err(pg)?;
+        adjust(conn, "outbox_failed", failed - was_failed)
+            .await
+            .map_err(pg)?;
     }
     let (Some(event), Some(mut acc)) = (event, locked) else {
         return Ok(());

@@ -169,7 +169,7 @@ impl PgStore {
             let row = conn
                 .query_one(
                     "SELECT min(greatest(next_attempt, coalesce(claimed_until, 0))) \
-                     FROM outbox WHERE kind = $1 AND NOT failed",
+                     FROM outbox WHERE kind = $1 AND NOT failed AND delivered IS NULL",
                     &[&kind],
                 )
                 .await

@@ -7,7 +7,10 @@ use super::{pg, PgError, PgStore};
 use crate::error::Error;
 
 /// The migrations, in order; version N is the Nth.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/0001_init.sql"),
+    include_str!("../../../migrations/0002_delivered.sql"),
+];
 
 /// The schema version this authd brings its databases to.
 pub const LATEST: i32 = MIGRATIONS.len() as i32;

@@ -7,14 +7,11 @@ use std::future::Future;
 
 use deadpool_postgres::{GenericClient, Object};
 
-use super::reads::kind_tag;
 use super::{db, int, pg, PgStore};
 use crate::audit::Event;
 use crate::error::Error;
 use crate::store::backend::AccountChange;
-use crate::store::records::{
-    decode_account, encode_account, encode_audit, encode_outbox, encode_token,
-};
+use crate::store::records::{decode_account, encode_account, encode_audit, encode_token};
 use crate::store::writes::audit_entry;
 use crate::store::{Account, Effects, OutboxItem, HISTORY_LIMIT};
 
@@ -253,22 +250,8 @@ impl AccountWrites {
                 id: super::uint(id),
                 ..message
             };
-            conn.execute(
-                "INSERT INTO outbox (id, kind, failed, next_attempt, record) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &id,
-                    &kind_tag(item.channel.kind()),
-                    &item.failed,
-                    &int(item.next_attempt),
-                    &encode_outbox(&item),
-                ],
-            )
-            .await?;
-            match item.failed {
-                false => queued += 1,
-                true => failed += 1,
-            }
+            let (q, f) = super::outbox::insert_message(conn, id, &item).await?;
+            (queued, failed) = (queued + q, failed + f);
         }
         adjust(conn, "outbox_queued", queued).await?;
         adjust(conn, "outbox_failed", failed).await

@@ -195,6 +195,23 @@ const OUTBOX_SMS: &str = "
     01                                  # failed
 ";
 
+const OUTBOX_DELIVERED: &str = "
+    01                                  # OutboxRecord::V2
+    07                                  # id
+    05 6672616e6b                       # account
+    00                                  # channel: Mail
+       11 6175746864406578616d706c652e6f7267    # from
+       11 6672616e6b406578616d706c652e6f7267    # to
+       13 526573657420796f75722070617373776f7264  # subject
+    00                                  # sealed: the body is not kept
+    fc 00f15365                         # created
+    01                                  # attempts
+    fc 00f15365                         # next_attempt
+    00                                  # last_error
+    00                                  # failed
+    01 fc 3cf15365                      # delivered
+";
+
 #[test]
 fn an_account_with_every_field_set() {
     golden(
@@ -350,6 +367,26 @@ fn a_queued_mail() {
 }
 
 #[test]
+fn a_delivered_mail_keeps_no_body() {
+    let queued = OutboxItem {
+        id: 7,
+        account: "frank".into(),
+        channel: Channel::Mail {
+            from: "authd@example.org".into(),
+            to: "frank@example.org".into(),
+            subject: "Reset your password".into(),
+        },
+        sealed: vec![0xb1, 0xb2],
+        attempts: 1,
+        last_error: Some("421 try later".into()),
+        ..OutboxItem::queued("x", Channel::Sms { to: String::new() }, vec![], T)
+    };
+    let item = queued.delivered_at(T + 60);
+    assert!(item.sealed.is_empty() && item.last_error.is_none());
+    golden(&item, OUTBOX_DELIVERED, encode_outbox, decode_outbox);
+}
+
+#[test]
 fn a_failed_sms() {
     let item = OutboxItem {
         id: 300,
@@ -363,6 +400,7 @@ fn a_failed_sms() {
         next_attempt: T + 60,
         last_error: Some("refused".into()),
         failed: true,
+        delivered: None,
     };
     golden(&item, OUTBOX_SMS, encode_outbox, decode_outbox);
 }

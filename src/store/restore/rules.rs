@@ -243,6 +243,15 @@ pub(super) fn check_outbox(key: &[u8], value: &[u8], vault: &Vault) -> Result<()
         }
         Channel::Sms { to } => stored_form("number", to, check_phone)?,
     }
+    if item.delivered.is_some() {
+        // Delivered: its body was dropped, nothing is sealed.
+        return match item.sealed.is_empty() && !item.failed {
+            true => Ok(()),
+            false => {
+                Err("a delivered message that still holds its body or is marked failed".into())
+            }
+        };
+    }
     let kind = item.channel.kind().as_str();
     vault
         .open(&context(kind, &item.account), &item.sealed)
