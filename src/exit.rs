@@ -77,10 +77,17 @@ pub fn for_restore(error: &RestoreError) -> Exit {
         | RestoreError::OtherKey { .. }
         | RestoreError::Mismatch { .. }
         | RestoreError::Record { .. } => Exit::BadBackup,
-        RestoreError::NoKey { .. } | RestoreError::Key(_) => Exit::Config,
-        RestoreError::Occupied(_) | RestoreError::Create { .. } | RestoreError::Store(_) => {
-            Exit::CannotCreate
+        RestoreError::NoKey { .. } | RestoreError::Key(_) | RestoreError::Config(_) => {
+            Exit::Config
         }
+        RestoreError::Database(e) if e.is_refusal() => Exit::Config,
+        RestoreError::Occupied(_)
+        | RestoreError::Create { .. }
+        | RestoreError::Store(_)
+        | RestoreError::Database(_)
+        | RestoreError::DatabaseOccupied { .. }
+        | RestoreError::Fill { .. } => Exit::CannotCreate,
+        RestoreError::Usage(_) => Exit::Usage,
     }
 }
 

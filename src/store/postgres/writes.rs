@@ -270,6 +270,10 @@ impl AccountWrites {
                 true => failed += 1,
             }
         }
+        if queued > 0 {
+            // Delivered at COMMIT, to every daemon's listener (`listen`).
+            conn.batch_execute(super::listen::NOTIFY).await?;
+        }
         adjust(conn, "outbox_queued", queued).await?;
         adjust(conn, "outbox_failed", failed).await
     }
