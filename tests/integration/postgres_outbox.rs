@@ -1,7 +1,8 @@
 //! The outbox two daemons share on one database (README, Many hosts): a message whose
 //! daemon dies in the middle of its attempt is delivered once, by the other daemon, after
 //! the dead one's lease; and a message queued on one daemon wakes the other's courier at
-//! once (LISTEN/NOTIFY), not at its next poll.
+//! once (LISTEN/NOTIFY), not at its next poll, also after the listening connection was
+//! lost and made again.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -155,6 +156,40 @@ fn a_message_queued_on_one_daemon_wakes_the_courier_of_another_at_once() {
     wait_until("the delivery recorded", || {
         b.log().contains("message delivered").then_some(())
     });
+
+    // The listening connections go away (as in a database restart): each daemon makes
+    // its own again, and B's courier is woken as before.
+    let listening = format!(
+        "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'authd-listen' \
+         AND query LIKE 'LISTEN%'"
+    );
+    let before = db.sql(&listening);
+    assert_eq!(before.split(',').count(), 2, "{before}");
+    db.sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN ({before})"
+    ));
+    wait_until("both daemons listening again", || {
+        let now = db.sql(&listening);
+        let fresh = now.split(',').filter(|p| !p.is_empty() && !before.contains(*p));
+        (fresh.count() == 2).then_some(())
+    });
+    wait_until("B saying so", || {
+        b.log()
+            .contains("outbox notifications: listening again")
+            .then_some(())
+    });
+    assert_ok(&a.ctl(&["add-user", "dave", "--email", "dave@example.org"]));
+    let queued = Instant::now();
+    assert_ok(&a.ctl(&["send-reset", "dave"]));
+    while mails_to(inbox.path(), "dave@").is_empty() {
+        assert!(
+            queued.elapsed() < Duration::from_secs(15),
+            "dave's mail queued on A was not delivered by B within 15 s:\n{}",
+            b.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(a.log().matches("message delivered").count(), 0);
     assert!(mails_to(inbox.path(), "carol@").is_empty());
 }

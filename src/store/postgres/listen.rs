@@ -37,7 +37,9 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 impl PgStore {
     /// Start listening (on the connections' runtime, for as long as the store lives).
     pub(super) fn listen(&self, wake: OutboxWake) {
-        let config = self.pg_config.clone();
+        let mut config = self.pg_config.clone();
+        // Told apart from the pool's connections in pg_stat_activity.
+        config.application_name("authd-listen");
         let url = self.url.clone();
         self.driver.handle.spawn(listen(config, url, wake));
     }
