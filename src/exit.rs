@@ -77,9 +77,7 @@ pub fn for_restore(error: &RestoreError) -> Exit {
         | RestoreError::OtherKey { .. }
         | RestoreError::Mismatch { .. }
         | RestoreError::Record { .. } => Exit::BadBackup,
-        RestoreError::NoKey { .. } | RestoreError::Key(_) | RestoreError::Config(_) => {
-            Exit::Config
-        }
+        RestoreError::NoKey { .. } | RestoreError::Key(_) | RestoreError::Config(_) => Exit::Config,
         RestoreError::Database(e) if e.is_refusal() => Exit::Config,
         RestoreError::Occupied(_)
         | RestoreError::Create { .. }

@@ -159,19 +159,19 @@ fn a_message_queued_on_one_daemon_wakes_the_courier_of_another_at_once() {
 
     // The listening connections go away (as in a database restart): each daemon makes
     // its own again, and B's courier is woken as before.
-    let listening = format!(
-        "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity \
+    let listening = "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity \
          WHERE datname = current_database() AND application_name = 'authd-listen' \
-         AND query LIKE 'LISTEN%'"
-    );
-    let before = db.sql(&listening);
+         AND query LIKE 'LISTEN%'";
+    let before = db.sql(listening);
     assert_eq!(before.split(',').count(), 2, "{before}");
     db.sql(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN ({before})"
     ));
     wait_until("both daemons listening again", || {
-        let now = db.sql(&listening);
-        let fresh = now.split(',').filter(|p| !p.is_empty() && !before.contains(*p));
+        let now = db.sql(listening);
+        let fresh = now
+            .split(',')
+            .filter(|p| !p.is_empty() && !before.contains(*p));
         (fresh.count() == 2).then_some(())
     });
     wait_until("B saying so", || {

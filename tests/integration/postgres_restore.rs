@@ -32,7 +32,8 @@ fn populate(d: &Daemon) -> (String, Vec<String>) {
     enrolled
 }
 
-const DEAD_MAIL: &str = "[mail]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = 9\ntls = \"none\"\n";
+const DEAD_MAIL: &str =
+    "[mail]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = 9\ntls = \"none\"\n";
 
 /// `authd restore ARGS... FILE`, with no credentials directory to fall back on.
 fn restore(args: &[&str], file: &Path) -> Output {
@@ -61,7 +62,11 @@ fn prepared(db: &TestDb, key: Option<&Path>) -> (tempfile::TempDir, PathBuf) {
 fn says(out: &Output, code: i32, parts: &[&str]) {
     assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
     for part in parts {
-        assert!(stderr(out).contains(part), "{part:?} not in: {}", stderr(out));
+        assert!(
+            stderr(out).contains(part),
+            "{part:?} not in: {}",
+            stderr(out)
+        );
     }
 }
 
@@ -118,11 +123,20 @@ fn a_database_backup_restores_into_sled_and_into_another_database() {
     let sled = tempfile::tempdir().unwrap();
     let state = sled.path().join("state");
     let out = restore(
-        &["--state-dir", state.to_str().unwrap(), "--key", key.to_str().unwrap()],
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
         &backup,
     );
     assert_ok(&out);
-    assert!(stdout(&out).contains("(2 accounts) into"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("(2 accounts) into"),
+        "{}",
+        stdout(&out)
+    );
     std::fs::copy(&key, state.join("secret.key")).unwrap();
     let config = sled.path().join("authd.toml");
     std::fs::write(
@@ -150,13 +164,20 @@ fn a_database_backup_restores_into_sled_and_into_another_database() {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(stdout(&out).contains("give this host's daemon a copy"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("give this host's daemon a copy"),
+        "{}",
+        stdout(&out)
+    );
     std::fs::create_dir(dir.path().join("state")).unwrap();
     std::fs::copy(&key, dir.path().join("state/secret.key")).unwrap();
     let on_db = Daemon::from_existing(dir, config);
     // Another copy of the backup: the same next code works there too.
     assert_ok(&on_db.ctl_stdin(&pw(), &["verify", "alice", "--code", &oathtool(&secret, 1)]));
-    assert_eq!(other.sql("SELECT count(*) FROM meta WHERE key = 'migrated_from'"), "0");
+    assert_eq!(
+        other.sql("SELECT count(*) FROM meta WHERE key = 'migrated_from'"),
+        "0"
+    );
 }
 
 #[test]
@@ -174,15 +195,31 @@ fn a_database_that_is_not_empty_or_not_usable_is_refused_and_keeps_what_it_had()
     assert_ok(&zed.ctl(&["add-user", "zed"]));
     drop(zed);
     let (_dir, config) = prepared(&busy, None);
-    let out = restore(&["--config", config.to_str().unwrap(), "--key", key_arg], &backup);
-    says(&out, 73, &["is not empty (1 accounts", "restore only into a new or empty database"]);
-    assert_eq!(busy.sql("SELECT string_agg(name, ',') FROM accounts"), "zed");
+    let out = restore(
+        &["--config", config.to_str().unwrap(), "--key", key_arg],
+        &backup,
+    );
+    says(
+        &out,
+        73,
+        &[
+            "is not empty (1 accounts",
+            "restore only into a new or empty database",
+        ],
+    );
+    assert_eq!(
+        busy.sql("SELECT string_agg(name, ',') FROM accounts"),
+        "zed"
+    );
 
     // An empty database whose first daemon made (and recorded) another key: 78.
     let other_key = TestDb::create();
     drop(Daemon::start_with_config(&pg_config(&other_key, "")));
     let (_dir, config) = prepared(&other_key, None);
-    let out = restore(&["--config", config.to_str().unwrap(), "--key", key_arg], &backup);
+    let out = restore(
+        &["--config", config.to_str().unwrap(), "--key", key_arg],
+        &backup,
+    );
     says(&out, 78, &["does not belong to the database"]);
     assert_eq!(other_key.sql("SELECT count(*) FROM accounts"), "0");
 
@@ -191,10 +228,14 @@ fn a_database_that_is_not_empty_or_not_usable_is_refused_and_keeps_what_it_had()
     let (dir, config) = prepared(&fresh, None);
     let wrong = dir.path().join("wrong.key");
     std::fs::write(&wrong, [0x5a; 32]).unwrap();
-    std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let out = restore(
-        &["--config", config.to_str().unwrap(), "--key", wrong.to_str().unwrap()],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--key",
+            wrong.to_str().unwrap(),
+        ],
         &backup,
     );
     says(&out, 65, &["another secret key"]);
@@ -205,7 +246,14 @@ fn a_database_that_is_not_empty_or_not_usable_is_refused_and_keeps_what_it_had()
 
     // --state-dir with a postgres configuration, or no target at all: 2.
     let out = restore(
-        &["--config", config.to_str().unwrap(), "--state-dir", "/tmp/x", "--key", key_arg],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            "/tmp/x",
+            "--key",
+            key_arg,
+        ],
         &backup,
     );
     says(&out, 2, &["leave out --state-dir"]);
@@ -216,10 +264,16 @@ fn a_database_that_is_not_empty_or_not_usable_is_refused_and_keeps_what_it_had()
     let (_dir, config) = Daemon::prepare(&format!(
         "{TEST_CONFIG}\n[store]\nbackend = \"postgres\"\nurl = \"postgresql://root@127.0.0.1:1/none\"\n"
     ));
-    let out = restore(&["--config", config.to_str().unwrap(), "--key", key_arg], &backup);
+    let out = restore(
+        &["--config", config.to_str().unwrap(), "--key", key_arg],
+        &backup,
+    );
     says(&out, 73, &["cannot use the database"]);
     let (_dir, config) = Daemon::prepare("[store]\nbackend = \"postgres\"\n");
-    let out = restore(&["--config", config.to_str().unwrap(), "--key", key_arg], &backup);
+    let out = restore(
+        &["--config", config.to_str().unwrap(), "--key", key_arg],
+        &backup,
+    );
     says(&out, 78, &["store.url"]);
 }
 

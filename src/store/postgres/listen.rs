@@ -73,11 +73,7 @@ async fn listen(config: tokio_postgres::Config, url: String, wake: OutboxWake) {
 
 /// One listening connection, until it fails: connect, LISTEN, call `up`, wake the
 /// couriers, then wake them on every notification.
-async fn session(
-    config: &tokio_postgres::Config,
-    wake: &OutboxWake,
-    up: impl FnOnce(),
-) -> Error {
+async fn session(config: &tokio_postgres::Config, wake: &OutboxWake, up: impl FnOnce()) -> Error {
     let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
         Ok(pair) => pair,
         Err(e) => return pg(e),
@@ -103,7 +99,7 @@ async fn session(
     loop {
         tokio::select! {
             ended = &mut driven => {
-                return ended.unwrap_or_else(|e| super::db(e));
+                return ended.unwrap_or_else(super::db);
             }
             _ = tokio::time::sleep(PING) => {
                 match tokio::time::timeout(PING_TIMEOUT, client.simple_query("")).await {
