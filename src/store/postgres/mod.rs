@@ -25,6 +25,9 @@
 //! The wait cannot deadlock: the connections' runtime needs none of the daemon's
 //! threads, so every call returns once the database answers (or the pool's timeouts
 //! expire), however many of the daemon's threads are waiting.
+//! The couriers of every daemon are woken when any daemon queues a message: NOTIFY in
+//! the queuing transaction, LISTEN on a connection of each daemon's own (`listen`).
+//!
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
 //! `'static`) takes two trips: lock and read, then write and commit (`writes`).
 
