@@ -48,18 +48,25 @@ struct Args {
 
 #[derive(clap::Subcommand)]
 enum Command {
-    /// Restore a backup (from `authctl backup`) into an empty state directory, offline.
+    /// Restore a backup (from `authctl backup`) into an empty state directory or an empty
+    /// PostgreSQL database, offline.
     ///
-    /// The backup must carry a MAC that verifies with the secret key of the store it was
+    /// `--state-dir DIR` restores into a sled state directory; `--config FILE` into the
+    /// store the configuration names (`[store] backend = "postgres"`: its database). The
+    /// backup must carry a MAC that verifies with the secret key of the store it was
     /// taken from, and every record must be one authd would write (valid names, email
     /// addresses, phone numbers, counts, keys matching their records); otherwise nothing
-    /// is written and the exit status is 65. Exit 78: no usable key; 73: the directory
-    /// is not empty or cannot be written. See authd(8), BACKUP AND RESTORE.
+    /// is written and the exit status is 65. Exit 78: no usable key or configuration, or
+    /// a database with another key; 73: the directory or database is not empty or cannot
+    /// be written; 2: no target. See authd(8), BACKUP AND RESTORE.
     Restore {
         /// The new state directory: missing, empty, or holding only the key
-        /// (`secret.key`, copied in first).
+        /// (`secret.key`, copied in first). With --config: replaces its state_dir.
         #[arg(long, value_name = "DIR")]
-        state_dir: PathBuf,
+        state_dir: Option<PathBuf>,
+        /// Restore into the store this authd.toml names (also accepted before `restore`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// The secret key of the store the backup was taken from [default: DIR/secret.key
         /// if it is there, else $CREDENTIALS_DIRECTORY/authd.key].
         #[arg(long, value_name = "FILE")]
@@ -112,12 +119,14 @@ fn main() -> ExitCode {
     match args.command.take() {
         Some(Command::Restore {
             state_dir,
+            config,
             key,
             trust_unsigned,
             file,
         }) => {
             return authd::restore::main(&authd::restore::Options {
                 state_dir,
+                config: config.or(args.config),
                 file,
                 key,
                 trust_unsigned,

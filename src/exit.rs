@@ -15,11 +15,11 @@ pub enum Exit {
     Success,
     /// A runtime failure (the socket, the state directory, the store).
     Failure,
-    /// An invalid command line (clap's own status).
+    /// An invalid command line (clap's own status; also `restore` without a target).
     Usage,
     /// EX_DATAERR: `restore` refused the backup.
     BadBackup,
-    /// EX_CANTCREAT: `restore` cannot write into the state directory.
+    /// EX_CANTCREAT: `restore` cannot write into the state directory or database.
     CannotCreate,
     /// EX_CONFIG: what the admin must fix in the setup.
     Config,
@@ -69,7 +69,7 @@ pub fn for_server(error: &ServerError) -> Exit {
     }
 }
 
-/// A refused restore: the backup, the key, or the target directory.
+/// A refused restore: the backup, the key, the configuration, or the target.
 pub fn for_restore(error: &RestoreError) -> Exit {
     match error {
         RestoreError::Backup { .. }
@@ -77,10 +77,15 @@ pub fn for_restore(error: &RestoreError) -> Exit {
         | RestoreError::OtherKey { .. }
         | RestoreError::Mismatch { .. }
         | RestoreError::Record { .. } => Exit::BadBackup,
-        RestoreError::NoKey { .. } | RestoreError::Key(_) => Exit::Config,
-        RestoreError::Occupied(_) | RestoreError::Create { .. } | RestoreError::Store(_) => {
-            Exit::CannotCreate
-        }
+        RestoreError::NoKey { .. } | RestoreError::Key(_) | RestoreError::Config(_) => Exit::Config,
+        RestoreError::Database(e) if e.is_refusal() => Exit::Config,
+        RestoreError::Occupied(_)
+        | RestoreError::Create { .. }
+        | RestoreError::Store(_)
+        | RestoreError::Database(_)
+        | RestoreError::DatabaseOccupied { .. }
+        | RestoreError::Fill { .. } => Exit::CannotCreate,
+        RestoreError::Usage(_) => Exit::Usage,
     }
 }
 

@@ -28,7 +28,8 @@
 //!   delivered by one courier per channel.
 //! - [`bench`]: `authd-bench`, the load generator.
 //! - [`ctl`]: the authctl command line; [`qr`]: QR codes for enrolment.
-//! - [`restore`]: `authd restore`, a backup into a new state directory (offline);
+//! - [`restore`]: `authd restore`, a backup into a new state directory or an empty
+//!   PostgreSQL database (offline);
 //!   [`migrate`]: `authd migrate`, a sled store into an empty PostgreSQL database.
 //! - [`private_file`]: how every file authctl and authd write is written (0600, atomic,
 //!   never through a planted file or symlink).

@@ -15,7 +15,7 @@ use crate::backup_file;
 use crate::config::{Config, StoreBackend};
 use crate::error::{DisplayChain, Error};
 use crate::exit::Exit;
-use crate::store::postgres::{self, PgError, PgStore, TableCounts};
+use crate::store::postgres::{self, Fill, FillError, PgError, PgStore, TableCounts};
 use crate::store::restore::check;
 use crate::store::{Store, SCHEMA_VERSION};
 use crate::vault::Vault;
@@ -51,7 +51,7 @@ pub enum MigrateError {
         .found.accounts, .found.outbox
     )]
     NotEmpty { url: String, found: TableCounts },
-    #[error("after the migration the database holds {found:?}, not the {want:?} written")]
+    #[error("the migration would leave the database holding {found:?}, not the {want:?} read; nothing written")]
     Counts {
         want: TableCounts,
         found: TableCounts,
@@ -159,10 +159,22 @@ pub fn run(options: &Options) -> Result<Migrated, MigrateError> {
             found,
         });
     }
-    db.fill(records, id).map_err(MigrateError::Query)?;
-    let found = db.table_counts().map_err(MigrateError::Query)?;
-    if found != want {
-        return Err(MigrateError::Counts { want, found });
+    let fill = Fill {
+        records,
+        key_check: vault.check_value().to_vec(),
+        migrated_from: Some(id),
+    };
+    match db.fill(fill) {
+        Ok(written) => Ok(Migrated::Written(written)),
+        Err(FillError::NotEmpty(found)) => Err(MigrateError::NotEmpty {
+            url: crate::config::redact_url(url),
+            found,
+        }),
+        Err(FillError::WrongKey) => Err(MigrateError::Database(PgError::WrongKey {
+            key,
+            url: crate::config::redact_url(url),
+        })),
+        Err(FillError::Counts { want, found }) => Err(MigrateError::Counts { want, found }),
+        Err(FillError::Query(e)) => Err(MigrateError::Query(e)),
     }
-    Ok(Migrated::Written(want))
 }

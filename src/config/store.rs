@@ -1,11 +1,12 @@
 //! `[store]`: where accounts live. `backend = "sled"` (the default) is the embedded
 //! store in `state_dir`; `backend = "postgres"` is a PostgreSQL database that several
-//! daemons share (`url`, `password_file`, `pool_size`).
+//! daemons share (`url`, `password_file`, `pool_size`, `outbox_poll`).
 //!
 //! The URL may carry a password; `Debug` (and so `authd --check-config`) prints it
 //! redacted, and the password from `password_file` is read only when the store opens.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -34,7 +35,17 @@ pub struct StoreConfig {
     pub password_file: Option<PathBuf>,
     /// Connections each daemon keeps open at most.
     pub pool_size: usize,
+    /// postgres: the longest a courier waits before it looks at the shared outbox
+    /// again; notifications (LISTEN/NOTIFY) wake it sooner.
+    #[serde(
+        deserialize_with = "super::duration",
+        serialize_with = "super::duration_text"
+    )]
+    pub outbox_poll: Duration,
 }
+
+/// The longest `store.outbox_poll`.
+pub const MAX_OUTBOX_POLL: Duration = Duration::from_secs(3600);
 
 impl Default for StoreConfig {
     fn default() -> Self {
@@ -43,6 +54,7 @@ impl Default for StoreConfig {
             url: None,
             password_file: None,
             pool_size: 16,
+            outbox_poll: Duration::from_secs(5),
         }
     }
 }
@@ -54,6 +66,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("url", &self.url.as_deref().map(redact_url))
             .field("password_file", &self.password_file)
             .field("pool_size", &self.pool_size)
+            .field("outbox_poll", &self.outbox_poll)
             .finish()
     }
 }
@@ -97,6 +110,9 @@ impl StoreConfig {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         if self.pool_size == 0 || self.pool_size > MAX_POOL_SIZE {
             return bad("store.pool_size", "must be between 1 and 256");
+        }
+        if self.outbox_poll < Duration::from_secs(1) || self.outbox_poll > MAX_OUTBOX_POLL {
+            return bad("store.outbox_poll", "must be between 1s and 1h");
         }
         if let Some(file) = &self.password_file {
             if !file.is_absolute() {

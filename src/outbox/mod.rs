@@ -124,6 +124,13 @@ impl Outbox {
     /// Start one courier per channel on `tasks`; each stops at `shutdown`, after the
     /// attempt in hand.
     pub fn start(self: &Arc<Self>, tasks: &TaskTracker, shutdown: &CancellationToken) {
+        // Messages other daemons queue in a shared store wake these couriers too.
+        let outbox = Arc::downgrade(self);
+        self.store.watch_outbox(Arc::new(move || {
+            if let Some(outbox) = outbox.upgrade() {
+                outbox.wake();
+            }
+        }));
         for kind in ChannelKind::ALL {
             tasks.spawn(courier::run(Arc::clone(self), kind, shutdown.clone()));
         }

@@ -100,7 +100,16 @@ pub trait Backend: Send + Sync {
     fn settle(&self) -> Pending<'_>;
     /// Every record as of one moment, in the backup format, MACed; returns the count.
     fn snapshot(&self, out: &mut dyn std::io::Write, mac: BackupMac) -> Result<u64, Error>;
+    /// A store other processes queue messages in too calls `wake` whenever one may have
+    /// (PostgreSQL: LISTEN/NOTIFY), so the couriers look at once rather than at their
+    /// next poll. A store only this daemon writes has nothing to tell.
+    fn watch_outbox(&self, wake: OutboxWake) {
+        let _ = wake;
+    }
 }
+
+/// What `watch_outbox` calls: wakes the couriers.
+pub type OutboxWake = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// What one account change decided, and the audit event that records it. The change
 /// returns both and `update_with` hands both back, so a handler builds its event once and

@@ -31,7 +31,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::Error;
-pub use backend::{Backend, Counts, Decided};
+pub use backend::{Backend, Counts, Decided, OutboxWake};
 pub use import::{ImportChange, ImportWrite};
 pub use log::{config as sled_config, snapshot_closed};
 pub use outbox::OutboxChange;

@@ -56,6 +56,8 @@ mod portal_sms;
 mod postgres;
 mod postgres_many;
 mod postgres_migrate;
+mod postgres_outbox;
+mod postgres_restore;
 mod promises_access;
 mod promises_backup;
 mod promises_files;

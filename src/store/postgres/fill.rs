@@ -1,16 +1,45 @@
-//! `authd migrate`: a sled store's records, checked as a restore checks a backup, written
-//! into a database that holds nothing yet, in one transaction: all of them or none. The
-//! database records the sled store's id (`migrated_from`), so running the migration again
-//! finds it done instead of writing twice.
+//! Filling an empty database with checked records (`authd migrate` from a sled store,
+//! `authd restore` from a backup), in one transaction: all of them or none. Under table
+//! locks the transaction finds the tables empty and the key check value absent or the
+//! key's (and records it), writes every record and the counters, and counts the tables
+//! again against the records before it commits. A migration also records the sled
+//! store's id (`migrated_from`), so running it again finds it done instead of writing
+//! twice.
 
-use deadpool_postgres::Object;
+use deadpool_postgres::{GenericClient, Object};
+use subtle::ConstantTimeEq;
 
+use super::keycheck::record_key;
 use super::{int, pg, PgStore};
 use crate::error::Error;
 use crate::store::records::decode_outbox;
 use crate::store::trees::{Tree, TreeRecord};
 
 const MIGRATED_FROM: &str = "migrated_from";
+
+/// Why a fill wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum FillError {
+    #[error("the database already holds data ({} accounts, {} outbox messages)", .0.accounts, .0.outbox)]
+    NotEmpty(TableCounts),
+    #[error("the database has another secret key's check value recorded")]
+    WrongKey,
+    #[error("the records written would leave the database holding {found:?}, not {want:?}")]
+    Counts {
+        want: TableCounts,
+        found: TableCounts,
+    },
+    #[error(transparent)]
+    Query(#[from] Error),
+}
+
+/// What to write: checked records, the key they were checked with (its check value),
+/// and for a migration the id of the sled store they came from.
+pub struct Fill {
+    pub records: Vec<TreeRecord>,
+    pub key_check: Vec<u8>,
+    pub migrated_from: Option<Vec<u8>>,
+}
 
 /// Rows in the tables a migration fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,23 +74,7 @@ impl TableCounts {
 impl PgStore {
     /// How many rows each table holds now.
     pub fn table_counts(&self) -> Result<TableCounts, Error> {
-        self.with_conn(|conn| async move {
-            let row = conn
-                .query_one(
-                    "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM audit), \
-                     (SELECT count(*) FROM reset_tokens), (SELECT count(*) FROM outbox)",
-                    &[],
-                )
-                .await
-                .map_err(pg)?;
-            let n = |i: usize| super::uint(row.get::<_, i64>(i));
-            Ok(TableCounts {
-                accounts: n(0),
-                audit: n(1),
-                tokens: n(2),
-                outbox: n(3),
-            })
-        })
+        self.with_conn(|conn| async move { count(&conn).await })
     }
 
     /// The id of the sled store this database was filled from, if it was.
@@ -75,25 +88,62 @@ impl PgStore {
         })
     }
 
-    /// Write `records` (accounts, histories, reset tokens, the outbox; other trees are
-    /// skipped) and the counters, and record `from`, in one transaction. The caller has
-    /// seen the tables empty; a row that appeared meanwhile makes the whole fill fail.
-    pub fn fill(&self, records: Vec<TreeRecord>, from: Vec<u8>) -> Result<(), Error> {
+    /// Write the records (accounts, histories, reset tokens, the outbox; other trees
+    /// are skipped) and the counters in one transaction, into tables it finds empty
+    /// under its locks (see the module documentation); returns what was written.
+    pub fn fill(&self, fill: Fill) -> Result<TableCounts, FillError> {
+        let store_id = crate::vault::random_bytes::<16>()
+            .map_err(|e| Error::Internal(format!("a store id: {e}")))?
+            .to_vec();
         self.with_conn(move |conn| async move {
-            let result = fill(&conn, records, from).await;
+            let result = fill_in(&conn, fill, store_id).await;
             if result.is_err() {
                 // Closed, not pooled: the server rolls the transaction back.
                 drop(Object::take(conn));
             }
-            result
-        })
+            Ok(result)
+        })?
     }
 }
 
-async fn fill(conn: &Object, records: Vec<TreeRecord>, from: Vec<u8>) -> Result<(), Error> {
-    conn.batch_execute("BEGIN").await.map_err(pg)?;
+/// The rows of the four tables, as `conn` sees them.
+async fn count(conn: &impl GenericClient) -> Result<TableCounts, Error> {
+    let row = conn
+        .query_one(
+            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM audit), \
+             (SELECT count(*) FROM reset_tokens), (SELECT count(*) FROM outbox)",
+            &[],
+        )
+        .await
+        .map_err(pg)?;
+    let n = |i: usize| super::uint(row.get::<_, i64>(i));
+    Ok(TableCounts {
+        accounts: n(0),
+        audit: n(1),
+        tokens: n(2),
+        outbox: n(3),
+    })
+}
+
+async fn fill_in(conn: &Object, fill: Fill, store_id: Vec<u8>) -> Result<TableCounts, FillError> {
+    conn.batch_execute(
+        "BEGIN; LOCK TABLE accounts, audit, reset_tokens, outbox, meta, counters \
+         IN SHARE ROW EXCLUSIVE MODE",
+    )
+    .await
+    .map_err(pg)?;
+    let found = count(conn).await?;
+    if !found.is_empty() {
+        return Err(FillError::NotEmpty(found));
+    }
+    let recorded = record_key(conn, &fill.key_check, &store_id).await?;
+    if !bool::from(recorded[..].ct_eq(&fill.key_check[..])) {
+        return Err(FillError::WrongKey);
+    }
+    let records = fill.records;
+    let want = TableCounts::of(&records);
     let (mut queued, mut failed) = (0i64, 0i64);
-    let accounts = int(TableCounts::of(&records).accounts);
+    let accounts = int(want.accounts);
     for (tree, key, value) in records {
         match tree {
             Tree::Accounts => {
@@ -148,13 +198,27 @@ async fn fill(conn: &Object, records: Vec<TreeRecord>, from: Vec<u8>) -> Result<
     conn.batch_execute("SELECT setval('outbox_id_seq', GREATEST((SELECT max(id) FROM outbox), 1))")
         .await
         .map_err(pg)?;
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ($1, $2)",
-        &[&MIGRATED_FROM, &from],
-    )
-    .await
-    .map_err(pg)?;
-    conn.batch_execute("COMMIT").await.map_err(pg)
+    if let Some(from) = fill.migrated_from {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&MIGRATED_FROM, &from],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    let found = count(conn).await?;
+    if found != want {
+        return Err(FillError::Counts { want, found });
+    }
+    if queued > 0 {
+        // Daemons already on the database deliver them at once (`listen`).
+        conn.batch_execute(super::listen::NOTIFY)
+            .await
+            .map_err(pg)?;
+    }
+    conn.batch_execute("COMMIT").await.map_err(pg)?;
+    Ok(want)
 }
 
 fn text(key: &[u8]) -> Result<&str, Error> {

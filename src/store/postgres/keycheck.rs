@@ -4,6 +4,7 @@
 //! serves anything. A key is made only for a database that has none recorded and holds
 //! nothing; every other daemon needs a copy of that key (README, Many hosts).
 
+use deadpool_postgres::GenericClient;
 use subtle::ConstantTimeEq;
 
 use super::{pg, PgError, PgStore};
@@ -39,18 +40,7 @@ pub fn check_vault(store: &PgStore, vault: &Vault, key: &std::path::Path) -> Res
         .map_err(PgError::Key)?
         .to_vec();
     let recorded = store
-        .with_conn(move |conn| async move {
-            let insert = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-            conn.execute(insert, &[&STORE_ID, &id]).await.map_err(pg)?;
-            conn.execute(insert, &[&KEY_CHECK, &check])
-                .await
-                .map_err(pg)?;
-            let row = conn
-                .query_one("SELECT value FROM meta WHERE key = $1", &[&KEY_CHECK])
-                .await
-                .map_err(pg)?;
-            Ok(row.get::<_, Vec<u8>>(0))
-        })
+        .with_conn(move |conn| async move { record_key(&conn, &check, &id).await })
         .map_err(unusable)?;
     if bool::from(recorded[..].ct_eq(&vault.check_value()[..])) {
         Ok(())
@@ -60,6 +50,25 @@ pub fn check_vault(store: &PgStore, vault: &Vault, key: &std::path::Path) -> Res
             url: store.url.clone(),
         })
     }
+}
+
+/// Record the store id `id` and the key check value `check` where none is recorded
+/// yet; returns the key check value recorded (for the caller to compare with its own).
+pub(super) async fn record_key(
+    conn: &impl GenericClient,
+    check: &[u8],
+    id: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let insert = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    conn.execute(insert, &[&STORE_ID, &id]).await.map_err(pg)?;
+    conn.execute(insert, &[&KEY_CHECK, &check])
+        .await
+        .map_err(pg)?;
+    let row = conn
+        .query_one("SELECT value FROM meta WHERE key = $1", &[&KEY_CHECK])
+        .await
+        .map_err(pg)?;
+    Ok(row.get::<_, Vec<u8>>(0))
 }
 
 impl PgStore {

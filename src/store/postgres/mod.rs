@@ -25,12 +25,16 @@
 //! The wait cannot deadlock: the connections' runtime needs none of the daemon's
 //! threads, so every call returns once the database answers (or the pool's timeouts
 //! expire), however many of the daemon's threads are waiting.
+//! The couriers of every daemon are woken when any daemon queues a message: NOTIFY in
+//! the queuing transaction, LISTEN on a connection of each daemon's own (`listen`).
+//!
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
 //! `'static`) takes two trips: lock and read, then write and commit (`writes`).
 
 mod fill;
 mod import;
 mod keycheck;
+mod listen;
 mod outbox;
 mod reads;
 mod schema;
@@ -52,7 +56,7 @@ use crate::config::{redact_url, Config};
 use crate::error::Error;
 use crate::vault::BackupMac;
 
-pub use fill::TableCounts;
+pub use fill::{Fill, FillError, TableCounts};
 pub use keycheck::{check_key, check_vault};
 pub use schema::LATEST as SCHEMA_LATEST;
 
@@ -167,6 +171,11 @@ pub struct PgStore {
     pool: Pool,
     /// How long a claimed outbox message stays another daemon's (seconds).
     lease: u64,
+    /// Longest a courier waits before it looks at the shared queue again (seconds;
+    /// `[store] outbox_poll`), notified or not.
+    poll: u64,
+    /// How to connect, for the connection that listens for notifications (`listen`).
+    pg_config: tokio_postgres::Config,
     /// The URL with any password redacted, for messages.
     url: String,
     // Last: the connections' runtime stops once the pool is gone.
@@ -195,7 +204,7 @@ impl PgStore {
         }
         pg_config.application_name("authd");
         let manager = Manager::from_config(
-            pg_config,
+            pg_config.clone(),
             tokio_postgres::NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -212,6 +221,8 @@ impl PgStore {
         let pg = PgStore {
             pool,
             lease: attempt * 2 + 10,
+            poll: store.outbox_poll.as_secs().max(1),
+            pg_config,
             url: shown,
             driver: Driver::start().map_err(PgError::Thread)?,
         };
@@ -357,5 +368,8 @@ impl Backend for PgStore {
     }
     fn snapshot(&self, out: &mut dyn std::io::Write, mac: BackupMac) -> Result<u64, Error> {
         self.write_snapshot(out, mac)
+    }
+    fn watch_outbox(&self, wake: crate::store::OutboxWake) {
+        self.listen(wake)
     }
 }

@@ -166,10 +166,17 @@ impl PgStore {
             }
         };
         let replacement = new.as_ref().map(row_of);
+        // Back in the queue (`outbox retry`): every daemon's couriers may take it.
+        let requeued = new.as_ref().is_some_and(|m| !m.failed);
         let account = old.account;
         tx.step(move |conn| async move {
             let result = async {
                 replace_and_record(&conn, key, replacement, &account, Some(event), now).await?;
+                if requeued {
+                    conn.batch_execute(super::listen::NOTIFY)
+                        .await
+                        .map_err(pg)?;
+                }
                 conn.batch_execute("COMMIT").await.map_err(pg)
             }
             .await;

@@ -10,9 +10,6 @@ use crate::store::records::AuditEntry;
 use crate::store::records::{decode_account, decode_audit, decode_outbox, decode_token};
 use crate::store::{Account, ChannelKind, OutboxItem, ResetToken};
 
-/// Longest a courier waits before it looks at the shared queue again (seconds).
-const POLL: u64 = 5;
-
 /// The `kind` column of an outbox message.
 pub(super) fn kind_tag(kind: ChannelKind) -> i16 {
     match kind {
@@ -160,10 +157,10 @@ impl PgStore {
     }
 
     /// When the earliest queued message on `kind` is due and not claimed by a daemon,
-    /// but no later than `POLL` from now: other daemons queue messages too (and may die
-    /// holding a claim), and only their own couriers are woken when they do.
+    /// but no later than `poll` from now: other daemons queue messages too, and a
+    /// notification of it (`listen`) may be lost while the connection is down.
     pub(super) fn read_next_due(&self, kind: ChannelKind) -> Result<Option<u64>, Error> {
-        let poll = crate::time::now() + POLL;
+        let poll = crate::time::now() + self.poll;
         let kind = kind_tag(kind);
         let at: Option<i64> = self.with_conn(move |conn| async move {
             let row = conn

@@ -114,7 +114,14 @@ fn meta(tx: &mut Tx<'_>) -> Result<Records, Error> {
     let (counters, meta): (Vec<(String, i64)>, Records) = tx.step(|conn| async move {
         let r = async {
             let counters = conn.query("SELECT name, value FROM counters", &[]).await?;
-            let meta = conn.query("SELECT key, value FROM meta", &[]).await?;
+            // What sled's `meta` holds too: not `migrated_from`, which is the
+            // database's own (a restore refuses keys authd does not keep).
+            let meta = conn
+                .query(
+                    "SELECT key, value FROM meta WHERE key IN ('store_id', 'key_check')",
+                    &[],
+                )
+                .await?;
             Ok((
                 counters.iter().map(|r| (r.get(0), r.get(1))).collect(),
                 meta.iter()

@@ -253,6 +253,10 @@ impl AccountWrites {
             let (q, f) = super::outbox::insert_message(conn, id, &item).await?;
             (queued, failed) = (queued + q, failed + f);
         }
+        if queued > 0 {
+            // Delivered at COMMIT, to every daemon's listener (`listen`).
+            conn.batch_execute(super::listen::NOTIFY).await?;
+        }
         adjust(conn, "outbox_queued", queued).await?;
         adjust(conn, "outbox_failed", failed).await
     }

@@ -1,27 +1,42 @@
-//! `authd restore`: a backup into a new state directory, offline. Reads the whole file,
-//! opens the secret key, checks the backup's MAC and then every record
-//! (`store::restore::check`), and only then creates the directory and writes the store.
-//! A refusal at any step writes nothing.
+//! `authd restore`: a backup into a new store, offline. Reads the whole file, opens the
+//! secret key, checks the backup's MAC and then every record (`store::restore::check`),
+//! and only then writes the store: a new sled state directory, or the empty PostgreSQL
+//! database a configuration names (`database`). A refusal at any step writes nothing.
 //!
-//! The key is `--key FILE`, else `DIR/secret.key` when it is already in place, else
+//! The target (`target`): `--state-dir DIR` alone is a sled state directory and reads no
+//! configuration; `--config FILE` is the store FILE's `[store]` names (its `state_dir`,
+//! or `--state-dir` instead, for sled).
+//!
+//! The key is `--key FILE`, else `DIR/secret.key` when it is already in place (DIR: the
+//! state directory, also where a daemon on the database keeps its key), else
 //! `$CREDENTIALS_DIRECTORY/authd.key` (a restore run as a systemd unit with the key as a
 //! credential). `run` never prints; `main` is the `authd restore` command: it prints
 //! the outcome and returns the status `exit::for_restore` gives.
 
+mod database;
+mod target;
+
 use std::path::{Path, PathBuf};
 
 use crate::backup_file::{self, BackupError, Signature};
+use crate::config::ConfigError;
 use crate::error::DisplayChain;
 use crate::exit::{self, Exit};
+use crate::store::postgres::{FillError, PgError, TableCounts};
 use crate::store::restore::{check, other_key, BadRecord};
 use crate::store::{Store, SCHEMA_VERSION};
 use crate::vault::{Vault, VaultError};
+use target::Target;
 
 /// The one file a state directory may hold before a restore: the key, copied in first.
 const KEY_FILE: &str = "secret.key";
 
 pub struct Options {
-    pub state_dir: PathBuf,
+    /// `--state-dir DIR`: a sled state directory (alone), or the one that replaces the
+    /// configuration's `state_dir`.
+    pub state_dir: Option<PathBuf>,
+    /// `--config FILE`: restore into the store the configuration names.
+    pub config: Option<PathBuf>,
     pub file: PathBuf,
     /// `--key FILE`; `None`: see `default_key`.
     pub key: Option<PathBuf>,
@@ -41,6 +56,17 @@ pub struct Restored {
     pub signature: Signature,
     /// The key is already `DIR/secret.key`, where the daemon looks for it.
     pub key_in_place: bool,
+    /// Where the records went.
+    pub place: Place,
+}
+
+/// Where a restore wrote.
+#[derive(Debug)]
+pub enum Place {
+    /// A sled state directory.
+    Dir(PathBuf),
+    /// A PostgreSQL database (its URL, password redacted).
+    Database(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +118,20 @@ pub enum RestoreError {
     },
     #[error("restore failed: {}; empty the state directory before trying again", DisplayChain(.0))]
     Store(crate::error::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}", DisplayChain(.0))]
+    Config(#[from] ConfigError),
+    #[error("{}", DisplayChain(.0))]
+    Database(PgError),
+    #[error(
+        "the database {url} is not empty ({} accounts, {} history entries, {} reset tokens, \
+         {} outbox messages); restore only into a new or empty database",
+        .found.accounts, .found.audit, .found.tokens, .found.outbox
+    )]
+    DatabaseOccupied { url: String, found: TableCounts },
+    #[error("restore into the database {url} failed, nothing written: {}", DisplayChain(.source))]
+    Fill { url: String, source: FillError },
 }
 
 impl Restored {
@@ -112,8 +152,12 @@ impl Restored {
         }
     }
 
-    /// What was restored into `state_dir`, and what to do next about the key.
-    pub fn summary(&self, state_dir: &Path) -> String {
+    /// What was restored where, and what to do next about the key.
+    pub fn summary(&self) -> String {
+        let state_dir = match &self.place {
+            Place::Dir(dir) => dir,
+            Place::Database(url) => return self.database_summary(url),
+        };
         let next = if self.key_in_place {
             "the key is in place; start authd on it".to_string()
         } else {
@@ -134,7 +178,8 @@ impl Restored {
 }
 
 /// `authd restore`: exit 0 when every record is in place; otherwise the status
-/// `exit::for_restore` gives (65 bad backup, 78 no usable key, 73 bad target).
+/// `exit::for_restore` gives (65 bad backup, 78 no usable key or configuration, 73 bad
+/// target, 2 no target).
 pub fn main(options: &Options) -> Exit {
     // The restored store is as private as a running daemon's.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
@@ -143,7 +188,7 @@ pub fn main(options: &Options) -> Exit {
             if let Some(warning) = done.warning(&options.file) {
                 eprintln!("authd: warning: {warning}");
             }
-            println!("{}", done.summary(&options.state_dir));
+            println!("{}", done.summary());
             Exit::Success
         }
         Err(e) => {
@@ -202,9 +247,10 @@ pub fn run(options: &Options) -> Result<Restored, RestoreError> {
             file: file.clone(),
             source,
         })?;
+    let target = Target::of(options)?;
     let key = match &options.key {
         Some(key) => key.clone(),
-        None => default_key(&options.state_dir)?,
+        None => default_key(target.key_dir())?,
     };
     let vault = Vault::open_or_create(&key, false)?;
     let signature = backup.signature(&vault);
@@ -230,7 +276,13 @@ pub fn run(options: &Options) -> Result<Restored, RestoreError> {
         file: file.clone(),
         source,
     })?;
-    let dir = &options.state_dir;
+    let dir = match target {
+        Target::Dir(dir) => dir,
+        Target::Database(config) => {
+            return database::restore(&config, checked, &vault, key, signature);
+        }
+    };
+    let dir = &dir;
     if occupied(dir) {
         return Err(RestoreError::Occupied(dir.clone()));
     }
@@ -244,5 +296,6 @@ pub fn run(options: &Options) -> Result<Restored, RestoreError> {
         key,
         signature,
         key_in_place,
+        place: Place::Dir(dir.clone()),
     })
 }
