@@ -340,16 +340,29 @@ mod tests {
             sslmode: mode,
             ..StoreConfig::default()
         };
-        assert_eq!(pg("postgresql://h/d", None).effective_sslmode(), SslMode::Prefer);
-        let in_url = pg("postgresql://h/d?connect_timeout=5&sslmode=verify-full", None);
+        assert_eq!(
+            pg("postgresql://h/d", None).effective_sslmode(),
+            SslMode::Prefer
+        );
+        let in_url = pg(
+            "postgresql://h/d?connect_timeout=5&sslmode=verify-full",
+            None,
+        );
         assert_eq!(in_url.effective_sslmode(), SslMode::VerifyFull);
         assert!(in_url.validate().is_ok());
-        let both = pg("postgresql://h/d?sslmode=verify-ca", Some(SslMode::VerifyCa));
+        let both = pg(
+            "postgresql://h/d?sslmode=verify-ca",
+            Some(SslMode::VerifyCa),
+        );
         assert!(both.validate().is_ok());
         let differ = pg("postgresql://h/d?sslmode=require", Some(SslMode::Disable));
         assert!(differ.validate().is_err());
-        assert!(pg("postgresql://h/d?sslmode=maybe", None).validate().is_err());
-        assert!(pg("postgresql://h/d?sslcert=/c.pem", None).validate().is_err());
+        assert!(pg("postgresql://h/d?sslmode=maybe", None)
+            .validate()
+            .is_err());
+        assert!(pg("postgresql://h/d?sslcert=/c.pem", None)
+            .validate()
+            .is_err());
         let mut resolved = pg("postgresql://h/d?sslmode=require", None);
         resolved.resolve();
         assert_eq!(resolved.sslmode, Some(SslMode::Require));
@@ -359,16 +372,25 @@ mod tests {
             url_without_sslmode("postgresql://h/d?sslmode=verify-full&connect_timeout=5"),
             "postgresql://h/d?connect_timeout=5"
         );
-        assert_eq!(url_without_sslmode("postgresql://h/d?sslmode=disable"), "postgresql://h/d");
+        assert_eq!(
+            url_without_sslmode("postgresql://h/d?sslmode=disable"),
+            "postgresql://h/d"
+        );
         assert_eq!(url_without_sslmode("postgresql://h/d"), "postgresql://h/d");
 
         let root = |mode, path: &str| StoreConfig {
             ssl_root_cert: Some(path.into()),
             ..pg("postgresql://h/d", mode)
         };
-        assert!(root(Some(SslMode::VerifyFull), "/etc/ca.pem").validate().is_ok());
-        assert!(root(Some(SslMode::VerifyFull), "ca.pem").validate().is_err());
-        assert!(root(Some(SslMode::Require), "/etc/ca.pem").validate().is_err());
+        assert!(root(Some(SslMode::VerifyFull), "/etc/ca.pem")
+            .validate()
+            .is_ok());
+        assert!(root(Some(SslMode::VerifyFull), "ca.pem")
+            .validate()
+            .is_err());
+        assert!(root(Some(SslMode::Require), "/etc/ca.pem")
+            .validate()
+            .is_err());
         assert!(root(None, "/etc/ca.pem").validate().is_err());
         let sled = StoreConfig {
             sslmode: Some(SslMode::Require),

@@ -62,8 +62,16 @@ fn not_ready(body: &str) -> String {
     let started = Instant::now();
     let out = run_ctl(&built("authctl"), &socket, None, "", &["--json", "status"]);
     assert_error(&out, 69, "busy");
-    assert!(stderr(&out).contains("authd is not ready"), "{}", stderr(&out));
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        stderr(&out).contains("authd is not ready"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     signal(child.id(), "TERM");
     assert!(wait_timeout(&mut child, Duration::from_secs(30)).success());
     read_log()
@@ -97,11 +105,19 @@ fn verify_full_with_the_servers_ca_serves_over_tls() {
     // The same mode given in the URL; prefer (the default) takes TLS where offered.
     cluster.create_db("in_url");
     let url = cluster.url("in_url");
-    let body = config(&cluster, "in_url", &format!("ssl_root_cert = \"{}\"", tls.ca.display()))
-        .replace(&url, &format!("{url}?sslmode=verify-full"));
+    let body = config(
+        &cluster,
+        "in_url",
+        &format!("ssl_root_cert = \"{}\"", tls.ca.display()),
+    )
+    .replace(&url, &format!("{url}?sslmode=verify-full"));
     assert_serves(&Daemon::start_with_config(&body));
     cluster.create_db("preferred");
-    assert_serves(&Daemon::start_with_config(&config(&cluster, "preferred", "")));
+    assert_serves(&Daemon::start_with_config(&config(
+        &cluster,
+        "preferred",
+        "",
+    )));
     let (all, encrypted) = connections(&cluster, "preferred");
     assert!(all > 0 && encrypted == all, "{encrypted} of {all} over TLS");
 }
@@ -123,7 +139,11 @@ fn a_server_certificate_from_another_ca_keeps_the_daemon_not_ready() {
         assert!(log.contains(part), "{part:?} not in: {log}");
     }
     // verify-ca checks the chain just the same.
-    let log = not_ready(&config(&cluster, "authd", &verify("verify-ca", &tls.other_ca)));
+    let log = not_ready(&config(
+        &cluster,
+        "authd",
+        &verify("verify-ca", &tls.other_ca),
+    ));
     assert!(log.contains("not signed by a trusted CA"), "{log}");
     assert_eq!(connections(&cluster, "authd"), (0, 0));
 }
@@ -137,9 +157,8 @@ fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
     cluster.create_db("by_address");
     cluster.create_db("by_name");
     // The certificate names localhost and 127.0.0.1, not 127.0.0.2.
-    let other_host = |db: &str, extra: &str| {
-        config(&cluster, db, extra).replace("@127.0.0.1:", "@127.0.0.2:")
-    };
+    let other_host =
+        |db: &str, extra: &str| config(&cluster, db, extra).replace("@127.0.0.1:", "@127.0.0.2:");
     let log = not_ready(&other_host("by_address", &verify("verify-full", &tls.ca)));
     for part in ["127.0.0.2", "does not name the host in store.url"] {
         assert!(log.contains(part), "{part:?} not in: {log}");
@@ -189,24 +208,42 @@ fn tls_settings_are_checked() {
             "store.sslmode",
             "differs from sslmode=require in store.url",
         ),
-        (pg("postgresql://h/d?sslmode=sometimes", ""), "store.url", "sslmode must be one of"),
-        (pg("postgresql://h/d", "sslmode = \"always\""), "sslmode", "unknown variant"),
+        (
+            pg("postgresql://h/d?sslmode=sometimes", ""),
+            "store.url",
+            "sslmode must be one of",
+        ),
+        (
+            pg("postgresql://h/d", "sslmode = \"always\""),
+            "sslmode",
+            "unknown variant",
+        ),
         (
             pg("postgresql://h/d?sslrootcert=/etc/ca.pem", ""),
             "store.url",
             "use store.ssl_root_cert",
         ),
         (
-            pg("postgresql://h/d", &format!("ssl_root_cert = \"{ca_path}\"")),
+            pg(
+                "postgresql://h/d",
+                &format!("ssl_root_cert = \"{ca_path}\""),
+            ),
             "store.ssl_root_cert",
             "only applies with sslmode",
         ),
         (
-            pg("postgresql://h/d", "sslmode = \"verify-ca\"\nssl_root_cert = \"ca.pem\""),
+            pg(
+                "postgresql://h/d",
+                "sslmode = \"verify-ca\"\nssl_root_cert = \"ca.pem\"",
+            ),
             "store.ssl_root_cert",
             "absolute path",
         ),
-        ("[store]\nsslmode = \"require\"\n".to_string(), "store.sslmode", "postgres"),
+        (
+            "[store]\nsslmode = \"require\"\n".to_string(),
+            "store.sslmode",
+            "postgres",
+        ),
     ] {
         let (_dir, config) = Daemon::prepare(&body);
         let out = Command::new(AUTHD)
@@ -215,7 +252,11 @@ fn tls_settings_are_checked() {
             .unwrap();
         assert_exit(&out, 78);
         for part in [key, says] {
-            assert!(stderr(&out).contains(part), "{part:?} not in: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains(part),
+                "{part:?} not in: {}",
+                stderr(&out)
+            );
         }
     }
     // A CA file that verify-full cannot use is a problem --check-config reports; the
@@ -245,5 +286,9 @@ fn tls_settings_are_checked() {
         .output()
         .unwrap();
     assert_exit(&out, 78);
-    assert!(stderr(&out).contains("store.ssl_root_cert"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("store.ssl_root_cert"),
+        "{}",
+        stderr(&out)
+    );
 }

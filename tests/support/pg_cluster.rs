@@ -91,11 +91,25 @@ fn make_ca(dir: &Path, name: &str) -> PathBuf {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", &key, "-out", &crt, "-days", "2",
-            "-subj", &format!("/CN=authd test {name}"),
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &crt,
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN=authd test {name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
         ],
     );
     dir.join(crt)
@@ -114,23 +128,48 @@ fn make_server_cert(dir: &Path, ca: &str) {
     openssl(
         dir,
         &[
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
         ],
     );
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", &format!("{ca}.crt"),
-            "-CAkey", &format!("{ca}.key"), "-CAcreateserial", "-out", "server.crt",
-            "-days", "2", "-extfile", "server.ext",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            &format!("{ca}.crt"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
         ],
     );
     for file in ["server.crt", "server.key"] {
         give(&dir.join(file));
     }
-    std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
 }
 
 impl Cluster {
@@ -176,19 +215,28 @@ impl Cluster {
     /// `program` from the server binaries, as the postgres user.
     fn as_postgres(&self, program: &str) -> Command {
         let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=postgres", "--regid=postgres", "--init-groups", "--"])
-            .arg(self.bin.join(program))
-            .current_dir(self.dir.path())
-            .env("LC_ALL", "C");
+        cmd.args([
+            "--reuid=postgres",
+            "--regid=postgres",
+            "--init-groups",
+            "--",
+        ])
+        .arg(self.bin.join(program))
+        .current_dir(self.dir.path())
+        .env("LC_ALL", "C");
         cmd
     }
 
     fn init(&self) {
         run(
-            self.as_postgres("initdb")
-                .arg("-D")
-                .arg(self.data())
-                .args(["-U", "root", "--auth=trust", "--no-sync", "-E", "UTF8"]),
+            self.as_postgres("initdb").arg("-D").arg(self.data()).args([
+                "-U",
+                "root",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]),
             "initdb",
         );
         let socket_dir = self.dir.path().join("socket");
@@ -275,7 +323,16 @@ impl Cluster {
     pub fn sql(&self, db: &str, sql: &str) -> String {
         let out = run(
             Command::new("psql")
-                .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "root"])
+                .args([
+                    "-X",
+                    "-q",
+                    "-t",
+                    "-A",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-U",
+                    "root",
+                ])
                 .arg("-h")
                 .arg(self.dir.path().join("socket"))
                 .args(["-p", &self.port.to_string(), "-d", db, "-c", sql]),

@@ -19,7 +19,9 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::SslMode;
@@ -90,9 +92,7 @@ pub(super) fn connector(
                 .build()
                 .map_err(|e| e.to_string())?;
             if mode == SslMode::VerifyFull {
-                builder
-                    .with_webpki_verifier(webpki)
-                    .with_no_client_auth()
+                builder.with_webpki_verifier(webpki).with_no_client_auth()
             } else {
                 builder
                     .dangerous()
@@ -157,10 +157,7 @@ fn explain_rustls(e: &rustls::Error, mode: SslMode) -> String {
         ) => format!("the server's certificate has expired ({e})"),
         other => other.to_string(),
     };
-    format!(
-        "TLS (sslmode = \"{}\") failed: {why}",
-        mode.as_str()
-    )
+    format!("TLS (sslmode = \"{}\") failed: {why}", mode.as_str())
 }
 
 /// prefer and require: any certificate (the handshake's own signatures still checked).
