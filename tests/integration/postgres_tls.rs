@@ -134,7 +134,11 @@ fn a_server_certificate_from_another_ca_keeps_the_daemon_not_ready() {
     for part in [
         &format!("127.0.0.1:{}/authd", cluster.port),
         "verify-full",
-        "failed: the server's certificate is not signed by a trusted CA",
+        &format!(
+            "failed: the server's certificate is not signed by a trusted CA (trusted: the CAs \
+             in {} (store.ssl_root_cert))",
+            tls.other_ca.display()
+        ),
     ] {
         assert!(log.contains(part), "{part:?} not in: {log}");
     }

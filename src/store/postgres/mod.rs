@@ -49,7 +49,7 @@ use super::import::ImportChange;
 use super::records::AuditEntry;
 use super::{Account, ChannelKind, OutboxChange, OutboxItem, ResetToken};
 use crate::audit::Event;
-use crate::config::{redact_url, url_without_sslmode, Config, SslMode};
+use crate::config::{redact_url, url_without_sslmode, Config};
 use crate::error::Error;
 use crate::vault::BackupMac;
 
@@ -149,9 +149,9 @@ fn is_io(e: &tokio_postgres::Error) -> bool {
 
 /// No pooled connection: the server's own error when it gave one, a failed TLS
 /// handshake explained (`tls::explain`).
-fn pool_error(e: deadpool_postgres::PoolError, mode: SslMode) -> Error {
+fn pool_error(e: deadpool_postgres::PoolError, tls: &tls::Used) -> Error {
     match e {
-        deadpool_postgres::PoolError::Backend(e) => match tls::explain(&e, mode) {
+        deadpool_postgres::PoolError::Backend(e) => match tls::explain(&e, tls) {
             Some(why) => unavailable(why),
             None => match pg(e) {
                 Error::Internal(what) => unavailable(what.trim_start_matches("database: ")),
@@ -209,7 +209,7 @@ pub struct PgStore {
     /// The URL with any password redacted, for messages.
     url: String,
     /// TLS to the database, for messages.
-    sslmode: SslMode,
+    tls: std::sync::Arc<tls::Used>,
     // Last: the connections' runtime stops once the pool is gone.
     driver: Driver,
 }
@@ -269,7 +269,10 @@ impl PgStore {
             pool,
             lease: attempt * 2 + 10,
             url: shown,
-            sslmode,
+            tls: std::sync::Arc::new(tls::Used {
+                mode: sslmode,
+                root_cert: store.ssl_root_cert.clone(),
+            }),
             driver: Driver::start().map_err(PgError::Thread)?,
         };
         pg.migrate()?;
@@ -307,9 +310,9 @@ impl PgStore {
         Fut: Future<Output = Result<T, Error>> + Send,
     {
         let pool = self.pool.clone();
-        let sslmode = self.sslmode;
+        let tls = std::sync::Arc::clone(&self.tls);
         self.block(async move {
-            let conn = pool.get().await.map_err(|e| pool_error(e, sslmode))?;
+            let conn = pool.get().await.map_err(|e| pool_error(e, &tls))?;
             f(conn).await
         })?
     }

@@ -115,8 +115,28 @@ pub(super) fn driver_mode(mode: SslMode) -> tokio_postgres::config::SslMode {
     }
 }
 
+/// The TLS settings a store connects with, for its messages.
+#[derive(Debug, Clone)]
+pub(super) struct Used {
+    pub mode: SslMode,
+    pub root_cert: Option<std::path::PathBuf>,
+}
+
+impl Used {
+    /// Whom verify-ca and verify-full trust, as a message says it.
+    fn trusted(&self) -> String {
+        match &self.root_cert {
+            Some(path) => format!("the CAs in {} (store.ssl_root_cert)", path.display()),
+            None => "the public CAs built into authd (Mozilla's roots; set \
+                     store.ssl_root_cert for a private CA)"
+                .to_string(),
+        }
+    }
+}
+
 /// Why a TLS connection failed, in the admin's terms, when `e` is a TLS failure.
-pub(super) fn explain(e: &tokio_postgres::Error, mode: SslMode) -> Option<String> {
+pub(super) fn explain(e: &tokio_postgres::Error, used: &Used) -> Option<String> {
+    let mode = used.mode;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         // tokio-rustls wraps rustls's error in an io::Error, whose source() skips it.
@@ -125,7 +145,7 @@ pub(super) fn explain(e: &tokio_postgres::Error, mode: SslMode) -> Option<String
             .and_then(|io| io.get_ref())
             .and_then(|e| e.downcast_ref::<rustls::Error>());
         if let Some(tls) = err.downcast_ref::<rustls::Error>().or(inner) {
-            return Some(explain_rustls(tls, mode));
+            return Some(explain_rustls(tls, used));
         }
         if err.to_string().contains("server does not support TLS") {
             return Some(format!(
@@ -139,13 +159,13 @@ pub(super) fn explain(e: &tokio_postgres::Error, mode: SslMode) -> Option<String
     None
 }
 
-fn explain_rustls(e: &rustls::Error, mode: SslMode) -> String {
+fn explain_rustls(e: &rustls::Error, used: &Used) -> String {
+    let mode = used.mode;
     let why = match e {
-        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            "the server's certificate is not signed by a trusted CA (store.ssl_root_cert, \
-             or Mozilla's roots when it is unset)"
-                .to_string()
-        }
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => format!(
+            "the server's certificate is not signed by a trusted CA (trusted: {})",
+            used.trusted()
+        ),
         rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ) => format!(
