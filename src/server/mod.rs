@@ -250,7 +250,7 @@ fn open_backend(config: &Config) -> Result<Opened, ServerError> {
             make_state_dir(config)?;
             let store = postgres::PgStore::open(config).map_err(ServerError::Database)?;
             let vault = postgres::check_key(&store, config).map_err(ServerError::Database)?;
-            tracing::info!(database = %store.url(), "store: PostgreSQL");
+            tracing::info!(database = %store.url(), sslmode = store.sslmode(), "store: PostgreSQL");
             Ok((Arc::new(store), vault, None))
         }
     }

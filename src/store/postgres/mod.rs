@@ -27,6 +27,12 @@
 //! expire), however many of the daemon's threads are waiting.
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
 //! `'static`) takes two trips: lock and read, then write and commit (`writes`).
+//!
+//! TLS: `tls`, as `[store] sslmode` says. Outages: a call that finds no connection (the
+//! server down, restarting, unreachable, or failing TLS checks), or loses its connection,
+//! fails with `Error::Unavailable` ("the database is not available"); connections the
+//! server closed are dropped by the pool's recycling check and new ones opened on the
+//! next calls, so the daemon serves again as soon as the server answers.
 
 mod fill;
 mod import;
@@ -282,6 +288,11 @@ impl PgStore {
     /// The URL, password redacted.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The `sslmode` in force.
+    pub fn sslmode(&self) -> &'static str {
+        self.tls.mode.as_str()
     }
 
     /// Run `future` on the connections' runtime and wait for it (see the module doc).
