@@ -210,7 +210,8 @@ impl StoreConfig {
         }
     }
 
-    fn validate_tls(&self) -> Result<(), ConfigError> {
+    /// The TLS keys, with the URL's `sslmode` (also for `authd migrate`'s URL).
+    pub fn validate_tls(&self) -> Result<(), ConfigError> {
         if self.backend != StoreBackend::Postgres {
             if self.sslmode.is_some() {
                 return bad("store.sslmode", "only applies with backend = \"postgres\"");

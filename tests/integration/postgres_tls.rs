@@ -296,3 +296,40 @@ fn tls_settings_are_checked() {
         stderr(&out)
     );
 }
+
+#[test]
+fn migrate_checks_the_server_with_ssl_root_cert() {
+    if sled_only("needs a sled host to migrate") {
+        return;
+    }
+    let Some(cluster) = Cluster::start(true) else {
+        return;
+    };
+    let tls = cluster.tls.as_ref().unwrap();
+    cluster.create_db("authd");
+    let mut host = Daemon::start();
+    host.user_with_password("alice");
+    host.stop();
+    let migrate = |ca: &Path| {
+        Command::new(AUTHD)
+            .arg("migrate")
+            .arg(format!("--from=sled:{}", host.state_dir().display()))
+            .arg(format!(
+                "--to=postgres:{}?sslmode=verify-full",
+                cluster.url("authd")
+            ))
+            .arg("--ssl-root-cert")
+            .arg(ca)
+            .output()
+            .unwrap()
+    };
+    let refused = migrate(&tls.other_ca);
+    assert_exit(&refused, 1);
+    assert!(
+        stderr(&refused).contains("not signed by a trusted CA"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_ok(&migrate(&tls.ca));
+    assert_eq!(cluster.sql("authd", "SELECT count(*) FROM accounts"), "1");
+}
