@@ -146,10 +146,10 @@ pub fn run(options: &Options) -> Result<Migrated, MigrateError> {
     config.store.backend = StoreBackend::Postgres;
     config.store.url = Some(url.to_string());
     config.store.password_file = options.password_file.clone();
-    config.store.ssl_root_cert = match &options.ssl_root_cert {
-        Some(path) => Some(std::path::absolute(path).unwrap_or_else(|_| path.clone())),
-        None => None,
-    };
+    config.store.ssl_root_cert = options
+        .ssl_root_cert
+        .as_ref()
+        .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone()));
     // The URL's sslmode, and --ssl-root-cert with it, checked as the daemon's config is.
     config
         .store
