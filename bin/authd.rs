@@ -103,6 +103,10 @@ enum Command {
         /// A file whose first line is the database password.
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+        /// The CA certificates (PEM) that sslmode=verify-ca or verify-full in URL trust
+        /// [default: the public roots built into authd].
+        #[arg(long, value_name = "FILE")]
+        ssl_root_cert: Option<PathBuf>,
     },
 }
 
@@ -138,12 +142,14 @@ fn main() -> ExitCode {
             to,
             key,
             password_file,
+            ssl_root_cert,
         }) => {
             return authd::migrate::main(&authd::migrate::Options {
                 from,
                 to,
                 key,
                 password_file,
+                ssl_root_cert,
             })
             .into();
         }

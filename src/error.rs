@@ -88,6 +88,10 @@ pub enum Error {
     },
     #[error("internal error: {0}")]
     Internal(String),
+    /// The PostgreSQL store's database does not answer (down, restarting, unreachable):
+    /// code `internal`, with a message that says so.
+    #[error("the database is not available: {0}")]
+    Unavailable(String),
     #[error("secret key failure")]
     Vault(#[from] crate::vault::VaultError),
 }
@@ -127,9 +131,11 @@ impl Error {
             Error::Expired { .. } => ErrorCode::Expired,
             Error::PermissionDenied(_) => ErrorCode::PermissionDenied,
             Error::BadRequest(_) => ErrorCode::BadRequest,
-            Error::Store(_) | Error::Corrupt { .. } | Error::Internal(_) | Error::Vault(_) => {
-                ErrorCode::Internal
-            }
+            Error::Store(_)
+            | Error::Corrupt { .. }
+            | Error::Internal(_)
+            | Error::Unavailable(_)
+            | Error::Vault(_) => ErrorCode::Internal,
         }
     }
 
@@ -137,7 +143,10 @@ impl Error {
     /// bare "internal error".
     pub fn to_wire(&self) -> WireError {
         let code = self.code();
-        let message = if code == ErrorCode::Internal {
+        let message = if let Error::Unavailable(_) = self {
+            tracing::error!(error = %DisplayChain(self), "request failed");
+            "the database is not available; see the authd log".to_string()
+        } else if code == ErrorCode::Internal {
             tracing::error!(error = %DisplayChain(self), "request failed");
             "internal error; see the authd log".to_string()
         } else {

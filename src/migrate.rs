@@ -29,6 +29,9 @@ pub struct Options {
     pub key: Option<PathBuf>,
     /// The database password, if the URL has none.
     pub password_file: Option<PathBuf>,
+    /// The CAs that `sslmode=verify-ca`/`verify-full` in the URL trust (`[store]
+    /// ssl_root_cert`).
+    pub ssl_root_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +146,15 @@ pub fn run(options: &Options) -> Result<Migrated, MigrateError> {
     config.store.backend = StoreBackend::Postgres;
     config.store.url = Some(url.to_string());
     config.store.password_file = options.password_file.clone();
+    config.store.ssl_root_cert = options
+        .ssl_root_cert
+        .as_ref()
+        .map(|path| std::path::absolute(path).unwrap_or_else(|_| path.clone()));
+    // The URL's sslmode, and --ssl-root-cert with it, checked as the daemon's config is.
+    config
+        .store
+        .validate_tls()
+        .map_err(|e| usage(&e.to_string()))?;
     config.store.pool_size = 2;
     let db = PgStore::open(&config)?;
     postgres::check_vault(&db, &vault, &key)?;

@@ -19,6 +19,9 @@ cd "$(dirname "$0")/.."
 # libssl-dev (webauthn-rs), libudev-dev + libclang-dev + pkg-config
 # (webauthn-authenticator-rs's USB support): to build authd-key, the security-key helper.
 # postgresql-client (psql): the PostgreSQL store's tests make and drop their databases.
+# postgresql (the server; initdb and pg_ctl for the tests that run a cluster of their own,
+# tests/support/pg_cluster.rs) is installed by tests/postgres.sh below, which also drops
+# the cluster the package's install makes (it would take port 5432).
 PACKAGES="util-linux procps python3 python3-aiosmtpd systemd oathtool zbar-tools \
 libpam-google-authenticator \
 libpam0g-dev pamtester make groff chromium chromium-driver python3-prometheus-client \

@@ -33,7 +33,9 @@ pub use password::{
 };
 pub use paths::{default_socket, default_state_dir, dir_is_trusted, user_socket, SYSTEM_SOCKET};
 pub use sms::{SmsConfig, SmsTransportKind};
-pub use store::{redact_url, StoreBackend, StoreConfig, MAX_POOL_SIZE};
+pub use store::{
+    redact_url, url_without_sslmode, SslMode, StoreBackend, StoreConfig, MAX_POOL_SIZE,
+};
 pub use web::{WebConfig, MAX_SESSION_LIFETIME};
 pub use webauthn::{RelyingParty, UserVerification, WebauthnConfig};
 
@@ -172,6 +174,7 @@ impl Config {
             }
         };
         config.validate()?;
+        config.store.resolve();
         // Resolved once: asking the kernel (and cgroups) for the CPU count is not free.
         config.password.hash_workers = config.hash_workers();
         Ok(config)
@@ -293,6 +296,8 @@ mod tests {
              [web]\npublic_url = \"https://id.example.org\"\nsession_idle = \"15m\"",
             "[store]\nbackend = \"postgres\"\nurl = \"postgresql://authd@db/authd\"\n\
              password_file = \"/etc/authd/db-password\"\npool_size = 4",
+            "[store]\nbackend = \"postgres\"\nurl = \"postgresql://authd@db/authd?sslmode=verify-ca\"\n\
+             ssl_root_cert = \"/etc/authd/db-ca.pem\"",
         ] {
             let config = parse_ok(text);
             let printed = config.to_toml().unwrap();

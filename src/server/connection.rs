@@ -30,8 +30,9 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Response {
     })
 }
 
-/// The frame sent to a connection refused for want of a slot.
-fn busy_frame(message: String) -> Vec<u8> {
+/// The frame sent to a connection refused for want of a slot (or while the daemon is
+/// not ready: `waiting`).
+pub(super) fn busy_frame(message: String) -> Vec<u8> {
     codec::encode(&error(ErrorCode::Busy, message))
         .map(|frame| frame.to_vec())
         .unwrap_or_default()

@@ -161,6 +161,9 @@ pub fn problems(config: &Config) -> Vec<String> {
     if let Some(problem) = password_file_problem(config) {
         found.push(problem);
     }
+    if config.store.backend == StoreBackend::Postgres {
+        found.extend(crate::store::postgres::tls::problems(&config.store));
+    }
     let key = Vault::key_path(&config.state_dir);
     if !key.exists() && config.state_dir.join("db").exists() {
         found.push(format!(
@@ -247,7 +250,7 @@ fn open_backend(config: &Config) -> Result<Opened, ServerError> {
             make_state_dir(config)?;
             let store = postgres::PgStore::open(config).map_err(ServerError::Database)?;
             let vault = postgres::check_key(&store, config).map_err(ServerError::Database)?;
-            tracing::info!(database = %store.url(), "store: PostgreSQL");
+            tracing::info!(database = %store.url(), sslmode = store.sslmode(), "store: PostgreSQL");
             Ok((Arc::new(store), vault, None))
         }
     }
@@ -322,7 +325,7 @@ pub async fn run(config: Config, source: ConfigSource) -> Result<(), ServerError
     let slots = Slots::new(config.max_connections, config.max_connections_per_uid);
     let rights = Rights::new(config.roles(), nix::unistd::geteuid().as_raw());
     let (service, outbox, store) =
-        match waiting::open_when_ready(config, &mut terminate, &mut interrupt).await {
+        match waiting::open_when_ready(config, &listener, &mut terminate, &mut interrupt).await {
             Ok(Some((service, outbox, store))) => {
                 service.remove_stale_backups();
                 (Arc::new(service), outbox, store)

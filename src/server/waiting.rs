@@ -2,24 +2,32 @@
 //! exiting, the daemon retries with backoff — 1 s, doubling up to 30 s — and reports that
 //! it is not ready: a warning per attempt in the log, and to systemd a STATUS line and an
 //! extension of its start timeout, so the unit stays "activating" rather than failing.
-//! Its socket is bound but nothing is accepted meanwhile: clients time out, and PAM
-//! answers AUTHINFO_UNAVAIL (fail closed). SIGTERM or SIGINT end the wait cleanly. A
-//! refusal (a newer schema, another key) is not retried: it exits 78 at once.
+//! Its socket is bound, and between attempts each client is told `busy` ("not ready")
+//! and closed, as a daemon at its connection limit does: authctl exits 69 and PAM
+//! answers AUTHINFO_UNAVAIL (fail closed), at once rather than after their timeout.
+//! SIGTERM or SIGINT end the wait cleanly. A refusal (a newer schema, another key) is
+//! not retried: it exits 78 at once.
 
 use std::time::Duration;
 
 use tokio::signal::unix::Signal;
 
+use super::connection::busy_frame;
+use super::listener::Listener;
 use super::{open_service, ServerError, Started};
 use crate::config::Config;
 
 const FIRST: Duration = Duration::from_secs(1);
 const LONGEST: Duration = Duration::from_secs(30);
 
+/// What a client is told meanwhile, with code `busy`.
+const NOT_READY: &str = "authd is not ready: it is waiting for its database (see its log)";
+
 /// `open_service`, waiting out an unreachable database; `None` when a signal ended the
 /// wait.
 pub(super) async fn open_when_ready(
     config: Config,
+    listener: &Listener,
     terminate: &mut Signal,
     interrupt: &mut Signal,
 ) -> Result<Option<Started>, ServerError> {
@@ -40,10 +48,19 @@ pub(super) async fn open_when_ready(
                         sd_notify::NotifyState::ExtendTimeoutUsec(extend),
                     ],
                 );
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = terminate.recv() => return Ok(None),
-                    _ = interrupt.recv() => return Ok(None),
+                let sleep = tokio::time::sleep(wait);
+                tokio::pin!(sleep);
+                loop {
+                    tokio::select! {
+                        _ = &mut sleep => break,
+                        _ = terminate.recv() => return Ok(None),
+                        _ = interrupt.recv() => return Ok(None),
+                        accepted = listener.socket.accept() => {
+                            if let Ok((stream, _)) = accepted {
+                                let _ = stream.try_write(&busy_frame(NOT_READY.into()));
+                            }
+                        }
+                    }
                 }
                 wait = (wait * 2).min(LONGEST);
             }

@@ -48,6 +48,8 @@ mod packaging;
 mod passwords;
 #[path = "../support/peers.rs"]
 mod peers;
+#[path = "../support/pg_cluster.rs"]
+mod pg_cluster;
 use shared_daemon::suite_pg as pg;
 mod pipelined;
 mod portal;
@@ -58,6 +60,8 @@ mod postgres_many;
 mod postgres_migrate;
 mod postgres_outbox;
 mod postgres_restore;
+mod postgres_restart;
+mod postgres_tls;
 mod promises_access;
 mod promises_backup;
 mod promises_files;

@@ -40,16 +40,21 @@ impl PgStore {
         let mut config = self.pg_config.clone();
         // Told apart from the pool's connections in pg_stat_activity.
         config.application_name("authd-listen");
-        let url = self.url.clone();
-        self.driver.handle.spawn(listen(config, url, wake));
+        let (url, tls) = (self.url.clone(), self.connector.clone());
+        self.driver.handle.spawn(listen(config, tls, url, wake));
     }
 }
 
-async fn listen(config: tokio_postgres::Config, url: String, wake: OutboxWake) {
+async fn listen(
+    config: tokio_postgres::Config,
+    tls: super::tls::Connector,
+    url: String,
+    wake: OutboxWake,
+) {
     let mut retry = FIRST_RETRY;
     let mut lost = false;
     loop {
-        let ended = session(&config, &wake, || {
+        let ended = session(&config, &tls, &wake, || {
             if lost {
                 tracing::info!(database = %url, "outbox notifications: listening again");
             }
@@ -73,8 +78,13 @@ async fn listen(config: tokio_postgres::Config, url: String, wake: OutboxWake) {
 
 /// One listening connection, until it fails: connect, LISTEN, call `up`, wake the
 /// couriers, then wake them on every notification.
-async fn session(config: &tokio_postgres::Config, wake: &OutboxWake, up: impl FnOnce()) -> Error {
-    let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
+async fn session(
+    config: &tokio_postgres::Config,
+    tls: &super::tls::Connector,
+    wake: &OutboxWake,
+    up: impl FnOnce(),
+) -> Error {
+    let (client, mut connection) = match config.connect(tls.clone()).await {
         Ok(pair) => pair,
         Err(e) => return pg(e),
     };

@@ -30,6 +30,12 @@
 //!
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
 //! `'static`) takes two trips: lock and read, then write and commit (`writes`).
+//!
+//! TLS: `tls`, as `[store] sslmode` says. Outages: a call that finds no connection (the
+//! server down, restarting, unreachable, or failing TLS checks), or loses its connection,
+//! fails with `Error::Unavailable` ("the database is not available"); connections the
+//! server closed are dropped by the pool's recycling check and new ones opened on the
+//! next calls, so the daemon serves again as soon as the server answers.
 
 mod fill;
 mod import;
@@ -39,6 +45,7 @@ mod outbox;
 mod reads;
 mod schema;
 mod snapshot;
+pub mod tls;
 mod writes;
 
 use std::future::Future;
@@ -52,7 +59,7 @@ use super::import::ImportChange;
 use super::records::AuditEntry;
 use super::{Account, ChannelKind, OutboxChange, OutboxItem, ResetToken};
 use crate::audit::Event;
-use crate::config::{redact_url, Config};
+use crate::config::{redact_url, url_without_sslmode, Config};
 use crate::error::Error;
 use crate::vault::BackupMac;
 
@@ -69,6 +76,8 @@ pub enum PgError {
         #[source]
         source: std::io::Error,
     },
+    #[error("store.ssl_root_cert {} {reason}", .path.display())]
+    RootCert { path: PathBuf, reason: String },
     #[error("cannot start the database connection thread")]
     Thread(#[source] std::io::Error),
     #[error("cannot use the database {url}: {reason}")]
@@ -100,6 +109,7 @@ impl PgError {
         matches!(
             self,
             PgError::PasswordFile { .. }
+                | PgError::RootCert { .. }
                 | PgError::NewerSchema { .. }
                 | PgError::WrongKey { .. }
                 | PgError::Key(_)
@@ -112,19 +122,54 @@ pub(crate) fn db(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("database: {e}"))
 }
 
+/// The database does not answer: no connection, a connection lost, a server shutting
+/// down or starting up (SQLSTATE class 08, 57P01-57P03).
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> Error {
+    Error::Unavailable(e.to_string())
+}
+
 /// A tokio-postgres error, with the server's message when there is one.
 pub(crate) fn pg(e: tokio_postgres::Error) -> Error {
     match e.as_db_error() {
+        Some(d) if is_outage(d.code().code()) => {
+            unavailable(format!("{}: {}", d.code().code(), d.message()))
+        }
         Some(d) => db(format!("{}: {}", d.code().code(), d.message())),
+        // No answer from the server: the connection failed or was lost.
+        None if e.is_closed() || is_io(&e) => unavailable(crate::error::DisplayChain(&e)),
         None => db(crate::error::DisplayChain(&e)),
     }
 }
 
-/// No pooled connection: the server's own error when it gave one.
-fn pool_error(e: deadpool_postgres::PoolError) -> Error {
+fn is_outage(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03")
+}
+
+/// An I/O failure under the driver's error (a refused or reset connection).
+fn is_io(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if err.is::<std::io::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// No pooled connection: the server's own error when it gave one, a failed TLS
+/// handshake explained (`tls::explain`).
+fn pool_error(e: deadpool_postgres::PoolError, tls: &tls::Used) -> Error {
     match e {
-        deadpool_postgres::PoolError::Backend(e) => pg(e),
-        other => db(other),
+        deadpool_postgres::PoolError::Backend(e) => match tls::explain(&e, tls) {
+            Some(why) => unavailable(why),
+            None => match pg(e) {
+                Error::Internal(what) => unavailable(what.trim_start_matches("database: ")),
+                other => other,
+            },
+        },
+        // No connection within the pool's timeouts.
+        other => unavailable(other),
     }
 }
 
@@ -176,8 +221,12 @@ pub struct PgStore {
     poll: u64,
     /// How to connect, for the connection that listens for notifications (`listen`).
     pg_config: tokio_postgres::Config,
+    /// Its TLS, as the pool's connections have it.
+    connector: tls::Connector,
     /// The URL with any password redacted, for messages.
     url: String,
+    /// TLS to the database, for messages.
+    tls: std::sync::Arc<tls::Used>,
     // Last: the connections' runtime stops once the pool is gone.
     driver: Driver,
 }
@@ -193,19 +242,34 @@ impl PgStore {
             url: shown.clone(),
             reason,
         };
-        let mut pg_config: tokio_postgres::Config = url
+        let mut pg_config: tokio_postgres::Config = url_without_sslmode(&url)
             .parse()
             .map_err(|_| unusable("not a valid connection URL".into()))?;
+        let sslmode = store.effective_sslmode();
+        pg_config.ssl_mode(tls::driver_mode(sslmode));
+        let root_cert = store.ssl_root_cert.as_deref();
+        let connector = tls::connector(sslmode, root_cert).map_err(|reason| match root_cert {
+            Some(path) => PgError::RootCert {
+                path: path.to_path_buf(),
+                reason,
+            },
+            None => unusable(reason),
+        })?;
         if let Some(path) = &store.password_file {
             pg_config.password(read_password(path)?);
         }
         if pg_config.get_connect_timeout().is_none() {
             pg_config.connect_timeout(Duration::from_secs(10));
         }
+        // A server that vanished from the network (no reset) fails the requests waiting
+        // on it within this, rather than after the kernel's retransmissions (minutes).
+        if pg_config.get_tcp_user_timeout().is_none() {
+            pg_config.tcp_user_timeout(Duration::from_secs(30));
+        }
         pg_config.application_name("authd");
         let manager = Manager::from_config(
             pg_config.clone(),
-            tokio_postgres::NoTls,
+            connector.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -223,7 +287,12 @@ impl PgStore {
             lease: attempt * 2 + 10,
             poll: store.outbox_poll.as_secs().max(1),
             pg_config,
+            connector,
             url: shown,
+            tls: std::sync::Arc::new(tls::Used {
+                mode: sslmode,
+                root_cert: store.ssl_root_cert.clone(),
+            }),
             driver: Driver::start().map_err(PgError::Thread)?,
         };
         pg.migrate()?;
@@ -233,6 +302,11 @@ impl PgStore {
     /// The URL, password redacted.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The `sslmode` in force.
+    pub fn sslmode(&self) -> &'static str {
+        self.tls.mode.as_str()
     }
 
     /// Run `future` on the connections' runtime and wait for it (see the module doc).
@@ -261,8 +335,9 @@ impl PgStore {
         Fut: Future<Output = Result<T, Error>> + Send,
     {
         let pool = self.pool.clone();
+        let tls = std::sync::Arc::clone(&self.tls);
         self.block(async move {
-            let conn = pool.get().await.map_err(pool_error)?;
+            let conn = pool.get().await.map_err(|e| pool_error(e, &tls))?;
             f(conn).await
         })?
     }
