@@ -67,18 +67,20 @@ impl measure::Client for SocketClient {
 /// Where verify-totp's clients record how long they waited for fresh codes.
 pub type Waited = Arc<AtomicU64>;
 
-/// The clients of `scenario`, their accounts made, each ready to connect.
+/// The clients of `scenario`, their accounts made (through the first socket), each ready
+/// to connect: client i to `sockets[i % len]`.
 pub fn clients(
-    socket: &std::path::Path,
+    sockets: &[std::path::PathBuf],
     scenario: Scenario,
     options: &Options,
     waited: &Waited,
 ) -> Result<Vec<Start>, ClientError> {
-    let plans = plans(socket, scenario, options, waited)?;
+    let plans = plans(&sockets[0], scenario, options, waited)?;
     Ok(plans
         .into_iter()
-        .map(|plan| {
-            let socket = socket.to_path_buf();
+        .enumerate()
+        .map(|(i, plan)| {
+            let socket = sockets[i % sockets.len()].clone();
             Box::new(move || {
                 let client = connect(&socket).ok()?;
                 let client: Box<dyn measure::Client> = Box::new(SocketClient {
