@@ -10,7 +10,9 @@
 #      directories, one copied secret key): authd-bench add-user, then verify-totp, each
 #      with CLIENTS clients spread round-robin over the daemons. Cheap argon2 parameters
 #      (argon2_m_kib = 8, argon2_t = 1), so logins measure the store path; verify-totp
-#      gets add-user's rate x SECONDS / 2 accounts (enrolled through the first daemon);
+#      gets pgbench's tps x SECONDS / 4 accounts, enough to reach 50 % of it (each
+#      account takes two logins at once; enrolled through the first daemon; the table
+#      says when clients waited for fresh codes);
 #   3. one table: config | ops/s | p50 | p99 | errors | % of pgbench's tps (the mean of
 #      the two pgbench runs);
 #   4. unless ACCOUNTS is 0: ACCOUNTS accounts written straight into a fresh database
@@ -23,17 +25,20 @@
 # Run from the project root; needs python3, psql and pgbench (Debian: postgresql-client,
 # postgresql-15).
 # Usage: bench/postgres.sh [SECONDS] [ACCOUNTS]   (defaults 10, 1000000)
-#        CLIENTS=64 POOL=16 PG=postgresql://... AUTHD=path/to/authd bench/postgres.sh ...
+#        CLIENTS=64 POOL=16 PG=postgresql://... AUTHD=path/to/authd BIN=dir bench/postgres.sh ...
 set -euo pipefail
 S=${1:-10}
 N=${2:-1000000}
 C=${CLIENTS:-64}
 POOL=${POOL:-16}
 PG=${PG:-postgresql://root@127.0.0.1:5432}
-cargo build --release -q --bins
-AUTHD=${AUTHD:-target/release/authd}
-BENCH=target/release/authd-bench
-CTL=target/release/authctl
+export PGOPTIONS="-c client_min_messages=warning"
+# BIN: a directory holding authd, authctl and authd-bench already built (no cargo run)
+[ -n "${BIN:-}" ] || cargo build --release -q --bins
+BIN=${BIN:-target/release}
+AUTHD=${AUTHD:-$BIN/authd}
+BENCH=$BIN/authd-bench
+CTL=$BIN/authctl
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1)
 [ -x "$PGBENCH" ] || { echo "pgbench not found (Debian: apt-get install postgresql-15)" >&2; exit 1; }
 T=$(mktemp -d /tmp/pg-bench.XXXXXX)
@@ -76,7 +81,7 @@ daemon() {
   READY_MS=$(( (t1 - t0) / 1000000 ))
 }
 sockets() { local s="" k; for k in $(seq "$1"); do s="$s${s:+,}$T/d$k.sock"; done; echo "$s"; }
-rate() { python3 -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["requests_per_sec"]))' "$T/$1.json"; }
+pgbench_tps() { sed -n 's/^tps = \([0-9]*\).*/\1/p' "$T/$1.out"; }
 
 # pgbench NAME: the ceiling, its tps and per-transaction latencies kept under $T/NAME.*
 PGDB=${DB}_pgbench
@@ -88,8 +93,8 @@ pgbench_run() {
 newdb "$PGDB"
 sql "CREATE TABLE bench_accounts (id integer PRIMARY KEY, record bytea NOT NULL);
      INSERT INTO bench_accounts SELECT g, decode(repeat('5a', 300), 'hex')
-       FROM generate_series(1, 100000) g;
-     VACUUM ANALYZE bench_accounts" "$PGDB"
+       FROM generate_series(1, 100000) g" "$PGDB"
+sql "VACUUM ANALYZE bench_accounts" "$PGDB"
 printf '\\set id random(1, 100000)\nUPDATE bench_accounts SET record = record WHERE id = :id;\n' \
   > "$T/update.sql"
 
@@ -104,7 +109,7 @@ for n in 1 2 3; do
   for k in $(seq "$n"); do daemon "$k" "${DB}_$n"; done
   "$BENCH" --json --socket "$(sockets "$n")" --scenario add-user --clients "$C" \
     --duration "${S}s" > "$T/add-user-$n.json"
-  accounts=$(( $(rate "add-user-$n") * S / 2 + C ))
+  accounts=$(( $(pgbench_tps pgbench-first) * S / 4 + C ))
   "$BENCH" --json --socket "$(sockets "$n")" --scenario verify-totp --clients "$C" \
     --accounts "$accounts" --duration "${S}s" > "$T/verify-totp-$n.json"
   stop_daemons

@@ -32,6 +32,7 @@ mod fill;
 mod import;
 mod keycheck;
 mod outbox;
+mod pipeline;
 mod reads;
 mod schema;
 mod snapshot;
