@@ -21,8 +21,8 @@ mod totp_pool;
 
 pub use flood::FloodReport;
 pub use measure::Stop;
-pub use report::{KindLatency, Report};
 pub use pg_fill::populate_database;
+pub use report::{KindLatency, Report};
 pub use setup::{account, populate, PASSWORD};
 
 use std::path::{Path, PathBuf};

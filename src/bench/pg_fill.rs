@@ -33,7 +33,8 @@ fn fail(e: impl std::fmt::Display) -> BenchError {
 /// One argon2id hash of the bench password, with the default parameters.
 fn shared_hash() -> Result<String, BenchError> {
     let config = crate::config::PasswordConfig::default();
-    let params = argon2::Params::new(config.argon2_m_kib, config.argon2_t, config.argon2_p, None).map_err(fail)?;
+    let params = argon2::Params::new(config.argon2_m_kib, config.argon2_t, config.argon2_p, None)
+        .map_err(fail)?;
     let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let salt = crate::vault::random_bytes::<16>().map_err(fail)?;
     let salt = SaltString::encode_b64(&salt).map_err(fail)?;

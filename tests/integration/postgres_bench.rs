@@ -25,7 +25,11 @@ fn bench(args: &[&str]) -> Output {
 fn authd_bench_runs_against_two_daemons_on_one_postgres_database() {
     let db = TestDb::create();
     let hosts = fleet(&pg_config(&db, ""), 2);
-    let sockets = format!("{},{}", hosts[0].socket.display(), hosts[1].socket.display());
+    let sockets = format!(
+        "{},{}",
+        hosts[0].socket.display(),
+        hosts[1].socket.display()
+    );
     for scenario in ["add-user", "verify-totp"] {
         let out = bench(&[
             "--json",

@@ -23,7 +23,9 @@ pub(super) fn simple<'a>(conn: &'a Object, sql: &'static str) -> Sent<'a> {
 }
 
 /// Every future's output, in order; each is polled first in the order given.
-pub(super) async fn all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>) -> Vec<T> {
+pub(super) async fn all<T>(
+    mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>,
+) -> Vec<T> {
     let mut done: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     poll_fn(|cx| {
         let mut pending = false;

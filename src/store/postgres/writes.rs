@@ -274,7 +274,9 @@ async fn commit_pipelined(
         }
         if let Some(st) = &put_token {
             for (hash, record) in &w.new_tokens {
-                sent.push(Box::pin(async move { conn.execute(st, &[hash, record]).await }));
+                sent.push(Box::pin(
+                    async move { conn.execute(st, &[hash, record]).await },
+                ));
             }
         }
     }
@@ -287,7 +289,10 @@ async fn commit_pipelined(
     let counts = pipeline::counts(sent).await.map_err(pg)?;
     // Cannot happen: each row was locked by this transaction.
     match writes.iter().zip(&updates).find(|(_, &i)| counts[i] == 0) {
-        Some((w, _)) => Err(db(format!("the account `{}` vanished under its lock", w.name))),
+        Some((w, _)) => Err(db(format!(
+            "the account `{}` vanished under its lock",
+            w.name
+        ))),
         None => Ok(()),
     }
 }
@@ -353,11 +358,8 @@ impl AccountWrites {
 /// BEGIN and lock the account's row, in one round trip; its record if it exists.
 async fn begin_locked(conn: &Object, name: &str) -> Result<Option<Vec<u8>>, Error> {
     let lock = conn.prepare_cached(LOCK_ACCOUNT).await.map_err(pg)?;
-    let (begun, row) = pipeline::both(
-        conn.batch_execute("BEGIN"),
-        conn.query_opt(&lock, &[&name]),
-    )
-    .await;
+    let (begun, row) =
+        pipeline::both(conn.batch_execute("BEGIN"), conn.query_opt(&lock, &[&name])).await;
     begun.map_err(pg)?;
     Ok(row.map_err(pg)?.map(|r| r.get(0)))
 }
