@@ -52,14 +52,27 @@ struct SocketClient {
     client: Client,
     plan: Plan,
     scenario: Scenario,
+    /// An unexpected answer was reported already.
+    told: bool,
 }
 
 impl measure::Client for SocketClient {
     fn prepare(&mut self, i: u64) -> Option<Prepared<'_>> {
         let request = (self.plan)(i)?;
-        let (client, scenario) = (&mut self.client, self.scenario);
+        let (client, scenario, told) = (&mut self.client, self.scenario, &mut self.told);
         Some(Box::new(move || {
-            as_expected(scenario, i, &client.call(&request))
+            let answer = client.call(&request);
+            let expected = as_expected(scenario, i, &answer);
+            if !expected && !*told {
+                // The first of each client, on stderr: the report only counts them.
+                *told = true;
+                let what = match &answer {
+                    Ok(_) => "an answer of another kind".to_string(),
+                    Err(e) => crate::error::DisplayChain(e).to_string(),
+                };
+                eprintln!("authd-bench: {scenario:?} request {i}: unexpected: {what}");
+            }
+            expected
         }))
     }
 }
@@ -87,6 +100,7 @@ pub fn clients(
                     client,
                     plan,
                     scenario,
+                    told: false,
                 });
                 Some(client)
             }) as Start
