@@ -53,8 +53,9 @@ struct Args {
     /// With --populate: write the accounts straight into this PostgreSQL database (a
     /// connection URL; its schema is made or migrated first), in bulk, no daemon needed;
     /// each gets one precomputed password hash and the history entry add-user writes.
-    /// The database must hold no bench-* accounts yet.
-    #[arg(long, value_name = "URL", requires = "populate")]
+    /// The database must hold no bench-* accounts yet. A URL with a password belongs in
+    /// the environment (AUTHD_BENCH_DATABASE), not in argv.
+    #[arg(long, env = "AUTHD_BENCH_DATABASE", value_name = "URL")]
     database: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
