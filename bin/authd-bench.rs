@@ -15,9 +15,11 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// authd's socket (not for store-ceiling).
-    #[arg(long, env = "AUTHD_SOCKET", value_name = "PATH")]
-    socket: Option<PathBuf>,
+    /// authd's socket (not for store-ceiling). Several (repeated, or separated by commas):
+    /// daemons sharing one PostgreSQL database; client i connects to socket i mod their
+    /// number, and accounts are set up through the first.
+    #[arg(long, env = "AUTHD_SOCKET", value_name = "PATH", value_delimiter = ',')]
+    socket: Vec<PathBuf>,
     #[arg(long, value_enum, required_unless_present = "populate")]
     scenario: Option<Scenario>,
     /// Concurrent connections (store-ceiling: writer threads).
@@ -48,6 +50,13 @@ struct Args {
     /// Only create --accounts accounts (no passwords), then exit.
     #[arg(long)]
     populate: bool,
+    /// With --populate: write the accounts straight into this PostgreSQL database (a
+    /// connection URL; its schema is made or migrated first), in bulk, no daemon needed;
+    /// each gets one precomputed password hash and the history entry add-user writes.
+    /// The database must hold no bench-* accounts yet. A URL with a password belongs in
+    /// the environment (AUTHD_BENCH_DATABASE), not in argv.
+    #[arg(long, env = "AUTHD_BENCH_DATABASE", value_name = "URL")]
+    database: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -70,14 +79,19 @@ fn main() -> ExitCode {
     let args = Args::parse();
     // clap insists on a scenario unless --populate was given.
     let scenario = args.scenario.unwrap_or(Scenario::Show);
-    let socket = match (&args.socket, args.populate || scenario.needs_daemon()) {
-        (Some(socket), _) => socket.clone(),
-        (None, false) => PathBuf::new(),
-        (None, true) => {
-            let e = bench::BenchError::Usage("--socket (or AUTHD_SOCKET) is needed".into());
-            return fail(&e);
-        }
-    };
+    if let (true, Some(url)) = (args.populate, &args.database) {
+        let accounts = args.accounts.unwrap_or(1_000);
+        return match bench::populate_database(url, accounts) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
+    }
+    let sockets = args.socket.clone();
+    if sockets.is_empty() && (args.populate || scenario.needs_daemon()) {
+        let e = bench::BenchError::Usage("--socket (or AUTHD_SOCKET) is needed".into());
+        return fail(&e);
+    }
+    let socket = sockets.first().cloned().unwrap_or_default();
     if args.populate {
         let accounts = args.accounts.unwrap_or(1_000);
         return match bench::populate(&socket, accounts, args.clients) {
@@ -98,7 +112,7 @@ fn main() -> ExitCode {
         setup: !args.no_setup,
         dir: args.dir,
     };
-    match bench::run(args.socket.as_deref(), scenario, &options) {
+    match bench::run(&sockets, scenario, &options) {
         Ok(report) => {
             print(args.json, &report, |r| r.to_text());
             ExitCode::SUCCESS

@@ -13,6 +13,7 @@
 mod ceiling;
 mod flood;
 mod measure;
+mod pg_fill;
 mod report;
 mod scenarios;
 mod setup;
@@ -20,6 +21,7 @@ mod totp_pool;
 
 pub use flood::FloodReport;
 pub use measure::Stop;
+pub use pg_fill::populate_database;
 pub use report::{KindLatency, Report};
 pub use setup::{account, populate, PASSWORD};
 
@@ -112,6 +114,8 @@ pub enum BenchError {
     Usage(String),
     #[error("the store-ceiling database: {0}")]
     Store(String),
+    #[error("filling the database: {0}")]
+    Database(String),
 }
 
 impl BenchError {
@@ -120,14 +124,15 @@ impl BenchError {
         match self {
             BenchError::Client(e) => exit::for_client(e).code(),
             BenchError::Usage(_) => Exit::Usage.code(),
-            BenchError::Store(_) => Exit::Internal.code(),
+            BenchError::Store(_) | BenchError::Database(_) => Exit::Internal.code(),
         }
     }
 }
 
-/// Run one measuring scenario (`socket`: the daemon's, for all but store-ceiling).
+/// Run one measuring scenario (`sockets`: the daemons', for all but store-ceiling; with
+/// several, daemons sharing one database, client i connects to `sockets[i % len]`).
 pub fn run(
-    socket: Option<&Path>,
+    sockets: &[PathBuf],
     scenario: Scenario,
     options: &Options,
 ) -> Result<Report, BenchError> {
@@ -138,19 +143,22 @@ pub fn run(
     if !scenario.needs_daemon() {
         return ceiling::run(&options);
     }
-    let socket = socket.ok_or_else(|| {
-        BenchError::Usage(format!(
+    if sockets.is_empty() {
+        return Err(BenchError::Usage(format!(
             "--socket is needed for {scenario:?} (or set AUTHD_SOCKET)"
-        ))
-    })?;
-    Ok(against_daemon(socket, scenario, &options)?)
+        )));
+    }
+    Ok(against_daemon(sockets, scenario, &options)?)
 }
 
+/// Measure the daemons at `sockets`; the accounts are made through the first, and the
+/// peak RSS and hash workers reported are the first's.
 fn against_daemon(
-    socket: &Path,
+    sockets: &[PathBuf],
     scenario: Scenario,
     options: &Options,
 ) -> Result<Report, ClientError> {
+    let socket = sockets[0].as_path();
     let mut probe = setup::connect(socket)?;
     let info = setup::status(&mut probe)?;
     if scenario == Scenario::Show && options.setup {
@@ -172,7 +180,7 @@ fn against_daemon(
         None
     };
     let waited = scenarios::Waited::default();
-    let clients = scenarios::clients(socket, scenario, options, &waited)?;
+    let clients = scenarios::clients(sockets, scenario, options, &waited)?;
     let measured = measure::measure(clients, options.stop);
     let mut report = Report::new(
         scenario,

@@ -52,14 +52,27 @@ struct SocketClient {
     client: Client,
     plan: Plan,
     scenario: Scenario,
+    /// An unexpected answer was reported already.
+    told: bool,
 }
 
 impl measure::Client for SocketClient {
     fn prepare(&mut self, i: u64) -> Option<Prepared<'_>> {
         let request = (self.plan)(i)?;
-        let (client, scenario) = (&mut self.client, self.scenario);
+        let (client, scenario, told) = (&mut self.client, self.scenario, &mut self.told);
         Some(Box::new(move || {
-            as_expected(scenario, i, &client.call(&request))
+            let answer = client.call(&request);
+            let expected = as_expected(scenario, i, &answer);
+            if !expected && !*told {
+                // The first of each client, on stderr: the report only counts them.
+                *told = true;
+                let what = match &answer {
+                    Ok(_) => "an answer of another kind".to_string(),
+                    Err(e) => crate::error::DisplayChain(e).to_string(),
+                };
+                eprintln!("authd-bench: {scenario:?} request {i}: unexpected: {what}");
+            }
+            expected
         }))
     }
 }
@@ -67,24 +80,27 @@ impl measure::Client for SocketClient {
 /// Where verify-totp's clients record how long they waited for fresh codes.
 pub type Waited = Arc<AtomicU64>;
 
-/// The clients of `scenario`, their accounts made, each ready to connect.
+/// The clients of `scenario`, their accounts made (through the first socket), each ready
+/// to connect: client i to `sockets[i % len]`.
 pub fn clients(
-    socket: &std::path::Path,
+    sockets: &[std::path::PathBuf],
     scenario: Scenario,
     options: &Options,
     waited: &Waited,
 ) -> Result<Vec<Start>, ClientError> {
-    let plans = plans(socket, scenario, options, waited)?;
+    let plans = plans(&sockets[0], scenario, options, waited)?;
     Ok(plans
         .into_iter()
-        .map(|plan| {
-            let socket = socket.to_path_buf();
+        .enumerate()
+        .map(|(i, plan)| {
+            let socket = sockets[i % sockets.len()].clone();
             Box::new(move || {
                 let client = connect(&socket).ok()?;
                 let client: Box<dyn measure::Client> = Box::new(SocketClient {
                     client,
                     plan,
                     scenario,
+                    told: false,
                 });
                 Some(client)
             }) as Start

@@ -56,6 +56,7 @@ mod portal;
 mod portal_forgot;
 mod portal_sms;
 mod postgres;
+mod postgres_bench;
 mod postgres_many;
 mod postgres_migrate;
 mod postgres_outbox;

@@ -42,6 +42,7 @@ mod import;
 mod keycheck;
 mod listen;
 mod outbox;
+mod pipeline;
 mod reads;
 mod schema;
 mod snapshot;

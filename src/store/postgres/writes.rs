@@ -7,6 +7,7 @@ use std::future::Future;
 
 use deadpool_postgres::{GenericClient, Object};
 
+use super::pipeline::{self, simple, Sent};
 use super::{db, int, pg, PgStore};
 use crate::audit::Event;
 use crate::error::Error;
@@ -16,6 +17,13 @@ use crate::store::writes::audit_entry;
 use crate::store::{Account, Effects, OutboxItem, HISTORY_LIMIT};
 
 const LOCK_ACCOUNT: &str = "SELECT record FROM accounts WHERE name = $1 FOR UPDATE";
+const UPDATE_ACCOUNT: &str = "UPDATE accounts SET record = $2 WHERE name = $1";
+const INSERT_AUDIT: &str = "INSERT INTO audit (name, seq, record) VALUES ($1, $2, $3)";
+const TRIM_AUDIT: &str = "DELETE FROM audit WHERE name = $1 AND seq <= $2";
+const ADJUST: &str = "UPDATE counters SET value = greatest(value + $2, 0) WHERE name = $1";
+const DROP_TOKENS: &str = "DELETE FROM reset_tokens WHERE hash = ANY($1)";
+const PUT_TOKEN: &str = "INSERT INTO reset_tokens (hash, record) VALUES ($1, $2) \
+                         ON CONFLICT (hash) DO UPDATE SET record = excluded.record";
 
 /// A transaction kept open across trips to the caller's thread. Dropped unfinished, its
 /// connection is closed rather than pooled, and the server rolls it back.
@@ -39,6 +47,14 @@ impl<'a> Tx<'a> {
             store,
             conn: Some(conn),
         })
+    }
+
+    /// A transaction already begun on `conn`.
+    fn holding(store: &'a PgStore, conn: Object) -> Tx<'a> {
+        Tx {
+            store,
+            conn: Some(conn),
+        }
     }
 
     /// One trip: `f` gets the connection and gives it back with its result. A failure
@@ -78,10 +94,16 @@ impl<'a> Tx<'a> {
     }
 
     /// Write `writes` (and `created` more accounts to the count) and COMMIT; the
-    /// connection goes back to the pool.
+    /// connection goes back to the pool. In one round trip (`pipeline`) when no statement
+    /// waits on another's answer: every account exists (its row is locked, so its UPDATE
+    /// finds it) and no message is queued (its id is fetched first).
     pub(super) fn commit(mut self, writes: Vec<AccountWrites>, created: i64) -> Result<(), Error> {
+        let pipelined = writes.iter().all(|w| !w.new && w.messages.is_empty());
         self.step(|conn| async move {
             let result = async {
+                if pipelined {
+                    return commit_pipelined(&conn, &writes, created).await;
+                }
                 for w in writes {
                     w.apply(&conn).await?;
                 }
@@ -175,9 +197,7 @@ pub(super) async fn adjust(
     delta: i64,
 ) -> Result<(), tokio_postgres::Error> {
     if delta != 0 {
-        let st = conn
-            .prepare_cached("UPDATE counters SET value = greatest(value + $2, 0) WHERE name = $1")
-            .await?;
+        let st = conn.prepare_cached(ADJUST).await?;
         conn.execute(&st, &[&name, &delta]).await?;
     }
     Ok(())
@@ -190,26 +210,95 @@ pub(super) async fn write_audit(
     audit: &[(i64, Vec<u8>)],
     trim_through: i64,
 ) -> Result<(), tokio_postgres::Error> {
-    let insert = conn
-        .prepare_cached("INSERT INTO audit (name, seq, record) VALUES ($1, $2, $3)")
-        .await?;
+    let insert = conn.prepare_cached(INSERT_AUDIT).await?;
     for (seq, record) in audit {
         conn.execute(&insert, &[&name, seq, record]).await?;
     }
     if trim_through > 0 {
-        let trim = conn
-            .prepare_cached("DELETE FROM audit WHERE name = $1 AND seq <= $2")
-            .await?;
+        let trim = conn.prepare_cached(TRIM_AUDIT).await?;
         conn.execute(&trim, &[&name, &trim_through]).await?;
     }
     Ok(())
+}
+
+/// `writes` to existing, locked accounts, then COMMIT, all sent at once.
+async fn commit_pipelined(
+    conn: &Object,
+    writes: &[AccountWrites],
+    created: i64,
+) -> Result<(), Error> {
+    let any = |f: fn(&AccountWrites) -> bool| writes.iter().any(f);
+    let update = conn.prepare_cached(UPDATE_ACCOUNT).await.map_err(pg)?;
+    let audit = conn.prepare_cached(INSERT_AUDIT).await.map_err(pg)?;
+    let trim = match any(|w| w.trim_through > 0) {
+        true => Some(conn.prepare_cached(TRIM_AUDIT).await.map_err(pg)?),
+        false => None,
+    };
+    let drop_tokens = match any(|w| !w.dropped_tokens.is_empty()) {
+        true => Some(conn.prepare_cached(DROP_TOKENS).await.map_err(pg)?),
+        false => None,
+    };
+    let put_token = match any(|w| !w.new_tokens.is_empty()) {
+        true => Some(conn.prepare_cached(PUT_TOKEN).await.map_err(pg)?),
+        false => None,
+    };
+    let adjusted = match created {
+        0 => None,
+        _ => Some(conn.prepare_cached(ADJUST).await.map_err(pg)?),
+    };
+    let (update, audit) = (&update, &audit);
+    let mut sent: Vec<Sent<'_>> = Vec::new();
+    let mut updates = Vec::new();
+    for w in writes {
+        updates.push(sent.len());
+        sent.push(Box::pin(async move {
+            conn.execute(update, &[&w.name, &w.record]).await
+        }));
+        for (seq, record) in &w.audit {
+            sent.push(Box::pin(async move {
+                conn.execute(audit, &[&w.name, seq, record]).await
+            }));
+        }
+        if let (Some(trim), true) = (&trim, w.trim_through > 0) {
+            sent.push(Box::pin(async move {
+                conn.execute(trim, &[&w.name, &w.trim_through]).await
+            }));
+        }
+        if let (Some(st), false) = (&drop_tokens, w.dropped_tokens.is_empty()) {
+            sent.push(Box::pin(async move {
+                conn.execute(st, &[&w.dropped_tokens]).await
+            }));
+        }
+        if let Some(st) = &put_token {
+            for (hash, record) in &w.new_tokens {
+                sent.push(Box::pin(
+                    async move { conn.execute(st, &[hash, record]).await },
+                ));
+            }
+        }
+    }
+    if let Some(st) = &adjusted {
+        sent.push(Box::pin(async move {
+            conn.execute(st, &[&"accounts", &created]).await
+        }));
+    }
+    sent.push(simple(conn, "COMMIT"));
+    let counts = pipeline::counts(sent).await.map_err(pg)?;
+    // Cannot happen: each row was locked by this transaction.
+    match writes.iter().zip(&updates).find(|(_, &i)| counts[i] == 0) {
+        Some((w, _)) => Err(db(format!(
+            "the account `{}` vanished under its lock",
+            w.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl AccountWrites {
     async fn apply(self, conn: &impl GenericClient) -> Result<(), Error> {
         let sql = match self.new {
             true => "INSERT INTO accounts (name, record) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            false => "UPDATE accounts SET record = $2 WHERE name = $1",
+            false => UPDATE_ACCOUNT,
         };
         let st = conn.prepare_cached(sql).await.map_err(pg)?;
         if conn
@@ -226,19 +315,10 @@ impl AccountWrites {
     async fn apply_rest(self, conn: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
         write_audit(conn, &self.name, &self.audit, self.trim_through).await?;
         if !self.dropped_tokens.is_empty() {
-            conn.execute(
-                "DELETE FROM reset_tokens WHERE hash = ANY($1)",
-                &[&self.dropped_tokens],
-            )
-            .await?;
+            conn.execute(DROP_TOKENS, &[&self.dropped_tokens]).await?;
         }
         for (hash, record) in &self.new_tokens {
-            conn.execute(
-                "INSERT INTO reset_tokens (hash, record) VALUES ($1, $2) \
-                 ON CONFLICT (hash) DO UPDATE SET record = excluded.record",
-                &[hash, record],
-            )
-            .await?;
+            conn.execute(PUT_TOKEN, &[hash, record]).await?;
         }
         let (mut queued, mut failed) = (0, 0);
         for message in self.messages {
@@ -262,6 +342,55 @@ impl AccountWrites {
     }
 }
 
+/// BEGIN and lock the account's row, in one round trip; its record if it exists.
+async fn begin_locked(conn: &Object, name: &str) -> Result<Option<Vec<u8>>, Error> {
+    let lock = conn.prepare_cached(LOCK_ACCOUNT).await.map_err(pg)?;
+    let (begun, row) =
+        pipeline::both(conn.batch_execute("BEGIN"), conn.query_opt(&lock, &[&name])).await;
+    begun.map_err(pg)?;
+    Ok(row.map_err(pg)?.map(|r| r.get(0)))
+}
+
+/// A new account (`Exists` if its name is taken) with its history and the account
+/// count, in one round trip: BEGIN, the inserts, the count, COMMIT. A taken name fails
+/// the INSERT (no ON CONFLICT), which aborts the transaction, so the COMMIT behind it
+/// rolls everything back.
+async fn create_pipelined(conn: &Object, w: &AccountWrites) -> Result<(), Error> {
+    let insert = conn
+        .prepare_cached("INSERT INTO accounts (name, record) VALUES ($1, $2)")
+        .await
+        .map_err(pg)?;
+    let audit = conn.prepare_cached(INSERT_AUDIT).await.map_err(pg)?;
+    let adjust = conn.prepare_cached(ADJUST).await.map_err(pg)?;
+    let (insert, audit, adjust) = (&insert, &audit, &adjust);
+    let mut sent: Vec<Sent<'_>> = vec![
+        simple(conn, "BEGIN"),
+        Box::pin(async move { conn.execute(insert, &[&w.name, &w.record]).await }),
+    ];
+    for (seq, record) in &w.audit {
+        sent.push(Box::pin(async move {
+            conn.execute(audit, &[&w.name, seq, record]).await
+        }));
+    }
+    sent.push(Box::pin(async move {
+        conn.execute(adjust, &[&"accounts", &1i64]).await
+    }));
+    sent.push(simple(conn, "COMMIT"));
+    match pipeline::counts(sent).await {
+        Ok(_) => Ok(()),
+        Err(e) if taken(&e) => Err(Error::Exists(w.name.clone())),
+        Err(e) => Err(pg(e)),
+    }
+}
+
+/// The accounts table's primary key refused a name: it is taken.
+fn taken(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|d| {
+        *d.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+            && d.constraint() == Some("accounts_pkey")
+    })
+}
+
 impl PgStore {
     pub(super) fn write_create(
         &self,
@@ -274,24 +403,14 @@ impl PgStore {
         append_audit(&mut writes, &mut account, event, now);
         writes.name = account.name.clone();
         writes.record = encode_account(&account);
-        self.with_conn(move |mut conn| async move {
-            let tx = conn.transaction().await.map_err(pg)?;
-            let inserted = tx
-                .execute(
-                    "INSERT INTO accounts (name, record) VALUES ($1, $2) \
-                     ON CONFLICT (name) DO NOTHING",
-                    &[&writes.name, &writes.record],
-                )
-                .await
-                .map_err(pg)?;
-            if inserted == 0 {
-                return Err(Error::Exists(writes.name));
+        self.with_conn(move |conn| async move {
+            let result = create_pipelined(&conn, &writes).await;
+            if matches!(&result, Err(e) if !matches!(e, Error::Exists(_))) {
+                // Closed, not pooled: whatever state the failure left it in. (A taken
+                // name left it idle: every answer was read, the COMMIT rolled back.)
+                drop(Object::take(conn));
             }
-            write_audit(&tx, &writes.name, &writes.audit, writes.trim_through)
-                .await
-                .map_err(pg)?;
-            adjust(&tx, "accounts", 1).await.map_err(pg)?;
-            tx.commit().await.map_err(pg)
+            result
         })
     }
 
@@ -301,13 +420,17 @@ impl PgStore {
         now: u64,
         change: &mut AccountChange<'_>,
     ) -> Result<(), Error> {
-        let mut tx = Tx::begin(self)?;
         let key = name.to_string();
-        let found: Option<Vec<u8>> = tx.step(|conn| async move {
-            let row = conn.query_opt(LOCK_ACCOUNT, &[&key]).await;
-            let result = row.map(|r| r.map(|r| r.get(0))).map_err(pg);
-            (conn, result)
+        let (conn, found) = self.with_conn(move |conn| async move {
+            match begin_locked(&conn, &key).await {
+                Ok(found) => Ok((conn, found)),
+                Err(e) => {
+                    drop(Object::take(conn));
+                    Err(e)
+                }
+            }
         })?;
+        let tx = Tx::holding(self, conn);
         let Some(bytes) = found else {
             tx.rollback();
             return Err(Error::NoSuchUser(name.to_string()));
