@@ -24,6 +24,7 @@ mod google_authenticator;
 mod import;
 mod integrity;
 mod journal_logs;
+mod json_output;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
 mod keys;
 mod keys_portal;
