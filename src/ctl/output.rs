@@ -76,7 +76,10 @@ pub enum Outcome {
         records: u64,
     },
     /// A reset mail is queued; its link expires at `expires` (unix seconds).
-    ResetMailed { message: String, expires: u64 },
+    ResetMailed {
+        message: String,
+        expires: u64,
+    },
     /// An SMS code went to `to` (masked); it expires at `expires` (unix seconds).
     SmsSent {
         message: String,
@@ -84,7 +87,10 @@ pub enum Outcome {
         expires: u64,
     },
     /// `logout`: how many portal sessions ended.
-    SessionsEnded { message: String, count: u32 },
+    SessionsEnded {
+        message: String,
+        count: u32,
+    },
 }
 
 const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \

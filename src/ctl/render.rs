@@ -130,4 +130,3 @@ pub(super) fn log_text(events: &[AuditEntry]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-

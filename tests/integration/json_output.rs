@@ -80,17 +80,29 @@ fn every_command_prints_the_object_the_page_documents() {
     let mut page = Page::load();
 
     page.ok(
-        &d.ctl(&["--json", "add-user", "alice", "--email", "alice@example.org"]),
+        &d.ctl(&[
+            "--json",
+            "add-user",
+            "alice",
+            "--email",
+            "alice@example.org",
+        ]),
         "done",
     );
     page.ok(
         &d.ctl_stdin(&pw(), &["--json", "set-password", "alice"]),
         "done",
     );
-    let verified = page.ok(&d.ctl_stdin(&pw(), &["--json", "verify", "alice"]), "verified");
+    let verified = page.ok(
+        &d.ctl_stdin(&pw(), &["--json", "verify", "alice"]),
+        "verified",
+    );
     assert_eq!(verified["name"], "alice");
 
-    let enrolment = page.ok(&d.ctl(&["--json", "enable-totp", "alice"]), "totp_enrolment");
+    let enrolment = page.ok(
+        &d.ctl(&["--json", "enable-totp", "alice"]),
+        "totp_enrolment",
+    );
     let secret = enrolment["secret"].as_str().unwrap().to_string();
     let totp = oathtool(&secret, 0);
     let confirmed = page.ok(
@@ -107,9 +119,15 @@ fn every_command_prints_the_object_the_page_documents() {
     let before = authd::time::now();
     let reset = page.ok(&d.ctl(&["--json", "send-reset", "alice"]), "reset_mailed");
     let expires = time(&reset["expires"]);
-    assert!(reset["message"].as_str().unwrap().contains(reset["expires"].as_str().unwrap()));
+    assert!(reset["message"]
+        .as_str()
+        .unwrap()
+        .contains(reset["expires"].as_str().unwrap()));
     // [reset] token_ttl: 30 minutes by default.
-    assert!((before + 1800..=authd::time::now() + 1800).contains(&expires), "{reset}");
+    assert!(
+        (before + 1800..=authd::time::now() + 1800).contains(&expires),
+        "{reset}"
+    );
 
     // An SMS code's number and expiry ([sms] code_ttl: 5 minutes by default).
     assert_ok(&d.ctl(&["add-user", "bob"]));
@@ -120,7 +138,10 @@ fn every_command_prints_the_object_the_page_documents() {
     );
     assert_eq!(sent["to"], "+49*****820");
     let expires = time(&sent["expires"]);
-    assert!((before + 300..=authd::time::now() + 300).contains(&expires), "{sent}");
+    assert!(
+        (before + 300..=authd::time::now() + 300).contains(&expires),
+        "{sent}"
+    );
     page.ok(
         &d.ctl(&["--json", "confirm-sms", "bob", &gateway.code(1)]),
         "recovery_codes",
@@ -130,8 +151,14 @@ fn every_command_prints_the_object_the_page_documents() {
     std::fs::write(&gateway.fail_flag, "").unwrap();
     page.ok(&d.ctl(&["--json", "send-code", "bob"]), "sms_sent");
     let outbox = page.ok(&d.ctl(&["--json", "outbox"]), "outbox");
-    assert!(!outbox["messages"].as_array().unwrap().is_empty(), "{outbox}");
-    page.ok(&d.ctl(&["--json", "outbox", "retry", "--failed"]), "outbox_changed");
+    assert!(
+        !outbox["messages"].as_array().unwrap().is_empty(),
+        "{outbox}"
+    );
+    page.ok(
+        &d.ctl(&["--json", "outbox", "retry", "--failed"]),
+        "outbox_changed",
+    );
 
     // The account's and the password's expiry.
     page.ok(
@@ -169,7 +196,10 @@ fn every_command_prints_the_object_the_page_documents() {
     }
     let locked = locked.expect("carol was never locked");
     let shown = page.ok(&d.ctl(&["--json", "show", "carol"]), "account");
-    assert_eq!(shown["locked_until"], locked["error"]["retry_at"], "{shown}");
+    assert_eq!(
+        shown["locked_until"], locked["error"]["retry_at"],
+        "{shown}"
+    );
     assert!(time(&shown["locked_until"]) > authd::time::now() - 1);
     let long = page.ok(&d.ctl(&["--json", "list-users", "--long"]), "account_list");
     let carol = long["accounts"]
@@ -259,15 +289,26 @@ fn the_audit_actor_is_who_ran_the_command() {
         },
     });
     let answer = client.call(&request).unwrap();
-    assert!(matches!(answer, authd::protocol::Response::Verified { .. }), "{answer:?}");
+    assert!(
+        matches!(answer, authd::protocol::Response::Verified { .. }),
+        "{answer:?}"
+    );
 
     let log = page.ok(&d.ctl(&["--json", "log", "alice"]), "log");
     let events = log["events"].as_array().unwrap();
-    let added = events.iter().find(|e| e["action"] == "account-added").unwrap();
-    let root = nix::unistd::User::from_uid(nix::unistd::getuid()).unwrap().unwrap();
+    let added = events
+        .iter()
+        .find(|e| e["action"] == "account-added")
+        .unwrap();
+    let root = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap();
     assert_eq!(added["actor"]["uid"], nix::unistd::getuid().as_raw());
     assert_eq!(added["actor"]["user"], root.name.as_str());
-    assert!(added["actor"]["pid"].as_u64().is_some_and(|p| p > 0), "{added}");
+    assert!(
+        added["actor"]["pid"].as_u64().is_some_and(|p| p > 0),
+        "{added}"
+    );
     assert_eq!(added["actor"]["service"], Value::Null);
     assert_eq!(added["actor"]["portal"], false);
     let login = events.iter().rfind(|e| e["action"] == "verify").unwrap();
@@ -323,10 +364,17 @@ fn a_refused_command_line_prints_the_error_object_with_json() {
         let out = run(args);
         let error = page.error(&out, 2, "usage");
         let message = error["error"]["message"].as_str().unwrap();
-        assert!(!message.is_empty() && !message.starts_with("error:"), "{error}");
+        assert!(
+            !message.is_empty() && !message.starts_with("error:"),
+            "{error}"
+        );
         assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
         // The parser's own message still goes to standard error.
-        assert!(stderr(&out).contains("error") || args == ["--json"], "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("error") || args == ["--json"],
+            "{}",
+            stderr(&out)
+        );
     }
     // Without --json, standard output stays empty.
     let out = run(&["frobnicate"]);

@@ -113,7 +113,10 @@ mod tests {
             login: Some("root".into()),
         };
         let r = parsed(&root);
-        assert_eq!((r.uid, r.user.as_deref(), r.pid), (Some(0), Some("root"), None));
+        assert_eq!(
+            (r.uid, r.user.as_deref(), r.pid),
+            (Some(0), Some("root"), None)
+        );
         let nameless = Caller::Admin {
             peer: peer(999, Some(1)),
             login: None,
@@ -149,7 +152,11 @@ mod tests {
                 login: login.into(),
             };
             let a = parsed(&caller);
-            assert_eq!((a.user.as_deref(), a.pid), (Some(login), Some(12)), "{login}");
+            assert_eq!(
+                (a.user.as_deref(), a.pid),
+                (Some(login), Some(12)),
+                "{login}"
+            );
         }
     }
 

@@ -51,7 +51,10 @@ fn field(line: &str) -> Option<Field> {
     let rest = line.strip_prefix(".BR ")?;
     let (name, kind) = rest.split_once(' ')?;
     let kind = kind.trim().trim_matches('"');
-    let object = kind.split("\\fI").nth(1).and_then(|r| r.split("\\fR").next());
+    let object = kind
+        .split("\\fI")
+        .nth(1)
+        .and_then(|r| r.split("\\fR").next());
     Some(Field {
         name: name.replace("\\-", "-"),
         object: object.map(str::to_string),

@@ -248,7 +248,10 @@ fn every_object_has_exactly_the_documented_fields() {
         check(&parse(&printed), "error", &page, &mut seen).unwrap();
     }
     let documented: BTreeSet<String> = page.keys().cloned().collect();
-    assert_eq!(seen, documented, "objects authctl(1) documents against those built");
+    assert_eq!(
+        seen, documented,
+        "objects authctl(1) documents against those built"
+    );
 }
 
 #[test]
@@ -276,12 +279,25 @@ fn times_and_counts_are_fields() {
     assert_eq!(shown["password_expires"], "2027-01-15T08:00:00Z");
     let results = results();
     let backup = parse(&outcome(&results[2].1));
-    assert_eq!((backup["path"].as_str(), backup["records"].as_u64()), (Some("/srv/b"), Some(12)));
+    assert_eq!(
+        (backup["path"].as_str(), backup["records"].as_u64()),
+        (Some("/srv/b"), Some(12))
+    );
     let log = parse(&outcome(&results[11].1));
     let actor = &log["events"][0]["actor"];
     assert_eq!(
-        (&actor["uid"], &actor["user"], &actor["pid"], &actor["service"]),
-        (&Value::from(0), &Value::from("root"), &Value::from(4242), &Value::from("sshd"))
+        (
+            &actor["uid"],
+            &actor["user"],
+            &actor["pid"],
+            &actor["service"]
+        ),
+        (
+            &Value::from(0),
+            &Value::from("root"),
+            &Value::from(4242),
+            &Value::from("sshd")
+        )
     );
 }
 
@@ -293,5 +309,7 @@ fn the_page_parses_as_the_tests_need() {
     assert_eq!(keys.object.as_deref(), Some("key"));
     let metrics = page["status"].iter().find(|f| f.name == "metrics").unwrap();
     assert!(metrics.optional);
-    assert!(page["done"].iter().all(|f| !f.optional && f.object.is_none()));
+    assert!(page["done"]
+        .iter()
+        .all(|f| !f.optional && f.object.is_none()));
 }
