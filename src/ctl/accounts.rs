@@ -116,11 +116,14 @@ pub fn send_reset(
         name: name.clone(),
         proof,
     }))? {
-        Response::ResetQueued { expires } => Ok(Outcome::Done(format!(
-            "a password-reset mail is on its way to {name}'s email address (it may take a \
-             few minutes); it works once and expires at {}",
-            authd_proto::time::format(expires)
-        ))),
+        Response::ResetQueued { expires } => Ok(Outcome::ResetMailed {
+            message: format!(
+                "a password-reset mail is on its way to {name}'s email address (it may take \
+                 a few minutes); it works once and expires at {}",
+                authd_proto::time::format(expires)
+            ),
+            expires,
+        }),
         other => Err(unexpected(other)),
     }
 }

@@ -50,11 +50,15 @@ pub fn backup(s: &mut Session, output: &Path) -> Result<Outcome, CtlError> {
         }
         Output::File(path) => {
             private_file::write(path, |f| f.write_all(&bytes))?;
-            Ok(Outcome::Done(format!(
-                "backup of {count} records written to {} (the secret key file is not in it: \
-                 back it up separately)",
-                path.display()
-            )))
+            Ok(Outcome::Backup {
+                message: format!(
+                    "backup of {count} records written to {} (the secret key file is not in \
+                     it: back it up separately)",
+                    path.display()
+                ),
+                path: path.to_path_buf(),
+                records: count as u64,
+            })
         }
     }
 }

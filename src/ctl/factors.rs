@@ -125,22 +125,30 @@ pub fn enable_sms(
         proof,
     });
     match s.call(request)? {
-        Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
-            "a code was sent by SMS to {to}; confirm it with: \
-             authctl confirm-sms {} CODE (it expires at {})",
-            name,
-            authd_proto::time::format(expires)
-        ))),
+        Response::SmsSent { to, expires } => Ok(Outcome::SmsSent {
+            message: format!(
+                "a code was sent by SMS to {to}; confirm it with: \
+                 authctl confirm-sms {} CODE (it expires at {})",
+                name,
+                authd_proto::time::format(expires)
+            ),
+            to,
+            expires,
+        }),
         other => Err(unexpected(other)),
     }
 }
 
 pub fn send_code(s: &mut Session, name: String) -> Result<Outcome, CtlError> {
     match s.call(Request::SendCode(SendCode { name }))? {
-        Response::SmsSent { to, expires } => Ok(Outcome::Done(format!(
-            "a code was sent by SMS to {to}; it expires at {}",
-            authd_proto::time::format(expires)
-        ))),
+        Response::SmsSent { to, expires } => Ok(Outcome::SmsSent {
+            message: format!(
+                "a code was sent by SMS to {to}; it expires at {}",
+                authd_proto::time::format(expires)
+            ),
+            to,
+            expires,
+        }),
         other => Err(unexpected(other)),
     }
 }

@@ -25,28 +25,6 @@ pub fn show(s: &mut Session, name: &str) -> Result<Lifecycle, CtlError> {
     }
 }
 
-/// `show --json`'s lifecycle fields, added to the account's object.
-pub fn add_json(object: &mut serde_json::Value, l: &Lifecycle) {
-    let time = |t: Option<u64>| t.map(authd_proto::time::format);
-    let fields = serde_json::json!({
-        "disabled": l.disabled,
-        "disabled_reason": l.disabled_reason,
-        "disabled_since": time(l.disabled_since),
-        "expires": time(l.expires),
-        "expired": l.expired,
-        "must_change_password": l.must_change_password,
-        "password_changed": time(l.password_changed),
-        "max_password_age_days": l.max_password_age_days,
-        "password_expires": time(l.password_expires),
-        "password_change_required": l.password_change_required,
-        "last_login": time(l.last_login),
-        "last_login_service": l.last_login_service,
-    });
-    if let (Some(object), Some(fields)) = (object.as_object_mut(), fields.as_object()) {
-        object.extend(fields.clone());
-    }
-}
-
 /// `show`'s lifecycle lines, aligned with the account's.
 pub fn text(l: &Lifecycle) -> String {
     use authd_proto::escape::escaped;

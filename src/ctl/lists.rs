@@ -94,11 +94,14 @@ pub fn logout(s: &mut Session, name: String, id: Option<u64>) -> Result<Outcome,
         id,
     });
     match s.call(request)? {
-        Response::SessionsEnded { count } => Ok(Outcome::Done(match (id, count) {
-            (Some(id), _) => format!("ended portal session {id} of {name}"),
-            (None, 1) => format!("ended 1 portal session of {name}"),
-            (None, n) => format!("ended {n} portal sessions of {name}"),
-        })),
+        Response::SessionsEnded { count } => Ok(Outcome::SessionsEnded {
+            message: match (id, count) {
+                (Some(id), _) => format!("ended portal session {id} of {name}"),
+                (None, 1) => format!("ended 1 portal session of {name}"),
+                (None, n) => format!("ended {n} portal sessions of {name}"),
+            },
+            count,
+        }),
         other => Err(unexpected(other)),
     }
 }

@@ -1,8 +1,9 @@
 //! `authctl metrics` (the Prometheus text the daemon renders, printed as it is, or its
 //! samples as JSON) and the same samples in `status --json`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::output::Outcome;
 use super::session::Session;
@@ -13,7 +14,7 @@ use authd_proto::protocol::{Request, Response};
 #[derive(Debug, Serialize)]
 pub struct Sample {
     pub name: String,
-    pub labels: Map<String, Value>,
+    pub labels: BTreeMap<String, String>,
     pub value: f64,
 }
 
@@ -52,7 +53,7 @@ fn sample(line: &str) -> Option<Sample> {
     let (series, value) = line.rsplit_once(' ')?;
     let value: f64 = value.parse().ok()?;
     let (name, labels) = match series.split_once('{') {
-        None => (series, Map::new()),
+        None => (series, BTreeMap::new()),
         Some((name, rest)) => (name, labels(rest.strip_suffix('}')?)?),
     };
     Some(Sample {
@@ -63,8 +64,8 @@ fn sample(line: &str) -> Option<Sample> {
 }
 
 /// `k="v",k2="v2"` with `\"` and `\\` escapes in the values.
-fn labels(mut text: &str) -> Option<Map<String, Value>> {
-    let mut map = Map::new();
+fn labels(mut text: &str) -> Option<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
     while !text.is_empty() {
         let (key, rest) = text.split_once("=\"")?;
         let mut value = String::new();
@@ -76,7 +77,7 @@ fn labels(mut text: &str) -> Option<Map<String, Value>> {
                 (_, c) => value.push(c),
             }
         };
-        map.insert(key.to_string(), Value::String(value));
+        map.insert(key.to_string(), value);
         text = rest[end + 1..].trim_start_matches(',');
     }
     Some(map)

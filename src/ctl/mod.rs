@@ -7,7 +7,7 @@
 //! `maintenance` (importing an authenticator file, outbox retry and purge);
 //! `import` (bulk import);
 //! `session` holds the connection and proving who you are, `secrets` the prompting,
-//! `output` the text and JSON.
+//! `output` the results and their text, `json` their `--json` objects.
 
 mod accounts;
 pub mod args;
@@ -17,6 +17,7 @@ mod error;
 pub mod exit;
 mod factors;
 mod import;
+pub mod json;
 mod keys;
 mod lifecycle;
 mod lists;
@@ -200,6 +201,17 @@ fn run(cli: Cli) -> Result<Outcome, CtlError> {
     }
 }
 
+/// What the parser refused, in one line: its own first line without `error: `.
+fn usage_message(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a command is required (authctl --help lists them)".into();
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
 /// authctl's whole life: parse, run, print, exit.
 pub fn main() -> ExitCode {
     let cli = match parse() {
@@ -213,9 +225,8 @@ pub fn main() -> ExitCode {
                 let _ = e.print();
                 return Exit::Success.into();
             }
-            if std::env::args().any(|a| a == "--json") {
-                let usage = CtlError::Usage(e.kind().to_string());
-                println!("{}", output::error_json(&usage));
+            if std::env::args_os().any(|a| a == "--json") {
+                println!("{}", json::usage_error(&usage_message(&e)));
             }
             let _ = e.print();
             return Exit::Usage.into();
@@ -249,7 +260,7 @@ pub fn main() -> ExitCode {
         }
         Err(error) => {
             if json {
-                println!("{}", output::error_json(&error));
+                println!("{}", json::error(&error));
             }
             eprintln!("authctl: {}", output::error_text(&error));
             exit::for_error(&error).into()

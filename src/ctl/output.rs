@@ -7,11 +7,8 @@
 
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
-
 use super::render::{
-    entry_json, imported_text, key_json, key_text, log_text, outbox_changed_text, outbox_json,
-    outbox_text, session_json, session_text,
+    imported_text, key_text, log_text, outbox_changed_text, outbox_text, session_text,
 };
 use super::CtlError;
 use authd_proto::escape::escaped;
@@ -72,6 +69,28 @@ pub enum Outcome {
     },
     /// What `import` did, or would do.
     Imported(super::import::ImportSummary),
+    /// `backup --output FILE`: the file and how many records it holds.
+    Backup {
+        message: String,
+        path: PathBuf,
+        records: u64,
+    },
+    /// A reset mail is queued; its link expires at `expires` (unix seconds).
+    ResetMailed {
+        message: String,
+        expires: u64,
+    },
+    /// An SMS code went to `to` (masked); it expires at `expires` (unix seconds).
+    SmsSent {
+        message: String,
+        to: String,
+        expires: u64,
+    },
+    /// `logout`: how many portal sessions ended.
+    SessionsEnded {
+        message: String,
+        count: u32,
+    },
 }
 
 const KEEP_SAFE: &str = "Store these recovery codes somewhere safe, away from your phone. \
@@ -79,24 +98,6 @@ Each one logs you in once if you lose your device; they are not shown again.";
 
 fn optional(v: &Option<String>) -> std::borrow::Cow<'_, str> {
     v.as_deref().map_or("-".into(), escaped)
-}
-
-fn account_json(a: &AccountInfo, keys: &[KeyInfo]) -> Value {
-    json!({
-        "name": a.name,
-        "email": a.email,
-        "phone": a.phone,
-        "sso": a.sso,
-        "password_set": a.password_set,
-        "totp": a.totp.as_str(),
-        "sms": a.sms.as_str(),
-        "recovery_codes_left": a.recovery_codes_left,
-        "sms_number": a.sms_number,
-        "locked_until": a.locked_until.map(time::format),
-        "failures": a.failures,
-        "created": time::format(a.created),
-        "security_keys": keys.iter().map(key_json).collect::<Vec<_>>(),
-    })
 }
 
 /// `show`'s text: the account, then `lifecycle` (lines of its own), then the keys last,
@@ -138,98 +139,9 @@ fn account_text(a: &AccountInfo, keys: &[KeyInfo], lifecycle: &str) -> String {
 }
 
 impl Outcome {
-    pub fn to_json(&self) -> Value {
-        match self {
-            Outcome::Done(message) | Outcome::Streamed(message) => {
-                json!({ "ok": true, "message": message })
-            }
-            Outcome::Printed => Value::Null,
-            Outcome::Verified(name, change) => json!({
-                "ok": true,
-                "verified": true,
-                "name": name,
-                "password_change_required": change.is_some(),
-                "password_change_reason": change,
-            }),
-            Outcome::Status(s, metrics) => {
-                let mut status = json!({
-                    "server_version": s.server_version,
-                    "protocol": s.protocol,
-                    "uptime_secs": s.uptime_secs,
-                    "accounts": s.accounts,
-                    "schema_version": s.schema_version,
-                    "outbox_queued": s.outbox_queued,
-                    "outbox_failed": s.outbox_failed,
-                    "hash_workers": s.hash_workers,
-                    "hashes": s.hashes,
-                });
-                if let Some(text) = metrics {
-                    status["metrics"] = json!(super::metrics::samples(text));
-                }
-                status
-            }
-            Outcome::Metrics(text) => json!({ "metrics": super::metrics::samples(text) }),
-            Outcome::Account(a, keys, lifecycle) => {
-                let mut object = account_json(a, keys);
-                super::lifecycle::add_json(&mut object, lifecycle);
-                object
-            }
-            Outcome::Users(names) => json!({ "users": names }),
-            Outcome::Log(name, events) => json!({
-                "name": name,
-                "events": events.iter().map(entry_json).collect::<Vec<_>>(),
-            }),
-            Outcome::TotpEnrolment {
-                name,
-                secret,
-                uri,
-                png,
-                ..
-            } => json!({
-                "name": name,
-                "secret": secret,
-                "otpauth_uri": uri,
-                "qr_png": png.as_ref().map(|p| p.display().to_string()),
-            }),
-            Outcome::RecoveryCodes { message, codes } => {
-                json!({ "ok": true, "message": message, "recovery_codes": codes })
-            }
-            Outcome::Outbox(messages) => json!({
-                "messages": messages.iter().map(outbox_json).collect::<Vec<_>>(),
-            }),
-            Outcome::Sessions(name, sessions) => json!({
-                "name": name,
-                "sessions": sessions.iter().map(session_json).collect::<Vec<_>>(),
-            }),
-            Outcome::Keys(name, keys) => json!({
-                "name": name,
-                "keys": keys.iter().map(key_json).collect::<Vec<_>>(),
-            }),
-            Outcome::TotpImported {
-                name,
-                recovery_codes,
-                replaced,
-                ignored,
-            } => json!({
-                "ok": true,
-                "name": name,
-                "totp": "on",
-                "replaced": replaced,
-                "recovery_codes_added": recovery_codes,
-                "ignored_options": ignored,
-            }),
-            Outcome::OutboxChanged {
-                action,
-                count,
-                dropped,
-            } => json!({
-                "ok": true,
-                "action": action,
-                "count": count,
-                "dropped": dropped,
-            }),
-            Outcome::Imported(summary) => json!(summary),
-        }
+    /// The `--json` object (`json` builds it from typed structs).
+    pub fn to_json(&self) -> String {
+        super::json::outcome(self)
     }
 
     /// A line for standard error beside a success (exit 0): something to act on.
@@ -244,7 +156,12 @@ impl Outcome {
 
     pub fn to_text(&self) -> String {
         match self {
-            Outcome::Done(message) | Outcome::Streamed(message) => escaped(message).into_owned(),
+            Outcome::Done(message)
+            | Outcome::Streamed(message)
+            | Outcome::Backup { message, .. }
+            | Outcome::ResetMailed { message, .. }
+            | Outcome::SmsSent { message, .. }
+            | Outcome::SessionsEnded { message, .. } => escaped(message).into_owned(),
             Outcome::Printed => String::new(),
             Outcome::Verified(name, _) => format!("{}: verified", escaped(name)),
             Outcome::Metrics(text) => text.trim_end().to_string(),
@@ -338,13 +255,4 @@ impl Outcome {
 /// and stored data, so they are escaped like everything else.
 pub fn error_text(error: &CtlError) -> String {
     escaped(&crate::error::DisplayChain(error).to_string()).into_owned()
-}
-
-/// The `--json` form of an error.
-pub fn error_json(error: &CtlError) -> Value {
-    let mut body = json!({ "code": error.code_name(), "message": error.to_string() });
-    if let Some(at) = error.retry_at() {
-        body["retry_at"] = json!(time::format(at));
-    }
-    json!({ "error": body })
 }

@@ -1,9 +1,7 @@
-//! How authctl renders the items of a list or a report, one function per kind and form
-//! (text for a terminal, every foreign string escaped; JSON with the exact strings):
-//! security keys, portal sessions, outbox messages, audit events, and the reports of
-//! `import-google-authenticator` and `outbox retry|purge`. `output` puts them together.
-
-use serde_json::{json, Value};
+//! How authctl renders the items of a list or a report as text for a terminal, every
+//! foreign string escaped: security keys, portal sessions, outbox messages, audit events,
+//! and the reports of `import-google-authenticator` and `outbox retry|purge`. `output`
+//! puts them together; their `--json` objects are in `json`.
 
 use authd_proto::escape::escaped;
 use authd_proto::protocol::{AuditEntry, KeyInfo, OutboxEntry, SessionInfo};
@@ -56,17 +54,6 @@ pub(super) fn outbox_changed_text(action: &str, count: u32, dropped: u32) -> Str
     }
 }
 
-pub(super) fn key_json(k: &KeyInfo) -> Value {
-    json!({
-        "id": k.id,
-        "name": k.name,
-        "created": time::format(k.created),
-        "last_used": k.last_used.map(time::format),
-        "counter": k.counter,
-        "transports": k.transports,
-    })
-}
-
 pub(super) fn key_text(k: &KeyInfo) -> String {
     let last = k.last_used.map_or("never used".to_string(), |t| {
         format!("last used {}", time::format(t))
@@ -79,16 +66,6 @@ pub(super) fn key_text(k: &KeyInfo) -> String {
     )
 }
 
-pub(super) fn session_json(s: &SessionInfo) -> Value {
-    json!({
-        "id": s.id,
-        "created": time::format(s.created),
-        "last_used": time::format(s.last_used),
-        "expires": time::format(s.expires),
-        "origin": s.origin,
-    })
-}
-
 pub(super) fn session_text(s: &SessionInfo) -> String {
     format!(
         "{:>6}  created {}  last used {}  expires {}{}{}",
@@ -99,31 +76,6 @@ pub(super) fn session_text(s: &SessionInfo) -> String {
         if s.origin.is_empty() { "" } else { "  " },
         escaped(&s.origin)
     )
-}
-
-pub(super) fn outbox_json(m: &OutboxEntry) -> Value {
-    json!({
-        "id": m.id,
-        "account": m.account,
-        "channel": m.channel,
-        "to": m.to,
-        "subject": m.subject,
-        "state": outbox_state(m),
-        "created": time::format(m.created),
-        "attempts": m.attempts,
-        "next_attempt": time::format(m.next_attempt),
-        "last_error": m.last_error,
-        "delivered": m.delivered.map(time::format),
-    })
-}
-
-/// `queued`, `failed` or `delivered`.
-fn outbox_state(m: &OutboxEntry) -> &'static str {
-    match (m.delivered, m.failed) {
-        (Some(_), _) => "delivered",
-        (None, true) => "failed",
-        (None, false) => "queued",
-    }
 }
 
 pub(super) fn outbox_text(m: &OutboxEntry) -> String {
@@ -177,15 +129,4 @@ pub(super) fn log_text(events: &[AuditEntry]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-pub(super) fn entry_json(e: &AuditEntry) -> Value {
-    json!({
-        "seq": e.seq,
-        "at": time::format(e.at),
-        "action": e.action,
-        "outcome": e.outcome,
-        "actor": e.actor,
-        "detail": e.detail,
-    })
 }

@@ -5,8 +5,6 @@
 
 use std::io::Write;
 
-use serde_json::{json, Value};
-
 use super::output::Outcome;
 use super::session::Session;
 use super::{unexpected, CtlError};
@@ -45,22 +43,10 @@ fn age_days(a: &AccountSummary, now: u64) -> Option<u64> {
     a.password_changed.map(|t| now.saturating_sub(t) / DAY)
 }
 
-fn line_json(a: &AccountSummary, now: u64) -> Value {
-    json!({
-        "name": a.name,
-        "status": status(a),
-        "disabled": a.disabled,
-        "expired": a.expired,
-        "locked_until": a.locked_until.map(time::format),
-        "password_change_required": a.password_change_required,
-        "password_set": a.password_set,
-        "sso": a.sso,
-        "second_factors": a.factors.iter().map(factor_name).collect::<Vec<_>>(),
-        "password_changed": a.password_changed.map(time::format),
-        "password_age_days": age_days(a, now),
-        "last_login": a.last_login.map(time::format),
-        "last_login_service": a.last_login_service,
-    })
+fn line_json(a: &AccountSummary, now: u64) -> Result<String, CtlError> {
+    let factors = a.factors.iter().map(factor_name).collect();
+    let line = super::json::AccountLine::new(a, status(a), factors, age_days(a, now));
+    serde_json::to_string(&line).map_err(|e| CtlError::Local(format!("cannot encode JSON: {e}")))
 }
 
 fn line_text(a: &AccountSummary, now: u64) -> String {
@@ -121,7 +107,7 @@ pub fn list_long(s: &mut Session, json: bool) -> Result<Outcome, CtlError> {
         for a in &accounts {
             if json {
                 let sep = if written { "," } else { "" };
-                write!(out, "{sep}{}", line_json(a, now)).map_err(io)?;
+                write!(out, "{sep}{}", line_json(a, now)?).map_err(io)?;
                 written = true;
             } else {
                 writeln!(out, "{}", line_text(a, now)).map_err(io)?;

@@ -14,7 +14,7 @@ mod import_totp;
 mod info;
 mod keys;
 mod lifecycle;
-mod login;
+pub(crate) mod login;
 mod outbox;
 mod outbox_admin;
 mod portal;

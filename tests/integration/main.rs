@@ -24,6 +24,7 @@ mod google_authenticator;
 mod import;
 mod integrity;
 mod journal_logs;
+mod json_output;
 // The security-key tests: authctl runs authd-key's test build (its `softtoken` feature).
 mod keys;
 mod keys_portal;
@@ -60,8 +61,8 @@ mod postgres_bench;
 mod postgres_many;
 mod postgres_migrate;
 mod postgres_outbox;
-mod postgres_restore;
 mod postgres_restart;
+mod postgres_restore;
 mod postgres_tls;
 mod promises_access;
 mod promises_backup;

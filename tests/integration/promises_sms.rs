@@ -158,7 +158,7 @@ fn an_sms_the_gateway_keeps_refusing_is_given_up_after_code_ttl_with_an_sms_fail
         .unwrap_or_else(|| panic!("no sms-failed event: {events}"))
         .clone();
     assert_eq!(
-        (failed["outcome"].as_str(), failed["actor"].as_str()),
+        (failed["outcome"].as_str(), failed["actor"]["text"].as_str()),
         (Some("denied"), Some("authd")),
         "{failed}"
     );

@@ -109,7 +109,8 @@ fn stored_names_addresses_and_audit_entries_are_shown_escaped() {
     );
     let log = json(&d.ctl(&["--json", "log", "mallory"]));
     let event = log["events"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(event["actor"], format!("uid 0 ({HOSTILE})"));
+    assert_eq!(event["actor"]["text"], format!("uid 0 ({HOSTILE})"));
+    assert_eq!(event["actor"]["user"], HOSTILE);
     assert_eq!(event["detail"], HOSTILE);
 }
 

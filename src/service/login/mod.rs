@@ -46,7 +46,7 @@ use challenge::Holder;
 const ORIGIN_MAX: usize = 48;
 
 /// Where an attempt came from, for the audit detail: clipped and escaped.
-pub(super) fn origin_detail(origin: &Origin) -> String {
+pub(crate) fn origin_detail(origin: &Origin) -> String {
     let mut parts = Vec::new();
     if let Some(service) = &origin.service {
         parts.push(format!(
@@ -64,7 +64,7 @@ pub(super) fn origin_detail(origin: &Origin) -> String {
 }
 
 /// `context` (where the attempt came from), then what happened.
-pub(super) fn detail_with(context: &str, what: &str) -> String {
+pub(crate) fn detail_with(context: &str, what: &str) -> String {
     if context.is_empty() {
         what.to_string()
     } else {
