@@ -49,7 +49,7 @@ fn login_sends_no_code(d: &Daemon, gateway: &Gateway, name: &str, why: &str) {
 fn wait_outbox_empty(d: &Daemon) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let outbox = crate::outbox::outbox(&d);
+        let outbox = crate::outbox::outbox(d);
         if outbox.is_empty() {
             return;
         }
