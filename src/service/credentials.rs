@@ -83,7 +83,7 @@ impl Service {
             )
             .await?
         {
-            Authn::Granted => {}
+            Authn::Granted { .. } => {}
             Authn::NeedsCode {
                 methods,
                 sms_sent_to,

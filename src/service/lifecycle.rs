@@ -50,16 +50,12 @@ impl Service {
     }
 
     /// A granted login's answer: `Verified`, or `VerifiedChangeRequired` when the
-    /// password must be changed now.
-    pub(super) fn verified(&self, name: String) -> Result<Response, Error> {
-        let account = self.existing(&name)?;
-        let max_age = self.config().password.max_age;
-        Ok(
-            match lifecycle::change_required(&account, max_age, time::now()) {
-                Some(reason) => Response::VerifiedChangeRequired { name, reason },
-                None => Response::Verified { name },
-            },
-        )
+    /// password must be changed now (decided with the login, `Authn::Granted`).
+    pub(super) fn verified(&self, name: String, change_required: Option<String>) -> Response {
+        match change_required {
+            Some(reason) => Response::VerifiedChangeRequired { name, reason },
+            None => Response::Verified { name },
+        }
     }
 
     /// Refuse a self-service (or portal) request on a disabled account.

@@ -37,7 +37,7 @@ impl Service {
                         lockout::clear(acc);
                         let detail = detail_with(context, "password and totp code");
                         let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
-                        return Ok(Decided::new(Ok(Authn::Granted), event));
+                        return Ok(Decided::new(Ok(Authn::granted()), event));
                     }
                     CodeCheck::Replayed => {
                         let what = detail_with(context, "totp code replayed");
@@ -59,14 +59,14 @@ impl Service {
             lockout::clear(acc);
             let detail = detail_with(context, "password and sms code");
             let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
-            return Ok(Decided::new(Ok(Authn::Granted), event));
+            return Ok(Decided::new(Ok(Authn::granted()), event));
         }
         if recovery::spend(&self.vault, &name, &mut acc.recovery_codes, code) {
             lockout::clear(acc);
             let left = acc.recovery_codes.len();
             let detail = detail_with(context, &format!("{left} left"));
             let event = Event::by(caller, Action::RecoveryCodeUsed, Outcome::Ok, detail);
-            return Ok(Decided::new(Ok(Authn::Granted), event));
+            return Ok(Decided::new(Ok(Authn::granted()), event));
         }
         let what = detail_with(context, "wrong code");
         let event = self.failure(caller, acc, now, Outcome::Denied, &what);

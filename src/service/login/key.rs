@@ -83,7 +83,7 @@ impl Service {
             .key_step(caller, &name, key, &origin_detail(&origin), Some(&origin))
             .await?
         {
-            Authn::Granted => self.verified(name),
+            Authn::Granted { change_required } => Ok(self.verified(name, change_required)),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
     }
@@ -99,7 +99,7 @@ impl Service {
         match proof {
             FactorProof::Code(proof) => self.require_proof(caller, name, proof, why).await,
             FactorProof::Key(key) => match self.key_step(caller, name, key, why, None).await? {
-                Authn::Granted => Ok(()),
+                Authn::Granted { .. } => Ok(()),
                 Authn::NeedsCode { .. } => Err(Error::CodeRequired),
             },
         }
@@ -182,7 +182,7 @@ impl Service {
         lockout::clear(acc);
         let detail = detail_with(context, &format!("password and security key {id}"));
         let event = Event::by(caller, Action::Verify, Outcome::Ok, detail);
-        Ok(Decided::new(Ok(Authn::Granted), event))
+        Ok(Decided::new(Ok(Authn::granted()), event))
     }
 
     fn key_refused(

@@ -96,7 +96,11 @@ impl Account {
 /// How far a login got.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Authn {
-    Granted,
+    Granted {
+        /// Why the password must be changed now, if it must (`lifecycle`): taken from
+        /// the record the login wrote, so answering needs no second read.
+        change_required: Option<String>,
+    },
     /// The password was right; one of these factors must follow.
     NeedsCode {
         methods: Vec<SecondFactor>,
@@ -105,6 +109,15 @@ pub(super) enum Authn {
         /// The account's credential stamp, for the challenge that lets the code follow.
         stamp: [u8; 32],
     },
+}
+
+impl Authn {
+    /// Granted; `decide_login` says whether a new password is due.
+    fn granted() -> Authn {
+        Authn::Granted {
+            change_required: None,
+        }
+    }
 }
 
 /// What one step of a login decided, and the audit event that says so.
@@ -226,7 +239,7 @@ impl Service {
         if methods.is_empty() {
             lockout::clear(acc);
             let event = Event::by(caller, Action::Verify, Outcome::Ok, context.into());
-            return Ok(Decided::new(Ok(Authn::Granted), event));
+            return Ok(Decided::new(Ok(Authn::granted()), event));
         }
         if let Some(code) = attempt.code {
             return self.second_factor(caller, acc, code, now, context);
@@ -269,24 +282,13 @@ impl Service {
         context: &str,
     ) -> Result<Authn, Error> {
         let now = time::now();
-        let current = self.existing(name)?;
-        let mut probe = current.clone();
-        let mut effects = Effects::default();
-        let Decided {
-            value: result,
-            event,
-        } = self.decide_login(caller, &mut probe, &mut effects, &attempt, now, context)?;
-        // Only an app-only account's half-way step stays out of the history (authd(8),
-        // LOGGING); with SMS on it is kept, also when the rate limit or the country list
-        // allowed no code, so the owner sees that someone had the right password.
-        let sms_on = current.second_factors().contains(&SecondFactor::Sms);
-        if matches!(result, Ok(Authn::NeedsCode { .. }))
-            && probe == current
-            && effects.is_empty()
-            && !sms_on
-        {
-            event.log(name);
-            return result;
+        // A code or a key's answer is always recorded (a spent step or code, or a
+        // failure): only a password alone can end half-way, so only then is there
+        // something to find out before the store change.
+        if attempt.code.is_none() && attempt.key.is_none() {
+            if let Some(halfway) = self.halfway(caller, name, &attempt, now, context)? {
+                return Ok(halfway);
+            }
         }
         let result = self
             .record(name, now, |acc, effects| {
@@ -303,6 +305,37 @@ impl Service {
             self.wake_outbox();
         }
         result
+    }
+
+    /// The half-way step that changes nothing (right password, app code to come), decided
+    /// on the current record: only logged, never written. `None`: anything else, which
+    /// the store change decides again and records.
+    fn halfway(
+        &self,
+        caller: &Caller,
+        name: &str,
+        attempt: &Attempt<'_>,
+        now: u64,
+        context: &str,
+    ) -> Result<Option<Authn>, Error> {
+        let current = self.existing(name)?;
+        let mut probe = current.clone();
+        let mut effects = Effects::default();
+        let Decided { value, event } =
+            self.decide_login(caller, &mut probe, &mut effects, attempt, now, context)?;
+        // Only an app-only account's half-way step stays out of the history (authd(8),
+        // LOGGING); with SMS on it is kept, also when the rate limit or the country list
+        // allowed no code, so the owner sees that someone had the right password.
+        let sms_on = current.second_factors().contains(&SecondFactor::Sms);
+        match value {
+            Ok(needs @ Authn::NeedsCode { .. })
+                if probe == current && effects.is_empty() && !sms_on =>
+            {
+                event.log(name);
+                Ok(Some(needs))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Check `password`, and `code` when the account has a second factor, counting
@@ -353,7 +386,7 @@ impl Service {
             .authenticate(caller, name, proof.password, proof.code.as_ref(), why, None)
             .await?
         {
-            Authn::Granted => Ok(()),
+            Authn::Granted { .. } => Ok(()),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
     }
@@ -411,7 +444,7 @@ impl Service {
             )
             .await?
         {
-            Authn::Granted => self.verified(name),
+            Authn::Granted { change_required } => Ok(self.verified(name, change_required)),
             Authn::NeedsCode {
                 methods,
                 sms_sent_to,
@@ -460,7 +493,7 @@ impl Service {
             login: Some(&origin),
         };
         match self.settle(caller, &name, attempt, &context).await? {
-            Authn::Granted => self.verified(name),
+            Authn::Granted { change_required } => Ok(self.verified(name, change_required)),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }
     }

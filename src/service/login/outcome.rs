@@ -1,10 +1,12 @@
 //! What a login decision leaves behind beyond itself: a refusal decided before any
 //! hashing is recorded (its audit event) and answered, and a granted login becomes the
-//! account's last login (`show`, `list-users --long`).
+//! account's last login (`show`, `list-users --long`) and says whether a new password is
+//! due.
 
 use super::{Attempt, Authn, Step, ORIGIN_MAX};
 use crate::authz::Caller;
 use crate::error::Error;
+use crate::lifecycle;
 use crate::service::Service;
 use crate::store::{Account, Decided, Effects, LastLogin};
 
@@ -32,8 +34,13 @@ impl Service {
         now: u64,
         context: &str,
     ) -> Result<Step, Error> {
-        let step = self.decide(caller, acc, effects, attempt, now, context)?;
-        if let (Some(origin), Ok(Authn::Granted)) = (attempt.login, &step.value) {
+        let mut step = self.decide(caller, acc, effects, attempt, now, context)?;
+        let Ok(Authn::Granted { change_required }) = &mut step.value else {
+            return Ok(step);
+        };
+        let max_age = self.config().password.max_age;
+        *change_required = lifecycle::change_required(acc, max_age, now);
+        if let Some(origin) = attempt.login {
             acc.last_login = Some(LastLogin {
                 at: now,
                 service: origin
