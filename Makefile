@@ -33,7 +33,7 @@ DATADIR ?= $(PREFIX)/share
 
 INSTALL ?= install
 
-.PHONY: all install uninstall test check-built pamdir
+.PHONY: all install uninstall test deny check-built pamdir
 
 # Every built file `install` copies; all of them are checked before anything is copied,
 # so a missing one leaves no half-installed tree.
@@ -52,6 +52,12 @@ all:
 # (tests/run.sh). Release builds (`make`) never have that feature.
 test:
 	./tests/run.sh
+
+# Audit the dependencies: advisories, duplicate crates, licences, sources (deny.toml).
+# Installs the pinned cargo-deny from crates.io if needed; uses the vendored advisory-db
+# snapshot when GitHub is unreachable (docs/SECURITY.md, "Dependency audit").
+deny:
+	./deny/check
 
 check-built:
 	@missing=""; for f in $(BUILT); do [ -f "$$f" ] || missing="$$missing $$f"; done; \
