@@ -144,6 +144,20 @@ impl Service {
         Ok(value)
     }
 
+    /// `record` for a decision that may be taken more than once, first on `seen` (the
+    /// account as read before, `Backend::change_retrying`): a login's.
+    async fn record_retrying<T>(
+        &self,
+        name: &str,
+        now: u64,
+        seen: Option<&Account>,
+        change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
+    ) -> Result<T, Error> {
+        let Decided { value, event } = self.store.update_retrying(name, now, seen, change)?;
+        self.commit(name, &event).await?;
+        Ok(value)
+    }
+
     /// Make sure everything acknowledged is on disk and the store's sentinel says so
     /// (used at shutdown).
     pub async fn flush(&self) -> Result<(), Error> {

@@ -61,6 +61,22 @@ pub trait Backend: Send + Sync {
     fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error>;
     /// Stage a change of the account `name` (`NoSuchUser` if there is none).
     fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error>;
+    /// `change`, for a change that may run more than once: it must decide on nothing
+    /// but the account it is given (and what it captured unchanged), since a backend may
+    /// decide it on a record that turns out to be out of date and then again on the
+    /// current one; only the decision on the record it replaces is staged. `seen`: the
+    /// account as the caller last read it, a first guess. A backend that serializes
+    /// changes anyway runs `change` once.
+    fn change_retrying(
+        &self,
+        name: &str,
+        now: u64,
+        seen: Option<&Account>,
+        change: &mut AccountChange<'_>,
+    ) -> Result<(), Error> {
+        let _ = seen;
+        self.change(name, now, change)
+    }
     /// Stage the removal of an account, its history and its reset tokens.
     fn remove(&self, name: &str) -> Result<(), Error>;
     /// Stage a bulk import as one change, all or nothing: `decide` runs once per name,
@@ -150,12 +166,39 @@ impl dyn Backend + '_ {
         change: impl FnOnce(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
     ) -> Result<Decided<T>, Error> {
         let mut change = Some(change);
+        self.decided(
+            |store, run| store.change(name, now, run),
+            move |account, effects| match change.take() {
+                Some(change) => change(account, effects),
+                None => Err(Error::Internal("a store change ran twice".into())),
+            },
+        )
+    }
+
+    /// `update_with` for a change that may be decided more than once (`change_retrying`):
+    /// what the staged decision decided comes back.
+    pub fn update_retrying<T>(
+        &self,
+        name: &str,
+        now: u64,
+        seen: Option<&Account>,
+        change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
+    ) -> Result<Decided<T>, Error> {
+        self.decided(
+            |store, run| store.change_retrying(name, now, seen, run),
+            change,
+        )
+    }
+
+    /// Stage `change` through `stage`, keeping what its last run decided.
+    fn decided<T>(
+        &self,
+        stage: impl FnOnce(&Self, &mut AccountChange<'_>) -> Result<(), Error>,
+        mut change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
+    ) -> Result<Decided<T>, Error> {
         let mut value = None;
         let mut staged = None;
-        self.change(name, now, &mut |account, effects| {
-            let Some(change) = change.take() else {
-                return Err(Error::Internal("a store change ran twice".into()));
-            };
+        stage(self, &mut |account, effects| {
             let decided = change(account, effects)?;
             staged = Some(decided.event.clone());
             value = Some(decided.value);

@@ -5,6 +5,7 @@
 //! its daemon.
 
 use std::collections::HashSet;
+use std::process::Output;
 
 use mailparse::MailHeaderMap;
 
@@ -120,6 +121,41 @@ fn concurrent_failures_on_two_daemons_are_all_counted() {
     });
     // Row locks, not read-modify-write across daemons: no failure is lost.
     assert_eq!(show(&hosts[1], "alice")["failures"], 20);
+}
+
+#[test]
+fn one_code_sent_sixteen_times_at_once_to_two_daemons_logs_in_once() {
+    if !have("oathtool") {
+        panic!("this test needs oathtool");
+    }
+    let db = TestDb::create();
+    let body = pg_config(&db, "");
+    let body = body.replace("[password]", "[lockout]\nmax_failures = 100\n[password]");
+    let hosts = fleet(&body, 2);
+    hosts[0].user_with_password("alice");
+    let (secret, _) = enrol(&hosts[0], "alice");
+    let code = oathtool(&secret, 1);
+    // Each login is decided on the record as read and written only over that record:
+    // the ones that lose the race are decided again, and see the step spent.
+    let answers: Vec<Output> = std::thread::scope(|s| {
+        let tries: Vec<_> = (0..16)
+            .map(|i| {
+                let (d, code) = (&hosts[i % 2], code.clone());
+                s.spawn(move || d.ctl_stdin(&pw(), &["--json", "verify", "alice", "--code", &code]))
+            })
+            .collect();
+        tries.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let granted = answers.iter().filter(|o| code_of(o) == 0).count();
+    assert_eq!(granted, 1, "exactly one login with the code");
+    for out in answers.iter().filter(|o| code_of(o) != 0) {
+        assert_error(out, 1, "denied");
+        assert!(stderr(out).contains("already used"), "{}", stderr(out));
+    }
+    // Every replay counted, none lost to another's write; one history entry each.
+    assert_eq!(show(&hosts[1], "alice")["failures"], 15);
+    let verifies = hosts[0].events("alice", "verify");
+    assert_eq!(verifies.len(), 16, "{verifies:?}");
 }
 
 #[test]

@@ -122,8 +122,8 @@ impl Service {
         };
         let credential: PublicKeyCredential = serde_json::from_str(key.assertion.expose())
             .map_err(|e| Error::InvalidInput(format!("the key's answer is not valid: {e}")))?;
-        self.refuse_if_locked(caller, &self.existing(name)?, context)
-            .await?;
+        let account = self.existing(name)?;
+        self.refuse_if_locked(caller, &account, context).await?;
         let answer = KeyAnswer { credential, state };
         let attempt = Attempt {
             password: None,
@@ -132,7 +132,7 @@ impl Service {
             stamp: Some(stamp),
             login,
         };
-        self.settle(caller, name, attempt, context).await
+        self.settle(caller, name, attempt, context, &account).await
     }
 
     /// Decide a key's answer inside a login decision (`decide`): success clears the

@@ -15,7 +15,10 @@
 //! was replaced meanwhile never counts as right. The half-way step (right password, an
 //! app code still to come) changes nothing on the record and so writes nothing; every
 //! other decision is taken again inside the store change that records it, which runs
-//! against the record with every earlier change applied (`store::staging`).
+//! against the record with every earlier change applied (`store::staging`). On a store
+//! shared by several daemons that change is written only over the record it was decided
+//! on (`Backend::change_retrying`), and decided again when another change came first, so
+//! the decision must depend on nothing but the record and the attempt.
 //!
 //! [`decide`]: Service::decide
 
@@ -274,12 +277,15 @@ impl Service {
 
     /// Decide `attempt` on the current record and record the outcome durably. A half-way
     /// step that changes nothing (right password, app code to come) is only logged.
+    /// `seen`: the account as read before the hash; the decision is written only over
+    /// the record it was taken on, so it may be taken again (`record_retrying`).
     async fn settle(
         &self,
         caller: &Caller,
         name: &str,
         attempt: Attempt<'_>,
         context: &str,
+        seen: &Account,
     ) -> Result<Authn, Error> {
         let now = time::now();
         // A code or a key's answer is always recorded (a spent step or code, or a
@@ -291,7 +297,7 @@ impl Service {
             }
         }
         let result = self
-            .record(name, now, |acc, effects| {
+            .record_retrying(name, now, Some(seen), |acc, effects| {
                 self.decide_login(caller, acc, effects, &attempt, now, context)
             })
             .await?;
@@ -359,7 +365,7 @@ impl Service {
         refuse_sso(&account)?;
         self.refuse_if_closed(caller, &account, context).await?;
         self.refuse_if_locked(caller, &account, context).await?;
-        let checked = account.password_hash;
+        let checked = account.password_hash.clone();
         let verdict = self
             .hasher
             .verify(caller.hash_share(), password, checked.clone())
@@ -371,7 +377,7 @@ impl Service {
             stamp: None,
             login,
         };
-        self.settle(caller, name, attempt, context).await
+        self.settle(caller, name, attempt, context, &account).await
     }
 
     /// The password and, when the account has 2FA, a code: all of `Proof`.
@@ -483,8 +489,8 @@ impl Service {
             return Err(Error::ChallengeExpired);
         };
         let context = origin_detail(&origin);
-        self.refuse_if_locked(caller, &self.existing(&name)?, &context)
-            .await?;
+        let account = self.existing(&name)?;
+        self.refuse_if_locked(caller, &account, &context).await?;
         let attempt = Attempt {
             password: None,
             code: Some(&code),
@@ -492,7 +498,10 @@ impl Service {
             stamp: Some(stamp),
             login: Some(&origin),
         };
-        match self.settle(caller, &name, attempt, &context).await? {
+        match self
+            .settle(caller, &name, attempt, &context, &account)
+            .await?
+        {
             Authn::Granted { change_required } => Ok(self.verified(name, change_required)),
             Authn::NeedsCode { .. } => Err(Error::CodeRequired),
         }

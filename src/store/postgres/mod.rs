@@ -29,7 +29,9 @@
 //! the queuing transaction, LISTEN on a connection of each daemon's own (`listen`).
 //!
 //! A change whose closure must run on the caller's thread (it is neither `Send` nor
-//! `'static`) takes two trips: lock and read, then write and commit (`writes`).
+//! `'static`) takes two trips: lock and read, then write and commit (`writes`). A change
+//! that may be decided again (a login) is written without the lock, over the record it
+//! was decided on only (`optimistic`).
 //!
 //! TLS: `tls`, as `[store] sslmode` says. Outages: a call that finds no connection (the
 //! server down, restarting, unreachable, or failing TLS checks), or loses its connection,
@@ -41,6 +43,7 @@ mod fill;
 mod import;
 mod keycheck;
 mod listen;
+mod optimistic;
 mod outbox;
 mod pipeline;
 mod reads;
@@ -405,6 +408,15 @@ impl Backend for PgStore {
     }
     fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error> {
         self.write_change(name, now, change)
+    }
+    fn change_retrying(
+        &self,
+        name: &str,
+        now: u64,
+        seen: Option<&Account>,
+        change: &mut AccountChange<'_>,
+    ) -> Result<(), Error> {
+        self.write_change_retrying(name, now, seen, change)
     }
     fn remove(&self, name: &str) -> Result<(), Error> {
         self.write_remove(name)

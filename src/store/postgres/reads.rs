@@ -61,16 +61,21 @@ impl PgStore {
     }
 
     pub(super) fn read_account(&self, name: &str) -> Result<Option<Account>, Error> {
+        let bytes = self.read_account_bytes(name)?;
+        bytes.map(|b| decode_account(&b)).transpose()
+    }
+
+    /// The account's record as stored.
+    pub(super) fn read_account_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         let name = name.to_string();
-        let bytes: Option<Vec<u8>> = self.with_conn(move |conn| async move {
+        self.with_conn(move |conn| async move {
             let st = conn
                 .prepare_cached("SELECT record FROM accounts WHERE name = $1")
                 .await
                 .map_err(pg)?;
             let row = conn.query_opt(&st, &[&name]).await.map_err(pg)?;
             Ok(row.map(|r| r.get(0)))
-        })?;
-        bytes.map(|b| decode_account(&b)).transpose()
+        })
     }
 
     pub(super) fn read_list(

@@ -139,8 +139,8 @@ impl Drop for Tx<'_> {
 pub(super) struct AccountWrites {
     /// Not in the table yet: inserted (`Exists` if another daemon made it meanwhile).
     new: bool,
-    name: String,
-    record: Vec<u8>,
+    pub(super) name: String,
+    pub(super) record: Vec<u8>,
     /// New history entries (seq, record) and the newest seq that falls out of the window.
     pub(super) audit: Vec<(i64, Vec<u8>)>,
     pub(super) trim_through: i64,
