@@ -14,7 +14,9 @@
 #      account takes two logins at once; enrolled through the first daemon; the table
 #      says when clients waited for fresh codes);
 #   3. one table: config | ops/s | p50 | p99 | errors | % of pgbench's tps (the mean of
-#      the two pgbench runs);
+#      the two pgbench runs) | CPU time per operation of the server (the postmaster, its
+#      children and the ones it reaped, from /proc: the server must run on this machine)
+#      and of the daemons, over the timed part of each measurement;
 #   4. unless ACCOUNTS is 0: ACCOUNTS accounts written straight into a fresh database
 #      (`authd-bench --populate --database`: COPY, one shared password hash), then a
 #      daemon with the default config on it: exec until `authctl status` answers (twice),
@@ -82,14 +84,30 @@ daemon() {
 }
 sockets() { local s="" k; for k in $(seq "$1"); do s="$s${s:+,}$T/d$k.sock"; done; echo "$s"; }
 pgbench_tps() { sed -n 's/^tps = \([0-9]*\).*/\1/p' "$T/$1.out"; }
+# The server's postmaster, whose children are its backends (empty: not on this machine).
+POSTMASTER=$(pgrep -o -x postgres || true)
+# CPU time in clock ticks of the postmaster, its live children and those it reaped.
+server_ticks() {
+  [ -n "$POSTMASTER" ] || { echo 0; return; }
+  local p total=0
+  # shellcheck disable=SC2046
+  for p in "$POSTMASTER" $(cat "/proc/$POSTMASTER/task/$POSTMASTER/children"); do
+    total=$(( total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) ))
+  done
+  echo "$total"
+}
 
 # pgbench NAME: the ceiling, its tps and per-transaction latencies kept under $T/NAME.*
 PGDB=${DB}_pgbench
 pgbench_run() {
+  local s0
+  s0=$(server_ticks)
   "$PGBENCH" -n -M prepared -c "$C" -j 2 -T "$S" -f "$T/update.sql" \
     -l --log-prefix="$T/$1.log" "$PG/$PGDB" > "$T/$1.out" 2>&1 \
     || { cat "$T/$1.out" >&2; exit 1; }
+  echo $(( $(server_ticks) - s0 )) > "$T/$1.ticks"
 }
+CPU_PID=${POSTMASTER:+--cpu-pid $POSTMASTER}
 newdb "$PGDB"
 sql "CREATE TABLE bench_accounts (id integer PRIMARY KEY, record bytea NOT NULL);
      INSERT INTO bench_accounts SELECT g, decode(repeat('5a', 300), 'hex')
@@ -107,35 +125,45 @@ pgbench_run pgbench-first
 for n in 1 2 3; do
   newdb "${DB}_$n"
   for k in $(seq "$n"); do daemon "$k" "${DB}_$n"; done
+  # shellcheck disable=SC2086
   "$BENCH" --json --socket "$(sockets "$n")" --scenario add-user --clients "$C" \
-    --duration "${S}s" > "$T/add-user-$n.json"
+    --duration "${S}s" $CPU_PID > "$T/add-user-$n.json"
   accounts=$(( $(pgbench_tps pgbench-first) * S / 4 + C ))
+  # shellcheck disable=SC2086
   "$BENCH" --json --socket "$(sockets "$n")" --scenario verify-totp --clients "$C" \
-    --accounts "$accounts" --duration "${S}s" > "$T/verify-totp-$n.json"
+    --accounts "$accounts" --duration "${S}s" $CPU_PID > "$T/verify-totp-$n.json"
   stop_daemons
   sql "DROP DATABASE ${DB}_$n WITH (FORCE)"
 done
 pgbench_run pgbench-last
 echo "load average at the end of the comparison: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$T" <<'EOF'
+python3 - "$T" "$(getconf CLK_TCK)" <<'EOF'
 import glob, json, re, sys
 t = sys.argv[1]
 def pgbench(name):
-    tps = float(re.search(r"tps = ([0-9.]+)", open(f"{t}/{name}.out").read()).group(1))
+    out = open(f"{t}/{name}.out").read()
+    tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
+    done = int(re.search(r"number of transactions actually processed: ([0-9]+)", out).group(1))
     lat = sorted(int(line.split()[2]) for f in glob.glob(f"{t}/{name}.log.*") for line in open(f))
     pct = lambda p: lat[min(len(lat) - 1, round(p / 100 * (len(lat) - 1)))] if lat else 0
-    return {"requests_per_sec": tps, "p50_us": pct(50), "p99_us": pct(99), "errors": 0}
+    ticks = int(open(f"{t}/{name}.ticks").read())
+    server = ticks * 1e6 / int(sys.argv[2]) / done if ticks and done else None
+    return {"requests_per_sec": tps, "p50_us": pct(50), "p99_us": pct(99), "errors": 0,
+            "watched_cpu_us": server}
 rows = [("pgbench update (first)", pgbench("pgbench-first")), ("pgbench update (last)", pgbench("pgbench-last"))]
 ceiling = (rows[0][1]["requests_per_sec"] + rows[1][1]["requests_per_sec"]) / 2
 for scenario in ("verify-totp", "add-user"):
     for n in (1, 2, 3):
         r = json.load(open(f"{t}/{scenario}-{n}.json"))
         rows.append((f"{scenario}, {n} daemon{'s' if n > 1 else ''}", r))
-print(f"\n| config | ops/s | p50 | p99 | errors | % of pgbench tps |\n|---|---|---|---|---|---|")
+cpu = lambda us: f"{us:,.0f} µs" if us else "-"
+print(f"\n| config | ops/s | p50 | p99 | errors | % of pgbench tps | server CPU/op | authd CPU/op |"
+      f"\n|---|---|---|---|---|---|---|---|")
 for name, r in rows:
     print(f"| {name} | {r['requests_per_sec']:,.0f} | {r['p50_us'] / 1000:.2f} ms | {r['p99_us'] / 1000:.2f} ms "
-          f"| {r['errors']} | {100 * r['requests_per_sec'] / ceiling:.0f} % |")
+          f"| {r['errors']} | {100 * r['requests_per_sec'] / ceiling:.0f} % "
+          f"| {cpu(r.get('watched_cpu_us'))} | {cpu(r.get('daemon_cpu_us'))} |")
 for n in (1, 2, 3):
     w = json.load(open(f"{t}/verify-totp-{n}.json")).get("waited_for_codes_secs")
     if w:

@@ -57,6 +57,11 @@ struct Args {
     /// the environment (AUTHD_BENCH_DATABASE), not in argv.
     #[arg(long, env = "AUTHD_BENCH_DATABASE", value_name = "URL")]
     database: Option<String>,
+    /// Also report the CPU time this process and its children use per request during
+    /// the timed run (e.g. the database server's postmaster, whose backends are its
+    /// children); the daemons' own is always reported.
+    #[arg(long, value_name = "PID")]
+    cpu_pid: Option<i32>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
         accounts: args.accounts.unwrap_or(scenario.default_accounts()),
         setup: !args.no_setup,
         dir: args.dir,
+        cpu_pid: args.cpu_pid,
     };
     match bench::run(&sockets, scenario, &options) {
         Ok(report) => {

@@ -11,6 +11,7 @@
 //! - `flood`: the other side, a hostile local user's load.
 
 mod ceiling;
+mod cpu;
 mod flood;
 mod measure;
 mod pg_fill;
@@ -103,6 +104,9 @@ pub struct Options {
     pub setup: bool,
     /// store-ceiling: the directory for the database (default: a temporary one).
     pub dir: Option<PathBuf>,
+    /// A process whose CPU time (with its children's) is reported per request, e.g. the
+    /// database server's postmaster.
+    pub cpu_pid: Option<i32>,
 }
 
 /// Why a run could not be made.
@@ -181,7 +185,13 @@ fn against_daemon(
     };
     let waited = scenarios::Waited::default();
     let clients = scenarios::clients(sockets, scenario, options, &waited)?;
+    let mut daemons = vec![probe.peer_pid()];
+    for other in &sockets[1..] {
+        daemons.push(setup::connect(other)?.peer_pid());
+    }
+    let before = cpu::read(&daemons, options.cpu_pid);
     let measured = measure::measure(clients, options.stop);
+    let after = cpu::read(&daemons, options.cpu_pid);
     let mut report = Report::new(
         scenario,
         options.clients,
@@ -189,6 +199,8 @@ fn against_daemon(
         scenarios::kinds(scenario),
     );
     report.daemon_peak_rss_kib = report::peak_rss_kib(probe.peer_pid());
+    let requests = report.requests + report.errors;
+    (report.daemon_cpu_us, report.watched_cpu_us) = after.per_request(&before, requests);
     report.physical_limit_per_sec = physical_limit_per_sec;
     report.hash_workers = info.hash_workers;
     if scenario == Scenario::VerifyTotp {

@@ -19,6 +19,12 @@ pub struct Report {
     pub max_us: u64,
     /// VmHWM of the daemon (`None` for store-ceiling, which has none).
     pub daemon_peak_rss_kib: Option<u64>,
+    /// CPU µs per request of the daemons together, over the timed run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon_cpu_us: Option<f64>,
+    /// CPU µs per request of `--cpu-pid` and its children, over the timed run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watched_cpu_us: Option<f64>,
     /// verify-password only: hash_workers x (1 / one verify), measured in the same run.
     pub physical_limit_per_sec: Option<f64>,
     pub hash_workers: u32,
@@ -111,6 +117,8 @@ impl Report {
             p99_us: percentile(&latencies, 99.0),
             max_us: latencies.last().copied().unwrap_or(0),
             daemon_peak_rss_kib: None,
+            daemon_cpu_us: None,
+            watched_cpu_us: None,
             physical_limit_per_sec: None,
             hash_workers: 0,
             by_kind: by_kind(measured, kinds),
@@ -150,6 +158,14 @@ impl Report {
             t.push_str(&format!(
                 "\nphysical limit  {limit:.1} verifies/s (hash_workers / one verify); reached {:.1} %",
                 100.0 * self.requests_per_sec / limit
+            ));
+        }
+        if let Some(us) = self.daemon_cpu_us {
+            t.push_str(&format!("\ndaemon CPU      {us:.0} us per request"));
+        }
+        if let Some(us) = self.watched_cpu_us {
+            t.push_str(&format!(
+                "\n--cpu-pid CPU   {us:.0} us per request (with children)"
             ));
         }
         if let Some(waited) = self.waited_for_codes_secs.filter(|w| *w > 0.0) {

@@ -232,3 +232,29 @@ fn log_limit_returns_the_newest_events_oldest_first() {
     assert!(events[0]["seq"].as_u64() < events[1]["seq"].as_u64());
     assert_eq!(events[1]["detail"], "wrong password; failure 3");
 }
+
+#[test]
+fn history_keeps_the_newest_200_entries_as_logins_add_to_it() {
+    // Enough failures for all of them to count (each is one entry).
+    let d = Daemon::start_with_config("[lockout]\nmax_failures = 1000\n");
+    d.user_with_password("hugo");
+    // account-added and password-set, then 205 logins, every seventh one refused: the
+    // logins write the window's trim along with their own entry.
+    for i in 0..205 {
+        match i % 7 {
+            0 => assert_error(
+                &d.ctl_stdin("wrong-password-1\n", &["--json", "verify", "hugo"]),
+                1,
+                "denied",
+            ),
+            _ => assert_ok(&d.ctl_stdin(&pw(), &["verify", "hugo"])),
+        }
+    }
+    let log = json(&d.ctl(&["--json", "log", "hugo", "--limit", "1000"]));
+    let events = log["events"].as_array().unwrap();
+    assert_eq!(events.len(), 200, "{log}");
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (8..=207).collect::<Vec<u64>>());
+    assert!(events.iter().all(|e| e["action"] == "verify"), "{log}");
+    assert_eq!(show(&d, "hugo")["failures"], 0);
+}

@@ -30,6 +30,8 @@ fn authd_bench_runs_against_two_daemons_on_one_postgres_database() {
         hosts[0].socket.display(),
         hosts[1].socket.display()
     );
+    // --cpu-pid: any process with its children; here the first daemon (no children).
+    let watched = hosts[0].pid().to_string();
     for scenario in ["add-user", "verify-totp"] {
         let out = bench(&[
             "--json",
@@ -43,10 +45,21 @@ fn authd_bench_runs_against_two_daemons_on_one_postgres_database() {
             "8",
             "--duration",
             "1s",
+            "--cpu-pid",
+            &watched,
         ]);
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["errors"], 0, "{scenario}: {report}");
         assert!(report["requests"].as_u64().unwrap() > 0, "{report}");
+        // CPU per request over the timed run: both daemons', and the watched one's,
+        // which is part of it.
+        let cpu = |key: &str| report[key].as_f64().unwrap_or(-1.0);
+        assert!(cpu("daemon_cpu_us") >= 0.0, "{scenario}: {report}");
+        assert!(cpu("watched_cpu_us") >= 0.0, "{scenario}: {report}");
+        assert!(
+            cpu("watched_cpu_us") <= cpu("daemon_cpu_us"),
+            "{scenario}: {report}"
+        );
     }
     // Client 0 went to the first daemon and client 1 to the second: each daemon counts
     // the accounts it added.

@@ -177,7 +177,11 @@ fn pool_error(e: deadpool_postgres::PoolError, tls: &tls::Used) -> Error {
     }
 }
 
-/// The runtime the connections live on, on its own thread; stopped when dropped.
+/// Threads the connections' runtime runs on: each connection's I/O (the protocol, rows
+/// decoded) is one task, and with one thread a daemon under load waits on it.
+const DRIVER_THREADS: usize = 2;
+
+/// The runtime the connections live on, on threads of its own; stopped when dropped.
 struct Driver {
     handle: tokio::runtime::Handle,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -186,7 +190,9 @@ struct Driver {
 
 impl Driver {
     fn start() -> std::io::Result<Driver> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(DRIVER_THREADS)
+            .thread_name("authd-postgres")
             .enable_all()
             .build()?;
         let handle = runtime.handle().clone();

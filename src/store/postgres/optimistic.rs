@@ -13,6 +13,8 @@
 //! (tokens, messages), and one that lost the race `ATTEMPTS` times, takes the lock
 //! (`writes`), where it is decided once more.
 
+use tokio_postgres::types::ToSql;
+
 use super::{pg, PgStore};
 use crate::error::Error;
 use crate::store::backend::AccountChange;
@@ -24,17 +26,28 @@ use super::writes::{account_writes, AccountWrites};
 /// Decisions written without the lock before the change takes it.
 const ATTEMPTS: usize = 3;
 
-/// The record replaced if unchanged, the history entries inserted and the oldest trimmed
-/// — only when it was — in one statement; the count of records replaced (0 or 1).
-const SWAP: &str = "WITH swapped AS (\
-        UPDATE accounts SET record = $3 WHERE name = $1 AND record = $2 RETURNING name), \
-    added AS (\
-        INSERT INTO audit (name, seq, record) \
-        SELECT swapped.name, entry.seq, entry.record \
-        FROM swapped, unnest($4::bigint[], $5::bytea[]) AS entry(seq, record)), \
-    trimmed AS (\
-        DELETE FROM audit WHERE name = $1 AND seq <= $6 AND EXISTS (SELECT 1 FROM swapped)) \
-    SELECT count(*) FROM swapped";
+/// The record replaced if unchanged and the history entries inserted — only when it was
+/// — in one statement, with `$trim` (more of the same); the count of records replaced
+/// (0 or 1).
+macro_rules! swap {
+    ($trim:literal) => {
+        concat!(
+            "WITH swapped AS (",
+            "UPDATE accounts SET record = $3 WHERE name = $1 AND record = $2 RETURNING name), ",
+            "added AS (INSERT INTO audit (name, seq, record) ",
+            "SELECT swapped.name, entry.seq, entry.record ",
+            "FROM swapped, unnest($4::bigint[], $5::bytea[]) AS entry(seq, record))",
+            $trim,
+            " SELECT count(*) FROM swapped"
+        )
+    };
+}
+const SWAP: &str = swap!("");
+/// `SWAP` that also trims the history entries out of the window (through `$6`).
+const SWAP_TRIM: &str = swap!(
+    ", trimmed AS (DELETE FROM audit WHERE name = $1 AND seq <= $6 \
+     AND EXISTS (SELECT 1 FROM swapped))"
+);
 
 impl PgStore {
     pub(super) fn write_change_retrying(
@@ -79,21 +92,21 @@ impl PgStore {
     fn swap(&self, stored: Vec<u8>, new: AccountWrites) -> Result<bool, Error> {
         let (seqs, entries): (Vec<i64>, Vec<Vec<u8>>) = new.audit.into_iter().unzip();
         self.with_conn(move |conn| async move {
-            let st = conn.prepare_cached(SWAP).await.map_err(pg)?;
-            let row = conn
-                .query_one(
-                    &st,
-                    &[
-                        &new.name,
-                        &stored,
-                        &new.record,
-                        &seqs,
-                        &entries,
-                        &new.trim_through,
-                    ],
-                )
+            let trim = new.trim_through > 0;
+            let st = conn
+                .prepare_cached(if trim { SWAP_TRIM } else { SWAP })
                 .await
                 .map_err(pg)?;
+            let args: [&(dyn ToSql + Sync); 6] = [
+                &new.name,
+                &stored,
+                &new.record,
+                &seqs,
+                &entries,
+                &new.trim_through,
+            ];
+            let args = if trim { &args[..] } else { &args[..5] };
+            let row = conn.query_one(&st, args).await.map_err(pg)?;
             Ok(row.get::<_, i64>(0) == 1)
         })
     }
