@@ -2,7 +2,7 @@
 //! own, the schema and key checks at start, and the `[store]` config keys. The promises
 //! that need several daemons on one database are in `postgres_many`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,55 @@ pub(crate) fn start_refused(config: &Path, socket: &Path) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().unwrap()
+}
+
+/// authd started on a config whose database it cannot use yet: it has said twice that it
+/// retries, is still running and does not serve.
+pub(crate) struct Retrying {
+    /// Its state directory and socket, removed with it.
+    _dir: tempfile::TempDir,
+    pub socket: PathBuf,
+    log: PathBuf,
+    pub child: Spawned,
+}
+
+impl Retrying {
+    pub fn start(body: &str) -> Retrying {
+        let (dir, config) = Daemon::prepare(body);
+        let socket = dir.path().join("authd.sock");
+        let log = dir.path().join("authd.log");
+        let mut child = Spawned::spawn(
+            Command::new(AUTHD)
+                .arg("--config")
+                .arg(&config)
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap()),
+        );
+        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+        wait_until("a second retry", || {
+            (read_log().matches("not ready, retrying").count() >= 2).then_some(())
+        });
+        assert!(child.try_wait().unwrap().is_none(), "{}", read_log());
+        assert!(Client::connect(&socket, "test", Duration::from_secs(1)).is_err());
+        Retrying {
+            _dir: dir,
+            socket,
+            log,
+            child,
+        }
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM ends it cleanly, waiting or serving.
+    pub fn stop(mut self) {
+        signal(self.child.id(), "TERM");
+        assert!(wait_timeout(&mut self.child, Duration::from_secs(30)).success());
+    }
 }
 
 #[track_caller]
@@ -245,51 +294,24 @@ fn store_settings_are_checked_and_the_password_never_shown() {
 #[test]
 fn a_database_that_does_not_answer_yet_is_waited_for() {
     let db = TestDb::reserve();
-    let (dir, config) = Daemon::prepare(&pg_config(&db, ""));
-    let socket = dir.path().join("authd.sock");
-    let log = dir.path().join("authd.log");
-    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-    let mut child = Spawned::spawn(
-        Command::new(AUTHD)
-            .arg("--config")
-            .arg(&config)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap()),
-    );
     // Retrying, not exiting, and not serving meanwhile.
-    wait_until("a second retry", || {
-        (read_log().matches("not ready, retrying").count() >= 2).then_some(())
-    });
-    assert!(child.try_wait().unwrap().is_none(), "{}", read_log());
-    assert!(Client::connect(&socket, "test", Duration::from_secs(1)).is_err());
+    let mut waiting = Retrying::start(&pg_config(&db, ""));
 
     db.make();
-    wait_serving(&socket, &mut child, read_log);
-    let ctl = |input: &str, args: &[&str]| run_ctl(&built("authctl"), &socket, None, input, args);
+    let log = waiting.log.clone();
+    wait_serving(&waiting.socket, &mut waiting.child, || {
+        std::fs::read_to_string(&log).unwrap_or_default()
+    });
+    let socket = &waiting.socket;
+    let ctl = |input: &str, args: &[&str]| run_ctl(&built("authctl"), socket, None, input, args);
     assert_ok(&ctl("", &["add-user", "alice"]));
     assert_ok(&ctl(&pw(), &["set-password", "alice"]));
     assert_ok(&ctl(&pw(), &["verify", "alice"]));
-    signal(child.id(), "TERM");
-    assert!(wait_timeout(&mut child, Duration::from_secs(30)).success());
+    waiting.stop();
 
     // SIGTERM while waiting ends the wait cleanly.
     let gone = TestDb::reserve();
-    let (dir, config) = Daemon::prepare(&pg_config(&gone, ""));
-    let log = dir.path().join("authd.log");
-    let mut child = Spawned::spawn(
-        Command::new(AUTHD)
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap()),
-    );
-    wait_until("a retry", || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        text.contains("not ready, retrying").then_some(())
-    });
-    signal(child.id(), "TERM");
-    assert!(wait_timeout(&mut child, Duration::from_secs(30)).success());
+    Retrying::start(&pg_config(&gone, "")).stop();
 }
 
 #[test]

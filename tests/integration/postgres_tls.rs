@@ -3,14 +3,12 @@
 //! localhost and 127.0.0.1 from a CA made for the test, and one without TLS.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-use authd::client::Client;
 
 use crate::daemon::*;
 use crate::pg_cluster::Cluster;
-use crate::spawned::Spawned;
+use crate::postgres::Retrying;
 
 /// The test config on `cluster`'s database `db`, with `[store]` keys `extra`.
 fn config(cluster: &Cluster, db: &str, extra: &str) -> String {
@@ -42,25 +40,15 @@ fn assert_serves(d: &Daemon) {
 /// twice that it retries. Still running meanwhile, it tells clients it is not ready
 /// (`busy`: authctl exit 69, PAM AUTHINFO_UNAVAIL) at once.
 fn not_ready(body: &str) -> String {
-    let (dir, config) = Daemon::prepare(body);
-    let socket = dir.path().join("authd.sock");
-    let log = dir.path().join("authd.log");
-    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-    let mut child = Spawned::spawn(
-        Command::new(AUTHD)
-            .arg("--config")
-            .arg(&config)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap()),
-    );
-    wait_until("a second retry", || {
-        (read_log().matches("not ready, retrying").count() >= 2).then_some(())
-    });
-    assert!(child.try_wait().unwrap().is_none(), "{}", read_log());
-    assert!(Client::connect(&socket, "test", Duration::from_secs(1)).is_err());
+    let waiting = Retrying::start(body);
     let started = Instant::now();
-    let out = run_ctl(&built("authctl"), &socket, None, "", &["--json", "status"]);
+    let out = run_ctl(
+        &built("authctl"),
+        &waiting.socket,
+        None,
+        "",
+        &["--json", "status"],
+    );
     assert_error(&out, 69, "busy");
     assert!(
         stderr(&out).contains("authd is not ready"),
@@ -72,9 +60,9 @@ fn not_ready(body: &str) -> String {
         "{:?}",
         started.elapsed()
     );
-    signal(child.id(), "TERM");
-    assert!(wait_timeout(&mut child, Duration::from_secs(30)).success());
-    read_log()
+    let log = waiting.log();
+    waiting.stop();
+    log
 }
 
 #[test]
