@@ -37,6 +37,10 @@ pub enum CtlError {
     /// Something on this side failed, not the daemon.
     #[error("{0}")]
     Local(String),
+    /// A failure whose `--json` object is on standard output already (as the `error`
+    /// member of a listing it cut short); otherwise the failure it wraps.
+    #[error(transparent)]
+    Printed(Box<CtlError>),
 }
 
 fn hint(prompted: bool) -> &'static str {
@@ -63,6 +67,7 @@ impl CtlError {
     /// The stable code shown in `--json` error objects.
     pub fn code_name(&self) -> &'static str {
         match self {
+            CtlError::Printed(e) => e.code_name(),
             CtlError::Client(e) => e.code_name(),
             CtlError::NoDaemon { .. } => "unreachable",
             CtlError::Usage(_) => "usage",
@@ -78,6 +83,7 @@ impl CtlError {
     pub fn retry_at(&self) -> Option<u64> {
         match self {
             CtlError::Client(ClientError::Remote(e)) => e.retry_at,
+            CtlError::Printed(e) => e.retry_at(),
             _ => None,
         }
     }

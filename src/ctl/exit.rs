@@ -145,6 +145,7 @@ pub fn help_table() -> String {
 pub fn for_error(error: &CtlError) -> Exit {
     match error {
         CtlError::Client(e) => for_client(e),
+        CtlError::Printed(e) => for_error(e),
         CtlError::NoDaemon { .. } => Exit::Unreachable,
         CtlError::Usage(_) => Exit::Usage,
         CtlError::Input(_) => Exit::InvalidInput,

@@ -259,7 +259,7 @@ pub fn main() -> ExitCode {
             Exit::Success.into()
         }
         Err(error) => {
-            if json {
+            if json && !matches!(error, CtlError::Printed(_)) {
                 println!("{}", json::error(&error));
             }
             eprintln!("authctl: {}", output::error_text(&error));

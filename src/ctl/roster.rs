@@ -88,6 +88,40 @@ fn after_first_page(first: &mut bool) -> bool {
 pub fn list_long(s: &mut Session, json: bool) -> Result<Outcome, CtlError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let mut opened = false;
+    let listed = pages(s, json, &mut out, &mut opened);
+    match opened {
+        true => close_json(&mut out, listed),
+        false => listed.map(|()| Outcome::Printed),
+    }
+}
+
+/// Close the `--json` object the first page opened. A failure that cut the listing
+/// short becomes its `error` member, so the output stays one JSON object.
+fn close_json(out: &mut impl Write, listed: Result<(), CtlError>) -> Result<Outcome, CtlError> {
+    match listed {
+        Ok(()) => {
+            writeln!(out, "]}}").map_err(CtlError::Io)?;
+            Ok(Outcome::Printed)
+        }
+        Err(e) => {
+            let closed = writeln!(out, "],\"error\":{}}}", super::json::error_member(&e));
+            match closed {
+                Ok(()) => Err(CtlError::Printed(Box::new(e))),
+                Err(_) => Err(e),
+            }
+        }
+    }
+}
+
+/// The pages, as text lines or as the members of a `--json` object's `accounts` array
+/// (`opened` once its start is printed).
+fn pages(
+    s: &mut Session,
+    json: bool,
+    out: &mut impl Write,
+    opened: &mut bool,
+) -> Result<(), CtlError> {
     let io = CtlError::Io;
     let (mut after, mut first, mut written) = (None, true, false);
     loop {
@@ -103,6 +137,7 @@ pub fn list_long(s: &mut Session, json: bool) -> Result<Outcome, CtlError> {
         if json && after_first_page(&mut first) {
             // Opened once the first page is in: a refusal is then the only output.
             write!(out, "{{\"accounts\":[").map_err(io)?;
+            *opened = true;
         }
         for a in &accounts {
             if json {
@@ -116,11 +151,45 @@ pub fn list_long(s: &mut Session, json: bool) -> Result<Outcome, CtlError> {
         out.flush().map_err(io)?;
         match next {
             Some(name) => after = Some(name),
-            None => break,
+            None => return Ok(()),
         }
     }
-    if json {
-        writeln!(out, "]}}").map_err(io)?;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed(listed: Result<(), CtlError>) -> (serde_json::Value, Result<Outcome, CtlError>) {
+        let mut out = br#"{"accounts":[{"name":"alice"}"#.to_vec();
+        let result = close_json(&mut out, listed);
+        (
+            serde_json::from_slice(&out).expect("one JSON object"),
+            result,
+        )
     }
-    Ok(Outcome::Printed)
+
+    #[test]
+    fn a_listing_cut_short_is_still_one_json_object_with_its_error() {
+        let (object, result) = closed(Err(CtlError::Local("the connection broke".into())));
+        assert_eq!(object["accounts"][0]["name"], "alice");
+        assert_eq!(object["error"]["code"], "io");
+        assert_eq!(object["error"]["message"], "the connection broke");
+        // Printed already: authctl prints no second object, and exits as for the error.
+        let error = result.err().unwrap();
+        assert!(matches!(error, CtlError::Printed(_)));
+        assert_eq!(error.code_name(), "io");
+        assert_eq!(
+            super::super::exit::for_error(&error),
+            super::super::exit::for_error(&CtlError::Local(String::new()))
+        );
+    }
+
+    #[test]
+    fn a_whole_listing_closes_its_object() {
+        let (object, result) = closed(Ok(()));
+        assert_eq!(object["accounts"].as_array().unwrap().len(), 1);
+        assert!(object.get("error").is_none());
+        assert!(matches!(result, Ok(Outcome::Printed)));
+    }
 }

@@ -142,12 +142,22 @@ pub fn outcome(o: &Outcome) -> String {
 /// The `--json` object of a failure.
 pub fn error(error: &CtlError) -> String {
     encode(&Error {
-        error: ErrorBody {
-            code: error.code_name(),
-            message: error.to_string(),
-            retry_at: at_opt(error.retry_at()),
-        },
+        error: error_body(error),
     })
+}
+
+/// What the `error` member of a failure's object holds.
+fn error_body(error: &CtlError) -> ErrorBody {
+    ErrorBody {
+        code: error.code_name(),
+        message: error.to_string(),
+        retry_at: at_opt(error.retry_at()),
+    }
+}
+
+/// The `error` member alone, for an object printed in parts (`list-users --long`).
+pub fn error_member(error: &CtlError) -> String {
+    encode(&error_body(error))
 }
 
 /// The `--json` object of a command line the parser refused (exit 2): `message` is the
