@@ -313,37 +313,6 @@ impl Service {
         result
     }
 
-    /// The half-way step that changes nothing (right password, app code to come), decided
-    /// on the current record: only logged, never written. `None`: anything else, which
-    /// the store change decides again and records.
-    fn halfway(
-        &self,
-        caller: &Caller,
-        name: &str,
-        attempt: &Attempt<'_>,
-        now: u64,
-        context: &str,
-    ) -> Result<Option<Authn>, Error> {
-        let current = self.existing(name)?;
-        let mut probe = current.clone();
-        let mut effects = Effects::default();
-        let Decided { value, event } =
-            self.decide_login(caller, &mut probe, &mut effects, attempt, now, context)?;
-        // Only an app-only account's half-way step stays out of the history (authd(8),
-        // LOGGING); with SMS on it is kept, also when the rate limit or the country list
-        // allowed no code, so the owner sees that someone had the right password.
-        let sms_on = current.second_factors().contains(&SecondFactor::Sms);
-        match value {
-            Ok(needs @ Authn::NeedsCode { .. })
-                if probe == current && effects.is_empty() && !sms_on =>
-            {
-                event.log(name);
-                Ok(Some(needs))
-            }
-            _ => Ok(None),
-        }
-    }
-
     /// Check `password`, and `code` when the account has a second factor, counting
     /// failures toward the lockout.
     pub(super) async fn authenticate(

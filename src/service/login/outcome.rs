@@ -1,12 +1,13 @@
 //! What a login decision leaves behind beyond itself: a refusal decided before any
-//! hashing is recorded (its audit event) and answered, and a granted login becomes the
+//! hashing is recorded (its audit event) and answered, a granted login becomes the
 //! account's last login (`show`, `list-users --long`) and says whether a new password is
-//! due.
+//! due, and the half-way step (right password, code to come) is only logged.
 
 use super::{Attempt, Authn, Step, ORIGIN_MAX};
 use crate::authz::Caller;
 use crate::error::Error;
 use crate::lifecycle;
+use crate::protocol::SecondFactor;
 use crate::service::Service;
 use crate::store::{Account, Decided, Effects, LastLogin};
 
@@ -50,5 +51,36 @@ impl Service {
             });
         }
         Ok(step)
+    }
+
+    /// The half-way step that changes nothing (right password, app code to come), decided
+    /// on the current record: only logged, never written. `None`: anything else, which
+    /// the store change decides again and records.
+    pub(super) fn halfway(
+        &self,
+        caller: &Caller,
+        name: &str,
+        attempt: &Attempt<'_>,
+        now: u64,
+        context: &str,
+    ) -> Result<Option<Authn>, Error> {
+        let current = self.existing(name)?;
+        let mut probe = current.clone();
+        let mut effects = Effects::default();
+        let Decided { value, event } =
+            self.decide_login(caller, &mut probe, &mut effects, attempt, now, context)?;
+        // Only an app-only account's half-way step stays out of the history (authd(8),
+        // LOGGING); with SMS on it is kept, also when the rate limit or the country list
+        // allowed no code, so the owner sees that someone had the right password.
+        let sms_on = current.second_factors().contains(&SecondFactor::Sms);
+        match value {
+            Ok(needs @ Authn::NeedsCode { .. })
+                if probe == current && effects.is_empty() && !sms_on =>
+            {
+                event.log(name);
+                Ok(Some(needs))
+            }
+            _ => Ok(None),
+        }
     }
 }
