@@ -17,8 +17,8 @@
 //!
 //! Threads: the `Backend` trait is synchronous (the service calls it from its async
 //! tasks, and sled answers in microseconds). The driver (tokio-postgres, pooled by
-//! deadpool-postgres) is async. Its connections live on a runtime of their own, on one
-//! dedicated thread (`Driver`), so they never depend on the daemon's runtime being free;
+//! deadpool-postgres) is async. Its connections live on a runtime of their own, on
+//! dedicated threads (`Driver`), so they never depend on the daemon's runtime being free;
 //! a call sends its future there and waits for the answer on a std channel, inside
 //! `tokio::task::block_in_place` when it is made from a worker of a multi-thread runtime
 //! (the daemon's), so the worker's other tasks move to another thread while it waits.
