@@ -8,6 +8,7 @@
 //! next start reads a current snapshot and replays next to nothing.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 
@@ -18,13 +19,32 @@ pub fn config(state_dir: &Path, cache_capacity_mib: u64) -> sled::Config {
         .cache_capacity(cache_capacity_mib * 1024 * 1024)
 }
 
+/// How long `snapshot_closed` waits for the closed database's file lock.
+const RELEASE_WAIT: Duration = Duration::from_secs(5);
+
 /// Open the closed database in `state_dir` and close it again, leaving a snapshot that
-/// covers its whole log. The store must be closed (every `Store` dropped).
+/// covers its whole log. The store must be closed (every `Store` dropped). sled's own
+/// threads let go of the file lock a moment after the last handle is dropped (later on
+/// a busy machine), so a held lock is waited on, up to `RELEASE_WAIT`.
 pub fn snapshot_closed(state_dir: &Path) -> Result<(), Error> {
     // Recovery does not use the page cache: a small one will do.
-    let db = config(state_dir, 1).open()?;
+    let config = config(state_dir, 1);
+    let deadline = Instant::now() + RELEASE_WAIT;
+    let db = loop {
+        match config.open() {
+            Err(sled::Error::Io(e)) if lock_held(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            opened => break opened?,
+        }
+    };
     db.flush()?;
     Ok(())
+}
+
+/// sled 0.34's error for a database whose file lock another handle holds.
+fn lock_held(e: &std::io::Error) -> bool {
+    e.to_string().contains("could not acquire lock")
 }
 
 #[cfg(test)]
