@@ -121,6 +121,14 @@ impl Service {
             .ok_or_else(|| Error::NoSuchUser(name.to_string()))
     }
 
+    /// `existing`, awaited as a task (the login path: `Backend::fetch_account`).
+    async fn fetch_existing(&self, name: &str) -> Result<Account, Error> {
+        self.store
+            .fetch_account(name)
+            .await?
+            .ok_or_else(|| Error::NoSuchUser(name.to_string()))
+    }
+
     /// Wait until everything written so far is durable, then log the event.
     async fn commit(&self, account: &str, event: &Event) -> Result<(), Error> {
         self.store.durable().await?;
@@ -146,14 +154,14 @@ impl Service {
 
     /// `record` for a decision that may be taken more than once, first on `seen` (the
     /// account as read before, `Backend::change_retrying`): a login's.
-    async fn record_retrying<T>(
+    async fn record_retrying<T: Send>(
         &self,
         name: &str,
         now: u64,
         seen: Option<&Account>,
-        change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
+        change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error> + Send,
     ) -> Result<T, Error> {
-        let Decided { value, event } = self.store.update_retrying(name, now, seen, change)?;
+        let Decided { value, event } = self.store.update_retrying(name, now, seen, change).await?;
         self.commit(name, &event).await?;
         Ok(value)
     }

@@ -21,8 +21,15 @@ use crate::vault::BackupMac;
 /// A future the backend resolves (the trait stays object safe).
 pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
 
+/// A future the backend resolves to what it read.
+pub type Fetching<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
 /// One change to one account: runs once, may fill `Effects`, returns the audit event.
 pub type AccountChange<'a> = dyn FnMut(&mut Account, &mut Effects) -> Result<Event, Error> + 'a;
+
+/// `AccountChange` for `change_retrying`, which the caller awaits as a task.
+pub type RetriedChange<'a> =
+    dyn FnMut(&mut Account, &mut Effects) -> Result<Event, Error> + Send + 'a;
 
 /// Figures kept as counters, changed in the same commit as the records they count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +41,12 @@ pub struct Counts {
 
 pub trait Backend: Send + Sync {
     fn account(&self, name: &str) -> Result<Option<Account>, Error>;
+    /// `account`, awaited as a task (the login path): a backend whose reads cross the
+    /// network waits for them without holding one of the daemon's threads. The default
+    /// reads at once.
+    fn fetch_account<'a>(&'a self, name: &'a str) -> Fetching<'a, Option<Account>> {
+        Box::pin(std::future::ready(self.account(name)))
+    }
     /// Up to `limit` account names after `after`, in name order, and whether more follow.
     fn list(&self, after: Option<&str>, limit: usize) -> Result<(Vec<String>, bool), Error>;
     /// Up to `limit` history entries, newest first, with sequence below `before`.
@@ -61,21 +74,21 @@ pub trait Backend: Send + Sync {
     fn create(&self, account: &Account, event: &Event, now: u64) -> Result<(), Error>;
     /// Stage a change of the account `name` (`NoSuchUser` if there is none).
     fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error>;
-    /// `change`, for a change that may run more than once: it must decide on nothing
-    /// but the account it is given (and what it captured unchanged), since a backend may
-    /// decide it on a record that turns out to be out of date and then again on the
-    /// current one; only the decision on the record it replaces is staged. `seen`: the
-    /// account as the caller last read it, a first guess. A backend that serializes
-    /// changes anyway runs `change` once.
-    fn change_retrying(
-        &self,
-        name: &str,
+    /// `change`, for a change that may run more than once, awaited as a task: it must
+    /// decide on nothing but the account it is given (and what it captured unchanged),
+    /// since a backend may decide it on a record that turns out to be out of date and
+    /// then again on the current one; only the decision on the record it replaces is
+    /// staged. `seen`: the account as the caller last read it, a first guess. A backend
+    /// that serializes changes anyway runs `change` once, at once.
+    fn change_retrying<'a>(
+        &'a self,
+        name: &'a str,
         now: u64,
-        seen: Option<&Account>,
-        change: &mut AccountChange<'_>,
-    ) -> Result<(), Error> {
+        seen: Option<&'a Account>,
+        change: &'a mut RetriedChange<'_>,
+    ) -> Pending<'a> {
         let _ = seen;
-        self.change(name, now, change)
+        Box::pin(std::future::ready(self.change(name, now, change)))
     }
     /// Stage the removal of an account, its history and its reset tokens.
     fn remove(&self, name: &str) -> Result<(), Error>;
@@ -166,45 +179,57 @@ impl dyn Backend + '_ {
         change: impl FnOnce(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
     ) -> Result<Decided<T>, Error> {
         let mut change = Some(change);
-        self.decided(
-            |store, run| store.change(name, now, run),
-            move |account, effects| match change.take() {
-                Some(change) => change(account, effects),
-                None => Err(Error::Internal("a store change ran twice".into())),
-            },
-        )
+        let mut kept = Kept::default();
+        self.change(name, now, &mut |account, effects| match change.take() {
+            Some(change) => kept.keep(change(account, effects)?),
+            None => Err(Error::Internal("a store change ran twice".into())),
+        })?;
+        kept.decided()
     }
 
-    /// `update_with` for a change that may be decided more than once (`change_retrying`):
-    /// what the staged decision decided comes back.
-    pub fn update_retrying<T>(
+    /// `update_with` for a change that may be decided more than once (`change_retrying`),
+    /// awaited as a task: what the staged decision decided comes back.
+    pub async fn update_retrying<T: Send>(
         &self,
         name: &str,
         now: u64,
         seen: Option<&Account>,
-        change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
+        mut change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error> + Send,
     ) -> Result<Decided<T>, Error> {
-        self.decided(
-            |store, run| store.change_retrying(name, now, seen, run),
-            change,
-        )
+        let mut kept = Kept::default();
+        self.change_retrying(name, now, seen, &mut |account, effects| {
+            kept.keep(change(account, effects)?)
+        })
+        .await?;
+        kept.decided()
+    }
+}
+
+/// What a change staged decided: its last run's, as a change may run more than once.
+struct Kept<T> {
+    value: Option<T>,
+    event: Option<Event>,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            value: None,
+            event: None,
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    /// Keep `decided` (replacing an earlier run's); its event is what the store stages.
+    fn keep(&mut self, decided: Decided<T>) -> Result<Event, Error> {
+        self.event = Some(decided.event.clone());
+        self.value = Some(decided.value);
+        Ok(decided.event)
     }
 
-    /// Stage `change` through `stage`, keeping what its last run decided.
-    fn decided<T>(
-        &self,
-        stage: impl FnOnce(&Self, &mut AccountChange<'_>) -> Result<(), Error>,
-        mut change: impl FnMut(&mut Account, &mut Effects) -> Result<Decided<T>, Error>,
-    ) -> Result<Decided<T>, Error> {
-        let mut value = None;
-        let mut staged = None;
-        stage(self, &mut |account, effects| {
-            let decided = change(account, effects)?;
-            staged = Some(decided.event.clone());
-            value = Some(decided.value);
-            Ok(decided.event)
-        })?;
-        match (value, staged) {
+    fn decided(self) -> Result<Decided<T>, Error> {
+        match (self.value, self.event) {
             (Some(value), Some(event)) => Ok(Decided::new(value, event)),
             _ => Err(Error::Internal("a store change did not run".into())),
         }

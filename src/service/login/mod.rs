@@ -324,7 +324,7 @@ impl Service {
         context: &str,
         login: Option<&Origin>,
     ) -> Result<Authn, Error> {
-        let Some(account) = self.store.account(name)? else {
+        let Some(account) = self.store.fetch_account(name).await? else {
             // Same cost as a real check, so timing does not reveal which names exist.
             self.hasher
                 .verify(caller.hash_share(), password, None)
@@ -458,7 +458,7 @@ impl Service {
             return Err(Error::ChallengeExpired);
         };
         let context = origin_detail(&origin);
-        let account = self.existing(&name)?;
+        let account = self.fetch_existing(&name).await?;
         self.refuse_if_locked(caller, &account, &context).await?;
         let attempt = Attempt {
             password: None,

@@ -15,16 +15,18 @@
 //! the server's: with `off`, a change acknowledged to a client can be lost in a crash of
 //! the database server (not of authd) — keep it `on` (the default) for authd's database.
 //!
-//! Threads: the `Backend` trait is synchronous (the service calls it from its async
-//! tasks, and sled answers in microseconds). The driver (tokio-postgres, pooled by
+//! Threads: the `Backend` trait is mostly synchronous (the service calls it from its
+//! async tasks, and sled answers in microseconds). The driver (tokio-postgres, pooled by
 //! deadpool-postgres) is async. Its connections live on a runtime of their own, on
-//! dedicated threads (`Driver`), so they never depend on the daemon's runtime being free;
-//! a call sends its future there and waits for the answer on a std channel, inside
-//! `tokio::task::block_in_place` when it is made from a worker of a multi-thread runtime
-//! (the daemon's), so the worker's other tasks move to another thread while it waits.
-//! The wait cannot deadlock: the connections' runtime needs none of the daemon's
+//! dedicated threads (`driver`), so they never depend on the daemon's runtime being free;
+//! a synchronous call sends its future there and waits for the answer on a std channel,
+//! inside `tokio::task::block_in_place` when it is made from a worker of a multi-thread
+//! runtime (the daemon's), so the worker's other tasks move to another thread while it
+//! waits. The wait cannot deadlock: the connections' runtime needs none of the daemon's
 //! threads, so every call returns once the database answers (or the pool's timeouts
-//! expire), however many of the daemon's threads are waiting.
+//! expire), however many of the daemon's threads are waiting. The login path's calls
+//! (`fetch_account`, `change_retrying`) return futures instead, awaited as tasks: no
+//! thread is handed over or parked for them.
 //! The couriers of every daemon are woken when any daemon queues a message: NOTIFY in
 //! the queuing transaction, LISTEN on a connection of each daemon's own (`listen`).
 //!
@@ -39,6 +41,7 @@
 //! server closed are dropped by the pool's recycling check and new ones opened on the
 //! next calls, so the daemon serves again as soon as the server answers.
 
+mod driver;
 mod fill;
 mod import;
 mod keycheck;
@@ -52,13 +55,12 @@ mod snapshot;
 pub mod tls;
 mod writes;
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 
-use super::backend::{AccountChange, Backend, Counts, Pending};
+use super::backend::{AccountChange, Backend, Counts, Fetching, Pending, RetriedChange};
 use super::import::ImportChange;
 use super::records::AuditEntry;
 use super::{Account, ChannelKind, OutboxChange, OutboxItem, ResetToken};
@@ -66,6 +68,7 @@ use crate::audit::Event;
 use crate::config::{redact_url, url_without_sslmode, Config};
 use crate::error::Error;
 use crate::vault::BackupMac;
+use driver::Driver;
 
 pub use fill::{Fill, FillError, TableCounts};
 pub use keycheck::{check_key, check_vault};
@@ -177,50 +180,6 @@ fn pool_error(e: deadpool_postgres::PoolError, tls: &tls::Used) -> Error {
     }
 }
 
-/// Threads the connections' runtime runs on: each connection's I/O (the protocol, rows
-/// decoded) is one task, and with one thread a daemon under load waits on it.
-const DRIVER_THREADS: usize = 2;
-
-/// The runtime the connections live on, on threads of its own; stopped when dropped.
-struct Driver {
-    handle: tokio::runtime::Handle,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Driver {
-    fn start() -> std::io::Result<Driver> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(DRIVER_THREADS)
-            .thread_name("authd-postgres")
-            .enable_all()
-            .build()?;
-        let handle = runtime.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("authd-postgres".into())
-            .spawn(move || {
-                let _ = runtime.block_on(stopped);
-            })?;
-        Ok(Driver {
-            handle,
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// The PostgreSQL store (see the module documentation).
 pub struct PgStore {
     pool: Pool,
@@ -318,39 +277,6 @@ impl PgStore {
     pub fn sslmode(&self) -> &'static str {
         self.tls.mode.as_str()
     }
-
-    /// Run `future` on the connections' runtime and wait for it (see the module doc).
-    fn block<T: Send + 'static>(
-        &self,
-        future: impl Future<Output = T> + Send + 'static,
-    ) -> Result<T, Error> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.driver.handle.spawn(async move {
-            let _ = tx.send(future.await);
-        });
-        let wait = || rx.recv().map_err(|_| db("the connection thread stopped"));
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(wait)
-            }
-            _ => wait(),
-        }
-    }
-
-    /// A pooled connection, for one future on the connections' runtime.
-    fn with_conn<T, F, Fut>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(Object) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, Error>> + Send,
-    {
-        let pool = self.pool.clone();
-        let tls = std::sync::Arc::clone(&self.tls);
-        self.block(async move {
-            let conn = pool.get().await.map_err(|e| pool_error(e, &tls))?;
-            f(conn).await
-        })?
-    }
 }
 
 /// The password in `path`: its first line.
@@ -374,6 +300,9 @@ pub(crate) fn uint(v: i64) -> u64 {
 impl Backend for PgStore {
     fn account(&self, name: &str) -> Result<Option<Account>, Error> {
         self.read_account(name)
+    }
+    fn fetch_account<'a>(&'a self, name: &'a str) -> Fetching<'a, Option<Account>> {
+        Box::pin(self.fetch_account_now(name))
     }
     fn list(&self, after: Option<&str>, limit: usize) -> Result<(Vec<String>, bool), Error> {
         self.read_list(after, limit)
@@ -415,14 +344,14 @@ impl Backend for PgStore {
     fn change(&self, name: &str, now: u64, change: &mut AccountChange<'_>) -> Result<(), Error> {
         self.write_change(name, now, change)
     }
-    fn change_retrying(
-        &self,
-        name: &str,
+    fn change_retrying<'a>(
+        &'a self,
+        name: &'a str,
         now: u64,
-        seen: Option<&Account>,
-        change: &mut AccountChange<'_>,
-    ) -> Result<(), Error> {
-        self.write_change_retrying(name, now, seen, change)
+        seen: Option<&'a Account>,
+        change: &'a mut RetriedChange<'_>,
+    ) -> Pending<'a> {
+        Box::pin(self.write_change_retrying(name, now, seen, change))
     }
     fn remove(&self, name: &str) -> Result<(), Error> {
         self.write_remove(name)

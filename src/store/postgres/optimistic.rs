@@ -7,8 +7,8 @@
 //! hold as under the lock, since a decision is only ever written over the record it was
 //! taken on.
 //!
-//! One statement and one round trip where the locked change takes five statements and
-//! two; the record the caller read before hashing serves as the first guess, so a login
+//! Awaited as a task (no thread waits on it) until it takes the lock. One statement and
+//! one round trip where the locked change takes five statements and two; the record the caller read before hashing serves as the first guess, so a login
 //! reads the account once. A change with effects beyond the record and its history
 //! (tokens, messages), and one that lost the race `ATTEMPTS` times, takes the lock
 //! (`writes`), where it is decided once more.
@@ -17,7 +17,7 @@ use tokio_postgres::types::ToSql;
 
 use super::{pg, PgStore};
 use crate::error::Error;
-use crate::store::backend::AccountChange;
+use crate::store::backend::RetriedChange;
 use crate::store::records::{decode_account, encode_account};
 use crate::store::{Account, Effects};
 
@@ -50,12 +50,13 @@ const SWAP_TRIM: &str = swap!(
 );
 
 impl PgStore {
-    pub(super) fn write_change_retrying(
+    /// `Backend::change_retrying`: awaited as a task until it takes the lock.
+    pub(super) async fn write_change_retrying(
         &self,
         name: &str,
         now: u64,
         seen: Option<&Account>,
-        change: &mut AccountChange<'_>,
+        change: &mut RetriedChange<'_>,
     ) -> Result<(), Error> {
         // The caller's copy, encoded as this authd writes it: a record stored in an
         // older format differs, loses the first swap and is read as stored.
@@ -63,7 +64,7 @@ impl PgStore {
         for _ in 0..ATTEMPTS {
             let (stored, from_caller) = match guess.take() {
                 Some(g) => g,
-                None => match self.read_account_bytes(name)? {
+                None => match self.fetch_account_bytes(name).await? {
                     Some(bytes) => (bytes, false),
                     None => return Err(Error::NoSuchUser(name.to_string())),
                 },
@@ -81,7 +82,7 @@ impl PgStore {
                 break;
             }
             let (writes, _) = account_writes(account, &event, effects, now, false);
-            if self.swap(stored, writes)? {
+            if self.swap(stored, writes).await? {
                 return Ok(());
             }
         }
@@ -89,9 +90,9 @@ impl PgStore {
     }
 
     /// Run `SWAP`: whether the record was still the one decided on (and so replaced).
-    fn swap(&self, stored: Vec<u8>, new: AccountWrites) -> Result<bool, Error> {
+    async fn swap(&self, stored: Vec<u8>, new: AccountWrites) -> Result<bool, Error> {
         let (seqs, entries): (Vec<i64>, Vec<Vec<u8>>) = new.audit.into_iter().unzip();
-        self.with_conn(move |conn| async move {
+        self.with_conn_async(move |conn| async move {
             let trim = new.trim_through > 0;
             let st = conn
                 .prepare_cached(if trim { SWAP_TRIM } else { SWAP })
@@ -109,5 +110,6 @@ impl PgStore {
             let row = conn.query_one(&st, args).await.map_err(pg)?;
             Ok(row.get::<_, i64>(0) == 1)
         })
+        .await
     }
 }

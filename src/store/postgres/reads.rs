@@ -1,6 +1,7 @@
 //! Reads: single records and pages, each one statement on a pooled connection, seeing
 //! what is committed (there is nothing staged: a change returns after its COMMIT).
 
+use deadpool_postgres::Object;
 use tokio_postgres::types::ToSql;
 
 use super::{int, pg, uint, PgStore};
@@ -68,14 +69,20 @@ impl PgStore {
     /// The account's record as stored.
     pub(super) fn read_account_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         let name = name.to_string();
-        self.with_conn(move |conn| async move {
-            let st = conn
-                .prepare_cached("SELECT record FROM accounts WHERE name = $1")
-                .await
-                .map_err(pg)?;
-            let row = conn.query_opt(&st, &[&name]).await.map_err(pg)?;
-            Ok(row.map(|r| r.get(0)))
-        })
+        self.with_conn(move |conn| select_account(conn, name))
+    }
+
+    /// `read_account_bytes`, awaited as a task.
+    pub(super) async fn fetch_account_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        let name = name.to_string();
+        self.with_conn_async(move |conn| select_account(conn, name))
+            .await
+    }
+
+    /// `read_account`, awaited as a task (`Backend::fetch_account`).
+    pub(super) async fn fetch_account_now(&self, name: &str) -> Result<Option<Account>, Error> {
+        let bytes = self.fetch_account_bytes(name).await?;
+        bytes.map(|b| decode_account(&b)).transpose()
     }
 
     pub(super) fn read_list(
@@ -180,4 +187,14 @@ impl PgStore {
         })?;
         Ok(Some(at.map_or(poll, |at| uint(at).min(poll))))
     }
+}
+
+/// An account's record as stored, read on `conn`.
+async fn select_account(conn: Object, name: String) -> Result<Option<Vec<u8>>, Error> {
+    let st = conn
+        .prepare_cached("SELECT record FROM accounts WHERE name = $1")
+        .await
+        .map_err(pg)?;
+    let row = conn.query_opt(&st, &[&name]).await.map_err(pg)?;
+    Ok(row.map(|r| r.get(0)))
 }

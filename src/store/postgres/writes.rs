@@ -69,7 +69,7 @@ impl<'a> Tx<'a> {
             .conn
             .take()
             .ok_or_else(|| db("the transaction ended"))?;
-        let (conn, result) = self.store.block(f(conn))?;
+        let (conn, result) = self.store.driver.block(f(conn))?;
         match result {
             Ok(value) => {
                 self.conn = Some(conn);
@@ -85,7 +85,7 @@ impl<'a> Tx<'a> {
     /// Nothing to write: roll back and give the connection back to the pool.
     pub(super) fn rollback(mut self) {
         if let Some(conn) = self.conn.take() {
-            let _ = self.store.block(async move {
+            let _ = self.store.driver.block(async move {
                 if conn.batch_execute("ROLLBACK").await.is_err() {
                     drop(Object::take(conn));
                 }
