@@ -41,7 +41,9 @@ pub fn code_at_step(secret: &[u8], config: &TotpConfig, step: u64) -> String {
 }
 
 /// Does `code` match a step within `skew` of `now`? Steps at or before `last_step` are
-/// replays. Every candidate is compared in constant time.
+/// replays. Every candidate is compared in constant time. A code that matches several
+/// steps (two steps share a code about once in a million) is taken for the earliest
+/// unused one, so the later step's own code stays good.
 pub fn check(
     secret: &[u8],
     config: &TotpConfig,
@@ -51,18 +53,23 @@ pub fn check(
 ) -> CodeCheck {
     let current = now / config.period;
     let gen = generator(secret, config);
-    let mut found = None;
+    let mut unused = None;
+    let mut replayed = false;
     let first = current.saturating_sub(config.skew as u64);
     for step in first..=current + config.skew as u64 {
         let expected = gen.generate(step * config.period);
         if bool::from(expected.as_bytes().ct_eq(code.as_bytes())) {
-            found = Some(step);
+            if last_step.is_some_and(|last| step <= last) {
+                replayed = true;
+            } else if unused.is_none() {
+                unused = Some(step);
+            }
         }
     }
-    match found {
-        None => CodeCheck::Wrong,
-        Some(step) if last_step.is_some_and(|last| step <= last) => CodeCheck::Replayed,
-        Some(step) => CodeCheck::Valid { step },
+    match (unused, replayed) {
+        (Some(step), _) => CodeCheck::Valid { step },
+        (None, true) => CodeCheck::Replayed,
+        (None, false) => CodeCheck::Wrong,
     }
 }
 
@@ -171,6 +178,38 @@ mod tests {
         assert_eq!(
             check(&seed, &c, &next, now, Some(now / 30)),
             CodeCheck::Valid { step: now / 30 + 1 }
+        );
+    }
+
+    #[test]
+    fn a_code_two_steps_share_is_taken_for_the_earliest_unused_one() {
+        // With one digit, neighbouring steps often share a code: find a seed where the
+        // previous and the current step do.
+        let c = config(1);
+        let now = 1_800_000_000;
+        let step = now / 30;
+        let seed = (0u8..=255)
+            .map(|k| [k; SECRET_LEN])
+            .find(|seed| {
+                let shared = code_at_step(seed, &c, step - 1);
+                shared == code_at_step(seed, &c, step) && shared != code_at_step(seed, &c, step + 1)
+            })
+            .expect("a seed whose previous and current steps share a code");
+        let shared = code_at_step(&seed, &c, step - 1);
+        // Both unused: the earlier step, so the current step's code is still good after.
+        assert_eq!(
+            check(&seed, &c, &shared, now, Some(step - 2)),
+            CodeCheck::Valid { step: step - 1 }
+        );
+        // The earlier one used: the code is still good for the current step.
+        assert_eq!(
+            check(&seed, &c, &shared, now, Some(step - 1)),
+            CodeCheck::Valid { step }
+        );
+        // Both used: a replay.
+        assert_eq!(
+            check(&seed, &c, &shared, now, Some(step)),
+            CodeCheck::Replayed
         );
     }
 
