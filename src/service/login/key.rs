@@ -46,7 +46,7 @@ impl Service {
         req: KeyLoginStart,
     ) -> Result<Response, Error> {
         let KeyLoginStart { name, challenge } = req;
-        let account = self.existing(&name)?;
+        let account = self.fetch_existing(&name).await?;
         refuse_sso(&account)?;
         if account.security_keys.is_empty() {
             return Err(Error::NotEnrolled(format!("`{name}` has no security key")));
@@ -122,7 +122,7 @@ impl Service {
         };
         let credential: PublicKeyCredential = serde_json::from_str(key.assertion.expose())
             .map_err(|e| Error::InvalidInput(format!("the key's answer is not valid: {e}")))?;
-        let account = self.existing(name)?;
+        let account = self.fetch_existing(name).await?;
         self.refuse_if_locked(caller, &account, context).await?;
         let answer = KeyAnswer { credential, state };
         let attempt = Attempt {

@@ -292,7 +292,7 @@ impl Service {
         // failure): only a password alone can end half-way, so only then is there
         // something to find out before the store change.
         if attempt.code.is_none() && attempt.key.is_none() {
-            if let Some(halfway) = self.halfway(caller, name, &attempt, now, context)? {
+            if let Some(halfway) = self.halfway(caller, name, &attempt, now, context).await? {
                 return Ok(halfway);
             }
         }

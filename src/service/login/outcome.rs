@@ -56,7 +56,7 @@ impl Service {
     /// The half-way step that changes nothing (right password, app code to come), decided
     /// on the current record: only logged, never written. `None`: anything else, which
     /// the store change decides again and records.
-    pub(super) fn halfway(
+    pub(super) async fn halfway(
         &self,
         caller: &Caller,
         name: &str,
@@ -64,7 +64,7 @@ impl Service {
         now: u64,
         context: &str,
     ) -> Result<Option<Authn>, Error> {
-        let current = self.existing(name)?;
+        let current = self.fetch_existing(name).await?;
         let mut probe = current.clone();
         let mut effects = Effects::default();
         let Decided { value, event } =

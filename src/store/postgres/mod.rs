@@ -24,9 +24,9 @@
 //! runtime (the daemon's), so the worker's other tasks move to another thread while it
 //! waits. The wait cannot deadlock: the connections' runtime needs none of the daemon's
 //! threads, so every call returns once the database answers (or the pool's timeouts
-//! expire), however many of the daemon's threads are waiting. The login path's calls
-//! (`fetch_account`, `change_retrying`) return futures instead, awaited as tasks: no
-//! thread is handed over or parked for them.
+//! expire), however many of the daemon's threads are waiting. The login path's reads and
+//! its lock-free write (`fetch_account`, `change_retrying`) return futures instead,
+//! awaited as tasks: no thread is handed over or parked for them.
 //! The couriers of every daemon are woken when any daemon queues a message: NOTIFY in
 //! the queuing transaction, LISTEN on a connection of each daemon's own (`listen`).
 //!
